@@ -1,0 +1,128 @@
+"""``segkit <verb>``: thin wrappers that parse arguments, call the package and write files.
+
+Each verb has a Python equivalent (named in its help) that notebooks use.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .data import ContractError, load_table
+from .io import write_table
+
+
+def _date(text: str) -> pd.Timestamp:
+    try:
+        return pd.Timestamp(text).normalize()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _rejects_path(out: Path, table: str) -> Path:
+    return out.with_name(f"{out.stem}.{table}_rejects.csv")
+
+
+def _load(path: str, table: str, config: str | None, as_of, out: Path, rejects: str | None):
+    """Load one input through the contract, write its rejects, report on stderr."""
+    result = load_table(path, table, config, as_of)
+    rejects_path = Path(rejects) if rejects else _rejects_path(out, table)
+    result.write_rejects(rejects_path)
+    print(result.report, file=sys.stderr)
+    print(f"  rejects: {rejects_path}", file=sys.stderr)
+    return result
+
+
+def cmd_generate(args) -> None:
+    """Python: ``segkit.synth.generate(kind, n_members, seed, as_of).write(out)``."""
+    from .synth import generate
+
+    options = {"history_days": args.history_days} if args.history_days else {}
+    world = generate(args.world, args.members, seed=args.seed, as_of=args.as_of, **options)
+    paths = world.write(args.out, fmt=args.format)
+    print(world)
+    for name, path in paths.items():
+        print(f"  {name}: {path}")
+
+
+def cmd_load(args) -> None:
+    """Python: ``segkit.data.load_table(path, table, config, as_of)``."""
+    out = Path(args.out)
+    result = _load(args.file, args.table, args.config, args.as_of, out, args.rejects)
+    write_table(result.table, out)
+    print(f"{args.table}: {out}")
+
+
+def cmd_features(args) -> None:
+    """Python: ``segkit.features.member_features(transactions, as_of, members, backend)``."""
+    from .features import member_features
+
+    out = Path(args.out)
+    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
+    members = None
+    if args.members:
+        members = _load(args.members, "members", args.members_config, None, out, None).table
+    features = member_features(transactions, args.as_of, members=members, backend=args.backend)
+    write_table(features, out)
+    print(f"features of {len(features):,} members as of {args.as_of.date()}: {out}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="segkit", description="Member segmentation and churn toolkit.")
+    parser.add_argument("--version", action="version", version=f"segkit {__version__}")
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
+
+    gen = verbs.add_parser("generate", help="generate a synthetic world (transactions, members, advisors, truth)")
+    gen.add_argument("world", choices=["gas", "supplements"])
+    gen.add_argument("--members", type=_positive, default=10_000, help="number of members (default 10000)")
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--as-of", type=_date, default=_date("2026-03-31"), help="last day of the history (YYYY-MM-DD)")
+    gen.add_argument("--history-days", type=_positive, default=None, help="days of history before --as-of")
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.set_defaults(func=cmd_generate)
+
+    load = verbs.add_parser("load", help="check an export against the data contract; write the canonical table and rejects")
+    load.add_argument("table", choices=["transactions", "members", "advisors"])
+    load.add_argument("--file", required=True, help="CSV (any of UTF-8, UTF-8 BOM, GBK) or Parquet")
+    load.add_argument("--config", help="YAML mapping of source columns to canonical names")
+    load.add_argument("--as-of", type=_date, help="reject transactions dated after this day")
+    load.add_argument("--out", required=True, help="canonical table, .csv or .parquet")
+    load.add_argument("--rejects", help="rejects file (default: beside --out)")
+    load.set_defaults(func=cmd_load)
+
+    feat = verbs.add_parser("features", help="per-member features as of a date")
+    feat.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
+    feat.add_argument("--as-of", type=_date, required=True)
+    feat.add_argument("--out", required=True, help="output, .csv or .parquet")
+    feat.add_argument("--members", help="members file: members without purchases get a row too")
+    feat.add_argument("--config", help="YAML mapping for the transactions file")
+    feat.add_argument("--members-config", help="YAML mapping for the members file")
+    feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
+    feat.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
+    feat.set_defaults(func=cmd_features)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ContractError, FileNotFoundError, ValueError) as error:
+        print(f"segkit {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Mapping configuration: how one CRM export maps onto a canonical table.
+
+A YAML file such as::
+
+    table: transactions
+    source:
+      encoding: auto          # auto | utf-8 | utf-8-sig | gbk | gb18030 ...
+      sep: auto               # auto | "," | "\\t" | ";" | "|" | whitespace
+    columns:                  # source column -> canonical column
+      会员编号: member_id
+      充装日期: date
+      金额: amount
+    date_format: null         # strftime form for day-first dates like 01/03/2026
+    amount:
+      multiply: [Quantity, Price]   # amount computed as the product of source columns
+    combine_order_lines: false      # sum the lines of one order_id into one transaction
+    return_order_prefix: null       # order ids with this prefix (e.g. "C") are returns
+    exclude_statuses: []            # statuses whose rows go to rejects (e.g. cancelled)
+
+Credentials never live here: a database source names an environment variable
+(``url_env``) that holds the SQLAlchemy URL.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .contract import ContractError, spec_for
+
+_SOURCE_KEYS = {"path", "encoding", "sep", "header", "names", "duckdb", "table", "url", "url_env", "query"}
+
+
+@dataclass
+class LoadConfig:
+    """Parsed mapping configuration; every field has a safe default."""
+
+    table: str | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    columns: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    amount: dict[str, Any] = field(default_factory=dict)
+    combine_order_lines: bool = False
+    return_order_prefix: str | None = None
+    exclude_statuses: list[str] = field(default_factory=list)
+    origin: str = "<defaults>"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, origin: str = "<dict>") -> "LoadConfig":
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)} - {"origin"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ContractError(
+                f"{origin}: unknown setting(s) {', '.join(unknown)}; known settings: {', '.join(sorted(known))}"
+            )
+        config = cls(**data, origin=origin)
+        config._validate()
+        return config
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> "LoadConfig":
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"mapping config not found: {path}")
+        with open(path, encoding="utf-8-sig") as handle:
+            data = yaml.safe_load(handle) or {}
+        if not isinstance(data, dict):
+            raise ContractError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
+        config = cls.from_dict(data, origin=str(path))
+        if "path" in config.source:
+            source_path = Path(config.source["path"])
+            if not source_path.is_absolute():
+                config.source["path"] = str(path.parent / source_path)
+        return config
+
+    def _validate(self) -> None:
+        where = self.origin
+        if self.table is not None:
+            spec_for(self.table)
+        if not isinstance(self.columns, dict):
+            raise ContractError(f"{where}: 'columns' must map source names to canonical names")
+        if self.table is not None:
+            canonical = spec_for(self.table).columns
+            wrong = sorted({v for v in self.columns.values() if v not in canonical})
+            if wrong:
+                raise ContractError(
+                    f"{where}: {', '.join(wrong)} is not a column of {self.table}; "
+                    f"canonical columns: {', '.join(canonical)}"
+                )
+        targets = list(self.columns.values())
+        doubled = sorted({t for t in targets if targets.count(t) > 1})
+        if doubled:
+            raise ContractError(f"{where}: several source columns map to {', '.join(doubled)}")
+        unknown = sorted(set(self.source) - _SOURCE_KEYS)
+        if unknown:
+            raise ContractError(
+                f"{where}: unknown source setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_SOURCE_KEYS))}"
+            )
+        if self.amount and set(self.amount) != {"multiply"}:
+            raise ContractError(f"{where}: 'amount' supports only 'multiply: [column, column]'")
+        if self.amount and (not isinstance(self.amount["multiply"], list) or len(self.amount["multiply"]) < 2):
+            raise ContractError(f"{where}: 'amount.multiply' needs a list of at least two source columns")
+        if not isinstance(self.exclude_statuses, list):
+            raise ContractError(f"{where}: 'exclude_statuses' must be a list")
+
+
+def as_config(config: "LoadConfig | dict | str | Path | None") -> LoadConfig:
+    """Accept a LoadConfig, a dict, a YAML path, or None (defaults)."""
+    if config is None:
+        return LoadConfig()
+    if isinstance(config, LoadConfig):
+        return config
+    if isinstance(config, dict):
+        return LoadConfig.from_dict(config)
+    return LoadConfig.from_yaml(config)

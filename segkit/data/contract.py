@@ -1,0 +1,93 @@
+"""The data contract: canonical tables, their columns and types.
+
+Every loader ends by producing one of these tables; everything downstream
+(features, segmentation, churn, call-center exports) trusts them and never
+re-checks raw input. Ids and phone numbers are strings so that ``007`` stays
+``007``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column kinds: how a raw value is parsed into the canonical type.
+ID, TEXT, DATE, NUMBER, INTEGER, FLAG = "id", "text", "date", "number", "integer", "flag"
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One canonical table: required and optional columns with their kinds."""
+
+    name: str
+    required: dict[str, str]
+    optional: dict[str, str] = field(default_factory=dict)
+    key: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {**self.required, **self.optional}
+
+    def describe(self) -> str:
+        req = ", ".join(self.required)
+        opt = ", ".join(self.optional)
+        return f"{self.name}: required {req}; optional {opt}"
+
+
+TRANSACTIONS = TableSpec(
+    name="transactions",
+    required={"member_id": ID, "date": DATE, "amount": NUMBER},
+    optional={
+        "order_id": ID,
+        "quantity": NUMBER,
+        "product": TEXT,
+        "channel": TEXT,
+        "status": TEXT,
+    },
+)
+
+MEMBERS = TableSpec(
+    name="members",
+    required={"member_id": ID},
+    optional={
+        "name": TEXT,
+        "phone": ID,
+        "join_date": DATE,
+        "tier": TEXT,
+        "household_size": INTEGER,
+        "birthday": DATE,
+        "advisor_id": ID,
+        "do_not_call": FLAG,
+        "wants_new_advisor": FLAG,
+    },
+    key=("member_id",),
+)
+
+ADVISORS = TableSpec(
+    name="advisors",
+    required={"advisor_id": ID, "level": INTEGER},
+    optional={
+        "name": TEXT,
+        "team": TEXT,
+        "capacity_min": INTEGER,
+        "capacity_max": INTEGER,
+        "active": FLAG,
+    },
+    key=("advisor_id",),
+)
+
+TABLES = {spec.name: spec for spec in (TRANSACTIONS, MEMBERS, ADVISORS)}
+
+
+def spec_for(table: str | TableSpec) -> TableSpec:
+    """Look a table spec up by name, with a clear error for unknown names."""
+    if isinstance(table, TableSpec):
+        return table
+    try:
+        return TABLES[table]
+    except KeyError:
+        raise ValueError(
+            f"unknown table {table!r}; expected one of {', '.join(TABLES)}"
+        ) from None
+
+
+class ContractError(ValueError):
+    """Input that cannot be mapped onto the canonical table at all."""

@@ -1,0 +1,310 @@
+"""Load CRM exports into canonical tables, with a rejects file and a count of every row.
+
+Every row read ends up in exactly one place: the canonical table (possibly
+combined with other lines of the same order), the rejects (with a ``reason``),
+or the duplicates (identical to an earlier row; also written to the rejects
+file, with their own reason). ``LoadReport`` checks that the counts add up.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import parse
+from .config import LoadConfig, as_config
+from .contract import DATE, FLAG, ID, INTEGER, NUMBER, TEXT, ContractError, TableSpec, spec_for
+from .sources import read_source
+from ..io import write_table
+
+_PARSERS = {
+    ID: parse.parse_ids,
+    TEXT: parse.parse_text,
+    NUMBER: parse.parse_numbers,
+    INTEGER: parse.parse_integers,
+    FLAG: parse.parse_flags,
+}
+FLAG_DEFAULTS = {"active": True, "do_not_call": False, "wants_new_advisor": False}
+ROW = "source_row"
+
+
+@dataclass
+class LoadReport:
+    """How many rows were read, used, rejected and de-duplicated, and why."""
+
+    table: str
+    origin: str
+    read: int = 0
+    used: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rows_out: int = 0
+    encoding: str | None = None
+    reasons: dict[str, int] = field(default_factory=dict)
+    blanked: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def adds_up(self) -> bool:
+        return self.read == self.used + self.rejected + self.duplicates
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def __str__(self) -> str:
+        lines = [
+            f"{self.table} from {self.origin}" + (f" ({self.encoding})" if self.encoding else ""),
+            f"  read {self.read:,}  used {self.used:,}  rejected {self.rejected:,}  "
+            f"duplicates {self.duplicates:,}  -> {self.rows_out:,} rows",
+        ]
+        lines += [f"  rejected: {reason}: {n:,}" for reason, n in self.reasons.items()]
+        lines += [f"  blanked (row kept): unparseable {col}: {n:,}" for col, n in self.blanked.items()]
+        if self.ignored_columns:
+            lines.append(f"  columns not in the contract, ignored: {', '.join(self.ignored_columns)}")
+        return "\n".join(lines)
+
+
+@dataclass
+class LoadResult:
+    """The canonical table, the rejected rows with reasons, and the report."""
+
+    table: pd.DataFrame
+    rejects: pd.DataFrame
+    report: LoadReport
+
+    def write_rejects(self, path: str | Path) -> Path:
+        """Write the rejects (original values as read, plus ``reason``) as CSV or Parquet."""
+        return write_table(self.rejects, path)
+
+    def __repr__(self) -> str:
+        return str(self.report)
+
+
+class _Rejections:
+    """Collects reasons per row; a row may fail several checks."""
+
+    def __init__(self, index: pd.Index):
+        self.reason = pd.Series("", index=index, dtype=object)
+        self.masks: dict[str, pd.Series] = {}
+
+    def add(self, mask: pd.Series, reason: str, values: pd.Series | None = None) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        self.masks[reason] = self.masks[reason] | mask if reason in self.masks else mask
+        text = reason if values is None else reason + ": " + values[mask].astype(str)
+        joined = self.reason[mask]
+        self.reason[mask] = np.where(joined == "", text, joined + "; " + text)
+
+    @property
+    def mask(self) -> pd.Series:
+        return self.reason != ""
+
+    def counts(self, among: pd.Series) -> dict[str, int]:
+        """Rows per reason, counting only the rows in ``among``."""
+        return {reason: int((mask & among).sum()) for reason, mask in self.masks.items()}
+
+
+def _normalise_headers(frame: pd.DataFrame) -> pd.DataFrame:
+    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    return frame
+
+
+def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:
+    """Source column for each canonical column present, and the ignored ones."""
+    mapping: dict[str, str] = {}
+    for source, target in config.columns.items():
+        if source in frame.columns:
+            mapping[target] = source
+    for column in spec.columns:
+        if column not in mapping and column in frame.columns and column not in config.columns:
+            mapping[column] = column
+    if config.amount:
+        mapping.pop("amount", None)
+    missing = [c for c in spec.required if c not in mapping and not (c == "amount" and config.amount)]
+    if missing:
+        expected = {c: s for s, c in config.columns.items() if c in missing}
+        hint = "".join(f" (mapped from '{expected[c]}')" for c in missing if c in expected)
+        raise ContractError(
+            f"{spec.name}: missing required column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)}{hint}; columns found: {', '.join(map(str, frame.columns))}"
+        )
+    used = set(mapping.values()) | set(config.amount.get("multiply", []))
+    ignored = [c for c in frame.columns if c not in used]
+    return mapping, ignored
+
+
+def load_table(
+    source: Any = None,
+    table: str | TableSpec = "transactions",
+    config: LoadConfig | dict | str | Path | None = None,
+    as_of: str | pd.Timestamp | None = None,
+) -> LoadResult:
+    """Load one canonical table from a file, DataFrame or configured source.
+
+    Rows that cannot be used go to ``result.rejects`` with a ``reason``;
+    optional fields that cannot be parsed are blanked and counted. A missing
+    required column raises ``ContractError`` naming it and listing the columns found.
+    """
+    config = as_config(config)
+    spec = spec_for(config.table or table)
+    raw = read_source(source, config.source)
+    frame = _normalise_headers(raw.frame)
+    frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
+    report = LoadReport(spec.name, raw.origin, read=len(frame), encoding=raw.encoding)
+    mapping, report.ignored_columns = _map_columns(frame, spec, config)
+
+    duplicate = frame.duplicated(keep="first")
+    rejections = _Rejections(frame.index)
+    out = pd.DataFrame(index=frame.index)
+    for column, kind in spec.columns.items():
+        if column not in mapping:
+            continue
+        values = frame[mapping[column]]
+        if kind == DATE:
+            parsed, bad = parse.parse_dates(values, config.date_format)
+        else:
+            parsed, bad = _PARSERS[kind](values)
+        if column in spec.required:
+            rejections.add(parse.missing_mask(values), f"missing {column}")
+            rejections.add(bad, f"unparseable {column}", values)
+        elif bad.any():
+            report.blanked[column] = int(bad.sum())
+        out[column] = parsed
+
+    if config.amount:
+        factors = []
+        for name in config.amount["multiply"]:
+            if name not in frame.columns:
+                raise ContractError(
+                    f"amount.multiply names '{name}', which is not a column; columns found: {', '.join(frame.columns)}"
+                )
+            values, bad = parse.parse_numbers(frame[name])
+            rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
+            factors.append(values)
+        out["amount"] = np.prod(factors, axis=0)
+
+    if as_of is not None and "date" in spec.required:
+        as_of = pd.Timestamp(as_of).normalize()
+        rejections.add(out["date"] > as_of, f"date after as-of date {as_of.date()}")
+    if config.exclude_statuses and "status" in out:
+        excluded = out["status"].str.lower().isin([s.lower() for s in config.exclude_statuses])
+        rejections.add(excluded, "excluded status", out["status"])
+
+    rejected = rejections.mask & ~duplicate
+    report.duplicates = int(duplicate.sum())
+    report.rejected = int(rejected.sum())
+    report.reasons = rejections.counts(rejected)
+    keep = ~(duplicate | rejected)
+    report.used = int(keep.sum())
+
+    reasons = rejections.reason.copy()
+    if report.duplicates:
+        originals = frame[frame.duplicated(keep=False) & ~duplicate].reset_index()
+        first_copy = frame[duplicate].merge(originals, how="left", on=list(frame.columns))[ROW]
+        reasons[duplicate] = [f"duplicate of row {r}" for r in first_copy]
+    rejects = frame[duplicate | rejected].copy()
+    rejects["reason"] = reasons[duplicate | rejected]
+    rejects = rejects.reset_index()
+
+    result = _finish(out[keep], spec, config, mapping)
+    key_conflicts = _key_conflicts(result, spec)
+    if key_conflicts is not None and key_conflicts.any():
+        conflict_rows = result.index[key_conflicts]
+        extra = frame.loc[conflict_rows].copy()
+        extra["reason"] = f"duplicate {spec.key[0]} with different values"
+        rejects = pd.concat([rejects, extra.reset_index()], ignore_index=True)
+        result = result[~key_conflicts]
+        report.used -= len(conflict_rows)
+        report.rejected += len(conflict_rows)
+        report.reasons[f"duplicate {spec.key[0]} with different values"] = len(conflict_rows)
+    if raw.bad_lines:
+        expected = len(frame.columns)
+        broken = pd.DataFrame({
+            "raw_line": [",".join(fields) for fields in raw.bad_lines],
+            "reason": [f"wrong number of fields ({len(f)}, expected {expected})" for f in raw.bad_lines],
+        })
+        rejects = pd.concat([rejects, broken], ignore_index=True)
+        report.read += len(broken)
+        report.rejected += len(broken)
+        report.reasons["wrong number of fields"] = len(broken)
+    report.rows_out = len(result)
+    rejects[ROW] = rejects[ROW].astype("Int64")
+    assert report.adds_up, report
+    return LoadResult(result.reset_index(drop=True), rejects.sort_values(ROW, kind="stable").reset_index(drop=True), report)
+
+
+def _key_conflicts(table: pd.DataFrame, spec: TableSpec) -> pd.Series | None:
+    if not spec.key:
+        return None
+    return table.duplicated(subset=list(spec.key), keep="first")
+
+
+def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str]) -> pd.DataFrame:
+    """Fill absent optional columns, apply order rules, fix the column order."""
+    table = table.copy()
+    for column, kind in spec.columns.items():
+        if column in table:
+            if kind == FLAG and column in FLAG_DEFAULTS:
+                table[column] = table[column].fillna(FLAG_DEFAULTS[column])
+            continue
+        if kind == FLAG:
+            table[column] = pd.array([FLAG_DEFAULTS.get(column)] * len(table), dtype="boolean")
+        elif kind == INTEGER:
+            table[column] = pd.array([None] * len(table), dtype="Int64")
+        elif kind == NUMBER:
+            table[column] = np.nan
+        elif kind == DATE:
+            table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+        else:
+            table[column] = pd.Series(None, index=table.index, dtype=object)
+    if spec.name == "transactions":
+        if config.return_order_prefix:
+            is_return = table["order_id"].fillna("").str.startswith(config.return_order_prefix)
+            table.loc[is_return & table["status"].isna(), "status"] = "return"
+        if config.combine_order_lines:
+            table = combine_order_lines(table)
+    return table[list(spec.columns)]
+
+
+def combine_order_lines(lines: pd.DataFrame) -> pd.DataFrame:
+    """One transaction per (member_id, order_id): amounts and quantities summed.
+
+    Lines without an order id stay as they are. The earliest date of the order
+    is its date; product, channel and status come from its first line. The
+    index keeps the source row of that first line.
+    """
+    has_order = lines["order_id"].notna()
+    keyed = lines[has_order]
+    grouped = keyed.reset_index().groupby(["member_id", "order_id"], sort=False, dropna=False)
+    combined = grouped.agg(
+        **{ROW: (ROW, "first")},
+        date=("date", "min"),
+        amount=("amount", "sum"),
+        quantity=("quantity", "sum"),
+        quantities=("quantity", "count"),
+        product=("product", "first"),
+        channel=("channel", "first"),
+        status=("status", "first"),
+    )
+    combined["quantity"] = combined["quantity"].where(combined.pop("quantities") > 0)
+    combined = combined.reset_index().set_index(ROW)
+    return pd.concat([combined, lines[~has_order]]).sort_index()
+
+
+def load_transactions(source: Any = None, config=None, as_of=None) -> LoadResult:
+    """Load transactions (``member_id``, ``date``, ``amount`` + optional columns)."""
+    return load_table(source, "transactions", config, as_of)
+
+
+def load_members(source: Any = None, config=None) -> LoadResult:
+    """Load members (``member_id`` + optional profile columns)."""
+    return load_table(source, "members", config)
+
+
+def load_advisors(source: Any = None, config=None) -> LoadResult:
+    """Load advisors (``advisor_id``, ``level`` + optional columns)."""
+    return load_table(source, "advisors", config)

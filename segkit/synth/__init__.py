@@ -1,0 +1,51 @@
+"""Synthetic member worlds, deterministic by seed, with the truth behind them.
+
+``generate("gas" | "supplements", n_members, seed, as_of)`` returns a
+``World``: canonical ``transactions``, ``members``, ``advisors`` and a
+``truth`` table that models can be scored against.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..io import write_table
+from .gas import generate_gas
+from .supplements import generate_supplements
+
+WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
+
+
+@dataclass
+class World:
+    """A generated world: its canonical tables and the truth that produced them."""
+
+    kind: str
+    transactions: pd.DataFrame
+    members: pd.DataFrame
+    advisors: pd.DataFrame
+    truth: pd.DataFrame
+
+    def write(self, out: str | Path, fmt: str = "csv") -> dict[str, Path]:
+        """Write every table as ``out/<table>.<fmt>``; returns the paths."""
+        if fmt not in {"csv", "parquet"}:
+            raise ValueError(f"unknown format {fmt!r}; use csv or parquet")
+        out = Path(out)
+        tables = {"transactions": self.transactions, "members": self.members,
+                  "advisors": self.advisors, "truth": self.truth}
+        return {name: write_table(frame, out / f"{name}.{fmt}") for name, frame in tables.items()}
+
+    def __repr__(self) -> str:
+        return (f"World({self.kind!r}: {len(self.members):,} members, "
+                f"{len(self.transactions):,} transactions, {len(self.advisors)} advisors)")
+
+
+def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31", **options) -> World:
+    """Generate a world; the same ``kind``, ``n_members``, ``seed`` and ``as_of`` give the same tables."""
+    if kind not in WORLDS:
+        raise ValueError(f"unknown world {kind!r}; choose one of {', '.join(WORLDS)}")
+    if n_members < 1:
+        raise ValueError("n_members must be at least 1")
+    return World(kind, **WORLDS[kind](n_members, seed, as_of, **options))
