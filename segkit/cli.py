@@ -12,14 +12,15 @@ import pandas as pd
 
 from . import __version__
 from .data import ContractError, load_table
+from .data.parse import parse_day
 from .io import write_table
 
 
 def _date(text: str) -> pd.Timestamp:
     try:
-        return pd.Timestamp(text).normalize()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+        return parse_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _positive(text: str) -> int:

@@ -188,7 +188,7 @@ def load_table(
         out["amount"] = np.prod(factors, axis=0)
 
     if as_of is not None and "date" in spec.required:
-        as_of = pd.Timestamp(as_of).normalize()
+        as_of = parse.parse_day(as_of)
         rejections.add(out["date"] > as_of, f"date after as-of date {as_of.date()}")
     if config.exclude_statuses and "status" in out:
         excluded = out["status"].str.lower().isin([s.lower() for s in config.exclude_statuses])

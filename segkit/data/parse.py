@@ -22,6 +22,23 @@ _TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "真"}
 _FALSE = {"0", "false", "f", "no", "n", "off", "否", "假"}
 
 
+def parse_day(text) -> pd.Timestamp:
+    """A strict ``YYYY-MM-DD`` day, for as-of dates and parameters.
+
+    Unlike ``pd.Timestamp``, it refuses guesses such as ``"March"`` or
+    ``"31/03/2026"``: a wrong as-of date silently shifts every result.
+    """
+    if not isinstance(text, str):
+        return pd.Timestamp(text).normalize()      # a Timestamp, date or datetime
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(text).strip())
+    if not match:
+        raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)")
+    try:
+        return pd.Timestamp(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise ValueError(f"not a date: {text!r} (no such day)") from None
+
+
 def missing_mask(values: pd.Series) -> pd.Series:
     """True where a raw value is absent: null or blank text."""
     if values.dtype == object or pd.api.types.is_string_dtype(values):

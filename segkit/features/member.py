@@ -29,6 +29,8 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from ..data.parse import parse_day
+
 FEATURE_COLUMNS = [
     "member_id", "first_purchase", "last_purchase", "frequency", "monetary", "avg_order_value",
     "refunds", "refund_count", "recency_days", "tenure_days", "gap_count", "gap_mean",
@@ -44,7 +46,7 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ``last_day``), which every engine handles alike; ``member_features``
     turns them into dates.
     """
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     as_of_day = int((as_of - _EPOCH).days)
     t = transactions
     day = t.date.cast("date").epoch_days()

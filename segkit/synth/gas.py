@@ -30,6 +30,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from . import people
 
 SPRING_FESTIVAL = pd.to_datetime([
@@ -50,7 +51,7 @@ def season_factor(day_of_year: np.ndarray) -> np.ndarray:
 def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 730) -> dict[str, pd.DataFrame]:
     """Simulate ``n_members`` households over ``history_days`` up to ``as_of``."""
     rng = np.random.default_rng(seed)
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     start = as_of - pd.Timedelta(days=history_days)
     n = n_members
 

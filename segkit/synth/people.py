@@ -40,17 +40,18 @@ def advisors(rng: np.random.Generator, n_members: int, per_advisor: int = 650,
     """Service advisors of three levels with books of 500-800 members.
 
     Capacities are the domain's 500-800; in small worlds they are scaled down
-    so that the advisors can still hold every member.
+    so that the advisors can still hold every member (the domain numbers hold
+    from about 560 members per active advisor).
     """
     teams = teams or {"regular service": 1.0}
-    n = max(3, round(n_members / per_advisor))
+    n_active = max(3, round(n_members / per_advisor))
+    n = n_active + round(0.05 * n_active)      # and a few who left, whose books need handing over
     level = rng.choice([1, 2, 3], n, p=[0.5, 0.35, 0.15])
     level[:3] = [3, 2, 1]
-    active = rng.random(n) >= 0.05
-    active[:3] = True
-    n_active = int(active.sum())
-    capacity_min = min(500, int(n_members / n_active * 0.75))
-    capacity_max = max(800, int(np.ceil(n_members / n_active * 1.3)))
+    active = np.arange(n) < n_active
+    load = n_members / n_active
+    capacity_min = 500 if load >= 560 else int(load * 0.85)
+    capacity_max = 800 if load <= 700 else int(np.ceil(load * 1.15))
     return pd.DataFrame({
         "advisor_id": [f"A{i:03d}" for i in range(1, n + 1)],
         "name": chinese_names(rng, n),

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from . import people
 
 PRODUCTS = {"钙片 Calcium": 168.0, "鱼油 Fish oil": 298.0, "维生素C Vitamin C": 98.0,
@@ -35,7 +36,7 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
                          history_days: int = 1095) -> dict[str, pd.DataFrame]:
     """Simulate ``n_members`` members over ``history_days`` up to ``as_of``."""
     rng = np.random.default_rng(seed)
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     start = as_of - pd.Timedelta(days=history_days)
     n = n_members
 

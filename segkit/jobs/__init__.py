@@ -1,0 +1,4 @@
+"""Jobs: what notebooks and scheduled runs share (parameter checks first)."""
+from .checks import ParameterError, check_choice, check_date, check_file, check_output_dir
+
+__all__ = ["ParameterError", "check_choice", "check_date", "check_file", "check_output_dir"]

@@ -1,0 +1,54 @@
+"""The segkit console script: generate, load, features, and clear errors."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+
+from conftest import REPO
+
+
+def segkit(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "segkit.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+
+
+def test_generate_then_features(tmp_path):
+    run = segkit("generate", "gas", "--members", 150, "--seed", 4, "--as-of", "2026-03-31", "--out", tmp_path / "gas")
+    assert run.returncode == 0, run.stderr
+    assert {p.name for p in (tmp_path / "gas").iterdir()} == {"transactions.csv", "members.csv", "advisors.csv", "truth.csv"}
+    run = segkit("features", "--transactions", tmp_path / "gas" / "transactions.csv", "--members",
+                 tmp_path / "gas" / "members.csv", "--as-of", "2026-03-31", "--out", tmp_path / "features.parquet")
+    assert run.returncode == 0, run.stderr
+    assert "read" in run.stderr and "used" in run.stderr
+    features = pd.read_parquet(tmp_path / "features.parquet")
+    assert len(features) == 150 and features["member_id"].str.startswith("0").all()
+    assert {"member_id", "first_purchase", "last_purchase", "frequency", "monetary", "recency_days",
+            "tenure_days"} <= set(features.columns)
+    assert (tmp_path / "features.transactions_rejects.csv").exists()
+
+
+def test_generate_supplements_as_parquet(tmp_path):
+    run = segkit("generate", "supplements", "--members", 100, "--format", "parquet", "--out", tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert pd.read_parquet(tmp_path / "members.parquet")["member_id"].iloc[0] == "0000001"
+
+
+def test_load_with_mapping_writes_table_and_rejects(tmp_path):
+    run = segkit("load", "transactions", "--file", REPO / "data/samples/crm_export_gbk.csv", "--config",
+                 REPO / "data/samples/crm_export_gbk.yaml", "--as-of", "2026-03-31", "--out", tmp_path / "tx.csv")
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "tx.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert "007" in set(table["member_id"])
+    rejects = pd.read_csv(tmp_path / "tx.transactions_rejects.csv", encoding="utf-8-sig")
+    assert len(rejects) == 6 and rejects["reason"].notna().all()
+
+
+def test_errors_are_one_line_and_exit_2(tmp_path):
+    missing = segkit("features", "--transactions", tmp_path / "nope.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv")
+    assert missing.returncode == 2 and "input file not found" in missing.stderr and "Traceback" not in missing.stderr
+    bad_date = segkit("features", "--transactions", "x.csv", "--as-of", "March", "--out", "f.csv")
+    assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+    (tmp_path / "m.csv").write_text("id,when,value\n1,2026-01-01,3\n")
+    wrong = segkit("features", "--transactions", tmp_path / "m.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv")
+    assert wrong.returncode == 2 and "missing required columns member_id, date, amount" in wrong.stderr
