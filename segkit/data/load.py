@@ -154,27 +154,52 @@ def load_table(
     raw = read_source(source, config.source)
     frame = _normalise_headers(raw.frame)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
-    report = LoadReport(spec.name, raw.origin, read=len(frame), encoding=raw.encoding)
-    mapping, report.ignored_columns = _map_columns(frame, spec, config)
+    mapping, ignored = _map_columns(frame, spec, config)
 
     duplicate = frame.duplicated(keep="first")
     rejections = _Rejections(frame.index)
-    out = pd.DataFrame(index=frame.index)
+    parsed, blanked = _parse_columns(frame, spec, config, mapping, rejections)
+    _check_rows(parsed, spec, config, as_of, rejections)
+    if spec.key:
+        candidates = ~duplicate & ~rejections.mask
+        clash = parsed[candidates].duplicated(subset=list(spec.key)).reindex(frame.index, fill_value=False)
+        rejections.add(clash, f"duplicate {spec.key[0]} with different values")
+    rejected = rejections.mask & ~duplicate
+    keep = ~(duplicate | rejected)
+    result = _finish(parsed[keep], spec, config)
+
+    reasons = rejections.counts(rejected)
+    if raw.bad_lines:
+        reasons["wrong number of fields"] = len(raw.bad_lines)
+    report = LoadReport(
+        spec.name, raw.origin, encoding=raw.encoding,
+        read=len(frame) + len(raw.bad_lines), used=int(keep.sum()),
+        rejected=int(rejected.sum()) + len(raw.bad_lines), duplicates=int(duplicate.sum()),
+        rows_out=len(result), reasons=reasons, blanked=blanked, ignored_columns=ignored,
+    )
+    assert report.adds_up, report
+    rejects = _rejects_frame(frame, duplicate, rejected, rejections.reason, raw.bad_lines)
+    return LoadResult(result.reset_index(drop=True), rejects, report)
+
+
+def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str],
+                   rejections: _Rejections) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Parse each mapped column by its kind; required ones reject, optional ones blank."""
+    parsed = pd.DataFrame(index=frame.index)
+    blanked: dict[str, int] = {}
     for column, kind in spec.columns.items():
         if column not in mapping:
             continue
         values = frame[mapping[column]]
         if kind == DATE:
-            parsed, bad = parse.parse_dates(values, config.date_format)
+            parsed[column], bad = parse.parse_dates(values, config.date_format)
         else:
-            parsed, bad = _PARSERS[kind](values)
+            parsed[column], bad = _PARSERS[kind](values)
         if column in spec.required:
             rejections.add(parse.missing_mask(values), f"missing {column}")
             rejections.add(bad, f"unparseable {column}", values)
         elif bad.any():
-            report.blanked[column] = int(bad.sum())
-        out[column] = parsed
-
+            blanked[column] = int(bad.sum())
     if config.amount:
         factors = []
         for name in config.amount["multiply"]:
@@ -185,65 +210,41 @@ def load_table(
             values, bad = parse.parse_numbers(frame[name])
             rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
             factors.append(values)
-        out["amount"] = np.prod(factors, axis=0)
+        parsed["amount"] = np.prod(factors, axis=0)
+    return parsed, blanked
 
+
+def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of, rejections: _Rejections) -> None:
+    """Row rules beyond parsing: no dates after the as-of date, no excluded statuses."""
     if as_of is not None and "date" in spec.required:
         as_of = parse.parse_day(as_of)
-        rejections.add(out["date"] > as_of, f"date after as-of date {as_of.date()}")
-    if config.exclude_statuses and "status" in out:
-        excluded = out["status"].str.lower().isin([s.lower() for s in config.exclude_statuses])
-        rejections.add(excluded, "excluded status", out["status"])
+        rejections.add(parsed["date"] > as_of, f"date after as-of date {as_of.date()}")
+    if config.exclude_statuses and "status" in parsed:
+        excluded = parsed["status"].str.lower().isin([s.lower() for s in config.exclude_statuses])
+        rejections.add(excluded, "excluded status", parsed["status"])
 
-    rejected = rejections.mask & ~duplicate
-    report.duplicates = int(duplicate.sum())
-    report.rejected = int(rejected.sum())
-    report.reasons = rejections.counts(rejected)
-    keep = ~(duplicate | rejected)
-    report.used = int(keep.sum())
 
-    reasons = rejections.reason.copy()
-    if report.duplicates:
+def _rejects_frame(frame: pd.DataFrame, duplicate: pd.Series, rejected: pd.Series, reasons: pd.Series,
+                   bad_lines: list[list[str]]) -> pd.DataFrame:
+    """Rejected rows as read, with ``source_row`` and ``reason``; unsplittable lines as ``raw_line``."""
+    reasons = reasons.copy()
+    if duplicate.any():
         originals = frame[frame.duplicated(keep=False) & ~duplicate].reset_index()
         first_copy = frame[duplicate].merge(originals, how="left", on=list(frame.columns))[ROW]
         reasons[duplicate] = [f"duplicate of row {r}" for r in first_copy]
-    rejects = frame[duplicate | rejected].copy()
-    rejects["reason"] = reasons[duplicate | rejected]
-    rejects = rejects.reset_index()
-
-    result = _finish(out[keep], spec, config, mapping)
-    key_conflicts = _key_conflicts(result, spec)
-    if key_conflicts is not None and key_conflicts.any():
-        conflict_rows = result.index[key_conflicts]
-        extra = frame.loc[conflict_rows].copy()
-        extra["reason"] = f"duplicate {spec.key[0]} with different values"
-        rejects = pd.concat([rejects, extra.reset_index()], ignore_index=True)
-        result = result[~key_conflicts]
-        report.used -= len(conflict_rows)
-        report.rejected += len(conflict_rows)
-        report.reasons[f"duplicate {spec.key[0]} with different values"] = len(conflict_rows)
-    if raw.bad_lines:
-        expected = len(frame.columns)
+    out = duplicate | rejected
+    rejects = frame[out].assign(reason=reasons[out]).reset_index()
+    if bad_lines:
         broken = pd.DataFrame({
-            "raw_line": [",".join(fields) for fields in raw.bad_lines],
-            "reason": [f"wrong number of fields ({len(f)}, expected {expected})" for f in raw.bad_lines],
+            "raw_line": [",".join(fields) for fields in bad_lines],
+            "reason": [f"wrong number of fields ({len(f)}, expected {len(frame.columns)})" for f in bad_lines],
         })
         rejects = pd.concat([rejects, broken], ignore_index=True)
-        report.read += len(broken)
-        report.rejected += len(broken)
-        report.reasons["wrong number of fields"] = len(broken)
-    report.rows_out = len(result)
     rejects[ROW] = rejects[ROW].astype("Int64")
-    assert report.adds_up, report
-    return LoadResult(result.reset_index(drop=True), rejects.sort_values(ROW, kind="stable").reset_index(drop=True), report)
+    return rejects
 
 
-def _key_conflicts(table: pd.DataFrame, spec: TableSpec) -> pd.Series | None:
-    if not spec.key:
-        return None
-    return table.duplicated(subset=list(spec.key), keep="first")
-
-
-def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str]) -> pd.DataFrame:
+def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:
     """Fill absent optional columns, apply order rules, fix the column order."""
     table = table.copy()
     for column, kind in spec.columns.items():
