@@ -19,6 +19,7 @@ from .config import LoadConfig, as_config
 from .contract import DATE, FLAG, ID, INTEGER, NUMBER, TEXT, ContractError, TableSpec, spec_for
 from .sources import read_source
 from ..io import write_table
+from ..progress import BIG, progress
 
 _PARSERS = {
     ID: parse.parse_ids,
@@ -187,19 +188,20 @@ def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, map
     """Parse each mapped column by its kind; required ones reject, optional ones blank."""
     parsed = pd.DataFrame(index=frame.index)
     blanked: dict[str, int] = {}
-    for column, kind in spec.columns.items():
-        if column not in mapping:
-            continue
-        values = frame[mapping[column]]
-        if kind == DATE:
-            parsed[column], bad = parse.parse_dates(values, config.date_format)
-        else:
-            parsed[column], bad = _PARSERS[kind](values)
-        if column in spec.required:
-            rejections.add(parse.missing_mask(values), f"missing {column}")
-            rejections.add(bad, f"unparseable {column}", values)
-        elif bad.any():
-            blanked[column] = int(bad.sum())
+    columns = [c for c in spec.columns if c in mapping]
+    with progress(f"checking {spec.name}", total=len(columns), unit="columns", show=len(frame) >= BIG) as bar:
+        for column in columns:
+            values = frame[mapping[column]]
+            if spec.columns[column] == DATE:
+                parsed[column], bad = parse.parse_dates(values, config.date_format)
+            else:
+                parsed[column], bad = _PARSERS[spec.columns[column]](values)
+            if column in spec.required:
+                rejections.add(parse.missing_mask(values), f"missing {column}")
+                rejections.add(bad, f"unparseable {column}", values)
+            elif bad.any():
+                blanked[column] = int(bad.sum())
+            bar.update()
     if config.amount:
         factors = []
         for name in config.amount["multiply"]:

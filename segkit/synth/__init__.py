@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import write_table
+from ..progress import BIG, progress
 from .gas import generate_gas
 from .supplements import generate_supplements
 
@@ -35,7 +36,13 @@ class World:
         out = Path(out)
         tables = {"transactions": self.transactions, "members": self.members,
                   "advisors": self.advisors, "truth": self.truth}
-        return {name: write_table(frame, out / f"{name}.{fmt}") for name, frame in tables.items()}
+        paths = {}
+        rows = sum(map(len, tables.values()))
+        with progress(f"writing {out}", total=rows, unit="rows", show=rows >= BIG) as bar:
+            for name, frame in tables.items():
+                paths[name] = write_table(frame, out / f"{name}.{fmt}")
+                bar.update(len(frame))
+        return paths
 
     def __repr__(self) -> str:
         return (f"World({self.kind!r}: {len(self.members):,} members, "

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..progress import progress
 from . import people
 
 SPRING_FESTIVAL = pd.to_datetime([
@@ -78,21 +79,23 @@ def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_d
     missed_due = np.full(n, np.nan)
     rows_member, rows_day = [], []
     active = np.flatnonzero(t <= history_days)
-    while active.size:
-        rows_member.append(active)
-        rows_day.append(t[active])
-        last_refill[active] = t[active]
-        doy = (start_doy + t[active]) % 365.25
-        interval = mean_interval[active] * rng.gamma(k[active], 1.0 / k[active]) / season_factor(doy)
-        ends = t[active] + interval
-        spans = (festival_days[None, :] > t[active, None] - 3) & (festival_days[None, :] < ends[:, None])
-        interval += np.where(travels[active] & spans.any(axis=1), trip_days[active], 0.0)
-        interval = np.maximum(interval, 2.0)
-        switching = rng.random(active.size) < switch_p[active]
-        alive[active[switching]] = False
-        missed_due[active[switching]] = t[active[switching]] + interval[switching]
-        t[active] += interval
-        active = active[~switching & (t[active] <= history_days)]
+    with progress("simulating gas refills", unit="rows") as bar:
+        while active.size:
+            bar.update(active.size)
+            rows_member.append(active)
+            rows_day.append(t[active])
+            last_refill[active] = t[active]
+            doy = (start_doy + t[active]) % 365.25
+            interval = mean_interval[active] * rng.gamma(k[active], 1.0 / k[active]) / season_factor(doy)
+            ends = t[active] + interval
+            spans = (festival_days[None, :] > t[active, None] - 3) & (festival_days[None, :] < ends[:, None])
+            interval += np.where(travels[active] & spans.any(axis=1), trip_days[active], 0.0)
+            interval = np.maximum(interval, 2.0)
+            switching = rng.random(active.size) < switch_p[active]
+            alive[active[switching]] = False
+            missed_due[active[switching]] = t[active[switching]] + interval[switching]
+            t[active] += interval
+            active = active[~switching & (t[active] <= history_days)]
 
     member_idx = np.concatenate(rows_member)
     day = np.concatenate(rows_day)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..progress import progress
 from . import people
 
 PRODUCTS = {"钙片 Calcium": 168.0, "鱼油 Fish oil": 298.0, "维生素C Vitamin C": 98.0,
@@ -51,13 +52,15 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
     alive = buyer.copy()
     rows_member, rows_day = [], []
     active = np.flatnonzero(alive & (t <= history_days))
-    while active.size:
-        rows_member.append(active)
-        rows_day.append(t[active])
-        leaving = rng.random(active.size) < dropout[active]
-        alive[active[leaving]] = False
-        t[active] += rng.exponential(1.0 / rate[active])
-        active = active[~leaving & (t[active] <= history_days)]
+    with progress("simulating supplement orders", unit="rows") as bar:
+        while active.size:
+            bar.update(active.size)
+            rows_member.append(active)
+            rows_day.append(t[active])
+            leaving = rng.random(active.size) < dropout[active]
+            alive[active[leaving]] = False
+            t[active] += rng.exponential(1.0 / rate[active])
+            active = active[~leaving & (t[active] <= history_days)]
     alive_at_as_of = alive & buyer
 
     member_idx = np.concatenate(rows_member)
