@@ -180,3 +180,20 @@ def test_online_retail_loads_through_its_mapping(shared_data):
     returns = table[table["order_id"].str.startswith("C")]
     assert (returns["status"] == "return").all() and (returns["amount"] < 0).all()
     assert table["member_id"].str.fullmatch(r"\d{5}").all()        # 12417.0 -> 12417
+
+
+def test_cdnow_loads_whitespace_separated_with_leading_zeros(shared_data):
+    result = load_transactions(shared_data / "cdnow" / "CDNOW_master.txt",
+                               config=REPO / "data" / "mappings" / "cdnow_master.yaml")
+    table = result.table
+    assert result.report.read == result.report.used == len(table) == 69_659
+    assert table["member_id"].nunique() == 23_570 and table["member_id"].iloc[0] == "00001"
+    assert table["date"].min() == pd.Timestamp("1997-01-01") and table["date"].max() == pd.Timestamp("1998-06-30")
+    assert table["order_id"].isna().all() and table["order_id"].iloc[0] is None
+
+
+def test_identical_rows_are_kept_when_duplicates_are_real(tmp_path):
+    path = _write(tmp_path / "e.csv", "member_id,date,amount\n1,2026-01-01,5\n1,2026-01-01,5\n", "utf-8")
+    assert load_transactions(path).report.duplicates == 1
+    kept = load_transactions(path, config={"drop_duplicates": False})
+    assert kept.report.duplicates == 0 and kept.table["amount"].sum() == 10

@@ -16,6 +16,8 @@ A YAML file such as::
     combine_order_lines: false      # sum the lines of one order_id into one transaction
     return_order_prefix: null       # order ids with this prefix (e.g. "C") are returns
     exclude_statuses: []            # statuses whose rows go to rejects (e.g. cancelled)
+    drop_duplicates: true           # rows identical in every column are export duplicates;
+                                    # false where identical rows are real (no order id, as in CDNOW)
 
 Credentials never live here: a database source names an environment variable
 (``url_env``) that holds the SQLAlchemy URL.
@@ -45,6 +47,7 @@ class LoadConfig:
     combine_order_lines: bool = False
     return_order_prefix: str | None = None
     exclude_statuses: list[str] = field(default_factory=list)
+    drop_duplicates: bool = True
     origin: str = "<defaults>"
 
     @classmethod
@@ -103,6 +106,8 @@ class LoadConfig:
             raise ContractError(f"{where}: 'amount' supports only 'multiply: [column, column]'")
         if self.amount and (not isinstance(self.amount["multiply"], list) or len(self.amount["multiply"]) < 2):
             raise ContractError(f"{where}: 'amount.multiply' needs a list of at least two source columns")
+        if not isinstance(self.drop_duplicates, bool):
+            raise ContractError(f"{where}: 'drop_duplicates' must be true or false")
         if not isinstance(self.exclude_statuses, list):
             raise ContractError(f"{where}: 'exclude_statuses' must be a list")
 

@@ -157,7 +157,7 @@ def load_table(
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     mapping, ignored = _map_columns(frame, spec, config)
 
-    duplicate = frame.duplicated(keep="first")
+    duplicate = frame.duplicated(keep="first") if config.drop_duplicates else pd.Series(False, index=frame.index)
     rejections = _Rejections(frame.index)
     parsed, blanked = _parse_columns(frame, spec, config, mapping, rejections)
     _check_rows(parsed, spec, config, as_of, rejections)
@@ -263,7 +263,7 @@ def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.Data
         elif kind == DATE:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
         else:
-            table[column] = pd.Series(None, index=table.index, dtype=object)
+            table[column] = pd.Series(np.full(len(table), None, dtype=object), index=table.index)
     if spec.name == "transactions":
         if config.return_order_prefix:
             is_return = table["order_id"].fillna("").str.startswith(config.return_order_prefix)

@@ -97,7 +97,6 @@ def _read_csv_keeping_bad_lines(path: Path, encoding: str, kwargs: dict, bad_lin
 
     def keep(fields: list[str]) -> None:
         bad_lines.append(fields)
-        return None
 
     try:
         return pd.read_csv(path, encoding=encoding, engine="python", on_bad_lines=keep, **kwargs)

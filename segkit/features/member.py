@@ -108,7 +108,7 @@ def _as_table(data: Any, con: ibis.BaseBackend, name: str) -> ibis.Table:
         return ibis.memtable(data[columns])
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
-        return con.read_parquet(str(path), table_name=f"segkit_{name}")
+        return con.read_parquet(str(path))
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
 
 
@@ -153,7 +153,7 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
 
 
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
-    """Engine-neutral types: dates, nullable integers, sorted by member."""
+    """Engine-neutral types: day numbers to dates, counts to integers, nullable where absent."""
     for day_col, date_col in (("first_day", "first_purchase"), ("last_day", "last_purchase")):
         days = pd.to_numeric(frame.pop(day_col))
         frame[date_col] = (_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
