@@ -51,6 +51,7 @@ test: install
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[spark,dev,bench]'
 	$(BIN)/python benchmarks/bench_features.py
+	$(BIN)/python benchmarks/bench_segment.py
 
 clean:
 	rm -rf $(WORLDS) outputs .pytest_cache

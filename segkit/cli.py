@@ -78,6 +78,27 @@ def cmd_features(args) -> None:
     print(f"features of {len(features):,} members as of {args.as_of.date()}: {out}")
 
 
+def cmd_rfm(args) -> None:
+    """Python: ``segkit.segment.rfm_scores(member_features(...), levels, ties, segments)`` and ``vip_flag``."""
+    from .features import member_features
+    from .segment import rfm_scores, segment_summary, vip_flag
+
+    out = Path(args.out)
+    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
+    members = None
+    if args.members:
+        members = _load(args.members, "members", args.members_config, None, out, None).table
+    features = member_features(transactions, args.as_of, members=members)
+    result = rfm_scores(features, levels=args.levels, ties=args.ties, segments=args.segments)
+    table = result.table
+    table["vip"] = vip_flag(features, rule=args.vip_rule, top_share=args.vip_top_share, members=members)
+    table["tier"] = None if members is None else table["member_id"].map(members.set_index("member_id")["tier"])
+    write_table(table, out)
+    summary_path = write_table(segment_summary(result), out.with_name(f"{out.stem}.segment_summary.csv"))
+    print(result.summary())
+    print(f"RFM of {len(table):,} members ({int(table['vip'].sum()):,} VIPs): {out}; segments: {summary_path}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="segkit", description="Member segmentation and churn toolkit.")
     parser.add_argument("--version", action="version", version=f"segkit {__version__}")
@@ -112,6 +133,21 @@ def build_parser() -> argparse.ArgumentParser:
     feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
     feat.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
     feat.set_defaults(func=cmd_features)
+
+    rfm = verbs.add_parser("rfm", help="RFM scores, segments and VIP flags as of a date")
+    rfm.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
+    rfm.add_argument("--as-of", type=_date, required=True)
+    rfm.add_argument("--out", required=True, help="one row per member, .csv or .parquet (segment summary beside it)")
+    rfm.add_argument("--members", help="members file (prospects get a row; tiers for VIP rules)")
+    rfm.add_argument("--config", help="YAML mapping for the transactions file")
+    rfm.add_argument("--members-config", help="YAML mapping for the members file")
+    rfm.add_argument("--levels", type=int, choices=[3, 4, 5], default=5)
+    rfm.add_argument("--ties", choices=["rank", "quantile"], default="rank")
+    rfm.add_argument("--segments", help="segment table YAML (default: the 11 well-known segments)")
+    rfm.add_argument("--vip-rule", choices=["top_share", "tier", "either"], default="top_share")
+    rfm.add_argument("--vip-top-share", type=float, default=0.2, help="share of buyers flagged VIP by value")
+    rfm.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
+    rfm.set_defaults(func=cmd_rfm)
     return parser
 
 

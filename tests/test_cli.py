@@ -52,3 +52,18 @@ def test_errors_are_one_line_and_exit_2(tmp_path):
     (tmp_path / "m.csv").write_text("id,when,value\n1,2026-01-01,3\n")
     wrong = segkit("features", "--transactions", tmp_path / "m.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv")
     assert wrong.returncode == 2 and "missing required columns member_id, date, amount" in wrong.stderr
+
+
+def test_rfm_writes_scores_segments_and_summary(tmp_path):
+    run = segkit("generate", "supplements", "--members", 400, "--seed", 2, "--out", tmp_path / "w")
+    assert run.returncode == 0, run.stderr
+    run = segkit("rfm", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
+                 "--as-of", "2026-03-31", "--vip-rule", "either", "--out", tmp_path / "rfm.csv")
+    assert run.returncode == 0, run.stderr
+    rfm = pd.read_csv(tmp_path / "rfm.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(rfm) == 400 and rfm["member_id"].is_unique and rfm["segment"].notna().all()
+    assert {"r_score", "f_score", "m_score", "rfm_score", "segment", "vip", "tier"} <= set(rfm.columns)
+    buyers = rfm[rfm["frequency"] > 0]
+    assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "Prospects").all()
+    summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")
+    assert summary["members"].sum() == 400

@@ -2,6 +2,7 @@
 import plotly.io as pio
 
 from .features import load_report_chart, purchase_rhythm_chart, recency_frequency_chart
+from .segments import lorenz_chart, rfm_heatmap, segment_share_chart
 
 
 def notebook_mode() -> None:
@@ -10,4 +11,5 @@ def notebook_mode() -> None:
     pio.renderers.default = "plotly_mimetype+notebook"
 
 
-__all__ = ["load_report_chart", "notebook_mode", "purchase_rhythm_chart", "recency_frequency_chart"]
+__all__ = ["load_report_chart", "lorenz_chart", "notebook_mode", "purchase_rhythm_chart",
+           "recency_frequency_chart", "rfm_heatmap", "segment_share_chart"]

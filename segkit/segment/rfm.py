@@ -1,0 +1,227 @@
+"""RFM scores and segments from the member features.
+
+Scores run from 1 to ``levels`` (3, 4 or 5), 5 = best: the most recent, most
+frequent and highest-spending members get the top score. Members who never
+bought are not scored; their segment is ``Prospects``.
+
+Tie policies (how equal values are scored):
+
+* ``rank``: ntile on rank (dplyr's ``ntile``): members are ordered by value,
+  ties broken by ``member_id``, and cut into ``levels`` groups of equal size
+  (sizes differ by at most one). Equal values may get different scores.
+* ``quantile``: the cut points of R's ``rfm`` package: the inner quantiles of
+  the values (R type 7) plus 1, intervals ``[lower, upper)``. Equal values
+  always share a score. When cut points coincide (60 % of members bought
+  once, say), some scores are never given: they are reported in
+  ``RFMResult.collapsed`` and warned about, never silently left empty.
+* custom breakpoints: ``breakpoints={"recency": [30, 90, 180, 365], ...}``,
+  ``levels - 1`` increasing cut points per dimension, intervals ``[lower, upper)``
+  (for recency, lower days score higher).
+
+Segments come from a YAML table (``segments.yaml`` beside this module is the
+default: the 11 well-known segments on R and FM = mean(F, M)); rules are
+tried in order and the first match wins; no match gives the fallback.
+"""
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+DEFAULT_SEGMENTS = Path(__file__).with_name("segments.yaml")
+DIMENSIONS = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
+SCORE_COLUMNS = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
+NO_PURCHASE = "Prospects"
+TIE_POLICIES = ("rank", "quantile")
+
+
+@dataclass
+class SegmentRule:
+    name: str
+    ranges: dict[str, tuple[float, float]]     # score column ("r", "f", "m", "fm") -> inclusive range
+    action: str = ""
+
+
+@dataclass
+class SegmentTable:
+    """Ordered segment rules on a score scale; the first matching rule wins."""
+
+    rules: list[SegmentRule]
+    fallback: str = "Others"
+    scale: int = 5
+
+    @classmethod
+    def from_yaml(cls, path: str | Path = DEFAULT_SEGMENTS) -> "SegmentTable":
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        where = str(path)
+        if not isinstance(data.get("segments"), list) or not data["segments"]:
+            raise ValueError(f"{where}: needs a non-empty 'segments' list")
+        rules = []
+        for i, entry in enumerate(data["segments"], 1):
+            if "name" not in entry:
+                raise ValueError(f"{where}: segment {i} has no name")
+            ranges = {}
+            for key in ("r", "f", "m", "fm"):
+                if key in entry:
+                    bounds = entry[key]
+                    if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] <= bounds[1]):
+                        raise ValueError(f"{where}: segment {entry['name']!r}: {key} must be [low, high]")
+                    ranges[key] = (float(bounds[0]), float(bounds[1]))
+            unknown = set(entry) - {"name", "action", "r", "f", "m", "fm"}
+            if unknown or not ranges:
+                raise ValueError(f"{where}: segment {entry['name']!r}: give ranges for r, f, m or fm"
+                                 + (f" (unknown keys: {', '.join(sorted(unknown))})" if unknown else ""))
+            rules.append(SegmentRule(entry["name"], ranges, entry.get("action", "")))
+        return cls(rules, data.get("fallback", "Others"), int(data.get("scale", 5)))
+
+    @property
+    def actions(self) -> dict[str, str]:
+        return {rule.name: rule.action for rule in self.rules}
+
+    def assign(self, scores: pd.DataFrame, levels: int) -> pd.Series:
+        """Segment of each scored member: the first rule whose ranges all hold."""
+        on_scale = {key: self._rescale(scores[f"{key}_score"], levels) for key in ("r", "f", "m")}
+        on_scale["fm"] = (on_scale["f"] + on_scale["m"]) / 2
+        segment = pd.Series(self.fallback, index=scores.index, dtype=object)
+        unmatched = pd.Series(True, index=scores.index)
+        for rule in self.rules:
+            hit = unmatched.copy()
+            for key, (low, high) in rule.ranges.items():
+                hit &= on_scale[key].between(low, high)
+            segment[hit] = rule.name
+            unmatched &= ~hit
+        return segment
+
+    def _rescale(self, score: pd.Series, levels: int) -> pd.Series:
+        """Scores on 1..levels mapped to the table's 1..scale (rounded), so one table serves all levels."""
+        if levels == self.scale:
+            return score.astype(float)
+        return np.round(1 + (score - 1) * (self.scale - 1) / (levels - 1))
+
+
+@dataclass
+class RFMResult:
+    """Scores and segments per member, with the cut points used and any collapsed scores."""
+
+    table: pd.DataFrame
+    levels: int
+    ties: str
+    cut_points: dict[str, list[float]] = field(default_factory=dict)
+    collapsed: dict[str, list[int]] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        lines = [f"RFM on {self.levels} levels, ties: {self.ties}; {len(self.table):,} members"]
+        for dim, cuts in self.cut_points.items():
+            lines.append(f"  {dim:<9} cut points: {', '.join(f'{c:g}' for c in cuts)}")
+        for dim, scores in self.collapsed.items():
+            lines.append(f"  {dim:<9} scores never given (cut points coincide): {', '.join(map(str, scores))}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _validate(levels: int, ties: str) -> None:
+    if levels not in (3, 4, 5):
+        raise ValueError(f"levels must be 3, 4 or 5, not {levels!r}")
+    if ties not in TIE_POLICIES:
+        raise ValueError(f"ties must be one of {', '.join(TIE_POLICIES)}, not {ties!r}")
+
+
+def rank_scores(values: pd.Series, ids: pd.Series, levels: int, higher_is_better: bool = True) -> np.ndarray:
+    """ntile on rank: order by value (ties by id), cut into ``levels`` equal groups."""
+    key = values.to_numpy(dtype=float) if higher_is_better else -values.to_numpy(dtype=float)
+    order = np.lexsort((ids.to_numpy(), key))
+    scores = np.empty(len(values), dtype=np.int64)
+    scores[order] = np.arange(len(values)) * levels // max(len(values), 1) + 1
+    return scores
+
+
+def quantile_cut_points(values: pd.Series, levels: int) -> list[float]:
+    """R rfm's cut points: inner quantiles (type 7) plus one."""
+    quantiles = np.quantile(values.to_numpy(dtype=float), np.linspace(0, 1, levels + 1))
+    return [float(q) + 1 for q in quantiles[1:-1]]
+
+
+def interval_scores(values: pd.Series, cuts: list[float], levels: int, higher_is_better: bool = True) -> np.ndarray:
+    """Score by intervals ``[lower, upper)`` between the cut points."""
+    bins = np.searchsorted(np.asarray(cuts, dtype=float), values.to_numpy(dtype=float), side="right") + 1
+    return bins if higher_is_better else levels + 1 - bins
+
+
+def rfm_scores(features: pd.DataFrame, levels: int = 5, ties: str = "rank",
+               breakpoints: dict[str, list[float]] | None = None,
+               segments: SegmentTable | str | Path | None = None) -> RFMResult:
+    """RFM scores, score string and segment for every member of ``features``.
+
+    ``features`` is ``segkit.member_features`` output (``recency_days``,
+    ``frequency``, ``monetary``). Members without a purchase get no scores and
+    the segment ``Prospects``.
+    """
+    _validate(levels, ties)
+    breakpoints = dict(breakpoints or {})
+    unknown = set(breakpoints) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(f"breakpoints for unknown dimension(s) {', '.join(sorted(unknown))}; use {', '.join(DIMENSIONS)}")
+    table = segments if isinstance(segments, SegmentTable) else SegmentTable.from_yaml(segments or DEFAULT_SEGMENTS)
+
+    out = features[["member_id", "recency_days", "frequency", "monetary"]].copy()
+    buyers = out[out["frequency"] > 0]
+    result = RFMResult(out, levels, ties)
+    scores = pd.DataFrame(index=buyers.index)
+    for dim, column in DIMENSIONS.items():
+        values = buyers[column].astype(float)
+        better_high = dim != "recency"
+        if dim in breakpoints:
+            cuts = [float(c) for c in breakpoints[dim]]
+            if len(cuts) != levels - 1 or any(b <= a for a, b in zip(cuts, cuts[1:])):
+                raise ValueError(f"breakpoints[{dim!r}] needs {levels - 1} increasing cut points, got {cuts}")
+            result.cut_points[dim] = cuts
+            scored = interval_scores(values, cuts, levels, better_high)
+        elif ties == "quantile":
+            cuts = quantile_cut_points(values, levels)
+            result.cut_points[dim] = cuts
+            scored = interval_scores(values, cuts, levels, better_high)
+        else:
+            scored = rank_scores(values, buyers["member_id"], levels, better_high)
+        scores[SCORE_COLUMNS[dim]] = scored
+        never = sorted(set(range(1, levels + 1)) - set(np.unique(scored).tolist())) if len(buyers) else []
+        if never:
+            result.collapsed[dim] = never
+    if result.collapsed:
+        warnings.warn("RFM scores never given because cut points coincide: "
+                      + "; ".join(f"{d}: {s}" for d, s in result.collapsed.items()), stacklevel=2)
+
+    for column in SCORE_COLUMNS.values():
+        out[column] = pd.array(scores[column].reindex(out.index), dtype="Int64")
+    out["rfm_score"] = (out["r_score"] * 100 + out["f_score"] * 10 + out["m_score"]).astype("Int64")
+    out["segment"] = NO_PURCHASE
+    if len(buyers):
+        out.loc[buyers.index, "segment"] = table.assign(scores.astype(float), levels)
+    out["action"] = out["segment"].map(table.actions).fillna("")
+    return result
+
+
+def segment_summary(result: RFMResult) -> pd.DataFrame:
+    """Per segment: members, share of members, revenue, share of revenue, average order value, median recency."""
+    table = result.table
+    grouped = table.groupby("segment", sort=False)
+    summary = pd.DataFrame({
+        "members": grouped.size(),
+        "revenue": grouped["monetary"].sum(),
+        "purchases": grouped["frequency"].sum(),
+        "median_recency_days": grouped["recency_days"].median(),
+    })
+    summary["member_share"] = summary["members"] / summary["members"].sum()
+    total = table["monetary"].sum()
+    summary["revenue_share"] = summary["revenue"] / total if total else np.nan
+    summary["avg_order_value"] = summary["revenue"] / summary["purchases"].where(summary["purchases"] > 0)
+    summary = summary.drop(columns="purchases").sort_values("revenue", ascending=False)
+    columns = ["members", "member_share", "revenue", "revenue_share", "avg_order_value", "median_recency_days"]
+    return summary[columns].reset_index()
