@@ -31,9 +31,13 @@ demo: install
 		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_features.csv
 	$(BIN)/segkit features --transactions data/samples/crm_export_gbk.csv --config data/samples/crm_export_gbk.yaml \
 		--as-of $(AS_OF) --out $(OUT)/crm_sample_features.csv
+	$(BIN)/segkit rfm --transactions $(WORLDS)/supplements/transactions.csv \
+		--members $(WORLDS)/supplements/members.csv --vip-rule either --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
 	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
 		$(BIN)/segkit features --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
-			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv; fi
+			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
+		$(BIN)/segkit rfm --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
+			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_rfm.csv; fi
 	$(BIN)/papermill --log-level WARNING notebooks/member_features.ipynb $(OUT)/member_features.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/member_features
@@ -42,6 +46,7 @@ demo: install
 	@echo "Demo outputs:"
 	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth)"
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
+	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
 	@echo "  notebook + report:  $(OUT)/member_features.ipynb, $(OUT)/member_features.html"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 

@@ -44,6 +44,15 @@ def _load(path: str, table: str, config: str | None, as_of, out: Path, rejects: 
     return result
 
 
+def _load_transactions_and_members(args, out: Path):
+    """The transactions (checked against --as-of) and, if given, the members of a per-member verb."""
+    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
+    members = None
+    if args.members:
+        members = _load(args.members, "members", args.members_config, None, out, None).table
+    return transactions, members
+
+
 def cmd_generate(args) -> None:
     """Python: ``segkit.synth.generate(kind, n_members, seed, as_of).write(out)``."""
     from .synth import generate
@@ -69,10 +78,7 @@ def cmd_features(args) -> None:
     from .features import member_features
 
     out = Path(args.out)
-    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
-    members = None
-    if args.members:
-        members = _load(args.members, "members", args.members_config, None, out, None).table
+    transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members, backend=args.backend)
     write_table(features, out)
     print(f"features of {len(features):,} members as of {args.as_of.date()}: {out}")
@@ -84,10 +90,7 @@ def cmd_rfm(args) -> None:
     from .segment import rfm_scores, segment_summary, vip_flag
 
     out = Path(args.out)
-    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
-    members = None
-    if args.members:
-        members = _load(args.members, "members", args.members_config, None, out, None).table
+    transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members)
     result = rfm_scores(features, levels=args.levels, ties=args.ties, segments=args.segments)
     table = result.table
@@ -97,6 +100,17 @@ def cmd_rfm(args) -> None:
     summary_path = write_table(segment_summary(result), out.with_name(f"{out.stem}.segment_summary.csv"))
     print(result.summary())
     print(f"RFM of {len(table):,} members ({int(table['vip'].sum()):,} VIPs): {out}; segments: {summary_path}")
+
+
+def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
+    parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
+    parser.add_argument("--as-of", type=_date, required=True)
+    parser.add_argument("--out", required=True, help=out_help)
+    parser.add_argument("--members", help="members file: members without purchases get a row too")
+    parser.add_argument("--config", help="YAML mapping for the transactions file")
+    parser.add_argument("--members-config", help="YAML mapping for the members file")
+    parser.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -124,29 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(func=cmd_load)
 
     feat = verbs.add_parser("features", help="per-member features as of a date")
-    feat.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
-    feat.add_argument("--as-of", type=_date, required=True)
-    feat.add_argument("--out", required=True, help="output, .csv or .parquet")
-    feat.add_argument("--members", help="members file: members without purchases get a row too")
-    feat.add_argument("--config", help="YAML mapping for the transactions file")
-    feat.add_argument("--members-config", help="YAML mapping for the members file")
+    _add_member_inputs(feat, out_help="output, .csv or .parquet")
     feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
-    feat.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
     feat.set_defaults(func=cmd_features)
 
     rfm = verbs.add_parser("rfm", help="RFM scores, segments and VIP flags as of a date")
-    rfm.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
-    rfm.add_argument("--as-of", type=_date, required=True)
-    rfm.add_argument("--out", required=True, help="one row per member, .csv or .parquet (segment summary beside it)")
-    rfm.add_argument("--members", help="members file (prospects get a row; tiers for VIP rules)")
-    rfm.add_argument("--config", help="YAML mapping for the transactions file")
-    rfm.add_argument("--members-config", help="YAML mapping for the members file")
+    _add_member_inputs(rfm, out_help="one row per member, .csv or .parquet (segment summary beside it)")
     rfm.add_argument("--levels", type=int, choices=[3, 4, 5], default=5)
     rfm.add_argument("--ties", choices=["rank", "quantile"], default="rank")
     rfm.add_argument("--segments", help="segment table YAML (default: the 11 well-known segments)")
     rfm.add_argument("--vip-rule", choices=["top_share", "tier", "either"], default="top_share")
     rfm.add_argument("--vip-top-share", type=float, default=0.2, help="share of buyers flagged VIP by value")
-    rfm.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
     rfm.set_defaults(func=cmd_rfm)
     return parser
 

@@ -64,6 +64,6 @@ def test_rfm_writes_scores_segments_and_summary(tmp_path):
     assert len(rfm) == 400 and rfm["member_id"].is_unique and rfm["segment"].notna().all()
     assert {"r_score", "f_score", "m_score", "rfm_score", "segment", "vip", "tier"} <= set(rfm.columns)
     buyers = rfm[rfm["frequency"] > 0]
-    assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "Prospects").all()
+    assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "No purchase").all()
     summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")
     assert summary["members"].sum() == 400

@@ -2,7 +2,8 @@
 
 Scores run from 1 to ``levels`` (3, 4 or 5), 5 = best: the most recent, most
 frequent and highest-spending members get the top score. Members who never
-bought are not scored; their segment is ``Prospects``.
+bought (in the data: refund-only members too) are not scored; their segment is
+``No purchase``.
 
 Tie policies (how equal values are scored):
 
@@ -36,7 +37,7 @@ import yaml
 DEFAULT_SEGMENTS = Path(__file__).with_name("segments.yaml")
 DIMENSIONS = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
 SCORE_COLUMNS = {"recency": "r_score", "frequency": "f_score", "monetary": "m_score"}
-NO_PURCHASE = "Prospects"
+NO_PURCHASE = "No purchase"  # never bought, or only refunds in the data
 TIE_POLICIES = ("rank", "quantile")
 
 
@@ -162,7 +163,7 @@ def rfm_scores(features: pd.DataFrame, levels: int = 5, ties: str = "rank",
 
     ``features`` is ``segkit.member_features`` output (``recency_days``,
     ``frequency``, ``monetary``). Members without a purchase get no scores and
-    the segment ``Prospects``.
+    the segment ``No purchase``.
     """
     _validate(levels, ties)
     breakpoints = dict(breakpoints or {})
