@@ -39,6 +39,37 @@ FEATURE_COLUMNS = [
 _EPOCH = pd.Timestamp("1970-01-01")
 
 
+def _day_number(as_of: Any) -> int:
+    return int((parse_day(as_of) - _EPOCH).days)
+
+
+def daily_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
+    """One row per member and day up to ``as_of``: ``net`` amount, ``refunded``, ``refund_rows``.
+
+    ``day`` is the day number since 1970-01-01. A day whose ``net`` is
+    positive is a purchase occasion, the definition every module shares.
+    """
+    t = transactions
+    day = t.date.cast("date").epoch_days()
+    tx = t.filter(day <= _day_number(as_of)).mutate(day=day)
+    return tx.group_by(["member_id", "day"]).aggregate(
+        net=tx.amount.sum(),
+        refunded=ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
+        refund_rows=ibis.ifelse(tx.amount < 0, 1, 0).sum(),
+    )
+
+
+def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
+                       con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+    """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
+    con = con or connect(backend)
+    daily = daily_expr(_as_table(transactions, con, "transactions"), as_of)
+    frame = con.to_pyarrow(daily.filter(daily.net > 0).select("member_id", "day", "net")
+                           .order_by(["member_id", "day"])).to_pandas()
+    frame["date"] = (_EPOCH + pd.to_timedelta(frame.pop("day"), unit="D")).astype("datetime64[ns]")
+    return frame[["member_id", "date", "net"]]
+
+
 def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Table | None = None) -> ibis.Table:
     """The feature query as an Ibis expression (any backend), one row per member.
 
@@ -46,17 +77,8 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ``last_day``), which every engine handles alike; ``member_features``
     turns them into dates.
     """
-    as_of = parse_day(as_of)
-    as_of_day = int((as_of - _EPOCH).days)
-    t = transactions
-    day = t.date.cast("date").epoch_days()
-    tx = t.filter(day <= as_of_day).mutate(day=day)
-
-    daily = tx.group_by(["member_id", "day"]).aggregate(
-        net=tx.amount.sum(),
-        refunded=ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
-        refund_rows=ibis.ifelse(tx.amount < 0, 1, 0).sum(),
-    )
+    as_of_day = _day_number(as_of)
+    daily = daily_expr(transactions, as_of)
     # One window, one aggregation: the gap of a purchase day is the distance to the
     # latest earlier purchase day (a running max), so refund-only days need no
     # separate pass and no join.

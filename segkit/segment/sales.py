@@ -1,0 +1,78 @@
+"""Sales arithmetic: first-purchase against repeat sales, and gross-to-net.
+
+Healthy member businesses sell about nine times as much to returning members
+as to first-time buyers (9:1); 8:1 is acceptable; 5:5 (1:1) means member
+service is failing (``DOMAIN.md`` section 5).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Reversal steps from gross orders to net sales, in the domain's order, with the statuses of each.
+FUNNEL_STEPS = {
+    "cancelled": ("cancelled", "canceled", "已取消"),
+    "not shipped": ("not shipped", "unshipped", "未发货"),
+    "returned": ("returned", "return", "已退货"),
+    "refunded": ("refunded", "已退款"),
+}
+
+
+def health_band(ratio: float) -> str:
+    """Band of a repeat:first ratio: >= 9 healthy, >= 8 acceptable, > 1 below target, <= 1 failing."""
+    if pd.isna(ratio):
+        return ""
+    if ratio >= 9:
+        return "healthy"
+    if ratio >= 8:
+        return "acceptable"
+    return "below target" if ratio > 1 else "failing"
+
+
+def sales_split(occasions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
+    """First-purchase and repeat sales per period, the repeat:first ratio and its health band.
+
+    ``occasions`` comes from ``segkit.features.purchase_occasions``: a member's
+    first occasion is first-purchase sales, every later one repeat sales.
+    Refunds on days without a purchase are not in these sales (see ``gross_to_net``).
+    """
+    ordered = occasions.sort_values(["member_id", "date"], kind="stable")
+    first = ~ordered["member_id"].duplicated()
+    period = ordered["date"].dt.to_period(freq)
+    split = pd.DataFrame({
+        "first_purchase_sales": ordered["net"].where(first, 0.0).groupby(period).sum(),
+        "repeat_sales": ordered["net"].where(~first, 0.0).groupby(period).sum(),
+        "first_time_buyers": first.groupby(period).sum(),
+    })
+    split["repeat_to_first"] = split["repeat_sales"] / split["first_purchase_sales"].replace(0, np.nan)
+    split["band"] = split["repeat_to_first"].map(health_band)
+    split.index = split.index.astype(str)
+    split.index.name = "period"
+    return split.reset_index()
+
+
+def gross_to_net(transactions: pd.DataFrame, steps: dict[str, tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """Gross orders down to net sales, step by step, with the share kept at each step.
+
+    Positive amounts are gross orders; negative rows are taken off by their
+    ``status`` (``FUNNEL_STEPS``: cancelled, not shipped, returned, refunded);
+    negative rows with any other status are a last step, ``other reversals``.
+    """
+    if "status" not in transactions or transactions["status"].isna().all():
+        raise ValueError("gross_to_net needs transactions with a status column (cancelled, returned, refunded)")
+    steps = steps or FUNNEL_STEPS
+    status = transactions["status"].fillna("").str.lower()
+    amount = transactions["amount"]
+    negative = amount < 0
+    kept = amount[~negative].sum()
+    rows = [("gross orders", kept)]
+    for label, names in steps.items():
+        kept += amount[negative & status.isin(names)].sum()
+        rows.append((f"after {label}", kept))
+    other = amount[negative & ~status.isin([name for names in steps.values() for name in names])].sum()
+    if other:
+        rows.append(("after other reversals", kept + other))
+    funnel = pd.DataFrame(rows, columns=["step", "amount"])
+    funnel["share_of_gross"] = funnel["amount"] / funnel["amount"].iloc[0]
+    funnel["share_of_previous"] = funnel["amount"] / funnel["amount"].shift().fillna(funnel["amount"].iloc[0])
+    return funnel
