@@ -32,7 +32,7 @@ demo: install
 	$(BIN)/segkit features --transactions data/samples/crm_export_gbk.csv --config data/samples/crm_export_gbk.yaml \
 		--as-of $(AS_OF) --out $(OUT)/crm_sample_features.csv
 	$(BIN)/segkit rfm --transactions $(WORLDS)/supplements/transactions.csv \
-		--members $(WORLDS)/supplements/members.csv --vip-rule either --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
+		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
 	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
 		$(BIN)/segkit features --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
@@ -41,17 +41,26 @@ demo: install
 	$(BIN)/papermill --log-level WARNING notebooks/member_features.ipynb $(OUT)/member_features.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/member_features
-	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/member_features.ipynb --output-dir $(OUT)
+	$(BIN)/papermill --log-level WARNING notebooks/segmentation.ipynb $(OUT)/segmentation.ipynb \
+		-p transactions_path $(CURDIR)/$(WORLDS)/supplements/transactions.csv \
+		-p members_path $(CURDIR)/$(WORLDS)/supplements/members.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/segmentation
+	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
+		$(BIN)/papermill --log-level WARNING notebooks/segmentation.ipynb $(OUT)/segmentation_online_retail.ipynb \
+			-p transactions_path $(abspath $(SHARED))/online_retail_ii_subset/online_retail_ii_subset.csv \
+			-p mapping_path $(CURDIR)/data/mappings/online_retail_ii.yaml -p as_of 2011-12-09 \
+			-p output_dir $(CURDIR)/$(OUT)/segmentation_online_retail; fi
+	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/*.ipynb --output-dir $(OUT)
 	@echo
 	@echo "Demo outputs:"
 	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth)"
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
-	@echo "  notebook + report:  $(OUT)/member_features.ipynb, $(OUT)/member_features.html"
+	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation)"
+	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q tests --nbmake notebooks
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[spark,dev,bench]'

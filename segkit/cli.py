@@ -85,21 +85,19 @@ def cmd_features(args) -> None:
 
 
 def cmd_rfm(args) -> None:
-    """Python: ``segkit.segment.rfm_scores(member_features(...), levels, ties, segments)`` and ``vip_flag``."""
+    """Python: ``segkit.segment.segment_members(features, transactions, as_of, members, settings)``."""
     from .features import member_features
-    from .segment import rfm_scores, segment_summary, vip_flag
+    from .segment import SegmentationSettings, segment_members
 
     out = Path(args.out)
+    settings = SegmentationSettings.from_yaml(args.settings)
     transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members)
-    result = rfm_scores(features, levels=args.levels, ties=args.ties, segments=args.segments)
-    table = result.table
-    table["vip"] = vip_flag(features, rule=args.vip_rule, top_share=args.vip_top_share, members=members)
-    table["tier"] = None if members is None else table["member_id"].map(members.set_index("member_id")["tier"])
-    write_table(table, out)
-    summary_path = write_table(segment_summary(result), out.with_name(f"{out.stem}.segment_summary.csv"))
-    print(result.summary())
-    print(f"RFM of {len(table):,} members ({int(table['vip'].sum()):,} VIPs): {out}; segments: {summary_path}")
+    segmentation = segment_members(features, transactions, args.as_of, members, settings)
+    write_table(segmentation.table, out)
+    summary_path = write_table(segmentation.summary, out.with_name(f"{out.stem}.segment_summary.csv"))
+    print(segmentation)
+    print(f"segmentation of {len(segmentation.table):,} members: {out}; segment summary: {summary_path}")
 
 
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -142,13 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
     feat.set_defaults(func=cmd_features)
 
-    rfm = verbs.add_parser("rfm", help="RFM scores, segments and VIP flags as of a date")
+    rfm = verbs.add_parser("rfm", help="RFM scores, segments, VIPs, lifecycle stages and tiers as of a date")
     _add_member_inputs(rfm, out_help="one row per member, .csv or .parquet (segment summary beside it)")
-    rfm.add_argument("--levels", type=int, choices=[3, 4, 5], default=5)
-    rfm.add_argument("--ties", choices=["rank", "quantile"], default="rank")
-    rfm.add_argument("--segments", help="segment table YAML (default: the 11 well-known segments)")
-    rfm.add_argument("--vip-rule", choices=["top_share", "tier", "either"], default="top_share")
-    rfm.add_argument("--vip-top-share", type=float, default=0.2, help="share of buyers flagged VIP by value")
+    rfm.add_argument("--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers (defaults in code)")
     rfm.set_defaults(func=cmd_rfm)
     return parser
 

@@ -1,7 +1,7 @@
 """Progress bars for long work: shown on a terminal, silent in logs and tests."""
 from __future__ import annotations
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # not tqdm.auto: in notebooks it wants ipywidgets and warns without them
 
 BIG = 1_000_000  # rows from which loading and writing show a bar
 

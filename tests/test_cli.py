@@ -58,11 +58,14 @@ def test_rfm_writes_scores_segments_and_summary(tmp_path):
     run = segkit("generate", "supplements", "--members", 400, "--seed", 2, "--out", tmp_path / "w")
     assert run.returncode == 0, run.stderr
     run = segkit("rfm", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
-                 "--as-of", "2026-03-31", "--vip-rule", "either", "--out", tmp_path / "rfm.csv")
+                 "--as-of", "2026-03-31", "--settings", REPO / "data/samples/segmentation.yaml", "--out", tmp_path / "rfm.csv")
     assert run.returncode == 0, run.stderr
     rfm = pd.read_csv(tmp_path / "rfm.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(rfm) == 400 and rfm["member_id"].is_unique and rfm["segment"].notna().all()
-    assert {"r_score", "f_score", "m_score", "rfm_score", "segment", "vip", "tier"} <= set(rfm.columns)
+    assert list(rfm.columns) == ["member_id", "recency_days", "frequency", "monetary", "r_score", "f_score",
+                                 "m_score", "rfm_score", "segment", "vip", "stage", "tier", "action"]
+    assert set(rfm["stage"]) <= {"prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"}
+    assert (rfm.loc[rfm["frequency"] == 0, "stage"] == "prospect").all()
     buyers = rfm[rfm["frequency"] > 0]
     assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "No purchase").all()
     summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 import jupytext
+import pandas as pd
 import papermill as pm
 import pytest
 
@@ -41,6 +42,40 @@ def test_member_features_notebook_runs(tmp_path, gas_world):
     executed = (tmp_path / "executed.ipynb").read_text()
     assert "Plotly.newPlot" in executed          # figures embedded, drawable offline
     assert not any(phone in executed for phone in gas_world.members["phone"])
+
+
+def test_segmentation_notebook_runs_with_parameters(tmp_path, supplements_world):
+    paths = supplements_world.write(tmp_path / "world")
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("lifecycle: {active: 1.5, at_risk: 3, dormant: 6}\n")
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "segmentation.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
+                    "as_of": AS_OF, "settings_path": str(settings), "levels": 4, "ties": "quantile",
+                    "snapshot_months": 3, "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    rfm = pd.read_csv(out / "rfm.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(rfm) == len(supplements_world.members) and rfm["r_score"].dropna().between(1, 4).all()
+    for name in ("segment_summary.csv", "tier_changes.csv", "stage_transitions.csv", "cohort_retention.csv",
+                 "sales_split.csv", "charts/rfm_heatmap.html", "charts/stages.html", "charts/plotly.min.js"):
+        assert (out / name).exists(), name
+    executed = (tmp_path / "executed.ipynb").read_text()
+    assert not any(name in executed for name in supplements_world.members["name"].head(200))
+    assert not any(phone in executed for phone in supplements_world.members["phone"].head(200))
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"as_of": "31/03/2026"}, "as_of"),
+    ({"levels": 6}, "levels"),
+    ({"ties": "dense"}, "ties"),
+])
+def test_segmentation_notebook_rejects_bad_parameters(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        pm.execute_notebook(str(REPO / "notebooks" / "segmentation.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={"output_dir": str(tmp_path), **parameters},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
 def test_notebook_rejects_a_bad_parameter(tmp_path):

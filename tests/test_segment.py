@@ -180,3 +180,27 @@ def test_charts_draw_what_the_tables_say(supplements_world):
     assert {trace.name for trace in shares.data} == {"members", "revenue"}
     lorenz = plots.lorenz_chart(features["monetary"])
     assert f"{gini(features['monetary']):.2f}" in lorenz.layout.title.text
+
+
+def test_segment_members_assembles_rfm_csv(supplements_world, tmp_path):
+    from segkit.segment import SegmentationSettings, segment_members
+    from segkit.segment.segmentation import RFM_COLUMNS
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("rfm: {levels: 4, ties: quantile}\nvip: {rule: tier, tiers: [diamond]}\n"
+                    "tiers: {thresholds: {gold: 1000, diamond: 8000}, grace_months: 0}\n")
+    settings = SegmentationSettings.from_yaml(path)
+    tx, members = supplements_world.transactions, supplements_world.members
+    features = member_features(tx, "2026-03-31", members=members)
+    seg = segment_members(features, tx, "2026-03-31", members, settings)
+    table = seg.table
+    assert list(table.columns) == RFM_COLUMNS + ["action"] and len(table) == len(members)
+    assert table["r_score"].dropna().between(1, 4).all()
+    assert set(table["tier"]) <= {"standard", "gold", "diamond"}
+    # VIP by tier: exactly the members whose (members-table) tier is diamond
+    expected_vip = table["member_id"].map(members.set_index("member_id")["tier"]).eq("diamond")
+    assert (table["vip"] == expected_vip).all()
+    with pytest.raises(ValueError, match="unknown section"):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text("rfmm: {}\n")
+        SegmentationSettings.from_yaml(bad)

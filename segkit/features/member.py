@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
@@ -37,6 +38,15 @@ FEATURE_COLUMNS = [
     "gap_median", "gap_std", "last_gap", "sum_log_gaps",
 ]
 _EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _days_to_dates(days: pd.Series) -> pd.Series:
+    """Day numbers since 1970-01-01 (nullable) to datetime64[ns] dates, missing as NaT."""
+    days = pd.to_numeric(days)
+    present = days.notna().to_numpy()
+    dates = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    dates[present] = days[present].to_numpy(dtype="int64").astype("datetime64[D]")
+    return pd.Series(dates, index=days.index)
 
 
 def _day_number(as_of: Any) -> int:
@@ -66,7 +76,7 @@ def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
     daily = daily_expr(_as_table(transactions, con, "transactions"), as_of)
     frame = con.to_pyarrow(daily.filter(daily.net > 0).select("member_id", "day", "net")
                            .order_by(["member_id", "day"])).to_pandas()
-    frame["date"] = (_EPOCH + pd.to_timedelta(frame.pop("day"), unit="D")).astype("datetime64[ns]")
+    frame["date"] = _days_to_dates(frame.pop("day"))
     return frame[["member_id", "date", "net"]]
 
 
@@ -177,8 +187,7 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
 def _finish(frame: pd.DataFrame) -> pd.DataFrame:
     """Engine-neutral types: day numbers to dates, counts to integers, nullable where absent."""
     for day_col, date_col in (("first_day", "first_purchase"), ("last_day", "last_purchase")):
-        days = pd.to_numeric(frame.pop(day_col))
-        frame[date_col] = (_EPOCH + pd.to_timedelta(days, unit="D")).astype("datetime64[ns]")
+        frame[date_col] = _days_to_dates(frame.pop(day_col))
     for column in ("frequency", "refund_count", "gap_count"):
         frame[column] = frame[column].astype("int64")
     for column in ("recency_days", "tenure_days", "last_gap"):

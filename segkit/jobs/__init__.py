@@ -1,4 +1,6 @@
 """Jobs: what notebooks and scheduled runs share (parameter checks first)."""
-from .checks import ParameterError, check_choice, check_date, check_file, check_output_dir
+from .checks import ParameterError, check_choice, check_date, check_file, check_output_dir, check_positive
+from .demo import demo_inputs
 
-__all__ = ["ParameterError", "check_choice", "check_date", "check_file", "check_output_dir"]
+__all__ = ["ParameterError", "check_choice", "check_date", "check_file", "check_output_dir", "check_positive",
+           "demo_inputs"]

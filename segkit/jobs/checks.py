@@ -49,3 +49,10 @@ def check_choice(name: str, value: Any, choices: list[str]) -> str:
     if value not in choices:
         raise ParameterError(f"parameter {name}: {value!r} is not one of {', '.join(choices)}")
     return value
+
+
+def check_positive(name: str, value: Any) -> int:
+    """A whole number of at least 1."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ParameterError(f"parameter {name}: {value!r} must be a whole number of at least 1")
+    return value

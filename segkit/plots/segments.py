@@ -48,3 +48,59 @@ def lorenz_chart(values) -> go.Figure:
     fig.update_layout(title=f"Value concentration (Gini {gini(values):.2f})", xaxis_title="share of members",
                       yaxis_title="share of value", xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     return fig
+
+
+def stage_sankey(snapshots: pd.DataFrame) -> go.Figure:
+    """Members flowing between lifecycle stages from one snapshot to the next."""
+    from ..segment import STAGES
+
+    dates = sorted(snapshots["date"].unique())
+    labels, index = [], {}
+    for date in dates:
+        for stage in STAGES:
+            index[(date, stage)] = len(labels)
+            labels.append(f"{stage} ({pd.Timestamp(date):%Y-%m})")
+    sources, targets, values = [], [], []
+    for before, after in zip(dates, dates[1:]):
+        merged = snapshots[snapshots["date"] == before].merge(
+            snapshots[snapshots["date"] == after], on="member_id", suffixes=("_from", "_to"))
+        flows = merged.groupby(["stage_from", "stage_to"], observed=True).size()
+        for (stage_from, stage_to), n in flows.items():
+            sources.append(index[(before, stage_from)])
+            targets.append(index[(after, stage_to)])
+            values.append(int(n))
+    fig = go.Figure(go.Sankey(node={"label": labels, "pad": 12}, link={"source": sources, "target": targets,
+                                                                       "value": values}))
+    fig.update_layout(title="Lifecycle stages month to month", height=600)
+    return fig
+
+
+def cohort_heatmap(retention: pd.DataFrame) -> go.Figure:
+    """Share of each first-purchase cohort buying k months later."""
+    fig = px.imshow(retention, text_auto=".0%", aspect="auto", color_continuous_scale="Greens", zmin=0, zmax=1,
+                    labels={"x": "months after first purchase", "y": "first-purchase cohort", "color": "buying"},
+                    title="Cohort retention")
+    fig.update_layout(height=max(400, 22 * len(retention)))
+    fig.update_yaxes(type="category")
+    return fig
+
+
+def sales_split_chart(split: pd.DataFrame) -> go.Figure:
+    """First-purchase and repeat sales per period, with the repeat:first ratio (9:1 is healthy)."""
+    fig = go.Figure([
+        go.Bar(x=split["period"], y=split["first_purchase_sales"], name="first purchases"),
+        go.Bar(x=split["period"], y=split["repeat_sales"], name="repeat purchases"),
+        go.Scatter(x=split["period"], y=split["repeat_to_first"], name="repeat : first", yaxis="y2",
+                   mode="lines+markers", text=split["band"], hovertemplate="%{y:.1f} : 1 (%{text})<extra></extra>"),
+    ])
+    fig.add_hline(y=9, line_dash="dot", annotation_text="9:1 healthy", yref="y2")
+    fig.update_layout(barmode="stack", title="First-purchase and repeat sales",
+                      yaxis={"title": "sales"}, yaxis2={"title": "repeat : first", "overlaying": "y", "side": "right", "tickformat": ".1f", "rangemode": "tozero"})
+    return fig
+
+
+def funnel_chart(funnel: pd.DataFrame) -> go.Figure:
+    """Gross orders to net sales, with the share kept at each step."""
+    fig = go.Figure(go.Funnel(y=funnel["step"], x=funnel["amount"], textinfo="value+percent initial"))
+    fig.update_layout(title="Gross orders to net sales")
+    return fig
