@@ -41,7 +41,7 @@ def main() -> None:
     import warnings
 
     from segkit.features import member_features
-    from segkit.segment import gini, pareto_table, rfm_scores, vip_flag
+    from segkit.segment import gini, pareto_table, rfm_scores, segment_members, vip_flag
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=1_000_000)
@@ -60,10 +60,14 @@ def main() -> None:
     rows.append(("segkit rfm_scores, quantile (scores + segments)", t_quantile))
     rows.append(("segkit gini + pareto_table", timed(lambda v: (gini(v), pareto_table(v)), features["monetary"])[0]))
     rows.append(("segkit vip_flag (top 20 %)", timed(vip_flag, features)[0]))
+    transactions = pd.read_parquet(path, columns=["member_id", "date", "amount"])
+    rows.append(("segkit segment_members (RFM, VIP, stage, tier)",
+                 timed(segment_members, features, transactions, AS_OF, repeat=1)[0]))
 
     scored = rank.table.dropna(subset=["r_score"]).set_index("member_id")
     same_f = (scored.loc[recipe["member_id"], "f_score"].to_numpy() == recipe["f"].to_numpy()).mean()
-    print(f"\nsegmentation of {len(features):,} members ({int((features.frequency > 0).sum()):,} buyers)\n")
+    print(f"\nsegmentation of {len(features):,} members ({int((features.frequency > 0).sum()):,} buyers, "
+          f"{len(transactions):,} transactions)\n")
     for name, seconds in rows:
         print(f"  {name:<50}{seconds:>7.2f} s{seconds / t_recipe:>8.2f} x recipe")
     print(f"\n  frequency scores equal to the recipe's for {same_f:.1%} of buyers "

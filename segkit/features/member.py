@@ -73,7 +73,7 @@ def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
                        con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
     con = con or connect(backend)
-    daily = daily_expr(_as_table(transactions, con, "transactions"), as_of)
+    daily = daily_expr(as_table(transactions, con, "transactions"), as_of)
     frame = con.to_pyarrow(daily.filter(daily.net > 0).select("member_id", "day", "net")
                            .order_by(["member_id", "day"])).to_pandas()
     frame["date"] = _days_to_dates(frame.pop("day"))
@@ -129,7 +129,8 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ).order_by("member_id")
 
 
-def _as_table(data: Any, con: ibis.BaseBackend, name: str) -> ibis.Table:
+def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions") -> ibis.Table:
+    """An Ibis table from a canonical DataFrame (its needed columns), a Parquet path or an Ibis table."""
     if isinstance(data, ibis.Table):
         return data
     if isinstance(data, pd.DataFrame):
@@ -177,8 +178,8 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
     a Parquet path or an Ibis table; ``members`` likewise, optional.
     """
     con = con or connect(backend)
-    tx = _as_table(transactions, con, "transactions")
-    mem = None if members is None else _as_table(members, con, "members")
+    tx = as_table(transactions, con, "transactions")
+    mem = None if members is None else as_table(members, con, "members")
     # Arrow, then one conversion: Ibis's own to_pandas adds ~25 % on a million members.
     frame = con.to_pyarrow(member_features_expr(tx, as_of, mem)).to_pandas()
     return _finish(frame)

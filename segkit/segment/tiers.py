@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
@@ -47,24 +48,25 @@ class TierRules:
         return [self.base, *self.thresholds]
 
 
-def rolling_spend(transactions: pd.DataFrame, date: pd.Timestamp, window_days: int) -> pd.Series:
-    """Net spend per member in the ``window_days`` ending on ``date``."""
-    start = date - pd.Timedelta(days=window_days)
-    recent = transactions[(transactions["date"] > start) & (transactions["date"] <= date)]
-    return recent.groupby("member_id")["amount"].sum()
+def rolling_spends(transactions: Any, dates: list[pd.Timestamp], window_days: int) -> pd.DataFrame:
+    """Net spend per member (rows) in the ``window_days`` ending on each date (columns), in one engine pass."""
+    from ..features.member import as_table, connect
+
+    con = connect("duckdb")
+    t = as_table(transactions, con)
+    day = t.date.cast("date").epoch_days()
+    epoch = pd.Timestamp("1970-01-01")
+    ends = [(d - epoch).days for d in dates]
+    sums = {f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
+            for i, end in enumerate(ends)}
+    spend = con.to_pyarrow(t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
+    spend.columns = list(dates)
+    return spend
 
 
 def _qualifying_rank(spend: pd.Series, rules: TierRules) -> pd.Series:
     thresholds = np.array(list(rules.thresholds.values()))
     return pd.Series(np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right"), index=spend.index)
-
-
-def _tier_rank(transactions: pd.DataFrame, as_of: pd.Timestamp, ids: pd.Index, rules: TierRules) -> pd.Series:
-    """Best qualifying rank over the grace window's month ends (and as_of)."""
-    dates = month_ends(as_of, rules.grace_months + 1)
-    ranks = [_qualifying_rank(rolling_spend(transactions, d, rules.window_days).reindex(ids, fill_value=0.0), rules)
-             for d in dates]
-    return pd.concat(ranks, axis=1).max(axis=1)
 
 
 def assign_tiers(transactions: pd.DataFrame, as_of: Any, member_ids=None, rules: TierRules | None = None) -> pd.DataFrame:
@@ -75,11 +77,14 @@ def assign_tiers(transactions: pd.DataFrame, as_of: Any, member_ids=None, rules:
     """
     rules = rules or TierRules()
     as_of = pd.Timestamp(as_of).normalize()
-    ids = pd.Index(sorted(set(transactions["member_id"]) | set(member_ids if member_ids is not None else [])),
-                   name="member_id")
-    spend = rolling_spend(transactions, as_of, rules.window_days).reindex(ids, fill_value=0.0)
-    rank_now = _tier_rank(transactions, as_of, ids, rules)
-    rank_before = _tier_rank(transactions, as_of - pd.offsets.MonthEnd(1), ids, rules)
+    now = month_ends(as_of, rules.grace_months + 1)                       # the grace window's month ends
+    before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
+    spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days)
+    ids = spends.index.union(pd.Index(member_ids if member_ids is not None else [], dtype=object)).rename("member_id")
+    spends = spends.reindex(ids, fill_value=0.0)
+    ranks = spends.apply(lambda column: _qualifying_rank(column, rules))
+    spend = spends[as_of]
+    rank_now, rank_before = ranks[now].max(axis=1), ranks[before].max(axis=1)
     names = np.array(rules.order, dtype=object)
     change = np.select([rank_now > rank_before, rank_now < rank_before], ["upgrade", "downgrade"], default="")
     return pd.DataFrame({
