@@ -33,6 +33,8 @@ demo: install
 		--as-of $(AS_OF) --out $(OUT)/crm_sample_features.csv
 	$(BIN)/segkit rfm --transactions $(WORLDS)/supplements/transactions.csv \
 		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
+	$(BIN)/segkit alerts --transactions $(WORLDS)/gas/transactions.csv --members $(WORLDS)/gas/members.csv \
+		--as-of $(AS_OF) --settings data/samples/alerts_gas.yaml --out $(OUT)/gas_alerts.csv
 	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
 		$(BIN)/segkit features --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
@@ -49,14 +51,19 @@ demo: install
 			-p transactions_path $(abspath $(SHARED))/online_retail_ii_subset/online_retail_ii_subset.csv \
 			-p mapping_path $(CURDIR)/data/mappings/online_retail_ii.yaml -p as_of 2011-12-09 \
 			-p output_dir $(CURDIR)/$(OUT)/segmentation_online_retail; fi
+	$(BIN)/papermill --log-level WARNING notebooks/churn_alerts.ipynb $(OUT)/churn_alerts.ipynb \
+		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
+		-p truth_path $(CURDIR)/$(WORLDS)/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/churn_alerts
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/*.ipynb --output-dir $(OUT)
 	@echo
 	@echo "Demo outputs:"
 	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth)"
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
-	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation)"
+	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
+	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts)"
 	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
+	@echo "  churn alert files:  $(OUT)/churn_alerts/ (alerts.csv, member_rhythms.csv, backtest.csv, charts/)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 
 test: install
@@ -66,6 +73,8 @@ bench: install
 	$(BIN)/python -m pip install --quiet -e '.[spark,dev,bench]'
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_segment.py
+	$(BIN)/python benchmarks/bench_alerts.py
+	$(BIN)/python benchmarks/backtest_alerts.py
 
 clean:
 	rm -rf $(WORLDS) outputs .pytest_cache

@@ -140,8 +140,10 @@ def peak_memory_mb() -> float:
 
 
 def ensure_data(members: int, history_days: int, seed: int) -> Path:
+    """The benchmark world's transactions (Parquet), generated once; its members are written beside them
+    (``members_path``)."""
     path = ROOT / "data" / "generated" / "bench" / f"gas_{members}_{history_days}_{seed}.parquet"
-    if not path.exists():
+    if not path.exists() or not members_path(path).exists():
         from segkit.synth import generate
 
         print(f"generating {members:,} gas households over {history_days} days ...", flush=True)
@@ -149,8 +151,13 @@ def ensure_data(members: int, history_days: int, seed: int) -> Path:
         world = generate("gas", members, seed=seed, as_of=AS_OF, history_days=history_days)
         path.parent.mkdir(parents=True, exist_ok=True)
         world.transactions.to_parquet(path, index=False)
+        world.members.to_parquet(members_path(path), index=False)
         print(f"  {len(world.transactions):,} transactions in {time.perf_counter() - start:.0f} s -> {path}")
     return path
+
+
+def members_path(transactions_path: Path) -> Path:
+    return transactions_path.with_name(transactions_path.stem + "_members.parquet")
 
 
 def check_agreement(outputs: dict[str, pd.DataFrame]) -> list[str]:
@@ -188,14 +195,35 @@ def check_agreement(outputs: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def bench_arguments(doc: str, methods: list[str]) -> argparse.Namespace:
+    """The arguments every 1M-member benchmark takes; runs the child and exits when called as one."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--history-days", type=int, default=450, help="450 days gives ~10 transactions per member")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=METHODS)
+    parser.add_argument("--methods", nargs="+", choices=methods, default=methods)
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "INPUT", "RESULT"), help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def run_children(script: str, methods: list[str], path: Path, results_dir: Path, prefix: str) -> dict[str, dict]:
+    """Run each method (segkit first) in its own process, so that its peak memory is its own;
+    returns each child's JSON line. A failing method stops the benchmark."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    timings = {}
+    for method in ["segkit"] + [m for m in methods if m != "segkit"]:
+        print(f"running {method} ...", flush=True)
+        run = subprocess.run([sys.executable, script, "--child", method, str(path),
+                              str(results_dir / f"{prefix}_{method}.parquet")], capture_output=True, text=True)
+        if run.returncode != 0:
+            print(run.stderr[-2000:], file=sys.stderr)
+            raise SystemExit(f"{method} failed")
+        timings[method] = json.loads(run.stdout.strip().splitlines()[-1])
+    return timings
+
+
+def main() -> int:
+    args = bench_arguments(__doc__, METHODS)
     if args.child:
         child(*args.child)
         return 0
@@ -205,17 +233,7 @@ def main() -> int:
 
     n_rows = pq.ParquetFile(path).metadata.num_rows
     results_dir = ROOT / "benchmarks" / "results"
-    results_dir.mkdir(parents=True, exist_ok=True)
-    timings = {}
-    for method in ["segkit"] + [m for m in args.methods if m != "segkit"]:
-        result = results_dir / f"features_{method}.parquet"
-        print(f"running {method} ...", flush=True)
-        run = subprocess.run([sys.executable, __file__, "--child", method, str(path), str(result)],
-                             capture_output=True, text=True)
-        if run.returncode != 0:
-            print(run.stderr[-2000:], file=sys.stderr)
-            return 1
-        timings[method] = json.loads(run.stdout.strip().splitlines()[-1])
+    timings = run_children(__file__, args.methods, path, results_dir, "features")
     outputs = {method: pd.read_parquet(results_dir / f"features_{method}.parquet") for method in timings}
 
     problems = check_agreement(outputs)

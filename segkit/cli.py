@@ -100,6 +100,20 @@ def cmd_rfm(args) -> None:
     print(f"segmentation of {len(segmentation.table):,} members: {out}; segment summary: {summary_path}")
 
 
+def cmd_alerts(args) -> None:
+    """Python: ``segkit.churn.churn_alerts(transactions, as_of, members, settings)``."""
+    from .churn import AlertSettings, churn_alerts
+
+    out = Path(args.out)
+    settings = AlertSettings.from_yaml(args.settings)
+    transactions, members = _load_transactions_and_members(args, out)
+    run = churn_alerts(transactions, args.as_of, members, settings)
+    write_table(run.alerts, out)
+    print(run.model)
+    print(run)
+    print(f"{len(run.alerts):,} overdue alerts: {out}")
+
+
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
     parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
@@ -144,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_member_inputs(rfm, out_help="one row per member, .csv or .parquet (segment summary beside it)")
     rfm.add_argument("--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers (defaults in code)")
     rfm.set_defaults(func=cmd_rfm)
+
+    alerts = verbs.add_parser("alerts", help="overdue alerts: members past their own purchase rhythm (alerts.csv)")
+    _add_member_inputs(alerts, out_help="alerts, .csv or .parquet: one row per alerted member")
+    alerts.add_argument("--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates")
+    alerts.set_defaults(func=cmd_alerts)
     return parser
 
 

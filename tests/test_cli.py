@@ -70,3 +70,23 @@ def test_rfm_writes_scores_segments_and_summary(tmp_path):
     assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "No purchase").all()
     summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")
     assert summary["members"].sum() == 400
+
+
+def test_alerts_writes_the_alert_list(tmp_path):
+    run = segkit("generate", "gas", "--members", 1500, "--seed", 3, "--out", tmp_path / "w")
+    assert run.returncode == 0, run.stderr
+    run = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
+                 "--as-of", "2026-03-31", "--settings", REPO / "data/samples/alerts_gas.yaml",
+                 "--out", tmp_path / "alerts.csv")
+    assert run.returncode == 0, run.stderr
+    alerts = pd.read_csv(tmp_path / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert list(alerts.columns) == ["member_id", "last_purchase", "expected_next_purchase", "days_overdue",
+                                    "p_active", "reason"]
+    assert len(alerts) > 10 and alerts["member_id"].is_unique and alerts["member_id"].str.startswith("0").all()
+    assert (alerts["p_active"] < 0.6).all() and alerts["reason"].str.contains("refill").all()
+    assert alerts["days_overdue"].is_monotonic_increasing            # freshest lapses first
+    assert "IntervalModel" in run.stdout and "overdue alerts" in run.stdout
+    (tmp_path / "bad.yaml").write_text("threshold: 0.5\n")
+    bad = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--as-of", "2026-03-31",
+                 "--settings", tmp_path / "bad.yaml", "--out", tmp_path / "a.csv")
+    assert bad.returncode == 2 and "unknown alert setting" in bad.stderr and "Traceback" not in bad.stderr

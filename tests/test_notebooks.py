@@ -9,6 +9,7 @@ import papermill as pm
 import pytest
 
 from conftest import AS_OF, REPO
+from segkit.synth import generate
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -85,3 +86,36 @@ def test_notebook_rejects_a_bad_parameter(tmp_path):
             parameters={"as_of": "31/03/2026", "output_dir": str(tmp_path)}, cwd=str(REPO / "notebooks"),
             progress_bar=False,
         )
+
+
+def test_churn_alerts_notebook_runs_with_truth(tmp_path):
+    world = generate("gas", 1500, seed=21, as_of=AS_OF)
+    paths = world.write(tmp_path / "world")
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
+                    "truth_path": str(paths["truth"]), "as_of": AS_OF, "threshold": 0.5, "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    alerts = pd.read_csv(out / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(alerts) > 10 and (alerts["p_active"] < 0.5).all()
+    backtest = pd.read_csv(out / "backtest.csv", encoding="utf-8-sig")
+    assert list(backtest["rule"]) == ["segkit", "oracle", "fixed 30 days", "1.5 x own median gap"]
+    rhythms = pd.read_csv(out / "member_rhythms.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(rhythms) == len(world.members)
+    for name in ("survival_by_household_size", "overdue_days", "alert_probability", "backtest"):
+        assert (out / "charts" / f"{name}.html").exists(), name
+    executed = (tmp_path / "executed.ipynb").read_text()
+    assert "Plotly.newPlot" in executed
+    assert not any(name in executed for name in world.members["name"].head(300))
+    assert not any(phone in executed for phone in world.members["phone"])
+
+
+@pytest.mark.parametrize("parameters, message", [({"threshold": 1.5}, "threshold"), ({"long_gone_days": 0},
+                                                                                      "long_gone_days")])
+def test_churn_alerts_notebook_rejects_bad_parameters(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        pm.execute_notebook(str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={"output_dir": str(tmp_path), **parameters},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)

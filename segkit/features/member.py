@@ -129,8 +129,9 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ).order_by("member_id")
 
 
-def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions") -> ibis.Table:
-    """An Ibis table from a canonical DataFrame (its needed columns), a Parquet path or an Ibis table."""
+def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()) -> ibis.Table:
+    """An Ibis table from a canonical DataFrame (its needed columns, plus the ``optional`` ones
+    it has), a Parquet path or an Ibis table."""
     if isinstance(data, ibis.Table):
         return data
     if isinstance(data, pd.DataFrame):
@@ -138,7 +139,7 @@ def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions") -> ib
         missing = [c for c in columns if c not in data.columns]
         if missing:
             raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(data.columns)}")
-        return ibis.memtable(data[columns])
+        return ibis.memtable(data[columns + [c for c in optional if c in data.columns]])
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
         return con.read_parquet(str(path))

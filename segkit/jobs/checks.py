@@ -56,3 +56,10 @@ def check_positive(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ParameterError(f"parameter {name}: {value!r} must be a whole number of at least 1")
     return value
+
+
+def check_probability(name: str, value: Any) -> float:
+    """A number strictly between 0 and 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+        raise ParameterError(f"parameter {name}: {value!r} must be a number between 0 and 1")
+    return float(value)

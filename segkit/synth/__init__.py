@@ -16,6 +16,8 @@ from ..progress import BIG, progress
 from .gas import generate_gas
 from .supplements import generate_supplements
 
+__all__ = ["WORLDS", "World", "generate", "read_truth"]
+
 WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
 
 
@@ -47,6 +49,23 @@ class World:
     def __repr__(self) -> str:
         return (f"World({self.kind!r}: {len(self.members):,} members, "
                 f"{len(self.transactions):,} transactions, {len(self.advisors)} advisors)")
+
+
+def read_truth(path: str | Path) -> pd.DataFrame:
+    """A world's ``truth`` file as written by ``World.write`` (CSV or Parquet), with its types back:
+    ids as text, flags as booleans, dates as dates."""
+    path = Path(path)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        truth = pd.read_parquet(path)
+    else:
+        truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
+    for column in truth.columns:
+        if truth[column].dtype == object and truth[column].dropna().isin(["True", "False"]).all():
+            truth[column] = truth[column].map({"True": True, "False": False})
+    for column in ("last_refill", "missed_refill_due"):
+        if column in truth:
+            truth[column] = pd.to_datetime(truth[column])
+    return truth
 
 
 def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31", **options) -> World:

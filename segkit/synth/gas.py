@@ -30,15 +30,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..calendar import SPRING_FESTIVAL
 from ..data.parse import parse_day
 from ..progress import progress
 from . import people
 
-SPRING_FESTIVAL = pd.to_datetime([
-    "2018-02-16", "2019-02-05", "2020-01-25", "2021-02-12", "2022-02-01", "2023-01-22",
-    "2024-02-10", "2025-01-29", "2026-02-17", "2027-02-06", "2028-01-26", "2029-02-13",
-    "2030-02-03", "2031-01-23", "2032-02-11",
-])
 CYLINDER_PRICE = 115.0
 SEASON_AMPLITUDE = 0.25
 SWITCH_BETA = (1.0, 60.0)

@@ -1,0 +1,172 @@
+"""The overdue alert: members whose current gap has run past what their own rhythm makes likely.
+
+A member is **alerted** when ``p_active``, the probability that they are
+still a customer given the days since their last purchase
+(``IntervalModel``), falls below ``p_active_below``. Loyal members who are a
+few days late keep a high ``p_active`` and are left alone; a clockwork
+monthly buyer 20 days late is not.
+
+Members who never bought and members **long gone** (no purchase for
+``long_gone_days``) are not overdue alerts: they belong to other lists
+(win-back campaigns, data clean-up). Every member gets a ``status``:
+
+==============  ===========================================================
+alert           overdue: ``p_active`` below the threshold
+late            past their expected date, but probably just late
+not due         their next purchase is not due yet
+long gone       no purchase for ``long_gone_days`` or more
+never bought    a member with no purchase
+==============  ===========================================================
+
+Settings (YAML, all optional)::
+
+    p_active_below: 0.6      # alert when P(still a customer) falls below this
+    long_gone_days: 180
+    purchase_noun: refill    # words of the reasons: "last refill ...", "usually refills every ..."
+    purchase_verb: refills
+    covariates: auto         # or a list of household_size, quantity, product, season, holiday
+    holidays: spring_festival  # the holiday covariate's calendar, a list of dates, or null
+    churn_prior: null        # q; null: estimated from the data
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..data.parse import parse_day
+from ..calendar import holidays
+from .intervals import COVARIATES, IntervalModel, purchase_gaps
+
+ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason"]
+STATUSES = ["alert", "late", "not due", "long gone", "never bought"]
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Every setting of the overdue alert, validated; see the module docstring for the YAML form."""
+
+    p_active_below: float = 0.6
+    long_gone_days: int = 180
+    purchase_noun: str = "purchase"
+    purchase_verb: str = "buys"
+    covariates: Any = "auto"
+    holidays: Any = "spring_festival"
+    churn_prior: float | None = None
+
+    def __post_init__(self):
+        if not 0 < self.p_active_below < 1:
+            raise ValueError(f"p_active_below must be between 0 and 1, got {self.p_active_below}")
+        if int(self.long_gone_days) != self.long_gone_days or self.long_gone_days < 1:
+            raise ValueError(f"long_gone_days must be a positive number of days, got {self.long_gone_days}")
+        if self.churn_prior is not None and not 0 < self.churn_prior < 1:
+            raise ValueError(f"churn_prior must be between 0 and 1 (or null to estimate it), got {self.churn_prior}")
+        if self.covariates != "auto":
+            if isinstance(self.covariates, str) or not set(self.covariates) <= set(COVARIATES):
+                raise ValueError(f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; "
+                                 f"got {self.covariates!r}")
+        holidays(self.holidays)   # a clear error now rather than at fit
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "AlertSettings":
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown alert setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None) -> "AlertSettings":
+        if path in (None, ""):
+            return cls()
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of alert settings")
+        try:
+            return cls.from_dict(data)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{path}: {error}") from None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def model(self) -> IntervalModel:
+        return IntervalModel(covariates=self.covariates, holidays=self.holidays,
+                             max_open_gap_days=self.long_gone_days, churn_prior=self.churn_prior)
+
+
+@dataclass
+class AlertRun:
+    """Everything behind one day's alerts: the gaps, the fitted model, every member's prediction, the alerts."""
+
+    as_of: pd.Timestamp
+    settings: AlertSettings
+    gaps: pd.DataFrame
+    model: IntervalModel
+    members: pd.DataFrame   # one row per member: the prediction, status and reason
+    alerts: pd.DataFrame    # alerts.csv: ALERT_COLUMNS, freshest lapses first
+
+    def __repr__(self) -> str:
+        counts = self.members["status"].value_counts()
+        return (f"<AlertRun as of {self.as_of.date()}: {len(self.alerts):,} alerts among "
+                f"{len(self.members):,} members ("
+                + ", ".join(f"{status} {int(counts.get(status, 0)):,}" for status in STATUSES) + ")>")
+
+
+def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
+                 settings: AlertSettings | None = None, backend: str = "duckdb", con=None) -> AlertRun:
+    """Fit every member's rhythm on the purchases up to ``as_of`` and list the overdue members."""
+    settings = settings or AlertSettings()
+    as_of = parse_day(as_of)
+    gaps = purchase_gaps(transactions, as_of, members, backend=backend, con=con)
+    model = settings.model().fit(gaps)
+    predictions = model.predict(gaps)
+    table = member_statuses(predictions, settings, members)
+    return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
+
+
+def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,
+                    members: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Status and reason of every member (``IntervalModel.predict`` output, plus members who never bought)."""
+    table = predictions.copy()
+    long_gone = table["days_since"] > settings.long_gone_days
+    alert = ~long_gone & (table["p_active"] < settings.p_active_below)
+    late = ~long_gone & ~alert & (table["days_overdue"] > 0)
+    table["status"] = np.select([long_gone, alert, late], ["long gone", "alert", "late"], "not due")
+    table["reason"] = [_reason(row, settings) if flagged else ""
+                       for row, flagged in zip(table.itertuples(index=False), alert.to_numpy())]
+    if members is not None:
+        never = pd.Index(members["member_id"].astype(object).unique()).difference(table["member_id"])
+        if len(never):
+            table = pd.concat([table, pd.DataFrame({"member_id": never, "purchases": 0, "status": "never bought",
+                                                    "reason": ""})], ignore_index=True)
+    table["status"] = pd.Categorical(table["status"], categories=STATUSES)
+    return table.astype({"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"})
+
+
+def overdue_alerts(statuses: pd.DataFrame) -> pd.DataFrame:
+    """``alerts.csv``: one row per alerted member, the freshest lapses (fewest days overdue) first:
+    the sooner the call, the better the chance of winning them back."""
+    alerts = statuses.loc[statuses["status"] == "alert"].sort_values(["days_overdue", "member_id"])
+    alerts = alerts.assign(days_overdue=alerts["days_overdue"].astype(int), p_active=alerts["p_active"].round(4))
+    return alerts[ALERT_COLUMNS].reset_index(drop=True)
+
+
+def _reason(row, settings: AlertSettings) -> str:
+    """What an agent reads aloud, e.g. "usually refills every 29 days; last refill 2026-02-12, 47 days
+    ago; 18 days later than expected"."""
+    noun, verb = settings.purchase_noun, settings.purchase_verb
+    typical = int(round(row.typical_interval))
+    last = pd.Timestamp(row.last_purchase).date().isoformat()
+    late = int(row.days_overdue)
+    when = f"{late} day{'s' if late != 1 else ''} later than expected"
+    if row.purchases == 1:
+        return (f"only one {noun}, on {last}, {row.days_since} days ago; members like them usually come back "
+                f"after about {typical} days; {when}")
+    return f"usually {verb} every {typical} days; last {noun} {last}, {row.days_since} days ago; {when}"
