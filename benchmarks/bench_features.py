@@ -50,7 +50,7 @@ money as (
 ),
 purchases as (
     select member_id, day, net, day - lag(day) over (partition by member_id order by day) as gap
-    from daily where net > 0
+    from daily where net > 0 or (net = 0 and refund_rows = 0)
 ),
 rhythm as (
     select member_id, min(day) as first_day, max(day) as last_day, count(*) as frequency,
@@ -90,7 +90,7 @@ def run_pandas(path: str) -> pd.DataFrame:
         net=("amount", "sum"), refunded=("refunded", "sum"), refund_rows=("refund_rows", "sum")).reset_index()
     money = daily.groupby("member_id", sort=True).agg(
         monetary=("net", "sum"), refunds=("refunded", "sum"), refund_count=("refund_rows", "sum"))
-    purchases = daily[daily["net"] > 0].copy()
+    purchases = daily[(daily["net"] > 0) | ((daily["net"] == 0) & (daily["refund_rows"] == 0))].copy()
     same_member = purchases["member_id"].eq(purchases["member_id"].shift())
     purchases["gap"] = purchases["day"].diff().dt.days.where(same_member)
     purchases["log_gap"] = np.log(purchases["gap"])

@@ -19,8 +19,9 @@ def reference_features(transactions: pd.DataFrame, as_of, member_ids=()) -> pd.D
     rows = []
     for member_id in sorted(set(tx["member_id"]) | set(member_ids)):
         own = tx[tx["member_id"] == member_id]
-        by_day = own.groupby(own["date"].dt.normalize())["amount"].sum()
-        purchases = by_day[by_day > 0]
+        day = own.groupby(own["date"].dt.normalize())["amount"]
+        by_day, refunded = day.sum(), day.apply(lambda a: (a < 0).any())
+        purchases = by_day[(by_day > 0) | ((by_day == 0) & ~refunded)]
         days = list(purchases.index)
         gaps = [(b - a).days for a, b in zip(days, days[1:])]
         negatives = own["amount"][own["amount"] < 0]
@@ -81,6 +82,16 @@ def test_same_day_cancellation_is_not_a_purchase():
                        "amount": [100.0, -100.0, 30.0]})
     f = member_features(tx, AS_OF)
     assert f.frequency.item() == 1 and f.first_purchase.item() == pd.Timestamp("2026-02-01")
+
+
+def test_a_free_item_is_a_purchase():
+    # CDNOW has $0 purchases: a day with net zero and no refund bought something
+    tx = pd.DataFrame({"member_id": ["1", "1", "2"], "date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-05"]),
+                       "amount": [0.0, 30.0, 0.0]})
+    f = member_features(tx, AS_OF).set_index("member_id")
+    assert f.loc["1", "frequency"] == 2 and f.loc["1", "first_purchase"] == pd.Timestamp("2026-01-01")
+    assert f.loc["2", "frequency"] == 1 and f.loc["2", "avg_order_value"] == 0.0
+    assert_same_features(f.reset_index(), reference_features(tx, AS_OF))
 
 
 @pytest.mark.parametrize("world", ["gas_world", "supplements_world"])

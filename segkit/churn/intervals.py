@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 from scipy import special, stats
 
 from ..calendar import holiday_ahead, holidays
-from ..features.member import _day_number, as_table, connect
+from ..features.member import _day_number, as_table, connect, is_purchase
 
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
@@ -69,8 +69,7 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     the gap), ``days``, ``event`` (True: the gap ended with a purchase; False:
     still open at ``as_of``), ``quantity`` and ``product`` of the opening
     purchase when the transactions have them, ``household_size`` when
-    ``members`` has it. A purchase occasion is a member-day with a positive
-    net amount, as in ``segkit.features``.
+    ``members`` has it. Purchase occasions are those of ``segkit.features``.
     """
     con = con or connect(backend)
     tx = as_table(transactions, con, "transactions", optional=("quantity", "product"))
@@ -78,13 +77,14 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     day = tx.date.cast("date").epoch_days()
     tx = tx.filter(day <= as_of_day).mutate(day=day)
     bought = tx.amount > 0
-    aggregates = {"net": tx.amount.sum()}
+    aggregates = {"net": tx.amount.sum(), "refund_rows": ibis.ifelse(tx.amount < 0, 1, 0).sum()}
     if "quantity" in tx.columns:
         aggregates["quantity"] = ibis.ifelse(bought, tx.quantity.cast("float64"), 0.0).sum()
     if "product" in tx.columns:
         aggregates["product"] = tx["product"].argmax(tx.amount)
     daily = tx.group_by(["member_id", "day"]).aggregate(**aggregates)
-    occasions = con.to_pyarrow(daily.filter(daily.net > 0).drop("net").order_by(["member_id", "day"]))
+    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("net", "refund_rows")
+                               .order_by(["member_id", "day"]))
 
     ids = _dictionary(occasions.column("member_id"))
     code = ids.indices.to_numpy(zero_copy_only=False).astype(np.int32)

@@ -2,9 +2,10 @@
 
 Definitions (all as of ``as_of``; transactions after it are ignored):
 
-* A **purchase occasion** is a member-day whose net amount is positive: a
-  member's purchases on one day are merged, and an order cancelled the same
-  day (net zero) is not a purchase. Days with only refunds are not purchases.
+* A **purchase occasion** is a member-day whose net amount is positive, or
+  zero with no refund on it (a free item, as CDNOW has): a member's
+  purchases on one day are merged, and an order cancelled the same day (net
+  zero with a refund) is not a purchase. Days with only refunds are not purchases.
 * ``frequency``: number of purchase occasions. The buy-till-you-die "repeat
   frequency" is ``frequency - 1``.
 * ``monetary``: net spend, refunds and returns included (they are negative
@@ -56,8 +57,8 @@ def _day_number(as_of: Any) -> int:
 def daily_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     """One row per member and day up to ``as_of``: ``net`` amount, ``refunded``, ``refund_rows``.
 
-    ``day`` is the day number since 1970-01-01. A day whose ``net`` is
-    positive is a purchase occasion, the definition every module shares.
+    ``day`` is the day number since 1970-01-01. ``is_purchase(daily)`` says
+    which days are purchase occasions, the definition every module shares.
     """
     t = transactions
     day = t.date.cast("date").epoch_days()
@@ -69,12 +70,17 @@ def daily_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     )
 
 
+def is_purchase(daily: ibis.Table) -> ibis.BooleanValue:
+    """A purchase occasion: net positive, or zero with no refund (a free item, not a cancelled order)."""
+    return (daily.net > 0) | ((daily.net == 0) & (daily.refund_rows == 0))
+
+
 def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
                        con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
     con = con or connect(backend)
     daily = daily_expr(as_table(transactions, con, "transactions"), as_of)
-    frame = con.to_pyarrow(daily.filter(daily.net > 0).select("member_id", "day", "net")
+    frame = con.to_pyarrow(daily.filter(is_purchase(daily)).select("member_id", "day", "net")
                            .order_by(["member_id", "day"])).to_pandas()
     frame["date"] = _days_to_dates(frame.pop("day"))
     return frame[["member_id", "date", "net"]]
@@ -92,7 +98,7 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     # One window, one aggregation: the gap of a purchase day is the distance to the
     # latest earlier purchase day (a running max), so refund-only days need no
     # separate pass and no join.
-    purchase = daily.net > 0
+    purchase = is_purchase(daily)
     purchase_day = ibis.ifelse(purchase, daily.day, ibis.null("int64"))
     earlier = ibis.window(group_by="member_id", order_by="day", rows=(None, -1))
     daily = daily.mutate(purchase_day=purchase_day, purchase_net=ibis.ifelse(purchase, daily.net, ibis.null("float64")))

@@ -1,0 +1,141 @@
+"""What the buy-till-you-die models share: maximum likelihood on log parameters, standard errors,
+a readable summary, and checks of the BTYD summary table."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+BTYD_COLUMNS = ("frequency", "recency", "T")
+
+
+def check_summary(summary: pd.DataFrame, columns=BTYD_COLUMNS) -> pd.DataFrame:
+    """The BTYD columns as floats, with a clear error for missing or impossible values."""
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        raise ValueError(f"the summary lacks {', '.join(missing)}; build it with segkit.clv.btyd_summary "
+                         f"(columns found: {', '.join(map(str, summary.columns))})")
+    data = summary[list(columns)].astype(float)
+    if data.isna().any().any():
+        raise ValueError(f"the summary has missing values in {', '.join(data.columns[data.isna().any()])}")
+    if "recency" in data and "T" in data:
+        bad = (data["frequency"] < 0) | (data["recency"] < 0) | (data["recency"] > data["T"]) | (
+            (data["frequency"] == 0) & (data["recency"] != 0))
+        if bad.any():
+            raise ValueError(f"{int(bad.sum())} rows are not valid BTYD summaries (need 0 <= recency <= T, "
+                             f"recency 0 when frequency is 0), e.g. row {data.index[bad][0]!r}")
+    return data
+
+
+class MaximumLikelihoodModel:
+    """Base of the BTYD estimators: subclasses define ``_parameter_names`` and ``_log_likelihood``."""
+
+    _parameter_names: tuple[str, ...] = ()
+
+    def __init__(self, penalizer: float = 0.0):
+        self.penalizer = penalizer
+
+    def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _initial(self, data: dict[str, np.ndarray]) -> np.ndarray:
+        return np.ones(len(self._parameter_names))
+
+    def _gradient(self, params: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray | None:
+        """Per-row derivatives of the log-likelihood by each parameter (rows x parameters), or None
+        to let the optimizer difference the likelihood."""
+        return None
+
+    def _maximize(self, data: dict[str, np.ndarray], weights: np.ndarray | None = None) -> "MaximumLikelihoodModel":
+        """Maximize the (weighted) log-likelihood over log parameters; standard errors from the Hessian."""
+        weights = np.ones(len(next(iter(data.values())))) if weights is None else weights
+        total = weights.sum()
+        analytic = self._gradient(self._initial(data), data) is not None
+
+        def objective(log_params):
+            params = np.exp(log_params)
+            value = -(weights * self._log_likelihood(params, data)).sum() / total + self.penalizer * (params ** 2).sum()
+            if not analytic:
+                return value
+            gradient = -(weights @ self._gradient(params, data)) / total + 2 * self.penalizer * params
+            return value, gradient * params          # chain rule: d/d log(theta) = theta d/d theta
+
+        start = np.log(self._initial(data))
+        result = optimize.minimize(objective, start, jac=analytic, method="BFGS", options={"gtol": 1e-8})
+        if _gradient_norm(objective, result.x, analytic) > 1e-5:     # not at a maximum: a slow, sure path
+            result = optimize.minimize(lambda p: np.asarray(objective(p), dtype=object)[0] if analytic else objective(p),
+                                       result.x, method="Nelder-Mead",
+                                       options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20_000, "maxfev": 20_000})
+            result = optimize.minimize(objective, result.x, jac=analytic, method="BFGS", options={"gtol": 1e-8})
+        params = np.exp(result.x)
+        if not np.all(np.isfinite(params)) or not np.isfinite(result.fun):
+            raise ValueError(f"{type(self).__name__}: the likelihood could not be maximized ({result.message})")
+        self.params_ = dict(zip(self._parameter_names, params))
+        self.log_likelihood_ = float((weights * self._log_likelihood(params, data)).sum())
+        self.n_ = int(total)
+        self.converged_ = _gradient_norm(objective, result.x, analytic) < 1e-4
+        if analytic:
+            hessian = _jacobian(lambda p: -(weights @ self._gradient(p, data)), params)
+        else:
+            hessian = _hessian(lambda p: -(weights * self._log_likelihood(p, data)).sum(), params)
+        try:
+            covariance = np.linalg.inv((hessian + hessian.T) / 2)
+            self.standard_errors_ = dict(zip(self._parameter_names, np.sqrt(np.clip(np.diag(covariance), 0, None))))
+        except np.linalg.LinAlgError:
+            self.standard_errors_ = dict.fromkeys(self._parameter_names, np.nan)
+        return self
+
+    def _check_fitted(self):
+        if not hasattr(self, "params_"):
+            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(summary) first")
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and 95 % intervals (normal approximation)."""
+        self._check_fitted()
+        table = pd.DataFrame({"estimate": self.params_, "std_error": self.standard_errors_})
+        table["lower_95"] = table["estimate"] - 1.96 * table["std_error"]
+        table["upper_95"] = table["estimate"] + 1.96 * table["std_error"]
+        table.index.name = "parameter"
+        return table
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "params_"):
+            return f"{type(self).__name__}(penalizer={self.penalizer})"
+        params = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
+        return (f"<{type(self).__name__}: {params}; {self.n_:,} customers; "
+                f"log-likelihood {self.log_likelihood_:,.2f}{'' if self.converged_ else '; NOT converged'}>")
+
+
+def _gradient_norm(objective, x: np.ndarray, analytic: bool) -> float:
+    if analytic:
+        return float(np.linalg.norm(objective(x)[1]))
+    return float(np.linalg.norm(optimize.approx_fprime(x, objective, 1e-7)))
+
+
+def _jacobian(gradient, x: np.ndarray, relative_step: float = 1e-5) -> np.ndarray:
+    """Central-difference Jacobian of an analytic ``gradient`` at ``x`` (the Hessian of its function)."""
+    columns = []
+    for i in range(len(x)):
+        step = relative_step * max(abs(x[i]), 1e-3)
+        up, down = x.copy(), x.copy()
+        up[i] += step
+        down[i] -= step
+        columns.append((gradient(up) - gradient(down)) / (2 * step))
+    return np.column_stack(columns)
+
+
+def _hessian(function, x: np.ndarray, relative_step: float = 1e-4) -> np.ndarray:
+    """Central-difference Hessian of ``function`` at ``x``."""
+    n = len(x)
+    step = relative_step * np.maximum(np.abs(x), 1e-3)
+    hessian = np.empty((n, n))
+    for i in range(n):
+        for j in range(i, n):
+            def shifted(di, dj):
+                point = x.copy()
+                point[i] += di * step[i]
+                point[j] += dj * step[j]
+                return function(point)
+            value = (shifted(1, 1) - shifted(1, -1) - shifted(-1, 1) + shifted(-1, -1)) / (4 * step[i] * step[j])
+            hessian[i, j] = hessian[j, i] = value
+    return hessian

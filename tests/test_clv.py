@@ -1,0 +1,140 @@
+"""Buy-till-you-die models: CDNOW's published estimates, predictions against lifetimes' formulas, the summary."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import segkit
+from segkit.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, btyd_summary, customer_lifetime_value
+
+from conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def cdnow(shared_data):
+    transactions = segkit.load_transactions(shared_data / "cdnow" / "CDNOW_sample.txt",
+                                            config=REPO / "data" / "mappings" / "cdnow_sample.yaml").table
+    return btyd_summary(transactions, "1997-09-30", "1998-06-30", unit="W")
+
+
+def test_cdnow_summary(cdnow):
+    # 2,357 customers (8 of whom bought only $0 items), 39-week holdout, 1,882 repeat purchases in it
+    assert len(cdnow) == 2357 and cdnow["holdout_frequency"].sum() == 1882
+    assert (cdnow["frequency"] > 0).sum() == 946
+    first = cdnow.set_index("member_id").loc["0001"]        # bought 1997-01-01, 01-18 and 08-02
+    assert first["frequency"] == 2 and first["recency"] == pytest.approx(213 / 7) and first["T"] == pytest.approx(272 / 7)
+
+
+def test_bg_nbd_reproduces_fader_hardie_lee(cdnow):
+    model = BetaGeoModel().fit(cdnow)
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}        # FHL 2005
+    for name, value in published.items():
+        assert f"{model.params_[name]:.3g}" == f"{value:.3g}", name       # three significant figures
+    assert model.log_likelihood_ == pytest.approx(-9582.4, abs=0.1)
+    assert model.summary().loc["r", "std_error"] == pytest.approx(0.0126, abs=0.0005)
+    forecast = model.conditional_expected_purchases(39, cdnow["frequency"], cdnow["recency"], cdnow["T"]).sum()
+    assert 1500 < forecast < 1900          # reported beside the actual 1,882 in the README
+
+
+def test_pareto_nbd_reproduces_the_btyd_walkthrough(cdnow):
+    model = ParetoNBDModel().fit(cdnow)
+    published = {"r": 0.5534, "alpha": 10.5802, "s": 0.6061, "beta": 11.6562}   # BTYD walkthrough
+    for name, value in published.items():
+        assert f"{model.params_[name]:.3g}" == f"{value:.3g}", name
+    assert model.log_likelihood_ == pytest.approx(-9594.98, abs=0.05)
+
+
+def test_gamma_gamma_reproduces_fader_hardie_lee(cdnow):
+    model = GammaGammaModel().fit(cdnow)
+    published = {"p": 6.25, "q": 3.74, "v": 15.44}                             # FHL 2005 ("RFM and CLV")
+    assert {k: f"{v:.3g}" for k, v in model.params_.items()} == {k: f"{v:.3g}" for k, v in published.items()}
+    assert model.n_ == 946
+    spend = model.expected_spend(cdnow["frequency"], cdnow["monetary_value"])
+    population = 6.25 * 15.44 / (3.74 - 1)
+    assert spend[cdnow["frequency"].to_numpy() == 0] == pytest.approx(population, rel=0.01)
+
+
+def test_predictions_match_the_closed_forms():
+    # FHL 2005's worked formulas, with their parameters, against hand computation
+    model = BetaGeoModel()
+    model.params_ = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    r, alpha, a, b = model.params_.values()
+    x, t_x, T = 2, 30.43, 38.86
+    alive = 1 / (1 + a / (b + x - 1) * ((alpha + T) / (alpha + t_x)) ** (r + x))
+    assert model.probability_alive(x, t_x, T) == pytest.approx(alive)
+    assert model.probability_alive(0, 0, 38.86) == 1.0
+    # a customer seen only at their first purchase expects what a new customer expects
+    assert model.conditional_expected_purchases(39, 0, 0, 0) == pytest.approx(model.expected_purchases(39), rel=1e-9)
+
+
+def test_bg_nbd_expectation_matches_a_simulation_of_the_story():
+    # the BG/NBD story, simulated: Poisson purchases at rate lambda; after each, drop out with chance p
+    r, alpha, a, b = 0.243, 4.414, 0.793, 2.426
+    rng = np.random.default_rng(7)
+    n, horizon = 400_000, 39.0
+    rate = rng.gamma(r, 1 / alpha, n)
+    drop = rng.beta(a, b, n)
+    clock, count, alive = np.zeros(n), np.zeros(n), np.ones(n, dtype=bool)
+    while alive.any():
+        clock = clock + rng.exponential(1, n) / np.maximum(rate, 1e-12)
+        bought = alive & (clock <= horizon)
+        count += bought
+        alive = bought & (rng.random(n) >= drop)
+    model = BetaGeoModel()
+    model.params_ = {"r": r, "alpha": alpha, "a": a, "b": b}
+    assert model.expected_purchases(horizon) == pytest.approx(count.mean(), rel=0.02)
+
+
+def test_pareto_nbd_alive_falls_with_silence():
+    model = ParetoNBDModel()
+    model.params_ = {"r": 0.553, "alpha": 10.58, "s": 0.606, "beta": 11.67}
+    recent, silent = model.probability_alive([5, 5], [38, 10], [39, 39])
+    assert 0 < silent < recent < 1
+    assert model.probability_alive(0, 0, 0) == pytest.approx(1.0)
+
+
+def test_clv_discounts_and_adds_up(cdnow):
+    purchases, spend = BetaGeoModel().fit(cdnow), GammaGammaModel().fit(cdnow)
+    undiscounted = customer_lifetime_value(purchases, spend, cdnow, periods=9, period_length=39 / 9, discount_rate=0)
+    expected = purchases.conditional_expected_purchases(39, cdnow["frequency"], cdnow["recency"], cdnow["T"]) * \
+        spend.expected_spend(cdnow["frequency"], cdnow["monetary_value"])
+    np.testing.assert_allclose(undiscounted, expected, rtol=1e-9)
+    discounted = customer_lifetime_value(purchases, spend, cdnow, periods=9, period_length=39 / 9, discount_rate=0.05)
+    assert (discounted <= undiscounted + 1e-12).all() and discounted.sum() < undiscounted.sum()
+
+
+def test_large_frequencies_do_not_overflow():
+    summary = pd.DataFrame({"frequency": [0, 500, 2000], "recency": [0, 300, 390], "T": [400, 400, 400]})
+    summary = pd.concat([summary] * 50 + [pd.DataFrame({"frequency": np.arange(60) % 7,
+                                                        "recency": (np.arange(60) % 7) * 40.0,
+                                                        "T": 400.0})], ignore_index=True)
+    for model in (BetaGeoModel().fit(summary), ParetoNBDModel().fit(summary)):
+        assert all(np.isfinite(v) and v > 0 for v in model.params_.values())
+        assert np.isfinite(model.probability_alive(summary["frequency"], summary["recency"], summary["T"])).all()
+
+
+def test_bad_summaries_are_refused():
+    with pytest.raises(ValueError, match="lacks T"):
+        BetaGeoModel().fit(pd.DataFrame({"frequency": [1], "recency": [2]}))
+    with pytest.raises(ValueError, match="recency <= T"):
+        BetaGeoModel().fit(pd.DataFrame({"frequency": [1], "recency": [5], "T": [3]}))
+    with pytest.raises(ValueError, match="not fitted"):
+        BetaGeoModel().probability_alive(1, 1, 2)
+    with pytest.raises(ValueError, match="holdout_end"):
+        btyd_summary(pd.DataFrame({"member_id": ["a"], "date": pd.to_datetime(["2026-01-01"]), "amount": [1.0]}),
+                     "2026-02-01", "2026-01-15")
+
+
+@pytest.mark.parametrize("a, z", [(3000, 0.999), (3000, 0.9), (500, 0.99), (50, 0.99), (0.8, 0.99), (0.8, 0.9),
+                                  (3000, -50), (2, -50), (1.5, 0.95), (49, -0.5)])
+def test_log_hyp2f1_against_adaptive_quadrature(a, z):
+    from scipy import integrate
+
+    from segkit.clv.models import _log_hyp2f1_a_b_a1
+
+    b = 1.6
+    integrand = lambda w: np.exp(-w) * (1 - z * np.exp(-w / a)) ** (-b)  # noqa: E731
+    reference = np.log(sum(integrate.quad(integrand, lo, hi, limit=500, epsabs=0, epsrel=1e-12)[0]
+                           for lo, hi in ((0, 1), (1, np.inf))))
+    assert _log_hyp2f1_a_b_a1(a, b, z) == pytest.approx(reference, rel=1e-7, abs=1e-7)
