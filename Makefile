@@ -40,6 +40,9 @@ demo: install
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
 		$(BIN)/segkit rfm --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_rfm.csv; fi
+	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
+		$(BIN)/segkit clv --transactions $(SHARED)/cdnow/CDNOW_sample.txt --config data/mappings/cdnow_sample.yaml \
+			--as-of 1997-09-30 --horizon 39 --out $(OUT)/cdnow_clv.csv; fi
 	$(BIN)/papermill --log-level WARNING notebooks/member_features.ipynb $(OUT)/member_features.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/member_features
@@ -61,6 +64,7 @@ demo: install
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
 	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
+	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV)"
 	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts)"
 	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
 	@echo "  churn alert files:  $(OUT)/churn_alerts/ (alerts.csv, member_rhythms.csv, backtest.csv, charts/)"
@@ -75,6 +79,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_segment.py
 	$(BIN)/python benchmarks/bench_alerts.py
 	$(BIN)/python benchmarks/backtest_alerts.py
+	$(BIN)/python benchmarks/bench_clv.py
 
 clean:
 	rm -rf $(WORLDS) outputs .pytest_cache

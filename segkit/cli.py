@@ -114,6 +114,33 @@ def cmd_alerts(args) -> None:
     print(f"{len(run.alerts):,} overdue alerts: {out}")
 
 
+def cmd_clv(args) -> None:
+    """Python: ``segkit.clv``: ``btyd_summary``, then ``BetaGeoModel`` | ``ParetoNBDModel`` | ``MBGCNBDModel``,
+    ``GammaGammaModel`` and ``customer_lifetime_value``."""
+    from .clv import BetaGeoModel, GammaGammaModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_lifetime_value
+
+    out = Path(args.out)
+    transactions, _ = _load_transactions_and_members(args, out)
+    summary = btyd_summary(transactions, args.as_of, unit=args.unit)
+    models = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
+    purchases = models[args.model]().fit(summary)
+    print(purchases)
+    print(purchases.summary().round(4).to_string())
+    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
+    table = summary.assign(p_alive=purchases.probability_alive(x, t_x, T))
+    if hasattr(purchases, "conditional_expected_purchases"):
+        table["expected_purchases"] = purchases.conditional_expected_purchases(args.horizon, x, t_x, T)
+        if (summary["frequency"] > 0).sum() >= 2 and (summary.loc[summary["frequency"] > 0, "monetary_value"] > 0).all():
+            spend = GammaGammaModel().fit(summary)
+            print(spend)
+            table["expected_spend"] = spend.expected_spend(x, summary["monetary_value"])
+            table["clv"] = customer_lifetime_value(purchases, spend, summary, periods=args.periods,
+                                                   period_length=args.horizon / args.periods,
+                                                   discount_rate=args.discount_rate)
+    write_table(table.round(6), out)
+    print(f"{len(table):,} customers: {out}")
+
+
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
     parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
@@ -163,6 +190,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_member_inputs(alerts, out_help="alerts, .csv or .parquet: one row per alerted member")
     alerts.add_argument("--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates")
     alerts.set_defaults(func=cmd_alerts)
+
+    clv = verbs.add_parser("clv", help="buy-till-you-die models: P(alive), expected purchases, spend and CLV per customer")
+    _add_member_inputs(clv, out_help="one row per customer, .csv or .parquet")
+    clv.add_argument("--model", choices=["bgnbd", "paretonbd", "mbgcnbd"], default="bgnbd")
+    clv.add_argument("--unit", choices=["D", "W", "M"], default="W", help="time unit of the model (default weeks)")
+    clv.add_argument("--horizon", type=float, default=52.0, help="forecast horizon in units (default 52)")
+    clv.add_argument("--periods", type=_positive, default=12, help="discounting periods within the horizon")
+    clv.add_argument("--discount-rate", type=float, default=0.01, help="discount rate per period (default 0.01)")
+    clv.set_defaults(func=cmd_clv)
     return parser
 
 

@@ -90,3 +90,20 @@ def test_alerts_writes_the_alert_list(tmp_path):
     bad = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--as-of", "2026-03-31",
                  "--settings", tmp_path / "bad.yaml", "--out", tmp_path / "a.csv")
     assert bad.returncode == 2 and "unknown alert setting" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_clv_on_cdnow(tmp_path, shared_data):
+    run = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
+                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30", "--horizon", 39,
+                 "--out", tmp_path / "clv.csv")
+    assert run.returncode == 0, run.stderr
+    assert "r=0.2426" in run.stdout and "p=6.25" in run.stdout
+    clv = pd.read_csv(tmp_path / "clv.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(clv) == 2357 and clv["member_id"].iloc[0] == "0001"
+    assert clv["p_alive"].between(0, 1).all() and (clv["clv"] >= 0).all()
+    assert 1500 < clv["expected_purchases"].sum() < 1900
+    mbg = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt", "--model", "mbgcnbd",
+                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
+                 "--out", tmp_path / "mbg.csv")
+    assert mbg.returncode == 0, mbg.stderr
+    assert "k=1" in mbg.stdout and "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns

@@ -138,3 +138,44 @@ def test_log_hyp2f1_against_adaptive_quadrature(a, z):
     reference = np.log(sum(integrate.quad(integrand, lo, hi, limit=500, epsabs=0, epsrel=1e-12)[0]
                            for lo, hi in ((0, 1), (1, np.inf))))
     assert _log_hyp2f1_a_b_a1(a, b, z) == pytest.approx(reference, rel=1e-7, abs=1e-7)
+
+
+# -- regularity ----------------------------------------------------------------------------------------------
+
+def test_mbg_cnbd_k_recovers_the_regularity_that_made_the_world():
+    from segkit.clv import MBGCNBDModel, wheat_morrison
+    from segkit.synth.btyd import simulate_mbgcnbd
+
+    transactions = simulate_mbgcnbd(3000, k=5, r=4, alpha=20, a=1, b=20, seed=3)
+    summary = btyd_summary(transactions, "2025-12-31", unit="W")
+    model = MBGCNBDModel(k_max=8).fit(summary)
+    assert abs(model.k_ - 5) / 5 <= 0.15
+    assert model.params_["r"] == pytest.approx(4, rel=0.25)
+    assert model.params_["alpha"] == pytest.approx(20 / 7, rel=0.25)        # per week
+    assert model.log_likelihoods_.idxmax() == model.k_ and model.summary().loc["k", "estimate"] == model.k_
+    assert wheat_morrison(transactions, "2025-12-31")["k"] == pytest.approx(5, rel=0.15)
+    alive = model.probability_alive(summary["frequency"], summary["recency"], summary["T"])
+    assert ((alive >= 0) & (alive <= 1)).all()
+
+
+def test_cdnow_has_no_regularity(cdnow, shared_data):
+    from segkit.clv import MBGCNBDModel, wheat_morrison
+
+    model = MBGCNBDModel(k_max=3).fit(cdnow)
+    assert model.k_ == 1                                  # Poisson-like: k = 1 is the MBG/NBD
+    transactions = segkit.load_transactions(shared_data / "cdnow" / "CDNOW_sample.txt",
+                                            config=REPO / "data" / "mappings" / "cdnow_sample.yaml").table
+    assert wheat_morrison(transactions, "1998-06-30")["k"] == pytest.approx(1, abs=0.25)
+
+
+def test_regular_buyers_look_gone_sooner():
+    from segkit.clv import MBGCNBDModel
+
+    poisson, clockwork = MBGCNBDModel(), MBGCNBDModel()
+    for model, k in ((poisson, 1), (clockwork, 6)):
+        model.k_ = k
+        model.params_ = {"r": 4.0, "alpha": 4.0 / k, "a": 1.0, "b": 20.0}     # mean interval k / lambda: 1 week
+    # ten weekly purchases, then four silent weeks: the clockwork buyer is more likely gone
+    args = (10, 10.0, 14.0)
+    assert clockwork.probability_alive(*args) < poisson.probability_alive(*args)
+    assert clockwork.probability_alive(10, 10.0, 10.5) > 0.9

@@ -1,5 +1,8 @@
-"""Customer value: buy-till-you-die models (BG/NBD, Pareto/NBD) with Gamma-Gamma spend, and the summary they need."""
+"""Customer value: buy-till-you-die models (BG/NBD, Pareto/NBD, MBG/CNBD-k) with Gamma-Gamma spend,
+the Wheat-Morrison regularity estimate, and the summary they need."""
 from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
+from .regularity import MBGCNBDModel, wheat_morrison
 from .summary import btyd_summary
 
-__all__ = ["BetaGeoModel", "GammaGammaModel", "ParetoNBDModel", "btyd_summary", "customer_lifetime_value"]
+__all__ = ["BetaGeoModel", "GammaGammaModel", "MBGCNBDModel", "ParetoNBDModel", "btyd_summary",
+           "customer_lifetime_value", "wheat_morrison"]

@@ -22,7 +22,8 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
     first to the last purchase and ``T`` from the first purchase to
     ``calibration_end``, in ``unit`` (``D`` days, ``W`` weeks, ``M`` months);
     ``monetary_value`` is the mean net value of the repeat purchases (0 when
-    there is none). With ``holdout_end``: ``holdout_frequency`` (purchases in
+    there is none); ``litt``, the sum of the logarithms of the times between
+    purchases (for the regularity models, MBG/CNBD-k). With ``holdout_end``: ``holdout_frequency`` (purchases in
     the holdout), ``holdout_monetary`` and ``holdout_duration`` (its length in
     ``unit``). Only customers whose first purchase is in the calibration
     period are summarized.
@@ -36,6 +37,7 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
     occasions = purchase_occasions(transactions, end, con=con)
     per = UNITS[unit]
     calibration = occasions[occasions["date"] <= calibration_end]
+    gaps = calibration.groupby("member_id", sort=True)["date"].diff().dt.days / per
     grouped = calibration.groupby("member_id", sort=True)
     first, last = grouped["date"].min(), grouped["date"].max()
     count = grouped.size()
@@ -46,6 +48,7 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
         "recency": (last - first).dt.days / per,
         "T": (calibration_end - first).dt.days / per,
         "monetary_value": np.where(frequency > 0, (total - first_net) / frequency.clip(lower=1), 0.0),
+        "litt": np.log(gaps).groupby(calibration["member_id"]).sum(),
     })
     if holdout_end is not None:
         holdout = occasions[occasions["date"] > calibration_end].groupby("member_id")["net"]
