@@ -80,6 +80,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_alerts.py
 	$(BIN)/python benchmarks/backtest_alerts.py
 	$(BIN)/python benchmarks/bench_clv.py
+	$(BIN)/python benchmarks/compare_churn.py
 
 clean:
 	rm -rf $(WORLDS) outputs .pytest_cache

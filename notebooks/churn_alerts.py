@@ -54,6 +54,7 @@ as_of = "2026-03-31"
 settings_path = ""  # alert settings YAML; empty: defaults
 threshold = 0.6  # alert when P(still a customer) falls below this
 long_gone_days = 180  # no purchase this long: long gone, not an overdue alert
+compare_methods = True  # with a truth file: every churn method on the same members (slower)
 purchase_noun = "refill"  # words of the reasons
 purchase_verb = "refills"
 demo_members = 3000
@@ -66,6 +67,7 @@ import segkit
 from segkit import plots
 from segkit.churn import AlertSettings, churn_alerts
 from segkit.jobs import check_date, check_file, check_output_dir, check_positive, check_probability, demo_inputs
+from segkit.synth import read_truth
 
 as_of = check_date("as_of", as_of)
 output_dir = check_output_dir("output_dir", output_dir)
@@ -144,7 +146,6 @@ run.alerts.head(15)
 backtest = None
 if truth_path is not None:
     from segkit.churn.backtest import score_rules
-    from segkit.synth import read_truth
 
     backtest = score_rules(run, read_truth(truth_path))
     charts["backtest"] = plots.backtest_chart(backtest)
@@ -152,6 +153,24 @@ if truth_path is not None:
     display(charts["backtest"])  # noqa: F821
 else:
     print("no truth_path: no backtest (real data has no truth; see benchmarks/backtest_alerts.py)")
+
+# %% [markdown]
+# ### Every churn method on the same members
+#
+# The fixed rules, the interval model, BG/NBD and MBG/CNBD-k P(alive), and a gradient-boosting
+# propensity model trained on earlier cutoffs, scored the same way (`segkit backtest` does this
+# from the command line, against a truth file or a holdout period).
+
+# %%
+comparison = None
+if truth_path is not None and compare_methods:
+    from segkit.churn.compare import compare_churn_methods
+
+    comparison = compare_churn_methods(transactions.table, [as_of], members, truth=read_truth(truth_path),
+                                       settings=settings, label="this world")
+    charts["methods"] = plots.backtest_chart(comparison.rename(columns={"method": "rule"}))
+    display(comparison.drop(columns="data").round(3))  # noqa: F821
+    display(charts["methods"])  # noqa: F821
 
 # %% [markdown]
 # ## Output files
@@ -163,6 +182,7 @@ outputs = [
     write_table(run.alerts, output_dir / "alerts.csv"),
     write_table(run.members.drop(columns="reason").round(4), output_dir / "member_rhythms.csv"),
     *([write_table(backtest, output_dir / "backtest.csv")] if backtest is not None else []),
+    *([write_table(comparison, output_dir / "churn_methods.csv")] if comparison is not None else []),
     *plots.save_charts(charts, output_dir / "charts"),
 ]
 print("\n".join(str(p) for p in outputs))

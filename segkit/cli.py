@@ -141,6 +141,25 @@ def cmd_clv(args) -> None:
     print(f"{len(table):,} customers: {out}")
 
 
+def cmd_backtest(args) -> None:
+    """Python: ``segkit.churn.compare.compare_churn_methods(transactions, as_of_dates, members, truth | holdout_end)``."""
+    from .churn import AlertSettings
+    from .churn.compare import compare_churn_methods
+    from .synth import read_truth
+
+    out = Path(args.out)
+    settings = AlertSettings.from_yaml(args.settings)
+    transactions = _load(args.transactions, "transactions", args.config, args.holdout_end, out, args.rejects).table
+    members = _load(args.members, "members", args.members_config, None, out, None).table if args.members else None
+    truth = read_truth(args.truth) if args.truth else None
+    table = compare_churn_methods(transactions, args.as_of, members, truth=truth, holdout_end=args.holdout_end,
+                                  settings=settings, horizon_days=args.horizon_days, label=Path(args.transactions).stem)
+    write_table(table, out)
+    with pd.option_context("display.width", 160):
+        print(table.drop(columns="data").round(3).to_string(index=False))
+    print(f"backtest of {table['method'].nunique()} methods at {table['as_of'].nunique()} as-of date(s): {out}")
+
+
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
     parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
@@ -199,6 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
     clv.add_argument("--periods", type=_positive, default=12, help="discounting periods within the horizon")
     clv.add_argument("--discount-rate", type=float, default=0.01, help="discount rate per period (default 0.01)")
     clv.set_defaults(func=cmd_clv)
+
+    back = verbs.add_parser("backtest", help="every churn method on the same dates and members, scored against "
+                                             "a generated world's truth or a holdout period")
+    back.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (past the as-of dates)")
+    back.add_argument("--as-of", type=_date, nargs="+", required=True, help="one or more as-of dates")
+    back.add_argument("--out", required=True, help="the table, .csv or .parquet")
+    truth = back.add_mutually_exclusive_group(required=True)
+    truth.add_argument("--truth", help="a generated world's truth.csv (who switched, and when)")
+    truth.add_argument("--holdout-end", type=_date, help="churned = no purchase between the as-of date and this day")
+    back.add_argument("--members", help="members file (household_size sharpens the interval model)")
+    back.add_argument("--config", help="YAML mapping for the transactions file")
+    back.add_argument("--members-config", help="YAML mapping for the members file")
+    back.add_argument("--settings", help="alert settings YAML (threshold, long_gone_days, ...)")
+    back.add_argument("--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days")
+    back.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
+    back.set_defaults(func=cmd_backtest)
     return parser
 
 

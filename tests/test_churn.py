@@ -243,3 +243,41 @@ def test_alerts_beat_the_naive_rules_on_a_gas_world():
 def test_score_rules_needs_gas_truth(gas_run, supplements_world):
     with pytest.raises(ValueError, match="gas world's truth"):
         score_rules(gas_run, supplements_world.truth)
+
+
+# -- propensity and the comparison of methods --------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def comparison_world():
+    return generate("gas", 2500, seed=8, as_of="2026-09-30", history_days=900)
+
+
+def test_propensity_learns_from_earlier_cutoffs_and_is_calibrated(comparison_world):
+    from segkit.churn.propensity import FEATURES, ChurnPropensity, propensity_frame
+
+    w = comparison_world
+    frames = [propensity_frame(w.transactions, c, 60, w.members) for c in ("2026-02-28", "2026-03-31", "2026-04-30")]
+    assert all(set(FEATURES) <= set(f.columns) and "churned" in f for f in frames)
+    with pytest.raises(ValueError, match="two cutoffs"):
+        ChurnPropensity().fit(frames[:1])
+    model = ChurnPropensity(60).fit(frames[:2])
+    scores = model.evaluate(frames[2])
+    assert scores["auc"] > 0.75 and scores["top_decile_lift"] > 3
+    assert scores["brier"] < scores["churn_rate"] * (1 - scores["churn_rate"])     # better than the base rate
+    assert scores["importance"].index[0] in {"days_overdue", "p_active", "p_due", "recency_days"}
+    recent = propensity_frame(w.transactions, "2026-09-15", 60, w.members)
+    assert "churned" not in recent                        # the horizon runs past the data: no label
+    assert "trained on cutoffs 2026-02-28, 2026-03-31" in repr(model)
+
+
+def test_every_method_on_the_same_members(comparison_world):
+    from segkit.churn.compare import METHODS, compare_churn_methods
+
+    w = comparison_world
+    table = compare_churn_methods(w.transactions, ["2026-07-31"], w.members, truth=w.truth, label="seed 8")
+    assert list(table["method"]) == METHODS and table["members"].nunique() == 1
+    f1 = table.set_index("method")["f1"]
+    assert f1.idxmax() == "interval model"                # regular refills: the rhythm model wins
+    assert table.set_index("method").loc["interval model", "auc"] > 0.8
+    with pytest.raises(ValueError, match="either truth"):
+        compare_churn_methods(w.transactions, ["2026-07-31"], w.members)

@@ -107,3 +107,16 @@ def test_clv_on_cdnow(tmp_path, shared_data):
                  "--out", tmp_path / "mbg.csv")
     assert mbg.returncode == 0, mbg.stderr
     assert "k=1" in mbg.stdout and "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns
+
+
+def test_backtest_on_cdnow_holdout(tmp_path, shared_data):
+    run = segkit("backtest", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
+                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
+                 "--holdout-end", "1998-06-30", "--horizon-days", 91, "--out", tmp_path / "backtest.csv")
+    assert run.returncode == 0, run.stderr
+    table = pd.read_csv(tmp_path / "backtest.csv", encoding="utf-8-sig")
+    assert list(table["method"]) == ["fixed 30 days", "1.5 x own median gap", "interval model", "BG/NBD",
+                                     "MBG/CNBD-k", "propensity"]
+    assert table["gone"].nunique() == 1 and table["auc"].between(0.5, 1).all()
+    both = segkit("backtest", "--transactions", "x.csv", "--as-of", "1997-09-30", "--out", "b.csv")
+    assert both.returncode == 2 and "--truth" in both.stderr

@@ -102,6 +102,8 @@ def test_churn_alerts_notebook_runs_with_truth(tmp_path):
     assert len(alerts) > 10 and (alerts["p_active"] < 0.5).all()
     backtest = pd.read_csv(out / "backtest.csv", encoding="utf-8-sig")
     assert list(backtest["rule"]) == ["segkit", "oracle", "fixed 30 days", "1.5 x own median gap"]
+    methods = pd.read_csv(out / "churn_methods.csv", encoding="utf-8-sig")
+    assert len(methods) == 6 and methods["members"].nunique() == 1
     rhythms = pd.read_csv(out / "member_rhythms.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(rhythms) == len(world.members)
     for name in ("survival_by_household_size", "overdue_days", "alert_probability", "backtest"):

@@ -1,8 +1,11 @@
 """The overdue alert: members whose current gap has run past what their own rhythm makes likely.
 
-A member is **alerted** when ``p_active``, the probability that they are
-still a customer given the days since their last purchase
-(``IntervalModel``), falls below ``p_active_below``. Loyal members who are a
+A member is **alerted** when they are past their expected date and
+``p_active``, the probability that they are still a customer given the days
+since their last purchase (``IntervalModel``), falls below
+``p_active_below``. (Where most purchases are last purchases, as on CDNOW,
+``p_active`` is low from the start; being past one's own date is what makes
+an alert *overdue*.) Loyal members who are a
 few days late keep a high ``p_active`` and are left alone; a clockwork
 monthly buyer 20 days late is not.
 
@@ -11,7 +14,7 @@ Members who never bought and members **long gone** (no purchase for
 (win-back campaigns, data clean-up). Every member gets a ``status``:
 
 ==============  ===========================================================
-alert           overdue: ``p_active`` below the threshold
+alert           overdue: past the expected date, ``p_active`` below the threshold
 late            past their expected date, but probably just late
 not due         their next purchase is not due yet
 long gone       no purchase for ``long_gone_days`` or more
@@ -136,7 +139,7 @@ def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,
     """Status and reason of every member (``IntervalModel.predict`` output, plus members who never bought)."""
     table = predictions.copy()
     long_gone = table["days_since"] > settings.long_gone_days
-    alert = ~long_gone & (table["p_active"] < settings.p_active_below)
+    alert = ~long_gone & (table["days_overdue"] > 0) & (table["p_active"] < settings.p_active_below)
     late = ~long_gone & ~alert & (table["days_overdue"] > 0)
     table["status"] = np.select([long_gone, alert, late], ["long gone", "alert", "late"], "not due")
     table["reason"] = [_reason(row, settings) if flagged else ""

@@ -83,7 +83,7 @@ def score_rules(run: AlertRun, truth: pd.DataFrame, recall_days: int = 14) -> pd
     alert_day = {"segkit": run.model.alert_days(run.gaps, thr)}
     alerted = {"segkit": (pred["status"] == "alert").to_numpy()}
     oracle_p, alert_day["oracle"] = _oracle(pred, truth, days, run.gaps, thr, season_factor)
-    alerted["oracle"] = recent & (oracle_p < thr)
+    alerted["oracle"] = recent & (days >= alert_day["oracle"]) & (oracle_p < thr)
     alerted["fixed 30 days"] = recent & (days > FIXED_RULE_DAYS)
     alert_day["fixed 30 days"] = np.full(len(pred), FIXED_RULE_DAYS + 1.0)
     median_gap = _own_median_gap(run.gaps, pred["member_id"])
@@ -95,7 +95,8 @@ def score_rules(run: AlertRun, truth: pd.DataFrame, recall_days: int = 14) -> pd
 
 
 def _oracle(pred, truth, days, gaps, thr, season_factor):
-    """P(active) and the alert day of the threshold rule on each household's true rhythm."""
+    """P(active) and the alert day of the threshold rule on each household's true rhythm (past the
+    household's median interval, as segkit's alerts are past their expected date)."""
     k = truth["regularity_k"].to_numpy(dtype=float)
     mean = truth["true_mean_interval"].to_numpy(dtype=float) / season_factor(
         pd.to_datetime(pred["last_purchase"]).dt.dayofyear.to_numpy())
@@ -103,7 +104,8 @@ def _oracle(pred, truth, days, gaps, thr, season_factor):
     q = cure_fraction(survival, int(gaps["event"].sum()))
     p_active = (1 - q) * survival / ((1 - q) * survival + q)
     target = min(q * thr / ((1 - q) * (1 - thr)), 1.0)
-    return p_active, mean / k * special.gammainccinv(k, target)
+    median = np.round(mean / k * special.gammainccinv(k, 0.5))
+    return p_active, np.maximum(mean / k * special.gammainccinv(k, target), median + 1)
 
 
 def _own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:

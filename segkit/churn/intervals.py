@@ -364,11 +364,13 @@ class IntervalModel:
         })
 
     def alert_days(self, gaps: pd.DataFrame, p_active_below: float) -> np.ndarray:
-        """Days after the last purchase at which each member's ``p_active`` falls below the threshold."""
+        """Days after the last purchase at which each member is first alerted: past their expected date
+        and with ``p_active`` below the threshold."""
         q = self.churn_prior_
         # (1 - q) S / ((1 - q) S + q) < p  <=>  S < q p / ((1 - q) (1 - p))
         survival = min(q * p_active_below / ((1 - q) * (1 - p_active_below)), 1.0)
-        return self.predictive(gaps).days_at(survival)
+        predictive = self.predictive(gaps)
+        return np.maximum(predictive.days_at(survival), np.round(predictive.median()) + 1)
 
     def summary(self) -> pd.DataFrame:
         """The group model's coefficients (as interval ratios) and the empirical-Bayes priors."""
@@ -567,4 +569,4 @@ def cure_fraction(survival: np.ndarray, n_completed: int, iterations: int = 200)
         if abs(new - q) < 1e-7:
             break
         q = new
-    return min(max(q, 1e-6), 0.5)
+    return min(max(q, 1e-6), 0.95)

@@ -61,11 +61,13 @@ class MaximumLikelihoodModel:
             return value, gradient * params          # chain rule: d/d log(theta) = theta d/d theta
 
         start = np.log(self._initial(data))
+        if not np.isfinite(objective(start) if not analytic else objective(start)[0]):
+            raise ValueError(f"{type(self).__name__}: the likelihood is not finite at the starting point")
         result = optimize.minimize(objective, start, jac=analytic, method="BFGS", options={"gtol": 1e-8})
-        if _gradient_norm(objective, result.x, analytic) > 1e-5:     # not at a maximum: a slow, sure path
-            result = optimize.minimize(lambda p: np.asarray(objective(p), dtype=object)[0] if analytic else objective(p),
+        if _gradient_norm(objective, result.x, analytic) > 1e-4:     # not at a maximum: a slower, surer path
+            result = optimize.minimize(lambda p: objective(p)[0] if analytic else objective(p),
                                        result.x, method="Nelder-Mead",
-                                       options={"xatol": 1e-9, "fatol": 1e-13, "maxiter": 20_000, "maxfev": 20_000})
+                                       options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 2_000, "maxfev": 4_000})
             result = optimize.minimize(objective, result.x, jac=analytic, method="BFGS", options={"gtol": 1e-8})
         params = np.exp(result.x)
         if not np.all(np.isfinite(params)) or not np.isfinite(result.fun):

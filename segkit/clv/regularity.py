@@ -18,7 +18,8 @@ closed form::
           + B(a, b+x+1)/B(a,b) * sum_{j<k} (T-t_x)^j / j! * Gamma(r+kx+j) / (alpha+T)^(r+kx+j) ]  (still there)
 
 The first factor needs ``litt`` = sum of log intervals (``btyd_summary`` has
-it). ``k`` is chosen by likelihood over ``1..k_max``.
+it). ``k`` is chosen by likelihood over ``1..k_max`` (stopping once the likelihood has fallen
+twice in a row).
 
 Wheat and Morrison (1990): for two consecutive intervals of an Erlang-k
 process, ``M = t1 / (t1 + t2)`` is Beta(k, k) with variance ``1 / (4 (2k + 1))``;
@@ -57,13 +58,19 @@ class MBGCNBDModel(MaximumLikelihoodModel):
             self.k_ = k
             self._maximize(arrays, weights)
             fits[k] = (self.log_likelihood_, self.params_, self.standard_errors_, self.converged_)
+            if k >= 3 and fits[k][0] < fits[k - 1][0] < fits[k - 2][0]:
+                break          # the likelihood has turned down twice: larger k only fits worse
         self.log_likelihoods_ = pd.Series({k: fit[0] for k, fit in fits.items()}, name="log_likelihood")
         self.k_ = int(self.log_likelihoods_.idxmax())
         self.log_likelihood_, self.params_, self.standard_errors_, self.converged_ = fits[self.k_]
         return self
 
     def _initial(self, data):
-        return np.array([1.0, max(float(np.mean(data["T"])), 1.0) / 5 * self.k_, 1.0, 3.0])
+        previous = getattr(self, "params_", None)
+        if previous is not None and self.k_ > 1:      # warm start from k - 1: the same mean interval
+            r, alpha, a, b = previous.values()
+            return np.array([r, alpha * (self.k_ - 1) / self.k_, a, b])
+        return np.array([1.0, max(float(np.mean(data["T"])), 1.0) / 5, 1.0, 3.0])
 
     def _branches(self, params, x, t_x, T):
         """log of the "dropped after t_x" and "still there" terms of the likelihood (without the timing factor)."""

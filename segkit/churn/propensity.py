@@ -1,0 +1,113 @@
+"""Churn propensity: gradient boosting on member features and rhythms, trained across past cutoffs.
+
+The label at a cutoff date is **churned**: no purchase in the ``horizon_days``
+after it. Features (as of the cutoff, from ``segkit.features`` and the
+interval model): recency, frequency, spend, tenure, gap statistics, refunds,
+and the rhythm's P(active), P(due), days overdue, typical interval and
+regularity. Members who never bought or are long gone at the cutoff are left
+out, as in the alerts.
+
+Splits follow time, never random rows: the booster learns from the earlier
+cutoffs and its probabilities are calibrated (isotonic) on the latest one;
+``evaluate`` scores a later cutoff it has not seen.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..data.parse import parse_day
+from ..features import member_features
+from ..features.member import purchase_occasions
+from .alerts import AlertSettings, churn_alerts
+
+FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "gap_mean", "gap_median",
+            "gap_std", "last_gap", "refunds", "p_active", "p_due", "days_overdue", "typical_interval",
+            "regularity_cv"]
+
+
+def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int, members: pd.DataFrame | None = None,
+                     settings: AlertSettings | None = None, observed_until: Any = None) -> pd.DataFrame:
+    """One row per member active at ``cutoff`` (bought within ``long_gone_days``): features and, when the
+    data are observed ``horizon_days`` past the cutoff, the label ``churned``. ``observed_until``: the
+    last day the transactions cover (default: their last date)."""
+    settings = settings or AlertSettings()
+    cutoff = parse_day(cutoff)
+    seen = transactions.loc[transactions["date"] <= cutoff]
+    run = churn_alerts(seen, cutoff, members, settings)
+    rhythm = run.members.loc[run.members["status"].isin(["alert", "late", "not due"])]
+    features = member_features(seen, cutoff).set_index("member_id")
+    frame = rhythm[["member_id", "p_active", "p_due", "days_overdue", "typical_interval", "regularity_cv"]].join(
+        features.drop(columns=["first_purchase", "last_purchase"]), on="member_id")
+    frame.insert(1, "cutoff", cutoff)
+    end = cutoff + pd.Timedelta(days=horizon_days)
+    observed_until = parse_day(observed_until) if observed_until is not None else transactions["date"].max()
+    if observed_until >= end:
+        later = purchase_occasions(transactions, end)
+        buyers = set(later.loc[later["date"] > cutoff, "member_id"])
+        frame["churned"] = ~frame["member_id"].isin(buyers)
+    return frame.reset_index(drop=True)
+
+
+class ChurnPropensity:
+    """Calibrated gradient boosting of "no purchase in the next ``horizon_days``".
+
+    ``fit(frames)`` takes ``propensity_frame`` outputs of two or more cutoffs.
+    """
+
+    def __init__(self, horizon_days: int = 60, max_iter: int = 200, learning_rate: float = 0.05,
+                 random_state: int = 0):
+        self.horizon_days = horizon_days
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def fit(self, frames: pd.DataFrame | Iterable[pd.DataFrame]) -> "ChurnPropensity":
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        data = frames if isinstance(frames, pd.DataFrame) else pd.concat(list(frames), ignore_index=True)
+        if "churned" not in data:
+            raise ValueError("the training frames have no 'churned' label: their cutoffs are too recent")
+        cutoffs = np.sort(data["cutoff"].unique())
+        if len(cutoffs) < 2:
+            raise ValueError("fit needs at least two cutoffs: the earlier to learn, the latest to calibrate")
+        latest = (data["cutoff"] == cutoffs[-1]).to_numpy()
+        split = [(np.flatnonzero(~latest), np.flatnonzero(latest))]
+        booster = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
+                                                 random_state=self.random_state)
+        self.model_ = CalibratedClassifierCV(booster, method="isotonic", cv=split).fit(
+            data[FEATURES], data["churned"].astype(int))
+        self.cutoffs_ = [pd.Timestamp(c).date() for c in cutoffs]
+        self.base_rate_ = float(data["churned"].mean())
+        return self
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        """P(churned) for each row of a ``propensity_frame``."""
+        if not hasattr(self, "model_"):
+            raise ValueError("this ChurnPropensity is not fitted yet: call fit(frames) first")
+        return self.model_.predict_proba(frame[FEATURES])[:, 1]
+
+    def evaluate(self, frame: pd.DataFrame, importance: bool = True) -> dict:
+        """AUC, Brier score, lift in the top decile and (optionally) permutation importance on ``frame``."""
+        from sklearn.inspection import permutation_importance
+        from sklearn.metrics import brier_score_loss, roc_auc_score
+
+        y = frame["churned"].astype(int).to_numpy()
+        p = self.predict_proba(frame)
+        top = p >= np.quantile(p, 0.9)
+        scores = {"members": len(frame), "churn_rate": float(y.mean()), "auc": float(roc_auc_score(y, p)),
+                  "brier": float(brier_score_loss(y, p)), "top_decile_lift": float(y[top].mean() / y.mean())}
+        if importance:
+            result = permutation_importance(self.model_, frame[FEATURES], y, scoring="roc_auc", n_repeats=3,
+                                            random_state=self.random_state)
+            scores["importance"] = pd.Series(result.importances_mean, index=FEATURES).sort_values(ascending=False)
+        return scores
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "model_"):
+            return f"ChurnPropensity(horizon_days={self.horizon_days})"
+        return (f"<ChurnPropensity: no purchase within {self.horizon_days} days; trained on cutoffs "
+                f"{', '.join(map(str, self.cutoffs_))}; base rate {self.base_rate_:.1%}>")
