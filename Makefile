@@ -57,6 +57,10 @@ demo: install
 	$(BIN)/papermill --log-level WARNING notebooks/churn_alerts.ipynb $(OUT)/churn_alerts.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p truth_path $(CURDIR)/$(WORLDS)/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/churn_alerts
+	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
+		$(BIN)/papermill --log-level WARNING notebooks/customer_value.ipynb $(OUT)/customer_value.ipynb \
+			-p transactions_path $(abspath $(SHARED))/cdnow/CDNOW_sample.txt \
+			-p mapping_path $(CURDIR)/data/mappings/cdnow_sample.yaml -p output_dir $(CURDIR)/$(OUT)/customer_value; fi
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/*.ipynb --output-dir $(OUT)
 	@echo
 	@echo "Demo outputs:"
@@ -65,7 +69,8 @@ demo: install
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
 	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
 	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV)"
-	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts)"
+	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts,"
+	@echo "                      customer value on CDNOW)"
 	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
 	@echo "  churn alert files:  $(OUT)/churn_alerts/ (alerts.csv, member_rhythms.csv, backtest.csv, charts/)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"

@@ -121,3 +121,21 @@ def test_churn_alerts_notebook_rejects_bad_parameters(tmp_path, parameters, mess
         pm.execute_notebook(str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "x.ipynb"),
                             parameters={"output_dir": str(tmp_path), **parameters},
                             cwd=str(REPO / "notebooks"), progress_bar=False)
+
+
+def test_customer_value_notebook_on_cdnow(tmp_path, shared_data):
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "customer_value.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"transactions_path": str(shared_data / "cdnow" / "CDNOW_sample.txt"),
+                    "mapping_path": str(REPO / "data" / "mappings" / "cdnow_sample.yaml"), "k_max": 3,
+                    "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    value = pd.read_csv(out / "customer_value.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(value) == 2357 and {"p_alive", "bgnbd_forecast", "clv"} <= set(value.columns)
+    assert "actual 1,882" in (tmp_path / "executed.ipynb").read_text()
+    with pytest.raises(pm.PapermillExecutionError, match="holdout_end"):
+        pm.execute_notebook(str(REPO / "notebooks" / "customer_value.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={"holdout_end": "1997-01-01", "output_dir": str(tmp_path)},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
