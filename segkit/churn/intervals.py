@@ -30,13 +30,16 @@ The model (``IntervalModel``), on the log scale, for gap ``j`` of member ``i``::
 The predictive distribution of a member's open gap is then a log-Student-t
 with ``d0 + d_i`` degrees of freedom, centred on their pace at the season of
 their last purchase, with scale ``sqrt(sigma_i^2 + var(u_i | data))``: wide
-(cautious) for a member with one purchase, tight for one with fifty.
+(cautious) for a member with one purchase, tight for one with fifty. It is
+then **calibrated**: every completed gap is predicted from the member's other
+gaps, and the distribution of those probability integral transforms (per band
+of how many gaps a prediction rests on) corrects the tail (``Calibration``).
 
-Churn enters as a cure fraction: with probability ``q`` a member's last
-purchase was their final one (they switched). Given an open gap of ``t``
-days, ``P(active | t) = (1 - q) S(t) / ((1 - q) S(t) + q)`` where ``S`` is
-the member's predictive survival. ``q`` is estimated by EM over the members
-who bought within ``max_open_gap_days``.
+Churn enters as a cure fraction: with probability ``q`` a purchase is the
+member's last (they switched). Given an open gap of ``t`` days,
+``P(active | t) = (1 - q) S(t) / ((1 - q) S(t) + q)`` where ``S`` is the
+member's calibrated predictive survival. ``q`` is estimated by EM over every
+gap, completed and open (``cure_fraction``).
 """
 from __future__ import annotations
 
@@ -46,7 +49,6 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from scipy import special, stats
 
 from ..calendar import holiday_ahead, holidays

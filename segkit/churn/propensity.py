@@ -1,10 +1,11 @@
 """Churn propensity: gradient boosting on member features and rhythms, trained across past cutoffs.
 
 The label at a cutoff date is **churned**: no purchase in the ``horizon_days``
-after it. Features (as of the cutoff, from ``segkit.features`` and the
-interval model): recency, frequency, spend, tenure, gap statistics, refunds,
-and the rhythm's P(active), P(due), days overdue, typical interval and
-regularity. Members who never bought or are long gone at the cutoff are left
+after it. Features, as of the cutoff: recency, frequency, spend, tenure, gap
+statistics and refunds (``segkit.features``); RFM scores (relative to the
+members of that day); the lifecycle stage and overdue ratio
+(``segkit.segment.lifecycle``); and the interval model's P(active), P(due),
+days overdue, typical interval and regularity. Members who never bought or are long gone at the cutoff are left
 out, as in the alerts.
 
 Splits follow time, never random rows: the booster learns from the earlier
@@ -21,11 +22,12 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..features import member_features
 from ..features.member import purchase_occasions
+from ..segment import lifecycle_stages, rfm_scores
 from .alerts import AlertSettings, churn_alerts
 
 FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "gap_mean", "gap_median",
-            "gap_std", "last_gap", "refunds", "p_active", "p_due", "days_overdue", "typical_interval",
-            "regularity_cv"]
+            "gap_std", "last_gap", "refunds", "r_score", "f_score", "m_score", "overdue_ratio", "stage_code",
+            "p_active", "p_due", "days_overdue", "typical_interval", "regularity_cv"]
 
 
 def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int, members: pd.DataFrame | None = None,
@@ -38,9 +40,14 @@ def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int,
     seen = transactions.loc[transactions["date"] <= cutoff]
     run = churn_alerts(seen, cutoff, members, settings)
     rhythm = run.members.loc[run.members["status"].isin(["alert", "late", "not due"])]
-    features = member_features(seen, cutoff).set_index("member_id")
-    frame = rhythm[["member_id", "p_active", "p_due", "days_overdue", "typical_interval", "regularity_cv"]].join(
-        features.drop(columns=["first_purchase", "last_purchase"]), on="member_id")
+    features = member_features(seen, cutoff)
+    scores = rfm_scores(features).table.set_index("member_id")[["r_score", "f_score", "m_score"]]
+    stages = lifecycle_stages(features).set_index("member_id")
+    stages["stage_code"] = stages["stage"].cat.codes
+    features = features.set_index("member_id").drop(columns=["first_purchase", "last_purchase"])
+    frame = (rhythm[["member_id", "p_active", "p_due", "days_overdue", "typical_interval", "regularity_cv"]]
+             .join(features, on="member_id").join(scores, on="member_id")
+             .join(stages[["overdue_ratio", "stage_code"]], on="member_id"))
     frame.insert(1, "cutoff", cutoff)
     end = cutoff + pd.Timedelta(days=horizon_days)
     observed_until = parse_day(observed_until) if observed_until is not None else transactions["date"].max()
