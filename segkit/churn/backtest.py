@@ -45,6 +45,26 @@ def truth_as_of(truth: pd.DataFrame, as_of) -> pd.DataFrame:
     return out
 
 
+def switch_labels(truth: pd.DataFrame, member_ids: pd.Series, as_of: pd.Timestamp,
+                  recall_days: int = 14) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``member_ids`` at ``as_of``: switched (by then), their missed refill's due date, and whether
+    it was due ``recall_days`` or more before the as-of date (the switchers an alert should have caught)."""
+    seen = truth_as_of(truth, as_of).set_index("member_id").reindex(member_ids)
+    if seen["switched"].isna().any():
+        raise ValueError("the truth table lacks some of the members who bought: is it the same world?")
+    switched = seen["switched"].to_numpy(dtype=bool)
+    due = seen["missed_refill_due"].to_numpy()
+    return switched, due, switched & ((as_of.to_datetime64() - due) >= np.timedelta64(recall_days, "D"))
+
+
+def alert_scores(alerted: np.ndarray, gone: np.ndarray, eligible: np.ndarray) -> dict:
+    """Alerts, precision (alerted members who are gone), recall (of ``eligible``) and F1."""
+    precision = (alerted & gone).sum() / alerted.sum() if alerted.sum() else np.nan
+    recall = (alerted & eligible).sum() / eligible.sum() if eligible.sum() else np.nan
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"alerts": int(alerted.sum()), "precision": precision, "recall": recall, "f1": f1}
+
+
 def backtest(transactions: pd.DataFrame, members: pd.DataFrame | None, truth: pd.DataFrame, as_of_dates: Iterable,
              settings: AlertSettings | None = None, recall_days: int = 14, label: str = "") -> pd.DataFrame:
     """Cut the world at each as-of date, run the alert and score the four rules: one row per (as_of, rule)."""
@@ -70,14 +90,11 @@ def score_rules(run: AlertRun, truth: pd.DataFrame, recall_days: int = 14) -> pd
         raise ValueError(f"the backtest needs a gas world's truth; missing {', '.join(sorted(missing))}")
     settings, as_of = run.settings, run.as_of
     pred = run.members.dropna(subset=["last_purchase"]).reset_index(drop=True)
-    truth = truth_as_of(truth, as_of).set_index("member_id").reindex(pred["member_id"])
-    if truth["switched"].isna().any():
-        raise ValueError("the truth table lacks some of the members who bought: is it the same world?")
     days = pred["days_since"].to_numpy(dtype=float)
     recent = days <= settings.long_gone_days
-    switched = truth["switched"].to_numpy(dtype=bool)
-    due = truth["missed_refill_due"].to_numpy()
-    eligible = switched & recent & ((as_of.to_datetime64() - due) >= np.timedelta64(recall_days, "D"))
+    switched, due, caught_late = switch_labels(truth, pred["member_id"], as_of, recall_days)
+    eligible = caught_late & recent
+    truth = truth.set_index("member_id").reindex(pred["member_id"])
 
     thr = settings.p_active_below
     alert_day = {"segkit": run.model.alert_days(run.gaps, thr)}
@@ -116,15 +133,12 @@ def _own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:
 
 
 def _scores(alerted, switched, eligible, last_purchase, alert_day, due) -> dict:
-    hits = alerted & switched
     caught = alerted & eligible
-    precision = hits.sum() / alerted.sum() if alerted.sum() else np.nan
-    recall = caught.sum() / eligible.sum() if eligible.sum() else np.nan
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
     fired = last_purchase[caught] + np.round(alert_day[caught]).astype("timedelta64[D]")
     delay = (fired - due[caught]) / np.timedelta64(1, "D")
-    return {"alerts": int(alerted.sum()), "switchers_due": int(eligible.sum()), "precision": precision,
-            "recall": recall, "f1": f1, "median_days_to_alert": float(np.median(delay)) if delay.size else np.nan}
+    scores = alert_scores(alerted, switched, eligible)
+    return {"alerts": scores.pop("alerts"), "switchers_due": int(eligible.sum()), **scores,
+            "median_days_to_alert": float(np.median(delay)) if delay.size else np.nan}
 
 
 def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:

@@ -30,7 +30,7 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..features.member import purchase_occasions
 from .alerts import AlertSettings, churn_alerts
-from .backtest import FIXED_RULE_DAYS, OWN_MEDIAN_FACTOR, _own_median_gap, truth_as_of
+from .backtest import FIXED_RULE_DAYS, OWN_MEDIAN_FACTOR, _own_median_gap, alert_scores, switch_labels
 
 METHODS = ["fixed 30 days", "1.5 x own median gap", "interval model", "BG/NBD", "MBG/CNBD-k", "propensity"]
 
@@ -64,7 +64,7 @@ def churn_method_scores(transactions: pd.DataFrame, as_of: Any, members: pd.Data
     cutoffs = [as_of - pd.Timedelta(days=horizon_days + 30 * i) for i in range(training_cutoffs)]
     frames = [propensity_frame(seen, c, horizon_days, members, settings, observed_until=as_of) for c in sorted(cutoffs)]
     propensity = ChurnPropensity(horizon_days).fit(frames)
-    now = propensity_frame(seen, as_of, horizon_days, members, settings).set_index("member_id")
+    now = propensity_frame(seen, as_of, horizon_days, members, settings, run=run).set_index("member_id")
     p_churn = propensity.predict_proba(now.loc[table["member_id"]])
     columns["propensity"] = (p_churn, p_churn > 0.5)
     out = table[["member_id", "days_since"]].copy()
@@ -87,10 +87,7 @@ def compare_churn_methods(transactions: pd.DataFrame, as_of_dates: Iterable, mem
     for as_of in map(parse_day, as_of_dates):
         scores = churn_method_scores(transactions, as_of, members, settings, horizon_days)
         if truth is not None:
-            seen_truth = truth_as_of(truth, as_of).set_index("member_id").reindex(scores["member_id"])
-            gone = seen_truth["switched"].fillna(False).to_numpy(dtype=bool)
-            due = seen_truth["missed_refill_due"].to_numpy()
-            eligible = gone & ((as_of.to_datetime64() - due) >= np.timedelta64(recall_days, "D"))
+            gone, _, eligible = switch_labels(truth, scores["member_id"], as_of, recall_days)
         else:
             end = parse_day(holdout_end)
             later = purchase_occasions(transactions, end)
@@ -99,12 +96,8 @@ def compare_churn_methods(transactions: pd.DataFrame, as_of_dates: Iterable, mem
             eligible = gone
         for method in METHODS:
             alert = scores[f"alert[{method}]"].to_numpy(dtype=bool)
-            precision = (alert & gone).sum() / alert.sum() if alert.sum() else np.nan
-            recall = (alert & eligible).sum() / eligible.sum() if eligible.sum() else np.nan
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
             both = len(set(gone)) == 2
             rows.append({"data": label, "as_of": as_of.date(), "method": method, "members": len(scores),
-                         "gone": int(gone.sum()), "alerts": int(alert.sum()), "precision": precision,
-                         "recall": recall, "f1": f1,
+                         "gone": int(gone.sum()), **alert_scores(alert, gone, eligible),
                          "auc": roc_auc_score(gone, scores[f"score[{method}]"]) if both else np.nan})
     return pd.DataFrame(rows)

@@ -52,7 +52,7 @@ import pyarrow as pa
 from scipy import special, stats
 
 from ..calendar import holiday_ahead, holidays
-from ..features.member import _day_number, as_table, connect, is_purchase
+from ..features.member import _day_number, as_table, connect, daily_expr, is_purchase
 
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
@@ -74,18 +74,10 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     ``members`` has it. Purchase occasions are those of ``segkit.features``.
     """
     con = con or connect(backend)
-    tx = as_table(transactions, con, "transactions", optional=("quantity", "product"))
     as_of_day = _day_number(as_of)
-    day = tx.date.cast("date").epoch_days()
-    tx = tx.filter(day <= as_of_day).mutate(day=day)
-    bought = tx.amount > 0
-    aggregates = {"net": tx.amount.sum(), "refund_rows": ibis.ifelse(tx.amount < 0, 1, 0).sum()}
-    if "quantity" in tx.columns:
-        aggregates["quantity"] = ibis.ifelse(bought, tx.quantity.cast("float64"), 0.0).sum()
-    if "product" in tx.columns:
-        aggregates["product"] = tx["product"].argmax(tx.amount)
-    daily = tx.group_by(["member_id", "day"]).aggregate(**aggregates)
-    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("net", "refund_rows")
+    daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of,
+                       items=True)
+    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("net", "refunded", "refund_rows")
                                .order_by(["member_id", "day"]))
 
     ids = _dictionary(occasions.column("member_id"))

@@ -23,7 +23,7 @@ from ..data.parse import parse_day
 from ..features import member_features
 from ..features.member import purchase_occasions
 from ..segment import lifecycle_stages, rfm_scores
-from .alerts import AlertSettings, churn_alerts
+from .alerts import AlertRun, AlertSettings, churn_alerts
 
 FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_days", "gap_mean", "gap_median",
             "gap_std", "last_gap", "refunds", "r_score", "f_score", "m_score", "overdue_ratio", "stage_code",
@@ -31,14 +31,17 @@ FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_
 
 
 def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int, members: pd.DataFrame | None = None,
-                     settings: AlertSettings | None = None, observed_until: Any = None) -> pd.DataFrame:
+                     settings: AlertSettings | None = None, observed_until: Any = None,
+                     run: AlertRun | None = None) -> pd.DataFrame:
     """One row per member active at ``cutoff`` (bought within ``long_gone_days``): features and, when the
     data are observed ``horizon_days`` past the cutoff, the label ``churned``. ``observed_until``: the
-    last day the transactions cover (default: their last date)."""
+    last day the transactions cover (default: their last date). ``run``: the alert run of that day,
+    if already made."""
     settings = settings or AlertSettings()
     cutoff = parse_day(cutoff)
     seen = transactions.loc[transactions["date"] <= cutoff]
-    run = churn_alerts(seen, cutoff, members, settings)
+    if run is None or run.as_of != cutoff:
+        run = churn_alerts(seen, cutoff, members, settings)
     rhythm = run.members.loc[run.members["status"].isin(["alert", "late", "not due"])]
     features = member_features(seen, cutoff)
     scores = rfm_scores(features).table.set_index("member_id")[["r_score", "f_score", "m_score"]]

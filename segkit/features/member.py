@@ -54,8 +54,10 @@ def _day_number(as_of: Any) -> int:
     return int((parse_day(as_of) - _EPOCH).days)
 
 
-def daily_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
-    """One row per member and day up to ``as_of``: ``net`` amount, ``refunded``, ``refund_rows``.
+def daily_expr(transactions: ibis.Table, as_of: Any, items: bool = False) -> ibis.Table:
+    """One row per member and day up to ``as_of``: ``net`` amount, ``refunded``, ``refund_rows``; with
+    ``items``, also ``quantity`` bought and the day's main ``product`` (largest amount), where the
+    transactions have those columns.
 
     ``day`` is the day number since 1970-01-01. ``is_purchase(daily)`` says
     which days are purchase occasions, the definition every module shares.
@@ -63,11 +65,16 @@ def daily_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     t = transactions
     day = t.date.cast("date").epoch_days()
     tx = t.filter(day <= _day_number(as_of)).mutate(day=day)
-    return tx.group_by(["member_id", "day"]).aggregate(
-        net=tx.amount.sum(),
-        refunded=ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
-        refund_rows=ibis.ifelse(tx.amount < 0, 1, 0).sum(),
-    )
+    aggregates = {
+        "net": tx.amount.sum(),
+        "refunded": ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
+        "refund_rows": ibis.ifelse(tx.amount < 0, 1, 0).sum(),
+    }
+    if items and "quantity" in tx.columns:
+        aggregates["quantity"] = ibis.ifelse(tx.amount > 0, tx.quantity.cast("float64"), 0.0).sum()
+    if items and "product" in tx.columns:
+        aggregates["product"] = tx["product"].argmax(tx.amount)
+    return tx.group_by(["member_id", "day"]).aggregate(**aggregates)
 
 
 def is_purchase(daily: ibis.Table) -> ibis.BooleanValue:
