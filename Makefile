@@ -17,7 +17,7 @@ SHARED ?= ../shared/data
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[spark,dev]'
+	$(BIN)/python -m pip install --quiet -e '.[spark,postgres,dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,6 +35,12 @@ demo: install
 		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
 	$(BIN)/segkit alerts --transactions $(WORLDS)/gas/transactions.csv --members $(WORLDS)/gas/members.csv \
 		--as-of $(AS_OF) --settings data/samples/alerts_gas.yaml --out $(OUT)/gas_alerts.csv
+	$(BIN)/segkit export --alerts $(OUT)/gas_alerts.csv --members $(WORLDS)/gas/members.csv \
+		--advisors $(WORLDS)/gas/advisors.csv --as-of $(AS_OF) --ledger $(OUT)/ledger.sqlite --out $(OUT)/call_center \
+		--config data/samples/contact.yaml
+	$(BIN)/segkit care --members $(WORLDS)/supplements/members.csv --advisors $(WORLDS)/supplements/advisors.csv \
+		--segments $(OUT)/supplements_rfm.csv --as-of $(AS_OF) --ledger $(OUT)/ledger_supplements.sqlite \
+		--out $(OUT)/care_supplements
 	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
 		$(BIN)/segkit features --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
@@ -57,6 +63,10 @@ demo: install
 	$(BIN)/papermill --log-level WARNING notebooks/churn_alerts.ipynb $(OUT)/churn_alerts.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p truth_path $(CURDIR)/$(WORLDS)/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/churn_alerts
+	$(BIN)/papermill --log-level WARNING notebooks/call_list.ipynb $(OUT)/call_list.ipynb \
+		-p alerts_path $(CURDIR)/$(OUT)/gas_alerts.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
+		-p advisors_path $(CURDIR)/$(WORLDS)/gas/advisors.csv -p ledger $(CURDIR)/$(OUT)/ledger.sqlite \
+		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/call_list
 	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
 		$(BIN)/papermill --log-level WARNING notebooks/customer_value.ipynb $(OUT)/customer_value.ipynb \
 			-p transactions_path $(abspath $(SHARED))/cdnow/CDNOW_sample.txt \
@@ -68,24 +78,28 @@ demo: install
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
 	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
+	@echo "  call center:        $(OUT)/call_center/ (call_list.csv/.xlsx, held_back.csv; ledger $(OUT)/ledger.sqlite),"
+	@echo "                      $(OUT)/care_supplements/ (birthday and holiday greetings)"
 	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV)"
 	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts,"
-	@echo "                      customer value on CDNOW)"
+	@echo "                      call list, customer value on CDNOW)"
 	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
 	@echo "  churn alert files:  $(OUT)/churn_alerts/ (alerts.csv, member_rhythms.csv, backtest.csv, charts/)"
+	@echo "  call list notebook: $(OUT)/call_list/ (the same lists, held-back reasons, advisor load, outcomes)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 
 test: install
 	$(BIN)/python -m pytest -q tests --nbmake notebooks
 
 bench: install
-	$(BIN)/python -m pip install --quiet -e '.[spark,dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[spark,postgres,dev,bench]'
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_segment.py
 	$(BIN)/python benchmarks/bench_alerts.py
 	$(BIN)/python benchmarks/backtest_alerts.py
 	$(BIN)/python benchmarks/bench_clv.py
 	$(BIN)/python benchmarks/compare_churn.py
+	$(BIN)/python benchmarks/bench_callcenter.py
 
 clean:
 	rm -rf $(WORLDS) outputs .pytest_cache

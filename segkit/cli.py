@@ -160,6 +160,80 @@ def cmd_backtest(args) -> None:
     print(f"backtest of {table['method'].nunique()} methods at {table['as_of'].nunique()} as-of date(s): {out}")
 
 
+def _members_and_advisors(args, out: Path):
+    """The members (required) and advisors (optional) of a call-center verb, through the contract."""
+    members = _load(args.members, "members", args.members_config, None, out / "call_list.csv", None).table
+    advisors = _load(args.advisors, "advisors", None, None, out / "call_list.csv", None).table if args.advisors else None
+    return members, advisors
+
+
+def _report_export(export) -> None:
+    print(export)
+    for path in export.files:
+        print(f"  {path}")
+
+
+def cmd_export(args) -> None:
+    """Python: ``segkit.callcenter.export_calls(alert_candidates(alerts), members, as_of, Ledger(url), out, campaign)``."""
+    from .callcenter import ContactSettings, Ledger, alert_candidates, export_calls
+    from .data.sources import read_source
+
+    out = Path(args.out)
+    settings = ContactSettings.from_yaml(args.config)
+    ledger = Ledger(args.ledger)
+    alerts = read_source(args.alerts).frame
+    members, advisors = _members_and_advisors(args, out)
+    _report_export(export_calls(alert_candidates(alerts, args.campaign), members, args.as_of, ledger, out,
+                                run=args.campaign, advisors=advisors, settings=settings, replace=args.replace))
+
+
+def cmd_care(args) -> None:
+    """Python: ``segkit.callcenter.export_calls(care_candidates(members, as_of), members, as_of, Ledger(url), out, "care")``."""
+    from .callcenter import ContactSettings, Ledger, care_candidates, export_calls
+    from .data.sources import read_source
+
+    out = Path(args.out)
+    settings = ContactSettings.from_yaml(args.config)
+    ledger = Ledger(args.ledger)
+    members, advisors = _members_and_advisors(args, out)
+    vip = None
+    if args.segments:
+        segments = read_source(args.segments).frame
+        if "vip" not in segments or "member_id" not in segments:
+            raise ValueError(f"{args.segments}: expected member_id and vip columns (the output of segkit rfm)")
+        vip = segments.set_index("member_id")["vip"]
+    candidates = care_candidates(members, args.as_of, settings, vip=vip)
+    _report_export(export_calls(candidates, members, args.as_of, ledger, out, run=args.campaign,
+                                advisors=advisors, settings=settings, replace=args.replace))
+
+
+def cmd_outcomes(args) -> None:
+    """Python: ``segkit.callcenter.import_outcomes(path, Ledger(url))`` and ``retention_summary(ledger)``."""
+    from .callcenter import Ledger, import_outcomes, retention_summary
+
+    ledger = Ledger(args.ledger)
+    added, already = import_outcomes(args.file, ledger)
+    summary = retention_summary(ledger)
+    print(f"{added:,} outcome(s) recorded, {already:,} already in the ledger; {ledger}")
+    print(summary.to_string(index=False))
+    if args.summary:
+        write_table(summary, args.summary)
+        print(f"retention summary: {args.summary}")
+
+
+def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--members", required=True, help="members file: name, phone, tier, advisor_id, do_not_call")
+    parser.add_argument("--as-of", type=_date, required=True)
+    parser.add_argument("--ledger", help="contact ledger: an SQLite file path or a SQLAlchemy URL without password "
+                                         "(default: $SEGKIT_LEDGER_URL)")
+    parser.add_argument("--out", required=True, help="output folder: call_list.csv, call_list.xlsx, held_back.csv")
+    parser.add_argument("--advisors", help="advisors file: team, active and daily_calls route the calls")
+    parser.add_argument("--config", help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, ...")
+    parser.add_argument("--members-config", help="YAML mapping for the members file")
+    parser.add_argument("--replace", action="store_true",
+                        help="replace this run's recorded list if it differs (refused once outcomes exist)")
+
+
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
     parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
@@ -234,6 +308,24 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days")
     back.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
     back.set_defaults(func=cmd_backtest)
+
+    export = verbs.add_parser("export", help="call list from alerts: VIPs first, paced against the contact ledger")
+    export.add_argument("--alerts", required=True, help="alerts.csv from segkit alerts")
+    _add_call_center_inputs(export)
+    export.add_argument("--campaign", default="churn", help="campaign name (default churn)")
+    export.set_defaults(func=cmd_export)
+
+    care = verbs.add_parser("care", help="care list: birthday and holiday greetings, paced against the contact ledger")
+    _add_call_center_inputs(care)
+    care.add_argument("--segments", help="rfm.csv from segkit rfm: its vip column marks VIPs for holiday greetings")
+    care.add_argument("--campaign", default="care", help="run name in the ledger (default care)")
+    care.set_defaults(func=cmd_care)
+
+    outcomes = verbs.add_parser("outcomes", help="import call outcomes into the ledger; print the retention summary")
+    outcomes.add_argument("--file", required=True, help="outcomes CSV: alert_id, outcome, outcome_date, note")
+    outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
+    outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
+    outcomes.set_defaults(func=cmd_outcomes)
     return parser
 
 

@@ -15,6 +15,8 @@ from segkit.churn.backtest import RULES, backtest, score_rules, truth_as_of
 from segkit.churn.intervals import cure_fraction
 from segkit.synth import generate
 
+AS_OF = "2026-03-31"
+
 
 def tx(rows):
     frame = pd.DataFrame(rows, columns=["member_id", "date", "amount"])
@@ -201,6 +203,24 @@ def test_long_gone_and_never_bought_are_other_lists(gas_run, gas_world):
     assert len(table) == gas_world.members["member_id"].nunique()
     late = table[table["status"] == "late"]
     assert (late["days_overdue"] > 0).all() and (late["p_active"] >= 0.6).all()
+
+
+def test_alerts_carry_value_at_risk_and_vips(gas_run, gas_world):
+    """value_12m is net spend on purchases in the 365 days to the as-of date (checked against pandas);
+    VIPs are the top 20% of buyers by net spend."""
+    t = gas_world.transactions
+    t = t.loc[t["date"] <= AS_OF]
+    daily = t.groupby(["member_id", t["date"].dt.normalize()])["amount"].agg(["sum", "min"]).reset_index()
+    purchases = daily.loc[(daily["sum"] > 0) | ((daily["sum"] == 0) & (daily["min"] >= 0))]
+    recent = purchases.loc[purchases["date"] > pd.Timestamp(AS_OF) - pd.Timedelta(days=365)]
+    expected = recent.groupby("member_id")["sum"].sum()
+    table = gas_run.members.set_index("member_id")
+    got = table.loc[expected.index, "value_12m"]
+    assert np.allclose(got, expected, atol=0.02)
+    buyers = table.loc[table["purchases"] > 0]
+    assert buyers["vip"].sum() == int(np.ceil(0.2 * len(buyers)))
+    assert (gas_run.alerts["value_at_risk"] - gas_run.alerts["value_12m"] * (1 - gas_run.alerts["p_active"])
+            ).abs().max() < 0.1       # p_active is shown to 4 places
 
 
 def test_alert_settings_are_validated(tmp_path):

@@ -123,6 +123,34 @@ def test_churn_alerts_notebook_rejects_bad_parameters(tmp_path, parameters, mess
                             cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
+def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_world):
+    from segkit.callcenter import Ledger
+    from segkit.churn import churn_alerts
+
+    paths = gas_world.write(tmp_path / "world")
+    churn_alerts(gas_world.transactions, AS_OF, gas_world.members).alerts.to_csv(tmp_path / "alerts.csv", index=False)
+    parameters = {"alerts_path": str(tmp_path / "alerts.csv"), "members_path": str(paths["members"]),
+                  "advisors_path": str(paths["advisors"]), "ledger": str(tmp_path / "ledger.sqlite"), "as_of": AS_OF}
+    for run in ("first", "again"):
+        pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / f"{run}.ipynb"),
+                            parameters={**parameters, "output_dir": str(tmp_path / run)},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
+    calls = pd.read_csv(tmp_path / "first" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    assert len(calls) > 5 and calls["phone"].isin(gas_world.members["phone"]).all()   # in full: for the call center
+    for name in ("call_list.csv", "call_list.xlsx", "held_back.csv", "care/call_list.csv"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+    assert Ledger(tmp_path / "ledger.sqlite").row_counts()["runs"] == 2          # churn + care, recorded once
+    executed = (tmp_path / "first.ipynb").read_text()
+    assert "Plotly.newPlot" in executed and "****" in executed
+    assert not any(phone in executed for phone in calls["phone"])
+    assert not any(name in executed for name in calls["name"])
+    with pytest.raises(pm.PapermillExecutionError, match="password"):
+        pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={**parameters, "ledger": "postgresql://segkit:secret@db/segkit",
+                                        "output_dir": str(tmp_path / "x")},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
+
+
 def test_customer_value_notebook_on_cdnow(tmp_path, shared_data):
     out = tmp_path / "out"
     pm.execute_notebook(

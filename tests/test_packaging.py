@@ -13,6 +13,7 @@ CONDA_TO_PYPI = {
     "ibis-duckdb": "ibis-framework[duckdb]",
     "ibis-pyspark": "ibis-framework[pyspark]",
     "ortools-python": "ortools",
+    "psycopg": "psycopg[binary]",
 }
 CONDA_ONLY = {"python", "pip", "openjdk"}  # the interpreter, the installer, Java for Spark
 
@@ -26,7 +27,7 @@ def _split(requirement: str) -> tuple[str, str]:
 def _pyproject() -> dict[str, str]:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     requirements = project["dependencies"] + project["optional-dependencies"]["spark"]
-    requirements += project["optional-dependencies"]["dev"]
+    requirements += project["optional-dependencies"]["postgres"] + project["optional-dependencies"]["dev"]
     return dict(_split(r.split("#")[0]) for r in requirements)
 
 

@@ -30,22 +30,29 @@ Settings (YAML, all optional)::
     covariates: auto         # or a list of household_size, quantity, product, season, holiday
     holidays: spring_festival  # the holiday covariate's calendar, a list of dates, or null
     churn_prior: null        # q; null: estimated from the data
+    vip_top_share: 0.2       # VIPs: the top share of buyers by net spend (call lists put them first)
+
+Each alert carries what the call center needs to rank it: ``vip``,
+``value_12m`` (net spend in the last 365 days) and ``value_at_risk``
+(``value_12m x (1 - p_active)``: the year of spend that is probably lost).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from ..data.parse import parse_day
 from ..calendar import holidays
+from ..segment.value import vip_flag
+from ..settings import settings_from_dict, settings_from_yaml
 from .intervals import COVARIATES, IntervalModel, purchase_gaps
 
-ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason"]
+ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason",
+                 "vip", "value_12m", "value_at_risk"]
 STATUSES = ["alert", "late", "not due", "long gone", "never bought"]
 
 
@@ -60,6 +67,7 @@ class AlertSettings:
     covariates: Any = "auto"
     holidays: Any = "spring_festival"
     churn_prior: float | None = None
+    vip_top_share: float = 0.2
 
     def __post_init__(self):
         if not 0 < self.p_active_below < 1:
@@ -72,29 +80,17 @@ class AlertSettings:
             if isinstance(self.covariates, str) or not set(self.covariates) <= set(COVARIATES):
                 raise ValueError(f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; "
                                  f"got {self.covariates!r}")
+        if not 0 < self.vip_top_share <= 1:
+            raise ValueError(f"vip_top_share must be in (0, 1], got {self.vip_top_share}")
         holidays(self.holidays)   # a clear error now rather than at fit
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "AlertSettings":
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown alert setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
+        return settings_from_dict(cls, data, "alert")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None) -> "AlertSettings":
-        if path in (None, ""):
-            return cls()
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"{path}: expected a mapping of alert settings")
-        try:
-            return cls.from_dict(data)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"{path}: {error}") from None
+        return settings_from_yaml(cls, path, "alert")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +127,28 @@ def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = N
     model = settings.model().fit(gaps)
     predictions = model.predict(gaps)
     table = member_statuses(predictions, settings, members)
+    table = table.merge(member_value(gaps, as_of, settings.vip_top_share), on="member_id", how="left")
+    table["vip"] = table["vip"].eq(True)
+    table["value_12m"] = table["value_12m"].fillna(0.0)
+    table["value_at_risk"] = (table["value_12m"] * (1 - table["p_active"])).round(2)
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
+
+
+def member_value(gaps: pd.DataFrame, as_of: pd.Timestamp, vip_top_share: float) -> pd.DataFrame:
+    """Each buyer's ``value_12m`` (net spend on purchases in the last 365 days) and ``vip`` flag
+    (``segment.vip_flag`` on lifetime net spend), from the purchases that open the gaps."""
+    codes = gaps["member_id"].cat.codes.to_numpy()
+    n = len(gaps["member_id"].cat.categories)
+    net = gaps["net"].to_numpy(dtype=float)
+    recent = (gaps["start"] > as_of - pd.Timedelta(days=365)).to_numpy()
+    value = pd.DataFrame({
+        "member_id": gaps["member_id"].cat.categories.astype(object),
+        "frequency": np.bincount(codes, minlength=n),
+        "monetary": np.bincount(codes, weights=net, minlength=n),
+        "value_12m": np.bincount(codes, weights=net * recent, minlength=n).round(2),
+    })
+    value["vip"] = vip_flag(value, top_share=vip_top_share)
+    return value[["member_id", "vip", "value_12m"]]
 
 
 def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,

@@ -69,7 +69,7 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
 
     Columns: ``member_id`` (categorical), ``start`` (the purchase that opened
     the gap), ``days``, ``event`` (True: the gap ended with a purchase; False:
-    still open at ``as_of``), ``quantity`` and ``product`` of the opening
+    still open at ``as_of``), ``net`` spend of the opening purchase, ``quantity`` and ``product`` of the opening
     purchase when the transactions have them, ``household_size`` when
     ``members`` has it. Purchase occasions are those of ``segkit.features``.
     """
@@ -77,7 +77,7 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     as_of_day = _day_number(as_of)
     daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of,
                        items=True)
-    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("net", "refunded", "refund_rows")
+    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("refunded", "refund_rows")
                                .order_by(["member_id", "day"]))
 
     ids = _dictionary(occasions.column("member_id"))
@@ -95,6 +95,7 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
         "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
         "days": length,
         "event": ~last,
+        "net": occasions.column("net").to_numpy(zero_copy_only=False).astype(np.float32),
     })
     del ids, code, days, length
     if "quantity" in occasions.column_names:

@@ -21,11 +21,13 @@ active          ratio within ``active``
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ..settings import settings_from_dict
 
 STAGES = ["prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"]
 
@@ -51,12 +53,7 @@ class LifecycleRules:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> "LifecycleRules":
-        data = dict(data or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown lifecycle setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**data)
+        return settings_from_dict(cls, data, "lifecycle")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,116 @@
+"""Who might be called, and why: candidates from the overdue alerts and from the care calendar.
+
+A candidate row is ``CANDIDATE_COLUMNS``: ``member_id``, ``campaign``,
+``reason``, ``due_date`` (the date the call is about: the missed purchase's
+expected date, the birthday, the holiday), ``vip`` and ``value_at_risk``.
+Pacing (``pace``) decides which of them are called.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import holidays
+from ..data.parse import parse_flags
+from .pacing import CANDIDATE_COLUMNS, ContactSettings
+
+CALL_LIST_COLUMNS = ["alert_id", "member_id", "name", "phone", "tier", "vip", "advisor_id", "queue", "call_by",
+                     "priority", "reason", "campaign", "due_date", "value_at_risk"]
+HOLIDAY_NAMES = {"spring_festival": "Spring Festival"}
+
+
+def alert_id(member_id: str, campaign: str, as_of: pd.Timestamp) -> str:
+    """Stable id of one call: the same member, campaign and as-of date always give the same id."""
+    digest = hashlib.sha1(f"{campaign}|{as_of:%Y-%m-%d}|{member_id}".encode()).hexdigest()[:10]
+    return f"{campaign}-{as_of:%Y%m%d}-{digest}"
+
+
+def alert_candidates(alerts: pd.DataFrame, campaign: str = "churn") -> pd.DataFrame:
+    """Candidates from ``alerts.csv`` (``churn_alerts``): the missed purchase's date is the due date."""
+    missing = [c for c in ("member_id", "reason") if c not in alerts]
+    if missing:
+        raise ValueError(f"the alerts lack column(s) {', '.join(missing)}; found {', '.join(map(str, alerts.columns))}")
+    candidates = pd.DataFrame({
+        "member_id": alerts["member_id"].astype(str),
+        "campaign": campaign,
+        "reason": alerts["reason"].fillna("").astype(str),
+        "due_date": pd.to_datetime(alerts.get("expected_next_purchase")),
+        "vip": _flags(alerts["vip"]) if "vip" in alerts else False,
+        "value_at_risk": pd.to_numeric(alerts.get("value_at_risk", 0.0), errors="coerce"),
+    })
+    return candidates[CANDIDATE_COLUMNS]
+
+
+def _flags(values: pd.Series) -> pd.Series:
+    """Booleans from a column that may have come through CSV as text (``True``/``False``, 1/0, 是/否)."""
+    if values.dtype == bool:
+        return values
+    parsed, _ = parse_flags(values.astype(str).replace({"nan": "", "None": ""}))
+    return parsed.fillna(False).astype(bool)
+
+
+def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings | None = None,
+                    vip: pd.Series | None = None) -> pd.DataFrame:
+    """Birthday greetings (birthdays within ``birthday_days_ahead``) and holiday greetings (a holiday within
+    ``holiday_days_ahead``: VIPs, or everyone with ``holiday_audience: all``), DOMAIN.md section 7.
+
+    ``vip``: an optional boolean Series by member_id (from segmentation); tiers in ``vip_tiers`` count too.
+    """
+    settings = settings or ContactSettings()
+    as_of = pd.Timestamp(as_of).normalize()
+    ids = members["member_id"].astype(str)
+    is_vip = members["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers).to_numpy() \
+        if "tier" in members else np.zeros(len(members), dtype=bool)
+    if vip is not None:
+        flags = _flags(vip)
+        is_vip |= ids.map(flags.set_axis(flags.index.astype(str))).eq(True).to_numpy()
+    frames = []
+    if "birthday" in members:
+        upcoming = next_birthday(pd.to_datetime(members["birthday"]), as_of)
+        days = (upcoming - as_of).dt.days
+        due = (days >= 0) & (days <= settings.birthday_days_ahead)
+        frames.append(pd.DataFrame({
+            "member_id": ids[due], "campaign": "birthday",
+            "reason": [f"birthday on {d:%b} {d.day} ({_in_days(n)})" for d, n in zip(upcoming[due], days[due])],
+            "due_date": upcoming[due], "vip": is_vip[due.to_numpy()], "value_at_risk": 0.0}))
+    calendar = holidays(settings.holidays)
+    ahead = calendar[(calendar >= as_of) & (calendar <= as_of + pd.Timedelta(days=settings.holiday_days_ahead))]
+    if len(ahead):
+        day = ahead[0]
+        name = HOLIDAY_NAMES.get(settings.holidays, "holiday") if isinstance(settings.holidays, str) else "holiday"
+        audience = is_vip if settings.holiday_audience == "vip" else np.ones(len(members), dtype=bool)
+        frames.append(pd.DataFrame({
+            "member_id": ids[audience], "campaign": "holiday",
+            "reason": f"{name} on {day:%Y-%m-%d}: holiday greeting", "due_date": day,
+            "vip": is_vip[audience], "value_at_risk": 0.0}))
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
+    return pd.concat(frames, ignore_index=True)[CANDIDATE_COLUMNS]
+
+
+def _in_days(days: int) -> str:
+    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {int(days)} days"
+
+
+def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    """The first birthday on or after ``as_of`` (29 February is celebrated on 28 February in other years)."""
+    def in_year(year):
+        month, day = birthdays.dt.month, birthdays.dt.day
+        leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+        day = day.where(~((month == 2) & (day == 29) & ~leap), 28)
+        return pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
+
+    this_year = in_year(as_of.year)
+    return this_year.where(this_year >= as_of, in_year(as_of.year + 1))
+
+
+def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
+    """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``."""
+    as_of = pd.Timestamp(as_of).normalize()
+    table = listed.copy()
+    table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
+    table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)
+    return table.sort_values("priority")[CALL_LIST_COLUMNS].reset_index(drop=True)

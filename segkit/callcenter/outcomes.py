@@ -1,0 +1,83 @@
+"""Call outcomes back from the call center, and the retention summary they feed.
+
+The outcomes file has one row per call result: ``alert_id`` (from the call
+list), ``outcome`` (a code below, its English words or its Chinese label),
+``outcome_date`` (or ``date``; any date form the loaders accept) and an
+optional ``note``. A file with an unknown alert id, an unknown code or a bad
+date is refused whole, with every bad row named: half an import would be
+worse than none. Importing the same file twice adds nothing.
+
+What each outcome changes (``pace``): *asked not to be called* joins
+do-not-call for good; *wrong number* holds the member back until the phone on
+file changes; *switched supplier* holds them back for ``switched_hold_days``;
+*no answer* and *reached* only count as a contact, so the member may be
+called again after the window. *Won back* and *switched* are what the
+retention summary reports.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..data.parse import parse_dates
+from ..data.sources import read_source
+from .ledger import Ledger
+
+OUTCOMES = {
+    "reached": ("reached", "已接通"),
+    "no_answer": ("no answer", "未接通", "无人接听"),
+    "wrong_number": ("wrong number", "号码错误", "空号"),
+    "switched_supplier": ("switched supplier", "switched", "已换供应商", "已流失"),
+    "do_not_call": ("asked not to be called", "do not call", "勿扰", "拒绝来电"),
+    "won_back": ("won back", "已挽回"),
+}
+_ALIASES = {alias.lower(): code for code, aliases in OUTCOMES.items() for alias in (code, *aliases)}
+
+
+def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    """The outcomes file, checked: canonical codes, dates, and alert ids the ledger knows."""
+    frame = read_source(source).frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
+    if "outcome_date" not in frame and "date" in frame:
+        frame = frame.rename(columns={"date": "outcome_date"})
+    missing = [c for c in ("alert_id", "outcome", "outcome_date") if c not in frame]
+    if missing:
+        raise ValueError(f"outcomes file lacks column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    frame = frame.assign(alert_id=frame["alert_id"].astype(str).str.strip(),
+                         note=frame["note"] if "note" in frame else "")
+    problems = []
+    code = frame["outcome"].astype(str).str.strip().str.lower().map(_ALIASES)
+    for row in frame.index[code.isna()]:
+        problems.append(f"row {row + 2}: unknown outcome {frame.at[row, 'outcome']!r}")
+    dates, bad_date = parse_dates(frame["outcome_date"].astype(str))
+    for row in frame.index[bad_date]:
+        problems.append(f"row {row + 2}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
+    known = ledger.known_alert_ids(sorted(set(frame["alert_id"])))
+    for row in frame.index[~frame["alert_id"].isin(known)]:
+        problems.append(f"row {row + 2}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise ValueError(f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
+                         f"(known outcomes: {', '.join(OUTCOMES)}):\n  {shown}")
+    return pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
+                         "note": frame["note"].fillna("").astype(str)})
+
+
+def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> tuple[int, int]:
+    """Check and record an outcomes file; returns (added, already recorded)."""
+    return ledger.add_outcomes(read_outcomes(source, ledger))
+
+
+def retention_summary(ledger: Ledger) -> pd.DataFrame:
+    """Per campaign: calls listed, the latest outcome of each (one column per code), calls with no
+    outcome yet, and the won-back share of calls that reached a decision (won back or switched)."""
+    listed = ledger.contacts().groupby("campaign").size()
+    recorded = ledger.outcomes()
+    latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
+    counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)
+    table = counts.reindex(index=listed.index, columns=list(OUTCOMES), fill_value=0)
+    table.insert(0, "listed", listed)
+    table["no_outcome_yet"] = table["listed"] - table[list(OUTCOMES)].sum(axis=1)
+    decided = table["won_back"] + table["switched_supplier"]
+    table["won_back_share"] = (table["won_back"] / decided.where(decided > 0)).round(3)
+    return table.reset_index().rename_axis(columns=None)

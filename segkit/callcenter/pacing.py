@@ -1,0 +1,240 @@
+"""Contact pacing: who may be called today, in what order and by whom. A pure function of tables.
+
+The rules (``../shared/DOMAIN.md`` section 4: service, not harassment), in the
+order they are checked; a candidate held back by one is written to
+``held_back.csv`` with the rule and a sentence:
+
+=================  ==============================================================
+not_a_member       not in the members table (nobody to call)
+do_not_call        ``do_not_call`` in the CRM
+asked_not_to_call  *asked not to be called* in an earlier outcome (for good)
+no_phone           no phone number on file
+wrong_number       a *wrong number* reported for the phone still on file
+switched           *switched supplier* reported in the last ``switched_hold_days``
+window             contacted (any campaign) less than ``window_days`` ago
+monthly_cap        already contacted ``max_per_30_days`` times in the last 30 days
+once_per_list      already listed in this run for another reason
+=================  ==============================================================
+
+The rest are listed and ranked: VIPs first, then by value at risk, then by
+the date the call is about. Each dedicated advisor takes their members up to
+their daily capacity (``daily_calls`` in the advisors table, else
+``advisor_daily_calls``); the rest go to a queue: the VIP queue for VIPs,
+otherwise their advisor's team queue. A contact that ended in *no answer*
+counts like any other: the member may be tried again after the window.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..calendar import holidays
+from ..privacy import phone_fingerprint
+from ..settings import settings_from_dict, settings_from_yaml
+
+CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
+HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
+HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched",
+              "window", "monthly_cap", "once_per_list"]
+VIP_QUEUE = "VIP"
+DEFAULT_TEAM = "general"
+CALL_BY_QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class ContactSettings:
+    """Pacing, routing and care-list settings; YAML keys are the field names."""
+
+    window_days: int = 14
+    max_per_30_days: int = 2
+    advisor_daily_calls: int = 40
+    vip_tiers: tuple[str, ...] = ("diamond", "platinum")
+    switched_hold_days: int = 90
+    birthday_days_ahead: int = 7
+    holiday_days_ahead: int = 7
+    holidays: Any = "spring_festival"
+    holiday_audience: str = "vip"
+
+    def __post_init__(self):
+        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+        for name in ("birthday_days_ahead", "holiday_days_ahead"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a whole number of days (0 or more), got {value!r}")
+        if self.holiday_audience not in ("vip", "all"):
+            raise ValueError(f"holiday_audience must be 'vip' or 'all', got {self.holiday_audience!r}")
+        object.__setattr__(self, "vip_tiers", tuple(str(t).lower() for t in self.vip_tiers))
+        holidays(self.holidays)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> "ContactSettings":
+        return settings_from_dict(cls, data, "contact")
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None) -> "ContactSettings":
+        return settings_from_yaml(cls, path, "contact")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class PacedList:
+    """The outcome of pacing: who is listed (ranked and routed) and who is held back, with the reason."""
+
+    listed: pd.DataFrame
+    held_back: pd.DataFrame
+
+    def __repr__(self) -> str:
+        return f"<PacedList: {len(self.listed):,} to call, {len(self.held_back):,} held back>"
+
+
+def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: pd.DataFrame | None = None,
+         outcomes: pd.DataFrame | None = None, advisors: pd.DataFrame | None = None,
+         settings: ContactSettings | None = None) -> PacedList:
+    """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
+
+    ``history``: earlier contacts (``member_id``, ``as_of``, ``campaign``);
+    ``outcomes``: earlier outcomes (``member_id``, ``outcome``, ``outcome_date``,
+    ``phone_hash``), both from the ledger, both before this run.
+    """
+    settings = settings or ContactSettings()
+    as_of = pd.Timestamp(as_of).normalize()
+    table = _with_member_details(candidates, members, settings)
+    rule = pd.Series("", index=table.index, dtype=object)
+    why = pd.Series("", index=table.index, dtype=object)
+
+    def hold(name: str, mask, reasons) -> None:
+        mask = np.asarray(mask, dtype=bool) & (rule == "").to_numpy()
+        rule[mask] = name
+        why[mask] = reasons[mask] if isinstance(reasons, pd.Series) else reasons
+
+    hold("not_a_member", ~table["_known"], "not in the members table")
+    hold("do_not_call", table["do_not_call"], "do not call (CRM flag)")
+    last_outcome = _last_outcomes(outcomes, as_of)
+    asked = table["member_id"].map(last_outcome.get("do_not_call", {}))
+    hold("asked_not_to_call", asked.notna(), "asked not to be called on " + asked.astype(str))
+    hold("no_phone", table["phone"].fillna("") == "", "no phone number")
+    wrong = table["member_id"].map(last_outcome.get("wrong_number_hash", {}))
+    hold("wrong_number", wrong.notna() & (wrong == table["phone"].map(phone_fingerprint)),
+         "wrong number reported on " + table["member_id"].map(last_outcome.get("wrong_number", {})).astype(str))
+    switched = pd.to_datetime(table["member_id"].map(last_outcome.get("switched_supplier", {})))
+    hold("switched", switched > as_of - pd.Timedelta(days=settings.switched_hold_days),
+         "switched supplier, reported on " + switched.dt.strftime("%Y-%m-%d"))
+
+    recent = _recent_contacts(history, as_of, max(settings.window_days, 30))
+    last = recent.sort_values("as_of", kind="stable").groupby("member_id").last()
+    days_ago = (as_of - table["member_id"].map(last["as_of"])).dt.days
+    hold("window", days_ago < settings.window_days,
+         "contacted " + days_ago.astype("Int64").astype(str) + " days ago ("
+         + table["member_id"].map(last["campaign"]).astype(str) + ")")
+    in_30 = table["member_id"].map(recent.loc[recent["as_of"] > as_of - pd.Timedelta(days=30), "member_id"]
+                                   .value_counts()).fillna(0).astype(int)
+    hold("monthly_cap", in_30 >= settings.max_per_30_days,
+         "contacted " + in_30.astype(str) + " times in the last 30 days")
+
+    table = table.iloc[_priority_order(table)]
+    rule, why = rule.loc[table.index], why.loc[table.index]
+    open_ = rule == ""
+    first = ~table["member_id"].where(open_).duplicated(keep="first") | ~open_
+    hold("once_per_list", ~first, "listed once in this run (" + table["member_id"].map(
+        table.loc[open_ & first].set_index("member_id")["campaign"]).astype(str) + ")")
+
+    listed = table.loc[rule == ""].copy()
+    listed["priority"] = np.arange(1, len(listed) + 1)
+    listed = _route(listed, advisors, settings)
+    held_back = table.loc[rule != ""].rename(columns={"reason": "call_reason"}).assign(
+        rule=rule[rule != ""], held_back=why[rule != ""])
+    held_back = held_back[HELD_BACK_COLUMNS].sort_values(["rule", "member_id", "campaign"], kind="stable")
+    return PacedList(listed.reset_index(drop=True), held_back.reset_index(drop=True))
+
+
+def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings) -> pd.DataFrame:
+    missing = [c for c in ("member_id", "campaign", "reason") if c not in candidates]
+    if missing:
+        raise ValueError(f"candidates lack column(s) {', '.join(missing)}")
+    table = candidates.copy()
+    table["member_id"] = table["member_id"].astype(str)
+    table["due_date"] = pd.to_datetime(table["due_date"]) if "due_date" in table else pd.NaT
+    table["vip"] = table["vip"].eq(True) if "vip" in table else False
+    table["value_at_risk"] = (pd.to_numeric(table["value_at_risk"], errors="coerce").fillna(0.0)
+                              if "value_at_risk" in table else 0.0)
+    details = members.drop_duplicates("member_id").set_index(members["member_id"].astype(str).rename("member_id"))
+    for column in ("name", "phone", "tier", "advisor_id"):
+        table[column] = table["member_id"].map(details[column]) if column in details else None
+    dnc = details["do_not_call"].eq(True) if "do_not_call" in details else pd.Series(dtype=bool)
+    table["do_not_call"] = table["member_id"].map(dnc).eq(True)
+    table["_known"] = table["member_id"].isin(details.index)
+    table["vip"] = table["vip"] | table["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers)
+    return table.reset_index(drop=True)
+
+
+def _last_outcomes(outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[str, pd.Series]:
+    """Per outcome code, each member's latest date (as text) before ``as_of``; and the phone behind
+    the latest wrong number."""
+    if outcomes is None or outcomes.empty:
+        return {}
+    recorded = outcomes.loc[pd.to_datetime(outcomes["outcome_date"]) < as_of].copy()
+    recorded["member_id"] = recorded["member_id"].astype(str)
+    recorded = recorded.sort_values("outcome_date")
+    latest = recorded.groupby(["outcome", "member_id"]).last()
+    result = {code: pd.to_datetime(group.droplevel(0)["outcome_date"]).dt.strftime("%Y-%m-%d")
+              for code, group in latest.groupby(level=0)}
+    if "wrong_number" in result:
+        result["wrong_number_hash"] = latest.loc["wrong_number", "phone_hash"]
+    return result
+
+
+def _recent_contacts(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+    if history is None or history.empty:
+        return pd.DataFrame({"member_id": pd.Series(dtype=str), "as_of": pd.Series(dtype="datetime64[ns]"),
+                             "campaign": pd.Series(dtype=str)})
+    recent = history[["member_id", "as_of", "campaign"]].copy()
+    recent["member_id"] = recent["member_id"].astype(str)
+    recent["as_of"] = pd.to_datetime(recent["as_of"])
+    return recent.loc[(recent["as_of"] <= as_of) & (recent["as_of"] > as_of - pd.Timedelta(days=days))]
+
+
+def _priority_order(table: pd.DataFrame) -> np.ndarray:
+    """VIPs first, then the most value at risk, the earliest due date, and member id (a total order)."""
+    due = table["due_date"].fillna(pd.Timestamp.max).to_numpy()
+    return np.lexsort((table["campaign"].to_numpy(str), table["member_id"].to_numpy(str), due,
+                       -table["value_at_risk"].to_numpy(float), ~table["vip"].to_numpy(bool)))
+
+
+def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> pd.Series:
+    """Calls each active advisor takes per day, by advisor id: ``daily_calls`` or ``advisor_daily_calls``."""
+    if advisors is None or advisors.empty:
+        return pd.Series(dtype=int)
+    book = advisors.drop_duplicates("advisor_id").set_index(advisors["advisor_id"].astype(str).rename("advisor_id"))
+    if "active" in book:
+        book = book.loc[book["active"].fillna(True).astype(bool)]
+    calls = book["daily_calls"] if "daily_calls" in book else pd.Series(index=book.index, dtype=float)
+    return calls.fillna(settings.advisor_daily_calls).astype(int)
+
+
+def _route(listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: ContactSettings) -> pd.DataFrame:
+    """``queue`` (the VIP queue or the advisor's team) and ``call_by`` (the advisor within their daily
+    capacity, in priority order, else ``queue``). Without an advisors table every advisor is active."""
+    advisor = listed["advisor_id"].fillna("").astype(str)
+    team = pd.Series(DEFAULT_TEAM, index=listed.index)
+    capacity = pd.Series(settings.advisor_daily_calls, index=listed.index)
+    can_call = advisor != ""
+    if advisors is not None and len(advisors):
+        if "team" in advisors:
+            team = advisor.map(advisors.set_index(advisors["advisor_id"].astype(str))["team"]).fillna(DEFAULT_TEAM)
+        book = daily_capacity(advisors, settings)
+        capacity = advisor.map(book)
+        can_call &= capacity.notna()
+    rank_in_book = listed.groupby(advisor.where(can_call)).cumcount() + 1
+    within = can_call & (rank_in_book <= capacity.fillna(0))
+    listed["queue"] = np.where(listed["vip"], VIP_QUEUE, team)
+    listed["call_by"] = np.where(within, advisor, CALL_BY_QUEUE)
+    return listed

@@ -1,0 +1,39 @@
+"""Settings dataclasses from YAML: one reader, so that every verb reports bad settings the same way.
+
+Defaults live in the dataclass; a YAML file (or a dict from a notebook) only
+overrides. Unknown keys are errors, because a misspelt threshold that is
+silently ignored is worse than none.
+"""
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+T = TypeVar("T")
+
+
+def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> T:
+    """``cls(**data)`` after checking that every key is one of ``cls``'s fields."""
+    data = dict(data or {})
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    return cls(**data)
+
+
+def settings_from_yaml(cls: type[T], path: str | Path | None, what: str) -> T:
+    """Read ``path`` (a YAML mapping) into ``cls``; no path gives the defaults. Errors name the file."""
+    if path in (None, ""):
+        return cls()
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of {what} settings")
+    try:
+        return settings_from_dict(cls, data, what)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {error}") from None

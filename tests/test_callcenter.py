@@ -1,0 +1,396 @@
+"""Call-center lists: pacing rules (examples and properties), the ledger, outcomes, files, care lists, privacy."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from segkit.callcenter import (
+    CALL_LIST_COLUMNS, CANDIDATE_COLUMNS, ContactSettings, Ledger, LedgerError, alert_candidates, alert_id,
+    care_candidates, export_calls, import_outcomes, ledger_url, next_birthday, pace, retention_summary,
+)
+from segkit.churn import AlertSettings, churn_alerts
+from segkit.cli import main
+from segkit.privacy import mask_name, mask_personal, mask_phone
+
+AS_OF = pd.Timestamp("2026-03-31")
+
+
+def _members(n: int, advisors=("A1", "A2"), **columns) -> pd.DataFrame:
+    ids = [f"{i:04d}" for i in range(n)]
+    frame = pd.DataFrame({"member_id": ids, "name": [f"会员{i}" for i in range(n)],
+                          "phone": [f"0{138_0000_0000 + i}" for i in range(n)],
+                          "tier": "", "advisor_id": [advisors[i % len(advisors)] for i in range(n)],
+                          "do_not_call": False})
+    for column, values in columns.items():
+        frame[column] = values
+    return frame
+
+
+def _candidates(ids, campaign="churn", vip=False, value=None, due=AS_OF) -> pd.DataFrame:
+    return pd.DataFrame({"member_id": list(ids), "campaign": campaign, "reason": "overdue", "due_date": due,
+                         "vip": vip, "value_at_risk": value if value is not None else 100.0})[CANDIDATE_COLUMNS]
+
+
+# --- privacy -----------------------------------------------------------------------------------------------
+
+def test_masks_show_only_what_a_report_needs():
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_phone("0755123") == "*****23"
+    assert mask_phone(None) == ""
+    assert mask_name("张三丰") == "张**"
+    frame = mask_personal(pd.DataFrame({"name": ["李四"], "phone": ["13912345678"], "member_id": ["007"]}))
+    assert frame.iloc[0].tolist() == ["李*", "139****5678", "007"]
+
+
+# --- pacing by example -------------------------------------------------------------------------------------
+
+def test_do_not_call_window_and_monthly_cap_hold_members_back():
+    members = _members(6, do_not_call=[True, False, False, False, False, False])
+    history = pd.DataFrame({"member_id": ["0001", "0002", "0003", "0003"],
+                            "as_of": [AS_OF - pd.Timedelta(days=13), AS_OF - pd.Timedelta(days=14),
+                                      AS_OF - pd.Timedelta(days=8), AS_OF - pd.Timedelta(days=25)],
+                            "campaign": "churn"})
+    paced = pace(_candidates(members["member_id"]), members, AS_OF, history,
+                 settings=ContactSettings(window_days=14, max_per_30_days=2))
+    rules = dict(zip(paced.held_back["member_id"], paced.held_back["rule"]))
+    assert rules == {"0000": "do_not_call", "0001": "window", "0003": "window"}
+    assert sorted(paced.listed["member_id"]) == ["0002", "0004", "0005"]       # 14 days ago is allowed again
+    assert paced.held_back.set_index("member_id").at["0001", "held_back"] == "contacted 13 days ago (churn)"
+
+    capped = pace(_candidates(members["member_id"]), members, AS_OF, history,
+                  settings=ContactSettings(window_days=7, max_per_30_days=2))
+    assert capped.held_back.set_index("member_id").at["0003", "rule"] == "monthly_cap"
+
+
+def test_vips_come_first_then_value_at_risk_and_capacity_overflows_to_queues():
+    members = _members(6, advisors=("A1",), tier=["", "diamond", "", "", "", ""])
+    candidates = _candidates(members["member_id"], value=[10.0, 1.0, 50.0, 40.0, 30.0, 20.0])
+    advisors = pd.DataFrame({"advisor_id": ["A1"], "level": [2], "team": ["regular"], "daily_calls": [3]})
+    listed = pace(candidates, members, AS_OF, advisors=advisors).listed
+    assert listed["member_id"].tolist() == ["0001", "0002", "0003", "0004", "0005", "0000"]
+    assert listed["priority"].tolist() == [1, 2, 3, 4, 5, 6]
+    assert listed["call_by"].tolist() == ["A1", "A1", "A1", "queue", "queue", "queue"]
+    assert listed["queue"].tolist() == ["VIP", "regular", "regular", "regular", "regular", "regular"]
+
+
+def test_inactive_or_missing_advisors_send_calls_to_the_queue():
+    members = _members(3, advisors=("A1", "A2", ""))
+    advisors = pd.DataFrame({"advisor_id": ["A1", "A2"], "level": [1, 1], "active": [True, False]})
+    listed = pace(_candidates(members["member_id"]), members, AS_OF, advisors=advisors).listed.set_index("member_id")
+    assert listed["call_by"].to_dict() == {"0000": "A1", "0001": "queue", "0002": "queue"}
+
+
+def test_one_call_per_member_per_list_and_unknown_members_are_reported():
+    members = _members(2)
+    candidates = pd.concat([_candidates(["0000"], "birthday", value=0.0), _candidates(["0000", "9999"], "holiday")])
+    paced = pace(candidates, members, AS_OF)
+    assert paced.listed["member_id"].tolist() == ["0000"]
+    held = paced.held_back.set_index(["member_id", "campaign"])["rule"].to_dict()
+    assert held == {("0000", "birthday"): "once_per_list", ("9999", "holiday"): "not_a_member"}
+
+
+def test_outcomes_change_the_next_lists():
+    members = _members(4)
+    outcomes = pd.DataFrame({
+        "member_id": ["0000", "0001", "0002", "0003"],
+        "outcome": ["do_not_call", "wrong_number", "switched_supplier", "no_answer"],
+        "outcome_date": AS_OF - pd.Timedelta(days=20),
+        "phone_hash": [None, __import__("segkit.privacy").privacy.phone_fingerprint(members.at[1, "phone"]), None, None],
+    })
+    paced = pace(_candidates(members["member_id"]), members, AS_OF, outcomes=outcomes)
+    assert paced.held_back.set_index("member_id")["rule"].to_dict() == {
+        "0000": "asked_not_to_call", "0001": "wrong_number", "0002": "switched"}
+    assert paced.listed["member_id"].tolist() == ["0003"]        # no answer: tried again after the window
+    members.loc[1, "phone"] = "13999999999"                     # the CRM fixed the number
+    later = pace(_candidates(members["member_id"]), members, AS_OF + pd.Timedelta(days=100), outcomes=outcomes)
+    assert sorted(later.listed["member_id"]) == ["0001", "0002", "0003"]   # switched hold (90 days) is over
+
+
+def test_settings_are_checked():
+    with pytest.raises(ValueError, match="window_days"):
+        ContactSettings(window_days=0)
+    with pytest.raises(ValueError, match="unknown contact setting"):
+        ContactSettings.from_dict({"windw_days": 3})
+    with pytest.raises(ValueError, match="holiday_audience"):
+        ContactSettings(holiday_audience="everyone")
+
+
+# --- pacing as properties ----------------------------------------------------------------------------------
+
+@st.composite
+def call_center_days(draw):
+    """A members table, advisors, and a sequence of (day, campaign, candidate ids, outcome codes) runs."""
+    n = draw(st.integers(3, 25))
+    dnc = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    capacities = draw(st.lists(st.integers(1, 4), min_size=3, max_size=3))
+    settings = ContactSettings(window_days=draw(st.integers(1, 20)), max_per_30_days=draw(st.integers(1, 4)))
+    runs, day = [], 0
+    for _ in range(draw(st.integers(1, 8))):
+        day += draw(st.integers(0, 12))
+        ids = draw(st.lists(st.integers(0, n + 1), max_size=3 * n))      # n and n+1 are not members
+        runs.append((day, draw(st.sampled_from(["churn", "birthday", "holiday"])), ids,
+                     draw(st.lists(st.sampled_from(["no_answer", "reached", "do_not_call", "won_back"]),
+                                   min_size=3 * n, max_size=3 * n))))
+    return n, dnc, capacities, settings, runs
+
+
+def _check_contact_log(log: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings, asked: dict) -> None:
+    dnc = set(members.loc[members["do_not_call"], "member_id"])
+    assert not set(log["member_id"]) & dnc
+    assert not log.duplicated(["member_id", "as_of"]).any(), "a member was listed twice on one day"
+    for member, days in log.groupby("member_id")["as_of"]:
+        days = np.sort(days.to_numpy(dtype="datetime64[D]").astype(np.int64))
+        assert (np.diff(days) >= settings.window_days).all(), f"{member}: window broken: {days}"
+        for start in days:
+            assert ((days > start - 30) & (days <= start)).sum() <= settings.max_per_30_days
+        if member in asked:
+            assert (days <= asked[member]).all(), f"{member} was called after asking not to be"
+
+
+def _simulate(n, dnc, capacities, settings, runs, ledger=None, out=None):
+    members = _members(n, advisors=("A0", "A1", "A2"), do_not_call=dnc)
+    advisors = pd.DataFrame({"advisor_id": ["A0", "A1", "A2"], "level": 1, "daily_calls": capacities})
+    log, outcomes, asked = [], [], {}
+    for i, (day, campaign, ids, codes) in enumerate(runs):
+        as_of = AS_OF + pd.Timedelta(days=day)
+        candidates = _candidates([f"{k:04d}" for k in ids], campaign, value=[float(k % 7) for k in ids])
+        if ledger is not None:
+            export = export_calls(candidates, members, as_of, ledger, out / str(i), run=f"{campaign}{i}",
+                                  advisors=advisors, settings=settings)
+            listed, held = export.call_list, export.held_back
+        else:
+            history = pd.DataFrame(log, columns=["member_id", "as_of", "campaign"])
+            frame = pd.DataFrame(outcomes, columns=["member_id", "outcome", "outcome_date", "phone_hash"])
+            paced = pace(candidates, members, as_of, history, frame, advisors, settings)
+            listed, held = paced.listed, paced.held_back
+        # nothing is lost: every candidate row is listed or held back
+        assert len(listed) + len(held) == len(candidates)
+        assert not listed["member_id"].duplicated().any()
+        per_advisor = listed.loc[listed["call_by"] != "queue", "call_by"].value_counts()
+        assert (per_advisor <= advisors.set_index("advisor_id")["daily_calls"].reindex(per_advisor.index)).all()
+        assert listed["priority"].tolist() == list(range(1, len(listed) + 1))
+        assert (listed["vip"].astype(int).diff().fillna(0) <= 0).all(), "a VIP after a non-VIP"
+        log += [(m, as_of, campaign) for m in listed["member_id"]]
+        answers = [(m, code, as_of + pd.Timedelta(days=1)) for m, code in zip(listed["member_id"], codes)]
+        if ledger is not None:
+            ids_ = export.call_list["alert_id"].tolist()
+            import_outcomes(pd.DataFrame({"alert_id": ids_, "outcome": [a[1] for a in answers],
+                                          "outcome_date": [f"{a[2]:%Y-%m-%d}" for a in answers]}), ledger)
+        outcomes += [(m, code, date, None) for m, code, date in answers]
+        for m, code, date in answers:
+            if code == "do_not_call":
+                asked.setdefault(m, np.datetime64(date.date(), "D").astype(np.int64))
+    frame = pd.DataFrame(log, columns=["member_id", "as_of", "campaign"])
+    _check_contact_log(frame, members, settings, asked)
+    return frame
+
+
+@hsettings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(call_center_days())
+def test_pacing_never_breaks_its_rules(world):
+    _simulate(*world)
+
+
+@hsettings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(call_center_days())
+def test_pacing_through_the_ledger_never_breaks_its_rules(tmp_path_factory, world):
+    path = tmp_path_factory.mktemp("ledger")
+    ledger = Ledger(path / "ledger.sqlite")
+    log = _simulate(*world, ledger=ledger, out=path)
+    assert ledger.row_counts()["contacts"] == len(log)
+    ledger.close()
+
+
+# --- the ledger, files and re-runs -------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def gas_alerts(gas_world):
+    settings = AlertSettings(purchase_noun="refill", purchase_verb="refills")
+    return churn_alerts(gas_world.transactions, AS_OF, gas_world.members, settings).alerts
+
+
+def _export(gas_world, gas_alerts, ledger, out, as_of=AS_OF, **options):
+    return export_calls(alert_candidates(gas_alerts), gas_world.members, as_of, ledger, out, run="churn",
+                        advisors=gas_world.advisors, **options)
+
+
+def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_world, gas_alerts, tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    first = _export(gas_world, gas_alerts, ledger, tmp_path / "a")
+    counts = ledger.row_counts()
+    second = _export(gas_world, gas_alerts, ledger, tmp_path / "b")
+    assert (first.status, second.status) == ("recorded", "unchanged")
+    assert ledger.row_counts() == counts == {"runs": 1, "contacts": len(first.call_list), "outcomes": 0}
+    for name in ("call_list.csv", "call_list.xlsx", "held_back.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    assert len(first.call_list) > 20
+    # the next day leaves out everyone listed within the window
+    next_day = _export(gas_world, gas_alerts, ledger, tmp_path / "c", as_of=AS_OF + pd.Timedelta(days=1))
+    assert next_day.call_list.empty
+    assert set(first.call_list["member_id"]) <= set(next_day.held_back.loc[next_day.held_back["rule"] == "window",
+                                                                            "member_id"])
+    # a different list for a recorded day is refused unless replaced; a day before the latest run is refused
+    with pytest.raises(LedgerError, match="different list"):
+        _export(gas_world, gas_alerts.iloc[:5], ledger, tmp_path / "d")
+    with pytest.raises(LedgerError, match="runs up to"):
+        export_calls(alert_candidates(gas_alerts), gas_world.members, AS_OF - pd.Timedelta(days=3), ledger,
+                     tmp_path / "e", run="other")
+
+
+def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_alerts, tmp_path):
+    export = _export(gas_world, gas_alerts, Ledger(tmp_path / "ledger.sqlite"), tmp_path)
+    raw = (tmp_path / "call_list.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")                       # BOM: Excel reads UTF-8 Chinese text
+    csv = pd.read_csv(tmp_path / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    assert csv.columns.tolist() == CALL_LIST_COLUMNS
+    assert csv["member_id"].str.len().eq(7).all() and csv["member_id"].str.startswith("000").any()
+    assert csv["name"].tolist() == export.call_list["name"].tolist()
+    sheet = openpyxl.load_workbook(tmp_path / "call_list.xlsx").active
+    header = [cell.value for cell in sheet[1]]
+    assert header == CALL_LIST_COLUMNS
+    first = {name: cell for name, cell in zip(header, sheet[2])}
+    assert first["member_id"].data_type == "s" and first["member_id"].value == export.call_list.at[0, "member_id"]
+    assert first["phone"].data_type == "s" and first["phone"].value == export.call_list.at[0, "phone"]
+    assert export.call_list["alert_id"].is_unique
+    assert export.call_list.at[0, "alert_id"] == alert_id(export.call_list.at[0, "member_id"], "churn", AS_OF)
+    assert "*" in export.masked().at[0, "phone"] and export.masked().at[0, "phone"] != export.call_list.at[0, "phone"]
+
+
+def test_a_failed_recording_leaves_no_half_list(gas_world, gas_alerts, tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    listed = _export(gas_world, gas_alerts, Ledger(tmp_path / "other.sqlite"), tmp_path / "x").call_list
+    broken = pd.concat([listed, listed.iloc[[0]]]).assign(phone_hash="")     # a duplicate key fails mid-insert
+    with pytest.raises(Exception):
+        ledger.record("churn", AS_OF, broken)
+    assert ledger.row_counts() == {"runs": 0, "contacts": 0, "outcomes": 0}
+
+
+def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_alerts, tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    calls = _export(gas_world, gas_alerts, ledger, tmp_path / "d0").call_list
+    ids = calls["alert_id"]
+    good = pd.DataFrame({"alert_id": ids[:4], "outcome": ["won back", "已换供应商", "asked not to be called", "no_answer"],
+                         "outcome_date": ["2026/4/1", "2026-04-01", "20260401", "2026-04-01"]})
+    assert import_outcomes(good, ledger) == (4, 0)
+    assert import_outcomes(good, ledger) == (0, 4)
+    bad = pd.DataFrame({"alert_id": [ids[5], "nope"], "outcome": ["hung up", "reached"],
+                        "outcome_date": ["2026-04-01", "2026-04-01"]})
+    with pytest.raises(ValueError, match=r"(?s)2 problem.*row 2: unknown outcome 'hung up'.*row 3: unknown alert_id"):
+        import_outcomes(bad, ledger)
+    assert ledger.row_counts()["outcomes"] == 4
+    summary = retention_summary(ledger).set_index("campaign").loc["churn"]
+    assert (summary["listed"], summary["won_back"], summary["switched_supplier"]) == (len(calls), 1, 1)
+    assert summary["no_outcome_yet"] == len(calls) - 4 and summary["won_back_share"] == 0.5
+    # a month later: the member who asked not to be called is never listed, the "no answer" one is tried again
+    later = _export(gas_world, gas_alerts, ledger, tmp_path / "d30", as_of=AS_OF + pd.Timedelta(days=30))
+    held = later.held_back.set_index("member_id")["rule"]
+    assert held[calls.at[2, "member_id"]] == "asked_not_to_call"
+    assert held[calls.at[1, "member_id"]] == "switched"
+    assert calls.at[3, "member_id"] in set(later.call_list["member_id"])
+
+
+def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
+    assert ledger_url(tmp_path / "l.sqlite") == f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with pytest.raises(ValueError, match="carries a password"):
+        ledger_url("postgresql+psycopg://segkit:secret@localhost/segkit")
+    monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:secret@localhost/segkit")
+    assert ledger_url(None).endswith("@localhost/segkit")
+    monkeypatch.delenv("SEGKIT_LEDGER_URL")
+    with pytest.raises(ValueError, match="no ledger"):
+        ledger_url(None)
+
+
+def _postgres_url() -> str:
+    url = os.environ.get("SEGKIT_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL: .ci/run starts it and sets SEGKIT_TEST_POSTGRES_URL")
+        pytest.skip("no PostgreSQL server (set SEGKIT_TEST_POSTGRES_URL; .ci/run does)")
+    return url
+
+
+def test_the_ledger_works_on_postgresql(gas_world, gas_alerts, tmp_path):
+    import sqlalchemy as sa
+
+    url = _postgres_url()
+    engine = sa.create_engine(url)
+    with engine.begin() as con:       # a clean schema for this test
+        for table in ("segkit_outcomes", "segkit_contacts", "segkit_runs"):
+            con.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+    engine.dispose()
+    ledger = Ledger(url)
+    assert ledger.engine.dialect.name == "postgresql"
+    first = _export(gas_world, gas_alerts, ledger, tmp_path / "a")
+    again = _export(gas_world, gas_alerts, ledger, tmp_path / "b")
+    assert (first.status, again.status) == ("recorded", "unchanged")
+    assert (tmp_path / "a" / "call_list.xlsx").read_bytes() == (tmp_path / "b" / "call_list.xlsx").read_bytes()
+    assert ledger.row_counts() == {"runs": 1, "contacts": len(first.call_list), "outcomes": 0}
+    import_outcomes(pd.DataFrame({"alert_id": first.call_list["alert_id"][:1], "outcome": ["do_not_call"],
+                                  "outcome_date": ["2026-04-01"]}), ledger)
+    later = _export(gas_world, gas_alerts, ledger, tmp_path / "c", as_of=AS_OF + pd.Timedelta(days=20))
+    assert later.held_back.set_index("member_id").at[first.call_list.at[0, "member_id"], "rule"] == "asked_not_to_call"
+    ledger.close()
+
+
+# --- care lists --------------------------------------------------------------------------------------------
+
+def test_next_birthday_handles_the_turn_of_the_year_and_29_february():
+    birthdays = pd.to_datetime(pd.Series(["1980-04-02", "1980-01-05", "1984-02-29"]))
+    assert next_birthday(birthdays, pd.Timestamp("2026-12-30")).dt.strftime("%Y-%m-%d").tolist() == [
+        "2027-04-02", "2027-01-05", "2027-02-28"]
+    assert next_birthday(birthdays, pd.Timestamp("2028-02-29")).iloc[2] == pd.Timestamp("2028-02-29")
+
+
+def test_care_lists_greet_birthdays_and_vips_before_a_holiday():
+    members = _members(4, tier=["diamond", "", "", "gold"],
+                       birthday=pd.to_datetime(["1990-02-03", "1985-02-20", None, "1970-02-01"]))
+    candidates = care_candidates(members, "2027-02-01", ContactSettings(birthday_days_ahead=7, holiday_days_ahead=7),
+                                 vip=pd.Series({"0003": True}))
+    got = candidates.set_index(["member_id", "campaign"])["reason"].to_dict()
+    assert got == {("0000", "birthday"): "birthday on Feb 3 (in 2 days)",
+                   ("0003", "birthday"): "birthday on Feb 1 (today)",
+                   ("0000", "holiday"): "Spring Festival on 2027-02-06: holiday greeting",
+                   ("0003", "holiday"): "Spring Festival on 2027-02-06: holiday greeting"}
+    paced = pace(candidates, members, "2027-02-01")
+    assert sorted(paced.listed["member_id"]) == ["0000", "0003"]          # one call each, not two
+    assert set(paced.held_back["rule"]) == {"once_per_list"}
+
+
+# --- command line ------------------------------------------------------------------------------------------
+
+def test_cli_export_outcomes_and_care(gas_world, gas_alerts, tmp_path, capsys):
+    gas_world.write(tmp_path / "world")
+    world = tmp_path / "world"
+    gas_alerts.to_csv(tmp_path / "alerts.csv", index=False)
+    ledger = str(tmp_path / "ledger.sqlite")
+    common = ["--members", str(world / "members.csv"), "--advisors", str(world / "advisors.csv"),
+              "--as-of", "2026-03-31", "--ledger", ledger]
+    assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), *common, "--out", str(tmp_path / "out")]) == 0
+    calls = pd.read_csv(tmp_path / "out" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    assert calls["vip"].isin(["True", "False"]).all() and 0 < (calls["vip"] == "True").sum() < len(calls)
+    pd.DataFrame({"alert_id": calls["alert_id"][:2], "outcome": ["reached", "won_back"],
+                  "outcome_date": "2026-04-02"}).to_csv(tmp_path / "outcomes.csv", index=False)
+    assert main(["outcomes", "--file", str(tmp_path / "outcomes.csv"), "--ledger", ledger,
+                 "--summary", str(tmp_path / "summary.csv")]) == 0
+    assert "2 outcome(s) recorded" in capsys.readouterr().out
+    assert pd.read_csv(tmp_path / "summary.csv")["won_back"].tolist() == [1]
+    pd.DataFrame({"alert_id": ["x"], "outcome": ["reached"], "outcome_date": ["2026-04-02"]}).to_csv(
+        tmp_path / "bad.csv", index=False)
+    assert main(["outcomes", "--file", str(tmp_path / "bad.csv"), "--ledger", ledger]) == 2
+    assert "unknown alert_id 'x'" in capsys.readouterr().err
+    assert main(["care", *common[:-4], "--as-of", "2026-04-20", "--ledger", ledger, "--out", str(tmp_path / "care")]) == 0
+    assert (tmp_path / "care" / "call_list.xlsx").exists()
+    assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), *common[:-2],
+                 "--ledger", "postgresql://u:pw@localhost/x", "--out", str(tmp_path / "o2")]) == 2
+    assert "password" in capsys.readouterr().err
+
+
+def test_the_sample_contact_settings_are_the_defaults():
+    from conftest import REPO
+
+    assert ContactSettings.from_yaml(REPO / "data" / "samples" / "contact.yaml") == ContactSettings()
