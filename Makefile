@@ -10,6 +10,7 @@ STAMP  := $(VENV)/.installed
 AS_OF  ?= 2026-03-31
 WORLDS := data/generated
 OUT    ?= outputs/demo
+RUNS   ?= runs
 SHARED ?= ../shared/data
 
 .PHONY: install demo test bench clean
@@ -46,46 +47,47 @@ demo: install
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
 		$(BIN)/segkit rfm --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
 			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_rfm.csv; fi
+	$(BIN)/segkit assign --members $(WORLDS)/supplements/members.csv --advisors $(WORLDS)/supplements/advisors.csv \
+		--transactions $(WORLDS)/supplements/transactions.csv --as-of $(AS_OF) --out $(OUT)/advisor_books
+	$(BIN)/segkit generate survey --benefits 12 --respondents 200 --seed 1 --out $(WORLDS)/survey
+	$(BIN)/segkit survey --screening $(WORLDS)/survey/screening.csv --costs $(WORLDS)/survey/costs.csv \
+		--ranking $(WORLDS)/survey/ranking.csv --constant-sum $(WORLDS)/survey/constant_sum.csv \
+		--respondents $(WORLDS)/survey/respondents.csv --config $(WORLDS)/survey/survey.yaml --out $(OUT)/benefit_ranking
 	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
 		$(BIN)/segkit clv --transactions $(SHARED)/cdnow/CDNOW_sample.txt --config data/mappings/cdnow_sample.yaml \
 			--as-of 1997-09-30 --horizon 39 --out $(OUT)/cdnow_clv.csv; fi
-	$(BIN)/papermill --log-level WARNING notebooks/member_features.ipynb $(OUT)/member_features.ipynb \
-		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
-		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/member_features
-	$(BIN)/papermill --log-level WARNING notebooks/segmentation.ipynb $(OUT)/segmentation.ipynb \
-		-p transactions_path $(CURDIR)/$(WORLDS)/supplements/transactions.csv \
-		-p members_path $(CURDIR)/$(WORLDS)/supplements/members.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/segmentation
-	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
-		$(BIN)/papermill --log-level WARNING notebooks/segmentation.ipynb $(OUT)/segmentation_online_retail.ipynb \
-			-p transactions_path $(abspath $(SHARED))/online_retail_ii_subset/online_retail_ii_subset.csv \
-			-p mapping_path $(CURDIR)/data/mappings/online_retail_ii.yaml -p as_of 2011-12-09 \
-			-p output_dir $(CURDIR)/$(OUT)/segmentation_online_retail; fi
 	$(BIN)/papermill --log-level WARNING notebooks/churn_alerts.ipynb $(OUT)/churn_alerts.ipynb \
 		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
 		-p truth_path $(CURDIR)/$(WORLDS)/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/churn_alerts
-	$(BIN)/papermill --log-level WARNING notebooks/call_list.ipynb $(OUT)/call_list.ipynb \
-		-p alerts_path $(CURDIR)/$(OUT)/gas_alerts.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
-		-p advisors_path $(CURDIR)/$(WORLDS)/gas/advisors.csv -p ledger $(CURDIR)/$(OUT)/ledger.sqlite \
-		-p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/call_list
+	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/churn_alerts.ipynb --output-dir $(OUT)
+	$(BIN)/segkit run pipelines/daily_alerts.yaml --date $(AS_OF) --out $(RUNS)
+	$(BIN)/segkit run pipelines/monthly_segmentation.yaml --date $(AS_OF) --out $(RUNS)
+	$(BIN)/segkit run pipelines/monthly_assignment.yaml --date $(AS_OF) --out $(RUNS)
+	$(BIN)/segkit run pipelines/benefit_survey.yaml --date $(AS_OF) --out $(RUNS)
+	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
+		$(BIN)/segkit run pipelines/monthly_online_retail.yaml --date 2011-12-09 --out $(RUNS) \
+			--input transactions=$(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv; fi
 	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
-		$(BIN)/papermill --log-level WARNING notebooks/customer_value.ipynb $(OUT)/customer_value.ipynb \
-			-p transactions_path $(abspath $(SHARED))/cdnow/CDNOW_sample.txt \
-			-p mapping_path $(CURDIR)/data/mappings/cdnow_sample.yaml -p output_dir $(CURDIR)/$(OUT)/customer_value; fi
-	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/*.ipynb --output-dir $(OUT)
+		$(BIN)/segkit run pipelines/cdnow_customer_value.yaml --date 1998-06-30 --out $(RUNS) \
+			--input transactions=$(SHARED)/cdnow/CDNOW_sample.txt; fi
 	@echo
 	@echo "Demo outputs:"
-	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth)"
+	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth),"
+	@echo "                      $(WORLDS)/survey (a benefit survey with its truth)"
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
 	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
 	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
 	@echo "  call center:        $(OUT)/call_center/ (call_list.csv/.xlsx, held_back.csv; ledger $(OUT)/ledger.sqlite),"
 	@echo "                      $(OUT)/care_supplements/ (birthday and holiday greetings)"
+	@echo "  advisor books:      $(OUT)/advisor_books/ (assignments.csv, handover.csv, advisor_summary.csv, charts/)"
+	@echo "  benefit survey:     $(OUT)/benefit_ranking/ (ranking.csv, ranking_by_tier.csv, survey_problems.csv, charts/)"
 	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV)"
-	@echo "  notebooks + reports: $(OUT)/*.ipynb, $(OUT)/*.html (member features, segmentation, churn alerts,"
-	@echo "                      call list, customer value on CDNOW)"
-	@echo "  segmentation files: $(OUT)/segmentation*/ (rfm.csv, segment_summary.csv, tier_changes.csv, charts/)"
-	@echo "  churn alert files:  $(OUT)/churn_alerts/ (alerts.csv, member_rhythms.csv, backtest.csv, charts/)"
-	@echo "  call list notebook: $(OUT)/call_list/ (the same lists, held-back reasons, advisor load, outcomes)"
+	@echo "  churn alert backtest: $(OUT)/churn_alerts.html, $(OUT)/churn_alerts/ (alerts against the world's truth)"
+	@echo "  scheduled runs:     $(RUNS)/<job>/<date>/ (manifest.json, executed notebooks, HTML reports, files):"
+	@echo "                      $(RUNS)/daily_alerts/$(AS_OF)/ (alerts + call list), $(RUNS)/monthly_segmentation/,"
+	@echo "                      $(RUNS)/monthly_assignment/, $(RUNS)/benefit_survey/, and on the real data"
+	@echo "                      $(RUNS)/monthly_online_retail/2011-12-09/, $(RUNS)/cdnow_customer_value/1998-06-30/"
+	@echo "  reports:            $(RUNS)/*/*/*.html (open in any browser, offline)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 
 test: install
@@ -100,6 +102,8 @@ bench: install
 	$(BIN)/python benchmarks/bench_clv.py
 	$(BIN)/python benchmarks/compare_churn.py
 	$(BIN)/python benchmarks/bench_callcenter.py
+	$(BIN)/python benchmarks/bench_assignment.py
+	$(BIN)/python benchmarks/bench_survey.py
 
 clean:
-	rm -rf $(WORLDS) outputs .pytest_cache
+	rm -rf $(WORLDS) outputs $(RUNS) .pytest_cache

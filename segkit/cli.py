@@ -54,9 +54,18 @@ def _load_transactions_and_members(args, out: Path):
 
 
 def cmd_generate(args) -> None:
-    """Python: ``segkit.synth.generate(kind, n_members, seed, as_of).write(out)``."""
+    """Python: ``segkit.synth.generate(kind, n_members, seed, as_of).write(out)``; for a survey
+    ``segkit.synth.survey.write_survey(generate_survey(n_benefits, n_respondents, seed), out)``."""
     from .synth import generate
 
+    if args.world == "survey":
+        from .synth.survey import generate_survey, write_survey
+
+        paths = write_survey(generate_survey(args.benefits, args.respondents, seed=args.seed), args.out)
+        print(f"survey of {args.benefits} benefits and {args.respondents} respondents (seed {args.seed})")
+        for name, path in paths.items():
+            print(f"  {name}: {path}")
+        return
     options = {"history_days": args.history_days} if args.history_days else {}
     world = generate(args.world, args.members, seed=args.seed, as_of=args.as_of, **options)
     paths = world.write(args.out, fmt=args.format)
@@ -221,6 +230,68 @@ def cmd_outcomes(args) -> None:
         print(f"retention summary: {args.summary}")
 
 
+def cmd_run(args) -> None:
+    """Python: ``segkit.jobs.run_pipeline(Pipeline.from_yaml(path, inputs), date, runs)``."""
+    from .jobs import Pipeline, run_pipeline
+
+    overrides = {}
+    for item in args.input or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise ValueError(f"--input expects NAME=PATH, got {item!r}")
+        overrides[name] = value
+    date = args.date or pd.Timestamp.today().strftime("%Y-%m-%d")
+    folder = run_pipeline(Pipeline.from_yaml(args.pipeline, overrides), str(parse_day(date).date()), args.out)
+    print(f"run folder: {folder} (manifest.json, executed notebooks, HTML reports, step outputs)")
+
+
+def cmd_survey(args) -> None:
+    """Python: ``segkit.survey.rank_benefits(read_survey(...), SurveySettings(budget=...)).write(out)``."""
+    import dataclasses
+
+    from .plots import agreement_chart, cost_chart, liking_chart, save_charts, worth_chart
+    from .survey import SurveySettings, rank_benefits, read_survey
+
+    settings = SurveySettings.from_yaml(args.config)
+    if args.budget is not None:
+        settings = dataclasses.replace(settings, budget=args.budget)
+    data = read_survey(args.screening, args.costs, args.ranking, args.constant_sum, args.respondents,
+                       total_points=settings.total_points)
+    result = rank_benefits(data, settings)
+    out = Path(args.out)
+    paths = result.write(out)
+    table = result.ranking
+    paths += save_charts({"liking": liking_chart(table, settings.like_below),
+                          "cost": cost_chart(table, settings.budget, settings.max_budget_share),
+                          "worths": worth_chart(table), "agreement": agreement_chart(table)}, out / "charts")
+    print(result.summary())
+    print("\n".join(f"  {path}" for path in paths))
+
+
+def cmd_assign(args) -> None:
+    """Python: ``segkit.advisors.plan_books(transactions, members, advisors, as_of, settings).write(out)``."""
+    from .advisors import AssignmentSettings, plan_books
+    from .data.sources import read_source
+    from .plots import book_load_chart, grade_level_heatmap, save_charts, team_moves_sankey
+
+    out = Path(args.out)
+    settings = AssignmentSettings.from_yaml(args.config)
+    transactions = _load(args.transactions, "transactions", args.transactions_config, args.as_of,
+                         out / "assignments.csv", None).table
+    members = _load(args.members, "members", args.members_config, None, out / "assignments.csv", None).table
+    advisors = _load(args.advisors, "advisors", None, None, out / "assignments.csv", None).table
+    alerts = read_source(args.alerts).frame if args.alerts else None
+    plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=alerts)
+    paths = plan.write(out)
+    table = plan.assignment.table
+    paths += save_charts({"book_load": book_load_chart(plan.assignment.advisors),
+                          "grade_by_level": grade_level_heatmap(table), "team_moves": team_moves_sankey(table)},
+                         out / "charts")
+    print(plan)
+    print(plan.assignment.summary().to_string(index=False))
+    print("\n".join(f"  {path}" for path in paths))
+
+
 def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", required=True, help="members file: name, phone, tier, advisor_id, do_not_call")
     parser.add_argument("--as-of", type=_date, required=True)
@@ -250,8 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"segkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    gen = verbs.add_parser("generate", help="generate a synthetic world (transactions, members, advisors, truth)")
-    gen.add_argument("world", choices=["gas", "supplements"])
+    gen = verbs.add_parser("generate", help="generate a synthetic world (transactions, members, advisors, truth) "
+                                            "or a benefit survey")
+    gen.add_argument("world", choices=["gas", "supplements", "survey"])
+    gen.add_argument("--benefits", type=_positive, default=12, help="survey: candidate benefits (default 12)")
+    gen.add_argument("--respondents", type=_positive, default=200, help="survey: stage-3 respondents (default 200)")
     gen.add_argument("--members", type=_positive, default=10_000, help="number of members (default 10000)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--as-of", type=_date, default=_date("2026-03-31"), help="last day of the history (YYYY-MM-DD)")
@@ -321,6 +395,41 @@ def build_parser() -> argparse.ArgumentParser:
     care.add_argument("--campaign", default="care", help="run name in the ledger (default care)")
     care.set_defaults(func=cmd_care)
 
+    assign = verbs.add_parser("assign", help="advisor books: grade-matched assignment by min-cost flow, "
+                                             "hand-over lists, advisor summary")
+    assign.add_argument("--members", required=True, help="members: advisor_id (current), wants_new_advisor, tier")
+    assign.add_argument("--advisors", required=True, help="advisors: level, team, capacity_min, capacity_max, active")
+    assign.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (for grades and stages)")
+    assign.add_argument("--as-of", type=_date, required=True)
+    assign.add_argument("--out", required=True, help="output folder: assignments.csv, handover.csv, "
+                                                     "advisor_summary.csv, charts/")
+    assign.add_argument("--config", help="assignment settings YAML: weights, teams, grade shares, capacities")
+    assign.add_argument("--alerts", help="alerts.csv: open alerts go into the hand-over notes")
+    assign.add_argument("--transactions-config", help="YAML mapping for the transactions file")
+    assign.add_argument("--members-config", help="YAML mapping for the members file")
+    assign.set_defaults(func=cmd_assign)
+
+    run = verbs.add_parser("run", help="run a pipeline (pipelines/*.yaml) into runs/<job>/<date>/ with a manifest "
+                                       "and HTML reports")
+    run.add_argument("pipeline", help="pipeline YAML")
+    run.add_argument("--date", help="the run's date, YYYY-MM-DD (default: today)")
+    run.add_argument("--out", default="runs", help="runs folder (default: runs)")
+    run.add_argument("--input", action="append", metavar="NAME=PATH", help="override one of the pipeline's inputs")
+    run.set_defaults(func=cmd_run)
+
+    survey = verbs.add_parser("survey", help="premium-benefit survey: screening, cost check, Plackett-Luce and "
+                                             "constant-sum ranking (ranking.csv)")
+    survey.add_argument("--screening", required=True, help="respondent_id, benefit, liking (1-5)")
+    survey.add_argument("--costs", required=True, help="benefit, direct_cost, delivery_cost (per member per year)")
+    survey.add_argument("--budget", type=float, help="budget per member per year (or budget: in --config)")
+    survey.add_argument("--ranking", required=True, help="respondent_id, benefit, rank (1 = best; partial allowed)")
+    survey.add_argument("--constant-sum", required=True, help="respondent_id, benefit, points")
+    survey.add_argument("--respondents", help="respondent_id, tier (or segment): rankings per tier")
+    survey.add_argument("--out", required=True, help="output folder: ranking.csv, ranking_by_tier.csv, "
+                                                     "survey_problems.csv, respondent_consistency.csv, charts/")
+    survey.add_argument("--config", help="survey settings YAML: drop rules, budget share, bootstrap, weights")
+    survey.set_defaults(func=cmd_survey)
+
     outcomes = verbs.add_parser("outcomes", help="import call outcomes into the ledger; print the retention summary")
     outcomes.add_argument("--file", required=True, help="outcomes CSV: alert_id, outcome, outcome_date, note")
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
@@ -336,6 +445,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ContractError, FileNotFoundError, ValueError) as error:
         print(f"segkit {args.verb}: error: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:
+        from .jobs import JobFailed
+
+        if not isinstance(error, JobFailed):
+            raise
+        print(f"segkit {args.verb}: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

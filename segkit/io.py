@@ -59,37 +59,37 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: 
     """Write ``frame`` as an Excel workbook that opens ready to work in, and is byte-identical when rewritten.
 
     ``text_columns`` (ids, phones) are stored as text cells, so ``007`` keeps its
-    zeros; the header is frozen and filterable. openpyxl stamps the save time in
-    the workbook properties and the zip entries; both are set to ``timestamp``
-    (default 2000-01-01) so that the same table always gives the same bytes.
+    zeros; the header is bold, frozen and filterable. openpyxl (in its fast
+    write-only mode) stamps the save time in the workbook properties and the zip
+    entries; both are set to ``timestamp`` (default 2000-01-01) so that the same
+    table always gives the same bytes.
     """
     import io
     import re
     import zipfile
 
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     stamp = pd.Timestamp(timestamp or "2000-01-01").to_pydatetime().replace(tzinfo=None)
-    workbook = Workbook()
-    sheet_ = workbook.active
-    sheet_.title = sheet
-    sheet_.append([str(c) for c in frame.columns])
-    for cell in sheet_[1]:
+    workbook = Workbook(write_only=True)
+    sheet_ = workbook.create_sheet(sheet)
+    for index, column in enumerate(frame.columns, start=1):
+        longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(500)])
+        sheet_.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest + 2))
+    sheet_.freeze_panes = "A2"
+    sheet_.auto_filter.ref = f"A1:{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
+    header = []
+    for column in frame.columns:
+        cell = WriteOnlyCell(sheet_, value=str(column))
         cell.font = Font(bold=True)
+        header.append(cell)
+    sheet_.append(header)
     text = [c in text_columns for c in frame.columns]
     for row in frame.itertuples(index=False):
         sheet_.append([_excel_value(value, as_text) for value, as_text in zip(row, text)])
-    for index, column in enumerate(frame.columns, start=1):
-        letter = get_column_letter(index)
-        if text[index - 1]:
-            for (cell,) in sheet_.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = "@"
-        longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(500)])
-        sheet_.column_dimensions[letter].width = min(60, max(8, longest + 2))
-    sheet_.freeze_panes = "A2"
-    sheet_.auto_filter.ref = sheet_.dimensions
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
     workbook.save(buffer)

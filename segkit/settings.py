@@ -6,9 +6,9 @@ silently ignored is worse than none.
 """
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import yaml
 
@@ -37,3 +37,21 @@ def settings_from_yaml(cls: type[T], path: str | Path | None, what: str) -> T:
         return settings_from_dict(cls, data, what)
     except (TypeError, ValueError) as error:
         raise ValueError(f"{path}: {error}") from None
+
+
+class YamlSettings:
+    """Mixin for settings dataclasses: ``from_dict``, ``from_yaml`` and ``as_dict``. Subclasses name
+    themselves in ``what`` (a ``ClassVar``), which error messages use: "unknown survey setting(s) ..."."""
+
+    what: ClassVar[str] = "settings"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None):
+        return settings_from_dict(cls, data, cls.what)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None):
+        return settings_from_yaml(cls, path, cls.what)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

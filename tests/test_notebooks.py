@@ -151,6 +151,64 @@ def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_wo
                             cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
+def test_advisor_assignment_notebook_runs_with_parameters(tmp_path, supplements_world):
+    paths = supplements_world.write(tmp_path / "world")
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "advisor_assignment.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
+                    "advisors_path": str(paths["advisors"]), "as_of": AS_OF, "continuity_weight": 5,
+                    "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    assignments = pd.read_csv(out / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    assert len(assignments) == len(supplements_world.members)
+    for name in ("handover.csv", "advisor_summary.csv", "charts/book_load.html", "charts/grade_by_level.html",
+                 "charts/team_moves.html"):
+        assert (out / name).exists(), name
+    executed = (tmp_path / "executed.ipynb").read_text()
+    assert "Plotly.newPlot" in executed
+    assert not any(phone in executed for phone in supplements_world.members["phone"])
+
+
+@pytest.mark.parametrize("parameters, message", [({"capacity_max": -1}, "capacity_max"),
+                                                 ({"continuity_weight": 1.5}, "continuity_weight"),
+                                                 ({"capacity_min": 900, "capacity_max": 800}, "capacity_min")])
+def test_advisor_assignment_notebook_rejects_bad_parameters(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        pm.execute_notebook(str(REPO / "notebooks" / "advisor_assignment.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={"output_dir": str(tmp_path), **parameters},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
+
+
+def test_benefit_survey_notebook_runs_on_files(tmp_path):
+    from segkit.synth.survey import generate_survey, write_survey
+
+    paths = write_survey(generate_survey(10, 80, seed=3), tmp_path / "survey")
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "benefit_survey.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={**{f"{name}_path": str(paths[name]) for name in ("screening", "costs", "ranking", "constant_sum",
+                                                                      "respondents")},
+                    "budget": 300.0, "bootstrap": 200, "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    ranking = pd.read_csv(out / "ranking.csv", encoding="utf-8-sig")
+    assert set(ranking["status"]) <= {"kept", "dropped_liking", "dropped_cost"} and ranking["final_rank"].notna().any()
+    for name in ("liking", "cost", "worths", "agreement"):
+        assert (out / "charts" / f"{name}.html").exists(), name
+    assert "Plotly.newPlot" in (tmp_path / "executed.ipynb").read_text()
+
+
+@pytest.mark.parametrize("parameters, message", [({"budget": -5}, "budget"), ({"bootstrap": 1.5}, "bootstrap"),
+                                                 ({"screening_path": "nowhere.csv"}, "screening_path")])
+def test_benefit_survey_notebook_rejects_bad_parameters(tmp_path, parameters, message):
+    with pytest.raises(pm.PapermillExecutionError, match=message):
+        pm.execute_notebook(str(REPO / "notebooks" / "benefit_survey.ipynb"), str(tmp_path / "x.ipynb"),
+                            parameters={"output_dir": str(tmp_path), **parameters},
+                            cwd=str(REPO / "notebooks"), progress_bar=False)
+
+
 def test_customer_value_notebook_on_cdnow(tmp_path, shared_data):
     out = tmp_path / "out"
     pm.execute_notebook(

@@ -20,7 +20,7 @@ from ..io import write_table, write_xlsx
 from ..privacy import mask_personal, phone_fingerprint
 from .ledger import Ledger
 from .lists import call_list_table
-from .pacing import ContactSettings, pace
+from .pacing import PACING_OUTCOMES, ContactSettings, pace
 
 CALL_LIST_FILES = ("call_list.csv", "call_list.xlsx", "held_back.csv")
 TEXT_COLUMNS = ("alert_id", "member_id", "phone", "advisor_id", "call_by")
@@ -60,7 +60,8 @@ def export_calls(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, le
     as_of = parse_day(as_of)
     before = ledger.run_id(run, as_of)
     history = ledger.contacts(as_of, before_run=before, days=max(settings.window_days, 30))
-    paced = pace(candidates, members, as_of, history, ledger.outcomes(before=as_of), advisors, settings)
+    paced = pace(candidates, members, as_of, history, ledger.outcomes(before=as_of, codes=PACING_OUTCOMES),
+                 advisors, settings)
     call_list = call_list_table(paced.listed, as_of)
     status = ledger.record(run, as_of, call_list.assign(phone_hash=call_list["phone"].map(phone_fingerprint)),
                            replace=replace)

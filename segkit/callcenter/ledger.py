@@ -128,13 +128,16 @@ class Ledger:
             query = query.where(contacts.c.run_id < before_run)
         return self._frame(query, ["alert_id", "member_id", "as_of", "campaign"])
 
-    def outcomes(self, before: Any | None = None) -> pd.DataFrame:
-        """Outcomes (with the member and the phone fingerprint of their call), dated before ``before``."""
+    def outcomes(self, before: Any | None = None, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
+        """Outcomes (with the member and the phone fingerprint of their call), dated before ``before``,
+        only ``codes`` if given."""
         query = sa.select(outcomes.c.alert_id, contacts.c.member_id, contacts.c.campaign, outcomes.c.outcome,
                           outcomes.c.outcome_date, outcomes.c.note, contacts.c.phone_hash
                           ).join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
         if before is not None:
             query = query.where(outcomes.c.outcome_date < _day(before))
+        if codes is not None:
+            query = query.where(outcomes.c.outcome.in_(codes))
         return self._frame(query.order_by(outcomes.c.outcome_id),
                            ["alert_id", "member_id", "campaign", "outcome", "outcome_date", "note", "phone_hash"])
 
@@ -212,7 +215,7 @@ class Ledger:
 
     def _same_list(self, con, run_id: int, listed: pd.DataFrame) -> bool:
         query = sa.select(*[contacts.c[c] for c in RECORDED_COLUMNS]).where(contacts.c.run_id == run_id)
-        stored = pd.DataFrame(con.execute(query).mappings().all(), columns=RECORDED_COLUMNS)
+        stored = pd.DataFrame.from_records(con.execute(query).all(), columns=RECORDED_COLUMNS)
         key = ["alert_id", "priority", "queue", "call_by"]
         ours = listed[key].astype({"priority": int}).sort_values("alert_id").reset_index(drop=True)
         theirs = stored[key].astype({"priority": int}).sort_values("alert_id").reset_index(drop=True)
@@ -220,7 +223,7 @@ class Ledger:
 
     def _frame(self, query, columns: list[str]) -> pd.DataFrame:
         with self.engine.connect() as con:
-            frame = pd.DataFrame(con.execute(query).mappings().all(), columns=columns)
+            frame = pd.DataFrame.from_records(con.execute(query).all(), columns=columns)
         for column in ("as_of", "outcome_date"):
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column])

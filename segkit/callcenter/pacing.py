@@ -25,19 +25,19 @@ counts like any other: the member may be tried again after the window.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
 from ..privacy import phone_fingerprint
-from ..settings import settings_from_dict, settings_from_yaml
+from ..settings import YamlSettings
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
 HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
+PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier")   # the outcomes that hold members back
 HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched",
               "window", "monthly_cap", "once_per_list"]
 VIP_QUEUE = "VIP"
@@ -46,8 +46,10 @@ CALL_BY_QUEUE = "queue"
 
 
 @dataclass(frozen=True)
-class ContactSettings:
+class ContactSettings(YamlSettings):
     """Pacing, routing and care-list settings; YAML keys are the field names."""
+
+    what: ClassVar[str] = "contact"
 
     window_days: int = 14
     max_per_30_days: int = 2
@@ -73,16 +75,8 @@ class ContactSettings:
         object.__setattr__(self, "vip_tiers", tuple(str(t).lower() for t in self.vip_tiers))
         holidays(self.holidays)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "ContactSettings":
-        return settings_from_dict(cls, data, "contact")
 
-    @classmethod
-    def from_yaml(cls, path: str | Path | None) -> "ContactSettings":
-        return settings_from_yaml(cls, path, "contact")
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass

@@ -38,9 +38,8 @@ Each alert carries what the call center needs to rank it: ``vip``,
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,7 +47,7 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..calendar import holidays
 from ..segment.value import vip_flag
-from ..settings import settings_from_dict, settings_from_yaml
+from ..settings import YamlSettings
 from .intervals import COVARIATES, IntervalModel, purchase_gaps
 
 ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason",
@@ -57,8 +56,10 @@ STATUSES = ["alert", "late", "not due", "long gone", "never bought"]
 
 
 @dataclass(frozen=True)
-class AlertSettings:
+class AlertSettings(YamlSettings):
     """Every setting of the overdue alert, validated; see the module docstring for the YAML form."""
+
+    what: ClassVar[str] = "alert"
 
     p_active_below: float = 0.6
     long_gone_days: int = 180
@@ -84,16 +85,8 @@ class AlertSettings:
             raise ValueError(f"vip_top_share must be in (0, 1], got {self.vip_top_share}")
         holidays(self.holidays)   # a clear error now rather than at fit
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "AlertSettings":
-        return settings_from_dict(cls, data, "alert")
 
-    @classmethod
-    def from_yaml(cls, path: str | Path | None) -> "AlertSettings":
-        return settings_from_yaml(cls, path, "alert")
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
     def model(self) -> IntervalModel:
         return IntervalModel(covariates=self.covariates, holidays=self.holidays,

@@ -21,20 +21,22 @@ active          ratio within ``active``
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ..settings import settings_from_dict
+from ..settings import YamlSettings
 
 STAGES = ["prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"]
 
 
 @dataclass(frozen=True)
-class LifecycleRules:
+class LifecycleRules(YamlSettings):
     """Stage thresholds; ratios are in units of the member's own rhythm."""
+
+    what: ClassVar[str] = "lifecycle"
 
     onboarding_days: int = 60
     active: float = 1.25
@@ -51,12 +53,7 @@ class LifecycleRules:
         if min(self.onboarding_days, self.lost_days) <= 0 or self.prior_gaps < 0 or self.reactivation <= 0:
             raise ValueError("onboarding_days, lost_days and reactivation must be positive, prior_gaps >= 0")
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "LifecycleRules":
-        return settings_from_dict(cls, data, "lifecycle")
 
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def member_rhythm(features: pd.DataFrame, prior_gaps: float = 2.0) -> pd.Series:

@@ -49,9 +49,7 @@ def advisors(rng: np.random.Generator, n_members: int, per_advisor: int = 650,
     level = rng.choice([1, 2, 3], n, p=[0.5, 0.35, 0.15])
     level[:3] = [3, 2, 1]
     active = np.arange(n) < n_active
-    load = n_members / n_active
-    capacity_min = 500 if load >= 560 else int(load * 0.85)
-    capacity_max = 800 if load <= 700 else int(np.ceil(load * 1.15))
+    capacity_min, capacity_max = book_capacities(n_members / n_active)
     return pd.DataFrame({
         "advisor_id": [f"A{i:03d}" for i in range(1, n + 1)],
         "name": chinese_names(rng, n),
@@ -61,6 +59,34 @@ def advisors(rng: np.random.Generator, n_members: int, per_advisor: int = 650,
         "capacity_max": capacity_max,
         "active": active,
     })
+
+
+def book_capacities(load: float) -> tuple[int, int]:
+    """The domain's 500-800 book, widened where a team's members cannot fill whole books of that size."""
+    return (500 if load >= 560 else int(load * 0.85)), (800 if load <= 700 else int(np.ceil(load * 1.15)))
+
+
+def team_advisors(rng: np.random.Generator, teams: dict[str, int], level_shares: dict[str, np.ndarray],
+                  per_advisor: int = 650, leavers: float = 0.05) -> pd.DataFrame:
+    """Advisors for teams of known size (``teams``: members per team): as many as keep books near
+    ``per_advisor`` (between 560 and 700 members where a whole number of advisors allows), levels 1-3
+    drawn with the team's grade shares, and ``leavers`` more who have left (``active`` false). Every team
+    of two or more members gets at least two advisors, so that a member can always ask for another."""
+    rows = []
+    for team, members in teams.items():
+        low, high = int(np.ceil(members / 700)), int(np.floor(members / 560))
+        k = min(max(round(members / per_advisor), low), high) if low <= high else round(members / per_advisor)
+        k = max(k, min(2, members))
+        capacity_min, capacity_max = book_capacities(members / k)
+        levels = rng.choice([1, 2, 3], k, p=level_shares[team])
+        rows += [(team, level, capacity_min, capacity_max, True) for level in levels]
+    n_active = len(rows)
+    for team in rng.choice(list(teams), max(1, round(leavers * n_active)), p=np.array(list(teams.values())) / sum(teams.values())):
+        rows.append((team, int(rng.choice([1, 2, 3])), 500, 800, False))
+    table = pd.DataFrame(rows, columns=["team", "level", "capacity_min", "capacity_max", "active"])
+    table.insert(0, "name", chinese_names(rng, len(table)))
+    table.insert(0, "advisor_id", [f"A{i:03d}" for i in range(1, len(table) + 1)])
+    return table
 
 
 def assign_advisors(rng: np.random.Generator, advisors_table: pd.DataFrame, n_members: int) -> np.ndarray:

@@ -13,8 +13,13 @@
   refunded 5-40 days later (negative rows, status ``returned``/``refunded``).
 * Tiers from rolling 12-month net spend at the as-of date: gold >= 2,000,
   platinum >= 5,000, diamond >= 10,000 CNY, otherwise ``standard``.
-* Advisors of three levels hold books of 500-800 members; 3 % of members are
-  do-not-call, 1 % want a new advisor.
+* Advisors of three levels hold books of 500-800 members, in the call center's
+  teams (new-member service, regular service, VIP service, win-back), each team
+  sized to its members at the as-of date (``segkit.advisors.member_grades``);
+  a member's current advisor is one of the team they belonged to 90 days
+  earlier, so an assignment at the as-of date has team moves to make; 5 % more
+  advisors have left and still hold books. 3 % of members are do-not-call, 1 %
+  want a new advisor.
 
 ``truth`` gives each member's purchase rate (per day), dropout probability,
 whether they were still alive at the as-of date, and their signup channel.
@@ -128,8 +133,6 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
     for name, threshold in reversed(TIERS):
         tier[spend >= threshold] = name
 
-    advisors = people.advisors(rng, n, teams={"regular service": 0.6, "new-member service": 0.2,
-                                              "VIP service": 0.1, "win-back": 0.1})
     members = pd.DataFrame({
         "member_id": ids,
         "name": people.chinese_names(rng, n),
@@ -138,10 +141,12 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
         "tier": tier,
         "household_size": pd.array([None] * n, dtype="Int64"),
         "birthday": people.birthdays(rng, n),
-        "advisor_id": people.assign_advisors(rng, advisors, n),
         "do_not_call": people.flags(rng, n, 0.03),
         "wants_new_advisor": people.flags(rng, n, 0.01),
     })
+    advisors, members["advisor_id"] = _staff(rng, transactions, members, as_of)
+    members = members[["member_id", "name", "phone", "join_date", "tier", "household_size", "birthday",
+                       "advisor_id", "do_not_call", "wants_new_advisor"]]
     truth = pd.DataFrame({
         "member_id": ids,
         "signup_channel": channel,
@@ -151,3 +156,30 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
         "alive_at_as_of": alive_at_as_of,
     })
     return {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
+
+
+def _staff(rng: np.random.Generator, transactions: pd.DataFrame, members: pd.DataFrame,
+           as_of: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+    """Advisors for the teams as they are at ``as_of``, and each member's advisor from 90 days earlier."""
+    from ..advisors.grading import member_grades
+    from ..features import member_features
+    from ..segment import lifecycle_stages, vip_flag
+
+    def graded(date):
+        features = member_features(transactions, date, members=members[["member_id"]])
+        table = features[["member_id", "monetary"]].assign(vip=vip_flag(features).to_numpy(),
+                                                           stage=lifecycle_stages(features)["stage"].to_numpy())
+        return member_grades(table, members)
+
+    now, before = graded(as_of), graded(as_of - pd.Timedelta(days=90))
+    teams = now["team"].value_counts().sort_index()
+    shares = {team: np.bincount(rows["grade"], minlength=4)[1:] / len(rows) for team, rows in now.groupby("team")}
+    advisors = people.team_advisors(rng, teams.to_dict(), shares)
+    by_team = {team: rows["advisor_id"].to_numpy() for team, rows in advisors.groupby("team")}
+    everyone = advisors["advisor_id"].to_numpy()
+    team_then = members["member_id"].map(before.set_index("member_id")["team"]).to_numpy()
+    current = np.empty(len(members), dtype=object)
+    for team in np.unique(team_then):
+        rows = np.flatnonzero(team_then == team)
+        current[rows] = rng.choice(by_team.get(team, everyone), rows.size)
+    return advisors, current

@@ -1,0 +1,153 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Choosing exclusive member benefits: the three-stage survey
+#
+# 1. **Screening**: 20-30 prospective members rate each candidate benefit 1-5; disliked
+#    ones are dropped.
+# 2. **Financial check**: each benefit's direct and delivery cost per member against the
+#    budget; too expensive ones are dropped (or flagged).
+# 3. **Ranking and constant-sum survey** of about 200 members: each ranks the candidates
+#    (Plackett-Luce worths, Borda) and splits 100 points among them (constant-sum shares);
+#    the two are combined into the final list, overall and per tier.
+#
+# Bad survey rows are reported per respondent and left out of the affected method only.
+# With no `screening_path`, the notebook generates a survey with a known truth.
+
+# %% tags=["parameters"]
+screening_path = ""  # respondent_id, benefit, liking (1-5); empty: generate a demo survey
+costs_path = ""  # benefit, direct_cost, delivery_cost (per member per year)
+ranking_path = ""  # respondent_id, benefit, rank (1 is best)
+constant_sum_path = ""  # respondent_id, benefit, points
+respondents_path = ""  # respondent_id, tier: rankings per tier
+budget = 300.0  # budget per member per year
+settings_path = ""  # survey settings YAML (drop rules, budget share, bootstrap); budget above wins
+bootstrap = 1000  # resamples of respondents for the intervals
+demo_benefits = 12
+demo_respondents = 200
+output_dir = "../outputs/benefit_survey"
+
+# %%
+import dataclasses
+
+import pandas as pd
+from scipy import stats
+
+from segkit import plots
+from segkit.jobs import ParameterError, check_file, check_output_dir, check_positive
+from segkit.survey import SurveySettings, rank_benefits, read_survey
+
+output_dir = check_output_dir("output_dir", output_dir)
+paths = {name: check_file(name, value, optional=True) for name, value in {
+    "screening_path": screening_path, "costs_path": costs_path, "ranking_path": ranking_path,
+    "constant_sum_path": constant_sum_path, "respondents_path": respondents_path}.items()}
+settings_path = check_file("settings_path", settings_path, optional=True)
+if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
+    raise ParameterError(f"parameter budget: {budget!r} must be a positive amount per member per year")
+if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
+    raise ParameterError(f"parameter bootstrap: {bootstrap!r} must be a whole number (0: no intervals)")
+settings = dataclasses.replace(SurveySettings.from_yaml(settings_path), budget=float(budget), bootstrap=bootstrap)
+truth = None
+if paths["screening_path"] is None:
+    from segkit.synth.survey import generate_survey, write_survey
+
+    written = write_survey(generate_survey(check_positive("demo_benefits", demo_benefits),
+                                           check_positive("demo_respondents", demo_respondents), seed=1),
+                           output_dir / "demo_survey")
+    paths = {f"{name}_path": written[name] for name in ("screening", "costs", "ranking", "constant_sum",
+                                                          "respondents")}
+    truth = pd.read_csv(written["truth"], encoding="utf-8-sig")
+else:
+    missing = [name for name in ("costs_path", "ranking_path", "constant_sum_path") if paths[name] is None]
+    if missing:
+        raise ParameterError(f"parameter(s) {', '.join(missing)} required with screening_path")
+plots.notebook_mode()
+
+# %% [markdown]
+# ## Inputs and excluded rows
+
+# %%
+data = read_survey(paths["screening_path"], paths["costs_path"], paths["ranking_path"], paths["constant_sum_path"],
+                   paths["respondents_path"], total_points=settings.total_points)
+print(f"{len(data.benefits)} candidate benefits; screening by {data.screening['respondent_id'].nunique()} "
+      f"respondents; {data.ranking['respondent_id'].nunique()} valid rankings, "
+      f"{data.constant_sum['respondent_id'].nunique()} valid point allocations")
+data.problems
+
+# %% [markdown]
+# ## Stage 1: do members like it?
+
+# %%
+result = rank_benefits(data, settings)
+print(result.summary())
+charts = {"liking": plots.liking_chart(result.ranking, settings.like_below)}
+charts["liking"]
+
+# %% [markdown]
+# ## Stage 2: can we afford it?
+
+# %%
+charts["cost"] = plots.cost_chart(result.ranking, settings.budget, settings.max_budget_share)
+charts["cost"]
+
+# %% [markdown]
+# ## Stage 3: ranking and constant-sum
+#
+# Plackett-Luce worths (log scale) with 95% intervals from resampling respondents; then the
+# two methods side by side: points near the diagonal mean the methods agree.
+
+# %%
+charts["worths"] = plots.worth_chart(result.ranking)
+display(charts["worths"])  # noqa: F821 (IPython)
+charts["agreement"] = plots.agreement_chart(result.ranking)
+charts["agreement"]
+
+# %%
+columns = ["benefit", "status", "liking_mean", "cost_per_member", "pl_share", "pl_share_low", "pl_share_high",
+           "borda", "cs_share", "cs_share_low", "cs_share_high", "cs_zero_share", "combined", "final_rank"]
+result.ranking[columns].sort_values(["final_rank", "status"]).round(3)
+
+# %% [markdown]
+# Per tier (when respondents have tiers): benefits can matter differently to gold, platinum
+# and diamond members.
+
+# %%
+if len(result.by_tier):
+    display(result.by_tier.pivot(index="benefit", columns="tier", values="rank"))  # noqa: F821
+result.consistency.query("inconsistent").head(10)
+
+# %% [markdown]
+# ## Against the generated truth (demo only)
+
+# %%
+if truth is not None:
+    scored = result.ranking.merge(truth, on="benefit")
+    kept = scored.loc[scored["final_rank"].notna()]
+    tau = stats.kendalltau(kept["final_rank"], kept["true_rank"]).statistic
+    print(f"Kendall tau between the final order and the true order: {tau:.3f}")
+    print("dropped as disliked:", sorted(scored.loc[scored["status"] == "dropped_liking", "benefit"]),
+          "truth:", sorted(truth.loc[truth["disliked"], "benefit"]))
+    print("dropped on cost:", sorted(scored.loc[scored["status"] == "dropped_cost", "benefit"]),
+          "truth:", sorted(truth.loc[truth["over_budget"], "benefit"]))
+
+# %% [markdown]
+# ## Output files
+
+# %%
+outputs = [*result.write(output_dir), *plots.save_charts(charts, output_dir / "charts")]
+print("\n".join(str(p) for p in outputs))

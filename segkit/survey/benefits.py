@@ -1,0 +1,196 @@
+"""The three-stage selection of exclusive member benefits (``../shared/DOMAIN.md`` section 8), in one call.
+
+1. **Screening** (20-30 prospective members rate each candidate 1-5): a
+   benefit is dropped when its mean liking is below ``like_below`` or more than
+   ``dislike_share_above`` dislike it (1-2).
+2. **Financial check**: direct + delivery cost per member per year against the
+   budget per member; above ``max_budget_share`` of it the benefit is dropped
+   (``cost_rule: drop``) or kept and flagged (``cost_rule: flag``).
+3. **Ranking and constant-sum survey** (~200 members) on the kept benefits:
+   Plackett-Luce worths and Borda, constant-sum shares, agreement, and the
+   combined score (``segkit.survey.ranking``) that sets ``final_rank``; the
+   same per tier when respondents have tiers.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..io import write_table
+from ..settings import YamlSettings
+from .inputs import SurveyData
+from .ranking import (borda, bootstrap_plackett_luce, choices, kendalls_w, plackett_luce, respondent_consistency,
+                      shares, softmax)
+from .screening import check_costs, screen_liking
+
+STATUSES = ["kept", "dropped_liking", "dropped_cost"]
+STAGE3_COLUMNS = ["ranked_by", "pl_worth", "pl_worth_low", "pl_worth_high", "pl_share", "pl_share_low",
+                  "pl_share_high", "mean_rank", "borda", "cs_respondents", "cs_share", "cs_share_low",
+                  "cs_share_high", "cs_zero_share", "combined"]
+RANKING_COLUMNS = ["benefit", "status", "screened_by", "liking_mean", "liking_low", "liking_high", "dislike_share",
+                   "caution", "cost_per_member", "budget_share", "over_budget", *STAGE3_COLUMNS, "final_rank"]
+SURVEY_FILES = ("ranking.csv", "ranking_by_tier.csv", "survey_problems.csv", "respondent_consistency.csv")
+
+
+@dataclass(frozen=True)
+class SurveySettings(YamlSettings):
+    """Every rule and option of the three stages; YAML keys are the field names."""
+
+    what: ClassVar[str] = "survey"
+
+    like_below: float = 3.0
+    dislike_share_above: float = 0.4
+    small_sample: int = 20
+    budget: float | None = None         # per member per year; the CLI's --budget sets it
+    max_budget_share: float = 0.3
+    cost_rule: str = "drop"             # drop | flag
+    total_points: float = 100.0
+    ranking_weight: float = 0.5         # combined = w x PL share + (1 - w) x constant-sum share
+    bootstrap: int = 1000
+    confidence: float = 0.95
+    alpha: float = 0.01                 # Plackett-Luce regularisation (choix)
+    inconsistent_below: float = 0.0     # flag respondents whose ranks and points disagree (Kendall tau below)
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.cost_rule not in ("drop", "flag"):
+            raise ValueError(f"cost_rule must be 'drop' or 'flag', got {self.cost_rule!r}")
+        for name in ("dislike_share_above", "max_budget_share", "ranking_weight"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)!r}")
+        if not 0 < self.confidence < 1:
+            raise ValueError(f"confidence must be between 0 and 1, got {self.confidence!r}")
+        if self.budget is not None and not self.budget > 0:
+            raise ValueError(f"budget must be a positive amount per member, got {self.budget!r}")
+        if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or self.bootstrap < 0:
+            raise ValueError(f"bootstrap must be a whole number of resamples (0 for none), got {self.bootstrap!r}")
+        if not self.total_points > 0:
+            raise ValueError(f"total_points must be positive, got {self.total_points!r}")
+
+
+
+
+
+@dataclass
+class SurveyResult:
+    """The ranked benefits, per tier, the excluded rows and the agreement between methods."""
+
+    ranking: pd.DataFrame        # ranking.csv
+    by_tier: pd.DataFrame        # ranking_by_tier.csv (empty without tiers)
+    problems: pd.DataFrame       # survey_problems.csv: respondent, method, problem
+    consistency: pd.DataFrame    # respondent_consistency.csv: tau between a respondent's ranks and points
+    agreement: dict[str, float]
+    settings: SurveySettings
+
+    def final_list(self) -> list[str]:
+        kept = self.ranking.loc[self.ranking["final_rank"].notna()].sort_values("final_rank")
+        return kept["benefit"].tolist()
+
+    def summary(self) -> str:
+        counts = self.ranking["status"].value_counts()
+        a = self.agreement
+        return (f"{len(self.ranking)} candidate benefits: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES)
+                + f"\n  ranking: {a['ranking_respondents']:.0f} respondents, Kendall's W {a['kendalls_w']:.3f} "
+                  f"({a['w_respondents']:.0f} complete rankings); constant-sum: {a['cs_respondents']:.0f} respondents"
+                + f"\n  ranking vs constant-sum order: Kendall tau {a['tau_methods']:.3f}; "
+                  f"{a['inconsistent_respondents']:.0f} respondent(s) flagged inconsistent"
+                + f"\n  excluded: {len(self.problems)} respondent-method(s)"
+                + f"\n  final list: {', '.join(self.final_list())}")
+
+    def __repr__(self) -> str:
+        return "<SurveyResult " + self.summary() + ">"
+
+    def write(self, out: str | Path) -> list[Path]:
+        out = Path(out)
+        return [write_table(self.ranking, out / "ranking.csv"), write_table(self.by_tier, out / "ranking_by_tier.csv"),
+                write_table(self.problems, out / "survey_problems.csv"),
+                write_table(self.consistency, out / "respondent_consistency.csv")]
+
+
+def rank_benefits(data: SurveyData, settings: SurveySettings | None = None) -> SurveyResult:
+    """Run the three stages on checked survey tables (``read_survey``)."""
+    settings = settings or SurveySettings()
+    if settings.budget is None:
+        raise ValueError("a budget per member is needed for the financial check (settings budget or --budget)")
+    benefits = data.benefits
+    liking = screen_liking(data.screening, benefits, settings.like_below, settings.dislike_share_above,
+                           settings.small_sample, settings.confidence)
+    cost = check_costs(data.costs, benefits, settings.budget, settings.max_budget_share)
+    table = liking.join(cost[["cost_per_member", "budget_share", "over_budget"]])
+    status = np.where(table["dropped_liking"], "dropped_liking",
+                      np.where(table["over_budget"] & (settings.cost_rule == "drop"), "dropped_cost", "kept"))
+    table.insert(0, "status", status)
+    kept = table.index[table["status"] == "kept"].tolist()
+
+    rng = np.random.default_rng(settings.seed)
+    scores, agreement = stage_three(data.ranking, data.constant_sum, kept, settings, rng)
+    table = table.join(scores)
+    table["final_rank"] = table["combined"].rank(ascending=False, method="first").astype("Int64")
+    ranking = table.reset_index(names="benefit")[RANKING_COLUMNS]
+
+    consistency = respondent_consistency(data.ranking, data.constant_sum, kept)
+    consistency["inconsistent"] = consistency["tau"] < settings.inconsistent_below
+    agreement["inconsistent_respondents"] = float(consistency["inconsistent"].sum())
+
+    tiers = []
+    if data.respondents is not None and len(kept):
+        tier_of = data.respondents.set_index("respondent_id")["tier"]
+        for tier in sorted(tier_of.dropna().unique()):
+            ids = set(tier_of.index[tier_of == tier])
+            tier_scores, _ = stage_three(data.ranking.loc[data.ranking["respondent_id"].isin(ids)],
+                                         data.constant_sum.loc[data.constant_sum["respondent_id"].isin(ids)],
+                                         kept, settings, rng)
+            tier_scores["rank"] = tier_scores["combined"].rank(ascending=False, method="first").astype("Int64")
+            tiers.append(tier_scores.reset_index(names="benefit").assign(tier=tier))
+    by_tier = (pd.concat(tiers, ignore_index=True)[["tier", "benefit", *STAGE3_COLUMNS, "rank"]] if tiers
+               else pd.DataFrame(columns=["tier", "benefit", *STAGE3_COLUMNS, "rank"]))
+    return SurveyResult(ranking, by_tier, data.problems, consistency, agreement, settings)
+
+
+def stage_three(ranking: pd.DataFrame, points: pd.DataFrame, kept: list[str], settings: SurveySettings,
+                rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Plackett-Luce, Borda, constant-sum and combined scores of the ``kept`` benefits, with bootstrap
+    intervals over respondents; and the agreement statistics."""
+    scores = pd.DataFrame(index=pd.Index(kept), columns=STAGE3_COLUMNS, dtype=float)
+    agreement = {"ranking_respondents": float(ranking["respondent_id"].nunique()),
+                 "cs_respondents": float(points["respondent_id"].nunique()),
+                 "kendalls_w": float("nan"), "w_respondents": 0.0, "tau_methods": float("nan")}
+    if not kept:
+        return scores, agreement
+    low_q, high_q = 50 * (1 - settings.confidence), 50 * (1 + settings.confidence)
+    m = len(kept)
+    data, owner = choices(ranking, kept)
+    if data:
+        worth = plackett_luce(data, m, settings.alpha)
+        scores["pl_worth"], scores["pl_share"] = worth, softmax(worth)
+        if settings.bootstrap:
+            n_resp = int(owner.max()) + 1
+            draws = rng.multinomial(n_resp, np.full(n_resp, 1 / n_resp), size=settings.bootstrap).astype(float)
+            boot = bootstrap_plackett_luce(data, owner, m, draws, settings.alpha)
+            scores["pl_worth_low"], scores["pl_worth_high"] = np.percentile(boot, [low_q, high_q], axis=0)
+            boot_share = softmax(boot)
+            scores["pl_share_low"], scores["pl_share_high"] = np.percentile(boot_share, [low_q, high_q], axis=0)
+        ranks = borda(ranking, kept)
+        scores["ranked_by"], scores["mean_rank"], scores["borda"] = ranks["ranked_by"], ranks["mean_rank"], ranks["borda"]
+        agreement["kendalls_w"], w_n = kendalls_w(ranking, kept)
+        agreement["w_respondents"] = float(w_n)
+    share = shares(points, kept)
+    if len(share):
+        scores["cs_respondents"] = len(share)
+        scores["cs_share"] = share.mean().to_numpy()
+        scores["cs_zero_share"] = (share == 0).mean().to_numpy()
+        if settings.bootstrap:
+            draws = rng.multinomial(len(share), np.full(len(share), 1 / len(share)), size=settings.bootstrap)
+            boot = draws @ share.to_numpy() / len(share)
+            scores["cs_share_low"], scores["cs_share_high"] = np.percentile(boot, [low_q, high_q], axis=0)
+    pl, cs = scores["pl_share"], scores["cs_share"]
+    w = settings.ranking_weight
+    scores["combined"] = (w * pl + (1 - w) * cs) if pl.notna().all() and cs.notna().all() else pl.fillna(cs)
+    if pl.notna().all() and cs.notna().all() and m > 1:
+        agreement["tau_methods"] = float(stats.kendalltau(pl, cs).statistic)
+    return scores, agreement

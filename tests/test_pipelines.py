@@ -1,0 +1,160 @@
+"""Scheduled runs: dated run folders with manifests, re-runs, failures that leave the last good run, reports
+that work offline in a real browser, and parameters checked before anything runs."""
+from __future__ import annotations
+
+import json
+import os
+
+import nbformat
+import pandas as pd
+import pytest
+
+from conftest import AS_OF, REPO
+from segkit.cli import main
+from segkit.jobs import JobFailed, ParameterError, Pipeline, run_pipeline
+from segkit.jobs.browser import check_in_browser, find_chromium
+
+DATA_FILES = ["alerts/alerts.csv", "call_list/call_list.csv", "call_list/call_list.xlsx", "call_list/held_back.csv",
+              "call_list/care/call_list.csv"]
+
+
+@pytest.fixture(scope="module")
+def daily_runs(gas_world, tmp_path_factory):
+    """The daily_alerts pipeline run twice for the same date on a generated world."""
+    folder = tmp_path_factory.mktemp("daily")
+    paths = gas_world.write(folder / "world")
+    inputs = {name: str(paths[name]) for name in ("transactions", "members", "advisors")}
+    pipeline = Pipeline.from_yaml(REPO / "pipelines" / "daily_alerts.yaml", inputs)
+    runs = folder / "runs"
+    first = run_pipeline(pipeline, AS_OF, runs, progress=False)
+    snapshot = {name: (first / name).read_bytes() for name in DATA_FILES}
+    manifest = json.loads((first / "manifest.json").read_text())
+    again = run_pipeline(pipeline, AS_OF, runs, progress=False)
+    return {"runs": runs, "folder": again, "first": snapshot, "manifest": manifest, "world": gas_world}
+
+
+def test_a_run_leaves_a_dated_folder_with_manifest_notebooks_reports_and_the_call_list(daily_runs):
+    folder = daily_runs["folder"]
+    assert folder == daily_runs["runs"] / "daily_alerts" / AS_OF
+    for name in ("manifest.json", "alerts.ipynb", "alerts.html", "call_list.ipynb", "call_list.html", *DATA_FILES):
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "ok" and manifest["job"] == "daily_alerts" and manifest["date"] == AS_OF
+    assert [s["name"] for s in manifest["steps"]] == ["alerts", "call_list"]
+    assert all(s["status"] == "ok" and s["seconds"] > 0 for s in manifest["steps"])
+    transactions = manifest["inputs"]["transactions"]
+    assert transactions["rows"] == len(daily_runs["world"].transactions) and len(transactions["sha256"]) == 64
+    assert manifest["steps"][1]["parameters"]["alerts_path"] == "alerts/alerts.csv"
+    assert manifest["segkit_version"] and "call_list/call_list.csv" in manifest["outputs"]
+    assert not any(p.name.startswith(".") for p in (daily_runs["runs"] / "daily_alerts").iterdir())
+
+
+def test_running_a_date_again_gives_the_same_outputs(daily_runs):
+    folder = daily_runs["folder"]
+    for name, data in daily_runs["first"].items():
+        assert (folder / name).read_bytes() == data, name
+    ledger = daily_runs["runs"] / "daily_alerts.ledger.sqlite"
+    from segkit.callcenter import Ledger
+
+    counts = Ledger(ledger).row_counts()
+    calls = pd.read_csv(folder / "call_list" / "call_list.csv", encoding="utf-8-sig")
+    care = pd.read_csv(folder / "call_list" / "care" / "call_list.csv", encoding="utf-8-sig")
+    assert counts["runs"] == 2 and counts["contacts"] == len(calls) + len(care)
+
+
+def test_reports_hide_code_and_phones_and_say_what_ran(daily_runs):
+    page = (daily_runs["folder"] / "call_list.html").read_text()
+    assert "segkit-report-header" in page and "daily_alerts" in page and AS_OF in page
+    assert "export_calls(" not in page                       # no code cells
+    calls = pd.read_csv(daily_runs["folder"] / "call_list" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    assert not any(phone in page for phone in calls["phone"])
+
+
+def test_reports_render_offline_in_headless_chromium(daily_runs):
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Chromium: .ci/run installs Debian's chromium")
+        pytest.skip("no Chromium (apt-get install chromium)")
+    for name in ("alerts.html", "call_list.html"):
+        check = check_in_browser(daily_runs["folder"] / name)
+        assert check.errors == [], (name, check.errors)
+        assert check.figures >= 2 and check.drawn == check.figures, (name, check)
+
+
+def test_the_browser_check_sees_javascript_errors(tmp_path):
+    if find_chromium() is None:
+        pytest.skip("no Chromium")
+    page = tmp_path / "bad.html"
+    page.write_text("<html><head></head><body><div class='plotly-graph-div'></div>"
+                    "<script>console.error('broken'); missing();</script></body></html>")
+    check = check_in_browser(page)
+    assert check.errors[0] == "broken" and "missing is not defined" in check.errors[1]
+    assert (check.figures, check.drawn, check.ok) == (1, 0, False)
+
+
+def _tiny_notebook(path, source: str) -> None:
+    notebook = nbformat.v4.new_notebook()
+    parameters = nbformat.v4.new_code_cell('fail = False\nshow = ""\noutput_dir = "out"')
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [parameters, nbformat.v4.new_code_cell(source)]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+def _pipeline(folder, job: str, parameters: dict) -> str:
+    lines = [f"job: {job}", "inputs:", "  members: members.csv", "steps:", "  - name: work",
+             "    notebook: tiny.ipynb", "    parameters:"]
+    lines += [f"      {key}: {json.dumps(value)}" for key, value in parameters.items()]
+    path = folder / f"{job}_{len(list(folder.glob('*.yaml')))}.yaml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_a_failing_step_stops_the_job_and_keeps_the_last_good_run(tmp_path, capsys):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "import pathlib\npathlib.Path(output_dir).mkdir(exist_ok=True)\n"
+                                            "if fail:\n    raise RuntimeError('boom: the data is broken')\nprint(show)")
+    pd.DataFrame({"member_id": ["001"], "phone": ["13912345678"]}).to_csv(tmp_path / "members.csv", index=False)
+    runs = tmp_path / "runs"
+    good = _pipeline(tmp_path, "tiny", {"fail": False})
+    assert main(["run", good, "--date", AS_OF, "--out", str(runs)]) == 0
+    manifest = (runs / "tiny" / AS_OF / "manifest.json").read_bytes()
+
+    bad = _pipeline(tmp_path, "tiny", {"fail": True})
+    assert main(["run", bad, "--date", AS_OF, "--out", str(runs)]) == 1
+    assert "step 'work' failed: RuntimeError: boom" in capsys.readouterr().err
+    assert (runs / "tiny" / AS_OF / "manifest.json").read_bytes() == manifest        # the good run is intact
+    failed = json.loads((runs / "tiny" / f"{AS_OF}.failed" / "manifest.json").read_text())
+    assert failed["status"] == "failed" and failed["failed_step"] == "work" and "boom" in failed["steps"][0]["error"]
+    assert "boom: the data is broken" in (runs / "tiny" / f"{AS_OF}.failed" / "work.ipynb").read_text()
+
+    leaky = _pipeline(tmp_path, "tiny", {"show": "call 13912345678"})
+    with pytest.raises(JobFailed, match="phone number"):
+        run_pipeline(Pipeline.from_yaml(leaky), AS_OF, runs, progress=False)
+    assert (runs / "tiny" / AS_OF / "manifest.json").read_bytes() == manifest
+
+
+@pytest.mark.parametrize("parameters, message", [
+    ({"falls": True}, "'falls' is not a parameter of tiny.ipynb"),
+    ({"show": 7}, "must be text, got 7 .*quote it in YAML"),
+    ({"fail": "yes"}, "must be true or false"),
+    ({"output_dir": "elsewhere"}, "set by the runner"),
+    ({"show": "{nowhere}"}, "unknown placeholder"),
+])
+def test_parameters_are_checked_before_anything_runs(tmp_path, parameters, message):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    with pytest.raises(ParameterError, match=message):
+        run_pipeline(Pipeline.from_yaml(_pipeline(tmp_path, "checks", parameters)), AS_OF, tmp_path / "runs")
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.ipynb"))
+
+
+def test_every_pipeline_in_the_repository_is_valid():
+    from segkit.jobs.pipeline import check_parameters
+
+    paths = sorted((REPO / "pipelines").glob("*.yaml"))
+    assert {"daily_alerts.yaml", "monthly_segmentation.yaml", "monthly_assignment.yaml",
+            "benefit_survey.yaml"} <= {p.name for p in paths}
+    for path in paths:
+        for step in Pipeline.from_yaml(path).steps:
+            assert step.notebook.is_file(), (path.name, step.notebook)
+            assert check_parameters(step, step.parameters) == [], path.name
