@@ -8,7 +8,7 @@ placed below). Each choice is one ``choix.ilsr_top1`` observation. A benefit's
 benefits (``exp(worth)``, normalised).
 
 **Confidence intervals** resample respondents with replacement
-(``bootstrap`` times). Refitting choix a thousand times takes about 40 s for
+(``bootstrap`` times). Refitting choix a thousand times takes about 30 s for
 200 respondents, so the resamples are fitted together: the same ILSR
 iteration (Maystre & Grossglauser 2015: the stationary distribution of a
 Markov chain whose rates are the choices weighted by the current worths) run
