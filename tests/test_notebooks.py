@@ -67,27 +67,6 @@ def test_segmentation_notebook_runs_with_parameters(tmp_path, supplements_world)
     assert not any(phone in executed for phone in supplements_world.members["phone"].head(200))
 
 
-@pytest.mark.parametrize("parameters, message", [
-    ({"as_of": "31/03/2026"}, "as_of"),
-    ({"levels": 6}, "levels"),
-    ({"ties": "dense"}, "ties"),
-])
-def test_segmentation_notebook_rejects_bad_parameters(tmp_path, parameters, message):
-    with pytest.raises(pm.PapermillExecutionError, match=message):
-        pm.execute_notebook(str(REPO / "notebooks" / "segmentation.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={"output_dir": str(tmp_path), **parameters},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
-
-
-def test_notebook_rejects_a_bad_parameter(tmp_path):
-    with pytest.raises(pm.PapermillExecutionError, match="as_of"):
-        pm.execute_notebook(
-            str(REPO / "notebooks" / "member_features.ipynb"), str(tmp_path / "executed.ipynb"),
-            parameters={"as_of": "31/03/2026", "output_dir": str(tmp_path)}, cwd=str(REPO / "notebooks"),
-            progress_bar=False,
-        )
-
-
 def test_churn_alerts_notebook_runs_with_truth(tmp_path):
     world = generate("gas", 1500, seed=21, as_of=AS_OF)
     paths = world.write(tmp_path / "world")
@@ -112,15 +91,6 @@ def test_churn_alerts_notebook_runs_with_truth(tmp_path):
     assert "Plotly.newPlot" in executed
     assert not any(name in executed for name in world.members["name"].head(300))
     assert not any(phone in executed for phone in world.members["phone"])
-
-
-@pytest.mark.parametrize("parameters, message", [({"threshold": 1.5}, "threshold"), ({"long_gone_days": 0},
-                                                                                      "long_gone_days")])
-def test_churn_alerts_notebook_rejects_bad_parameters(tmp_path, parameters, message):
-    with pytest.raises(pm.PapermillExecutionError, match=message):
-        pm.execute_notebook(str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={"output_dir": str(tmp_path), **parameters},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
 def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_world):
@@ -171,16 +141,6 @@ def test_advisor_assignment_notebook_runs_with_parameters(tmp_path, supplements_
     assert not any(phone in executed for phone in supplements_world.members["phone"])
 
 
-@pytest.mark.parametrize("parameters, message", [({"capacity_max": -1}, "capacity_max"),
-                                                 ({"continuity_weight": 1.5}, "continuity_weight"),
-                                                 ({"capacity_min": 900, "capacity_max": 800}, "capacity_min")])
-def test_advisor_assignment_notebook_rejects_bad_parameters(tmp_path, parameters, message):
-    with pytest.raises(pm.PapermillExecutionError, match=message):
-        pm.execute_notebook(str(REPO / "notebooks" / "advisor_assignment.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={"output_dir": str(tmp_path), **parameters},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
-
-
 def test_benefit_survey_notebook_runs_on_files(tmp_path):
     from segkit.synth.survey import generate_survey, write_survey
 
@@ -200,11 +160,24 @@ def test_benefit_survey_notebook_runs_on_files(tmp_path):
     assert "Plotly.newPlot" in (tmp_path / "executed.ipynb").read_text()
 
 
-@pytest.mark.parametrize("parameters, message", [({"budget": -5}, "budget"), ({"bootstrap": 1.5}, "bootstrap"),
-                                                 ({"screening_path": "nowhere.csv"}, "screening_path")])
-def test_benefit_survey_notebook_rejects_bad_parameters(tmp_path, parameters, message):
+@pytest.mark.parametrize("notebook, parameters, message", [
+    ("member_features", {"as_of": "31/03/2026"}, "as_of"),
+    ("segmentation", {"as_of": "31/03/2026"}, "as_of"),
+    ("segmentation", {"levels": 6}, "levels"),
+    ("segmentation", {"ties": "dense"}, "ties"),
+    ("churn_alerts", {"threshold": 1.5}, "threshold"),
+    ("churn_alerts", {"long_gone_days": 0}, "long_gone_days"),
+    ("advisor_assignment", {"capacity_max": -1}, "capacity_max"),
+    ("advisor_assignment", {"continuity_weight": 1.5}, "continuity_weight"),
+    ("advisor_assignment", {"capacity_min": 900, "capacity_max": 800}, "capacity_min"),
+    ("benefit_survey", {"budget": -5}, "budget"),
+    ("benefit_survey", {"bootstrap": 1.5}, "bootstrap"),
+    ("benefit_survey", {"screening_path": "nowhere.csv"}, "screening_path"),
+])
+def test_notebooks_check_their_parameters_first(tmp_path, notebook, parameters, message):
+    """A bad parameter stops a notebook in its first cell, with a message that names it."""
     with pytest.raises(pm.PapermillExecutionError, match=message):
-        pm.execute_notebook(str(REPO / "notebooks" / "benefit_survey.ipynb"), str(tmp_path / "x.ipynb"),
+        pm.execute_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"), str(tmp_path / "x.ipynb"),
                             parameters={"output_dir": str(tmp_path), **parameters},
                             cwd=str(REPO / "notebooks"), progress_bar=False)
 
