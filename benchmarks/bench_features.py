@@ -3,10 +3,11 @@
     python benchmarks/bench_features.py                     # 1M members, ~10M transactions
     python benchmarks/bench_features.py --members 100000    # a quick run
 
-Every method starts from the same Parquet file of transactions and ends with a
-pandas DataFrame of one row per member. Each runs in its own process, so that
-its peak memory (max RSS) is its own. The outputs are checked against each
-other before any time is printed: a fast wrong answer does not count.
+Every method starts from the same Parquet file of transactions (read once beforehand,
+so that the disk cache is warm for all) and ends with a pandas DataFrame of one row
+per member. Each runs in its own process, so that its peak memory (max RSS) is its
+own; seconds are the median of ``--repeat`` rounds (3). The outputs are checked
+against each other before any time is printed: a fast wrong answer does not count.
 
 Methods:
   segkit     segkit.features.member_features (Ibis -> DuckDB), all 16 features
@@ -202,24 +203,33 @@ def bench_arguments(doc: str, methods: list[str]) -> argparse.Namespace:
     parser.add_argument("--history-days", type=int, default=450, help="450 days gives ~10 transactions per member")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--methods", nargs="+", choices=methods, default=methods)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds; the median is reported (default 3)")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "INPUT", "RESULT"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
 
-def run_children(script: str, methods: list[str], path: Path, results_dir: Path, prefix: str) -> dict[str, dict]:
+def run_children(script: str, methods: list[str], path: Path, results_dir: Path, prefix: str,
+                 repeat: int = 1) -> dict[str, dict]:
     """Run each method (segkit first) in its own process, so that its peak memory is its own;
-    returns each child's JSON line. A failing method stops the benchmark."""
+    returns each method's JSON line, with ``seconds`` the median over ``repeat`` rounds and
+    ``runs`` every round's seconds. The rounds take the methods in turn, so that a busy spell
+    of the machine falls on all of them alike; the input is read once beforehand, so that no
+    method pays for a cold disk cache. A failing method stops the benchmark."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    timings = {}
-    for method in ["segkit"] + [m for m in methods if m != "segkit"]:
-        print(f"running {method} ...", flush=True)
-        run = subprocess.run([sys.executable, script, "--child", method, str(path),
-                              str(results_dir / f"{prefix}_{method}.parquet")], capture_output=True, text=True)
-        if run.returncode != 0:
-            print(run.stderr[-2000:], file=sys.stderr)
-            raise SystemExit(f"{method} failed")
-        timings[method] = json.loads(run.stdout.strip().splitlines()[-1])
-    return timings
+    path.read_bytes()
+    runs: dict[str, list[dict]] = {}
+    for round_ in range(1, repeat + 1):
+        for method in ["segkit"] + [m for m in methods if m != "segkit"]:
+            print(f"running {method} ({round_}/{repeat}) ...", flush=True)
+            run = subprocess.run([sys.executable, script, "--child", method, str(path),
+                                  str(results_dir / f"{prefix}_{method}.parquet")], capture_output=True, text=True)
+            if run.returncode != 0:
+                print(run.stderr[-2000:], file=sys.stderr)
+                raise SystemExit(f"{method} failed")
+            runs.setdefault(method, []).append(json.loads(run.stdout.strip().splitlines()[-1]))
+    return {method: {**rounds[-1], "seconds": float(np.median([r["seconds"] for r in rounds])),
+                     "peak_mb": max(r["peak_mb"] for r in rounds), "runs": [round(r["seconds"], 2) for r in rounds]}
+            for method, rounds in runs.items()}
 
 
 def main() -> int:
@@ -233,15 +243,15 @@ def main() -> int:
 
     n_rows = pq.ParquetFile(path).metadata.num_rows
     results_dir = ROOT / "benchmarks" / "results"
-    timings = run_children(__file__, args.methods, path, results_dir, "features")
+    timings = run_children(__file__, args.methods, path, results_dir, "features", args.repeat)
     outputs = {method: pd.read_parquet(results_dir / f"features_{method}.parquet") for method in timings}
 
     problems = check_agreement(outputs)
     base = timings["segkit"]["seconds"]
     print(f"\nmember features: {n_rows:,} transactions, {len(outputs['segkit']):,} members, as of {AS_OF}\n")
-    print(f"{'method':<11}{'seconds':>9}{'x segkit':>10}{'peak MB':>10}")
+    print(f"{'method':<11}{'seconds':>9}{'x segkit':>10}{'peak MB':>10}  rounds")
     for method, t in timings.items():
-        print(f"{method:<11}{t['seconds']:>9.2f}{t['seconds'] / base:>10.2f}{t['peak_mb']:>10.0f}")
+        print(f"{method:<11}{t['seconds']:>9.2f}{t['seconds'] / base:>10.2f}{t['peak_mb']:>10.0f}  {t['runs']}")
 
     verdicts = []
     for method, (label, op, target) in TARGETS.items():

@@ -5,9 +5,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import ibis
 import pytest
 
-from segkit.features import FEATURE_COLUMNS, member_features
+from segkit.features import FEATURE_COLUMNS, connect, member_features
+from segkit.features.member import _daily_member_features, _simple_member_features, _to_frame, as_table
 
 AS_OF = pd.Timestamp("2026-03-31")
 
@@ -102,6 +104,20 @@ def test_features_equal_independent_pandas_computation(world, request):
     expected = reference_features(w.transactions, as_of, w.members["member_id"])
     assert len(got) == len(w.members)
     assert_same_features(got, expected)
+
+
+def test_simple_and_day_by_day_paths_agree(supplements_world):
+    """Members with one row per day and no refunds take the one-sort path, the others the day-by-day
+    aggregation; the supplements world has both, and forcing everyone through the second changes nothing."""
+    con = connect()
+    tx = as_table(supplements_world.transactions, con)
+    simple = con.to_pyarrow(_simple_member_features(tx, AS_OF).simple.value_counts()).to_pandas()
+    assert set(simple["simple"]) == {True, False}
+    everyone_by_day = _to_frame(con.to_pyarrow(
+        _daily_member_features(tx, AS_OF).mutate(recency_days=ibis.literal(0), tenure_days=ibis.literal(0))))
+    got = member_features(tx, AS_OF).drop(columns=["recency_days", "tenure_days"])
+    assert_same_features(got, everyone_by_day.sort_values("member_id", ignore_index=True).drop(
+        columns=["recency_days", "tenure_days"]))
 
 
 def test_parquet_input(tmp_path, gas_world):
