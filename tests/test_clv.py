@@ -26,6 +26,45 @@ def test_cdnow_summary(cdnow):
     assert first["frequency"] == 2 and first["recency"] == pytest.approx(213 / 7) and first["T"] == pytest.approx(272 / 7)
 
 
+def test_summary_equals_a_member_by_member_reference(supplements_world):
+    # refunds, same-day orders and cancelled orders: each member's history walked in plain Python
+    transactions = supplements_world.transactions
+    summary = btyd_summary(transactions, "2025-12-31", "2026-03-31", unit="W").set_index("member_id")
+    calibration_end, holdout_end = pd.Timestamp("2025-12-31"), pd.Timestamp("2026-03-31")
+    expected = {}
+    for member, rows in transactions.groupby("member_id"):
+        days = {}
+        for date, amount in zip(rows["date"].dt.normalize(), rows["amount"]):
+            net, refunds = days.get(date, (0.0, 0))
+            days[date] = (net + amount, refunds + (amount < 0))
+        purchases = sorted((d, net) for d, (net, refunds) in days.items()
+                           if d <= holdout_end and (net > 0 or (net == 0 and refunds == 0)))
+        before = [(d, net) for d, net in purchases if d <= calibration_end]
+        if not before:
+            continue
+        gaps = [(b[0] - a[0]).days / 7 for a, b in zip(before, before[1:])]
+        after = [net for d, net in purchases if d > calibration_end]
+        expected[member] = {
+            "frequency": len(before) - 1, "recency": (before[-1][0] - before[0][0]).days / 7,
+            "T": (calibration_end - before[0][0]).days / 7,
+            "monetary_value": sum(net for _, net in before[1:]) / (len(before) - 1) if len(before) > 1 else 0.0,
+            "litt": float(np.sum(np.log(gaps))), "holdout_frequency": len(after), "holdout_monetary": sum(after),
+        }
+    expected = pd.DataFrame.from_dict(expected, orient="index")
+    assert sorted(summary.index) == sorted(expected.index)
+    assert summary.index.is_monotonic_increasing and (summary["holdout_duration"] == 90 / 7).all()
+    assert (summary["frequency"] > 0).sum() > 100 and (summary["holdout_frequency"] > 0).sum() > 100
+    pd.testing.assert_frame_equal(summary[expected.columns], expected.loc[summary.index], check_dtype=False,
+                                  check_names=False, rtol=1e-9)
+
+
+@pytest.mark.spark
+def test_summary_on_spark_equals_duckdb(spark_con, supplements_world):
+    on_duckdb = btyd_summary(supplements_world.transactions, "2025-12-31", "2026-03-31")
+    on_spark = btyd_summary(supplements_world.transactions, "2025-12-31", "2026-03-31", con=spark_con)
+    pd.testing.assert_frame_equal(on_duckdb, on_spark, check_dtype=False, rtol=1e-12)
+
+
 def test_bg_nbd_reproduces_fader_hardie_lee(cdnow):
     model = BetaGeoModel().fit(cdnow)
     published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}        # FHL 2005

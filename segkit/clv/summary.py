@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import ibis
 import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..features.member import purchase_occasions
+from ..features.member import _day_number, as_table, connect, daily_expr, is_purchase
 
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
@@ -34,26 +35,47 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
     end = parse_day(holdout_end) if holdout_end is not None else calibration_end
     if end < calibration_end:
         raise ValueError(f"holdout_end {end.date()} is before calibration_end {calibration_end.date()}")
-    occasions = purchase_occasions(transactions, end, con=con)
+    con = con or connect()
+    daily = daily_expr(as_table(transactions, con, "transactions"), end)
+    occasions = daily.filter(is_purchase(daily))
+    frame = con.to_pyarrow(_summary_expr(occasions, _day_number(calibration_end), holdout_end is not None)).to_pandas()
     per = UNITS[unit]
-    calibration = occasions[occasions["date"] <= calibration_end]
-    gaps = calibration.groupby("member_id", sort=True)["date"].diff().dt.days / per
-    grouped = calibration.groupby("member_id", sort=True)
-    first, last = grouped["date"].min(), grouped["date"].max()
-    count = grouped.size()
-    total, first_net = grouped["net"].sum(), grouped["net"].first()
-    frequency = count - 1
+    frequency = frame["occasions"].to_numpy() - 1
     summary = pd.DataFrame({
+        "member_id": frame["member_id"],
         "frequency": frequency,
-        "recency": (last - first).dt.days / per,
-        "T": (calibration_end - first).dt.days / per,
-        "monetary_value": np.where(frequency > 0, (total - first_net) / frequency.clip(lower=1), 0.0),
-        "litt": np.log(gaps).groupby(calibration["member_id"]).sum(),
+        "recency": (frame["last_day"] - frame["first_day"]).to_numpy() / per,
+        "T": (_day_number(calibration_end) - frame["first_day"]).to_numpy() / per,
+        "monetary_value": np.where(frequency > 0, (frame["total"] - frame["first_net"]) / np.maximum(frequency, 1), 0.0),
+        "litt": frame["litt"].to_numpy(dtype=float) - frequency * np.log(per),     # log gaps in days -> in units
     })
     if holdout_end is not None:
-        holdout = occasions[occasions["date"] > calibration_end].groupby("member_id")["net"]
-        summary["holdout_frequency"] = holdout.size().reindex(summary.index, fill_value=0)
-        summary["holdout_monetary"] = holdout.sum().reindex(summary.index, fill_value=0.0)
+        summary["holdout_frequency"] = frame["holdout_frequency"].to_numpy()
+        summary["holdout_monetary"] = frame["holdout_monetary"].to_numpy(dtype=float)
         summary["holdout_duration"] = (end - calibration_end).days / per
-    summary.index.name = "member_id"
-    return summary.reset_index()
+    return summary
+
+
+def _summary_expr(occasions: ibis.Table, calibration_day: int, holdout: bool) -> ibis.Table:
+    """Per customer, from the purchase occasions: calibration ``occasions``, ``first_day``, ``last_day``,
+    ``total`` and ``first_net`` (net of the first occasion), ``litt``; with ``holdout``, the
+    holdout's purchase count and net. Sorted by member."""
+    calibration = occasions.filter(occasions.day <= calibration_day)
+    by_day = ibis.window(group_by="member_id", order_by="day")
+    calibration = calibration.mutate(gap=calibration.day - calibration.day.lag().over(by_day))
+    summary = calibration.group_by("member_id").aggregate(
+        occasions=calibration.day.count(),
+        first_day=calibration.day.min(),
+        last_day=calibration.day.max(),
+        total=calibration.net.sum(),
+        first_net=calibration.net.max(where=calibration.gap.isnull()),     # the occasion with none before it
+        litt=calibration.gap.cast("float64").ln().sum().coalesce(0.0),
+    )
+    if holdout:
+        later = occasions.filter(occasions.day > calibration_day)
+        later = later.group_by("member_id").aggregate(holdout_frequency=later.day.count(),
+                                                      holdout_monetary=later.net.sum())
+        summary = summary.left_join(later, "member_id").drop("member_id_right")
+        summary = summary.mutate(holdout_frequency=summary.holdout_frequency.coalesce(0),
+                                 holdout_monetary=summary.holdout_monetary.coalesce(0.0))
+    return summary.order_by("member_id")
