@@ -6,11 +6,21 @@ Names and phones appear in full only in the files meant for the call center
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import pandas as pd
 
 PERSONAL_COLUMNS = ("name", "phone")
+PHONE_KEY_ENV = "SEGKIT_PHONE_KEY"
+SECRET_QUERY_KEYS = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)
+_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
 
 
 def mask_phone(phone) -> str:
@@ -41,8 +51,68 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     return masked
 
 
-def phone_fingerprint(phone) -> str:
-    """A short one-way hash of a phone number: lets the ledger notice a changed number without storing it."""
+def url_secrets(url: str) -> list[str]:
+    """What in ``url`` is a credential: a password in ``user:password@``, or a query parameter such as
+    ``?password=`` or ``?sslkey=``. Empty for a URL that is safe to print and to pass as a parameter."""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return []
+    found = []
+    if parts.password is not None:
+        found.append("a password in user:password@")
+    found += [f"query parameter {key!r}" for key, _ in parse_qsl(parts.query, keep_blank_values=True)
+              if SECRET_QUERY_KEYS.search(key)]
+    return found
+
+
+def mask_url(url: str) -> str:
+    """``url`` with any password and secret query values replaced by ``***``, for printing."""
+    try:
+        parts = urlsplit(str(url))
+    except ValueError:
+        return "<unreadable URL>"
+    if not url_secrets(url):
+        return str(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    query = "&".join(f"{key}=***" if SECRET_QUERY_KEYS.search(key) else f"{key}={value}"
+                     for key, value in parse_qsl(parts.query, keep_blank_values=True))
+    return parts._replace(netloc=netloc, query=query).geturl()
+
+
+def mask_urls_in(text: str) -> str:
+    """Every URL inside ``text`` masked (``mask_url``): for error messages that quote a driver."""
+    return _URL.sub(lambda match: mask_url(match.group(0)), str(text))
+
+
+def phone_key() -> bytes:
+    """The secret behind phone fingerprints: ``$SEGKIT_PHONE_KEY``, else a random key kept (mode 0600) in
+    ``$XDG_CONFIG_HOME/segkit/phone_key`` (``~/.config``), created on first use."""
+    return _phone_key(os.environ.get(PHONE_KEY_ENV, ""), os.environ.get("XDG_CONFIG_HOME") or "")
+
+
+@functools.lru_cache(maxsize=4)
+def _phone_key(from_environment: str, config_home: str) -> bytes:
+    if from_environment:
+        return from_environment.encode()
+    path = Path(config_home or Path.home() / ".config") / "segkit" / "phone_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:           # another process made it first
+            pass
+        else:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def phone_fingerprint(phone, key: bytes | None = None) -> str:
+    """A keyed one-way hash (HMAC-SHA256, 64 bits) of a phone number: lets the ledger notice a changed
+    number without storing it. Without the key, the ~10^10 possible numbers cannot be tried one by one."""
     if phone is None or pd.isna(phone) or str(phone) == "":
         return ""
-    return hashlib.sha256(str(phone).encode()).hexdigest()[:16]
+    return hmac.new(key or phone_key(), str(phone).encode(), hashlib.sha256).hexdigest()[:16]

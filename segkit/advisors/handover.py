@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data.parse import parse_day
 from .assignment import Assignment
 
 HANDOVER_COLUMNS = ["member_id", "from_advisor", "to_advisor", "from_team", "to_team", "reason", "note"]
@@ -22,7 +23,7 @@ def handover_list(assignment: Assignment, as_of: Any, features: pd.DataFrame | N
 
     ``features``: ``member_features`` (for the last purchase); ``alerts``: ``alerts.csv`` (open alerts).
     """
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     moved = assignment.table.loc[assignment.table["changed"] & (assignment.table["previous_advisor_id"] != "")]
     last = pd.Series(dtype="datetime64[ns]")
     if features is not None and "last_purchase" in features:

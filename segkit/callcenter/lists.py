@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from ..calendar import holidays
 from ..data.parse import parse_flags
 from .pacing import CANDIDATE_COLUMNS, ContactSettings
@@ -60,7 +61,7 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
     ``vip``: an optional boolean Series by member_id (from segmentation); tiers in ``vip_tiers`` count too.
     """
     settings = settings or ContactSettings()
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     ids = members["member_id"].astype(str)
     is_vip = members["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers).to_numpy() \
         if "tier" in members else np.zeros(len(members), dtype=bool)
@@ -109,7 +110,7 @@ def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
 
 def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``."""
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     table = listed.copy()
     table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
     table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from ..calendar import holidays
 from ..privacy import phone_fingerprint
 from ..settings import YamlSettings
@@ -100,7 +101,7 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     ``phone_hash``), both from the ledger, both before this run.
     """
     settings = settings or ContactSettings()
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     table = _with_member_details(candidates, members, settings)
     rule = pd.Series("", index=table.index, dtype=object)
     why = pd.Series("", index=table.index, dtype=object)

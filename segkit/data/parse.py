@@ -8,6 +8,7 @@ value is allowed.
 """
 from __future__ import annotations
 
+import datetime
 import re
 
 import numpy as np
@@ -25,19 +26,26 @@ _FALSE = {"0", "false", "f", "no", "n", "off", "否", "假"}
 
 
 def parse_day(text) -> pd.Timestamp:
-    """A strict ``YYYY-MM-DD`` day, for as-of dates and parameters.
+    """A calendar day from ``YYYY-MM-DD`` text, a ``date``, a ``datetime`` or a ``Timestamp``.
 
     Unlike ``pd.Timestamp``, it refuses guesses such as ``"March"`` or
-    ``"31/03/2026"``: a wrong as-of date silently shifts every result.
+    ``"31/03/2026"``, and numbers such as ``20260331`` (which pandas reads as
+    nanoseconds after 1970): a wrong as-of date silently shifts every result.
     """
+    if isinstance(text, (datetime.date, np.datetime64)) and not isinstance(text, bool):
+        day = pd.Timestamp(text)
+        if pd.isna(day):
+            raise ValueError("not a date: NaT")
+        return day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
     if not isinstance(text, str):
-        return pd.Timestamp(text).normalize()      # a Timestamp, date or datetime
-    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", str(text).strip())
+        raise ValueError(f"not a date: {text!r} of type {type(text).__name__} "
+                         "(use 'YYYY-MM-DD' text, a date, a datetime or a Timestamp)")
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
     if not match:
         raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)")
     try:
         return pd.Timestamp(*(int(g) for g in match.groups()))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise ValueError(f"not a date: {text!r} (no such day)") from None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
+
 
 def _month_number(dates: pd.Series) -> np.ndarray:
     return (dates.dt.year * 12 + dates.dt.month - 1).to_numpy()
@@ -22,7 +24,7 @@ def cohort_retention(occasions: pd.DataFrame, as_of) -> pd.DataFrame:
     counts = active.drop_duplicates().groupby(["cohort", "k"]).size().unstack(fill_value=0)
     sizes = counts[0]
     retention = counts.div(sizes, axis=0)
-    last_month = _month_number(pd.Series([pd.Timestamp(as_of)]))[0]
+    last_month = _month_number(pd.Series([parse_day(as_of)]))[0]
     observed = np.arange(retention.shape[1])[None, :] <= (last_month - retention.index.to_numpy())[:, None]
     retention = retention.where(observed)
     retention.index = [f"{m // 12}-{m % 12 + 1:02d}" for m in retention.index]

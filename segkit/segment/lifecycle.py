@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from ..settings import YamlSettings
 
 STAGES = ["prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"]
@@ -88,7 +89,7 @@ def lifecycle_stages(features: pd.DataFrame, rules: LifecycleRules | None = None
 
 def month_ends(as_of: Any, months: int) -> list[pd.Timestamp]:
     """The as-of date and the ends of the ``months - 1`` months before it, oldest first."""
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     return [as_of - pd.offsets.MonthEnd(k) for k in range(months - 1, 0, -1)] + [as_of]
 
 

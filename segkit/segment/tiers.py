@@ -14,6 +14,7 @@ import ibis
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
 from .lifecycle import month_ends
 
 
@@ -76,7 +77,7 @@ def assign_tiers(transactions: pd.DataFrame, as_of: Any, member_ids=None, rules:
     ``previous_tier``, ``change`` (``upgrade``, ``downgrade`` or empty).
     """
     rules = rules or TierRules()
-    as_of = pd.Timestamp(as_of).normalize()
+    as_of = parse_day(as_of)
     now = month_ends(as_of, rules.grace_months + 1)                       # the grace window's month ends
     before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
     spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days)
