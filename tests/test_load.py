@@ -137,7 +137,7 @@ def test_members_flags_defaults_and_conflicting_duplicates(tmp_path):
     assert table["phone"].tolist() == ["013800138000", "13900139000"]
     assert table["do_not_call"].tolist() == [True, False]
     assert table["wants_new_advisor"].tolist() == [False, False]     # absent column: its default
-    assert pd.isna(table["household_size"].iloc[1]) and result.report.blanked == {"household_size": 1}
+    assert pd.isna(table["household_size"].iloc[1]) and result.report.blanked == {"unparseable household_size": 1}
     assert result.rejects["reason"].item() == "duplicate member_id with different values"
     assert result.report.adds_up
 

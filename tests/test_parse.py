@@ -65,3 +65,66 @@ def test_strict_day_refuses_guesses(text):
 
 def test_strict_day():
     assert parse.parse_day("2026-03-31") == pd.Timestamp("2026-03-31")
+
+
+@pytest.mark.parametrize("value", [20260331, 2026.0, None, True, pd.NaT, [2026, 3, 31]])
+def test_a_day_is_text_or_a_date_never_a_number(value):
+    with pytest.raises(ValueError, match="not a date"):
+        parse.parse_day(value)
+
+
+def test_a_day_from_dates_datetimes_and_timestamps():
+    import datetime
+
+    import numpy as np
+
+    for value in (datetime.date(2026, 3, 31), datetime.datetime(2026, 3, 31, 10, 30), pd.Timestamp("2026-03-31 10:30"),
+                  np.datetime64("2026-03-31"), pd.Timestamp("2026-03-31 10:30", tz="Asia/Shanghai")):
+        assert parse.parse_day(value) == pd.Timestamp("2026-03-31")
+
+
+def test_member_features_refuse_a_number_as_the_as_of_date(gas_world):
+    from segkit.features import member_features
+
+    with pytest.raises(ValueError, match="not a date: 20260331"):
+        member_features(gas_world.transactions, 20260331)
+
+
+def test_commas_are_thousands_separators_only_where_they_belong():
+    values, problem = parse.numbers_with_problems(pd.Series(["1,50", "115,00", "1,5000", "1,150.00", "12,345,678",
+                                                             "1,150", " 2 500 "]))
+    assert values.tolist()[3:] == [1150.0, 12_345_678.0, 1150.0, 2500.0]
+    assert problem.tolist() == [parse.AMBIGUOUS_COMMA] * 3 + [""] * 4
+
+
+def test_a_declared_decimal_comma_is_a_decimal_point():
+    values, bad = parse.parse_numbers(pd.Series(["1,50", "115,00", "1.150,25", "1,150.25", "-3"]), decimal=",")
+    assert values.tolist()[:3] == [1.5, 115.0, 1150.25] and values.tolist()[4] == -3.0
+    assert bad.tolist() == [False, False, False, True, False]
+
+
+def test_numbers_out_of_range_and_nul_bytes():
+    values, problem = parse.numbers_with_problems(pd.Series(["1e300", "1e400", "99999999999999999999", "5", "1\x0050"]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE] * 3 + ["", parse.NUL]
+    assert values.isna().tolist() == [True, True, True, False, True]
+    typed, problem = parse.numbers_with_problems(pd.Series([float("inf"), 2e12, 5.0]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE, parse.OUT_OF_RANGE, ""] and typed.iloc[2] == 5.0
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "1900-01-01", "0000-01-01", "1000-01-01", "2262-04-12", "2200-01-01"])
+def test_placeholder_dates_are_out_of_range_not_errors(value):
+    parsed, problem = parse.dates_with_problems(pd.Series([value, "2026-03-01"]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE, ""] and pd.isna(parsed.iloc[0])
+    assert parsed.iloc[1] == pd.Timestamp("2026-03-01")
+
+
+def test_flags_in_every_common_spelling():
+    values, bad = parse.parse_flags(pd.Series(["√", "✓", "是的", "yes", "Y ", "×", "不是", "No", "1.0", "maybe", ""]))
+    assert values.tolist()[:9] == [True] * 5 + [False] * 3 + [True]
+    assert bad.tolist() == [False] * 9 + [True, False]
+
+
+def test_all_missing_values_parse_to_missing():
+    for parser in (parse.parse_ids, parse.parse_text, parse.parse_dates, parse.parse_numbers, parse.parse_flags):
+        parsed, bad = parser(pd.Series([None, None], dtype=object))
+        assert parsed.isna().all() and not bad.any()

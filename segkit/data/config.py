@@ -11,6 +11,7 @@ A YAML file such as::
       充装日期: date
       金额: amount
     date_format: null         # strftime form for day-first dates like 01/03/2026
+    decimal: "."              # "," where amounts are written 115,00 (then . or a space groups thousands)
     amount:
       multiply: [Quantity, Price]   # amount computed as the product of source columns
     combine_order_lines: false      # sum the lines of one order_id into one transaction
@@ -24,12 +25,14 @@ Credentials never live here: a database source names an environment variable
 """
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from ..privacy import url_secrets
 from .contract import ContractError, spec_for
 
 _SOURCE_KEYS = {"path", "encoding", "sep", "header", "names", "duckdb", "table", "url", "url_env", "query"}
@@ -43,6 +46,7 @@ class LoadConfig:
     source: dict[str, Any] = field(default_factory=dict)
     columns: dict[str, str] = field(default_factory=dict)
     date_format: str | None = None
+    decimal: str = "."
     amount: dict[str, Any] = field(default_factory=dict)
     combine_order_lines: bool = False
     return_order_prefix: str | None = None
@@ -68,8 +72,13 @@ class LoadConfig:
         path = Path(path)
         if not path.exists():
             raise FileNotFoundError(f"mapping config not found: {path}")
+        if not path.is_file():
+            raise ContractError(f"mapping config {path} is not a file")
         with open(path, encoding="utf-8-sig") as handle:
-            data = yaml.safe_load(handle) or {}
+            try:
+                data = yaml.safe_load(handle) or {}
+            except yaml.YAMLError as error:
+                raise ContractError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
         if not isinstance(data, dict):
             raise ContractError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
         config = cls.from_dict(data, origin=str(path))
@@ -79,12 +88,42 @@ class LoadConfig:
                 config.source["path"] = str(path.parent / source_path)
         return config
 
+    def _validate_source(self) -> None:
+        where, source = self.origin, self.source
+        encoding = source.get("encoding", "auto")
+        if encoding != "auto":
+            try:
+                codecs.lookup(str(encoding))
+            except LookupError:
+                raise ContractError(f"{where}: unknown encoding {encoding!r} (source.encoding); "
+                                    "use auto, utf-8, gbk, gb18030, utf-16, ...") from None
+        sep = source.get("sep", "auto")
+        if sep not in ("auto", "whitespace") and not (isinstance(sep, str) and len(sep) == 1 and sep not in '"\n'):
+            raise ContractError(f"{where}: source.sep must be one character, auto or whitespace, got {sep!r}")
+        if not isinstance(source.get("header", True), bool):
+            raise ContractError(f"{where}: source.header must be true or false")
+        names = source.get("names")
+        if names is not None and (not isinstance(names, list) or not all(isinstance(n, str) for n in names)):
+            raise ContractError(f"{where}: source.names must be a list of column names")
+        url = source.get("url")
+        if url is not None and url_secrets(str(url)):
+            raise ContractError(f"{where}: source.url carries a credential ({', '.join(url_secrets(str(url)))}); "
+                                "put the URL in an environment variable and name it in source.url_env")
+
     def _validate(self) -> None:
         where = self.origin
         if self.table is not None:
             spec_for(self.table)
         if not isinstance(self.columns, dict):
             raise ContractError(f"{where}: 'columns' must map source names to canonical names")
+        if not isinstance(self.source, dict):
+            raise ContractError(f"{where}: 'source' must be a mapping of settings (path, encoding, sep, ...), "
+                                f"got {self.source!r}")
+        self._validate_source()
+        if self.decimal not in (".", ","):
+            raise ContractError(f"{where}: 'decimal' must be \".\" or \",\", got {self.decimal!r}")
+        if self.date_format is not None and not isinstance(self.date_format, str):
+            raise ContractError(f"{where}: 'date_format' must be a strftime text such as '%d/%m/%Y'")
         if self.table is not None:
             canonical = spec_for(self.table).columns
             wrong = sorted({v for v in self.columns.values() if v not in canonical})

@@ -1,9 +1,16 @@
 """Load CRM exports into canonical tables, with a rejects file and a count of every row.
 
-Every row read ends up in exactly one place: the canonical table (possibly
-combined with other lines of the same order), the rejects (with a ``reason``),
-or the duplicates (identical to an earlier row; also written to the rejects
-file, with their own reason). ``LoadReport`` checks that the counts add up.
+Every record of the file ends up in exactly one place: the canonical table
+(possibly combined with other lines of the same order), the rejects (with a
+``reason``), or the duplicates (identical to an earlier row; also written to
+the rejects file, with their own reason). For text files the records are
+counted from the lines of the file itself (``records``), so a line the CSV
+parser would have swallowed is a reject, not a loss. ``LoadReport`` checks
+that the counts add up.
+
+Safety flags fail closed: a ``do_not_call`` value that cannot be read counts
+as do-not-call, and a member any of whose rows says do-not-call is not called,
+whichever row is kept.
 """
 from __future__ import annotations
 
@@ -17,19 +24,25 @@ import pandas as pd
 from . import parse
 from .config import LoadConfig, as_config
 from .contract import DATE, FLAG, ID, INTEGER, NUMBER, TEXT, ContractError, TableSpec, spec_for
-from .sources import read_source
+from .records import DAMAGE_REASONS
+from .sources import RawTable, read_source
 from ..io import write_table
 from ..progress import BIG, progress
 
 _PARSERS = {
-    ID: parse.parse_ids,
-    TEXT: parse.parse_text,
-    NUMBER: parse.parse_numbers,
-    INTEGER: parse.parse_integers,
-    FLAG: parse.parse_flags,
+    ID: parse.ids_with_problems,
+    TEXT: parse.text_with_problems,
+    DATE: parse.dates_with_problems,
+    NUMBER: parse.numbers_with_problems,
+    INTEGER: parse.integers_with_problems,
+    FLAG: parse.flags_with_problems,
 }
 FLAG_DEFAULTS = {"active": True, "do_not_call": False, "wants_new_advisor": False}
+# Words that mean "do not call" (or not) in that column only, beyond the yes/no words of every flag.
+DO_NOT_CALL_WORDS = (frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
+                     frozenset({"可联系", "可以联系", "可打", "正常"}))
 ROW = "source_row"
+LINE = "line"
 
 
 @dataclass
@@ -46,6 +59,7 @@ class LoadReport:
     encoding: str | None = None
     reasons: dict[str, int] = field(default_factory=dict)
     blanked: dict[str, int] = field(default_factory=dict)
+    fail_closed: dict[str, int] = field(default_factory=dict)
     ignored_columns: list[str] = field(default_factory=list)
 
     @property
@@ -62,7 +76,8 @@ class LoadReport:
             f"duplicates {self.duplicates:,}  -> {self.rows_out:,} rows",
         ]
         lines += [f"  rejected: {reason}: {n:,}" for reason, n in self.reasons.items()]
-        lines += [f"  blanked (row kept): unparseable {col}: {n:,}" for col, n in self.blanked.items()]
+        lines += [f"  blanked (row kept): {reason}: {n:,}" for reason, n in self.blanked.items()]
+        lines += [f"  do not call: {reason}: {n:,}" for reason, n in self.fail_closed.items()]
         if self.ignored_columns:
             lines.append(f"  columns not in the contract, ignored: {', '.join(self.ignored_columns)}")
         return "\n".join(lines)
@@ -109,8 +124,14 @@ class _Rejections:
         return {reason: int((mask & among).sum()) for reason, mask in self.masks.items()}
 
 
-def _normalise_headers(frame: pd.DataFrame) -> pd.DataFrame:
-    frame.columns = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+def _normalise_headers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """Column names without byte-order marks and surrounding spaces; a name twice is refused (which of the two
+    columns holds the member's phone?)."""
+    names = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    doubled = sorted({name for name in names if names.count(name) > 1})
+    if doubled:
+        raise ContractError(f"{origin}: the column name(s) {', '.join(map(repr, doubled))} appear more than once")
+    frame.columns = names
     return frame
 
 
@@ -153,13 +174,13 @@ def load_table(
     config = as_config(config)
     spec = spec_for(config.table or table)
     raw = read_source(source, config.source)
-    frame = _normalise_headers(raw.frame)
+    frame = _normalise_headers(raw.frame, raw.origin)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     mapping, ignored = _map_columns(frame, spec, config)
 
     duplicate = frame.duplicated(keep="first") if config.drop_duplicates else pd.Series(False, index=frame.index)
     rejections = _Rejections(frame.index)
-    parsed, blanked = _parse_columns(frame, spec, config, mapping, rejections)
+    parsed, blanked, fail_closed = _parse_columns(frame, spec, config, mapping, rejections)
     _check_rows(parsed, spec, config, as_of, rejections)
     if spec.key:
         candidates = ~duplicate & ~rejections.mask
@@ -167,40 +188,74 @@ def load_table(
         rejections.add(clash, f"duplicate {spec.key[0]} with different values")
     rejected = rejections.mask & ~duplicate
     keep = ~(duplicate | rejected)
+    if "do_not_call" in parsed:
+        fail_closed.update(_do_not_call_wins(parsed, keep))
     result = _finish(parsed[keep], spec, config)
 
     reasons = rejections.counts(rejected)
-    if raw.bad_lines:
-        reasons["wrong number of fields"] = len(raw.bad_lines)
+    for damage in raw.damaged:
+        key = DAMAGE_REASONS[damage.kind]
+        reasons[key] = reasons.get(key, 0) + 1
     report = LoadReport(
         spec.name, raw.origin, encoding=raw.encoding,
-        read=len(frame) + len(raw.bad_lines), used=int(keep.sum()),
-        rejected=int(rejected.sum()) + len(raw.bad_lines), duplicates=int(duplicate.sum()),
-        rows_out=len(result), reasons=reasons, blanked=blanked, ignored_columns=ignored,
+        read=len(frame) + len(raw.damaged), used=int(keep.sum()),
+        rejected=int(rejected.sum()) + len(raw.damaged), duplicates=int(duplicate.sum()),
+        rows_out=len(result), reasons=reasons, blanked=blanked, fail_closed=fail_closed, ignored_columns=ignored,
     )
-    assert report.adds_up, report
-    rejects = _rejects_frame(frame, duplicate, rejected, rejections.reason, raw.bad_lines)
+    if not report.adds_up:
+        accounted = report.used + report.rejected + report.duplicates
+        raise ContractError(f"{raw.origin}: {report.read:,} records read but {accounted:,} accounted for; "
+                            "the file is refused")
+    rejects = _rejects_frame(frame, duplicate, rejected, rejections.reason, raw)
     return LoadResult(result.reset_index(drop=True), rejects, report)
 
 
+def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series) -> dict[str, int]:
+    """A member any of whose rows (kept, duplicate or clashing) says do-not-call is not called. Returns how
+    many kept rows this turned to do-not-call."""
+    flagged = parsed.loc[parsed["do_not_call"].fillna(False).astype(bool), "member_id"].dropna()
+    turned = keep & parsed["member_id"].isin(set(flagged)) & ~parsed["do_not_call"].fillna(False).astype(bool)
+    parsed.loc[turned, "do_not_call"] = True
+    return {"another row of the same member says do-not-call": int(turned.sum())} if turned.any() else {}
+
+
+def _parse_column(kind: str, column: str, values: pd.Series, config: LoadConfig) -> tuple[pd.Series, pd.Series]:
+    if kind == DATE:
+        return parse.dates_with_problems(values, config.date_format)
+    if kind in (NUMBER, INTEGER):
+        return _PARSERS[kind](values, decimal=config.decimal)
+    if column == "do_not_call":
+        return parse.flags_with_problems(values, *DO_NOT_CALL_WORDS)
+    return _PARSERS[kind](values)
+
+
 def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str],
-                   rejections: _Rejections) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Parse each mapped column by its kind; required ones reject, optional ones blank."""
+                   rejections: _Rejections) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
+    """Parse each mapped column by its kind; required ones reject, optional ones blank, and an unreadable
+    ``do_not_call`` counts as do-not-call. Returns the parsed columns and the counts blanked and failed closed."""
     parsed = pd.DataFrame(index=frame.index)
     blanked: dict[str, int] = {}
+    fail_closed: dict[str, int] = {}
     columns = [c for c in spec.columns if c in mapping]
     with progress(f"checking {spec.name}", total=len(columns), unit="columns", show=len(frame) >= BIG) as bar:
         for column in columns:
             values = frame[mapping[column]]
-            if spec.columns[column] == DATE:
-                parsed[column], bad = parse.parse_dates(values, config.date_format)
-            else:
-                parsed[column], bad = _PARSERS[spec.columns[column]](values)
+            parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
-                rejections.add(bad, f"unparseable {column}", values)
-            elif bad.any():
-                blanked[column] = int(bad.sum())
+            for kind in problem.cat.categories[1:]:
+                bad = problem == kind
+                if not bad.any():
+                    continue
+                reason = kind.format(column=column)
+                if column in spec.required:
+                    rejections.add(bad, reason, values)
+                elif column == "do_not_call":
+                    parsed.loc[bad, column] = True
+                    key = "unreadable value, taken as do-not-call"
+                    fail_closed[key] = fail_closed.get(key, 0) + int(bad.sum())
+                else:
+                    blanked[reason] = int(bad.sum())
             bar.update()
     if config.amount:
         factors = []
@@ -209,11 +264,13 @@ def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, map
                 raise ContractError(
                     f"amount.multiply names '{name}', which is not a column; columns found: {', '.join(frame.columns)}"
                 )
-            values, bad = parse.parse_numbers(frame[name])
+            values, bad = parse.parse_numbers(frame[name], decimal=config.decimal)
             rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
             factors.append(values)
         parsed["amount"] = np.prod(factors, axis=0)
-    return parsed, blanked
+    if "amount" in parsed:
+        rejections.add(parsed["amount"].abs() > parse.MAX_ABS_NUMBER, "amount out of range")
+    return parsed, blanked, fail_closed
 
 
 def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of, rejections: _Rejections) -> None:
@@ -227,8 +284,9 @@ def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of
 
 
 def _rejects_frame(frame: pd.DataFrame, duplicate: pd.Series, rejected: pd.Series, reasons: pd.Series,
-                   bad_lines: list[list[str]]) -> pd.DataFrame:
-    """Rejected rows as read, with ``source_row`` and ``reason``; unsplittable lines as ``raw_line``."""
+                   raw: RawTable) -> pd.DataFrame:
+    """Rejected rows as read, with ``source_row`` (and the file's ``line`` for text files) and ``reason``;
+    damaged lines as ``raw_line``, in the order of the file."""
     reasons = reasons.copy()
     if duplicate.any():
         originals = frame[frame.duplicated(keep=False) & ~duplicate].reset_index()
@@ -236,14 +294,16 @@ def _rejects_frame(frame: pd.DataFrame, duplicate: pd.Series, rejected: pd.Serie
         reasons[duplicate] = [f"duplicate of row {r}" for r in first_copy]
     out = duplicate | rejected
     rejects = frame[out].assign(reason=reasons[out]).reset_index()
-    if bad_lines:
-        broken = pd.DataFrame({
-            "raw_line": [",".join(fields) for fields in bad_lines],
-            "reason": [f"wrong number of fields ({len(f)}, expected {len(frame.columns)})" for f in bad_lines],
-        })
-        rejects = pd.concat([rejects, broken], ignore_index=True)
+    if raw.lines is not None:
+        rejects.insert(1, LINE, raw.lines[out.to_numpy()])
+    if raw.damaged:
+        broken = pd.DataFrame({LINE: [d.line for d in raw.damaged], "raw_line": [d.text for d in raw.damaged],
+                               "reason": [d.reason for d in raw.damaged]})
+        rejects = pd.concat([rejects, broken], ignore_index=True).sort_values(LINE, kind="stable")
     rejects[ROW] = rejects[ROW].astype("Int64")
-    return rejects
+    if LINE in rejects:
+        rejects[LINE] = rejects[LINE].astype("Int64")
+    return rejects.reset_index(drop=True)
 
 
 def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:

@@ -4,7 +4,9 @@ Each parser takes a Series as read (strings from CSV, or native values from
 Parquet/SQL) and returns ``(parsed, bad)``: the parsed Series and a boolean
 mask of values that were present but could not be parsed. Missing values
 (empty strings, nulls) are never "bad"; the caller decides whether a missing
-value is allowed.
+value is allowed. The ``*_with_problems`` forms, which the loader uses, say
+what was wrong with each bad value (``PROBLEMS``): unparseable, out of range,
+a comma that is not a thousands separator, a NUL byte.
 """
 from __future__ import annotations
 
@@ -21,8 +23,21 @@ _DATE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?$"
 )
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]*(\d{2}):?(\d{2})(?::?(\d{2}))?)?$")
-_TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "真"}
-_FALSE = {"0", "false", "f", "no", "n", "off", "否", "假"}
+_TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "是的", "对", "真", "有", "√", "✓", "✔", "☑", "✅"}
+_FALSE = {"0", "false", "f", "no", "n", "off", "否", "不是", "不", "假", "无", "没有", "×", "✗", "✘", "☐"}
+_CURRENCY = "[¥￥$€£元\\s\u00a0\u202f]"
+# A number with its thousands separators where they belong; any other comma (1,50 or 115,00) is refused.
+_POINT_DECIMAL = r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)$"
+MAX_ABS_NUMBER = 1e12     # beyond this an amount is an export error, and sums of such lose the cents
+FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")   # 1900-01-01, 9999-12-31: placeholders
+
+# What can be wrong with a value; "{column}" is filled in by the loader.
+UNPARSEABLE = "unparseable {column}"
+OUT_OF_RANGE = "{column} out of range"
+AMBIGUOUS_COMMA = "{column} with a comma that is not a thousands separator"
+NUL = "NUL byte in {column}"
+PROBLEMS = ("", UNPARSEABLE, OUT_OF_RANGE, AMBIGUOUS_COMMA, NUL)
 
 
 def parse_day(text) -> pd.Timestamp:
@@ -53,25 +68,37 @@ def _is_text(values: pd.Series) -> bool:
     return values.dtype == object or pd.api.types.is_string_dtype(values)
 
 
+def _problems(codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """A categorical Series of ``PROBLEMS`` from their positions ("" = fine)."""
+    return pd.Series(pd.Categorical.from_codes(codes, categories=list(PROBLEMS)), index=index)
+
+
+def _fine(values: pd.Series) -> pd.Series:
+    return _problems(np.zeros(len(values), dtype=np.int8), values.index)
+
+
 def _by_distinct(values: pd.Series, parse_distinct) -> tuple[pd.Series, pd.Series]:
     """Run a parser over each distinct value once, then spread the results back.
 
     Exports repeat few distinct values per column (dates, amounts, products),
     so string work on the distinct values is what makes 10M-row files load in
     seconds. ``parse_distinct`` takes the distinct values (a Series of str) and
-    returns ``(parsed, bad)`` of the same length.
+    returns ``(parsed, problem)`` of the same length, ``problem`` holding positions in ``PROBLEMS``.
+    Values with a NUL byte are refused before the parser sees them.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     # Arrow-backed strings: strip, regex and comparisons run in C++, not per value in Python.
     uniques = pd.Series(uniques, dtype=object).astype(str).astype("string[pyarrow]")
-    parsed, bad = parse_distinct(uniques)
+    nul = uniques.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
+    parsed, problem = parse_distinct(uniques.where(~nul, ""))
+    problem = np.where(nul, PROBLEMS.index(NUL), np.asarray(problem, dtype=np.int8)).astype(np.int8)
     if pd.api.types.is_string_dtype(parsed):   # text: missing as None (code -1 picks the appended None)
         text = parsed.to_numpy(dtype=object, na_value=None)
+        text[nul] = None
         spread = pd.Series(np.append(text, None)[codes], index=values.index)
     else:
         spread = pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
-    bad = bad.to_numpy(dtype=bool, na_value=False)
-    return spread, pd.Series(bad[codes] & (codes >= 0), index=values.index)
+    return spread, _problems(np.append(problem, np.int8(0))[codes], values.index)
 
 
 def missing_mask(values: pd.Series) -> pd.Series:
@@ -80,11 +107,7 @@ def missing_mask(values: pd.Series) -> pd.Series:
         return values.isna()
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     blank = pd.Series(uniques, dtype=object).astype(str).str.strip().eq("").to_numpy(dtype=bool)
-    return pd.Series((codes < 0) | blank[codes], index=values.index)
-
-
-def _no_bad(values: pd.Series) -> pd.Series:
-    return pd.Series(False, index=values.index)
+    return pd.Series((codes < 0) | np.append(blank, False)[codes], index=values.index)
 
 
 def _stripped(uniques: pd.Series) -> pd.Series:
@@ -93,7 +116,15 @@ def _stripped(uniques: pd.Series) -> pd.Series:
     return text.where(text != "", None)
 
 
-def parse_ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _as_text(values: pd.Series) -> pd.Series:
+    return values if _is_text(values) else values.astype(object).where(values.notna(), None)
+
+
+def _none_bad(uniques: pd.Series) -> np.ndarray:
+    return np.zeros(len(uniques), dtype=np.int8)
+
+
+def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Ids as text: whitespace stripped, leading zeros kept.
 
     Integer-typed columns become their decimal text, and a float artefact such
@@ -104,10 +135,7 @@ def parse_ids(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
             values = values.astype("Int64")
-    if not _is_text(values):
-        values = values.astype(object).where(values.notna(), None)
-    ids, _ = _by_distinct(values, lambda u: (_without_float_suffix(_stripped(u)), _no_bad(u)))
-    return ids, _no_bad(values)
+    return _by_distinct(_as_text(values), lambda u: (_without_float_suffix(_stripped(u)), _none_bad(u)))
 
 
 def _without_float_suffix(text: pd.Series) -> pd.Series:
@@ -119,92 +147,147 @@ def _without_float_suffix(text: pd.Series) -> pd.Series:
     return text
 
 
-def parse_text(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    if not _is_text(values):
-        values = values.astype(object).where(values.notna(), None)
-    text, _ = _by_distinct(values, lambda u: (_stripped(u), _no_bad(u)))
-    return text, _no_bad(values)
+def text_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    return _by_distinct(_as_text(values), lambda u: (_stripped(u), _none_bad(u)))
 
 
 def _parse_date_text(value: str, fmt: str | None):
+    """A day, ``None`` when the text is no date, ``pd.NaT`` when it is a date outside FIRST_DAY..LAST_DAY."""
     value = value.strip()
     if fmt:
         try:
-            return pd.Timestamp(pd.to_datetime(value, format=fmt)).normalize()
-        except (ValueError, TypeError):
+            parsed = datetime.datetime.strptime(value, fmt)
+        except ValueError:
             return None
-    match = _COMPACT_DATE.match(value)
-    if not match:
-        norm = value.replace("年", "-").replace("月", "-").replace("日", " ").strip()
-        date_part, *time_part = re.split(r"[ T]+", norm, maxsplit=1)
-        norm = " ".join([re.sub(r"[/.]", "-", date_part), *time_part])
-        match = _DATE.match(norm)
-    if not match:
-        return None
-    year, month, day = (int(g) for g in match.groups()[:3])
-    hour, minute = (int(g) if g else 0 for g in match.groups()[3:5])
-    if hour > 23 or minute > 59:
-        return None
+        year, month, day = parsed.year, parsed.month, parsed.day
+    else:
+        match = _COMPACT_DATE.match(value)
+        if not match:
+            norm = value.replace("年", "-").replace("月", "-").replace("日", " ").strip()
+            date_part, *time_part = re.split(r"[ T]+", norm, maxsplit=1)
+            norm = " ".join([re.sub(r"[/.]", "-", date_part), *time_part])
+            match = _DATE.match(norm)
+        if not match:
+            return None
+        year, month, day = (int(g) for g in match.groups()[:3])
+        hour, minute = (int(g) if g else 0 for g in match.groups()[3:5])
+        if hour > 23 or minute > 59:
+            return None
     try:
-        return pd.Timestamp(year=year, month=month, day=day)
+        datetime.date(2000, month, day)          # a leap year: the month and day exist in some year
     except ValueError:
         return None
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        return pd.NaT
+    try:
+        datetime.date(year, month, day)
+    except ValueError:
+        return None
+    day_ = pd.Timestamp(year=year, month=month, day=day)
+    return day_ if FIRST_DAY <= day_ <= LAST_DAY else pd.NaT
 
 
-def parse_dates(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
-    """Dates to day precision (time of day dropped).
+def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.Series, pd.Series]:
+    """Dates to day precision (time of day dropped), between 1900-01-02 and 2199-12-31.
 
     Accepted without configuration: ``2026-03-01``, ``2026/3/1``, ``2026.3.1``,
     ``20260301``, ``2026年3月1日``, each optionally followed by a time
     (``10:30`` or ``10:30:00``). Ambiguous day-first forms such as
-    ``01/03/2026`` need an explicit ``fmt`` (strftime syntax).
+    ``01/03/2026`` need an explicit ``fmt`` (strftime syntax). Placeholders such
+    as ``9999-12-31``, ``1900-01-01`` or ``0000-01-01`` are out of range.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
-        return values.dt.normalize().astype("datetime64[ns]"), _no_bad(values)
-
-    def parse_distinct(uniques: pd.Series):
-        parsed = pd.to_datetime(pd.Series([_parse_date_text(u, fmt) for u in uniques], dtype=object))
-        return parsed.astype("datetime64[ns]"), parsed.isna() & (uniques.str.strip() != "")
-
-    return _by_distinct(values, parse_distinct)
-
-
-def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Numbers, tolerating thousands separators, currency signs and ``(12.5)`` negatives."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return values.astype(float), _no_bad(values)
-
-    def parse_distinct(uniques: pd.Series):
-        text = uniques.str.replace(r"[,\s¥￥$€£元]", "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
-        parsed = pd.to_numeric(text, errors="coerce").astype(float)
-        bad = (parsed.isna() | ~np.isfinite(parsed.fillna(0))) & (text != "")
-        return parsed.where(~bad), bad
-
-    return _by_distinct(values, parse_distinct)
-
-
-def parse_integers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Whole numbers as nullable ``Int64``; ``3.5`` is bad, ``3.0`` is 3."""
-    parsed, bad = parse_numbers(values)
-    fractional = parsed.notna() & (parsed != np.round(parsed))
-    bad = bad | fractional
-    return parsed.where(~bad).round().astype("Int64"), bad
-
-
-def parse_flags(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Yes/no values (``1/0``, ``true/false``, ``Y/N``, ``是/否``) as nullable booleans."""
-    if pd.api.types.is_bool_dtype(values):
-        return values.astype("boolean"), _no_bad(values)
+        days = values.dt.normalize()
+        outside = days.notna() & ((days < FIRST_DAY) | (days > LAST_DAY))
+        problem = np.where(outside, PROBLEMS.index(OUT_OF_RANGE), 0).astype(np.int8)
+        return days.where(~outside).astype("datetime64[ns]"), _problems(problem, values.index)
     if not _is_text(values):
-        values = values.astype(object).where(values.notna(), None)
+        values = _as_text(values).map(lambda v: v if v is None else str(v))
+
+    def parse_distinct(uniques: pd.Series):
+        days = [_parse_date_text(u, fmt) for u in uniques]
+        problem = np.array([PROBLEMS.index(UNPARSEABLE) if d is None and u.strip() else
+                            PROBLEMS.index(OUT_OF_RANGE) if d is pd.NaT else 0
+                            for d, u in zip(days, uniques)], dtype=np.int8)
+        parsed = pd.Series([d if isinstance(d, pd.Timestamp) else pd.NaT for d in days], dtype="datetime64[ns]")
+        return parsed, problem
+
+    return _by_distinct(values, parse_distinct)
+
+
+def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
+    """Numbers, tolerating currency signs, ``(12.5)`` negatives and thousands separators where they belong.
+
+    With ``decimal="."`` (the default) ``1,150.00`` is 1150 and ``1,50`` is refused (a decimal comma, or a
+    misplaced separator: either way not a number to guess); with ``decimal=","`` ``1.150,50`` is 1150.5.
+    Values beyond ``MAX_ABS_NUMBER`` in size are out of range.
+    """
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype(float)
+        outside = ~np.isfinite(numbers.fillna(0)) | (numbers.abs() > MAX_ABS_NUMBER)
+        problem = np.where(outside, PROBLEMS.index(OUT_OF_RANGE), 0).astype(np.int8)
+        return numbers.where(~outside), _problems(problem, values.index)
+    pattern, thousands = (_POINT_DECIMAL, ",") if decimal == "." else (_COMMA_DECIMAL, ".")
+
+    def parse_distinct(uniques: pd.Series):
+        text = uniques.str.replace(_CURRENCY, "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+        well_formed = text.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
+        plain = text.str.replace(thousands, "", regex=False)
+        if decimal == ",":
+            plain = plain.str.replace(",", ".", regex=False)
+        parsed = pd.to_numeric(plain.where(well_formed, None), errors="coerce").astype(float)
+        outside = (~np.isfinite(parsed) | (parsed.abs() > MAX_ABS_NUMBER)).to_numpy()    # NaN: too long a number
+        present = (text != "").to_numpy(dtype=bool, na_value=False)
+        comma = text.str.contains(",", regex=False).to_numpy(dtype=bool, na_value=False)
+        problem = np.select([~present, ~well_formed & comma, ~well_formed, outside],
+                            [0, PROBLEMS.index(AMBIGUOUS_COMMA), PROBLEMS.index(UNPARSEABLE),
+                             PROBLEMS.index(OUT_OF_RANGE)], 0).astype(np.int8)
+        return parsed.where(problem == 0), problem
+
+    return _by_distinct(values, parse_distinct)
+
+
+def integers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
+    """Whole numbers as nullable ``Int64``; ``3.5`` is unparseable, ``3.0`` is 3."""
+    parsed, problem = numbers_with_problems(values, decimal)
+    fractional = parsed.notna() & (parsed != np.round(parsed))
+    problem = problem.mask(fractional, UNPARSEABLE)
+    return parsed.where(problem == "").round().astype("Int64"), problem
+
+
+def flags_with_problems(values: pd.Series, true: frozenset[str] = frozenset(),
+                        false: frozenset[str] = frozenset()) -> tuple[pd.Series, pd.Series]:
+    """Yes/no values as nullable booleans: ``1/0``, ``true/false``, ``Y/N``, ``是/否``, check marks ``√``/``×``
+    and the like, case and surrounding spaces ignored; ``true``/``false`` add words for one column."""
+    if pd.api.types.is_bool_dtype(values):
+        return values.astype("boolean"), _fine(values)
+    yes, no = _TRUE | {w.lower() for w in true}, _FALSE | {w.lower() for w in false}
 
     def parse_distinct(uniques: pd.Series):
         text = _without_float_suffix(uniques.str.strip().str.lower())
         parsed = pd.Series(pd.NA, index=uniques.index, dtype="boolean")
-        parsed[text.isin(_TRUE)] = True
-        parsed[text.isin(_FALSE)] = False
-        return parsed, parsed.isna() & (text != "")
+        parsed[text.isin(yes)] = True
+        parsed[text.isin(no)] = False
+        bad = (parsed.isna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+        return parsed, np.where(bad, PROBLEMS.index(UNPARSEABLE), 0).astype(np.int8)
 
-    return _by_distinct(values, parse_distinct)
+    return _by_distinct(_as_text(values), parse_distinct)
+
+
+def _bad(parse):
+    """The public form of a parser: ``(parsed, bad)``, ``bad`` True where a present value could not be used."""
+    def parse_bad(values: pd.Series, *args, **kwargs) -> tuple[pd.Series, pd.Series]:
+        parsed, problem = parse(values, *args, **kwargs)
+        return parsed, problem != ""
+    parse_bad.__doc__ = parse.__doc__
+    return parse_bad
+
+
+parse_ids = _bad(ids_with_problems)
+parse_text = _bad(text_with_problems)
+parse_dates = _bad(dates_with_problems)
+parse_numbers = _bad(numbers_with_problems)
+parse_integers = _bad(integers_with_problems)
+parse_flags = _bad(flags_with_problems)

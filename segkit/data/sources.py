@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .contract import ContractError
+from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
 _SEPARATORS = [",", "\t", ";", "|"]
@@ -22,86 +26,114 @@ _SEPARATORS = [",", "\t", ";", "|"]
 
 @dataclass
 class RawTable:
-    """Rows as read, plus a description of where they came from."""
+    """Rows as read, plus where they came from; for text files also the line each row starts on and the lines
+    that hold no usable record (``records.Damage``)."""
 
     frame: pd.DataFrame
     origin: str
     encoding: str | None = None
-    bad_lines: list[list[str]] = field(default_factory=list)
-
-
-def detect_encoding(path: str | Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030 (a superset of GBK), from the bytes.
-
-    UTF-16 exports (Excel's "Unicode text") are recognised by their BOM.
-    """
-    with open(path, "rb") as handle:
-        sample = handle.read(_SAMPLE_BYTES)
-    if sample.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
-        return "utf-8"
-    except UnicodeDecodeError:
-        return "gb18030"
-
-
-def _detect_separator(path: Path, encoding: str) -> str:
-    with open(path, encoding=encoding, errors="replace") as handle:
-        header = handle.readline()
-    counts = {sep: header.count(sep) for sep in _SEPARATORS}
-    best = max(counts, key=counts.get)
-    return best if counts[best] > 0 else ","
+    damaged: list[Damage] = field(default_factory=list)
+    lines: np.ndarray | None = None
 
 
 def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
                   header: bool = True, names: list[str] | None = None) -> RawTable:
-    """Read a delimited text file with every cell as a string."""
+    """Read a delimited text file with every cell as a string, and every line accounted for.
+
+    The records are found from the lines themselves (``records.split_records``) before pandas parses them;
+    lines that hold no usable record come back in ``damaged``, each with a reason.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input file not found: {path}")
+    if not path.is_file():
+        raise ContractError(f"{path} is not a file")
+    data, encoding = _as_utf8(path.read_bytes(), encoding, path)
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if sep == "auto":
+        sep = _detect_separator(data)
+    separator = WHITESPACE if sep == "whitespace" else sep
+    if separator is not WHITESPACE and (not isinstance(sep, str) or len(sep) != 1 or sep in '"\n'):
+        raise ContractError(f"{path}: source.sep must be one character (or auto, whitespace), got {sep!r}")
+    records = split_records(data, separator, str(path), header=header and not names, names=names)
+    if records.header is not None:
+        stripped = [name.strip() for name in records.header]
+        doubled = sorted({name for name in stripped if stripped.count(name) > 1})
+        if doubled:
+            raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
+    frame = _parse_records(records, separator, names, str(path))
+    if len(frame) != len(records.lines) or frame.shape[1] != records.columns:
+        raise ContractError(f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
+                            f"file has {len(records.lines):,} of {records.columns}; the file is refused")
+    if records.header is None and not names:
+        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    return RawTable(frame, str(path), encoding, records.damaged, records.lines)
+
+
+def _as_utf8(raw: bytes, encoding: str, path: Path) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without a byte-order mark, and the encoding it was read in.
+
+    ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
+    file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
+    ASCII (a file that is UTF-8 first and something else later mixes encodings and is refused). An encoding
+    named in the mapping is used as given. Bytes that do not fit refuse the file, naming the line.
+    """
     if encoding == "auto":
-        encoding = detect_encoding(path)
-    kwargs: dict[str, Any] = dict(dtype=str, keep_default_na=False, na_filter=False)
+        if raw.startswith(codecs.BOM_UTF8):
+            encoding = "utf-8-sig"
+        elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            encoding = "utf-16"
+        else:
+            try:
+                raw.decode("utf-8")
+                return raw, "utf-8"
+            except UnicodeDecodeError as error:
+                if not raw[:error.start].isascii():
+                    line = raw[:error.start].count(b"\n") + 1
+                    raise ContractError(f"{path}: line {line}: the file mixes "
+                                        "encodings (UTF-8 before this line, something else here); export it "
+                                        "again in one encoding") from None
+            encoding = "gb18030"
+    try:
+        codec = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ContractError(f"{path}: unknown encoding {encoding!r} (source.encoding)") from None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = raw[:error.start].count(b"\n") + 1
+        raise ContractError(f"{path}: line {line}: bytes {raw[error.start:error.start + 4]!r} are not {encoding}; "
+                            "set source.encoding in the mapping") from None
+    if codec == "utf-8" and not raw.startswith(codecs.BOM_UTF8):
+        return raw, encoding
+    return text.lstrip("\ufeff").encode("utf-8"), encoding
+
+
+def _detect_separator(data: bytes) -> str:
+    """The candidate separator that occurs most often in the first non-blank line (``,`` if none does)."""
+    first = next((line for line in data[:_SAMPLE_BYTES].split(b"\n") if line.strip()), b"").decode("utf-8", "replace")
+    counts = {sep: first.count(sep) for sep in _SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
+
+
+def _parse_records(records: Records, separator: str | None, names: list[str] | None, origin: str) -> pd.DataFrame:
+    kwargs: dict[str, Any] = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+    if separator is WHITESPACE:
+        kwargs.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
+    else:
+        kwargs.update(sep=separator)
     if names:
         kwargs.update(names=names, header=None)
-    elif not header:
+    elif records.header is None:
         kwargs.update(header=None)
-    if sep == "whitespace":
-        kwargs.update(sep=r"\s+")
-    else:
-        kwargs.update(sep=_detect_separator(path, encoding) if sep == "auto" else sep)
-    bad_lines: list[list[str]] = []
     try:
-        frame = _read_csv_keeping_bad_lines(path, encoding, kwargs, bad_lines)
-    except UnicodeDecodeError:
-        if encoding != "utf-8":
-            raise ContractError(f"{path}: cannot decode as {encoding}; set source.encoding in the mapping") from None
-        encoding = "gb18030"
-        frame = _read_csv_keeping_bad_lines(path, encoding, kwargs, bad_lines)
-    if not header and not names:
-        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
-    return RawTable(frame, str(path), encoding, bad_lines)
-
-
-def _read_csv_keeping_bad_lines(path: Path, encoding: str, kwargs: dict, bad_lines: list) -> pd.DataFrame:
-    """Fast C parser first; if some lines have too many fields, re-read with the
-    Python parser and keep those lines (as lists of fields) for the rejects."""
-    try:
-        return pd.read_csv(path, encoding=encoding, **kwargs)
-    except pd.errors.ParserError:
-        pass
-    bad_lines.clear()
-
-    def keep(fields: list[str]) -> None:
-        bad_lines.append(fields)
-
-    try:
-        return pd.read_csv(path, encoding=encoding, engine="python", on_bad_lines=keep, **kwargs)
+        return pd.read_csv(io.BytesIO(records.body), **kwargs)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name in (names or records.header or [])})
     except (csv.Error, pd.errors.ParserError) as error:
-        raise ContractError(f"{path}: malformed CSV ({error})") from None
+        raise ContractError(f"{origin}: malformed CSV ({' '.join(str(error).split())})") from None
 
 
 def read_source(source: Any, settings: dict[str, Any] | None = None) -> RawTable:
@@ -128,7 +160,10 @@ def read_source(source: Any, settings: dict[str, Any] | None = None) -> RawTable
     if suffix in {".parquet", ".pq"}:
         if not path.exists():
             raise FileNotFoundError(f"input file not found: {path}")
-        return RawTable(pd.read_parquet(path), str(path))
+        try:
+            return RawTable(pd.read_parquet(path), str(path))
+        except (pa.ArrowException, OSError) as error:
+            raise ContractError(f"{path}: not a readable Parquet file ({' '.join(str(error).split())})") from None
     if suffix in {".duckdb", ".db"} and settings.get("table"):
         return read_duckdb(path, settings["table"], settings.get("query"))
     return read_csv_text(

@@ -1,0 +1,216 @@
+"""The records of a delimited text file, counted from its lines before any parser sees it.
+
+A CSV parser that meets an unterminated quote reads on to the end of the file
+and returns one record where the file has a hundred; a quote that closes 48
+lines later merges those lines into one field. The counts then "add up" to
+what the parser returned, and the lost rows are never seen. So segkit decides
+line by line, from the text itself, which lines are records:
+
+* a line with the header's number of fields, quotes only around whole fields,
+  is a record (checked for all lines at once with one RE2 pattern in Arrow);
+* a quoted field may run over several lines (an address typed with line breaks
+  in Excel): the record is kept when it closes cleanly with the header's number
+  of fields and none of its inner lines is a whole record by itself (that would
+  be records swallowed by a stray quote);
+* anything else is damage: the line where it starts goes to the rejects with a
+  reason, and the scan resumes on the next line, so one stray quote costs one
+  line, not the rest of the file.
+
+Blank lines are not records. The parser then reads only the records found
+here, and must return exactly as many, or the file is refused.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .contract import ContractError
+
+WHITESPACE = None                  # the separator of whitespace-aligned files (CDNOW)
+MAX_COLUMNS = 1000                 # RE2 repeats a group at most 1000 times
+_BLOCK = 1 << 26                   # bytes scanned per block when looking for line ends
+
+DAMAGE_REASONS = {
+    "fields": "wrong number of fields",
+    "unterminated": "unterminated quote",
+    "after_quote": "text after a closing quote",
+    "swallowed": "stray quote",
+    "nul": "NUL byte",
+}
+
+
+@dataclass
+class Damage:
+    """A physical line that is not a usable record, and why."""
+
+    line: int          # 1 = the first line of the file
+    text: str
+    kind: str          # a key of DAMAGE_REASONS
+    detail: str
+
+    @property
+    def reason(self) -> str:
+        return f"{DAMAGE_REASONS[self.kind]} ({self.detail})"
+
+
+@dataclass
+class Records:
+    """What the lines of a file hold: the header, the records (as UTF-8 text for the parser, and the line each
+    starts on) and the damaged lines."""
+
+    header: list[str] | None
+    columns: int
+    body: bytes                                   # the header line (if any) and the records, for the parser
+    lines: np.ndarray                             # the first physical line of each record
+    damaged: list[Damage] = field(default_factory=list)
+
+
+def split_records(data: bytes, sep: str | None, origin: str, header: bool = True,
+                  names: list[str] | None = None) -> Records:
+    """Find the records of ``data`` (UTF-8, ``\\n`` line ends) separated by ``sep`` (``WHITESPACE``: runs of
+    spaces and tabs, quotes not special). ``origin`` names the file in errors."""
+    ends = _line_ends(data)
+    count = len(ends)
+    starts = np.concatenate([[0], ends[:-1] + 1]) if count else np.zeros(0, dtype=np.int64)
+    lines = pa.LargeStringArray.from_buffers(count, pa.py_buffer(np.concatenate([[0], ends + 1]).clip(max=len(data))
+                                                                .astype(np.int64)), pa.py_buffer(data))
+    blank = pc.match_substring_regex(lines, r"^\s*$").to_numpy(zero_copy_only=False)
+    text_of = _TextOf(data, starts, ends)
+    first = int(np.argmax(~blank)) if (~blank).any() else count
+    header_fields = None
+    if names:
+        columns, body_from = len(names), first
+    elif first == count:
+        raise ContractError(f"{origin}: the file is empty")
+    else:
+        fields, problem = _fields(text_of, first, count, sep)
+        if problem or text_of.span > 1:
+            raise ContractError(f"{origin}: line {first + 1}: the {'header' if header else 'first line'} cannot be "
+                                f"read: {problem.reason if problem else 'a quote runs over several lines'}")
+        columns = len(fields)
+        header_fields = fields if header else None
+        body_from = first + 1 if header else first
+    if columns > MAX_COLUMNS + 1:
+        raise ContractError(f"{origin}: {columns} columns; at most {MAX_COLUMNS + 1} are supported")
+
+    whole = pc.match_substring_regex(lines, _record_pattern(sep, columns)).to_numpy(zero_copy_only=False)
+    record = whole & ~blank
+    record[:body_from] = False
+    keep = record.copy()
+    if header_fields is not None:
+        keep[first] = True
+    damaged: list[Damage] = []
+    for line in np.flatnonzero(~whole & ~blank & (np.arange(count) >= body_from)):
+        if keep[line] and not record[line]:
+            continue                                # inside a multi-line record found earlier
+        fields, problem = _fields(text_of, int(line), count, sep, columns)
+        span = 1 if problem else text_of.span
+        if problem is None and span > 1 and whole[line + 1:line + span - 1].any():
+            inner = int(np.flatnonzero(whole[line + 1:line + span - 1])[0]) + line + 2
+            problem = Damage(0, "", "swallowed", f"the quote opened here would swallow line {inner}, a whole "
+                                                 "record by itself")
+        if problem is None and len(fields) != columns:
+            problem = Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
+        if problem is not None:
+            damaged.append(Damage(int(line) + 1, text_of(int(line)).replace("\x00", "\\x00"), problem.kind,
+                                  problem.detail))
+            continue
+        record[line] = keep[line] = True
+        keep[line + 1:line + span] = True
+        record[line + 1:line + span] = False
+    return Records(header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged)
+
+
+def _line_ends(data: bytes) -> np.ndarray:
+    """Offsets of every ``\\n``, plus the end of a last line without one."""
+    view = np.frombuffer(data, dtype=np.uint8)
+    ends = [np.flatnonzero(view[start:start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
+    ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+    if len(data) and data[-1:] != b"\n":
+        ends = np.append(ends, len(data))
+    return ends.astype(np.int64)
+
+
+def _record_pattern(sep: str | None, columns: int) -> str:
+    """One line holding exactly ``columns`` fields, quotes only around whole fields."""
+    if sep is WHITESPACE:
+        token = r"[^\s\x00]+"
+        return rf"^[ \t]*{token}(?:[ \t]+{token}){{{columns - 1}}}[ \t]*\n?$"
+    s = re.escape(sep)
+    quoted = r'"(?:[^"\x00]|"")*"'
+    plain = rf'(?:[^"{s}\n\x00][^{s}\n\x00]*)?'
+    one = f"(?:{quoted}|{plain})"
+    return rf"^{one}(?:{s}{one}){{{columns - 1}}}\n?$"
+
+
+class _TextOf:
+    """The text of physical lines, decoded on demand; ``span`` is the line count of the last record read."""
+
+    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray):
+        self.data, self.starts, self.ends, self.span = data, starts, ends, 1
+
+    def __call__(self, line: int) -> str:
+        return self.data[self.starts[line]:self.ends[line]].decode("utf-8")
+
+
+def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
+            columns: int | None = None) -> tuple[list[str] | None, Damage | None]:
+    """Read the record that starts on ``line`` by the rules of RFC 4180 (a quote opens a field only at its start,
+    ``""`` inside quotes is a quote); it may continue on later lines inside quotes. Returns its fields, or the
+    damage that stops it."""
+    if sep is WHITESPACE:
+        text = text_of(line)
+        if "\x00" in text:
+            return None, Damage(0, "", "nul", "in a value")
+        fields = text.split()
+        if columns is not None and len(fields) != columns:
+            return None, Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
+        return fields, None
+    fields, value = [], []
+    in_quotes = closed = False
+    current, text, position = line, text_of(line), 0
+    while True:
+        if position == len(text):
+            if in_quotes:                          # the quoted field goes on with the next line
+                current += 1
+                if current == count:
+                    return None, Damage(0, "", "unterminated", "opened on this line, never closed")
+                value.append("\n")
+                text, position = text_of(current), 0
+                continue
+            fields.append("".join(value))
+            text_of.span = current - line + 1
+            return fields, None
+        char = text[position]
+        position += 1
+        if char == "\x00":
+            return None, Damage(0, "", "nul", "in a value")
+        if in_quotes:
+            if char != '"':
+                value.append(char)
+            elif text[position:position + 1] == '"':
+                value.append('"')
+                position += 1
+            else:
+                in_quotes, closed = False, True
+        elif char == sep:
+            fields.append("".join(value))
+            value, closed = [], False
+        elif closed:
+            return None, Damage(0, "", "after_quote", f"{char!r} after the closing quote of field {len(fields) + 1}")
+        elif char == '"' and not value:
+            in_quotes = True
+        else:
+            value.append(char)
+
+
+def _join(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -> bytes:
+    """The kept lines, as runs of the original bytes."""
+    if keep.all():
+        return data
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
+    return b"".join(data[starts[a]:ends[b - 1] + 1] for a, b in zip(edges[::2], edges[1::2]))
