@@ -89,7 +89,7 @@ def main() -> int:
 
         engine = sa.create_engine(url)
         with engine.begin() as con:
-            for table in ("segkit_outcomes", "segkit_contacts", "segkit_runs"):
+            for table in ("segkit_outcomes", "segkit_contacts", "segkit_runs", "segkit_meta"):
                 con.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         engine.dispose()
         ledgers["PostgreSQL"] = Ledger(url)

@@ -30,6 +30,7 @@
 # Every listed call is recorded in the **contact ledger** (an SQLite file, or PostgreSQL
 # through `SEGKIT_LEDGER_URL`), which is what pacing reads tomorrow; the call center's
 # outcomes (`segkit outcomes`) go back into it. Running the same day again changes nothing.
+# Each list has a folder of its own, replaced whole: `calls/` (the campaign) and `care/`.
 #
 # Names and phones are in the call-center files only; this notebook shows them masked.
 # With no `alerts_path`, the notebook generates a gas world and its alerts.
@@ -42,6 +43,7 @@ ledger = ""  # SQLite file path or a URL without password; empty: $SEGKIT_LEDGER
 as_of = "2026-03-31"
 campaign = "churn"
 care = True  # also the care list (birthdays, holiday greetings)
+vip_path = ""  # member_id and vip of every member (the alerts' member_rhythms.csv, rfm.csv): VIPs' greetings
 settings_path = ""  # contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, ...
 demo_members = 3000
 output_dir = "../outputs/call_list"
@@ -54,12 +56,14 @@ import pandas as pd
 import segkit
 from segkit import plots
 from segkit.callcenter import (LEDGER_ENV, ContactSettings, Ledger, alert_candidates, care_candidates, daily_capacity,
-                               export_calls, retention_summary)
+                               export_calls, ledger_url, retention_summary)
 from segkit.io import write_table
 from segkit.jobs import ParameterError, check_date, check_file, check_output_dir, check_positive, demo_inputs
 from segkit.privacy import mask_personal
 
 as_of = check_date("as_of", as_of)
+if ledger:
+    ledger_url(ledger)  # a password in the parameter is refused before anything runs
 output_dir = check_output_dir("output_dir", output_dir)
 alerts_path = check_file("alerts_path", alerts_path, optional=True)
 members_path = check_file("members_path", members_path, optional=alerts_path is None)
@@ -80,7 +84,9 @@ if alerts_path is None:
                             segkit.load_members(members_path).table,
                             AlertSettings(purchase_noun="refill", purchase_verb="refills"))
     alerts_path = write_table(demo_run.alerts, output_dir / "demo_alerts.csv")
-    ledger = ledger or str(output_dir / "demo_ledger.sqlite")
+    if not ledger:  # the demo's world is generated anew, so its ledger starts anew too
+        ledger = output_dir / "demo_ledger.sqlite"
+        ledger.unlink(missing_ok=True)
 elif not ledger and not os.environ.get(LEDGER_ENV):
     raise ParameterError(f"parameter ledger is required (or set {LEDGER_ENV}): pacing needs yesterday's contacts")
 ledger = Ledger(ledger or None)
@@ -95,14 +101,15 @@ alerts = pd.read_csv(alerts_path, dtype={"member_id": str}, encoding="utf-8-sig"
 members_load = segkit.load_members(members_path)
 members = members_load.table
 advisors = segkit.load_advisors(advisors_path).table if advisors_path else None
+unmapped = members_load.report.ignored_columns  # named in the error if no member to call has a phone
 print(f"{len(alerts):,} alerts; {members_load.report}")
 
 # %% [markdown]
 # ## The call list
 
 # %%
-export = export_calls(alert_candidates(alerts, campaign), members, as_of, ledger, output_dir, run=campaign,
-                      advisors=advisors, settings=settings)
+export = export_calls(alert_candidates(alerts, campaign), members, as_of, ledger, output_dir / "calls", run=campaign,
+                      advisors=advisors, settings=settings, unmapped_columns=unmapped)
 print(export)
 mask_personal(export.call_list).head(15)
 
@@ -134,8 +141,17 @@ charts["advisor_load"]
 # %%
 care_export = None
 if care:
-    care_export = export_calls(care_candidates(members, as_of, settings), members, as_of, ledger, output_dir / "care",
-                               run="care", advisors=advisors, settings=settings)
+    vip = None
+    if check_file("vip_path", vip_path, optional=True):
+        from segkit.data.sources import read_source
+
+        flags = read_source(vip_path).frame
+        if not {"member_id", "vip"} <= set(flags.columns):
+            raise ParameterError(f"parameter vip_path: {vip_path} needs member_id and vip columns")
+        vip = flags.set_index("member_id")["vip"]
+    care_export = export_calls(care_candidates(members, as_of, settings, vip=vip), members, as_of, ledger,
+                               output_dir / "care", run="care", advisors=advisors, settings=settings,
+                               unmapped_columns=unmapped)
     print(care_export)
     display(mask_personal(care_export.call_list).head(10))  # noqa: F821
 
@@ -155,7 +171,8 @@ summary
 # %% [markdown]
 # ## Output files
 #
-# `call_list.csv` and `call_list.xlsx` carry names and phones: they are for the call center only.
+# `calls/` and `care/` hold `call_list.csv`, `call_list.xlsx` (names and phones: for the call center
+# only) and `held_back.csv`.
 
 # %%
 outputs = [*export.files, *(care_export.files if care_export else []),

@@ -47,9 +47,7 @@ import plotly.express as px
 
 import segkit
 from segkit import plots
-from segkit.clv import (
-    BetaGeoModel, GammaGammaModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_lifetime_value,
-)
+from segkit.clv import BetaGeoModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_value
 from segkit.jobs import ParameterError, check_choice, check_date, check_file, check_output_dir, check_positive
 
 calibration_end = check_date("calibration_end", calibration_end)
@@ -118,14 +116,14 @@ if holdout_end is not None:
 # ## Spend and value
 
 # %%
-spend = GammaGammaModel().fit(summary)
-print(spend)
-summary["expected_spend"] = spend.expected_spend(x, summary["monetary_value"])
-summary["clv"] = customer_lifetime_value(bgnbd, spend, summary, periods=periods, period_length=horizon / periods,
-                                         discount_rate=discount_rate)
-charts["clv"] = plots.lorenz_chart(summary["clv"])
-charts["clv"].update_layout(title=f"Concentration of expected value over {horizon:g} {unit}")
-charts["clv"]
+value = customer_value(summary, bgnbd, horizon, periods, discount_rate)
+print(value.spend)
+print("\n".join(value.notes) or "every customer valued")
+summary = value.table
+if "clv" in summary:
+    charts["clv"] = plots.lorenz_chart(summary["clv"].dropna())
+    charts["clv"].update_layout(title=f"Concentration of expected value over {horizon:g} {unit}")
+    display(charts["clv"])  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## Regularity

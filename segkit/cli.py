@@ -1,19 +1,28 @@
 """``segkit <verb>``: thin wrappers that parse arguments, call the package and write files.
 
 Each verb has a Python equivalent (named in its help) that notebooks use.
+
+Exit codes: 0 done; 1 a pipeline step failed (``segkit run``: see the failed attempt's manifest);
+2 an expected failure (bad input, settings, paths, arguments), said in one line on stderr;
+3 a bug in segkit, said in one line with the exception and where to report it.
 """
 from __future__ import annotations
 
 import argparse
+import re
+import shlex
 import sys
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__
-from .data import ContractError, load_table
+from .data import load_table
 from .data.parse import parse_day
-from .io import write_table
+from .io import TABLE_SUFFIXES, write_table
+from .privacy import mask_urls_in
+
+REPORT_BUGS = "report it to the segkit maintainers with this command line"
 
 
 def _date(text: str) -> pd.Timestamp:
@@ -32,6 +41,39 @@ def _positive(text: str) -> int:
 
 def _rejects_path(out: Path, table: str) -> Path:
     return out.with_name(f"{out.stem}.{table}_rejects.csv")
+
+
+def _table_output(path: str | Path) -> Path:
+    """An output table, refused before any work: ``.csv`` or ``.parquet``, not a folder, not under a file."""
+    path = Path(path)
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise ValueError(f"{path}: unsupported output type {path.suffix!r}; use .csv or .parquet")
+    if path.is_dir():
+        raise ValueError(f"{path} is a folder; give a file name ending in .csv or .parquet")
+    _refuse_file_parents(path)
+    return path
+
+
+def _folder_output(path: str | Path) -> Path:
+    """An output folder, refused before any work if it, or a folder above it, is a file."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{path} is a file, not a folder")
+    _refuse_file_parents(path)
+    return path
+
+
+def _refuse_file_parents(path: Path) -> None:
+    blocking = next((parent for parent in path.parents if parent.exists() and not parent.is_dir()), None)
+    if blocking is not None:
+        raise ValueError(f"{path}: cannot write under {blocking}, which is a file")
+
+
+def _member_outputs(args) -> Path:
+    """``--out`` (and ``--rejects``) of a verb that loads transactions, checked before anything is loaded."""
+    if args.rejects:
+        _table_output(args.rejects)
+    return _table_output(args.out)
 
 
 def _load(path: str, table: str, config: str | None, as_of, out: Path, rejects: str | None):
@@ -58,6 +100,7 @@ def cmd_generate(args) -> None:
     ``segkit.synth.survey.write_survey(generate_survey(n_benefits, n_respondents, seed), out)``."""
     from .synth import generate
 
+    _folder_output(args.out)
     if args.world == "survey":
         from .synth.survey import generate_survey, write_survey
 
@@ -76,7 +119,7 @@ def cmd_generate(args) -> None:
 
 def cmd_load(args) -> None:
     """Python: ``segkit.data.load_table(path, table, config, as_of)``."""
-    out = Path(args.out)
+    out = _member_outputs(args)
     result = _load(args.file, args.table, args.config, args.as_of, out, args.rejects)
     write_table(result.table, out)
     print(f"{args.table}: {out}")
@@ -86,7 +129,7 @@ def cmd_features(args) -> None:
     """Python: ``segkit.features.member_features(transactions, as_of, members, backend)``."""
     from .features import member_features
 
-    out = Path(args.out)
+    out = _member_outputs(args)
     transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members, backend=args.backend)
     write_table(features, out)
@@ -98,7 +141,7 @@ def cmd_rfm(args) -> None:
     from .features import member_features
     from .segment import SegmentationSettings, segment_members
 
-    out = Path(args.out)
+    out = _member_outputs(args)
     settings = SegmentationSettings.from_yaml(args.settings)
     transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members)
@@ -113,7 +156,7 @@ def cmd_alerts(args) -> None:
     """Python: ``segkit.churn.churn_alerts(transactions, as_of, members, settings)``."""
     from .churn import AlertSettings, churn_alerts
 
-    out = Path(args.out)
+    out = _member_outputs(args)
     settings = AlertSettings.from_yaml(args.settings)
     transactions, members = _load_transactions_and_members(args, out)
     run = churn_alerts(transactions, args.as_of, members, settings)
@@ -125,29 +168,23 @@ def cmd_alerts(args) -> None:
 
 def cmd_clv(args) -> None:
     """Python: ``segkit.clv``: ``btyd_summary``, then ``BetaGeoModel`` | ``ParetoNBDModel`` | ``MBGCNBDModel``,
-    ``GammaGammaModel`` and ``customer_lifetime_value``."""
-    from .clv import BetaGeoModel, GammaGammaModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_lifetime_value
+    and ``customer_value`` (Gamma-Gamma spend and CLV); what cannot be computed is a note on stderr."""
+    from .clv import BetaGeoModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_value
 
-    out = Path(args.out)
+    out = _member_outputs(args)
     transactions, _ = _load_transactions_and_members(args, out)
     summary = btyd_summary(transactions, args.as_of, unit=args.unit)
     models = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
     purchases = models[args.model]().fit(summary)
     print(purchases)
     print(purchases.summary().round(4).to_string())
-    x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
-    table = summary.assign(p_alive=purchases.probability_alive(x, t_x, T))
-    if hasattr(purchases, "conditional_expected_purchases"):
-        table["expected_purchases"] = purchases.conditional_expected_purchases(args.horizon, x, t_x, T)
-        if (summary["frequency"] > 0).sum() >= 2 and (summary.loc[summary["frequency"] > 0, "monetary_value"] > 0).all():
-            spend = GammaGammaModel().fit(summary)
-            print(spend)
-            table["expected_spend"] = spend.expected_spend(x, summary["monetary_value"])
-            table["clv"] = customer_lifetime_value(purchases, spend, summary, periods=args.periods,
-                                                   period_length=args.horizon / args.periods,
-                                                   discount_rate=args.discount_rate)
-    write_table(table.round(6), out)
-    print(f"{len(table):,} customers: {out}")
+    value = customer_value(summary, purchases, args.horizon, args.periods, args.discount_rate)
+    if value.spend is not None:
+        print(value.spend)
+    for note in value.notes:
+        print(f"segkit clv: note: {note}", file=sys.stderr)
+    write_table(value.table.round(6), out)
+    print(f"{len(value.table):,} customers: {out}")
 
 
 def cmd_backtest(args) -> None:
@@ -156,7 +193,7 @@ def cmd_backtest(args) -> None:
     from .churn.compare import compare_churn_methods
     from .synth import read_truth
 
-    out = Path(args.out)
+    out = _member_outputs(args)
     settings = AlertSettings.from_yaml(args.settings)
     transactions = _load(args.transactions, "transactions", args.config, args.holdout_end, out, args.rejects).table
     members = _load(args.members, "members", args.members_config, None, out, None).table if args.members else None
@@ -170,10 +207,11 @@ def cmd_backtest(args) -> None:
 
 
 def _members_and_advisors(args, out: Path):
-    """The members (required) and advisors (optional) of a call-center verb, through the contract."""
-    members = _load(args.members, "members", args.members_config, None, out / "call_list.csv", None).table
-    advisors = _load(args.advisors, "advisors", None, None, out / "call_list.csv", None).table if args.advisors else None
-    return members, advisors
+    """The members (required), advisors (optional) and the members file's columns not in the contract, of a
+    call-center verb; rejects go beside the output folder, which belongs to the export alone."""
+    members = _load(args.members, "members", args.members_config, None, out, None)
+    advisors = _load(args.advisors, "advisors", None, None, out, None).table if args.advisors else None
+    return members.table, advisors, members.report.ignored_columns
 
 
 def _report_export(export) -> None:
@@ -187,13 +225,14 @@ def cmd_export(args) -> None:
     from .callcenter import ContactSettings, Ledger, alert_candidates, export_calls
     from .data.sources import read_source
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     settings = ContactSettings.from_yaml(args.config)
     ledger = Ledger(args.ledger)
     alerts = read_source(args.alerts).frame
-    members, advisors = _members_and_advisors(args, out)
+    members, advisors, unmapped = _members_and_advisors(args, out)
     _report_export(export_calls(alert_candidates(alerts, args.campaign), members, args.as_of, ledger, out,
-                                run=args.campaign, advisors=advisors, settings=settings, replace=args.replace))
+                                run=args.campaign, advisors=advisors, settings=settings, replace=args.replace,
+                                unmapped_columns=unmapped))
 
 
 def cmd_care(args) -> None:
@@ -201,10 +240,10 @@ def cmd_care(args) -> None:
     from .callcenter import ContactSettings, Ledger, care_candidates, export_calls
     from .data.sources import read_source
 
-    out = Path(args.out)
+    out = Path(args.out).resolve()
     settings = ContactSettings.from_yaml(args.config)
     ledger = Ledger(args.ledger)
-    members, advisors = _members_and_advisors(args, out)
+    members, advisors, unmapped = _members_and_advisors(args, out)
     vip = None
     if args.segments:
         segments = read_source(args.segments).frame
@@ -213,7 +252,8 @@ def cmd_care(args) -> None:
         vip = segments.set_index("member_id")["vip"]
     candidates = care_candidates(members, args.as_of, settings, vip=vip)
     _report_export(export_calls(candidates, members, args.as_of, ledger, out, run=args.campaign,
-                                advisors=advisors, settings=settings, replace=args.replace))
+                                advisors=advisors, settings=settings, replace=args.replace,
+                                unmapped_columns=unmapped))
 
 
 def cmd_outcomes(args) -> None:
@@ -221,13 +261,37 @@ def cmd_outcomes(args) -> None:
     from .callcenter import Ledger, import_outcomes, retention_summary
 
     ledger = Ledger(args.ledger)
-    added, already = import_outcomes(args.file, ledger)
+    imported = import_outcomes(args.file, ledger)
     summary = retention_summary(ledger)
-    print(f"{added:,} outcome(s) recorded, {already:,} already in the ledger; {ledger}")
+    print(f"{imported.added:,} outcome(s) recorded, {imported.already:,} already in the ledger, "
+          f"{imported.repeated:,} repeated row(s) of the file ignored; {ledger}")
     print(summary.to_string(index=False))
     if args.summary:
         write_table(summary, args.summary)
         print(f"retention summary: {args.summary}")
+
+
+def cmd_ledger(args) -> None:
+    """Python: ``segkit.callcenter.Ledger(url)``: ``.runs()``, ``.remove_run(name, as_of)``,
+    ``.adopt_phone_key(load_members(path).table.set_index("member_id")["phone"])``."""
+    from .callcenter import Ledger
+
+    ledger = Ledger(args.ledger)
+    if args.action == "remove-run":
+        removed = ledger.remove_run(args.run, args.as_of)
+        print(f"removed run {args.run!r} as of {args.as_of.date()} and its {removed:,} contact(s)")
+    elif args.action == "adopt-key":
+        members = load_table(args.members, "members", args.members_config)
+        print(members.report, file=sys.stderr)
+        if "phone" not in members.table:
+            raise ValueError(f"{args.members}: no phone column (map it with --members-config)")
+        remade, removed = ledger.adopt_phone_key(members.table.set_index("member_id")["phone"])
+        print(f"{remade:,} phone fingerprint(s) re-made with this key; {removed:,} of numbers no longer on file "
+              "removed (they held no one back)")
+    runs = ledger.runs()
+    print(ledger)
+    if len(runs):
+        print(runs.to_string(index=False))
 
 
 def cmd_run(args) -> None:
@@ -238,10 +302,11 @@ def cmd_run(args) -> None:
     for item in args.input or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
-            raise ValueError(f"--input expects NAME=PATH, got {item!r}")
+            raise ValueError(f"--input expects NAME=PATH, got {mask_urls_in(item)!r}")
         overrides[name] = value
     date = args.date or pd.Timestamp.today().strftime("%Y-%m-%d")
-    folder = run_pipeline(Pipeline.from_yaml(args.pipeline, overrides), str(parse_day(date).date()), args.out)
+    runs = _folder_output(args.out)
+    folder = run_pipeline(Pipeline.from_yaml(args.pipeline, overrides), str(parse_day(date).date()), runs)
     print(f"run folder: {folder} (manifest.json, executed notebooks, HTML reports, step outputs)")
 
 
@@ -252,13 +317,13 @@ def cmd_survey(args) -> None:
     from .plots import agreement_chart, cost_chart, liking_chart, save_charts, worth_chart
     from .survey import SurveySettings, rank_benefits, read_survey
 
+    out = _folder_output(args.out)
     settings = SurveySettings.from_yaml(args.config)
     if args.budget is not None:
         settings = dataclasses.replace(settings, budget=args.budget)
     data = read_survey(args.screening, args.costs, args.ranking, args.constant_sum, args.respondents,
                        total_points=settings.total_points)
     result = rank_benefits(data, settings)
-    out = Path(args.out)
     paths = result.write(out)
     table = result.ranking
     paths += save_charts({"liking": liking_chart(table, settings.like_below),
@@ -274,7 +339,7 @@ def cmd_assign(args) -> None:
     from .data.sources import read_source
     from .plots import book_load_chart, grade_level_heatmap, save_charts, team_moves_sankey
 
-    out = Path(args.out)
+    out = _folder_output(args.out)
     settings = AssignmentSettings.from_yaml(args.config)
     transactions = _load(args.transactions, "transactions", args.transactions_config, args.as_of,
                          out / "assignments.csv", None).table
@@ -297,7 +362,9 @@ def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", type=_date, required=True)
     parser.add_argument("--ledger", help="contact ledger: an SQLite file path or a SQLAlchemy URL without password "
                                          "(default: $SEGKIT_LEDGER_URL)")
-    parser.add_argument("--out", required=True, help="output folder: call_list.csv, call_list.xlsx, held_back.csv")
+    parser.add_argument("--out", required=True, help="output folder of the export's own, replaced whole: "
+                                                     "call_list.csv, call_list.xlsx, held_back.csv (members and "
+                                                     "advisors rejects beside it)")
     parser.add_argument("--advisors", help="advisors file: team, active and daily_calls route the calls")
     parser.add_argument("--config", help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, ...")
     parser.add_argument("--members-config", help="YAML mapping for the members file")
@@ -316,8 +383,15 @@ def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line and exit 2, like every other expected failure."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {mask_urls_in(message)} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="segkit", description="Member segmentation and churn toolkit.")
+    parser = _Parser(prog="segkit", description="Member segmentation and churn toolkit.")
     parser.add_argument("--version", action="version", version=f"segkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
@@ -435,24 +509,63 @@ def build_parser() -> argparse.ArgumentParser:
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
     outcomes.set_defaults(func=cmd_outcomes)
+
+    ledger = verbs.add_parser("ledger", help="the contact ledger: list its runs, remove a run recorded by mistake")
+    actions = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
+    show = actions.add_parser("show", help="every recorded run: name, day, calls listed, outcomes")
+    remove = actions.add_parser("remove-run", help="remove a run and its calls (a mistyped --as-of); refused once "
+                                                   "outcomes exist for it")
+    remove.add_argument("--run", required=True, help="the run's name (the campaign: churn, care, ...)")
+    remove.add_argument("--as-of", type=_date, required=True, help="the run's day, YYYY-MM-DD")
+    adopt = actions.add_parser("adopt-key", help="re-make the phone fingerprints of a ledger from an older segkit "
+                                                 "with this key ($SEGKIT_PHONE_KEY), from the phones on file")
+    adopt.add_argument("--members", required=True, help="members file with the phones on file")
+    adopt.add_argument("--members-config", help="YAML mapping for the members file")
+    for action in (show, remove, adopt):
+        action.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
+        action.set_defaults(func=cmd_ledger)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one verb; every failure is one line on stderr and an exit code (see the module docstring)."""
+    argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ContractError, FileNotFoundError, ValueError) as error:
-        print(f"segkit {args.verb}: error: {error}", file=sys.stderr)
-        return 2
-    except RuntimeError as error:
+    except Exception as error:  # noqa: BLE001 - each kind of failure gets its exit code and one line
         from .jobs import JobFailed
 
-        if not isinstance(error, JobFailed):
-            raise
-        print(f"segkit {args.verb}: {error}", file=sys.stderr)
-        return 1
+        if isinstance(error, JobFailed):
+            print(f"segkit {args.verb}: {_one_line(error)}", file=sys.stderr)
+            return 1
+        if _expected(error):
+            print(f"segkit {args.verb}: error: {_one_line(error)}", file=sys.stderr)
+            return 2
+        command = mask_urls_in(shlex.join(["segkit", *argv]))
+        print(f"segkit {args.verb}: bug: unexpected {type(error).__name__}: {_one_line(error)}; {REPORT_BUGS}: "
+              f"{command}", file=sys.stderr)
+        return 3
     return 0
+
+
+def _expected(error: Exception) -> bool:
+    """A failure of the input, settings or environment rather than of segkit: bad values (``ValueError``,
+    ``ContractError``, ``UnicodeError``), files (``OSError``), YAML, an unknown encoding (``LookupError``;
+    a ``KeyError`` or ``IndexError`` is a bug), the database."""
+    import yaml
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(error, (KeyError, IndexError)):
+        return False
+    return isinstance(error, (ValueError, OSError, LookupError, yaml.YAMLError, SQLAlchemyError))
+
+
+def _one_line(error: Exception) -> str:
+    """The error's message on one line (a list after a colon joined by "; "), with every URL masked."""
+    text = str(error).strip() or type(error).__name__
+    text = re.sub(r"\s*\n\s*", "; ", re.sub(r":\s*\n\s*", ": ", text))
+    return mask_urls_in(text)
 
 
 if __name__ == "__main__":

@@ -4,18 +4,37 @@ Every file segkit writes goes through ``write_table`` or ``atomic_path``: the
 data is written to a temporary file beside the target and renamed into place,
 so a crash never leaves a half-written file. CSV is UTF-8 with a byte-order
 mark so that Excel shows Chinese text correctly.
+
+What segkit writes is opened in spreadsheets, and much of it (names, notes)
+was typed by strangers: no text is ever written so that a spreadsheet runs it
+as a formula (``safe_csv_text`` for CSV, string cells in XLSX), and no text
+breaks a CSV row in two.
 """
 from __future__ import annotations
 
+import glob
 import os
+import re
+import secrets
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 TABLE_SUFFIXES = {".csv", ".parquet", ".pq"}
+# OWASP CSV injection: a cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
+FORMULA_START = r"^[=+\-@\t\r]"
+# ... unless it is plainly a number (-12.5, +3e4) or an international phone number (+8613812345678, +86 138 1234 5678).
+PLAIN_DATA = r"^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\+\d+(?:[ -]\d+)*)$"
+LONE_CR = r"\r(?!\n)"                 # a carriage return that does not start a CRLF
+LONE_CR_RE2 = r"\r(?:[^\n]|$)"        # the same for Arrow's RE2, which has no look-ahead
+# Files that desktops and Excel leave in a folder someone looked at: replaced along with the folder.
+DESKTOP_LITTER = r"\.DS_Store|Thumbs\.db|desktop\.ini|~\$.*|\._.*"
 
 
 @contextmanager
@@ -34,6 +53,66 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         tmp_path.unlink(missing_ok=True)
 
 
+class FolderReplacement:
+    """A folder replaced whole, in steps that a caller interleaves with its own commit.
+
+    The new content is written into ``new`` (a fresh folder beside ``path``); ``swap()`` renames the
+    current folder aside and ``new`` into its place; then either ``finish()`` (delete the previous
+    folder) or ``undo()`` (put the previous folder back, as if nothing happened). The folder belongs to
+    its writer: one that holds anything but ``owned`` names (and ``DESKTOP_LITTER``, such as the lock file
+    Excel leaves while a list is open) is refused, so that a replacement never takes away files it did not write. Left-overs of a replacement that crashed (``.NAME.new-*``,
+    ``.NAME.old-*``) are removed by the next one, after putting back a folder that a crash left missing.
+    Two replacements of one folder must not run at once (the export holds the ledger's lock).
+    """
+
+    def __init__(self, path: str | Path, owned: tuple[str, ...]):
+        self.path = Path(path)
+        self.old: Path | None = None
+        self.swapped = False
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._clean_up_after_crashes()
+        if self.path.exists():
+            if not self.path.is_dir():
+                raise ValueError(f"{self.path} is a file; the output must be a folder")
+            foreign = sorted(p.name for p in self.path.iterdir()
+                             if p.name not in owned and not re.fullmatch(DESKTOP_LITTER, p.name))
+            if foreign:
+                raise ValueError(f"{self.path} holds files this output does not own ({', '.join(foreign[:5])}"
+                                 f"{', ...' if len(foreign) > 5 else ''}): give it a folder of its own")
+        self.new = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.new-", dir=self.path.parent))
+        os.chmod(self.new, 0o777 & ~_umask())       # mkdtemp makes 0700; give the usual permissions
+
+    def swap(self) -> None:
+        """The previous folder aside, the new one in its place: two renames, the folder missing in between."""
+        if self.path.exists():
+            self.old = self.path.with_name(f".{self.path.name}.old-{os.getpid()}-{secrets.token_hex(4)}")
+            os.rename(self.path, self.old)
+        os.rename(self.new, self.path)
+        self.swapped = True
+
+    def undo(self) -> None:
+        """Back to the folder as it was before this replacement."""
+        if self.swapped:
+            shutil.rmtree(self.path)
+        else:
+            shutil.rmtree(self.new, ignore_errors=True)
+        if self.old is not None:
+            os.rename(self.old, self.path)
+            self.old = None
+
+    def finish(self) -> None:
+        if self.old is not None:
+            shutil.rmtree(self.old)
+
+    def _clean_up_after_crashes(self) -> None:
+        prefix = f".{glob.escape(self.path.name)}"
+        stale_old = sorted(self.path.parent.glob(f"{prefix}.old-*"), key=lambda p: p.stat().st_mtime)
+        if stale_old and not self.path.exists():
+            os.rename(stale_old.pop(), self.path)
+        for stale in [*self.path.parent.glob(f"{prefix}.new-*"), *stale_old]:
+            shutil.rmtree(stale)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -41,17 +120,56 @@ def _umask() -> int:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a DataFrame as CSV (UTF-8 with BOM) or Parquet, chosen by extension."""
+    """Write a DataFrame as CSV (UTF-8 with BOM) or Parquet, chosen by extension.
+
+    CSV text values that a spreadsheet would run as a formula, or that would break a row, are made safe
+    (``safe_csv_text``); Parquet keeps every value as it is (no spreadsheet opens it).
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
         raise ValueError(f"{path}: unsupported output type {suffix!r}; use .csv or .parquet")
     with atomic_path(path) as tmp:
         if suffix == ".csv":
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
+            safe = frame.copy(deep=False)
+            for column in range(safe.shape[1]):
+                safe.isetitem(column, safe_csv_text(safe.iloc[:, column]))
+            safe.to_csv(tmp, index=False, encoding="utf-8-sig", date_format="%Y-%m-%d")
         else:
             frame.to_parquet(tmp, index=False)
     return path
+
+
+def safe_csv_text(values: pd.Series) -> pd.Series:
+    """Text values made safe to open in a spreadsheet: formulas neutralised (OWASP CSV injection), rows kept whole.
+
+    A text value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
+    apostrophe: ``=HYPERLINK(...)`` is written as ``'=HYPERLINK(...)``, ``@SUM(A1)`` as ``'@SUM(A1)``.
+    A plain number or phone number is data, not a formula, and is left as it is: ``-12.5``, ``+3e4``,
+    ``+8613812345678`` and ``+86 138 1234 5678`` are written unchanged. A carriage return not followed
+    by a line feed becomes a line feed: the CSV writer quotes a value with a line feed, but not one with
+    a lone carriage return, which spreadsheets read as the end of the row (``张三\r13900000000`` would
+    add a row). Other values (numbers, dates, missing values) are never touched. Returns ``values``
+    itself when nothing needs changing.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(object)
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return values
+    try:
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):      # text mixed with other values: check the text only
+        text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
+    plain = pc.match_substring_regex(text, PLAIN_DATA)
+    formula = pc.and_(pc.match_substring_regex(text, FORMULA_START), pc.invert(plain))
+    formula = formula.fill_null(False).to_numpy(zero_copy_only=False)
+    lone_cr = pc.match_substring_regex(text, LONE_CR_RE2).fill_null(False).to_numpy(zero_copy_only=False)
+    if not (formula.any() or lone_cr.any()):
+        return values
+    values = values.copy()
+    values[formula] = ("'" + values[formula].astype(str)).to_numpy()
+    values[lone_cr] = values[lone_cr].astype(str).str.replace(LONE_CR, "\n", regex=True).to_numpy()
+    return values
 
 
 def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: tuple[str, ...] = (),
@@ -59,10 +177,12 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: 
     """Write ``frame`` as an Excel workbook that opens ready to work in, and is byte-identical when rewritten.
 
     ``text_columns`` (ids, phones) are stored as text cells, so ``007`` keeps its
-    zeros; the header is bold, frozen and filterable. openpyxl (in its fast
-    write-only mode) stamps the save time in the workbook properties and the zip
-    entries; both are set to ``timestamp`` (default 2000-01-01) so that the same
-    table always gives the same bytes.
+    zeros; the header is bold, frozen and filterable. Every text cell is typed as a
+    string, never a formula: ``=HYPERLINK(...)`` in a name shows as that text and
+    runs nothing. Control characters that XLSX cannot hold are written as U+FFFD.
+    openpyxl (in its fast write-only mode) stamps the save time in the workbook
+    properties and the zip entries; both are set to ``timestamp`` (default
+    2000-01-01) so that the same table always gives the same bytes.
     """
     import io
     import re
@@ -70,8 +190,21 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: 
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
+
+    def text_cell(text: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet_, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+        cell.data_type = "s"
+        return cell
+
+    def as_cell(value):
+        """Text that openpyxl would store as a formula (``=...``) or an error (``#N/A``), or cannot store
+        (control characters), as a string cell; everything else as it is (openpyxl makes text a string)."""
+        if isinstance(value, str) and (value[:1] == "=" or value in ERROR_CODES or ILLEGAL_CHARACTERS_RE.search(value)):
+            return text_cell(value)
+        return value
 
     stamp = pd.Timestamp(timestamp or "2000-01-01").to_pydatetime().replace(tzinfo=None)
     workbook = Workbook(write_only=True)
@@ -83,13 +216,13 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: 
     sheet_.auto_filter.ref = f"A1:{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
     header = []
     for column in frame.columns:
-        cell = WriteOnlyCell(sheet_, value=str(column))
+        cell = text_cell(str(column))
         cell.font = Font(bold=True)
         header.append(cell)
     sheet_.append(header)
     text = [c in text_columns for c in frame.columns]
     for row in frame.itertuples(index=False):
-        sheet_.append([_excel_value(value, as_text) for value, as_text in zip(row, text)])
+        sheet_.append([as_cell(_excel_value(value, as_text)) for value, as_text in zip(row, text)])
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -25,14 +25,31 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
     return cls(**data)
 
 
+def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] = ValueError) -> dict:
+    """The mapping in the YAML file ``path`` (empty file: empty mapping). A syntax error, a tag such as
+    ``!!python/object`` (only plain YAML is read) or another shape raises ``error`` naming the file (and the
+    line), in one line."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as problem:
+        mark = getattr(problem, "problem_mark", None)
+        line = f" line {mark.line + 1}:" if mark is not None else ""
+        reason = getattr(problem, "problem", None) or str(problem).splitlines()[0]
+        raise error(f"{path}:{line} not valid YAML ({reason})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected {expected}, got {type(data).__name__}")
+    return data
+
+
 def settings_from_yaml(cls: type[T], path: str | Path | None, what: str) -> T:
     """Read ``path`` (a YAML mapping) into ``cls``; no path gives the defaults. Errors name the file."""
     if path in (None, ""):
         return cls()
-    with open(path, encoding="utf-8") as handle:
-        data = yaml.safe_load(handle) or {}
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of {what} settings")
+    data = read_yaml_mapping(path, f"a mapping of {what} settings")
     try:
         return settings_from_dict(cls, data, what)
     except (TypeError, ValueError) as error:

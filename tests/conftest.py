@@ -14,6 +14,37 @@ SHARED_DATA = Path(os.environ.get("SEGKIT_SHARED_DATA", REPO.parent / "shared" /
 AS_OF = "2026-03-31"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fixed_phone_key():
+    """A fixed key for phone fingerprints, so that tests never create one in the user's ~/.config."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SEGKIT_PHONE_KEY", "segkit tests: not a secret")
+        yield os.environ["SEGKIT_PHONE_KEY"].encode()
+
+
+@pytest.fixture
+def postgres_url():
+    """A URL to a fresh, empty schema of the test PostgreSQL server (``$SEGKIT_TEST_POSTGRES_URL``), dropped
+    afterwards: tests running at once do not share tables. Skipped without a server, failed under CI."""
+    url = os.environ.get("SEGKIT_TEST_POSTGRES_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide PostgreSQL: .ci/run starts it and sets SEGKIT_TEST_POSTGRES_URL")
+        pytest.skip("no PostgreSQL server (set SEGKIT_TEST_POSTGRES_URL; .ci/run does)")
+    import uuid
+
+    import sqlalchemy as sa
+
+    schema = f"segkit_test_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as con:
+        con.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    with engine.begin() as con:
+        con.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def gas_world():
     return generate("gas", 600, seed=11, as_of=AS_OF)

@@ -203,3 +203,15 @@ def test_cli_assign_writes_the_books(supplements_world, tmp_path, capsys):
                  "--transactions", str(paths["transactions"]), "--as-of", AS_OF, "--out", str(tmp_path / "o2"),
                  "--config", str(tmp_path / "tight.yaml")]) == 2
     assert "total capacity is below the number of members" in capsys.readouterr().err
+
+
+def test_advisors_without_teams_serve_every_member(tmp_path, supplements_world):
+    # an advisors file without a team column: every member is in the one team, none in a stage team nobody staffs
+    paths = supplements_world.write(tmp_path / "world")
+    supplements_world.advisors.drop(columns="team").to_csv(tmp_path / "advisors.csv", index=False)
+    assert main(["assign", "--members", str(paths["members"]), "--advisors", str(tmp_path / "advisors.csv"),
+                 "--transactions", str(paths["transactions"]), "--as-of", AS_OF, "--out", str(tmp_path / "books")]) == 0
+    table = pd.read_csv(tmp_path / "books" / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    assert len(table) == len(supplements_world.members) and set(table["team"]) == {"general"}
+    assert table["advisor_id"].isin(supplements_world.advisors.loc[supplements_world.advisors["active"],
+                                                                   "advisor_id"]).all()

@@ -1,8 +1,6 @@
 """Call-center lists: pacing rules (examples and properties), the ledger, outcomes, files, care lists, privacy."""
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -10,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from segkit.callcenter import (
-    CALL_LIST_COLUMNS, CANDIDATE_COLUMNS, ContactSettings, Ledger, LedgerError, alert_candidates, alert_id,
-    care_candidates, export_calls, import_outcomes, ledger_url, next_birthday, pace, retention_summary,
+    CALL_LIST_COLUMNS, CANDIDATE_COLUMNS, ContactSettings, Ledger, LedgerError, NoPhonesError, alert_candidates,
+    alert_id, care_candidates, export_calls, import_outcomes, ledger_url, next_birthday, pace, retention_summary,
 )
 from segkit.churn import AlertSettings, churn_alerts
 from segkit.cli import main
@@ -118,6 +116,23 @@ def test_settings_are_checked():
         ContactSettings.from_dict({"windw_days": 3})
     with pytest.raises(ValueError, match="holiday_audience"):
         ContactSettings(holiday_audience="everyone")
+
+
+def test_do_not_call_given_as_text_fails_closed_and_any_row_of_a_member_wins():
+    values = ["yes", "√", "DNC", "Y ", "是的", "勿扰", "maybe", "0", "", None, "no", False]
+    members = _members(len(values), do_not_call=pd.Series(values, dtype=object))
+    members = pd.concat([members, members.iloc[[7]].assign(do_not_call="1")])   # 0007 again, now saying "1"
+    paced = pace(_candidates(members["member_id"].unique()), members, AS_OF)
+    held = paced.held_back.loc[paced.held_back["rule"] == "do_not_call", "member_id"]
+    assert sorted(held) == [f"{i:04d}" for i in range(8)]              # unreadable (DNC, 勿扰, maybe) = do not call
+    assert sorted(paced.listed["member_id"]) == ["0008", "0009", "0010", "0011"]
+
+
+def test_advisors_marked_inactive_in_text_take_no_calls():
+    members = _members(2, advisors=("A1", "A2"))
+    advisors = pd.DataFrame({"advisor_id": ["A1", "A2"], "level": 1, "active": ["no", "?"]})
+    listed = pace(_candidates(members["member_id"]), members, AS_OF, advisors=advisors).listed
+    assert listed["call_by"].tolist() == ["queue", "queue"]
 
 
 # --- pacing as properties ----------------------------------------------------------------------------------
@@ -243,14 +258,14 @@ def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_
 
 
 def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_alerts, tmp_path):
-    export = _export(gas_world, gas_alerts, Ledger(tmp_path / "ledger.sqlite"), tmp_path)
-    raw = (tmp_path / "call_list.csv").read_bytes()
+    export = _export(gas_world, gas_alerts, Ledger(tmp_path / "ledger.sqlite"), tmp_path / "out")
+    raw = (tmp_path / "out" / "call_list.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")                       # BOM: Excel reads UTF-8 Chinese text
-    csv = pd.read_csv(tmp_path / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    csv = pd.read_csv(tmp_path / "out" / "call_list.csv", dtype=str, encoding="utf-8-sig")
     assert csv.columns.tolist() == CALL_LIST_COLUMNS
     assert csv["member_id"].str.len().eq(7).all() and csv["member_id"].str.startswith("000").any()
     assert csv["name"].tolist() == export.call_list["name"].tolist()
-    sheet = openpyxl.load_workbook(tmp_path / "call_list.xlsx").active
+    sheet = openpyxl.load_workbook(tmp_path / "out" / "call_list.xlsx").active
     header = [cell.value for cell in sheet[1]]
     assert header == CALL_LIST_COLUMNS
     first = {name: cell for name, cell in zip(header, sheet[2])}
@@ -261,13 +276,173 @@ def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_al
     assert "*" in export.masked().at[0, "phone"] and export.masked().at[0, "phone"] != export.call_list.at[0, "phone"]
 
 
-def test_a_failed_recording_leaves_no_half_list(gas_world, gas_alerts, tmp_path):
+def test_a_failed_recording_leaves_no_half_list_and_says_why_in_one_line(gas_world, gas_alerts, tmp_path):
     ledger = Ledger(tmp_path / "ledger.sqlite")
     listed = _export(gas_world, gas_alerts, Ledger(tmp_path / "other.sqlite"), tmp_path / "x").call_list
     broken = pd.concat([listed, listed.iloc[[0]]]).assign(phone_hash="")     # a duplicate key fails mid-insert
-    with pytest.raises(Exception):
+    with pytest.raises(LedgerError, match="IntegrityError") as error:
         ledger.record("churn", AS_OF, broken)
+    assert "\n" not in str(error.value) and "ledger.sqlite" in str(error.value)
     assert ledger.row_counts() == {"runs": 0, "contacts": 0, "outcomes": 0}
+
+
+def _run(members, ids, ledger, out, day=0, run="churn", **options):
+    return export_calls(_candidates(ids, run), members, AS_OF + pd.Timedelta(days=day), ledger, out, run=run, **options)
+
+
+def test_a_day_that_lists_nobody_can_be_run_again(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(3, do_not_call=True)
+    first = _run(members, members["member_id"], ledger, tmp_path / "a")
+    again = _run(members, members["member_id"], ledger, tmp_path / "b")
+    assert first.call_list.empty and (first.status, again.status) == ("recorded", "unchanged")
+
+
+def test_a_list_where_no_member_has_a_phone_is_refused_and_nothing_is_recorded(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(5)
+    with pytest.raises(NoPhonesError, match="no phone column; columns not in the contract: 手机号.*members-config"):
+        _run(members.drop(columns="phone"), members["member_id"], ledger, tmp_path / "out",
+             unmapped_columns=["手机号"])
+    with pytest.raises(NoPhonesError, match="every one of them has an empty phone"):
+        _run(members.assign(phone=" "), members["member_id"], ledger, tmp_path / "out")
+    assert ledger.row_counts()["runs"] == 0 and not (tmp_path / "out").exists()
+    # one member to call with a phone makes a list; strangers alone are not a list of members without phones
+    export = _run(members.assign(phone=["", "", "", "", "13800000000"]), members["member_id"], ledger, tmp_path / "out")
+    assert export.call_list["member_id"].tolist() == ["0004"] and set(export.held_back["rule"]) == {"no_phone"}
+    assert _run(members.drop(columns="phone"), ["9999"], ledger, tmp_path / "other", day=20).call_list.empty
+
+
+def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(6)
+    first = _run(members, members["member_id"], ledger, tmp_path / "d0")
+    alert = first.call_list.set_index("member_id")["alert_id"]
+    day = AS_OF + pd.Timedelta(days=20)
+    import_outcomes(pd.DataFrame({"alert_id": alert[["0000", "0001", "0002"]].tolist(),
+                                  "outcome": ["do_not_call", "wrong_number", "switched_supplier"],
+                                  "outcome_date": f"{day:%Y-%m-%d}"}), ledger)        # reported today
+    today = _run(members, members["member_id"], ledger, tmp_path / "d20", day=20)
+    assert today.held_back.set_index("member_id")["rule"].to_dict() == {
+        "0000": "asked_not_to_call", "0001": "wrong_number", "0002": "switched"}
+    # today's own calls answered today: re-running today still finds the list it recorded
+    import_outcomes(pd.DataFrame({"alert_id": today.call_list["alert_id"][:2], "outcome": "do_not_call",
+                                  "outcome_date": f"{day:%Y-%m-%d}"}), ledger)
+    again = _run(members, members["member_id"], ledger, tmp_path / "again", day=20)
+    assert again.status == "unchanged"
+    for name in ("call_list.csv", "call_list.xlsx", "held_back.csv"):
+        assert (tmp_path / "d20" / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
+
+
+def test_replacing_an_earlier_day_is_paced_against_the_days_after_it(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(6)
+    settings = ContactSettings(window_days=5, max_per_30_days=2)
+    _run(members, ["0000", "0001"], ledger, tmp_path / "d0", settings=settings)
+    _run(members, ["0002"], ledger, tmp_path / "d3", day=3, run="birthday", settings=settings)
+    _run(members, ["0003"], ledger, tmp_path / "d10", day=10, run="holiday", settings=settings)
+    _run(members, ["0003"], ledger, tmp_path / "d20", day=20, run="holiday", settings=settings)
+    replaced = _run(members, members["member_id"], ledger, tmp_path / "d0", settings=settings, replace=True)
+    assert replaced.status == "replaced"
+    assert sorted(replaced.call_list["member_id"]) == ["0000", "0001", "0004", "0005"]
+    held = replaced.held_back.set_index("member_id")
+    assert held.loc["0002"].tolist()[1:3] == ["window", "listed 3 days later (birthday)"]
+    assert held.loc["0003"].tolist()[1:3] == ["monthly_cap", "contacted 2 times in the 30 days from 2026-03-22"]
+    _check_contact_log(ledger.contacts(), members, settings, {})
+    # the replaced day re-run as it is: unchanged, the same bytes
+    bytes_before = (tmp_path / "d0" / "call_list.xlsx").read_bytes()
+    assert _run(members, members["member_id"], ledger, tmp_path / "d0", settings=settings).status == "unchanged"
+    assert (tmp_path / "d0" / "call_list.xlsx").read_bytes() == bytes_before
+
+
+@hsettings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(call_center_days(), st.data())
+def test_replacing_any_recorded_day_never_breaks_the_rules(tmp_path_factory, world, data):
+    n, dnc, capacities, settings, runs = world
+    members = _members(n, do_not_call=dnc)
+    path = tmp_path_factory.mktemp("replace")
+    ledger = Ledger(path / "ledger.sqlite")
+    recorded = []
+    for i, (day, campaign, ids, _) in enumerate(runs):
+        recorded.append((f"{campaign}{i}", day, i))
+        _run(members, [f"{k:04d}" for k in ids], ledger, path / str(i), day=day, run=recorded[-1][0], settings=settings)
+        if data.draw(st.booleans(), label="replace an earlier day"):
+            run, day_, folder = data.draw(st.sampled_from(recorded), label="the day")
+            ids = data.draw(st.lists(st.integers(0, n + 1), max_size=3 * n), label="its new candidates")
+            _run(members, [f"{k:04d}" for k in ids], ledger, path / str(folder), day=day_, run=run, settings=settings,
+                 replace=True)
+    _check_contact_log(ledger.contacts(), members, settings, {})
+    ledger.close()
+
+
+def test_the_ledger_refuses_fingerprints_made_with_another_key(tmp_path, monkeypatch, fixed_phone_key):
+    import sqlalchemy as sa
+
+    from segkit.callcenter.ledger import meta, phone_key_id
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(4)
+    _run(members, members["member_id"], ledger, tmp_path / "d0")
+    with ledger.engine.connect() as con:
+        assert con.execute(sa.select(meta.c.value)).scalars().all() == [phone_key_id(fixed_phone_key)]
+    monkeypatch.setenv("SEGKIT_PHONE_KEY", "k3y-of-another-office")
+    with pytest.raises(LedgerError, match="made with another key.*SEGKIT_PHONE_KEY") as error:
+        _run(members, members["member_id"], ledger, tmp_path / "d20", day=20)
+    assert "\n" not in str(error.value) and "k3y-of-another-office" not in str(error.value)
+    monkeypatch.undo()
+    with ledger.engine.begin() as con:          # a ledger from before keyed fingerprints: no key id recorded
+        con.execute(meta.delete())
+    with pytest.raises(LedgerError, match="4 phone fingerprints made without a recorded key"):
+        _run(members, members["member_id"], ledger, tmp_path / "d20", day=20)
+    assert ledger.row_counts()["runs"] == 1 and not (tmp_path / "d20").exists()
+
+
+def test_a_ledger_from_before_keyed_fingerprints_adopts_the_key_from_the_phones_on_file(tmp_path, capsys):
+    import hashlib
+
+    from segkit.callcenter.ledger import contacts, meta
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(4)
+    calls = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list
+    import_outcomes(pd.DataFrame({"alert_id": calls["alert_id"], "outcome": "wrong_number",
+                                  "outcome_date": "2026-04-01"}), ledger)
+    with ledger.engine.begin() as con:             # as an older segkit left it: unkeyed sha256, no key id
+        con.execute(meta.delete())
+        for member, phone in zip(members["member_id"], members["phone"]):
+            con.execute(contacts.update().where(contacts.c.member_id == member)
+                        .values(phone_hash=hashlib.sha256(phone.encode()).hexdigest()[:16]))
+    members.loc[1, "phone"] = "13999999999"         # one number corrected since: its hold is over
+    with pytest.raises(LedgerError, match="4 phone fingerprints made without a recorded key.*adopt-key"):
+        _run(members, members["member_id"], ledger, tmp_path / "d30", day=30)
+    members.to_csv(tmp_path / "members.csv", index=False)
+    command = ["ledger", "adopt-key", "--ledger", str(tmp_path / "ledger.sqlite"), "--members",
+               str(tmp_path / "members.csv")]
+    assert main(command) == 0
+    assert "3 phone fingerprint(s) re-made with this key; 1 of numbers no longer on file removed" in \
+        capsys.readouterr().out
+    later = _run(members, members["member_id"], ledger, tmp_path / "d30", day=30)
+    assert later.call_list["member_id"].tolist() == ["0001"] and set(later.held_back["rule"]) == {"wrong_number"}
+    unkeyed = {hashlib.sha256(phone.encode()).hexdigest()[:16] for phone in _members(4)["phone"]}
+    assert not unkeyed & set(ledger.listed(1)["phone_hash"])                 # nothing reversible is left
+    assert main(command) == 2 and "nothing to adopt" in capsys.readouterr().err
+
+
+def test_the_phone_key_is_read_once_per_export(tmp_path, monkeypatch):
+    import segkit.privacy
+    from segkit.callcenter import export as export_module, pacing as pacing_module
+
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(40)
+    first = _run(members, members["member_id"], ledger, tmp_path / "d0")
+    import_outcomes(pd.DataFrame({"alert_id": first.call_list["alert_id"], "outcome": "wrong_number",
+                                  "outcome_date": "2026-04-01"}), ledger)      # pacing fingerprints every phone
+    reads = []
+    for module in (export_module, pacing_module, segkit.privacy):
+        monkeypatch.setattr(module, "phone_key", lambda: reads.append(1) or b"segkit tests: not a secret")
+    later = _run(members.assign(phone=members["phone"].str.replace("0", "9")), members["member_id"], ledger,
+                 tmp_path / "d30", day=30)
+    assert len(later.call_list) == 40 and len(reads) == 1           # new numbers: the wrong-number holds are over
 
 
 def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_alerts, tmp_path):
@@ -276,8 +451,8 @@ def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_
     ids = calls["alert_id"]
     good = pd.DataFrame({"alert_id": ids[:4], "outcome": ["won back", "已换供应商", "asked not to be called", "no_answer"],
                          "outcome_date": ["2026/4/1", "2026-04-01", "20260401", "2026-04-01"]})
-    assert import_outcomes(good, ledger) == (4, 0)
-    assert import_outcomes(good, ledger) == (0, 4)
+    assert import_outcomes(good, ledger) == (4, 0, 0)
+    assert import_outcomes(good, ledger) == (0, 4, 0)
     bad = pd.DataFrame({"alert_id": [ids[5], "nope"], "outcome": ["hung up", "reached"],
                         "outcome_date": ["2026-04-01", "2026-04-01"]})
     with pytest.raises(ValueError, match=r"(?s)2 problem.*row 2: unknown outcome 'hung up'.*row 3: unknown alert_id"):
@@ -294,10 +469,36 @@ def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_
     assert calls.at[3, "member_id"] in set(later.call_list["member_id"])
 
 
+def test_an_outcomes_file_counts_repeated_rows_once_and_refuses_conflicting_notes(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(30)
+    ids = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list["alert_id"]
+    repeated = pd.DataFrame({"alert_id": [ids[0], ids[1], ids[0], ids[0]],
+                             "outcome": ["reached", "no answer", "reached", "已接通"],      # the same outcome
+                             "outcome_date": "2026-04-01", "note": ["ok", "", "ok", "ok"]})
+    assert import_outcomes(repeated, ledger) == (2, 0, 2)
+    assert import_outcomes(repeated, ledger) == (0, 2, 2)
+    conflict = pd.DataFrame({"alert_id": [ids[2], ids[3], ids[2]], "outcome": ["won_back", "reached", "won back"],
+                             "outcome_date": ["2026-04-01", "2026-04-01", "2026/4/1"], "note": ["paid", "", "no"]})
+    with pytest.raises(ValueError, match=f"rows 2 and 4: alert_id '{ids[2]}' won_back on 2026-04-01 with different "
+                                         "notes \\('paid', 'no'\\)") as error:
+        import_outcomes(conflict, ledger)
+    assert "\n" not in str(error.value)
+    many = pd.DataFrame({"alert_id": [f"nope{i}" for i in range(25)], "outcome": "reached", "outcome_date": "x"})
+    with pytest.raises(ValueError, match=r"50 problem\(s\).*; \.\.\. and 30 more$") as error:
+        import_outcomes(many, ledger)
+    assert "\n" not in str(error.value) and str(error.value).count("; row ") == 19
+    assert ledger.row_counts()["outcomes"] == 2
+
+
 def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
     assert ledger_url(tmp_path / "l.sqlite") == f"sqlite:///{tmp_path / 'l.sqlite'}"
-    with pytest.raises(ValueError, match="carries a password"):
-        ledger_url("postgresql+psycopg://segkit:secret@localhost/segkit")
+    for url in ("postgresql+psycopg://segkit:secret@localhost/segkit",
+                "postgresql+psycopg://segkit@localhost/segkit?password=secret",
+                "postgresql+psycopg://segkit@localhost/segkit?sslmode=require&sslpassword=secret"):
+        with pytest.raises(ValueError, match="carries (a password|query parameter)") as error:
+            ledger_url(url)
+        assert "secret" not in str(error.value)
     monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:secret@localhost/segkit")
     assert ledger_url(None).endswith("@localhost/segkit")
     monkeypatch.delenv("SEGKIT_LEDGER_URL")
@@ -305,24 +506,8 @@ def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
         ledger_url(None)
 
 
-def _postgres_url() -> str:
-    url = os.environ.get("SEGKIT_TEST_POSTGRES_URL")
-    if not url:
-        if os.environ.get("CI"):
-            pytest.fail("CI must provide PostgreSQL: .ci/run starts it and sets SEGKIT_TEST_POSTGRES_URL")
-        pytest.skip("no PostgreSQL server (set SEGKIT_TEST_POSTGRES_URL; .ci/run does)")
-    return url
-
-
-def test_the_ledger_works_on_postgresql(gas_world, gas_alerts, tmp_path):
-    import sqlalchemy as sa
-
-    url = _postgres_url()
-    engine = sa.create_engine(url)
-    with engine.begin() as con:       # a clean schema for this test
-        for table in ("segkit_outcomes", "segkit_contacts", "segkit_runs"):
-            con.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
-    engine.dispose()
+def test_the_ledger_works_on_postgresql(gas_world, gas_alerts, tmp_path, postgres_url):
+    url = postgres_url
     ledger = Ledger(url)
     assert ledger.engine.dialect.name == "postgresql"
     first = _export(gas_world, gas_alerts, ledger, tmp_path / "a")
@@ -375,9 +560,11 @@ def test_cli_export_outcomes_and_care(gas_world, gas_alerts, tmp_path, capsys):
     assert calls["vip"].isin(["True", "False"]).all() and 0 < (calls["vip"] == "True").sum() < len(calls)
     pd.DataFrame({"alert_id": calls["alert_id"][:2], "outcome": ["reached", "won_back"],
                   "outcome_date": "2026-04-02"}).to_csv(tmp_path / "outcomes.csv", index=False)
+    pd.read_csv(tmp_path / "outcomes.csv").iloc[[0, 1, 1]].to_csv(tmp_path / "outcomes.csv", index=False)
     assert main(["outcomes", "--file", str(tmp_path / "outcomes.csv"), "--ledger", ledger,
                  "--summary", str(tmp_path / "summary.csv")]) == 0
-    assert "2 outcome(s) recorded" in capsys.readouterr().out
+    assert "2 outcome(s) recorded, 0 already in the ledger, 1 repeated row(s) of the file ignored" in \
+        capsys.readouterr().out
     assert pd.read_csv(tmp_path / "summary.csv")["won_back"].tolist() == [1]
     pd.DataFrame({"alert_id": ["x"], "outcome": ["reached"], "outcome_date": ["2026-04-02"]}).to_csv(
         tmp_path / "bad.csv", index=False)
@@ -388,6 +575,41 @@ def test_cli_export_outcomes_and_care(gas_world, gas_alerts, tmp_path, capsys):
     assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), *common[:-2],
                  "--ledger", "postgresql://u:pw@localhost/x", "--out", str(tmp_path / "o2")]) == 2
     assert "password" in capsys.readouterr().err
+
+
+def test_cli_refuses_a_members_file_whose_phone_column_has_another_name(tmp_path, capsys):
+    members = _members(5).rename(columns={"phone": "手机号"})
+    members.to_csv(tmp_path / "members.csv", index=False)
+    _candidates(members["member_id"]).assign(reason="overdue").to_csv(tmp_path / "alerts.csv", index=False)
+    ledger = tmp_path / "ledger.sqlite"
+    assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), "--members", str(tmp_path / "members.csv"),
+                 "--as-of", "2026-03-31", "--ledger", str(ledger), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("segkit export: error: no phone number for any of the 5 members to call")
+    assert "columns not in the contract: 手机号" in error and "--members-config" in error
+    assert Ledger(ledger).row_counts()["runs"] == 0 and not (tmp_path / "out").exists()
+
+
+def test_cli_lists_runs_and_removes_a_mistyped_one_until_it_has_outcomes(tmp_path, capsys):
+    ledger = Ledger(tmp_path / "ledger.sqlite")
+    members = _members(5)
+    _run(members, members["member_id"], ledger, tmp_path / "typo", day=365)          # 2027 instead of 2026
+    with pytest.raises(LedgerError, match="runs up to 2027-03-31.*segkit ledger show / remove-run"):
+        _run(members, members["member_id"], ledger, tmp_path / "d0")
+    path = str(tmp_path / "ledger.sqlite")
+    assert main(["ledger", "show", "--ledger", path]) == 0
+    assert "churn 2027-03-31" in " ".join(capsys.readouterr().out.split())
+    assert main(["ledger", "remove-run", "--ledger", path, "--run", "churn", "--as-of", "2027-03-31"]) == 0
+    assert "removed run 'churn' as of 2027-03-31 and its 5 contact(s)" in capsys.readouterr().out
+    assert ledger.row_counts() == {"runs": 0, "contacts": 0, "outcomes": 0}
+    calls = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list
+    import_outcomes(pd.DataFrame({"alert_id": calls["alert_id"][:1], "outcome": "reached",
+                                  "outcome_date": "2026-04-01"}), ledger)
+    for run, day, refusal in (("churn", "2026-03-31", "has 1 outcome(s) recorded"), ("churn", "2026-04-01", "no run")):
+        assert main(["ledger", "remove-run", "--ledger", path, "--run", run, "--as-of", day]) == 2
+        error = capsys.readouterr().err
+        assert refusal in error and error.count("\n") == 1
+    assert ledger.row_counts()["runs"] == 1
 
 
 def test_the_sample_contact_settings_are_the_defaults():

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from conftest import REPO
+from segkit.cli import main
 
 
 def segkit(*args, cwd=None):
@@ -122,3 +123,123 @@ def test_backtest_on_cdnow_holdout(tmp_path, shared_data):
     assert table["gone"].nunique() == 1 and table["auc"].between(0.5, 1).all()
     both = segkit("backtest", "--transactions", "x.csv", "--as-of", "1997-09-30", "--out", "b.csv")
     assert both.returncode == 2 and "--truth" in both.stderr
+
+
+def test_clv_on_the_full_cdnow_file_values_everyone_and_says_what_it_cannot(tmp_path, shared_data):
+    # one of 23,570 customers has a single $0 repeat purchase: Gamma-Gamma leaves them out of the fit only
+    common = ["clv", "--transactions", shared_data / "cdnow" / "CDNOW_master.txt",
+              "--config", REPO / "data/mappings/cdnow_master.yaml", "--as-of", "1997-09-30"]
+    run = segkit(*common, "--out", tmp_path / "clv.csv")
+    assert run.returncode == 0, run.stderr
+    clv = pd.read_csv(tmp_path / "clv.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(clv) == 23570 and clv[["expected_purchases", "expected_spend", "clv"]].notna().all().all()
+    assert "segkit clv: note: Gamma-Gamma fitted on 9,450 repeat buyers with a positive mean spend; 1 with zero or " \
+           "negative spend left out of the fit" in run.stderr
+    mbg = segkit(*common, "--model", "mbgcnbd", "--out", tmp_path / "mbg.csv")
+    assert mbg.returncode == 0, mbg.stderr
+    assert "segkit clv: note: MBGCNBDModel gives P(alive) only" in mbg.stderr
+    assert "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns
+
+
+def _files(folder):
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+def _expected_failures(tmp):
+    """Every input that used to end in a traceback (or wrote before refusing), as argument lists."""
+    good = tmp / "tx.csv"
+    good.write_text("member_id,date,amount\n1,2026-01-01,3\n")
+    (tmp / "a_file").write_text("not a folder\n")
+    (tmp / "folder").mkdir()
+    texts = {
+        "syntax.yaml": "columns: [member_id\n",
+        "tag.yaml": "columns: !!python/object/apply:os.system ['echo owned']\n",
+        "encoding.yaml": "source:\n  encoding: klingon\n",
+        "source_list.yaml": "source: [1, 2]\n",
+        "pipe_syntax.yaml": "job: x\nsteps: [\n",
+        "pipe_steps.yaml": "job: x\nsteps: 5\n",
+        "pipe_inputs.yaml": "job: x\ninputs: [a, b]\nsteps: [{name: s, notebook: n.ipynb}]\n",
+        "pipe_tag.yaml": "job: !!python/object/apply:os.system ['echo owned']\nsteps: []\n",
+        "pipe_parameters.yaml": "job: x\nsteps: [{name: s, notebook: n.ipynb, parameters: [1, 2]}]\n",
+        "settings_syntax.yaml": "p_active_below: [0.5\n",
+        "settings_tag.yaml": "p_active_below: !!python/object/apply:os.system ['echo owned']\n",
+    }
+    for name, text in texts.items():
+        (tmp / name).write_text(text)
+    load = ["load", "transactions", "--file", good, "--as-of", "2026-03-31"]
+    return {
+        "a folder as --file": ["load", "transactions", "--file", tmp / "folder", "--out", tmp / "o.csv"],
+        "--out under a file": [*load, "--out", tmp / "a_file" / "o.csv"],
+        "--out without a suffix": [*load, "--out", tmp / "out"],
+        "--rejects without a suffix": [*load, "--out", tmp / "o.csv", "--rejects", tmp / "rejects"],
+        "--out is a folder": [*load, "--out", tmp / "folder"],
+        "mapping: YAML syntax": [*load, "--config", tmp / "syntax.yaml", "--out", tmp / "o.csv"],
+        "mapping: a python tag": [*load, "--config", tmp / "tag.yaml", "--out", tmp / "o.csv"],
+        "mapping: unknown encoding": [*load, "--config", tmp / "encoding.yaml", "--out", tmp / "o.csv"],
+        "mapping: source a list": [*load, "--config", tmp / "source_list.yaml", "--out", tmp / "o.csv"],
+        "pipeline: YAML syntax": ["run", tmp / "pipe_syntax.yaml", "--out", tmp / "runs"],
+        "pipeline: steps: 5": ["run", tmp / "pipe_steps.yaml", "--out", tmp / "runs"],
+        "pipeline: inputs a list": ["run", tmp / "pipe_inputs.yaml", "--out", tmp / "runs"],
+        "pipeline: a python tag": ["run", tmp / "pipe_tag.yaml", "--out", tmp / "runs"],
+        "pipeline: parameters a list": ["run", tmp / "pipe_parameters.yaml", "--out", tmp / "runs"],
+        "pipeline: a folder": ["run", tmp / "folder", "--out", tmp / "runs"],
+        "run: --out a file": ["run", REPO / "pipelines" / "daily_alerts.yaml", "--out", tmp / "a_file"],
+        "settings: YAML syntax": ["alerts", "--transactions", good, "--as-of", "2026-03-31",
+                                  "--settings", tmp / "settings_syntax.yaml", "--out", tmp / "a.csv"],
+        "settings: a python tag": ["alerts", "--transactions", good, "--as-of", "2026-03-31",
+                                   "--settings", tmp / "settings_tag.yaml", "--out", tmp / "a.csv"],
+        "settings: a folder": ["rfm", "--transactions", good, "--as-of", "2026-03-31",
+                               "--settings", tmp / "folder", "--out", tmp / "r.csv"],
+        "survey: --out a file": ["survey", "--screening", good, "--costs", good, "--ranking", good,
+                                 "--constant-sum", good, "--out", tmp / "a_file"],
+        "assign: --out under a file": ["assign", "--members", good, "--advisors", good, "--transactions", good,
+                                       "--as-of", "2026-03-31", "--out", tmp / "a_file" / "books"],
+        "unknown argument": ["load", "transactions", "--file", good, "--out", tmp / "o.csv", "--colour", "red"],
+    }
+
+
+def test_every_expected_failure_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys):
+    cases = _expected_failures(tmp_path)
+    before = _files(tmp_path)
+    for case, argv in cases.items():
+        try:
+            code = main([str(arg) for arg in argv])
+        except SystemExit as stop:              # argparse
+            code = stop.code
+        err = capsys.readouterr().err
+        assert code == 2, (case, err)
+        assert err.count("\n") == 1 and err.startswith("segkit") and "Traceback" not in err, (case, err)
+        assert "owned" not in err or "python/object" in err, (case, err)
+    assert _files(tmp_path) == before             # nothing written: no rejects, no run folder
+
+
+def test_a_failure_in_a_subprocess_is_one_line_without_traceback(tmp_path):
+    (tmp_path / "bad.yaml").write_text("job: x\nsteps: [\n")
+    run = segkit("run", tmp_path / "bad.yaml", "--out", tmp_path / "runs")
+    assert run.returncode == 2 and "Traceback" not in run.stderr and run.stderr.count("\n") == 1
+    assert f"{tmp_path / 'bad.yaml'}: line 3: not valid YAML" in run.stderr
+
+
+def test_an_unexpected_failure_says_it_is_a_bug_and_exits_3(monkeypatch, capsys):
+    def broken(args):
+        raise KeyError("clv")
+
+    monkeypatch.setattr("segkit.cli.cmd_load", broken)
+    argv = ["load", "members", "--file", "postgresql://segkit:hunter2@db/crm", "--out", "m.csv"]
+    assert main(argv) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bug: unexpected KeyError: 'clv'" in err
+    assert "report it to the segkit maintainers with this command line: segkit load members" in err
+    assert "hunter2" not in err and "segkit:***@db" in err
+
+
+def test_error_messages_are_one_line_with_urls_masked(monkeypatch, capsys):
+    from segkit.advisors import AssignmentError
+
+    def refused(args):
+        raise AssignmentError("no assignment is possible:\n  team 'a': no advisor\n  see postgresql://u:pw@db/x")
+
+    monkeypatch.setattr("segkit.cli.cmd_load", refused)
+    assert main(["load", "members", "--file", "m.csv", "--out", "m.csv"]) == 2
+    assert capsys.readouterr().err == ("segkit load: error: no assignment is possible: team 'a': no advisor; "
+                                       "see postgresql://u:***@db/x\n")

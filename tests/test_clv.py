@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import segkit
-from segkit.clv import BetaGeoModel, GammaGammaModel, ParetoNBDModel, btyd_summary, customer_lifetime_value
+from segkit.clv import (BetaGeoModel, GammaGammaModel, ParetoNBDModel, btyd_summary, customer_lifetime_value,
+                        customer_value)
 
 from conftest import REPO
 
@@ -218,3 +219,33 @@ def test_regular_buyers_look_gone_sooner():
     args = (10, 10.0, 14.0)
     assert clockwork.probability_alive(*args) < poisson.probability_alive(*args)
     assert clockwork.probability_alive(10, 10.0, 10.5) > 0.9
+
+
+def test_a_zero_spend_repeat_buyer_is_left_out_of_gamma_gamma_not_everyone(cdnow):
+    # CDNOW master has one repeat buyer whose repeat purchase cost $0: it stopped the fit for all 23,570
+    changed = cdnow.copy()
+    repeat = changed.index[changed["frequency"] > 0]
+    changed.loc[repeat[0], "monetary_value"] = 0.0
+    changed.loc[repeat[1], "monetary_value"] = -5.0
+    spend = GammaGammaModel().fit(changed)
+    assert spend.left_out_ == 2 and spend.n_ == 944 and "2 repeat buyer(s) with no positive spend" in repr(spend)
+    assert spend.params_["p"] == pytest.approx(GammaGammaModel().fit(cdnow).params_["p"], rel=0.02)
+    value = customer_value(changed, BetaGeoModel().fit(changed), horizon=39)
+    assert value.spend is not None
+    assert any("944 repeat buyers" in note and "2 with zero or negative spend left out" in note for note in value.notes)
+    assert any(note.startswith("1 customer(s) get no clv") for note in value.notes)
+    clv = value.table["clv"]
+    assert clv.isna().sum() == 1 and np.isnan(clv[repeat[1]])       # a negative mean spend: no value
+    assert clv.drop(repeat[1]).ge(0).all() and clv[repeat[0]] >= 0   # $0 spend: the formula holds (shrunk)
+
+
+def test_a_model_that_cannot_forecast_says_so(cdnow):
+    from segkit.clv import MBGCNBDModel
+
+    value = customer_value(cdnow, MBGCNBDModel(k_max=2).fit(cdnow), horizon=39)
+    assert value.table["p_alive"].between(0, 1).all() and "expected_purchases" not in value.table
+    assert value.spend is None and any("P(alive) only" in note for note in value.notes)
+    few = cdnow.assign(monetary_value=np.where(cdnow.index == cdnow.index[cdnow["frequency"] > 0][0], 10.0, 0.0))
+    value = customer_value(few, BetaGeoModel().fit(few), horizon=39)
+    assert "expected_purchases" in value.table and "clv" not in value.table
+    assert any("no expected_spend or clv: Gamma-Gamma needs at least 2" in note for note in value.notes)

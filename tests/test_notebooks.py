@@ -105,9 +105,9 @@ def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_wo
         pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / f"{run}.ipynb"),
                             parameters={**parameters, "output_dir": str(tmp_path / run)},
                             cwd=str(REPO / "notebooks"), progress_bar=False)
-    calls = pd.read_csv(tmp_path / "first" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    calls = pd.read_csv(tmp_path / "first" / "calls" / "call_list.csv", dtype=str, encoding="utf-8-sig")
     assert len(calls) > 5 and calls["phone"].isin(gas_world.members["phone"]).all()   # in full: for the call center
-    for name in ("call_list.csv", "call_list.xlsx", "held_back.csv", "care/call_list.csv"):
+    for name in ("calls/call_list.csv", "calls/call_list.xlsx", "calls/held_back.csv", "care/call_list.csv"):
         assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
     assert Ledger(tmp_path / "ledger.sqlite").row_counts()["runs"] == 2          # churn + care, recorded once
     executed = (tmp_path / "first.ipynb").read_text()
@@ -198,3 +198,25 @@ def test_customer_value_notebook_on_cdnow(tmp_path, shared_data):
         pm.execute_notebook(str(REPO / "notebooks" / "customer_value.ipynb"), str(tmp_path / "x.ipynb"),
                             parameters={"holdout_end": "1997-01-01", "output_dir": str(tmp_path)},
                             cwd=str(REPO / "notebooks"), progress_bar=False)
+
+
+def test_call_list_notebook_greets_the_vips_the_alerts_flag_before_a_holiday(tmp_path, gas_world):
+    # the gas world has no tiers: VIPs come from the alert step's flags (its member_rhythms.csv), the same
+    # VIP rule as the alerts; before the Spring Festival they get a holiday greeting
+    from segkit.churn import churn_alerts
+
+    as_of = "2026-02-12"
+    paths = gas_world.write(tmp_path / "world")
+    run = churn_alerts(gas_world.transactions, as_of, gas_world.members)
+    run.alerts.to_csv(tmp_path / "alerts.csv", index=False)
+    run.members.to_csv(tmp_path / "member_rhythms.csv", index=False)
+    pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / "executed.ipynb"),
+                        parameters={"alerts_path": str(tmp_path / "alerts.csv"), "members_path": str(paths["members"]),
+                                    "ledger": str(tmp_path / "ledger.sqlite"), "as_of": as_of,
+                                    "vip_path": str(tmp_path / "member_rhythms.csv"),
+                                    "output_dir": str(tmp_path / "out")},
+                        cwd=str(REPO / "notebooks"), progress_bar=False)
+    care = pd.read_csv(tmp_path / "out" / "care" / "call_list.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    vips = set(run.members.loc[run.members["vip"], "member_id"])
+    greeted = set(care.loc[care["campaign"] == "holiday", "member_id"])
+    assert len(greeted) > 10 and greeted <= vips

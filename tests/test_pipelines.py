@@ -14,8 +14,8 @@ from segkit.cli import main
 from segkit.jobs import JobFailed, ParameterError, Pipeline, run_pipeline
 from segkit.jobs.browser import check_in_browser, find_chromium
 
-DATA_FILES = ["alerts/alerts.csv", "call_list/call_list.csv", "call_list/call_list.xlsx", "call_list/held_back.csv",
-              "call_list/care/call_list.csv"]
+DATA_FILES = ["alerts/alerts.csv", "call_list/calls/call_list.csv", "call_list/calls/call_list.xlsx",
+              "call_list/calls/held_back.csv", "call_list/care/call_list.csv"]
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,8 @@ def test_a_run_leaves_a_dated_folder_with_manifest_notebooks_reports_and_the_cal
     transactions = manifest["inputs"]["transactions"]
     assert transactions["rows"] == len(daily_runs["world"].transactions) and len(transactions["sha256"]) == 64
     assert manifest["steps"][1]["parameters"]["alerts_path"] == "alerts/alerts.csv"
-    assert manifest["segkit_version"] and "call_list/call_list.csv" in manifest["outputs"]
+    assert manifest["segkit_version"] and "call_list/calls/call_list.csv" in manifest["outputs"]
+    assert all(info["path"] == name for name, info in manifest["outputs"].items())   # valid after the rename
     assert not any(p.name.startswith(".") for p in (daily_runs["runs"] / "daily_alerts").iterdir())
 
 
@@ -57,7 +58,7 @@ def test_running_a_date_again_gives_the_same_outputs(daily_runs):
     from segkit.callcenter import Ledger
 
     counts = Ledger(ledger).row_counts()
-    calls = pd.read_csv(folder / "call_list" / "call_list.csv", encoding="utf-8-sig")
+    calls = pd.read_csv(folder / "call_list" / "calls" / "call_list.csv", encoding="utf-8-sig")
     care = pd.read_csv(folder / "call_list" / "care" / "call_list.csv", encoding="utf-8-sig")
     assert counts["runs"] == 2 and counts["contacts"] == len(calls) + len(care)
 
@@ -66,7 +67,8 @@ def test_reports_hide_code_and_phones_and_say_what_ran(daily_runs):
     page = (daily_runs["folder"] / "call_list.html").read_text()
     assert "segkit-report-header" in page and "daily_alerts" in page and AS_OF in page
     assert "export_calls(" not in page                       # no code cells
-    calls = pd.read_csv(daily_runs["folder"] / "call_list" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    calls = pd.read_csv(daily_runs["folder"] / "call_list" / "calls" / "call_list.csv", dtype=str,
+                        encoding="utf-8-sig")
     assert not any(phone in page for phone in calls["phone"])
 
 
@@ -131,6 +133,10 @@ def test_a_failing_step_stops_the_job_and_keeps_the_last_good_run(tmp_path, caps
     with pytest.raises(JobFailed, match="phone number"):
         run_pipeline(Pipeline.from_yaml(leaky), AS_OF, runs, progress=False)
     assert (runs / "tiny" / AS_OF / "manifest.json").read_bytes() == manifest
+    assert not (runs / "tiny" / f"{AS_OF}.failed" / "work.ipynb").exists()        # refused: removed
+    failed = json.loads((runs / "tiny" / f"{AS_OF}.failed" / "manifest.json").read_text())
+    assert failed["steps"][0]["removed"] == ["work.ipynb", "work.html"]
+    assert all(info["path"] == name for name, info in failed["outputs"].items())
 
 
 @pytest.mark.parametrize("parameters, message", [
@@ -158,3 +164,126 @@ def test_every_pipeline_in_the_repository_is_valid():
         for step in Pipeline.from_yaml(path).steps:
             assert step.notebook.is_file(), (path.name, step.notebook)
             assert check_parameters(step, step.parameters) == [], path.name
+
+
+def _job(folder, text: str) -> str:
+    path = folder / f"job_{len(list(folder.glob('job_*.yaml')))}.yaml"
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def _run_one_line(argv, capsys) -> tuple[int, str]:
+    code = main([str(arg) for arg in argv])
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    return code, err
+
+
+@pytest.mark.parametrize("where", ["parameter", "query parameter", "input in the file", "--input"])
+def test_credentials_are_refused_before_anything_is_written(tmp_path, capsys, where):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    members, show, extra = "members.csv", "hello", []
+    if where == "parameter":
+        show = "postgresql://segkit:hunter2@db/crm"
+    elif where == "query parameter":
+        show = "postgresql://segkit@db/crm?sslmode=require&password=hunter2"
+    elif where == "input in the file":
+        members = "mysql://segkit:hunter2@db/crm"
+    else:
+        extra = ["--input", "members=postgresql://db/crm?token=hunter2"]
+    job = _job(tmp_path, f"job: secrets\ninputs: {{members: '{members}'}}\n"
+                         f"steps: [{{name: work, notebook: tiny.ipynb, parameters: {{show: '{show}'}}}}]\n")
+    code, err = _run_one_line(["run", job, "--date", AS_OF, "--out", tmp_path / "runs", *extra], capsys)
+    assert code == 2 and "holds a credential" in err and "***" in err and "hunter2" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("job, step", [("..", "work"), ("a/b", "work"), (".hidden", "work"), ("tiny", "../x"),
+                                       ("tiny", "/tmp/x"), ("tiny", ".."), ("tiny", "x/../../y"), ("tiny", "")])
+def test_names_cannot_leave_the_run_folder(tmp_path, capsys, job, step):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    runs = tmp_path / "deep" / "runs"
+    path = _job(tmp_path, f"job: '{job}'\nsteps: [{{name: '{step}', notebook: tiny.ipynb}}]\n")
+    code, err = _run_one_line(["run", path, "--date", AS_OF, "--out", runs], capsys)
+    assert code == 2 and "letters, digits" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == sorted(["tiny.ipynb", "job_0.yaml"])
+
+
+def _members_for_the_call_center(folder):
+    """A GBK, tab-separated members export with Chinese headers, mapped like the loader maps it."""
+    members = pd.DataFrame({"会员编号": ["001", "002", "003"], "姓名": ["张三丰", "Ann Lee", "欧阳娜娜"],
+                            "手机号": ["13912345678", "0571-88886666", ""]})
+    members.to_csv(folder / "members.tsv", sep="\t", index=False, encoding="gbk")
+    (folder / "members.yaml").write_text("table: members\ncolumns: {会员编号: member_id, 姓名: name, 手机号: phone}\n",
+                                         encoding="utf-8")
+
+
+def _privacy_job(folder, show: str, mapped: bool = True) -> str:
+    mappings = "mappings: {members: members_mapping}\n" if mapped else ""
+    return _job(folder, "job: private\ninputs: {members: members.tsv, members_mapping: members.yaml}\n" + mappings +
+                f"steps: [{{name: work, notebook: tiny.ipynb, parameters: {{show: {json.dumps(show)}}}}}]\n")
+
+
+@pytest.mark.parametrize("show, mapped, leak", [
+    ("请于今天致电张三丰先生", True, "1 member name"),                 # inside a longer run of Chinese text
+    ("Dear Ann Lee, welcome", True, "1 member name"),                  # a whole-word name
+    ("请致电Ann Lee女士", True, "1 member name"),                      # a whole word beside Chinese text
+    ("landline 0571-88886666", True, "1 member phone number"),
+    ("landline 0571 8888 6666", True, "1 member phone number"),
+    ("mobile 139 1234 5678", False, "1 unmasked mobile phone number"),  # refused whatever the inputs say
+    ("someone's +86 186-0000-1111", False, "1 unmasked mobile phone number"),
+])
+def test_reports_that_show_members_are_refused_and_removed(tmp_path, show, mapped, leak):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    _members_for_the_call_center(tmp_path)
+    runs = tmp_path / "runs"
+    with pytest.raises(JobFailed, match=leak):
+        run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, show, mapped)), AS_OF, runs, progress=False)
+    failed = runs / "private" / f"{AS_OF}.failed"
+    assert sorted(p.name for p in failed.iterdir()) == ["manifest.json"]        # notebook and report gone
+    manifest = json.loads((failed / "manifest.json").read_text())
+    assert leak in manifest["steps"][0]["error"] and manifest["steps"][0]["removed"] == ["work.ipynb", "work.html"]
+    assert manifest["privacy_check"]["reads"] == ({"members": ["name", "phone"]} if mapped else {})
+
+
+@pytest.mark.parametrize("show", ["张** and A****** and 欧阳**: masked", "Annual Leeway",
+                                  "ids 1391234567800, 2026-03-31"])
+def test_masked_and_unrelated_text_passes_the_privacy_check(tmp_path, show):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    _members_for_the_call_center(tmp_path)
+    folder = run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, show)), AS_OF, tmp_path / "runs", progress=False)
+    assert show in (folder / "work.ipynb").read_text() and (folder / "work.html").exists()
+
+
+def test_a_failing_step_that_shows_a_member_leaves_no_notebook_and_withholds_the_message(tmp_path):
+    _tiny_notebook(tmp_path / "tiny.ipynb", "raise RuntimeError('no phone for ' + '张三' + '丰')")
+    _members_for_the_call_center(tmp_path)
+    with pytest.raises(JobFailed) as failure:
+        run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, "")), AS_OF, tmp_path / "runs", progress=False)
+    assert "张三丰" not in str(failure.value) and "member name" in str(failure.value)
+    failed = tmp_path / "runs" / "private" / f"{AS_OF}.failed"
+    assert not (failed / "work.ipynb").exists() and "张三丰" not in (failed / "manifest.json").read_text()
+
+
+def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
+    import subprocess
+
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    finished = subprocess.run(["true"], check=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    running = subprocess.Popen(["sleep", "60"])
+    try:
+        job = tmp_path / "runs" / "tiny"
+        left = [f".2026-03-01.partial-{dead.pid}", f".2026-03-02.old-{dead.pid}", f".2026-03-02.failed.old-{dead.pid}"]
+        alive = [f".2026-03-03.partial-{running.pid}", ".notes"]
+        for name in left + alive:
+            (job / name).mkdir(parents=True)
+            (job / name / "call_list.csv").write_text("name,phone\n张三丰,13912345678\n")
+        run_pipeline(Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {})), AS_OF, tmp_path / "runs", progress=False)
+        assert sorted(p.name for p in job.iterdir()) == sorted([AS_OF, *alive])
+    finally:
+        running.kill()
+    assert finished.returncode == 0

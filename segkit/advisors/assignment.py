@@ -37,11 +37,10 @@ import numpy as np
 import pandas as pd
 from ortools.graph.python import min_cost_flow
 
-from .grading import AssignmentSettings
+from .grading import DEFAULT_TEAM, AssignmentSettings
 
 ASSIGNMENT_COLUMNS = ["member_id", "advisor_id", "previous_advisor_id", "team", "changed", "reason"]
 BALANCE_SEGMENTS = 5
-DEFAULT_TEAM = "general"
 
 
 class AssignmentError(ValueError):

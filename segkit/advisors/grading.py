@@ -22,6 +22,7 @@ import pandas as pd
 
 from ..settings import YamlSettings
 
+DEFAULT_TEAM = "general"     # the one team of advisors files without teams
 STAGE_TEAMS = {"prospect": "new-member service", "new": "new-member service", "active": "regular service",
                "reactivated": "regular service", "at risk": "regular service", "dormant": "win-back",
                "lost": "win-back"}
@@ -63,9 +64,6 @@ class AssignmentSettings(YamlSettings):
         if self.capacity_min is not None and self.capacity_max is not None and self.capacity_min > self.capacity_max:
             raise ValueError(f"capacity_min {self.capacity_min} is above capacity_max {self.capacity_max}")
 
-
-
-
     @property
     def grades(self) -> int:
         return len(self.grade_shares)
@@ -78,6 +76,7 @@ def member_grades(segmentation: pd.DataFrame, members: pd.DataFrame, settings: A
 
     ``segmentation``: the ``rfm.csv`` table (``segment_members``); ``members``: the members table.
     ``teams``: the teams that have advisors; without a ``vip_team`` among them VIPs stay in regular service.
+    Advisors without teams (``teams`` only ``DEFAULT_TEAM``) serve every member: all members form that one team.
     """
     settings = settings or AssignmentSettings()
     missing = [c for c in ("member_id", "monetary", "vip", "stage") if c not in segmentation]
@@ -103,7 +102,9 @@ def member_grades(segmentation: pd.DataFrame, members: pd.DataFrame, settings: A
     stage = table["stage"].fillna("prospect").astype(str)
     team = stage.map(settings.stage_teams)
     vip_team = settings.vip_team if settings.vip_team and (teams is None or settings.vip_team in teams) else None
-    if vip_team:
+    if teams is not None and set(teams) <= {DEFAULT_TEAM}:
+        team = pd.Series(DEFAULT_TEAM, index=table.index)
+    elif vip_team:
         team = team.where(~(vip & (team == settings.stage_teams["active"]).to_numpy()), vip_team)
     return pd.DataFrame({
         "member_id": table["member_id"], "grade": grade, "team": team.to_numpy(), "stage": stage.to_numpy(),

@@ -1,31 +1,46 @@
-"""The contact ledger: every listed call and every outcome, in any SQLAlchemy database.
+"""The contact ledger: every listed call and every outcome, in SQLite or PostgreSQL.
 
-Pacing reads it; exports and outcome imports write it, each in one
-transaction, so a crash never leaves half a list recorded. The default is an
-embedded SQLite file that needs no server; ``postgresql+psycopg://...`` or
-any other SQLAlchemy URL works, with the schema created on first use.
+Pacing reads it; exports, outcome imports and run removals write it. Each
+write is one serialized unit per ledger: the writer takes the ledger's lock
+(PostgreSQL: a transaction-level advisory lock; SQLite: ``BEGIN IMMEDIATE``),
+reads what it needs, writes and commits, so that two exports at once never
+pace against the same history and list a member twice. A writer that cannot
+get the lock within ``lock_timeout`` seconds stops with a one-line error and
+changes nothing. The default is an embedded SQLite file that needs no server;
+``postgresql+psycopg://...`` works the same, with the schema created on first use.
 
 Credentials come from the environment only: a URL given on the command line
-or as a notebook parameter must not carry a password (papermill writes
-parameters into the output notebook). Put the whole URL in
-``SEGKIT_LEDGER_URL``, or leave the password to the driver's own variable
-(``PGPASSWORD`` for PostgreSQL).
+or as a notebook parameter must not carry a password, in ``user:password@``
+or in the query (papermill writes parameters into the output notebook). Put
+the whole URL in ``SEGKIT_LEDGER_URL``, or leave the password to the driver's
+own variable (``PGPASSWORD`` for PostgreSQL). URLs are printed masked, in
+errors too.
 
-Tables: ``runs`` (one per campaign run and as-of date), ``contacts`` (one per
-listed call, keyed by ``alert_id``), ``outcomes`` (what the call center
-reported back).
+Tables: ``segkit_runs`` (one per campaign run and as-of date), ``segkit_contacts``
+(one per listed call, keyed by ``alert_id``, with a keyed fingerprint of the
+phone), ``segkit_outcomes`` (what the call center reported back) and
+``segkit_meta`` (the id of the key that made the fingerprints).
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 import sqlalchemy as sa
 
+from ..privacy import mask_url, mask_urls_in, phone_fingerprint, phone_key, url_secrets
+
 LEDGER_ENV = "SEGKIT_LEDGER_URL"
+LOCK_TIMEOUT = 120.0        # seconds a writer waits for another one before giving up
+# One advisory lock per PostgreSQL database: the first 8 bytes of sha256("segkit ledger"), as a signed bigint.
+ADVISORY_LOCK = int.from_bytes(hashlib.sha256(b"segkit ledger").digest()[:8], "big", signed=True)
+PHONE_KEY_ID = "phone_key_id"
 
 metadata = sa.MetaData()
 runs = sa.Table(
@@ -61,12 +76,19 @@ outcomes = sa.Table(
     sa.Column("imported_at", sa.DateTime, nullable=False),
     sa.UniqueConstraint("alert_id", "outcome", "outcome_date", name="segkit_outcomes_once"),
 )
+meta = sa.Table(
+    "segkit_meta", metadata,
+    sa.Column("name", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
 RECORDED_COLUMNS = ["alert_id", "member_id", "campaign", "priority", "vip", "advisor_id", "queue", "call_by",
                     "phone_hash"]
+RUN_COLUMNS = ["run", "as_of", "recorded_at", "listed", "outcomes"]
 
 
 class LedgerError(ValueError):
-    """A ledger operation that would break pacing or history (a conflicting re-run, a retroactive run)."""
+    """A ledger operation that would break pacing or history (a conflicting re-run, a retroactive run,
+    fingerprints made with another key), or a database that failed or is busy: always one line."""
 
 
 def ledger_url(target: str | Path | None) -> str:
@@ -79,65 +101,174 @@ def ledger_url(target: str | Path | None) -> str:
     text = str(target)
     if "://" not in text:
         return f"sqlite:///{Path(text).resolve()}"
-    if sa.engine.make_url(text).password is not None:
-        raise ValueError(f"the ledger URL carries a password; put the URL in {LEDGER_ENV} (or the password in "
-                         "the driver's variable, such as PGPASSWORD) instead of a parameter or command line")
+    secrets = url_secrets(text)
+    if secrets:
+        raise ValueError(f"the ledger URL {mask_url(text)} carries {' and '.join(secrets)}; put the URL in "
+                         f"{LEDGER_ENV} (or the password in the driver's variable, such as PGPASSWORD) instead of "
+                         "a parameter or command line")
     return text
 
 
 class Ledger:
-    """The contact ledger at ``target`` (see ``ledger_url``); the schema is created if missing."""
+    """The contact ledger at ``target`` (see ``ledger_url``); the schema is created if missing.
 
-    def __init__(self, target: str | Path | None = None):
+    ``lock_timeout``: seconds a writer waits while another process writes the same ledger.
+    """
+
+    def __init__(self, target: str | Path | None = None, lock_timeout: float = LOCK_TIMEOUT):
         self.url = ledger_url(target)
+        self.lock_timeout = lock_timeout
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = sa.create_engine(self.url)
-        try:
-            metadata.create_all(self.engine)
-        except sa.exc.SQLAlchemyError as error:
-            raise LedgerError(f"cannot open the ledger {self.engine.url.render_as_string(hide_password=True)}: "
-                              f"{getattr(error, 'orig', None) or error}") from None
+        with self._errors("cannot open the ledger"):
+            self.engine = _engine(self.url, lock_timeout)
+            if self.engine.dialect.name not in ("sqlite", "postgresql"):
+                raise LedgerError(f"the ledger {mask_url(self.url)} is on {self.engine.dialect.name}: segkit "
+                                  "serializes ledger writers on SQLite and PostgreSQL only")
+            with self.engine.connect() as con:
+                missing = [t for t in metadata.sorted_tables if not sa.inspect(con).has_table(t.name)]
+            if missing:
+                with self.exclusive() as session:     # two processes creating the schema at once: one does it
+                    metadata.create_all(session.con)
 
     def __repr__(self) -> str:
         counts = self.row_counts()
-        return (f"<Ledger {self.engine.url.render_as_string(hide_password=True)}: {counts['runs']:,} runs, "
+        return (f"<Ledger {mask_url(self.url)}: {counts['runs']:,} runs, "
                 f"{counts['contacts']:,} contacts, {counts['outcomes']:,} outcomes>")
 
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def exclusive(self) -> Iterator["LedgerSession"]:
+        """One serialized unit of work on this ledger: waits (up to ``lock_timeout``) until no other writer
+        holds the ledger, yields a session whose reads see the latest committed state, and commits when the
+        block ends (rolls back if it raises). Database errors become one-line ``LedgerError``s."""
+        with self._errors("cannot write the ledger"), \
+                self.engine.execution_options(segkit_exclusive=True).begin() as con:
+            if con.dialect.name == "postgresql":
+                con.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
+                con.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK)))
+            yield LedgerSession(con)
+
+    @contextmanager
+    def _reading(self) -> Iterator["LedgerSession"]:
+        with self._errors("cannot read the ledger"), self.engine.connect() as con:
+            yield LedgerSession(con)
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        """Database errors as one line, URL masked; a writer that waited too long says the ledger is busy."""
+        try:
+            yield
+        except sa.exc.SQLAlchemyError as error:
+            cause = getattr(error, "orig", None) or error
+            if getattr(cause, "sqlstate", None) == "55P03" or "database is locked" in str(cause):
+                raise LedgerError(f"the ledger {mask_url(self.url)} is busy: another export or import held it for "
+                                  f"more than {self.lock_timeout:g} s; nothing was changed, try again") from None
+            text = " ".join(mask_urls_in(str(cause)).split())
+            raise LedgerError(f"{doing} {mask_url(self.url)}: {type(cause).__name__}: {text}") from None
+
+    # Reads: each on its own connection, without the lock.
+
     def row_counts(self) -> dict[str, int]:
-        with self.engine.connect() as con:
-            return {name: con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-                    for name, table in (("runs", runs), ("contacts", contacts), ("outcomes", outcomes))}
+        with self._reading() as session:
+            return session.row_counts()
 
     def run_id(self, name: str, as_of: Any) -> int | None:
-        with self.engine.connect() as con:
-            return con.execute(sa.select(runs.c.run_id).where(runs.c.name == name,
-                                                              runs.c.as_of == _day(as_of))).scalar_one_or_none()
+        with self._reading() as session:
+            return session.run_id(name, as_of)
 
-    def contacts(self, as_of: Any | None = None, before_run: int | None = None, days: int = 30) -> pd.DataFrame:
-        """Contacts listed in the ``days`` up to ``as_of`` (all of them without ``as_of``), from runs
-        recorded before ``before_run`` if given (so that re-running a day sees what it saw the first time)."""
+    def runs(self) -> pd.DataFrame:
+        with self._reading() as session:
+            return session.runs()
+
+    def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
+                 other_than_run: int | None = None) -> pd.DataFrame:
+        with self._reading() as session:
+            return session.contacts(as_of, days, before_run, other_than_run)
+
+    def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
+                 before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
+        with self._reading() as session:
+            return session.outcomes(through, codes, before_run, other_than_run)
+
+    def listed(self, run_id: int) -> pd.DataFrame:
+        with self._reading() as session:
+            return session.listed(run_id)
+
+    def known_alert_ids(self, alert_ids: list[str]) -> set[str]:
+        with self._reading() as session:
+            return session.known_alert_ids(alert_ids)
+
+    # Writes: each one serialized unit (``exclusive``).
+
+    def record(self, name: str, as_of: Any, listed: pd.DataFrame, replace: bool = False) -> str:
+        with self.exclusive() as session:
+            return session.record(name, as_of, listed, replace)
+
+    def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int]:
+        with self.exclusive() as session:
+            return session.add_outcomes(frame)
+
+    def remove_run(self, name: str, as_of: Any) -> int:
+        with self.exclusive() as session:
+            return session.remove_run(name, as_of)
+
+    def adopt_phone_key(self, phones: pd.Series, key: bytes | None = None) -> tuple[int, int]:
+        with self.exclusive() as session:
+            return session.adopt_phone_key(key or phone_key(), phones)
+
+
+class LedgerSession:
+    """The ledger's tables through one connection: inside ``Ledger.exclusive()`` every read and write
+    is part of one serialized transaction."""
+
+    def __init__(self, con: sa.Connection):
+        self.con = con
+
+    def row_counts(self) -> dict[str, int]:
+        return {name: self.con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+                for name, table in (("runs", runs), ("contacts", contacts), ("outcomes", outcomes))}
+
+    def run_id(self, name: str, as_of: Any) -> int | None:
+        return self.con.execute(sa.select(runs.c.run_id).where(runs.c.name == name, runs.c.as_of == _day(as_of))
+                                ).scalar_one_or_none()
+
+    def runs(self) -> pd.DataFrame:
+        """Every recorded run (``RUN_COLUMNS``): name, day, when it was recorded, calls listed, outcomes."""
+        answered = (sa.select(contacts.c.run_id, sa.func.count().label("outcomes"))
+                    .join(outcomes, outcomes.c.alert_id == contacts.c.alert_id).group_by(contacts.c.run_id).subquery())
+        query = (sa.select(runs.c.name, runs.c.as_of, runs.c.recorded_at, runs.c.listed,
+                           sa.func.coalesce(answered.c.outcomes, 0))
+                 .outerjoin(answered, answered.c.run_id == runs.c.run_id).order_by(runs.c.as_of, runs.c.run_id))
+        return self._frame(query, RUN_COLUMNS)
+
+    def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
+                 other_than_run: int | None = None) -> pd.DataFrame:
+        """Contacts listed less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
+        from runs recorded before ``before_run`` (so that re-running a day sees what it saw the first time),
+        or from every run but ``other_than_run`` (what a replacement is paced against)."""
         query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign)
         if as_of is not None:
             day = _day(as_of)
-            query = query.where(contacts.c.as_of <= day, contacts.c.as_of > day - timedelta(days=days))
-        if before_run is not None:
-            query = query.where(contacts.c.run_id < before_run)
-        return self._frame(query, ["alert_id", "member_id", "as_of", "campaign"])
+            query = query.where(contacts.c.as_of > day - timedelta(days=days),
+                                contacts.c.as_of < day + timedelta(days=days))
+        return self._frame(self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
+                           ["alert_id", "member_id", "as_of", "campaign"])
 
-    def outcomes(self, before: Any | None = None, codes: tuple[str, ...] | None = None) -> pd.DataFrame:
-        """Outcomes (with the member and the phone fingerprint of their call), dated before ``before``,
-        only ``codes`` if given."""
+    def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
+                 before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
+        """Outcomes (with the member and the phone fingerprint of their call) dated up to and including
+        ``through``, only ``codes`` if given, of contacts from the runs chosen as in ``contacts``."""
         query = sa.select(outcomes.c.alert_id, contacts.c.member_id, contacts.c.campaign, outcomes.c.outcome,
                           outcomes.c.outcome_date, outcomes.c.note, contacts.c.phone_hash
                           ).join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
-        if before is not None:
-            query = query.where(outcomes.c.outcome_date < _day(before))
+        if through is not None:
+            query = query.where(outcomes.c.outcome_date <= _day(through))
         if codes is not None:
             query = query.where(outcomes.c.outcome.in_(codes))
+        query = self._of_runs(query, contacts.c.run_id, before_run, other_than_run)
         return self._frame(query.order_by(outcomes.c.outcome_id),
                            ["alert_id", "member_id", "campaign", "outcome", "outcome_date", "note", "phone_hash"])
 
@@ -147,14 +278,56 @@ class Ledger:
 
     def known_alert_ids(self, alert_ids: list[str]) -> set[str]:
         known: set[str] = set()
-        with self.engine.connect() as con:
-            for start in range(0, len(alert_ids), 500):
-                chunk = alert_ids[start:start + 500]
-                known.update(con.execute(sa.select(contacts.c.alert_id).where(contacts.c.alert_id.in_(chunk))).scalars())
+        for start in range(0, len(alert_ids), 500):
+            chunk = alert_ids[start:start + 500]
+            known.update(self.con.execute(sa.select(contacts.c.alert_id).where(contacts.c.alert_id.in_(chunk))
+                                          ).scalars())
         return known
 
+    def check_phone_key(self, key: bytes) -> None:
+        """Refuse a ledger whose phone fingerprints were made with another key: wrong-number holds would
+        silently stop working. A ledger without fingerprints adopts ``key``'s id."""
+        ours = phone_key_id(key)
+        recorded = self.con.execute(sa.select(meta.c.value).where(meta.c.name == PHONE_KEY_ID)).scalar_one_or_none()
+        if recorded is None:
+            made = self.con.execute(sa.select(sa.func.count()).select_from(contacts).where(
+                contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != "")).scalar_one()
+            if made:
+                raise LedgerError(f"the ledger holds {made:,} phone fingerprints made without a recorded key (by an "
+                                  "older segkit): wrong-number holds would stop working; re-make them with this key "
+                                  "from the phones on file: segkit ledger adopt-key --members MEMBERS")
+            self.con.execute(meta.insert().values(name=PHONE_KEY_ID, value=ours))
+        elif recorded != ours:
+            raise LedgerError(f"the ledger's phone fingerprints were made with another key (key id {recorded}, "
+                              f"this one is {ours}): set SEGKIT_PHONE_KEY to the key the ledger was made with")
+
+    def adopt_phone_key(self, key: bytes, phones: pd.Series) -> tuple[int, int]:
+        """Re-make, with ``key``, the fingerprints of a ledger that has no key id (made by an older segkit with an
+        unkeyed sha256, which can be reversed by trying every number), from ``phones`` (the phone on file, by
+        member id). A fingerprint that matches no phone on file belongs to a number that has changed since: it
+        holds no one back and is removed. Returns (re-made, removed)."""
+        if self.con.execute(sa.select(meta.c.value).where(meta.c.name == PHONE_KEY_ID)).scalar_one_or_none():
+            raise LedgerError("the ledger's fingerprints already carry a key id: nothing to adopt")
+        on_file = phones.dropna().astype(str)
+        on_file.index = on_file.index.astype(str)
+        on_file = on_file.loc[~on_file.index.duplicated()]
+        stored = self.con.execute(sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.phone_hash).where(
+            contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != "")).all()
+        updates = []
+        for alert_id, member_id, fingerprint in stored:
+            phone = on_file.get(member_id)
+            keyed = phone_fingerprint(phone, key) if phone is not None else None
+            matches = phone is not None and fingerprint in (_unkeyed_fingerprint(phone), keyed)
+            updates.append({"id": alert_id, "fingerprint": keyed if matches else None})
+        if updates:
+            self.con.execute(contacts.update().where(contacts.c.alert_id == sa.bindparam("id"))
+                             .values(phone_hash=sa.bindparam("fingerprint")), updates)
+        self.con.execute(meta.insert().values(name=PHONE_KEY_ID, value=phone_key_id(key)))
+        remade = sum(update["fingerprint"] is not None for update in updates)
+        return remade, len(updates) - remade
+
     def record(self, name: str, as_of: Any, listed: pd.DataFrame, replace: bool = False) -> str:
-        """Record one run's call list (``RECORDED_COLUMNS`` + ``campaign``) in one transaction.
+        """Record one run's call list (``RECORDED_COLUMNS`` + ``campaign``).
 
         Returns ``recorded``, ``unchanged`` (the same list was already recorded: nothing is added) or
         ``replaced``. A different list for a recorded run is an error unless ``replace``; a run dated
@@ -164,70 +337,123 @@ class Ledger:
         rows = listed[RECORDED_COLUMNS].astype(object).where(listed[RECORDED_COLUMNS].notna(), None)
         rows = [{**row, "as_of": day, "priority": int(row["priority"]), "vip": bool(row["vip"])}
                 for row in rows.to_dict("records")]
-        with self.engine.begin() as con:
-            run_id = con.execute(sa.select(runs.c.run_id).where(runs.c.name == name, runs.c.as_of == day)
-                                 ).scalar_one_or_none()
-            status = "recorded"
-            if run_id is not None:
-                if self._same_list(con, run_id, listed):
-                    return "unchanged"
-                if not replace:
-                    raise LedgerError(f"run {name!r} as of {day} is already recorded with a different list; "
-                                      "re-run with replace (--replace) to discard the recorded one")
-                answered = con.execute(sa.select(sa.func.count()).select_from(
-                    outcomes.join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
-                ).where(contacts.c.run_id == run_id)).scalar_one()
-                if answered:
-                    raise LedgerError(f"run {name!r} as of {day} already has {answered} outcome(s) recorded; "
-                                      "it cannot be replaced")
-                con.execute(contacts.delete().where(contacts.c.run_id == run_id))
-                con.execute(runs.update().where(runs.c.run_id == run_id).values(listed=len(rows)))
-                status = "replaced"
-            else:
-                latest = con.execute(sa.select(sa.func.max(runs.c.as_of))).scalar_one_or_none()
-                if latest is not None and latest > day:
-                    raise LedgerError(f"the ledger already has runs up to {latest}; a new run as of {day} would "
-                                      "contact members behind the back of later lists")
-                run_id = con.execute(runs.insert().values(name=name, as_of=day, recorded_at=_now(),
-                                                          listed=len(rows))).inserted_primary_key[0]
-            if rows:
-                con.execute(contacts.insert(), [{**row, "run_id": run_id} for row in rows])
+        con = self.con
+        run_id = self.run_id(name, day)
+        status = "recorded"
+        if run_id is not None:
+            if self.same_list(run_id, listed):
+                return "unchanged"
+            if not replace:
+                raise LedgerError(f"run {name!r} as of {day} is already recorded with a different list; "
+                                  "re-run with replace (--replace) to discard the recorded one")
+            answered = self._answered(run_id)
+            if answered:
+                raise LedgerError(f"run {name!r} as of {day} already has {answered} outcome(s) recorded; "
+                                  "it cannot be replaced")
+            con.execute(contacts.delete().where(contacts.c.run_id == run_id))
+            con.execute(runs.update().where(runs.c.run_id == run_id).values(listed=len(rows)))
+            status = "replaced"
+        else:
+            latest = con.execute(sa.select(sa.func.max(runs.c.as_of))).scalar_one_or_none()
+            if latest is not None and latest > day:
+                raise LedgerError(f"the ledger already has runs up to {latest}; a new run as of {day} would "
+                                  "contact members behind the back of later lists (a mistyped day? see "
+                                  "segkit ledger show / remove-run)")
+            run_id = con.execute(runs.insert().values(name=name, as_of=day, recorded_at=_now(),
+                                                      listed=len(rows))).inserted_primary_key[0]
+        if rows:
+            con.execute(contacts.insert(), [{**row, "run_id": run_id} for row in rows])
         return status
 
+    def remove_run(self, name: str, as_of: Any) -> int:
+        """Remove a recorded run and its contacts (a run recorded by mistake, such as a mistyped future day);
+        refused once outcomes exist for it. Returns the number of contacts removed."""
+        day = _day(as_of)
+        run_id = self.run_id(name, day)
+        if run_id is None:
+            raise LedgerError(f"no run {name!r} as of {day} in the ledger (segkit ledger show lists the runs)")
+        answered = self._answered(run_id)
+        if answered:
+            raise LedgerError(f"run {name!r} as of {day} has {answered} outcome(s) recorded: its calls were made, "
+                              "so it cannot be removed")
+        removed = self.con.execute(contacts.delete().where(contacts.c.run_id == run_id)).rowcount
+        self.con.execute(runs.delete().where(runs.c.run_id == run_id))
+        return removed
+
     def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int]:
-        """Insert outcomes (``alert_id``, ``outcome``, ``outcome_date``, ``note``) not yet recorded, in one
-        transaction. Returns (added, already recorded). Alert ids must be known (``known_alert_ids``)."""
-        with self.engine.begin() as con:
-            existing = set()
-            for start in range(0, len(frame), 500):
-                chunk = frame["alert_id"].iloc[start:start + 500].tolist()
-                existing.update(tuple(row) for row in con.execute(
-                    sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date)
-                    .where(outcomes.c.alert_id.in_(chunk))))
-            now = _now()
-            rows = [{"alert_id": r.alert_id, "outcome": r.outcome, "outcome_date": _day(r.outcome_date),
-                     "note": None if pd.isna(r.note) or r.note == "" else str(r.note), "imported_at": now}
-                    for r in frame.itertuples(index=False)]
-            new = [row for row in rows if (row["alert_id"], row["outcome"], row["outcome_date"]) not in existing]
-            if new:
-                con.execute(outcomes.insert(), new)
+        """Insert outcomes (``alert_id``, ``outcome``, ``outcome_date``, ``note``; one row per alert, outcome
+        and date) not yet recorded. Returns (added, already recorded). Alert ids must be known."""
+        existing = set()
+        for start in range(0, len(frame), 500):
+            chunk = frame["alert_id"].iloc[start:start + 500].tolist()
+            existing.update(tuple(row) for row in self.con.execute(
+                sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date)
+                .where(outcomes.c.alert_id.in_(chunk))))
+        now = _now()
+        rows = [{"alert_id": r.alert_id, "outcome": r.outcome, "outcome_date": _day(r.outcome_date),
+                 "note": None if pd.isna(r.note) or r.note == "" else str(r.note), "imported_at": now}
+                for r in frame.itertuples(index=False)]
+        new = [row for row in rows if (row["alert_id"], row["outcome"], row["outcome_date"]) not in existing]
+        if new:
+            self.con.execute(outcomes.insert(), new)
         return len(new), len(rows) - len(new)
 
-    def _same_list(self, con, run_id: int, listed: pd.DataFrame) -> bool:
-        query = sa.select(*[contacts.c[c] for c in RECORDED_COLUMNS]).where(contacts.c.run_id == run_id)
-        stored = pd.DataFrame.from_records(con.execute(query).all(), columns=RECORDED_COLUMNS)
+    def same_list(self, run_id: int, listed: pd.DataFrame) -> bool:
+        """Whether run ``run_id`` recorded exactly ``listed``: the same calls, in the same order, by the same hands."""
         key = ["alert_id", "priority", "queue", "call_by"]
-        ours = listed[key].astype({"priority": int}).sort_values("alert_id").reset_index(drop=True)
-        theirs = stored[key].astype({"priority": int}).sort_values("alert_id").reset_index(drop=True)
-        return ours.equals(theirs)
+
+        def calls(frame: pd.DataFrame) -> pd.DataFrame:     # as text: an empty list has no dtypes to agree on
+            return frame[key].astype({"priority": int}).astype(str).sort_values("alert_id").reset_index(drop=True)
+
+        return calls(listed).equals(calls(self.listed(run_id)))
+
+    def _answered(self, run_id: int) -> int:
+        return self.con.execute(sa.select(sa.func.count()).select_from(
+            outcomes.join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
+        ).where(contacts.c.run_id == run_id)).scalar_one()
+
+    @staticmethod
+    def _of_runs(query, run_id: sa.Column, before_run: int | None, other_than_run: int | None):
+        if before_run is not None:
+            query = query.where(run_id < before_run)
+        if other_than_run is not None:
+            query = query.where(run_id != other_than_run)
+        return query
 
     def _frame(self, query, columns: list[str]) -> pd.DataFrame:
-        with self.engine.connect() as con:
-            frame = pd.DataFrame.from_records(con.execute(query).all(), columns=columns)
+        frame = pd.DataFrame.from_records(self.con.execute(query).all(), columns=columns)
         for column in ("as_of", "outcome_date"):
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column])
         return frame
+
+
+def _unkeyed_fingerprint(phone: str) -> str:
+    """The fingerprint of segkit before keyed fingerprints: only to recognise it (``adopt_phone_key``)."""
+    return hashlib.sha256(phone.encode()).hexdigest()[:16]
+
+
+def phone_key_id(key: bytes) -> str:
+    """A public name for the fingerprint key (an HMAC of a fixed label): tells keys apart, reveals nothing."""
+    return hmac.new(key, b"segkit ledger phone key id", hashlib.sha256).hexdigest()[:16]
+
+
+def _engine(url: str, lock_timeout: float) -> sa.Engine:
+    """The engine; on SQLite, writers begin with ``BEGIN IMMEDIATE`` and wait ``lock_timeout`` for each other
+    (SQLAlchemy's documented recipe: pysqlite's own BEGIN handling turned off, SQLAlchemy emits BEGIN)."""
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url)
+    engine = sa.create_engine(url, connect_args={"timeout": lock_timeout})
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_pysqlite_transactions(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(con):
+        con.exec_driver_sql("BEGIN IMMEDIATE" if con.get_execution_options().get("segkit_exclusive") else "BEGIN")
+
+    return engine
 
 
 def _day(value: Any):

@@ -5,7 +5,9 @@ list), ``outcome`` (a code below, its English words or its Chinese label),
 ``outcome_date`` (or ``date``; any date form the loaders accept) and an
 optional ``note``. A file with an unknown alert id, an unknown code or a bad
 date is refused whole, with every bad row named: half an import would be
-worse than none. Importing the same file twice adds nothing.
+worse than none. A row repeated in the file counts once (the repeats are
+reported); the same alert, outcome and date with two different notes is a
+conflict that refuses the file. Importing the same file twice adds nothing.
 
 What each outcome changes (``pace``): *asked not to be called* joins
 do-not-call for good; *wrong number* holds the member back until the phone on
@@ -17,6 +19,7 @@ retention summary reports.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -33,10 +36,22 @@ OUTCOMES = {
     "won_back": ("won back", "已挽回"),
 }
 _ALIASES = {alias.lower(): code for code, aliases in OUTCOMES.items() for alias in (code, *aliases)}
+SHOWN_PROBLEMS = 20
+OUTCOME_KEY = ["alert_id", "outcome", "outcome_date"]
+
+
+class OutcomesImport(NamedTuple):
+    """What an import did: outcomes added, already in the ledger, and rows repeated within the file."""
+
+    added: int
+    already: int
+    repeated: int
 
 
 def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
-    """The outcomes file, checked: canonical codes, dates, and alert ids the ledger knows."""
+    """The outcomes file, checked: canonical codes, dates, alert ids the ledger knows, and no alert with
+    the same outcome and date twice with different notes. Rows repeated exactly are kept (see
+    ``import_outcomes``)."""
     frame = read_source(source).frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
     if "outcome_date" not in frame and "date" in frame:
         frame = frame.rename(columns={"date": "outcome_date"})
@@ -55,17 +70,32 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     known = ledger.known_alert_ids(sorted(set(frame["alert_id"])))
     for row in frame.index[~frame["alert_id"].isin(known)]:
         problems.append(f"row {row + 2}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
+    table = pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
+                          "note": frame["note"].fillna("").astype(str)})
+    problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]))
     if problems:
-        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        shown = "; ".join(problems[:SHOWN_PROBLEMS])
+        more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         raise ValueError(f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
-                         f"(known outcomes: {', '.join(OUTCOMES)}):\n  {shown}")
-    return pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
-                         "note": frame["note"].fillna("").astype(str)})
+                         f"(known outcomes: {', '.join(OUTCOMES)}): {shown}{more}")
+    return table
 
 
-def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> tuple[int, int]:
-    """Check and record an outcomes file; returns (added, already recorded)."""
-    return ledger.add_outcomes(read_outcomes(source, ledger))
+def _conflicting_notes(table: pd.DataFrame) -> list[str]:
+    """One problem per alert, outcome and date reported with different notes, naming the first two rows."""
+    distinct = table.drop_duplicates()
+    clash = distinct.loc[distinct.duplicated(OUTCOME_KEY, keep=False)]
+    return [f"rows {group.index[0] + 2} and {group.index[1] + 2}: alert_id {key[0]!r} {key[1]} on "
+            f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
+            for key, group in clash.groupby(OUTCOME_KEY, sort=False)]
+
+
+def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> OutcomesImport:
+    """Check and record an outcomes file (in one transaction); a row repeated in the file counts once."""
+    table = read_outcomes(source, ledger)
+    distinct = table.drop_duplicates()
+    added, already = ledger.add_outcomes(distinct)
+    return OutcomesImport(added, already, len(table) - len(distinct))
 
 
 def retention_summary(ledger: Ledger) -> pd.DataFrame:

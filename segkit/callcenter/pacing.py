@@ -6,13 +6,15 @@ order they are checked; a candidate held back by one is written to
 
 =================  ==============================================================
 not_a_member       not in the members table (nobody to call)
-do_not_call        ``do_not_call`` in the CRM
-asked_not_to_call  *asked not to be called* in an earlier outcome (for good)
+do_not_call        ``do_not_call`` in the CRM (any row of the member; a value that is not
+                   a readable yes/no counts as yes)
+asked_not_to_call  *asked not to be called* in an outcome up to today (for good)
 no_phone           no phone number on file
 wrong_number       a *wrong number* reported for the phone still on file
 switched           *switched supplier* reported in the last ``switched_hold_days``
-window             contacted (any campaign) less than ``window_days`` ago
-monthly_cap        already contacted ``max_per_30_days`` times in the last 30 days
+window             contacted (any campaign) less than ``window_days`` ago, or, when a
+                   recorded day is replaced, less than ``window_days`` later
+monthly_cap        ``max_per_30_days`` contacts already in a 30-day span that contains today
 once_per_list      already listed in this run for another reason
 =================  ==============================================================
 
@@ -22,6 +24,10 @@ their daily capacity (``daily_calls`` in the advisors table, else
 ``advisor_daily_calls``); the rest go to a queue: the VIP queue for VIPs,
 otherwise their advisor's team queue. A contact that ended in *no answer*
 counts like any other: the member may be tried again after the window.
+
+Flags are not trusted to be booleans: a ``do_not_call`` or ``active`` column
+of text (a DataFrame built in Python, not by the loader) is read with
+``parse_flags``, and an unreadable do-not-call value holds the member back.
 """
 from __future__ import annotations
 
@@ -31,9 +37,9 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data.parse import parse_day
 from ..calendar import holidays
-from ..privacy import phone_fingerprint
+from ..data.parse import parse_day, parse_flags
+from ..privacy import phone_fingerprint, phone_key
 from ..settings import YamlSettings
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
@@ -93,12 +99,13 @@ class PacedList:
 
 def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: pd.DataFrame | None = None,
          outcomes: pd.DataFrame | None = None, advisors: pd.DataFrame | None = None,
-         settings: ContactSettings | None = None) -> PacedList:
+         settings: ContactSettings | None = None, fingerprint_key: bytes | None = None) -> PacedList:
     """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
 
-    ``history``: earlier contacts (``member_id``, ``as_of``, ``campaign``);
-    ``outcomes``: earlier outcomes (``member_id``, ``outcome``, ``outcome_date``,
-    ``phone_hash``), both from the ledger, both before this run.
+    ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``), usually earlier ones;
+    a replaced day also sees later ones. ``outcomes``: outcomes (``member_id``, ``outcome``,
+    ``outcome_date``, ``phone_hash``) dated up to and including ``as_of`` count. Both come from the
+    ledger. ``fingerprint_key``: the key of the ledger's phone fingerprints (default ``phone_key()``).
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
@@ -118,22 +125,30 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     hold("asked_not_to_call", asked.notna(), "asked not to be called on " + asked.astype(str))
     hold("no_phone", table["phone"].fillna("") == "", "no phone number")
     wrong = table["member_id"].map(last_outcome.get("wrong_number_hash", {}))
-    hold("wrong_number", wrong.notna() & (wrong == table["phone"].map(phone_fingerprint)),
+    key = fingerprint_key or phone_key()
+    fingerprint = table["phone"].where(wrong.notna()).map(lambda phone: phone_fingerprint(phone, key))
+    hold("wrong_number", wrong.notna() & (wrong == fingerprint),
          "wrong number reported on " + table["member_id"].map(last_outcome.get("wrong_number", {})).astype(str))
     switched = pd.to_datetime(table["member_id"].map(last_outcome.get("switched_supplier", {})))
     hold("switched", switched > as_of - pd.Timedelta(days=settings.switched_hold_days),
          "switched supplier, reported on " + switched.dt.strftime("%Y-%m-%d"))
 
-    recent = _recent_contacts(history, as_of, max(settings.window_days, 30))
-    last = recent.sort_values("as_of", kind="stable").groupby("member_id").last()
-    days_ago = (as_of - table["member_id"].map(last["as_of"])).dt.days
-    hold("window", days_ago < settings.window_days,
-         "contacted " + days_ago.astype("Int64").astype(str) + " days ago ("
-         + table["member_id"].map(last["campaign"]).astype(str) + ")")
-    in_30 = table["member_id"].map(recent.loc[recent["as_of"] > as_of - pd.Timedelta(days=30), "member_id"]
-                                   .value_counts()).fillna(0).astype(int)
+    nearby = _contacts_around(history, table["member_id"], as_of, max(settings.window_days, 30))
+    nearest = nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("member_id").first()
+    gap = table["member_id"].map(nearest["gap"])
+    contacted = table["member_id"].map(nearest["campaign"]).astype(str)
+    hold("window", gap.abs() < settings.window_days,
+         pd.Series(np.where(gap >= 0, "contacted " + gap.astype("Int64").astype(str) + " days ago (" + contacted + ")",
+                            "listed " + (-gap).astype("Int64").astype(str) + " days later (" + contacted + ")"),
+                   index=table.index))
+    busiest = _busiest_30_days(nearby)
+    in_30 = table["member_id"].map(busiest["contacts"]).fillna(0).astype(int)
+    start = table["member_id"].map(busiest["start"]).fillna(-29).astype(int)
     hold("monthly_cap", in_30 >= settings.max_per_30_days,
-         "contacted " + in_30.astype(str) + " times in the last 30 days")
+         pd.Series(np.where(start == -29, "contacted " + in_30.astype(str) + " times in the last 30 days",
+                            "contacted " + in_30.astype(str) + " times in the 30 days from "
+                            + (as_of + pd.to_timedelta(start, unit="D")).dt.strftime("%Y-%m-%d")),
+                   index=table.index))
 
     table = table.iloc[_priority_order(table)]
     rule, why = rule.loc[table.index], why.loc[table.index]
@@ -161,22 +176,32 @@ def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settin
     table["vip"] = table["vip"].eq(True) if "vip" in table else False
     table["value_at_risk"] = (pd.to_numeric(table["value_at_risk"], errors="coerce").fillna(0.0)
                               if "value_at_risk" in table else 0.0)
-    details = members.drop_duplicates("member_id").set_index(members["member_id"].astype(str).rename("member_id"))
+    ids = members["member_id"].astype(str).rename("member_id")
+    details = members.set_index(ids)
+    details = details.loc[~details.index.duplicated()]
     for column in ("name", "phone", "tier", "advisor_id"):
         table[column] = table["member_id"].map(details[column]) if column in details else None
-    dnc = details["do_not_call"].eq(True) if "do_not_call" in details else pd.Series(dtype=bool)
-    table["do_not_call"] = table["member_id"].map(dnc).eq(True)
+    table["do_not_call"] = table["member_id"].map(_do_not_call(members, ids)).eq(True)
     table["_known"] = table["member_id"].isin(details.index)
     table["vip"] = table["vip"] | table["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers)
     return table.reset_index(drop=True)
 
 
+def _do_not_call(members: pd.DataFrame, ids: pd.Series) -> pd.Series:
+    """Do-not-call by member id, failing closed: text flags parsed, an unreadable value counts as
+    do-not-call, and one row of a member that says do-not-call wins over the others."""
+    if "do_not_call" not in members:
+        return pd.Series(dtype=bool)
+    flags, unreadable = parse_flags(members["do_not_call"])
+    return (flags.fillna(False).astype(bool) | unreadable).groupby(ids.to_numpy()).any()
+
+
 def _last_outcomes(outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[str, pd.Series]:
-    """Per outcome code, each member's latest date (as text) before ``as_of``; and the phone behind
-    the latest wrong number."""
+    """Per outcome code, each member's latest date (as text) up to and including ``as_of``; and the
+    phone behind the latest wrong number."""
     if outcomes is None or outcomes.empty:
         return {}
-    recorded = outcomes.loc[pd.to_datetime(outcomes["outcome_date"]) < as_of].copy()
+    recorded = outcomes.loc[pd.to_datetime(outcomes["outcome_date"]) <= as_of].copy()
     recorded["member_id"] = recorded["member_id"].astype(str)
     recorded = recorded.sort_values("outcome_date")
     latest = recorded.groupby(["outcome", "member_id"]).last()
@@ -187,14 +212,34 @@ def _last_outcomes(outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[s
     return result
 
 
-def _recent_contacts(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.DataFrame:
+def _contacts_around(history: pd.DataFrame | None, member_ids: pd.Series, as_of: pd.Timestamp,
+                     days: int) -> pd.DataFrame:
+    """The contacts of ``member_ids`` less than ``days`` before or after ``as_of``, with ``gap``: days
+    from the contact to ``as_of`` (negative for a contact after it)."""
     if history is None or history.empty:
-        return pd.DataFrame({"member_id": pd.Series(dtype=str), "as_of": pd.Series(dtype="datetime64[ns]"),
-                             "campaign": pd.Series(dtype=str)})
-    recent = history[["member_id", "as_of", "campaign"]].copy()
-    recent["member_id"] = recent["member_id"].astype(str)
-    recent["as_of"] = pd.to_datetime(recent["as_of"])
-    return recent.loc[(recent["as_of"] <= as_of) & (recent["as_of"] > as_of - pd.Timedelta(days=days))]
+        return pd.DataFrame({"member_id": pd.Series(dtype=str), "campaign": pd.Series(dtype=str),
+                             "gap": pd.Series(dtype=int)})
+    nearby = history[["member_id", "as_of", "campaign"]].copy()
+    nearby["member_id"] = nearby["member_id"].astype(str)
+    nearby["gap"] = (as_of - pd.to_datetime(nearby["as_of"]).dt.normalize()).dt.days
+    return nearby.loc[nearby["member_id"].isin(member_ids) & (nearby["gap"].abs() < days),
+                      ["member_id", "campaign", "gap"]].reset_index(drop=True)
+
+
+def _busiest_30_days(nearby: pd.DataFrame) -> pd.DataFrame:
+    """Per member, the most contacts in one 30-day span that contains ``as_of`` (``contacts``) and the
+    first such span's first day, in days from ``as_of`` (``start``, -29 to 0: -29 is the last 30 days)."""
+    within = nearby.loc[nearby["gap"].abs() < 30]
+    members, codes = np.unique(within["member_id"].to_numpy(str), return_inverse=True)
+    offset = -within["gap"].to_numpy(int)               # day of the contact, from as_of
+    # The spans [s, s + 29] for s in -29..0 that hold a contact on day d are s = max(d - 29, -29) .. min(d, 0):
+    # count them per member with a difference array over the 30 starts.
+    spans = np.zeros((len(members), 31), dtype=np.int32)
+    np.add.at(spans, (codes, np.maximum(offset - 29, -29) + 29), 1)
+    np.add.at(spans, (codes, np.minimum(offset, 0) + 30), -1)
+    counts = spans.cumsum(axis=1)[:, :30]
+    return pd.DataFrame({"contacts": counts.max(axis=1), "start": counts.argmax(axis=1) - 29},
+                        index=pd.Index(members, name="member_id"))
 
 
 def _priority_order(table: pd.DataFrame) -> np.ndarray:
@@ -210,7 +255,8 @@ def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> 
         return pd.Series(dtype=int)
     book = advisors.drop_duplicates("advisor_id").set_index(advisors["advisor_id"].astype(str).rename("advisor_id"))
     if "active" in book:
-        book = book.loc[book["active"].fillna(True).astype(bool)]
+        active, unreadable = parse_flags(book["active"])
+        book = book.loc[active.fillna(True).astype(bool) & ~unreadable]     # blank: active; unreadable: not
     calls = book["daily_calls"] if "daily_calls" in book else pd.Series(index=book.index, dtype=float)
     return calls.fillna(settings.advisor_daily_calls).astype(int)
 

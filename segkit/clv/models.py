@@ -191,19 +191,23 @@ class ParetoNBDModel(MaximumLikelihoodModel):
 
 
 class GammaGammaModel(MaximumLikelihoodModel):
-    """Gamma-Gamma spend: ``GammaGammaModel().fit(summary)`` on customers with repeat purchases;
-    ``params_`` has ``p``, ``q``, ``v``."""
+    """Gamma-Gamma spend: ``GammaGammaModel().fit(summary)``; ``params_`` has ``p``, ``q``, ``v``.
+
+    Spend is Gamma-distributed, so only repeat buyers with a positive mean spend can be fitted;
+    ``left_out_`` counts the repeat buyers whose mean spend is zero or negative (free items, refunds).
+    """
 
     _parameter_names = ("p", "q", "v")
 
     def fit(self, summary: pd.DataFrame) -> "GammaGammaModel":
         data = check_summary(summary, ("frequency", "monetary_value"))
-        data = data[data["frequency"] > 0]
-        if (data["monetary_value"] <= 0).any():
-            raise ValueError("Gamma-Gamma needs a positive monetary_value for every customer with repeat purchases")
-        if len(data) < 2:
-            raise ValueError("Gamma-Gamma needs customers with repeat purchases")
-        values, weights = _distinct_rows(data)
+        repeat = data[data["frequency"] > 0]
+        usable = repeat[repeat["monetary_value"] > 0]
+        self.left_out_ = len(repeat) - len(usable)
+        if len(usable) < 2:
+            raise ValueError(f"Gamma-Gamma needs at least 2 repeat buyers with a positive mean spend, found "
+                             f"{len(usable)} ({self.left_out_:,} more with zero or negative spend)")
+        values, weights = _distinct_rows(usable)
         return self._maximize(values, weights)
 
     def _initial(self, data):
@@ -216,14 +220,23 @@ class GammaGammaModel(MaximumLikelihoodModel):
                 + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(x * m + v))
 
     def expected_spend(self, frequency, monetary_value) -> np.ndarray:
-        """E[mean spend | x, m_x]: the population mean, shrunk toward the customer's own by x."""
+        """E[mean spend | x, m_x]: the population mean, shrunk toward the customer's own by x.
+
+        NaN for a repeat buyer whose mean spend is negative or missing: the formula needs spend >= 0."""
         self._check_fitted()
         p, q, v = self.params_.values()
         x = np.asarray(frequency, dtype=float)
         m = np.asarray(monetary_value, dtype=float)
         population = p * v / (q - 1)
         weight = p * x / (p * x + q - 1)
-        return np.where(x > 0, (1 - weight) * population + weight * np.nan_to_num(m), population)
+        with np.errstate(invalid="ignore"):
+            own = np.where(m >= 0, (1 - weight) * population + weight * m, np.nan)
+        return np.where(x > 0, own, population)
+
+    def __repr__(self) -> str:
+        text = super().__repr__()
+        left_out = getattr(self, "left_out_", 0)
+        return text if not left_out else text[:-1] + f"; {left_out:,} repeat buyer(s) with no positive spend left out>"
 
 
 def customer_lifetime_value(transactions_model, spend_model: GammaGammaModel, summary: pd.DataFrame,

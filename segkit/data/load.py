@@ -25,7 +25,7 @@ from . import parse
 from .config import LoadConfig, as_config
 from .contract import DATE, FLAG, ID, INTEGER, NUMBER, TEXT, ContractError, TableSpec, spec_for
 from .records import DAMAGE_REASONS
-from .sources import RawTable, read_source
+from .sources import RawTable, clean_column_names, read_source
 from ..io import write_table
 from ..progress import BIG, progress
 
@@ -127,7 +127,7 @@ class _Rejections:
 def _normalise_headers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     """Column names without byte-order marks and surrounding spaces; a name twice is refused (which of the two
     columns holds the member's phone?)."""
-    names = [str(c).replace("\ufeff", "").strip() for c in frame.columns]
+    names = clean_column_names(frame.columns)
     doubled = sorted({name for name in names if names.count(name) > 1})
     if doubled:
         raise ContractError(f"{origin}: the column name(s) {', '.join(map(repr, doubled))} appear more than once")

@@ -36,6 +36,11 @@ class RawTable:
     lines: np.ndarray | None = None
 
 
+def clean_column_names(columns) -> list[str]:
+    """Header names as the loader compares them: no byte-order mark, no surrounding spaces."""
+    return [str(column).replace("\ufeff", "").strip() for column in columns]
+
+
 def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
                   header: bool = True, names: list[str] | None = None) -> RawTable:
     """Read a delimited text file with every cell as a string, and every line accounted for.
@@ -58,7 +63,7 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
         raise ContractError(f"{path}: source.sep must be one character (or auto, whitespace), got {sep!r}")
     records = split_records(data, separator, str(path), header=header and not names, names=names)
     if records.header is not None:
-        stripped = [name.strip() for name in records.header]
+        stripped = clean_column_names(records.header)
         doubled = sorted({name for name in stripped if stripped.count(name) > 1})
         if doubled:
             raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")

@@ -1,22 +1,173 @@
-"""HTML reports of executed notebooks: no code, plotly drawn offline, a header that says what ran, no phones.
+"""HTML reports of executed notebooks (no code, plotly drawn offline, a header that says what ran), and the
+privacy check that every report and executed notebook passes before it may stay on disk.
 
-The notebooks embed plotly.js in their first figure (``plots.notebook_mode``),
-so the report needs no network. Names and phones are masked by the notebooks
-themselves; as a last guard the report is refused if it contains any phone
-number of the job's input files.
+The notebooks mask names and phones themselves; as a last guard, ``member_data``
+reads the names and phones of the job's inputs through the loader (encoding,
+separator and header detection, the pipeline's column mappings) and
+``check_private`` refuses a text that shows any of them, or any unmasked
+mainland mobile number at all.
 """
 from __future__ import annotations
 
 import html
+import json
 import re
+import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
 
-PHONE_LIKE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}     # inputs the privacy check reads
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_CHARACTER = re.compile(f"[{CJK}]")
+CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")                # names like 阿卜杜·热西提 keep their dot
+WORD = re.compile(f"[^\\W{CJK}]+")                           # a word of other scripts (Ann, José), not Chinese
+MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d([ -]?)\d{4}\1\d{4}(?!\d)")    # 13812345678, 138-1234-5678
+DIGIT_GROUPS = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+MAX_GROUPS = 5                                               # +86 571 8888 6666: at most five groups
+BINARY_OUTPUTS = ("image/png", "image/jpeg", "image/gif")
 
 
 class PrivacyError(ValueError):
-    """A report would show a member's phone number."""
+    """A report or notebook would show a member's name or phone number."""
+
+
+@dataclass
+class MemberData:
+    """What no report may show: the phone numbers (digits only; mobile numbers are refused whoever's they are)
+    and full names (2+ characters) of members.
+
+    Names with Chinese characters are found anywhere, also inside longer runs of text; other names
+    as whole words. Lookups are by set, so 100k members cost no more than a few."""
+
+    phones: set[str] = field(default_factory=set)
+    names: set[str] = field(default_factory=set)
+    checked: dict[str, list[str]] = field(default_factory=dict)     # input -> its columns read ("name", "phone")
+
+    def __post_init__(self):
+        self.names = {" ".join(str(name).split()) for name in self.names}
+        self.names = {name for name in self.names if len(name) >= 2}
+        self.phones = {phone for phone in self.phones if len(phone) >= 7 and not MOBILE.fullmatch(phone)}
+        self._cjk_lengths = sorted({len(n) for n in self.names if CJK_CHARACTER.search(n)})
+        self._by_first_word: dict[str, list[str]] = {}
+        for name in self.names:
+            first = WORD.match(name)
+            if not CJK_CHARACTER.search(name) and first:
+                self._by_first_word.setdefault(first.group(0), []).append(name)
+
+    def leaks(self, text: str) -> list[str]:
+        """What ``text`` shows of members, one description per kind (empty: nothing)."""
+        text = html.unescape(text)
+        found = []
+        mobiles = {re.sub(r"\D", "", m.group(0))[-11:] for m in MOBILE.finditer(text)}
+        if mobiles:
+            found.append(f"{len(mobiles)} unmasked mobile phone number(s)")
+        phones = self._phones_in(text) - mobiles
+        if phones:
+            found.append(f"{len(phones)} member phone number(s)")
+        names = self._names_in(" ".join(text.split()))
+        if names:
+            found.append(f"{len(names)} member name(s)")
+        return found
+
+    def _phones_in(self, text: str) -> set[str]:
+        if not self.phones:
+            return set()
+        seen = set()
+        for match in DIGIT_GROUPS.finditer(text):
+            groups = re.split(r"[ -]", match.group(0))
+            for start in range(len(groups)):
+                for end in range(start + 1, min(len(groups), start + MAX_GROUPS) + 1):
+                    digits = "".join(groups[start:end])
+                    if digits in self.phones:
+                        seen.add(digits)
+        return seen
+
+    def _names_in(self, text: str) -> set[str]:
+        seen = set()
+        if self._cjk_lengths:
+            for run in CJK_RUN.findall(text):
+                for length in self._cjk_lengths:
+                    seen.update(run[i:i + length] for i in range(len(run) - length + 1)
+                                if run[i:i + length] in self.names)
+        if self._by_first_word:
+            for word in WORD.finditer(text):
+                for name in self._by_first_word.get(word.group(0), ()):
+                    end = word.start() + len(name)
+                    if text.startswith(name, word.start()) and not WORD.match(text, end):
+                        seen.add(name)
+        return seen
+
+
+def member_data(inputs: dict[str, Path], mappings: dict[str, Path] | None = None) -> MemberData:
+    """The phones of every table among ``inputs`` and the names of every members table (one with a
+    ``member_id``), read through the loader with the column mapping ``mappings`` names for that input."""
+    from ..data import LoadConfig
+    from ..data.sources import clean_column_names, read_source
+
+    phones, names, checked = set(), set(), {}
+    for name, path in inputs.items():
+        path = Path(path)
+        if path.suffix.lower() not in INPUT_TABLES or not path.is_file():
+            continue
+        config = LoadConfig.from_yaml(mappings[name]) if mappings and name in mappings else LoadConfig()
+        canonical = dict(config.columns)
+        header = [canonical.get(column, column) for column in _header(path, config.source)]
+        if "phone" not in header and "name" not in header:
+            continue
+        frame = read_source(path, config.source).frame
+        frame.columns = [canonical.get(column, column) for column in clean_column_names(frame.columns)]
+        if "phone" in frame:
+            phones.update(frame["phone"].dropna().astype(str).str.replace(r"\D", "", regex=True))
+            checked[name] = ["phone"]
+        if "name" in frame and "member_id" in frame:
+            names.update(frame["name"].dropna().astype(str))
+            checked[name] = ["name", *checked.get(name, [])]
+    return MemberData(phones, names, checked)
+
+
+def _header(path: Path, source: dict) -> list[str]:
+    """The column names of a table as the loader reads them, from its first line only (a 10M-row
+    transactions file costs nothing); the whole file if the loader cannot read that line alone."""
+    from ..data.sources import clean_column_names, read_source
+
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        import pyarrow.parquet as pq
+
+        return clean_column_names(pq.read_schema(path).names)
+    with open(path, "rb") as handle:
+        first = handle.readline()
+    with tempfile.TemporaryDirectory(prefix="segkit_header_") as folder:
+        head = Path(folder) / path.name
+        head.write_bytes(first)
+        try:
+            return clean_column_names(read_source(head, source).frame.columns)
+        except ValueError:
+            return clean_column_names(read_source(path, source).frame.columns)
+
+
+def notebook_text(path: Path) -> str:
+    """Every text of an executed notebook (sources, outputs, metadata, errors), as a reader would see it;
+    images are left out."""
+    def strings(value, key=""):
+        if isinstance(value, str):
+            if key not in BINARY_OUTPUTS:
+                yield value
+        elif isinstance(value, dict):
+            for name, item in value.items():
+                yield from strings(item, name)
+        elif isinstance(value, list):
+            for item in value:
+                yield from strings(item, key)
+
+    return "\n".join(strings(json.loads(Path(path).read_text(encoding="utf-8"))))
+
+
+def check_private(text: str, members: MemberData, where: str) -> None:
+    """Refuse ``text`` if it shows a member's name or phone, or any unmasked mobile number."""
+    leaks = members.leaks(text)
+    if leaks:
+        raise PrivacyError(f"{where} shows {' and '.join(leaks)}; mask them (segkit.privacy.mask_personal) "
+                           "before they reach a report")
 
 
 def notebook_html(executed: Path, header: dict[str, str]) -> str:
@@ -31,35 +182,3 @@ def notebook_html(executed: Path, header: dict[str, str]) -> str:
     block = ("<div class='segkit-report-header' style='font-family:sans-serif;border-bottom:1px solid #ccc;"
              f"margin:1em 2em;padding-bottom:.5em'><table>{rows}</table></div>")
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + block, body, count=1)
-
-
-def phones_in(paths: Iterable[Path]) -> set[str]:
-    """Every phone number in the ``phone`` column of the given CSV or Parquet files."""
-    import pandas as pd
-
-    phones: set[str] = set()
-    for path in paths:
-        suffix = path.suffix.lower()
-        try:
-            if suffix in {".parquet", ".pq"}:
-                frame = pd.read_parquet(path)
-            elif suffix in {".csv", ".txt", ".tsv"}:
-                header = pd.read_csv(path, nrows=0, encoding="utf-8-sig", sep=None, engine="python")
-                if "phone" not in header.columns:
-                    continue
-                frame = pd.read_csv(path, usecols=["phone"], dtype=str, encoding="utf-8-sig")
-            else:
-                continue
-        except (ValueError, UnicodeDecodeError, OSError):
-            continue
-        if "phone" in frame:
-            phones.update(frame["phone"].dropna().astype(str))
-    return phones
-
-
-def check_no_phones(text: str, phones: set[str], where: str) -> None:
-    """Refuse ``text`` if it shows any of ``phones``."""
-    leaked = {match for match in PHONE_LIKE.findall(text) if match in phones}
-    if leaked:
-        raise PrivacyError(f"{where} shows {len(leaked)} member phone number(s) in full; mask them "
-                           "(segkit.privacy.mask_personal) before they reach a report")

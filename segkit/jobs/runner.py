@@ -9,13 +9,22 @@ why), the exit code is non-zero, and the previous good run is untouched.
 
 Steps run with the run folder as their working directory; each writes to its
 own ``output_dir`` (``<step>/``), so the paths recorded in the notebooks and
-the manifest stay valid after the rename.
+the manifest (relative to the run folder) stay valid after the rename.
+
+Before anything is executed or written, the pipeline's names, inputs and
+parameters are checked (no credentials, no path out of the run folder). Every
+executed notebook and report must pass the privacy check (``report.check_private``):
+one that shows a member's name or phone is removed and the step fails, its
+manifest saying why. Hidden folders of crashed runs of the job
+(``.DATE.partial-PID``, ``.DATE.old-PID`` whose process is gone) are removed
+by its next run.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,8 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..privacy import mask_urls_in
+from .checks import check_date
 from .pipeline import Pipeline
-from .report import check_no_phones, notebook_html, phones_in
+from .report import MemberData, PrivacyError, check_private, member_data, notebook_html, notebook_text
+
+CRASHED = re.compile(r"\.\d{4}-\d{2}-\d{2}(?:\.failed)?\.(?:partial|old)-(\d+)")
 
 
 class JobFailed(RuntimeError):
@@ -35,22 +48,29 @@ class JobFailed(RuntimeError):
 
 def run_pipeline(pipeline: Pipeline, date: str, runs: str | Path = "runs", progress: bool = True) -> Path:
     """Run every step for ``date``; returns the run folder. Raises ``JobFailed`` (after writing the failed
-    attempt's manifest) when a step fails, ``ParameterError`` before anything runs when parameters are wrong."""
+    attempt's manifest) when a step fails or its report or notebook would show members' names or phones
+    (those files are removed), ``ParameterError`` before anything runs or is written when parameters are
+    wrong or hold a credential."""
     import papermill as pm
 
+    date = str(check_date("date", date).date())
     runs = Path(runs).resolve()
     steps = pipeline.resolve(date, runs)
+    members = member_data(pipeline.inputs, {name: pipeline.inputs[mapping]
+                                            for name, mapping in pipeline.mappings.items()})
     final = runs / pipeline.job / date
     work = final.parent / f".{date}.partial-{os.getpid()}"
-    shutil.rmtree(work, ignore_errors=True)
+    if final.parent.is_dir():
+        _remove_crashed_attempts(final.parent)
     work.mkdir(parents=True)
     manifest: dict[str, Any] = {
         "job": pipeline.job, "date": date, "pipeline": str(pipeline.path), "status": "running",
         "segkit_version": __version__, "git_commit": _git_commit(), "python": sys.version.split()[0],
         "started": _now(), "inputs": {name: _describe(path) for name, path in pipeline.inputs.items()},
+        "privacy_check": {"reads": members.checked, "refuses": "these inputs' member names and phone numbers, "
+                                                                "and any unmasked mobile number"},
         "steps": [],
     }
-    phones = phones_in(pipeline.inputs.values())
     header = {"job": pipeline.job, "date": date,
               "inputs": "; ".join(f"{name}: {info['rows']:,} rows" if info.get("rows") is not None else name
                                   for name, info in manifest["inputs"].items()),
@@ -61,34 +81,89 @@ def run_pipeline(pipeline: Pipeline, date: str, runs: str | Path = "runs", progr
             print(f"[{number}/{len(steps)}] {pipeline.job} {date}: {step.name} ({step.notebook.name})", flush=True)
         record = {"name": step.name, "notebook": str(step.notebook), "parameters": step.parameters,
                   "executed": f"{step.name}.ipynb", "report": f"{step.name}.html"}
+        executed = work / f"{step.name}.ipynb"
         started = time.perf_counter()
-        try:
-            pm.execute_notebook(str(step.notebook), str(work / f"{step.name}.ipynb"), parameters=step.parameters,
-                                cwd=str(work), progress_bar=progress, report_mode=False)
-            page = notebook_html(work / f"{step.name}.ipynb", {**header, "step": f"{number}/{len(steps)} {step.name}"})
-            check_no_phones(page, phones, f"the report of step {step.name!r}")
-            (work / f"{step.name}.html").write_text(page, encoding="utf-8")
-        except Exception as error:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
+        error = _run_step(pm, step, executed, work, members, {**header, "step": f"{number}/{len(steps)} {step.name}"},
+                          progress)
+        if error is not None:
+            if isinstance(error, PrivacyError):
+                record.update(executed=None, report=None, removed=[f"{step.name}.ipynb", f"{step.name}.html"])
             record.update(status="failed", seconds=round(time.perf_counter() - started, 2),
-                          error=_error_text(error))
+                          error=_error_text(error, members))
             manifest["steps"].append(record)
-            manifest.update(status="failed", failed_step=step.name, finished=_now())
+            manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
             failed = final.parent / f"{date}.failed"
             _write_manifest(work, manifest)
             _replace(work, failed)
+            notebook = f"and {failed / executed.name}" if record["executed"] else "(notebook and report removed)"
             raise JobFailed(f"{pipeline.job} {date}: step {step.name!r} failed: {record['error']}; "
-                            f"see {failed / 'manifest.json'} and {failed / (step.name + '.ipynb')}") from None
+                            f"see {failed / 'manifest.json'} {notebook}")
         record.update(status="ok", seconds=round(time.perf_counter() - started, 2))
         manifest["steps"].append(record)
         if progress:
             print(f"      done in {record['seconds']:.1f} s", flush=True)
     manifest.update(status="ok", finished=_now())
-    manifest["outputs"] = {str(p.relative_to(work)): _describe(p, rows=False)
-                           for p in sorted(work.rglob("*")) if p.is_file()}
+    manifest["outputs"] = _outputs(work)
     _write_manifest(work, manifest)
     _replace(work, final)
     shutil.rmtree(final.parent / f"{date}.failed", ignore_errors=True)
     return final
+
+
+def _run_step(pm, step, executed: Path, work: Path, members: MemberData, header: dict[str, str],
+              progress: bool) -> Exception | None:
+    """Execute one step and write its report; the failure, if any. The executed notebook (also of a failed
+    step) and the report must pass ``check_private``: what does not is removed, never left on disk."""
+    error: Exception | None = None
+    page = None
+    try:
+        pm.execute_notebook(str(step.notebook), str(executed), parameters=step.parameters,
+                            cwd=str(work), progress_bar=progress, report_mode=False)
+        page = notebook_html(executed, header)
+    except Exception as failure:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
+        error = failure
+    try:
+        if executed.exists():
+            check_private(notebook_text(executed), members, f"the executed notebook of step {step.name!r}")
+        if page is not None:
+            check_private(page, members, f"the report of step {step.name!r}")
+            (work / f"{step.name}.html").write_text(page, encoding="utf-8")
+    except PrivacyError as refused:
+        executed.unlink(missing_ok=True)
+        if error is None:
+            return refused
+        return PrivacyError(f"{refused} (and the step failed: {_error_text(error, members)})")
+    return error
+
+
+def _outputs(work: Path) -> dict[str, dict[str, Any]]:
+    """Every file of the run, by its path relative to the run folder (valid after the rename)."""
+    return {str(path.relative_to(work)): _describe(path, rows=False, shown_as=path.relative_to(work))
+            for path in sorted(work.rglob("*")) if path.is_file()}
+
+
+def _remove_crashed_attempts(job_folder: Path) -> None:
+    """Remove what crashed runs of this job left: ``.DATE.partial-PID`` and ``.DATE.old-PID`` folders whose
+    process is gone (a live PID may be a run going on now; its folders stay)."""
+    for folder in job_folder.iterdir():
+        found = CRASHED.fullmatch(folder.name)
+        if found and folder.is_dir() and not _alive(int(found.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (our own PID: a folder we have not made yet, so a dead run's)."""
+    if pid == os.getpid():
+        return False
+    if os.name != "posix":           # no signal 0 to ask with: keep the folder
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # another user's process
+        return True
+    return True
 
 
 def _replace(source: Path, target: Path) -> None:
@@ -100,8 +175,9 @@ def _replace(source: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _describe(path: Path, rows: bool = True) -> dict[str, Any]:
-    info: dict[str, Any] = {"path": str(path)}
+def _describe(path: Path, rows: bool = True, shown_as: Path | None = None) -> dict[str, Any]:
+    """Path (``shown_as`` if given), size, SHA-256 and, with ``rows``, the number of rows of a file."""
+    info: dict[str, Any] = {"path": str(shown_as or path)}
     if not path.is_file():
         return {**info, "exists": False}
     digest = hashlib.sha256()
@@ -127,10 +203,15 @@ def _rows(path: Path) -> int | None:
     return None
 
 
-def _error_text(error: Exception) -> str:
+def _error_text(error: Exception, members: MemberData) -> str:
+    """The error as the manifest and the console show it: one line, URLs masked, and withheld if it would
+    show a member's name or phone."""
     name = getattr(error, "ename", type(error).__name__)
-    value = getattr(error, "evalue", str(error))
-    return f"{name}: {value}".strip()
+    value = " ".join(str(getattr(error, "evalue", error)).split())
+    text = mask_urls_in(f"{name}: {value}".strip())
+    if not isinstance(error, PrivacyError) and members.leaks(text):
+        return f"{name}: (message withheld: it shows member data; the executed notebook has it)"
+    return text
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
