@@ -24,42 +24,45 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: install
-	$(BIN)/segkit generate gas --members 5000 --seed 1 --as-of $(AS_OF) --out $(WORLDS)/gas
-	$(BIN)/segkit generate supplements --members 5000 --seed 1 --as-of $(AS_OF) --out $(WORLDS)/supplements
+	$(BIN)/segkit generate gas --n-members 5000 --seed 1 --as-of $(AS_OF) --out $(WORLDS)/gas
+	$(BIN)/segkit generate supplements --n-members 5000 --seed 1 --as-of $(AS_OF) --out $(WORLDS)/supplements
 	$(BIN)/segkit features --transactions $(WORLDS)/gas/transactions.csv --members $(WORLDS)/gas/members.csv \
 		--as-of $(AS_OF) --out $(OUT)/gas_features.csv
 	$(BIN)/segkit features --transactions $(WORLDS)/supplements/transactions.csv \
 		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_features.csv
-	$(BIN)/segkit features --transactions data/samples/crm_export_gbk.csv --config data/samples/crm_export_gbk.yaml \
+	$(BIN)/segkit features --transactions data/samples/crm_export_gbk.csv --mapping data/samples/crm_export_gbk.yaml \
 		--as-of $(AS_OF) --out $(OUT)/crm_sample_features.csv
-	$(BIN)/segkit rfm --transactions $(WORLDS)/supplements/transactions.csv \
+	$(BIN)/segkit segment --transactions $(WORLDS)/supplements/transactions.csv \
 		--members $(WORLDS)/supplements/members.csv --as-of $(AS_OF) --out $(OUT)/supplements_rfm.csv
 	$(BIN)/segkit alerts --transactions $(WORLDS)/gas/transactions.csv --members $(WORLDS)/gas/members.csv \
 		--as-of $(AS_OF) --settings data/samples/alerts_gas.yaml --out $(OUT)/gas_alerts.csv
+	$(BIN)/segkit ledger init --ledger $(OUT)/ledger.sqlite
 	$(BIN)/segkit export --alerts $(OUT)/gas_alerts.csv --members $(WORLDS)/gas/members.csv \
 		--advisors $(WORLDS)/gas/advisors.csv --as-of $(AS_OF) --ledger $(OUT)/ledger.sqlite --out $(OUT)/call_center \
-		--config data/samples/contact.yaml
+		--settings data/samples/contact.yaml
+	$(BIN)/segkit ledger init --ledger $(OUT)/ledger_supplements.sqlite
 	$(BIN)/segkit care --members $(WORLDS)/supplements/members.csv --advisors $(WORLDS)/supplements/advisors.csv \
-		--segments $(OUT)/supplements_rfm.csv --as-of $(AS_OF) --ledger $(OUT)/ledger_supplements.sqlite \
+		--vip $(OUT)/supplements_rfm.csv --as-of $(AS_OF) --ledger $(OUT)/ledger_supplements.sqlite \
 		--out $(OUT)/care_supplements
 	@if [ -f $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv ]; then \
 		$(BIN)/segkit features --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
-			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
-		$(BIN)/segkit rfm --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
-			--config data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_rfm.csv; fi
+			--mapping data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_features.csv && \
+		$(BIN)/segkit segment --transactions $(SHARED)/online_retail_ii_subset/online_retail_ii_subset.csv \
+			--mapping data/mappings/online_retail_ii.yaml --as-of 2011-12-09 --out $(OUT)/online_retail_rfm.csv; fi
 	$(BIN)/segkit assign --members $(WORLDS)/supplements/members.csv --advisors $(WORLDS)/supplements/advisors.csv \
 		--transactions $(WORLDS)/supplements/transactions.csv --as-of $(AS_OF) --out $(OUT)/advisor_books
 	$(BIN)/segkit generate survey --benefits 12 --respondents 200 --seed 1 --out $(WORLDS)/survey
 	$(BIN)/segkit survey --screening $(WORLDS)/survey/screening.csv --costs $(WORLDS)/survey/costs.csv \
 		--ranking $(WORLDS)/survey/ranking.csv --constant-sum $(WORLDS)/survey/constant_sum.csv \
-		--respondents $(WORLDS)/survey/respondents.csv --config $(WORLDS)/survey/survey.yaml --out $(OUT)/benefit_ranking
+		--respondents $(WORLDS)/survey/respondents.csv --settings $(WORLDS)/survey/survey.yaml --out $(OUT)/benefit_ranking
 	@if [ -f $(SHARED)/cdnow/CDNOW_sample.txt ]; then \
-		$(BIN)/segkit clv --transactions $(SHARED)/cdnow/CDNOW_sample.txt --config data/mappings/cdnow_sample.yaml \
-			--as-of 1997-09-30 --horizon 39 --out $(OUT)/cdnow_clv.csv; fi
+		$(BIN)/segkit clv --transactions $(SHARED)/cdnow/CDNOW_sample.txt --mapping data/mappings/cdnow_sample.yaml \
+			--as-of 1997-09-30 --holdout-end 1998-06-30 --horizon 39 --out $(OUT)/cdnow_clv.csv; fi
 	$(BIN)/papermill --log-level WARNING notebooks/churn_alerts.ipynb $(OUT)/churn_alerts.ipynb \
-		-p transactions_path $(CURDIR)/$(WORLDS)/gas/transactions.csv -p members_path $(CURDIR)/$(WORLDS)/gas/members.csv \
-		-p truth_path $(CURDIR)/$(WORLDS)/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(CURDIR)/$(OUT)/churn_alerts
+		-p transactions_path $(abspath $(WORLDS))/gas/transactions.csv -p members_path $(abspath $(WORLDS))/gas/members.csv \
+		-p truth_path $(abspath $(WORLDS))/gas/truth.csv -p as_of $(AS_OF) -p output_dir $(abspath $(OUT))/churn_alerts
 	$(BIN)/jupyter nbconvert --to html --no-input --log-level WARN $(OUT)/churn_alerts.ipynb --output-dir $(OUT)
+	$(BIN)/segkit ledger init --ledger $(RUNS)/daily_alerts.ledger.sqlite
 	$(BIN)/segkit run pipelines/daily_alerts.yaml --date $(AS_OF) --out $(RUNS)
 	$(BIN)/segkit run pipelines/monthly_segmentation.yaml --date $(AS_OF) --out $(RUNS)
 	$(BIN)/segkit run pipelines/monthly_assignment.yaml --date $(AS_OF) --out $(RUNS)
@@ -75,13 +78,15 @@ demo: install
 	@echo "  generated worlds:   $(WORLDS)/gas, $(WORLDS)/supplements (transactions, members, advisors, truth),"
 	@echo "                      $(WORLDS)/survey (a benefit survey with its truth)"
 	@echo "  member features:    $(OUT)/*_features.csv (rejects beside each, *_rejects.csv)"
-	@echo "  RFM segments:       $(OUT)/*_rfm.csv, $(OUT)/*_rfm.segment_summary.csv"
-	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why)"
+	@echo "  RFM segments:       $(OUT)/*_rfm.csv, beside each its segment summary, tier changes, stage transitions,"
+	@echo "                      cohorts and sales split ($(OUT)/*_rfm.*.csv)"
+	@echo "  overdue alerts:     $(OUT)/gas_alerts.csv (who to call and why), $(OUT)/gas_alerts.member_rhythms.csv"
 	@echo "  call center:        $(OUT)/call_center/ (call_list.csv/.xlsx, held_back.csv; ledger $(OUT)/ledger.sqlite),"
 	@echo "                      $(OUT)/care_supplements/ (birthday and holiday greetings)"
 	@echo "  advisor books:      $(OUT)/advisor_books/ (assignments.csv, handover.csv, advisor_summary.csv, charts/)"
 	@echo "  benefit survey:     $(OUT)/benefit_ranking/ (ranking.csv, ranking_by_tier.csv, survey_problems.csv, charts/)"
-	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV)"
+	@echo "  customer value:     $(OUT)/cdnow_clv.csv (BG/NBD + Gamma-Gamma on CDNOW: P(alive), purchases, CLV),"
+	@echo "                      $(OUT)/cdnow_clv.holdout_check.csv (forecast against the 39-week holdout)"
 	@echo "  churn alert backtest: $(OUT)/churn_alerts.html, $(OUT)/churn_alerts/ (alerts against the world's truth)"
 	@echo "  scheduled runs:     $(RUNS)/<job>/<date>/ (manifest.json, executed notebooks, HTML reports, files):"
 	@echo "                      $(RUNS)/daily_alerts/$(AS_OF)/ (alerts + call list), $(RUNS)/monthly_segmentation/,"

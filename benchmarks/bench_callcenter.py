@@ -5,7 +5,7 @@
     SEGKIT_TEST_POSTGRES_URL=postgresql+psycopg://segkit@localhost/segkit_test PGPASSWORD=... \\
         python benchmarks/bench_callcenter.py                      # adds PostgreSQL (tables are dropped first)
 
-Each simulated day, ``--candidates`` random members are alerted; ``export_calls``
+Each simulated day, ``--candidates`` random members are alerted; ``export_list``
 paces them against the ledger (window, monthly cap, do-not-call, outcomes),
 records the list in one transaction and writes call_list.csv/.xlsx and
 held_back.csv. A share of the listed calls gets an outcome the next day. The
@@ -28,7 +28,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from segkit.callcenter import Ledger, export_calls, import_outcomes  # noqa: E402
+from segkit.callcenter import Ledger, export_list, import_outcomes  # noqa: E402
 
 START = pd.Timestamp("2026-01-01")
 
@@ -60,7 +60,7 @@ def run_days(ledger: Ledger, members: pd.DataFrame, advisors: pd.DataFrame, days
                                 "due_date": as_of - pd.Timedelta(days=10), "vip": False,
                                 "value_at_risk": rng.gamma(2.0, 300.0, candidates).round(2)})
         started = time.perf_counter()
-        export = export_calls(alerted, members, as_of, ledger, out / f"{as_of:%Y-%m-%d}", run="churn",
+        export = export_list(alerted, members, as_of, ledger, out / f"{as_of:%Y-%m-%d}", run="churn",
                               advisors=advisors)
         seconds.append(time.perf_counter() - started)
         lists.append(export.call_list[["alert_id", "priority", "call_by"]])

@@ -62,7 +62,7 @@ def main() -> None:
     rows.append(("segkit vip_flag (top 20 %)", timed(vip_flag, features)[0]))
     transactions = pd.read_parquet(path, columns=["member_id", "date", "amount"])
     rows.append(("segkit segment_members (RFM, VIP, stage, tier)",
-                 timed(segment_members, features, transactions, AS_OF, repeat=1)[0]))
+                 timed(lambda: segment_members(transactions, AS_OF, features=features), repeat=1)[0]))
 
     scored = rank.table.dropna(subset=["r_score"]).set_index("member_id")
     same_f = (scored.loc[recipe["member_id"], "f_score"].to_numpy() == recipe["f"].to_numpy()).mean()

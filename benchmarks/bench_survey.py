@@ -42,7 +42,7 @@ def main() -> int:
                        tables["respondents"])
     result = rank_benefits(data, settings)
     whole = time.perf_counter() - started
-    print(result.summary())
+    print(result)
 
     kept = result.final_list()
     data_pl, owner = choices(data.ranking, kept)

@@ -3,9 +3,10 @@
     python benchmarks/compare_churn.py                     # 2 gas seeds x 2 as-of dates, 8,000 households, + CDNOW
     python benchmarks/compare_churn.py --members 3000 --seeds 1
 
-Same members, same dates, same scoring for every method (segkit.churn.compare):
-fixed 30 days, 1.5 x own median gap, the interval model (the overdue alert),
-BG/NBD P(alive), MBG/CNBD-k P(alive) and the propensity model. Gas: precision
+Same members, same dates, same scoring for every method (segkit.evaluation.backtest_churn):
+fixed 30 days, 1.5 x own median gap, the interval model (the overdue alert), the oracle
+(gas worlds only: the same rule on each household's true rhythm), BG/NBD P(alive),
+MBG/CNBD-k P(alive) and the propensity model. Gas: precision
 against who really switched, recall of switchers 14+ days past their missed
 refill. CDNOW: churned = no purchase in the 39-week holdout. AUC ranks each score.
 The command line does the same for your data: segkit backtest --help.
@@ -19,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import segkit
-from segkit.churn.compare import compare_churn_methods
+from segkit.evaluation import backtest_churn
 from segkit.synth import generate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,14 +38,14 @@ def main() -> int:
     for seed in args.seeds:
         start = time.perf_counter()
         world = generate("gas", args.members, seed=seed, as_of="2026-09-30", history_days=1100)
-        tables.append(compare_churn_methods(world.transactions, args.as_of, world.members, truth=world.truth,
-                                            label=f"gas seed {seed}"))
+        tables.append(backtest_churn(world.transactions, args.as_of, world.members, truth=world.truth,
+                                     label=f"gas seed {seed}").table)
         print(f"gas seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
     cdnow = SHARED / "cdnow" / "CDNOW_sample.txt"
     if cdnow.exists():
         transactions = segkit.load_transactions(cdnow, config=ROOT / "data" / "mappings" / "cdnow_sample.yaml").table
-        tables.append(compare_churn_methods(transactions, ["1997-09-30"], holdout_end="1998-06-30", horizon_days=91,
-                                            label="CDNOW"))
+        tables.append(backtest_churn(transactions, ["1997-09-30"], holdout_end="1998-06-30", horizon_days=91,
+                                     label="CDNOW").table)
     table = pd.concat(tables, ignore_index=True)
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)

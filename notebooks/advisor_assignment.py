@@ -29,72 +29,49 @@
 #   advisor + a balance term on book sizes;
 # * members who asked for a new advisor get one; advisors who left hand over their whole book.
 #
-# Every move comes with a hand-over note for the receiving advisor. With no
-# `transactions_path`, the notebook generates a supplements world.
+# Every move comes with a hand-over note for the receiving advisor. Settings come from `settings_path`;
+# a parameter left at `None` takes the file's value, a parameter given wins. `segkit assign` runs the same
+# workflow (`segkit.plan_books`). With no `transactions_path`, the notebook generates a supplements world.
 
 # %% tags=["parameters"]
 transactions_path = ""  # CSV or Parquet; empty: generate a demo supplements world
 members_path = ""  # members: advisor_id (current), wants_new_advisor, tier
+members_mapping_path = ""  # column-mapping YAML of the members export
 advisors_path = ""  # advisors: level, team, capacity_min, capacity_max, active
-mapping_path = ""  # YAML mapping of the transactions export's columns
+mapping_path = ""  # column-mapping YAML of the transactions export
 alerts_path = ""  # alerts.csv: open alerts go into the hand-over notes
 as_of = "2026-03-31"
 settings_path = ""  # assignment settings YAML; the parameters below override it
-capacity_min = None  # override every advisor's capacity_min (None: the advisors file's)
+capacity_min = None  # override every advisor's capacity_min (None: the settings', else the advisors file's)
 capacity_max = None
-continuity_weight = 15  # cost of moving a member who could keep their advisor (grade mismatch costs 10 a level)
+continuity_weight = None  # cost of moving a member who could keep their advisor (None: from the settings; 15)
 demo_members = 5000
 output_dir = "../outputs/advisor_assignment"
 
 # %%
-import dataclasses
-
 import pandas as pd
 
 import segkit
 from segkit import plots
-from segkit.advisors import AssignmentSettings, plan_books
-from segkit.jobs import ParameterError, check_date, check_file, check_output_dir, check_positive, demo_inputs
+from segkit.advisors import AssignmentSettings
+from segkit.jobs import checked_parameters, demo_inputs
+from segkit.settings import resolve_settings
 
-
-def optional_whole(name, value):
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ParameterError(f"parameter {name}: {value!r} must be a whole number >= 0 or None")
-    return value
-
-
-as_of = check_date("as_of", as_of)
-output_dir = check_output_dir("output_dir", output_dir)
-transactions_path = check_file("transactions_path", transactions_path, optional=True)
-members_path = check_file("members_path", members_path, optional=transactions_path is None)
-advisors_path = check_file("advisors_path", advisors_path, optional=transactions_path is None)
-mapping_path = check_file("mapping_path", mapping_path, optional=True)
-alerts_path = check_file("alerts_path", alerts_path, optional=True)
-settings_path = check_file("settings_path", settings_path, optional=True)
-settings = AssignmentSettings.from_yaml(settings_path)
-overrides = {"capacity_min": optional_whole("capacity_min", capacity_min),
-             "capacity_max": optional_whole("capacity_max", capacity_max),
-             "continuity_weight": optional_whole("continuity_weight", continuity_weight)}
-try:
-    settings = dataclasses.replace(settings, **{k: v for k, v in overrides.items() if v is not None})
-except ValueError as error:
-    raise ParameterError(f"parameters: {error}") from None
+globals().update(checked_parameters("advisor_assignment", globals()))
+settings = resolve_settings(AssignmentSettings, settings_path, capacity_min=capacity_min, capacity_max=capacity_max,
+                            continuity_weight=continuity_weight)
 if transactions_path is None:
-    transactions_path, members_path = demo_inputs("supplements", check_positive("demo_members", demo_members), as_of,
-                                                  output_dir)
-    advisors_path = members_path.with_name("advisors.csv")
+    demo = demo_inputs("supplements", demo_members, as_of, output_dir)
+    transactions_path, members_path, advisors_path = demo["transactions"], demo["members"], demo["advisors"]
 plots.notebook_mode()
 
 # %% [markdown]
 # ## Inputs
 
 # %%
-transactions = segkit.load_transactions(transactions_path, config=mapping_path, as_of=as_of)
-members = segkit.load_members(members_path).table
+transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
+members = segkit.load_members(members_path, members_mapping_path).table
 advisors = segkit.load_advisors(advisors_path).table
-alerts = pd.read_csv(alerts_path, dtype={"member_id": str}, encoding="utf-8-sig") if alerts_path else None
 print(transactions.report)
 advisors.drop(columns=[c for c in ("name",) if c in advisors])
 
@@ -102,8 +79,8 @@ advisors.drop(columns=[c for c in ("name",) if c in advisors])
 # ## The assignment
 
 # %%
-plan = plan_books(transactions.table, members, advisors, as_of, settings, alerts=alerts)
-print(plan)
+plan = segkit.plan_books(transactions.table, members, advisors, as_of, settings, alerts=alerts_path)
+display(plan)  # noqa: F821 (IPython)
 pd.crosstab(plan.graded["team"], plan.graded["grade"], margins=True).rename(columns=lambda g: f"grade {g}")
 
 # %% [markdown]
@@ -112,24 +89,22 @@ pd.crosstab(plan.graded["team"], plan.graded["grade"], margins=True).rename(colu
 # two levels away from their advisor's level (it outweighs the continuity penalty).
 
 # %%
-plan.assignment.summary()
+plan.summary()
 
 # %%
-charts = {"book_load": plots.book_load_chart(plan.assignment.advisors)}
+charts = plots.book_charts(plan)
 charts["book_load"]
 
 # %% [markdown]
 # Top members to senior advisors: members by value grade and their advisor's level.
 
 # %%
-charts["grade_by_level"] = plots.grade_level_heatmap(plan.assignment.table)
 display(charts["grade_by_level"])  # noqa: F821 (IPython)
 table = plan.assignment.table
 decile = pd.qcut(table["value"].rank(method="first"), 10, labels=range(1, 11))
 table.groupby(decile, observed=True)["level"].mean().rename("mean advisor level by value decile").to_frame().T
 
 # %%
-charts["team_moves"] = plots.team_moves_sankey(plan.assignment.table)
 charts["team_moves"]
 
 # %% [markdown]
@@ -145,5 +120,6 @@ plan.handover.head(10)
 # ## Output files
 
 # %%
-outputs = [*plan.write(output_dir), *plots.save_charts(charts, output_dir / "charts")]
-print("\n".join(str(p) for p in outputs))
+outputs = [*plan.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           *plots.save_charts(charts, output_dir / "charts")]
+print("\n".join(str(path) for path in outputs))

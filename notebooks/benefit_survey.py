@@ -27,7 +27,9 @@
 #    the two are combined into the final list, overall and per tier.
 #
 # Bad survey rows are reported per respondent and left out of the affected method only.
-# With no `screening_path`, the notebook generates a survey with a known truth.
+# Settings come from `settings_path`; a parameter left at `None` takes the file's value, a parameter
+# given wins. `segkit survey` runs the same workflow (`segkit.rank_benefits`). With no `screening_path`,
+# the notebook generates a survey with a known truth (and its settings: the budget).
 
 # %% tags=["parameters"]
 screening_path = ""  # respondent_id, benefit, liking (1-5); empty: generate a demo survey
@@ -35,55 +37,42 @@ costs_path = ""  # benefit, direct_cost, delivery_cost (per member per year)
 ranking_path = ""  # respondent_id, benefit, rank (1 is best)
 constant_sum_path = ""  # respondent_id, benefit, points
 respondents_path = ""  # respondent_id, tier: rankings per tier
-budget = 300.0  # budget per member per year
-settings_path = ""  # survey settings YAML (drop rules, budget share, bootstrap); budget above wins
-bootstrap = 1000  # resamples of respondents for the intervals
+budget = None  # budget per member per year (None: from the settings)
+settings_path = ""  # survey settings YAML (budget, drop rules, budget share, bootstrap)
+bootstrap = None  # resamples of respondents for the intervals (None: from the settings; 1000)
 demo_benefits = 12
 demo_respondents = 200
 output_dir = "../outputs/benefit_survey"
 
 # %%
-import dataclasses
-
 import pandas as pd
 from scipy import stats
 
+import segkit
 from segkit import plots
-from segkit.jobs import ParameterError, check_file, check_output_dir, check_positive
-from segkit.survey import SurveySettings, rank_benefits, read_survey
+from segkit.jobs import checked_parameters
+from segkit.settings import resolve_settings
+from segkit.survey import SurveySettings, read_survey
 
-output_dir = check_output_dir("output_dir", output_dir)
-paths = {name: check_file(name, value, optional=True) for name, value in {
-    "screening_path": screening_path, "costs_path": costs_path, "ranking_path": ranking_path,
-    "constant_sum_path": constant_sum_path, "respondents_path": respondents_path}.items()}
-settings_path = check_file("settings_path", settings_path, optional=True)
-if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget <= 0:
-    raise ParameterError(f"parameter budget: {budget!r} must be a positive amount per member per year")
-if isinstance(bootstrap, bool) or not isinstance(bootstrap, int) or bootstrap < 0:
-    raise ParameterError(f"parameter bootstrap: {bootstrap!r} must be a whole number (0: no intervals)")
-settings = dataclasses.replace(SurveySettings.from_yaml(settings_path), budget=float(budget), bootstrap=bootstrap)
+globals().update(checked_parameters("benefit_survey", globals()))
 truth = None
-if paths["screening_path"] is None:
+if screening_path is None:
     from segkit.synth.survey import generate_survey, write_survey
 
-    written = write_survey(generate_survey(check_positive("demo_benefits", demo_benefits),
-                                           check_positive("demo_respondents", demo_respondents), seed=1),
-                           output_dir / "demo_survey")
-    paths = {f"{name}_path": written[name] for name in ("screening", "costs", "ranking", "constant_sum",
-                                                          "respondents")}
-    truth = pd.read_csv(written["truth"], encoding="utf-8-sig")
-else:
-    missing = [name for name in ("costs_path", "ranking_path", "constant_sum_path") if paths[name] is None]
-    if missing:
-        raise ParameterError(f"parameter(s) {', '.join(missing)} required with screening_path")
+    demo = write_survey(generate_survey(demo_benefits, demo_respondents, seed=1), output_dir / "demo_survey")
+    screening_path, costs_path, ranking_path, constant_sum_path, respondents_path = (
+        demo[name] for name in ("screening", "costs", "ranking", "constant_sum", "respondents"))
+    settings_path = settings_path or demo["settings"]
+    truth = pd.read_csv(demo["truth"], encoding="utf-8-sig")
+settings = resolve_settings(SurveySettings, settings_path, budget=budget, bootstrap=bootstrap)
 plots.notebook_mode()
 
 # %% [markdown]
 # ## Inputs and excluded rows
 
 # %%
-data = read_survey(paths["screening_path"], paths["costs_path"], paths["ranking_path"], paths["constant_sum_path"],
-                   paths["respondents_path"], total_points=settings.total_points)
+data = read_survey(screening_path, costs_path, ranking_path, constant_sum_path, respondents_path,
+                   total_points=settings.total_points)
 print(f"{len(data.benefits)} candidate benefits; screening by {data.screening['respondent_id'].nunique()} "
       f"respondents; {data.ranking['respondent_id'].nunique()} valid rankings, "
       f"{data.constant_sum['respondent_id'].nunique()} valid point allocations")
@@ -93,16 +82,15 @@ data.problems
 # ## Stage 1: do members like it?
 
 # %%
-result = rank_benefits(data, settings)
-print(result.summary())
-charts = {"liking": plots.liking_chart(result.ranking, settings.like_below)}
+result = segkit.rank_benefits(data, settings)
+display(result)  # noqa: F821 (IPython)
+charts = plots.survey_charts(result)
 charts["liking"]
 
 # %% [markdown]
 # ## Stage 2: can we afford it?
 
 # %%
-charts["cost"] = plots.cost_chart(result.ranking, settings.budget, settings.max_budget_share)
 charts["cost"]
 
 # %% [markdown]
@@ -112,9 +100,8 @@ charts["cost"]
 # two methods side by side: points near the diagonal mean the methods agree.
 
 # %%
-charts["worths"] = plots.worth_chart(result.ranking)
 display(charts["worths"])  # noqa: F821 (IPython)
-charts["agreement"] = plots.agreement_chart(result.ranking)
+display(result.agreement_table().round(3))  # noqa: F821
 charts["agreement"]
 
 # %%
@@ -150,4 +137,4 @@ if truth is not None:
 
 # %%
 outputs = [*result.write(output_dir), *plots.save_charts(charts, output_dir / "charts")]
-print("\n".join(str(p) for p in outputs))
+print("\n".join(str(path) for path in outputs))

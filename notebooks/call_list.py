@@ -31,6 +31,7 @@
 # through `SEGKIT_LEDGER_URL`), which is what pacing reads tomorrow; the call center's
 # outcomes (`segkit outcomes`) go back into it. Running the same day again changes nothing.
 # Each list has a folder of its own, replaced whole: `calls/` (the campaign) and `care/`.
+# `segkit export` and `segkit care` run the same workflows (`segkit.export_calls`, `segkit.care_calls`).
 #
 # Names and phones are in the call-center files only; this notebook shows them masked.
 # With no `alerts_path`, the notebook generates a gas world and its alerts.
@@ -38,58 +39,39 @@
 # %% tags=["parameters"]
 alerts_path = ""  # alerts.csv from segkit alerts / the churn_alerts notebook; empty: demo
 members_path = ""  # members: name, phone, tier, advisor_id, do_not_call, birthday
+members_mapping_path = ""  # column-mapping YAML of the members export (a phone column under another name)
 advisors_path = ""  # advisors: team, active, daily_calls
 ledger = ""  # SQLite file path or a URL without password; empty: $SEGKIT_LEDGER_URL
 as_of = "2026-03-31"
 campaign = "churn"
 care = True  # also the care list (birthdays, holiday greetings)
 vip_path = ""  # member_id and vip of every member (the alerts' member_rhythms.csv, rfm.csv): VIPs' greetings
-settings_path = ""  # contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, ...
+settings_path = ""  # contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, vip, ...
 demo_members = 3000
 output_dir = "../outputs/call_list"
 
 # %%
-import os
-
-import pandas as pd
-
 import segkit
 from segkit import plots
-from segkit.callcenter import (LEDGER_ENV, ContactSettings, Ledger, alert_candidates, care_candidates, daily_capacity,
-                               export_calls, ledger_url, retention_summary)
+from segkit.callcenter import ContactSettings, Ledger, daily_capacity, retention_summary
 from segkit.io import write_table
-from segkit.jobs import ParameterError, check_date, check_file, check_output_dir, check_positive, demo_inputs
-from segkit.privacy import mask_personal
+from segkit.jobs import checked_parameters, demo_inputs
+from segkit.settings import resolve_settings
 
-as_of = check_date("as_of", as_of)
-if ledger:
-    ledger_url(ledger)  # a password in the parameter is refused before anything runs
-output_dir = check_output_dir("output_dir", output_dir)
-alerts_path = check_file("alerts_path", alerts_path, optional=True)
-members_path = check_file("members_path", members_path, optional=alerts_path is None)
-advisors_path = check_file("advisors_path", advisors_path, optional=True)
-settings_path = check_file("settings_path", settings_path, optional=True)
-settings = ContactSettings.from_yaml(settings_path)
-if not isinstance(care, bool):
-    raise ParameterError(f"parameter care: {care!r} must be True or False")
-if not str(campaign).strip():
-    raise ParameterError("parameter campaign must not be empty")
-if alerts_path is None:
-    from segkit.churn import AlertSettings, churn_alerts
-
-    transactions_path, members_path = demo_inputs("gas", check_positive("demo_members", demo_members), as_of,
-                                                  output_dir)
-    advisors_path = members_path.with_name("advisors.csv")
-    demo_run = churn_alerts(segkit.load_transactions(transactions_path, as_of=as_of).table, as_of,
-                            segkit.load_members(members_path).table,
-                            AlertSettings(purchase_noun="refill", purchase_verb="refills"))
-    alerts_path = write_table(demo_run.alerts, output_dir / "demo_alerts.csv")
-    if not ledger:  # the demo's world is generated anew, so its ledger starts anew too
+globals().update(checked_parameters("call_list", globals()))
+settings = resolve_settings(ContactSettings, settings_path)
+if alerts_path is None:  # the demo: a gas world and its alerts; its ledger starts anew with the world
+    demo = demo_inputs("gas", demo_members, as_of, output_dir)
+    members_path, advisors_path = demo["members"], demo["advisors"]
+    demo_run = segkit.churn_alerts(segkit.load_transactions(demo["transactions"], as_of=as_of).table, as_of,
+                                   segkit.load_members(members_path).table,
+                                   {"purchase_noun": "refill", "purchase_verb": "refills"})
+    alerts_path, vip_path = demo_run.write(output_dir / "demo_alerts")
+    if ledger is None:
         ledger = output_dir / "demo_ledger.sqlite"
         ledger.unlink(missing_ok=True)
-elif not ledger and not os.environ.get(LEDGER_ENV):
-    raise ParameterError(f"parameter ledger is required (or set {LEDGER_ENV}): pacing needs yesterday's contacts")
-ledger = Ledger(ledger or None)
+        Ledger(ledger, create=True)
+ledger = Ledger(ledger)  # an existing ledger: `segkit ledger init` makes a new one on purpose
 plots.notebook_mode()
 print(ledger)
 
@@ -97,21 +79,20 @@ print(ledger)
 # ## Inputs
 
 # %%
-alerts = pd.read_csv(alerts_path, dtype={"member_id": str}, encoding="utf-8-sig")
-members_load = segkit.load_members(members_path)
+members_load = segkit.load_members(members_path, members_mapping_path)
 members = members_load.table
 advisors = segkit.load_advisors(advisors_path).table if advisors_path else None
 unmapped = members_load.report.ignored_columns  # named in the error if no member to call has a phone
-print(f"{len(alerts):,} alerts; {members_load.report}")
+print(members_load.report)
 
 # %% [markdown]
 # ## The call list
 
 # %%
-export = export_calls(alert_candidates(alerts, campaign), members, as_of, ledger, output_dir / "calls", run=campaign,
-                      advisors=advisors, settings=settings, unmapped_columns=unmapped)
-print(export)
-mask_personal(export.call_list).head(15)
+export = segkit.export_calls(alerts_path, members, as_of, ledger, output_dir / "calls", campaign, advisors, settings,
+                             unmapped_columns=unmapped)
+display(export)  # noqa: F821 (IPython)
+export.masked().head(15)
 
 # %% [markdown]
 # Why candidates were held back. `window` and `monthly_cap` are the pacing rules at work:
@@ -129,8 +110,7 @@ export.held_back.head(10)
 # VIPs first.
 
 # %%
-capacity = daily_capacity(advisors, settings)
-charts["advisor_load"] = plots.advisor_load_chart(export.call_list, capacity)
+charts["advisor_load"] = plots.advisor_load_chart(export.call_list, daily_capacity(advisors, settings))
 charts["advisor_load"]
 
 # %% [markdown]
@@ -141,19 +121,10 @@ charts["advisor_load"]
 # %%
 care_export = None
 if care:
-    vip = None
-    if check_file("vip_path", vip_path, optional=True):
-        from segkit.data.sources import read_source
-
-        flags = read_source(vip_path).frame
-        if not {"member_id", "vip"} <= set(flags.columns):
-            raise ParameterError(f"parameter vip_path: {vip_path} needs member_id and vip columns")
-        vip = flags.set_index("member_id")["vip"]
-    care_export = export_calls(care_candidates(members, as_of, settings, vip=vip), members, as_of, ledger,
-                               output_dir / "care", run="care", advisors=advisors, settings=settings,
-                               unmapped_columns=unmapped)
-    print(care_export)
-    display(mask_personal(care_export.call_list).head(10))  # noqa: F821
+    care_export = segkit.care_calls(members, as_of, ledger, output_dir / "care", vip_path, advisors=advisors,
+                                    settings=settings, unmapped_columns=unmapped)
+    display(care_export)  # noqa: F821
+    display(care_export.masked().head(10))  # noqa: F821
 
 # %% [markdown]
 # ## What became of earlier calls
@@ -178,4 +149,4 @@ summary
 outputs = [*export.files, *(care_export.files if care_export else []),
            write_table(summary, output_dir / "retention_summary.csv"),
            *plots.save_charts(charts, output_dir / "charts")]
-print("\n".join(str(p) for p in outputs))
+print("\n".join(str(path) for path in outputs))

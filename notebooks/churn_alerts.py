@@ -39,68 +39,59 @@
 #   is calibrated on held-out gaps, and a cure fraction `q` (the chance that a
 #   purchase was the last) turns "how unusual is this gap" into **P(still a customer)**.
 #
-# A member is alerted when P(still a customer) falls below `threshold`. Members who
+# A member is alerted when P(still a customer) falls below `p_active_below`. Members who
 # never bought, and members with no purchase for `long_gone_days`, belong to other lists.
 #
-# With no `transactions_path`, the notebook generates a gas world, whose truth
-# (who switched, and when) lets it score the alerts against the naive rules.
+# Settings come from `settings_path` (`data/samples/alerts_gas.yaml`); a parameter left at `None`
+# takes the file's value, a parameter given wins over it. `segkit alerts` runs the same workflow
+# (`segkit.churn_alerts`). With no `transactions_path`, the notebook generates a gas world, whose
+# truth (who switched, and when) lets it score the alerts against the naive rules.
 
 # %% tags=["parameters"]
 transactions_path = ""  # CSV or Parquet; empty: generate a demo gas world
 members_path = ""  # household_size, if present, sharpens the group rhythm
-mapping_path = ""  # YAML mapping of the transactions export's columns
+mapping_path = ""  # column-mapping YAML of the transactions export
+members_mapping_path = ""  # column-mapping YAML of the members export
 truth_path = ""  # a generated world's truth.csv: score the alerts (backtest)
 as_of = "2026-03-31"
 settings_path = ""  # alert settings YAML; empty: defaults
-threshold = 0.6  # alert when P(still a customer) falls below this
-long_gone_days = 180  # no purchase this long: long gone, not an overdue alert
+p_active_below = None  # alert when P(still a customer) falls below this (None: from the settings)
+long_gone_days = None  # no purchase this long: long gone, not an overdue alert (None: from the settings)
 compare_methods = True  # with a truth file: every churn method on the same members (slower)
-purchase_noun = "refill"  # words of the reasons
-purchase_verb = "refills"
+purchase_noun = None  # words of the reasons, e.g. "refill" (None: from the settings)
+purchase_verb = None  # e.g. "refills"
 demo_members = 3000
 output_dir = "../outputs/churn_alerts"
 
 # %%
-import dataclasses
-
 import segkit
 from segkit import plots
-from segkit.churn import AlertSettings, churn_alerts
-from segkit.jobs import check_date, check_file, check_output_dir, check_positive, check_probability, demo_inputs
-from segkit.synth import read_truth
+from segkit.churn import AlertSettings
+from segkit.jobs import checked_parameters, demo_inputs
+from segkit.settings import resolve_settings
+from segkit.evaluation import read_truth
 
-as_of = check_date("as_of", as_of)
-output_dir = check_output_dir("output_dir", output_dir)
-transactions_path = check_file("transactions_path", transactions_path, optional=True)
-members_path = check_file("members_path", members_path, optional=True)
-mapping_path = check_file("mapping_path", mapping_path, optional=True)
-truth_path = check_file("truth_path", truth_path, optional=True)
-settings_path = check_file("settings_path", settings_path, optional=True)
-settings = dataclasses.replace(
-    AlertSettings.from_yaml(settings_path),
-    p_active_below=check_probability("threshold", threshold),
-    long_gone_days=check_positive("long_gone_days", long_gone_days),
-    purchase_noun=str(purchase_noun), purchase_verb=str(purchase_verb),
-)
+globals().update(checked_parameters("churn_alerts", globals()))
+settings = resolve_settings(AlertSettings, settings_path, p_active_below=p_active_below, long_gone_days=long_gone_days,
+                            purchase_noun=purchase_noun, purchase_verb=purchase_verb)
 if transactions_path is None:
-    transactions_path, members_path = demo_inputs("gas", demo_members, as_of, output_dir)
-    truth_path = transactions_path.with_name("truth.csv")
+    demo = demo_inputs("gas", demo_members, as_of, output_dir)
+    transactions_path, members_path, truth_path = demo["transactions"], demo["members"], demo["truth"]
 plots.notebook_mode()
 
 # %% [markdown]
 # ## Data
 
 # %%
-transactions = segkit.load_transactions(transactions_path, config=mapping_path, as_of=as_of)
-transactions.write_rejects(output_dir / "transactions_rejects.csv")
-members = segkit.load_members(members_path).table if members_path else None
+transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
+members = segkit.load_members(members_path, members_mapping_path).table if members_path else None
 print(transactions.report)
 
 # %% [markdown]
 # ## Each member's rhythm
 
 # %%
-run = churn_alerts(transactions.table, as_of, members, settings)
+run = segkit.churn_alerts(transactions.table, as_of, members, settings)
 print(run.model)
 run.model.summary().round(3)
 
@@ -120,7 +111,7 @@ if "household_size" in run.gaps.columns:
 # ## Who is overdue
 
 # %%
-print(run)
+display(run)  # noqa: F821 (IPython)
 charts["overdue_days"] = plots.overdue_chart(run.members)
 charts["overdue_days"]
 
@@ -138,51 +129,36 @@ run.alerts.head(15)
 # %% [markdown]
 # ## Backtest against the truth (generated worlds only)
 #
-# Precision: alerted members who really switched. Recall: switchers whose missed refill
-# was due 14 or more days ago (and who bought within `long_gone_days`) who were alerted.
-# The oracle is the same threshold rule given each household's true rhythm and season.
+# Every churn method on the same members (those who bought within `long_gone_days`), scored
+# the same way: the fixed rules, the interval model (the overdue alert), the oracle (the same
+# threshold rule given each household's true rhythm and season) and, with `compare_methods`,
+# BG/NBD and MBG/CNBD-k P(alive) and a gradient-boosting propensity model trained on earlier
+# cutoffs. Precision: alerted members who really switched. Recall: switchers whose missed
+# refill was due 14 or more days ago who were alerted. `segkit backtest` makes the same table
+# from the command line, against a truth file or a holdout period.
 
 # %%
 backtest = None
 if truth_path is not None:
-    from segkit.churn.backtest import score_rules
+    from segkit.evaluation import backtest_churn
 
-    backtest = score_rules(run, read_truth(truth_path))
-    charts["backtest"] = plots.backtest_chart(backtest)
-    display(backtest.round(3))  # noqa: F821
+    methods = None if compare_methods else ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle"]
+    backtest = backtest_churn(transactions.table, [as_of], members, truth=read_truth(truth_path), settings=settings,
+                              methods=methods, label=transactions_path.stem)  # as `segkit backtest` labels it
+    charts["backtest"] = plots.backtest_chart(backtest.table)
+    display(backtest.table.drop(columns="data").round(3))  # noqa: F821
     display(charts["backtest"])  # noqa: F821
 else:
-    print("no truth_path: no backtest (real data has no truth; see benchmarks/backtest_alerts.py)")
-
-# %% [markdown]
-# ### Every churn method on the same members
-#
-# The fixed rules, the interval model, BG/NBD and MBG/CNBD-k P(alive), and a gradient-boosting
-# propensity model trained on earlier cutoffs, scored the same way (`segkit backtest` does this
-# from the command line, against a truth file or a holdout period).
-
-# %%
-comparison = None
-if truth_path is not None and compare_methods:
-    from segkit.churn.compare import compare_churn_methods
-
-    comparison = compare_churn_methods(transactions.table, [as_of], members, truth=read_truth(truth_path),
-                                       settings=settings, label="this world")
-    charts["methods"] = plots.backtest_chart(comparison.rename(columns={"method": "rule"}))
-    display(comparison.drop(columns="data").round(3))  # noqa: F821
-    display(charts["methods"])  # noqa: F821
+    print("no truth_path: no backtest (real data has no truth; segkit backtest --holdout-end scores a holdout period)")
 
 # %% [markdown]
 # ## Output files
 
 # %%
-from segkit.io import write_table
-
 outputs = [
-    write_table(run.alerts, output_dir / "alerts.csv"),
-    write_table(run.members.drop(columns="reason").round(4), output_dir / "member_rhythms.csv"),
-    *([write_table(backtest, output_dir / "backtest.csv")] if backtest is not None else []),
-    *([write_table(comparison, output_dir / "churn_methods.csv")] if comparison is not None else []),
+    *run.write(output_dir),
+    transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+    *(backtest.write(output_dir) if backtest is not None else []),
     *plots.save_charts(charts, output_dir / "charts"),
 ]
 print("\n".join(str(p) for p in outputs))

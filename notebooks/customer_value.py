@@ -23,72 +23,64 @@
 # models spend per purchase; MBG/CNBD-k adds regular timing. Fitted on a calibration period,
 # checked on a holdout.
 #
-# With no `transactions_path`, the notebook uses the CDNOW sample from the shared reference data
-# (`../shared/data/cdnow` beside the repository, or under `SEGKIT_SHARED_DATA`).
+# Settings (`model`, `unit`, `horizon`, `periods`, `discount_rate`, `k_max`) come from `settings_path`;
+# a parameter left at `None` takes the file's value (or the default in code), a parameter given wins.
+# `segkit clv` runs the same workflow (`segkit.customer_value`). With no `transactions_path`, the notebook
+# uses the CDNOW sample from the shared reference data (`../shared/data/cdnow` beside the repository,
+# or under `SEGKIT_SHARED_DATA`).
 
 # %% tags=["parameters"]
 transactions_path = ""  # CSV or Parquet; empty: the CDNOW sample
-mapping_path = ""  # YAML mapping of the export's columns
+mapping_path = ""  # column-mapping YAML of the export
 calibration_end = "1997-09-30"
 holdout_end = "1998-06-30"  # empty: no holdout check
-unit = "W"  # D, W or M
-horizon = 52.0  # forecast horizon in units, for the value
-periods = 12  # discounting periods within the horizon
-discount_rate = 0.01  # per period
-k_max = 8  # MBG/CNBD-k: largest regularity tried
+settings_path = ""  # customer-value settings YAML; empty: defaults
+model = None  # bgnbd | paretonbd | mbgcnbd (None: from the settings; default bgnbd)
+unit = None  # D, W or M (None: from the settings; default W)
+horizon = None  # forecast horizon in units, for the value (None: from the settings; default 52)
+periods = None  # discounting periods within the horizon (default 12)
+discount_rate = None  # per period (default 0.01)
+k_max = None  # MBG/CNBD-k: the largest regularity tried (default 12)
 output_dir = "../outputs/customer_value"
 
 # %%
 import os
 from pathlib import Path
 
-import pandas as pd
 import plotly.express as px
 
 import segkit
 from segkit import plots
-from segkit.clv import BetaGeoModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_value
-from segkit.jobs import ParameterError, check_choice, check_date, check_file, check_output_dir, check_positive
+from segkit.clv import MBGCNBDModel, ValueSettings, wheat_morrison
+from segkit.jobs import ParameterError, checked_parameters
+from segkit.settings import resolve_settings
 
-calibration_end = check_date("calibration_end", calibration_end)
-holdout_end = check_date("holdout_end", holdout_end) if holdout_end else None
-if holdout_end is not None and holdout_end <= calibration_end:
-    raise ParameterError("parameter holdout_end must be after calibration_end")
-unit = check_choice("unit", unit, ["D", "W", "M"])
-periods = check_positive("periods", periods)
-k_max = check_positive("k_max", k_max)
-output_dir = check_output_dir("output_dir", output_dir)
-transactions_path = check_file("transactions_path", transactions_path, optional=True)
-mapping_path = check_file("mapping_path", mapping_path, optional=True)
+globals().update(checked_parameters("customer_value", globals()))
+settings = resolve_settings(ValueSettings, settings_path, model=model, unit=unit, horizon=horizon, periods=periods,
+                            discount_rate=discount_rate, k_max=k_max)
 if transactions_path is None:
-    shared = Path(os.environ.get("SEGKIT_SHARED_DATA", "../../shared/data"))
-    transactions_path = check_file("transactions_path", shared / "cdnow" / "CDNOW_sample.txt")
+    transactions_path = Path(os.environ.get("SEGKIT_SHARED_DATA", "../../shared/data")) / "cdnow" / "CDNOW_sample.txt"
     mapping_path = Path("../data/mappings/cdnow_sample.yaml")
+    if not transactions_path.is_file():
+        raise ParameterError(f"parameter transactions_path is empty and the CDNOW sample is not at {transactions_path}")
 plots.notebook_mode()
 
 # %% [markdown]
-# ## The summary: frequency, recency and age of every customer
+# ## Purchases, drop-out and value
 
 # %%
-transactions = segkit.load_transactions(transactions_path, config=mapping_path, as_of=holdout_end or calibration_end)
+transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=holdout_end or calibration_end)
 print(transactions.report)
-summary = btyd_summary(transactions.table, calibration_end, holdout_end, unit=unit)
-summary.describe().round(2)
-
-# %% [markdown]
-# ## Purchases and drop-out
+value = segkit.customer_value(transactions.table, calibration_end, holdout_end, settings)
+value
 
 # %%
-bgnbd = BetaGeoModel().fit(summary)
-pareto = ParetoNBDModel().fit(summary)
-print(bgnbd)
-print(pareto)
-pd.concat({"BG/NBD": bgnbd.summary(), "Pareto/NBD": pareto.summary()}).round(4)
+print(value.purchases)
+value.purchases.summary().round(4)
 
 # %%
-x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
-summary["p_alive"] = bgnbd.probability_alive(x, t_x, T)
-charts = {"p_alive": px.histogram(summary, x="p_alive", nbins=40, title="P(still a customer), BG/NBD")}
+charts = {"p_alive": px.histogram(value.table, x="p_alive", nbins=40,
+                                  title=f"P(still a customer), {type(value.purchases).__name__}")}
 charts["p_alive"]
 
 # %% [markdown]
@@ -98,31 +90,22 @@ charts["p_alive"]
 # (the classic check of Fader, Hardie and Lee 2005).
 
 # %%
-if holdout_end is not None:
-    duration = summary["holdout_duration"].iloc[0]
-    summary["bgnbd_forecast"] = bgnbd.conditional_expected_purchases(duration, x, t_x, T)
-    summary["pareto_forecast"] = pareto.conditional_expected_purchases(duration, x, t_x, T)
-    print(f"holdout purchases: actual {summary['holdout_frequency'].sum():,.0f}, BG/NBD "
-          f"{summary['bgnbd_forecast'].sum():,.0f}, Pareto/NBD {summary['pareto_forecast'].sum():,.0f}")
-    by_frequency = (summary.assign(repeat_purchases=x.clip(upper=7))
-                    .groupby("repeat_purchases")[["holdout_frequency", "bgnbd_forecast", "pareto_forecast"]].mean())
-    charts["holdout"] = px.line(by_frequency.rename(columns={"holdout_frequency": "actual"}), markers=True,
+if value.holdout is not None:
+    charts["holdout"] = px.line(value.holdout, x="repeat_purchases", y=["actual", "forecast"], markers=True,
                                 title="Holdout purchases by calibration repeat purchases (7 = 7+)",
                                 labels={"value": "mean holdout purchases", "variable": ""})
-    display(by_frequency.round(3))  # noqa: F821 (IPython)
+    display(value.holdout.round(3))  # noqa: F821 (IPython)
     display(charts["holdout"])  # noqa: F821
 
 # %% [markdown]
 # ## Spend and value
 
 # %%
-value = customer_value(summary, bgnbd, horizon, periods, discount_rate)
 print(value.spend)
 print("\n".join(value.notes) or "every customer valued")
-summary = value.table
-if "clv" in summary:
-    charts["clv"] = plots.lorenz_chart(summary["clv"].dropna())
-    charts["clv"].update_layout(title=f"Concentration of expected value over {horizon:g} {unit}")
+if "clv" in value.table:
+    charts["clv"] = plots.lorenz_chart(value.table["clv"].dropna())
+    charts["clv"].update_layout(title=f"Concentration of expected value over {settings.horizon:g} {settings.unit}")
     display(charts["clv"])  # noqa: F821 (IPython)
 
 # %% [markdown]
@@ -132,9 +115,7 @@ if "clv" in summary:
 # and silence past their rhythm means more. The Wheat-Morrison estimate is a model-free check.
 
 # %%
-from segkit.clv import wheat_morrison
-
-regular = MBGCNBDModel(k_max=k_max).fit(summary)
+regular = value.purchases if settings.model == "mbgcnbd" else MBGCNBDModel(k_max=settings.k_max).fit(value.table)
 print(regular)
 print("Wheat-Morrison:", {k: round(v, 3) for k, v in wheat_morrison(transactions.table, calibration_end).items()})
 charts["regularity"] = px.line(regular.log_likelihoods_, markers=True, title="MBG/CNBD-k log-likelihood by k",
@@ -146,8 +127,5 @@ charts["regularity"]
 # ## Output files
 
 # %%
-from segkit.io import write_table
-
-outputs = [write_table(summary.round(6), output_dir / "customer_value.csv"),
-           *plots.save_charts(charts, output_dir / "charts")]
-print("\n".join(str(p) for p in outputs))
+outputs = [*value.write(output_dir), *plots.save_charts(charts, output_dir / "charts")]
+print("\n".join(str(path) for path in outputs))

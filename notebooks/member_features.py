@@ -24,29 +24,27 @@
 # the gaps between purchases that the churn alerts build on.
 #
 # With no `transactions_path`, the notebook generates a small gas world to show itself.
+# `segkit features` runs the same workflow (`segkit.member_features`) from the command line.
 
 # %% tags=["parameters"]
 transactions_path = ""  # CSV or Parquet; empty: generate a demo world
 members_path = ""
-mapping_path = ""  # YAML mapping of source columns, for exports with their own headers
+mapping_path = ""  # column-mapping YAML of the transactions export (its own headers)
+members_mapping_path = ""  # column-mapping YAML of the members export
 as_of = "2026-03-31"
-backend = "duckdb"
+backend = "duckdb"  # duckdb | spark
 demo_members = 2000
 output_dir = "../outputs/member_features"
 
 # %%
 import segkit
 from segkit import plots
-from segkit.jobs import check_choice, check_date, check_file, check_output_dir, demo_inputs
+from segkit.jobs import checked_parameters, demo_inputs
 
-transactions_path = check_file("transactions_path", transactions_path, optional=True)
-members_path = check_file("members_path", members_path, optional=True)
-mapping_path = check_file("mapping_path", mapping_path, optional=True)
-as_of = check_date("as_of", as_of)
-backend = check_choice("backend", backend, ["duckdb", "spark"])
-output_dir = check_output_dir("output_dir", output_dir)
+globals().update(checked_parameters("member_features", globals()))
 if transactions_path is None:
-    transactions_path, members_path = demo_inputs("gas", demo_members, as_of, output_dir)
+    demo = demo_inputs("gas", demo_members, as_of, output_dir)
+    transactions_path, members_path = demo["transactions"], demo["members"]
 plots.notebook_mode()
 
 # %% [markdown]
@@ -54,12 +52,10 @@ plots.notebook_mode()
 # Every row read is used, rejected with a reason, or counted as a duplicate.
 
 # %%
-transactions = segkit.load_transactions(transactions_path, config=mapping_path, as_of=as_of)
-transactions.write_rejects(output_dir / "transactions_rejects.csv")
+transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
+members = segkit.load_members(members_path, members_mapping_path) if members_path else None
 print(transactions.report)
-members = segkit.load_members(members_path) if members_path else None
 if members is not None:
-    members.write_rejects(output_dir / "members_rejects.csv")
     print(members.report)
 plots.load_report_chart(transactions.report)
 
@@ -67,22 +63,20 @@ plots.load_report_chart(transactions.report)
 # ## Features as of the date
 
 # %%
-features = segkit.member_features(
-    transactions.table, as_of, members=None if members is None else members.table, backend=backend
-)
-features.describe(include="number").T.round(1)
+features = segkit.member_features(transactions.table, as_of, None if members is None else members.table,
+                                  backend=backend)
+features
 
 # %%
-plots.purchase_rhythm_chart(features)
+plots.purchase_rhythm_chart(features.table)
 
 # %%
-plots.recency_frequency_chart(features)
+plots.recency_frequency_chart(features.table)
 
 # %% [markdown]
 # ## Output
 
 # %%
-from segkit.io import write_table
-
-features_path = write_table(features, output_dir / "member_features.parquet")
-print(f"{len(features):,} members -> {features_path}")
+outputs = [*features.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           *([members.write_rejects(output_dir / "members_rejects.csv")] if members is not None else [])]
+print("\n".join(str(path) for path in outputs))

@@ -1,6 +1,9 @@
-"""``segkit <verb>``: thin wrappers that parse arguments, call the package and write files.
+"""``segkit <verb>``: each verb reads its inputs through the contract, calls its workflow (the Python
+equivalent, named first in ``segkit VERB --help``, which the notebooks call too) and writes the result.
 
-Each verb has a Python equivalent (named in its help) that notebooks use.
+Flags mean one thing on every verb: ``--mapping`` (``--members-mapping``, ...) a column-mapping YAML,
+``--settings`` a settings YAML; settings flags default to "from the settings file". Old names
+(``--config``, ``--members-config``, ``generate --members``) still work for one release, with a note.
 
 Exit codes: 0 done; 1 a pipeline step failed (``segkit run``: see the failed attempt's manifest);
 2 an expected failure (bad input, settings, paths, arguments), said in one line on stderr;
@@ -76,9 +79,9 @@ def _member_outputs(args) -> Path:
     return _table_output(args.out)
 
 
-def _load(path: str, table: str, config: str | None, as_of, out: Path, rejects: str | None):
+def _load(path: str, table: str, mapping: str | None, as_of, out: Path, rejects: str | None):
     """Load one input through the contract, write its rejects, report on stderr."""
-    result = load_table(path, table, config, as_of)
+    result = load_table(path, table, mapping, as_of)
     rejects_path = Path(rejects) if rejects else _rejects_path(out, table)
     result.write_rejects(rejects_path)
     print(result.report, file=sys.stderr)
@@ -88,15 +91,20 @@ def _load(path: str, table: str, config: str | None, as_of, out: Path, rejects: 
 
 def _load_transactions_and_members(args, out: Path):
     """The transactions (checked against --as-of) and, if given, the members of a per-member verb."""
-    transactions = _load(args.transactions, "transactions", args.config, args.as_of, out, args.rejects).table
+    transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects).table
     members = None
     if args.members:
-        members = _load(args.members, "members", args.members_config, None, out, None).table
+        members = _load(args.members, "members", args.members_mapping, None, out, None).table
     return transactions, members
 
 
+def _written(result, paths) -> None:
+    print(result)
+    print("\n".join(f"  {path}" for path in paths))
+
+
 def cmd_generate(args) -> None:
-    """Python: ``segkit.synth.generate(kind, n_members, seed, as_of).write(out)``; for a survey
+    """Python: ``segkit.generate(kind, n_members, seed, as_of).write(out)``; for a survey
     ``segkit.synth.survey.write_survey(generate_survey(n_benefits, n_respondents, seed), out)``."""
     from .synth import generate
 
@@ -110,7 +118,7 @@ def cmd_generate(args) -> None:
             print(f"  {name}: {path}")
         return
     options = {"history_days": args.history_days} if args.history_days else {}
-    world = generate(args.world, args.members, seed=args.seed, as_of=args.as_of, **options)
+    world = generate(args.world, args.n_members, seed=args.seed, as_of=args.as_of, **options)
     paths = world.write(args.out, fmt=args.format)
     print(world)
     for name, path in paths.items():
@@ -118,142 +126,124 @@ def cmd_generate(args) -> None:
 
 
 def cmd_load(args) -> None:
-    """Python: ``segkit.data.load_table(path, table, config, as_of)``."""
+    """Python: ``segkit.load_transactions(path, mapping, as_of)`` (``segkit.load_members``, ``load_advisors``);
+    ``.write(out)`` writes the table and its rejects."""
     out = _member_outputs(args)
-    result = _load(args.file, args.table, args.config, args.as_of, out, args.rejects)
+    result = _load(args.file, args.table, args.mapping, args.as_of, out, args.rejects)
     write_table(result.table, out)
     print(f"{args.table}: {out}")
 
 
 def cmd_features(args) -> None:
-    """Python: ``segkit.features.member_features(transactions, as_of, members, backend)``."""
-    from .features import member_features
+    """Python: ``segkit.member_features(transactions, as_of, members, backend).write(out)``."""
+    from .workflows import member_features
 
     out = _member_outputs(args)
     transactions, members = _load_transactions_and_members(args, out)
     features = member_features(transactions, args.as_of, members=members, backend=args.backend)
-    write_table(features, out)
-    print(f"features of {len(features):,} members as of {args.as_of.date()}: {out}")
+    _written(features, features.write(out))
 
 
-def cmd_rfm(args) -> None:
-    """Python: ``segkit.segment.segment_members(features, transactions, as_of, members, settings)``."""
-    from .features import member_features
+def cmd_segment(args) -> None:
+    """Python: ``segkit.segment_members(transactions, as_of, members, settings).write(out)``."""
     from .segment import SegmentationSettings, segment_members
+    from .settings import resolve_settings
 
     out = _member_outputs(args)
-    settings = SegmentationSettings.from_yaml(args.settings)
+    settings = resolve_settings(SegmentationSettings, args.settings)
     transactions, members = _load_transactions_and_members(args, out)
-    features = member_features(transactions, args.as_of, members=members)
-    segmentation = segment_members(features, transactions, args.as_of, members, settings)
-    write_table(segmentation.table, out)
-    summary_path = write_table(segmentation.summary, out.with_name(f"{out.stem}.segment_summary.csv"))
-    print(segmentation)
-    print(f"segmentation of {len(segmentation.table):,} members: {out}; segment summary: {summary_path}")
+    segmentation = segment_members(transactions, args.as_of, members, settings)
+    _written(segmentation, segmentation.write(out))
 
 
 def cmd_alerts(args) -> None:
-    """Python: ``segkit.churn.churn_alerts(transactions, as_of, members, settings)``."""
+    """Python: ``segkit.churn_alerts(transactions, as_of, members, settings).write(out)``."""
     from .churn import AlertSettings, churn_alerts
+    from .settings import resolve_settings
 
     out = _member_outputs(args)
-    settings = AlertSettings.from_yaml(args.settings)
+    settings = resolve_settings(AlertSettings, args.settings)
     transactions, members = _load_transactions_and_members(args, out)
     run = churn_alerts(transactions, args.as_of, members, settings)
-    write_table(run.alerts, out)
     print(run.model)
-    print(run)
+    _written(run, run.write(out))
     print(f"{len(run.alerts):,} overdue alerts: {out}")
 
 
 def cmd_clv(args) -> None:
-    """Python: ``segkit.clv``: ``btyd_summary``, then ``BetaGeoModel`` | ``ParetoNBDModel`` | ``MBGCNBDModel``,
-    and ``customer_value`` (Gamma-Gamma spend and CLV); what cannot be computed is a note on stderr."""
-    from .clv import BetaGeoModel, MBGCNBDModel, ParetoNBDModel, btyd_summary, customer_value
+    """Python: ``segkit.customer_value(transactions, calibration_end, holdout_end, settings).write(out)``;
+    what cannot be computed is a note on stderr."""
+    from .clv import ValueSettings, customer_value
+    from .settings import resolve_settings
 
     out = _member_outputs(args)
-    transactions, _ = _load_transactions_and_members(args, out)
-    summary = btyd_summary(transactions, args.as_of, unit=args.unit)
-    models = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
-    purchases = models[args.model]().fit(summary)
-    print(purchases)
-    print(purchases.summary().round(4).to_string())
-    value = customer_value(summary, purchases, args.horizon, args.periods, args.discount_rate)
+    settings = resolve_settings(ValueSettings, args.settings, model=args.model, unit=args.unit, horizon=args.horizon,
+                                periods=args.periods, discount_rate=args.discount_rate, k_max=args.k_max)
+    transactions = _load(args.transactions, "transactions", args.mapping, args.holdout_end or args.as_of, out,
+                         args.rejects).table
+    value = customer_value(transactions, args.as_of, args.holdout_end, settings)
+    print(value.purchases)
+    print(value.purchases.summary().round(4).to_string())
     if value.spend is not None:
         print(value.spend)
     for note in value.notes:
         print(f"segkit clv: note: {note}", file=sys.stderr)
-    write_table(value.table.round(6), out)
-    print(f"{len(value.table):,} customers: {out}")
+    _written(value, value.write(out))
 
 
 def cmd_backtest(args) -> None:
-    """Python: ``segkit.churn.compare.compare_churn_methods(transactions, as_of_dates, members, truth | holdout_end)``."""
+    """Python: ``segkit.backtest_churn(transactions, as_of_dates, members, truth=segkit.evaluation.read_truth(path)
+    | holdout_end=day, settings, horizon_days).write(out)``."""
     from .churn import AlertSettings
-    from .churn.compare import compare_churn_methods
-    from .synth import read_truth
+    from .evaluation import backtest_churn, read_truth
+    from .settings import resolve_settings
 
     out = _member_outputs(args)
-    settings = AlertSettings.from_yaml(args.settings)
-    transactions = _load(args.transactions, "transactions", args.config, args.holdout_end, out, args.rejects).table
-    members = _load(args.members, "members", args.members_config, None, out, None).table if args.members else None
+    settings = resolve_settings(AlertSettings, args.settings)
+    transactions = _load(args.transactions, "transactions", args.mapping, args.holdout_end, out, args.rejects).table
+    members = _load(args.members, "members", args.members_mapping, None, out, None).table if args.members else None
     truth = read_truth(args.truth) if args.truth else None
-    table = compare_churn_methods(transactions, args.as_of, members, truth=truth, holdout_end=args.holdout_end,
-                                  settings=settings, horizon_days=args.horizon_days, label=Path(args.transactions).stem)
-    write_table(table, out)
+    backtest = backtest_churn(transactions, args.as_of, members, truth=truth, holdout_end=args.holdout_end,
+                              settings=settings, horizon_days=args.horizon_days, label=Path(args.transactions).stem)
     with pd.option_context("display.width", 160):
-        print(table.drop(columns="data").round(3).to_string(index=False))
-    print(f"backtest of {table['method'].nunique()} methods at {table['as_of'].nunique()} as-of date(s): {out}")
+        print(backtest.table.drop(columns="data").round(3).to_string(index=False))
+    _written(backtest, backtest.write(out))
 
 
 def _members_and_advisors(args, out: Path):
     """The members (required), advisors (optional) and the members file's columns not in the contract, of a
     call-center verb; rejects go beside the output folder, which belongs to the export alone."""
-    members = _load(args.members, "members", args.members_config, None, out, None)
+    members = _load(args.members, "members", args.members_mapping, None, out, None)
     advisors = _load(args.advisors, "advisors", None, None, out, None).table if args.advisors else None
     return members.table, advisors, members.report.ignored_columns
 
 
-def _report_export(export) -> None:
-    print(export)
-    for path in export.files:
-        print(f"  {path}")
-
-
 def cmd_export(args) -> None:
-    """Python: ``segkit.callcenter.export_calls(alert_candidates(alerts), members, as_of, Ledger(url), out, campaign)``."""
-    from .callcenter import ContactSettings, Ledger, alert_candidates, export_calls
-    from .data.sources import read_source
+    """Python: ``segkit.export_calls(alerts, members, as_of, ledger, out, campaign, advisors, settings)``."""
+    from .callcenter import ContactSettings, Ledger, export_calls
+    from .settings import resolve_settings
 
     out = Path(args.out).resolve()
-    settings = ContactSettings.from_yaml(args.config)
+    settings = resolve_settings(ContactSettings, args.settings)
     ledger = Ledger(args.ledger)
-    alerts = read_source(args.alerts).frame
     members, advisors, unmapped = _members_and_advisors(args, out)
-    _report_export(export_calls(alert_candidates(alerts, args.campaign), members, args.as_of, ledger, out,
-                                run=args.campaign, advisors=advisors, settings=settings, replace=args.replace,
-                                unmapped_columns=unmapped))
+    export = export_calls(args.alerts, members, args.as_of, ledger, out, args.campaign, advisors, settings,
+                          replace=args.replace, unmapped_columns=unmapped)
+    _written(export, export.files)
 
 
 def cmd_care(args) -> None:
-    """Python: ``segkit.callcenter.export_calls(care_candidates(members, as_of), members, as_of, Ledger(url), out, "care")``."""
-    from .callcenter import ContactSettings, Ledger, care_candidates, export_calls
-    from .data.sources import read_source
+    """Python: ``segkit.care_calls(members, as_of, ledger, out, vip, campaign, advisors, settings)``."""
+    from .callcenter import ContactSettings, Ledger, care_calls
+    from .settings import resolve_settings
 
     out = Path(args.out).resolve()
-    settings = ContactSettings.from_yaml(args.config)
+    settings = resolve_settings(ContactSettings, args.settings)
     ledger = Ledger(args.ledger)
     members, advisors, unmapped = _members_and_advisors(args, out)
-    vip = None
-    if args.segments:
-        segments = read_source(args.segments).frame
-        if "vip" not in segments or "member_id" not in segments:
-            raise ValueError(f"{args.segments}: expected member_id and vip columns (the output of segkit rfm)")
-        vip = segments.set_index("member_id")["vip"]
-    candidates = care_candidates(members, args.as_of, settings, vip=vip)
-    _report_export(export_calls(candidates, members, args.as_of, ledger, out, run=args.campaign,
-                                advisors=advisors, settings=settings, replace=args.replace,
-                                unmapped_columns=unmapped))
+    export = care_calls(members, args.as_of, ledger, out, args.vip, args.campaign, advisors, settings,
+                        replace=args.replace, unmapped_columns=unmapped)
+    _written(export, export.files)
 
 
 def cmd_outcomes(args) -> None:
@@ -272,19 +262,19 @@ def cmd_outcomes(args) -> None:
 
 
 def cmd_ledger(args) -> None:
-    """Python: ``segkit.callcenter.Ledger(url)``: ``.runs()``, ``.remove_run(name, as_of)``,
+    """Python: ``segkit.callcenter.Ledger(url, create=True)`` (init), ``.runs()``, ``.remove_run(name, as_of)``,
     ``.adopt_phone_key(load_members(path).table.set_index("member_id")["phone"])``."""
     from .callcenter import Ledger
 
-    ledger = Ledger(args.ledger)
+    ledger = Ledger(args.ledger, create=args.action == "init")
     if args.action == "remove-run":
         removed = ledger.remove_run(args.run, args.as_of)
         print(f"removed run {args.run!r} as of {args.as_of.date()} and its {removed:,} contact(s)")
     elif args.action == "adopt-key":
-        members = load_table(args.members, "members", args.members_config)
+        members = load_table(args.members, "members", args.members_mapping)
         print(members.report, file=sys.stderr)
         if "phone" not in members.table:
-            raise ValueError(f"{args.members}: no phone column (map it with --members-config)")
+            raise ValueError(f"{args.members}: no phone column (map it with --members-mapping)")
         remade, removed = ledger.adopt_phone_key(members.table.set_index("member_id")["phone"])
         print(f"{remade:,} phone fingerprint(s) re-made with this key; {removed:,} of numbers no longer on file "
               "removed (they held no one back)")
@@ -295,8 +285,8 @@ def cmd_ledger(args) -> None:
 
 
 def cmd_run(args) -> None:
-    """Python: ``segkit.jobs.run_pipeline(Pipeline.from_yaml(path, inputs), date, runs)``."""
-    from .jobs import Pipeline, run_pipeline
+    """Python: ``segkit.run_pipeline(path, date, runs, inputs=overrides)``."""
+    from .jobs import run_pipeline
 
     overrides = {}
     for item in args.input or []:
@@ -306,55 +296,41 @@ def cmd_run(args) -> None:
         overrides[name] = value
     date = args.date or pd.Timestamp.today().strftime("%Y-%m-%d")
     runs = _folder_output(args.out)
-    folder = run_pipeline(Pipeline.from_yaml(args.pipeline, overrides), str(parse_day(date).date()), runs)
-    print(f"run folder: {folder} (manifest.json, executed notebooks, HTML reports, step outputs)")
+    run = run_pipeline(args.pipeline, str(parse_day(date).date()), runs, inputs=overrides)
+    print(run)
+    print(f"run folder: {run.folder} (manifest.json, executed notebooks, HTML reports, step outputs)")
 
 
 def cmd_survey(args) -> None:
-    """Python: ``segkit.survey.rank_benefits(read_survey(...), SurveySettings(budget=...)).write(out)``."""
-    import dataclasses
-
-    from .plots import agreement_chart, cost_chart, liking_chart, save_charts, worth_chart
+    """Python: ``segkit.rank_benefits(read_survey(...), settings).write(out)``."""
+    from .plots import save_charts, survey_charts
+    from .settings import resolve_settings
     from .survey import SurveySettings, rank_benefits, read_survey
 
     out = _folder_output(args.out)
-    settings = SurveySettings.from_yaml(args.config)
-    if args.budget is not None:
-        settings = dataclasses.replace(settings, budget=args.budget)
+    settings = resolve_settings(SurveySettings, args.settings, budget=args.budget)
     data = read_survey(args.screening, args.costs, args.ranking, args.constant_sum, args.respondents,
                        total_points=settings.total_points)
     result = rank_benefits(data, settings)
-    paths = result.write(out)
-    table = result.ranking
-    paths += save_charts({"liking": liking_chart(table, settings.like_below),
-                          "cost": cost_chart(table, settings.budget, settings.max_budget_share),
-                          "worths": worth_chart(table), "agreement": agreement_chart(table)}, out / "charts")
-    print(result.summary())
-    print("\n".join(f"  {path}" for path in paths))
+    _written(result, [*result.write(out), *save_charts(survey_charts(result), out / "charts")])
+    print(result.summary().round(3).to_string(index=False))
 
 
 def cmd_assign(args) -> None:
-    """Python: ``segkit.advisors.plan_books(transactions, members, advisors, as_of, settings).write(out)``."""
+    """Python: ``segkit.plan_books(transactions, members, advisors, as_of, settings, alerts).write(out)``."""
     from .advisors import AssignmentSettings, plan_books
-    from .data.sources import read_source
-    from .plots import book_load_chart, grade_level_heatmap, save_charts, team_moves_sankey
+    from .plots import book_charts, save_charts
+    from .settings import resolve_settings
 
     out = _folder_output(args.out)
-    settings = AssignmentSettings.from_yaml(args.config)
-    transactions = _load(args.transactions, "transactions", args.transactions_config, args.as_of,
+    settings = resolve_settings(AssignmentSettings, args.settings)
+    transactions = _load(args.transactions, "transactions", args.transactions_mapping, args.as_of,
                          out / "assignments.csv", None).table
-    members = _load(args.members, "members", args.members_config, None, out / "assignments.csv", None).table
+    members = _load(args.members, "members", args.members_mapping, None, out / "assignments.csv", None).table
     advisors = _load(args.advisors, "advisors", None, None, out / "assignments.csv", None).table
-    alerts = read_source(args.alerts).frame if args.alerts else None
-    plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=alerts)
-    paths = plan.write(out)
-    table = plan.assignment.table
-    paths += save_charts({"book_load": book_load_chart(plan.assignment.advisors),
-                          "grade_by_level": grade_level_heatmap(table), "team_moves": team_moves_sankey(table)},
-                         out / "charts")
-    print(plan)
-    print(plan.assignment.summary().to_string(index=False))
-    print("\n".join(f"  {path}" for path in paths))
+    plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=args.alerts)
+    _written(plan, [*plan.write(out), *save_charts(book_charts(plan), out / "charts")])
+    print(plan.summary().to_string(index=False))
 
 
 def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
@@ -366,8 +342,9 @@ def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
                                                      "call_list.csv, call_list.xlsx, held_back.csv (members and "
                                                      "advisors rejects beside it)")
     parser.add_argument("--advisors", help="advisors file: team, active and daily_calls route the calls")
-    parser.add_argument("--config", help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, ...")
-    parser.add_argument("--members-config", help="YAML mapping for the members file")
+    _option(parser, "--settings", "--config",
+            help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, vip, ...")
+    _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     parser.add_argument("--replace", action="store_true",
                         help="replace this run's recorded list if it differs (refused once outcomes exist)")
 
@@ -378,8 +355,8 @@ def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
     parser.add_argument("--as-of", type=_date, required=True)
     parser.add_argument("--out", required=True, help=out_help)
     parser.add_argument("--members", help="members file: members without purchases get a row too")
-    parser.add_argument("--config", help="YAML mapping for the transactions file")
-    parser.add_argument("--members-config", help="YAML mapping for the members file")
+    _option(parser, "--mapping", "--config", help="column-mapping YAML of the transactions file")
+    _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     parser.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
 
@@ -390,59 +367,98 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {mask_urls_in(message)} (see {self.prog} --help)\n")
 
 
+class _Renamed(argparse.Action):
+    """An option's old name, kept for one release: it sets the new one and says so in one line on stderr."""
+
+    def __init__(self, option_strings, dest, new: str, **kwargs):
+        super().__init__(option_strings, dest, **kwargs)
+        self.new = new
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog}: note: {option_string} is deprecated, use {self.new} (the old name goes in the next "
+              "release)", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _option(parser: argparse.ArgumentParser, name: str, old: str | None = None, **kwargs) -> None:
+    """``name`` and, when given, its deprecated ``old`` name (hidden from the help)."""
+    action = parser.add_argument(name, **kwargs)
+    if old:
+        parser.add_argument(old, dest=action.dest, action=_Renamed, new=name, type=kwargs.get("type"),
+                            help=argparse.SUPPRESS)
+
+
+def _verb(verbs, name: str, command, summary: str, **options) -> argparse.ArgumentParser:
+    """A verb whose ``--help`` opens with what it does (``summary``) and its Python equivalent (the
+    ``cmd_*`` docstring)."""
+    description = f"{summary[0].upper()}{summary[1:]}.\n\n{' '.join((command.__doc__ or '').split())}"
+    parser = verbs.add_parser(name, help=summary, description=description,
+                              formatter_class=argparse.RawDescriptionHelpFormatter, **options)
+    parser.set_defaults(func=command)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="segkit", description="Member segmentation and churn toolkit.")
     parser.add_argument("--version", action="version", version=f"segkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    gen = verbs.add_parser("generate", help="generate a synthetic world (transactions, members, advisors, truth) "
-                                            "or a benefit survey")
+    gen = _verb(verbs, "generate", cmd_generate, "generate a synthetic world (transactions, members, advisors, "
+                                                 "truth) or a benefit survey")
     gen.add_argument("world", choices=["gas", "supplements", "survey"])
     gen.add_argument("--benefits", type=_positive, default=12, help="survey: candidate benefits (default 12)")
     gen.add_argument("--respondents", type=_positive, default=200, help="survey: stage-3 respondents (default 200)")
-    gen.add_argument("--members", type=_positive, default=10_000, help="number of members (default 10000)")
+    _option(gen, "--n-members", "--members", type=_positive, default=10_000, help="number of members (default 10000)")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--as-of", type=_date, default=_date("2026-03-31"), help="last day of the history (YYYY-MM-DD)")
     gen.add_argument("--history-days", type=_positive, default=None, help="days of history before --as-of")
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--out", required=True, help="output folder")
-    gen.set_defaults(func=cmd_generate)
 
-    load = verbs.add_parser("load", help="check an export against the data contract; write the canonical table and rejects")
+    load = _verb(verbs, "load", cmd_load, "check an export against the data contract; write the canonical table "
+                                          "and rejects")
     load.add_argument("table", choices=["transactions", "members", "advisors"])
     load.add_argument("--file", required=True, help="CSV (any of UTF-8, UTF-8 BOM, GBK) or Parquet")
-    load.add_argument("--config", help="YAML mapping of source columns to canonical names")
+    _option(load, "--mapping", "--config", help="column-mapping YAML: source columns to canonical names")
     load.add_argument("--as-of", type=_date, help="reject transactions dated after this day")
     load.add_argument("--out", required=True, help="canonical table, .csv or .parquet")
     load.add_argument("--rejects", help="rejects file (default: beside --out)")
-    load.set_defaults(func=cmd_load)
 
-    feat = verbs.add_parser("features", help="per-member features as of a date")
+    feat = _verb(verbs, "features", cmd_features, "per-member features as of a date")
     _add_member_inputs(feat, out_help="output, .csv or .parquet")
     feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
-    feat.set_defaults(func=cmd_features)
 
-    rfm = verbs.add_parser("rfm", help="RFM scores, segments, VIPs, lifecycle stages and tiers as of a date")
-    _add_member_inputs(rfm, out_help="one row per member, .csv or .parquet (segment summary beside it)")
-    rfm.add_argument("--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers (defaults in code)")
-    rfm.set_defaults(func=cmd_rfm)
+    segment = _verb(verbs, "segment", cmd_segment, "RFM scores, segments, VIPs, lifecycle stages and tiers as of a "
+                                                   "date, with tier changes, stage transitions, cohorts and sales",
+                    aliases=["rfm"])
+    _add_member_inputs(segment, out_help="one row per member (rfm.csv), .csv or .parquet; the segment summary, "
+                                         "tier changes, stage transitions, cohorts and sales split beside it")
+    segment.add_argument("--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers, snapshot_months "
+                                            "(defaults in code)")
 
-    alerts = verbs.add_parser("alerts", help="overdue alerts: members past their own purchase rhythm (alerts.csv)")
-    _add_member_inputs(alerts, out_help="alerts, .csv or .parquet: one row per alerted member")
-    alerts.add_argument("--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates")
-    alerts.set_defaults(func=cmd_alerts)
+    alerts = _verb(verbs, "alerts", cmd_alerts, "overdue alerts: members past their own purchase rhythm (alerts.csv)")
+    _add_member_inputs(alerts, out_help="alerts, .csv or .parquet: one row per alerted member (every member's "
+                                        "rhythm and status beside it: OUT.member_rhythms.csv)")
+    alerts.add_argument("--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates, "
+                                           "vip")
 
-    clv = verbs.add_parser("clv", help="buy-till-you-die models: P(alive), expected purchases, spend and CLV per customer")
-    _add_member_inputs(clv, out_help="one row per customer, .csv or .parquet")
-    clv.add_argument("--model", choices=["bgnbd", "paretonbd", "mbgcnbd"], default="bgnbd")
-    clv.add_argument("--unit", choices=["D", "W", "M"], default="W", help="time unit of the model (default weeks)")
-    clv.add_argument("--horizon", type=float, default=52.0, help="forecast horizon in units (default 52)")
-    clv.add_argument("--periods", type=_positive, default=12, help="discounting periods within the horizon")
-    clv.add_argument("--discount-rate", type=float, default=0.01, help="discount rate per period (default 0.01)")
-    clv.set_defaults(func=cmd_clv)
+    clv = _verb(verbs, "clv", cmd_clv, "buy-till-you-die models: P(alive), expected purchases, spend and CLV per "
+                                       "customer, with the holdout check")
+    _add_member_inputs(clv, out_help="one row per customer, .csv or .parquet (with --holdout-end, the holdout "
+                                     "check beside it)")
+    clv.add_argument("--holdout-end", type=_date, help="forecast the purchases from --as-of to this day and set "
+                                                       "them beside what happened")
+    clv.add_argument("--settings", help="customer-value settings YAML: model, unit, horizon, periods, "
+                                        "discount_rate, k_max")
+    clv.add_argument("--model", choices=["bgnbd", "paretonbd", "mbgcnbd"], help="purchases model (settings; bgnbd)")
+    clv.add_argument("--unit", choices=["D", "W", "M"], help="time unit of the model (settings; default weeks)")
+    clv.add_argument("--horizon", type=float, help="forecast horizon in units (settings; default 52)")
+    clv.add_argument("--periods", type=_positive, help="discounting periods within the horizon (settings; 12)")
+    clv.add_argument("--discount-rate", type=float, help="discount rate per period (settings; 0.01)")
+    clv.add_argument("--k-max", type=_positive, help="MBG/CNBD-k: the largest regularity tried (settings; 12)")
 
-    back = verbs.add_parser("backtest", help="every churn method on the same dates and members, scored against "
-                                             "a generated world's truth or a holdout period")
+    back = _verb(verbs, "backtest", cmd_backtest, "every churn method on the same dates and members, scored "
+                                                  "against a generated world's truth or a holdout period")
     back.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (past the as-of dates)")
     back.add_argument("--as-of", type=_date, nargs="+", required=True, help="one or more as-of dates")
     back.add_argument("--out", required=True, help="the table, .csv or .parquet")
@@ -450,68 +466,70 @@ def build_parser() -> argparse.ArgumentParser:
     truth.add_argument("--truth", help="a generated world's truth.csv (who switched, and when)")
     truth.add_argument("--holdout-end", type=_date, help="churned = no purchase between the as-of date and this day")
     back.add_argument("--members", help="members file (household_size sharpens the interval model)")
-    back.add_argument("--config", help="YAML mapping for the transactions file")
-    back.add_argument("--members-config", help="YAML mapping for the members file")
+    _option(back, "--mapping", "--config", help="column-mapping YAML of the transactions file")
+    _option(back, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     back.add_argument("--settings", help="alert settings YAML (threshold, long_gone_days, ...)")
     back.add_argument("--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days")
     back.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
-    back.set_defaults(func=cmd_backtest)
 
-    export = verbs.add_parser("export", help="call list from alerts: VIPs first, paced against the contact ledger")
+    export = _verb(verbs, "export", cmd_export, "call list from alerts: VIPs first, paced against the contact ledger")
     export.add_argument("--alerts", required=True, help="alerts.csv from segkit alerts")
     _add_call_center_inputs(export)
     export.add_argument("--campaign", default="churn", help="campaign name (default churn)")
-    export.set_defaults(func=cmd_export)
 
-    care = verbs.add_parser("care", help="care list: birthday and holiday greetings, paced against the contact ledger")
+    care = _verb(verbs, "care", cmd_care, "care list: birthday and holiday greetings, paced against the contact "
+                                          "ledger")
     _add_call_center_inputs(care)
-    care.add_argument("--segments", help="rfm.csv from segkit rfm: its vip column marks VIPs for holiday greetings")
+    _option(care, "--vip", "--segments", help="member_id and vip of every member (segkit segment's rfm.csv, the "
+                                              "alerts' member_rhythms.csv): VIPs get holiday greetings")
     care.add_argument("--campaign", default="care", help="run name in the ledger (default care)")
-    care.set_defaults(func=cmd_care)
 
-    assign = verbs.add_parser("assign", help="advisor books: grade-matched assignment by min-cost flow, "
-                                             "hand-over lists, advisor summary")
-    assign.add_argument("--members", required=True, help="members: advisor_id (current), wants_new_advisor, tier")
+    assign = _verb(verbs, "assign", cmd_assign, "advisor books: grade-matched assignment by min-cost flow, "
+                                                "hand-over lists, advisor summary")
+    assign.add_argument("--members", required=True, help="members file: advisor_id (current), wants_new_advisor, tier")
     assign.add_argument("--advisors", required=True, help="advisors: level, team, capacity_min, capacity_max, active")
     assign.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (for grades and stages)")
     assign.add_argument("--as-of", type=_date, required=True)
     assign.add_argument("--out", required=True, help="output folder: assignments.csv, handover.csv, "
                                                      "advisor_summary.csv, charts/")
-    assign.add_argument("--config", help="assignment settings YAML: weights, teams, grade shares, capacities")
+    _option(assign, "--settings", "--config", help="assignment settings YAML: weights, teams, grade shares, "
+                                                   "capacities")
     assign.add_argument("--alerts", help="alerts.csv: open alerts go into the hand-over notes")
-    assign.add_argument("--transactions-config", help="YAML mapping for the transactions file")
-    assign.add_argument("--members-config", help="YAML mapping for the members file")
-    assign.set_defaults(func=cmd_assign)
+    _option(assign, "--transactions-mapping", "--transactions-config",
+            help="column-mapping YAML of the transactions file")
+    _option(assign, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
 
-    run = verbs.add_parser("run", help="run a pipeline (pipelines/*.yaml) into runs/<job>/<date>/ with a manifest "
+    run = _verb(verbs, "run", cmd_run, "run a pipeline (pipelines/*.yaml) into runs/<job>/<date>/ with a manifest "
                                        "and HTML reports")
     run.add_argument("pipeline", help="pipeline YAML")
     run.add_argument("--date", help="the run's date, YYYY-MM-DD (default: today)")
     run.add_argument("--out", default="runs", help="runs folder (default: runs)")
     run.add_argument("--input", action="append", metavar="NAME=PATH", help="override one of the pipeline's inputs")
-    run.set_defaults(func=cmd_run)
 
-    survey = verbs.add_parser("survey", help="premium-benefit survey: screening, cost check, Plackett-Luce and "
-                                             "constant-sum ranking (ranking.csv)")
+    survey = _verb(verbs, "survey", cmd_survey, "premium-benefit survey: screening, cost check, Plackett-Luce and "
+                                                "constant-sum ranking (ranking.csv)")
     survey.add_argument("--screening", required=True, help="respondent_id, benefit, liking (1-5)")
     survey.add_argument("--costs", required=True, help="benefit, direct_cost, delivery_cost (per member per year)")
-    survey.add_argument("--budget", type=float, help="budget per member per year (or budget: in --config)")
+    survey.add_argument("--budget", type=float, help="budget per member per year (settings: budget)")
     survey.add_argument("--ranking", required=True, help="respondent_id, benefit, rank (1 = best; partial allowed)")
     survey.add_argument("--constant-sum", required=True, help="respondent_id, benefit, points")
     survey.add_argument("--respondents", help="respondent_id, tier (or segment): rankings per tier")
     survey.add_argument("--out", required=True, help="output folder: ranking.csv, ranking_by_tier.csv, "
                                                      "survey_problems.csv, respondent_consistency.csv, charts/")
-    survey.add_argument("--config", help="survey settings YAML: drop rules, budget share, bootstrap, weights")
-    survey.set_defaults(func=cmd_survey)
+    _option(survey, "--settings", "--config", help="survey settings YAML: drop rules, budget, budget share, "
+                                                   "bootstrap, weights")
 
-    outcomes = verbs.add_parser("outcomes", help="import call outcomes into the ledger; print the retention summary")
+    outcomes = _verb(verbs, "outcomes", cmd_outcomes, "import call outcomes into the ledger; print the retention "
+                                                      "summary")
     outcomes.add_argument("--file", required=True, help="outcomes CSV: alert_id, outcome, outcome_date, note")
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
-    outcomes.set_defaults(func=cmd_outcomes)
 
-    ledger = verbs.add_parser("ledger", help="the contact ledger: list its runs, remove a run recorded by mistake")
+    ledger = _verb(verbs, "ledger", cmd_ledger, "the contact ledger: make one, list its runs, remove a run recorded "
+                                                "by mistake")
     actions = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
+    init = actions.add_parser("init", help="make a new, empty ledger (every other verb refuses a ledger that does "
+                                           "not exist: a mistyped path must not pace against no history)")
     show = actions.add_parser("show", help="every recorded run: name, day, calls listed, outcomes")
     remove = actions.add_parser("remove-run", help="remove a run and its calls (a mistyped --as-of); refused once "
                                                    "outcomes exist for it")
@@ -520,8 +538,8 @@ def build_parser() -> argparse.ArgumentParser:
     adopt = actions.add_parser("adopt-key", help="re-make the phone fingerprints of a ledger from an older segkit "
                                                  "with this key ($SEGKIT_PHONE_KEY), from the phones on file")
     adopt.add_argument("--members", required=True, help="members file with the phones on file")
-    adopt.add_argument("--members-config", help="YAML mapping for the members file")
-    for action in (show, remove, adopt):
+    _option(adopt, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
+    for action in (init, show, remove, adopt):
         action.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
         action.set_defaults(func=cmd_ledger)
     return parser

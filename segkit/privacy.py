@@ -12,8 +12,9 @@ import hmac
 import os
 import re
 import secrets
+import unicodedata
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import unquote_plus
 
 import pandas as pd
 
@@ -51,35 +52,46 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     return masked
 
 
+# scheme://user:password@... read as SQLAlchemy reads it: the password runs to the first "@", so an unencoded
+# "/", "#" or "?" in it stays in it (urllib would cut it short and miss the password).
+_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]*://(?:[^:/?#@]*(?::(?P<password>[^@]*))?@)?", re.IGNORECASE)
+
+
+def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """The credentials in ``url`` (described) and where their values stand in the text."""
+    text = str(url)
+    match = _USERINFO.match(text)
+    if not match:
+        return [], []
+    found, spans = [], []
+    if match.group("password") is not None:
+        found.append("a password in user:password@")
+        spans.append(match.span("password"))
+    rest = match.end()
+    query_at = text.find("?", rest)
+    if query_at >= 0:
+        position = query_at + 1
+        for pair in text[query_at + 1:].split("&"):
+            key, _, value = pair.partition("=")
+            if SECRET_QUERY_KEYS.search(unquote_plus(key)):
+                found.append(f"query parameter {unquote_plus(key)!r}")
+                spans.append((position + len(key) + 1, position + len(pair)))
+            position += len(pair) + 1
+    return found, spans
+
+
 def url_secrets(url: str) -> list[str]:
     """What in ``url`` is a credential: a password in ``user:password@``, or a query parameter such as
-    ``?password=`` or ``?sslkey=``. Empty for a URL that is safe to print and to pass as a parameter."""
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return []
-    found = []
-    if parts.password is not None:
-        found.append("a password in user:password@")
-    found += [f"query parameter {key!r}" for key, _ in parse_qsl(parts.query, keep_blank_values=True)
-              if SECRET_QUERY_KEYS.search(key)]
-    return found
+    ``?password=`` or ``?sslpassword=``. Empty for a URL that is safe to print and to pass as a parameter."""
+    return _secret_spans(url)[0]
 
 
 def mask_url(url: str) -> str:
     """``url`` with any password and secret query values replaced by ``***``, for printing."""
-    try:
-        parts = urlsplit(str(url))
-    except ValueError:
-        return "<unreadable URL>"
-    if not url_secrets(url):
-        return str(url)
-    netloc = parts.netloc
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    query = "&".join(f"{key}=***" if SECRET_QUERY_KEYS.search(key) else f"{key}={value}"
-                     for key, value in parse_qsl(parts.query, keep_blank_values=True))
-    return parts._replace(netloc=netloc, query=query).geturl()
+    text = str(url)
+    for start, end in reversed(_secret_spans(text)[1]):
+        text = text[:start] + "***" + text[end:]
+    return text
 
 
 def mask_urls_in(text: str) -> str:
@@ -110,9 +122,23 @@ def _phone_key(from_environment: str, config_home: str) -> bytes:
     return path.read_text().strip().encode()
 
 
-def phone_fingerprint(phone, key: bytes | None = None) -> str:
-    """A keyed one-way hash (HMAC-SHA256, 64 bits) of a phone number: lets the ledger notice a changed
-    number without storing it. Without the key, the ~10^10 possible numbers cannot be tried one by one."""
-    if phone is None or pd.isna(phone) or str(phone) == "":
+def phone_line(phone) -> str:
+    """The line a phone number rings, as digits: ``+86 138-0013-8000``, ``008613800138000`` and ``13800138000``
+    are one line (mainland China's country code dropped), so two member records with one phone are one line."""
+    if phone is None or pd.isna(phone):
         return ""
-    return hmac.new(key or phone_key(), str(phone).encode(), hashlib.sha256).hexdigest()[:16]
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", str(phone)))
+    for country in ("0086", "86"):
+        if digits.startswith(country) and len(digits) - len(country) == 11:
+            return digits[len(country):]
+    return digits
+
+
+def phone_fingerprint(phone, key: bytes | None = None) -> str:
+    """A keyed one-way hash (HMAC-SHA256, 64 bits) of the line a phone number rings (``phone_line``): lets the
+    ledger notice a changed number, and a number shared by two members, without storing it. Without the key,
+    the ~10^10 possible numbers cannot be tried one by one."""
+    line = phone_line(phone)
+    if line == "":
+        return ""
+    return hmac.new(key or phone_key(), line.encode(), hashlib.sha256).hexdigest()[:16]

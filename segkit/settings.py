@@ -1,12 +1,16 @@
 """Settings dataclasses from YAML: one reader, so that every verb reports bad settings the same way.
 
-Defaults live in the dataclass; a YAML file (or a dict from a notebook) only
-overrides. Unknown keys are errors, because a misspelt threshold that is
-silently ignored is worse than none.
+One order of precedence everywhere (``resolve_settings``): the defaults in the
+dataclass, then the settings YAML (or a mapping, or a settings object), then
+explicit parameters (a CLI flag, a notebook parameter), where ``None`` means
+"not given: from the settings". Unknown keys are errors, because a misspelt
+threshold that is silently ignored is worse than none. A field whose default is
+itself settings (``SegmentationSettings.vip``) is a section: a mapping in YAML,
+read by that class's ``from_dict``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import MISSING, asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -21,8 +25,62 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValueError(f"unknown {what} setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        raise ValueError(f"unknown {what} setting(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}")
+    for f in fields(cls):
+        section = _section_class(f)
+        if section is not None and (data.get(f.name) is None or isinstance(data[f.name], dict)) and f.name in data:
+            data[f.name] = section.from_dict(data[f.name])
     return cls(**data)
+
+
+def _section_class(f) -> type | None:
+    """The settings class of a section field (its default is settings with ``from_dict``), else None."""
+    default = f.default if f.default is not MISSING else (
+        f.default_factory() if f.default_factory is not MISSING else None)
+    return type(default) if is_dataclass(default) and hasattr(default, "from_dict") else None
+
+
+def resolve_settings(cls: type[T], settings: Any = None, **overrides: Any) -> T:
+    """``cls`` settings in segkit's one order of precedence: the defaults in code < ``settings`` (a YAML path,
+    a mapping or a ``cls`` object; None: none) < ``overrides`` whose value is not None (None: "from the
+    settings"). A mapping given for a section overrides that section's keys only
+    (``rfm={"levels": 4}`` keeps the file's ``rfm: {ties: ...}``). Every value is validated by ``cls``."""
+    given = _given(overrides)
+    if isinstance(settings, cls) and not given:
+        return settings
+    if isinstance(settings, cls):
+        base, where = settings.as_dict(), None
+    elif settings is None or isinstance(settings, dict):
+        base, where = dict(settings or {}), None
+    else:
+        base, where = cls.from_yaml(settings).as_dict(), settings
+    try:
+        return cls.from_dict(_merged(base, given))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where} with parameters {given}: {error}" if where else str(error)) from None
+
+
+def _given(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` without the ones that are None, also inside mappings (sections)."""
+    given = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            value = _given(value)
+            if value:
+                given[key] = value
+        elif value is not None:
+            given[key] = value
+    return given
+
+
+def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] = ValueError) -> dict:

@@ -67,7 +67,7 @@ def spark_con():
     pytest.importorskip("pyspark", reason="PySpark not installed (pip install 'segkit[spark]')")
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("no Java runtime: Spark tests need one")
-    from segkit.features import connect
+    from segkit.engine import connect
 
     con = connect("spark")
     yield con

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 
 from segkit.callcenter import (
     CALL_LIST_COLUMNS, CANDIDATE_COLUMNS, ContactSettings, Ledger, LedgerError, NoPhonesError, alert_candidates,
-    alert_id, care_candidates, export_calls, import_outcomes, ledger_url, next_birthday, pace, retention_summary,
+    alert_id, care_candidates, export_list, import_outcomes, ledger_url, next_birthday, pace, retention_summary,
 )
 from segkit.churn import AlertSettings, churn_alerts
 from segkit.cli import main
@@ -175,7 +175,7 @@ def _simulate(n, dnc, capacities, settings, runs, ledger=None, out=None):
         as_of = AS_OF + pd.Timedelta(days=day)
         candidates = _candidates([f"{k:04d}" for k in ids], campaign, value=[float(k % 7) for k in ids])
         if ledger is not None:
-            export = export_calls(candidates, members, as_of, ledger, out / str(i), run=f"{campaign}{i}",
+            export = export_list(candidates, members, as_of, ledger, out / str(i), run=f"{campaign}{i}",
                                   advisors=advisors, settings=settings)
             listed, held = export.call_list, export.held_back
         else:
@@ -215,7 +215,7 @@ def test_pacing_never_breaks_its_rules(world):
 @given(call_center_days())
 def test_pacing_through_the_ledger_never_breaks_its_rules(tmp_path_factory, world):
     path = tmp_path_factory.mktemp("ledger")
-    ledger = Ledger(path / "ledger.sqlite")
+    ledger = Ledger(path / "ledger.sqlite", create=True)
     log = _simulate(*world, ledger=ledger, out=path)
     assert ledger.row_counts()["contacts"] == len(log)
     ledger.close()
@@ -230,12 +230,12 @@ def gas_alerts(gas_world):
 
 
 def _export(gas_world, gas_alerts, ledger, out, as_of=AS_OF, **options):
-    return export_calls(alert_candidates(gas_alerts), gas_world.members, as_of, ledger, out, run="churn",
+    return export_list(alert_candidates(gas_alerts), gas_world.members, as_of, ledger, out, run="churn",
                         advisors=gas_world.advisors, **options)
 
 
 def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_world, gas_alerts, tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     first = _export(gas_world, gas_alerts, ledger, tmp_path / "a")
     counts = ledger.row_counts()
     second = _export(gas_world, gas_alerts, ledger, tmp_path / "b")
@@ -253,12 +253,12 @@ def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_
     with pytest.raises(LedgerError, match="different list"):
         _export(gas_world, gas_alerts.iloc[:5], ledger, tmp_path / "d")
     with pytest.raises(LedgerError, match="runs up to"):
-        export_calls(alert_candidates(gas_alerts), gas_world.members, AS_OF - pd.Timedelta(days=3), ledger,
+        export_list(alert_candidates(gas_alerts), gas_world.members, AS_OF - pd.Timedelta(days=3), ledger,
                      tmp_path / "e", run="other")
 
 
 def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_alerts, tmp_path):
-    export = _export(gas_world, gas_alerts, Ledger(tmp_path / "ledger.sqlite"), tmp_path / "out")
+    export = _export(gas_world, gas_alerts, Ledger(tmp_path / "ledger.sqlite", create=True), tmp_path / "out")
     raw = (tmp_path / "out" / "call_list.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")                       # BOM: Excel reads UTF-8 Chinese text
     csv = pd.read_csv(tmp_path / "out" / "call_list.csv", dtype=str, encoding="utf-8-sig")
@@ -277,8 +277,8 @@ def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_al
 
 
 def test_a_failed_recording_leaves_no_half_list_and_says_why_in_one_line(gas_world, gas_alerts, tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
-    listed = _export(gas_world, gas_alerts, Ledger(tmp_path / "other.sqlite"), tmp_path / "x").call_list
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    listed = _export(gas_world, gas_alerts, Ledger(tmp_path / "other.sqlite", create=True), tmp_path / "x").call_list
     broken = pd.concat([listed, listed.iloc[[0]]]).assign(phone_hash="")     # a duplicate key fails mid-insert
     with pytest.raises(LedgerError, match="IntegrityError") as error:
         ledger.record("churn", AS_OF, broken)
@@ -287,11 +287,11 @@ def test_a_failed_recording_leaves_no_half_list_and_says_why_in_one_line(gas_wor
 
 
 def _run(members, ids, ledger, out, day=0, run="churn", **options):
-    return export_calls(_candidates(ids, run), members, AS_OF + pd.Timedelta(days=day), ledger, out, run=run, **options)
+    return export_list(_candidates(ids, run), members, AS_OF + pd.Timedelta(days=day), ledger, out, run=run, **options)
 
 
 def test_a_day_that_lists_nobody_can_be_run_again(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(3, do_not_call=True)
     first = _run(members, members["member_id"], ledger, tmp_path / "a")
     again = _run(members, members["member_id"], ledger, tmp_path / "b")
@@ -299,7 +299,7 @@ def test_a_day_that_lists_nobody_can_be_run_again(tmp_path):
 
 
 def test_a_list_where_no_member_has_a_phone_is_refused_and_nothing_is_recorded(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(5)
     with pytest.raises(NoPhonesError, match="no phone column; columns not in the contract: 手机号.*members-config"):
         _run(members.drop(columns="phone"), members["member_id"], ledger, tmp_path / "out",
@@ -314,7 +314,7 @@ def test_a_list_where_no_member_has_a_phone_is_refused_and_nothing_is_recorded(t
 
 
 def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(6)
     first = _run(members, members["member_id"], ledger, tmp_path / "d0")
     alert = first.call_list.set_index("member_id")["alert_id"]
@@ -335,7 +335,7 @@ def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged
 
 
 def test_replacing_an_earlier_day_is_paced_against_the_days_after_it(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(6)
     settings = ContactSettings(window_days=5, max_per_30_days=2)
     _run(members, ["0000", "0001"], ledger, tmp_path / "d0", settings=settings)
@@ -361,7 +361,7 @@ def test_replacing_any_recorded_day_never_breaks_the_rules(tmp_path_factory, wor
     n, dnc, capacities, settings, runs = world
     members = _members(n, do_not_call=dnc)
     path = tmp_path_factory.mktemp("replace")
-    ledger = Ledger(path / "ledger.sqlite")
+    ledger = Ledger(path / "ledger.sqlite", create=True)
     recorded = []
     for i, (day, campaign, ids, _) in enumerate(runs):
         recorded.append((f"{campaign}{i}", day, i))
@@ -380,7 +380,7 @@ def test_the_ledger_refuses_fingerprints_made_with_another_key(tmp_path, monkeyp
 
     from segkit.callcenter.ledger import meta, phone_key_id
 
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(4)
     _run(members, members["member_id"], ledger, tmp_path / "d0")
     with ledger.engine.connect() as con:
@@ -402,7 +402,7 @@ def test_a_ledger_from_before_keyed_fingerprints_adopts_the_key_from_the_phones_
 
     from segkit.callcenter.ledger import contacts, meta
 
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(4)
     calls = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list
     import_outcomes(pd.DataFrame({"alert_id": calls["alert_id"], "outcome": "wrong_number",
@@ -432,7 +432,7 @@ def test_the_phone_key_is_read_once_per_export(tmp_path, monkeypatch):
     import segkit.privacy
     from segkit.callcenter import export as export_module, pacing as pacing_module
 
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(40)
     first = _run(members, members["member_id"], ledger, tmp_path / "d0")
     import_outcomes(pd.DataFrame({"alert_id": first.call_list["alert_id"], "outcome": "wrong_number",
@@ -440,13 +440,13 @@ def test_the_phone_key_is_read_once_per_export(tmp_path, monkeypatch):
     reads = []
     for module in (export_module, pacing_module, segkit.privacy):
         monkeypatch.setattr(module, "phone_key", lambda: reads.append(1) or b"segkit tests: not a secret")
-    later = _run(members.assign(phone=members["phone"].str.replace("0", "9")), members["member_id"], ledger,
+    later = _run(members.assign(phone=members["phone"].str.replace("0138", "0139")), members["member_id"], ledger,
                  tmp_path / "d30", day=30)
     assert len(later.call_list) == 40 and len(reads) == 1           # new numbers: the wrong-number holds are over
 
 
 def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_alerts, tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     calls = _export(gas_world, gas_alerts, ledger, tmp_path / "d0").call_list
     ids = calls["alert_id"]
     good = pd.DataFrame({"alert_id": ids[:4], "outcome": ["won back", "已换供应商", "asked not to be called", "no_answer"],
@@ -470,7 +470,7 @@ def test_outcomes_import_checks_everything_and_feeds_the_summary(gas_world, gas_
 
 
 def test_an_outcomes_file_counts_repeated_rows_once_and_refuses_conflicting_notes(tmp_path):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(30)
     ids = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list["alert_id"]
     repeated = pd.DataFrame({"alert_id": [ids[0], ids[1], ids[0], ids[0]],
@@ -508,7 +508,7 @@ def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
 
 def test_the_ledger_works_on_postgresql(gas_world, gas_alerts, tmp_path, postgres_url):
     url = postgres_url
-    ledger = Ledger(url)
+    ledger = Ledger(url, create=True)
     assert ledger.engine.dialect.name == "postgresql"
     first = _export(gas_world, gas_alerts, ledger, tmp_path / "a")
     again = _export(gas_world, gas_alerts, ledger, tmp_path / "b")
@@ -555,6 +555,9 @@ def test_cli_export_outcomes_and_care(gas_world, gas_alerts, tmp_path, capsys):
     ledger = str(tmp_path / "ledger.sqlite")
     common = ["--members", str(world / "members.csv"), "--advisors", str(world / "advisors.csv"),
               "--as-of", "2026-03-31", "--ledger", ledger]
+    assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), *common, "--out", str(tmp_path / "x")]) == 2
+    assert "no ledger at" in capsys.readouterr().err           # a mistyped path is not a new, empty ledger
+    assert main(["ledger", "init", "--ledger", ledger]) == 0
     assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), *common, "--out", str(tmp_path / "out")]) == 0
     calls = pd.read_csv(tmp_path / "out" / "call_list.csv", dtype=str, encoding="utf-8-sig")
     assert calls["vip"].isin(["True", "False"]).all() and 0 < (calls["vip"] == "True").sum() < len(calls)
@@ -582,6 +585,7 @@ def test_cli_refuses_a_members_file_whose_phone_column_has_another_name(tmp_path
     members.to_csv(tmp_path / "members.csv", index=False)
     _candidates(members["member_id"]).assign(reason="overdue").to_csv(tmp_path / "alerts.csv", index=False)
     ledger = tmp_path / "ledger.sqlite"
+    Ledger(ledger, create=True)
     assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), "--members", str(tmp_path / "members.csv"),
                  "--as-of", "2026-03-31", "--ledger", str(ledger), "--out", str(tmp_path / "out")]) == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
@@ -591,7 +595,7 @@ def test_cli_refuses_a_members_file_whose_phone_column_has_another_name(tmp_path
 
 
 def test_cli_lists_runs_and_removes_a_mistyped_one_until_it_has_outcomes(tmp_path, capsys):
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(5)
     _run(members, members["member_id"], ledger, tmp_path / "typo", day=365)          # 2027 instead of 2026
     with pytest.raises(LedgerError, match="runs up to 2027-03-31.*segkit ledger show / remove-run"):
@@ -616,3 +620,73 @@ def test_the_sample_contact_settings_are_the_defaults():
     from conftest import REPO
 
     assert ContactSettings.from_yaml(REPO / "data" / "samples" / "contact.yaml") == ContactSettings()
+
+
+# --- what the careful tester found: replaced days, outcome dates, shared phones, damaged files ------------------
+
+def test_a_replaced_day_honours_every_outcome_known_now(tmp_path):
+    """A list replaced today is called today: 'asked not to be called' reported after its day holds back too."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(6)
+    _run(members, ["0000"], ledger, tmp_path / "d0")
+    later = _run(members, members["member_id"][3:], ledger, tmp_path / "d30", day=30, run="winback")
+    import_outcomes(pd.DataFrame({"alert_id": later.call_list["alert_id"], "outcome": "do_not_call",
+                                  "outcome_date": f"{AS_OF + pd.Timedelta(days=30):%Y-%m-%d}"}), ledger)
+    replaced = _run(members, members["member_id"], ledger, tmp_path / "d0", replace=True)
+    assert replaced.status == "replaced" and replaced.call_list["member_id"].tolist() == ["0000", "0001", "0002"]
+    assert set(replaced.held_back.loc[replaced.held_back["rule"] == "asked_not_to_call", "member_id"]) == \
+        {"0003", "0004", "0005"}
+
+
+def test_outcomes_dated_in_the_future_or_before_their_call_are_refused(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(3)
+    calls = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list["alert_id"]
+    future = f"{pd.Timestamp.today() + pd.Timedelta(days=400):%Y-%m-%d}"
+    with pytest.raises(ValueError, match=rf"row 2: outcome_date {future} is in the future; row 3: outcome_date "
+                                         r"2026-03-01 is before the call was listed \(2026-03-31\)"):
+        import_outcomes(pd.DataFrame({"alert_id": calls[:2], "outcome": "do_not_call",
+                                      "outcome_date": [future, "2026-03-01"]}), ledger)
+    assert ledger.row_counts()["outcomes"] == 0
+
+
+def test_one_phone_shared_by_two_member_records_is_one_line(tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(6)
+    members.loc[[0, 1], "phone"] = ["13800000000", "+86 138-0000-0000"]  # 0000 and 0001: one household's phone
+    members.loc[3, "phone"] = members.at[2, "phone"]                      # 0002 (do not call) and 0003
+    members.loc[2, "do_not_call"] = True
+    members.loc[5, "phone"] = members.at[4, "phone"]                      # 0004 (asked not to be called) and 0005
+    first = _run(members, ["0004"], ledger, tmp_path / "d0")
+    import_outcomes(pd.DataFrame({"alert_id": first.call_list["alert_id"], "outcome": "do_not_call",
+                                  "outcome_date": "2026-04-01"}), ledger)
+    paced = _run(members, members["member_id"], ledger, tmp_path / "d20", day=20)
+    held = paced.held_back.set_index("member_id")
+    assert paced.call_list["member_id"].tolist() == ["0000"]
+    assert held.loc["0001", "held_back"] == "listed once in this run (same phone as member 0000)"
+    assert held.loc["0003", "held_back"] == "do not call (CRM flag of member 0002, same phone)"
+    assert held.loc["0005", "rule"] == "asked_not_to_call" and "this phone" in held.loc["0005", "held_back"]
+    soon = _run(members, ["0001"], ledger, tmp_path / "d25", day=25)      # 0000 was called 5 days ago
+    assert soon.call_list.empty and "same phone" in soon.held_back["held_back"].item()
+
+
+def test_alerts_and_outcomes_files_with_damaged_lines_are_refused_whole(tmp_path, capsys):
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(3)
+    calls = _run(members, members["member_id"], ledger, tmp_path / "d0").call_list["alert_id"]
+    (tmp_path / "outcomes.csv").write_text("alert_id,outcome,outcome_date,note\n"
+                                          f"{calls[0]},no_answer,2026-04-01,\n"
+                                          f'{calls[1]},do_not_call,2026-04-01,"never" call again\n')
+    with pytest.raises(ValueError, match="line 3: text after a closing quote"):
+        import_outcomes(tmp_path / "outcomes.csv", ledger)
+    assert ledger.row_counts()["outcomes"] == 0
+    members.to_csv(tmp_path / "members.csv", index=False)
+    (tmp_path / "alerts.csv").write_text('member_id,reason\n0000,overdue\n0001,"late" again\n')
+    assert main(["export", "--alerts", str(tmp_path / "alerts.csv"), "--members", str(tmp_path / "members.csv"),
+                 "--as-of", "2026-04-30", "--ledger", str(tmp_path / "ledger.sqlite"), "--out", str(tmp_path / "x")]) == 2
+    assert "1 line(s) hold no usable record (line 3" in capsys.readouterr().err
+
+
+def test_a_database_segkit_cannot_serialize_or_has_no_driver_for_is_one_line():
+    with pytest.raises(LedgerError, match="cannot open the ledger mysql://"):
+        Ledger("mysql://segkit@localhost/ledger")

@@ -1,4 +1,4 @@
-"""Purchase-interval churn: gaps, the rhythm model, conditional survival, alerts and reasons, backtest."""
+"""Purchase-interval churn: gaps, the rhythm model, conditional survival, alerts and reasons, propensity."""
 from __future__ import annotations
 
 import re
@@ -11,8 +11,7 @@ from scipy import stats
 from segkit.churn import (
     ALERT_COLUMNS, AlertSettings, Calibration, GapPredictive, churn_alerts, purchase_gaps,
 )
-from segkit.churn.backtest import RULES, backtest, score_rules, truth_as_of
-from segkit.churn.intervals import cure_fraction
+from segkit.churn.empirical_bayes import cure_fraction
 from segkit.synth import generate
 
 AS_OF = "2026-03-31"
@@ -47,13 +46,6 @@ def test_purchase_gaps_by_hand():
     assert by_member["007"]["quantity"].tolist() == [2, 1, 1]
     assert by_member["008"]["days"].tolist() == [45] and not by_member["008"]["event"].any()
     assert by_member["008"]["household_size"].tolist() == [5.0]
-
-
-def test_purchase_gaps_same_on_spark(spark_con, gas_world):
-    duck = purchase_gaps(gas_world.transactions, "2026-03-31", gas_world.members)
-    spark = purchase_gaps(gas_world.transactions, "2026-03-31", gas_world.members, con=spark_con)
-    pd.testing.assert_frame_equal(duck.astype({"member_id": object, "product": object}),
-                                  spark.astype({"member_id": object, "product": object}))
 
 
 # -- conditional survival ----------------------------------------------------------------------------
@@ -240,47 +232,28 @@ def test_model_needs_repeat_purchases():
         churn_alerts(tx([("A", "2026-01-01", 10), ("B", "2026-01-05", 10)]), "2026-02-01")
 
 
-# -- backtest ---------------------------------------------------------------------------------------------
+# -- propensity --------------------------------------------------------------
 
-def test_truth_as_of_cuts_the_switches():
-    truth = pd.DataFrame({"member_id": ["a", "b"], "switched": [True, True],
-                          "last_refill": pd.to_datetime(["2026-01-10", "2026-03-10"]),
-                          "missed_refill_due": pd.to_datetime(["2026-02-10", "2026-04-10"])})
-    cut = truth_as_of(truth, "2026-02-28")
-    assert cut["switched"].tolist() == [True, False] and cut["missed_refill_due"].isna().tolist() == [False, True]
-
-
-def test_alerts_beat_the_naive_rules_on_a_gas_world():
-    world = generate("gas", 4000, seed=5, as_of="2026-08-31", history_days=900)
-    table = backtest(world.transactions, world.members, world.truth, ["2026-07-31"], label="seed 5")
-    f1 = table.set_index("rule")["f1"]
-    assert list(table["rule"]) == RULES
-    assert f1["segkit"] >= 0.9 * f1["oracle"]
-    assert f1["segkit"] > max(f1["fixed 30 days"], f1["1.5 x own median gap"]) + 0.1
-    assert table.set_index("rule").loc["segkit", "precision"] >= 0.8
-
-
-def test_score_rules_needs_gas_truth(gas_run, supplements_world):
-    with pytest.raises(ValueError, match="gas world's truth"):
-        score_rules(gas_run, supplements_world.truth)
-
-
-# -- propensity and the comparison of methods --------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def comparison_world():
-    return generate("gas", 2500, seed=8, as_of="2026-09-30", history_days=900)
-
-
-def test_propensity_learns_from_earlier_cutoffs_and_is_calibrated(comparison_world):
+def test_propensity_learns_from_earlier_cutoffs_and_is_calibrated():
     from segkit.churn.propensity import FEATURES, ChurnPropensity, propensity_frame
 
-    w = comparison_world
+    w = generate("gas", 2500, seed=8, as_of="2026-09-30", history_days=900)
     frames = [propensity_frame(w.transactions, c, 60, w.members) for c in ("2026-02-28", "2026-03-31", "2026-04-30")]
     assert all(set(FEATURES) <= set(f.columns) and "churned" in f for f in frames)
     with pytest.raises(ValueError, match="two cutoffs"):
         ChurnPropensity().fit(frames[:1])
+    # a model learns and is scored only on labels of its own horizon
+    with pytest.raises(ValueError, match="labelled for 60 days; this model predicts no purchase within 30 days"):
+        ChurnPropensity(30).fit(frames[:2])
+    with pytest.raises(ValueError, match="labelled for 60 and 90 days"):
+        ChurnPropensity(60).fit([frames[0], frames[1].assign(horizon_days=90)])
     model = ChurnPropensity(60).fit(frames[:2])
+    with pytest.raises(ValueError, match="evaluation frames are labelled for 90 days"):
+        model.evaluate(frames[2].assign(horizon_days=90))
+    summary = model.summary()
+    assert summary["role"].tolist() == ["learn", "calibrate"]
+    assert summary["members"].tolist() == [len(f) for f in frames[:2]]
+    assert summary["churn_rate"].tolist() == pytest.approx([f["churned"].mean() for f in frames[:2]])
     scores = model.evaluate(frames[2])
     assert scores["auc"] > 0.75 and scores["top_decile_lift"] > 3
     assert scores["brier"] < scores["churn_rate"] * (1 - scores["churn_rate"])     # better than the base rate
@@ -290,16 +263,3 @@ def test_propensity_learns_from_earlier_cutoffs_and_is_calibrated(comparison_wor
     recent = propensity_frame(w.transactions, "2026-09-15", 60, w.members)
     assert "churned" not in recent                        # the horizon runs past the data: no label
     assert "trained on cutoffs 2026-02-28, 2026-03-31" in repr(model)
-
-
-def test_every_method_on_the_same_members(comparison_world):
-    from segkit.churn.compare import METHODS, compare_churn_methods
-
-    w = comparison_world
-    table = compare_churn_methods(w.transactions, ["2026-07-31"], w.members, truth=w.truth, label="seed 8")
-    assert list(table["method"]) == METHODS and table["members"].nunique() == 1
-    f1 = table.set_index("method")["f1"]
-    assert f1.idxmax() == "interval model"                # regular refills: the rhythm model wins
-    assert table.set_index("method").loc["interval model", "auc"] > 0.8
-    with pytest.raises(ValueError, match="either truth"):
-        compare_churn_methods(w.transactions, ["2026-07-31"], w.members)

@@ -1,4 +1,5 @@
-"""The segkit console script: generate, load, features, and clear errors."""
+"""The segkit console script: generate, load, features, clear errors, flags that mean one thing on every verb,
+and help that says what a verb does and its Python equivalent."""
 from __future__ import annotations
 
 import subprocess
@@ -6,6 +7,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from conftest import REPO
 from segkit.cli import main
@@ -16,7 +18,7 @@ def segkit(*args, cwd=None):
 
 
 def test_generate_then_features(tmp_path):
-    run = segkit("generate", "gas", "--members", 150, "--seed", 4, "--as-of", "2026-03-31", "--out", tmp_path / "gas")
+    run = segkit("generate", "gas", "--n-members", 150, "--seed", 4, "--as-of", "2026-03-31", "--out", tmp_path / "gas")
     assert run.returncode == 0, run.stderr
     assert {p.name for p in (tmp_path / "gas").iterdir()} == {"transactions.csv", "members.csv", "advisors.csv", "truth.csv"}
     run = segkit("features", "--transactions", tmp_path / "gas" / "transactions.csv", "--members",
@@ -31,13 +33,13 @@ def test_generate_then_features(tmp_path):
 
 
 def test_generate_supplements_as_parquet(tmp_path):
-    run = segkit("generate", "supplements", "--members", 100, "--format", "parquet", "--out", tmp_path)
+    run = segkit("generate", "supplements", "--n-members", 100, "--format", "parquet", "--out", tmp_path)
     assert run.returncode == 0, run.stderr
     assert pd.read_parquet(tmp_path / "members.parquet")["member_id"].iloc[0] == "0000001"
 
 
 def test_load_with_mapping_writes_table_and_rejects(tmp_path):
-    run = segkit("load", "transactions", "--file", REPO / "data/samples/crm_export_gbk.csv", "--config",
+    run = segkit("load", "transactions", "--file", REPO / "data/samples/crm_export_gbk.csv", "--mapping",
                  REPO / "data/samples/crm_export_gbk.yaml", "--as-of", "2026-03-31", "--out", tmp_path / "tx.csv")
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "tx.csv", dtype={"member_id": str}, encoding="utf-8-sig")
@@ -57,7 +59,7 @@ def test_errors_are_one_line_and_exit_2(tmp_path):
 
 
 def test_rfm_writes_scores_segments_and_summary(tmp_path):
-    run = segkit("generate", "supplements", "--members", 400, "--seed", 2, "--out", tmp_path / "w")
+    run = segkit("generate", "supplements", "--n-members", 400, "--seed", 2, "--out", tmp_path / "w")
     assert run.returncode == 0, run.stderr
     run = segkit("rfm", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
                  "--as-of", "2026-03-31", "--settings", REPO / "data/samples/segmentation.yaml", "--out", tmp_path / "rfm.csv")
@@ -71,11 +73,13 @@ def test_rfm_writes_scores_segments_and_summary(tmp_path):
     buyers = rfm[rfm["frequency"] > 0]
     assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "No purchase").all()
     summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")
-    assert summary["members"].sum() == 400
+    assert summary["members"].sum() == 400          # and beside it, the analyses the notebook writes:
+    for name in ("tier_changes", "stage_transitions", "cohort_retention", "sales_split"):
+        assert (tmp_path / f"rfm.{name}.csv").is_file(), name
 
 
 def test_alerts_writes_the_alert_list(tmp_path):
-    run = segkit("generate", "gas", "--members", 1500, "--seed", 3, "--out", tmp_path / "w")
+    run = segkit("generate", "gas", "--n-members", 1500, "--seed", 3, "--out", tmp_path / "w")
     assert run.returncode == 0, run.stderr
     run = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
                  "--as-of", "2026-03-31", "--settings", REPO / "data/samples/alerts_gas.yaml",
@@ -97,7 +101,7 @@ def test_alerts_writes_the_alert_list(tmp_path):
 
 def test_clv_on_cdnow(tmp_path, shared_data):
     run = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
-                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30", "--horizon", 39,
+                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30", "--horizon", 39,
                  "--out", tmp_path / "clv.csv")
     assert run.returncode == 0, run.stderr
     assert "r=0.2426" in run.stdout and "p=6.25" in run.stdout
@@ -106,7 +110,7 @@ def test_clv_on_cdnow(tmp_path, shared_data):
     assert clv["p_alive"].between(0, 1).all() and (clv["clv"] >= 0).all()
     assert 1500 < clv["expected_purchases"].sum() < 1900
     mbg = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt", "--model", "mbgcnbd",
-                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
+                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
                  "--out", tmp_path / "mbg.csv")
     assert mbg.returncode == 0, mbg.stderr
     assert "k=1" in mbg.stdout and "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns
@@ -114,7 +118,7 @@ def test_clv_on_cdnow(tmp_path, shared_data):
 
 def test_backtest_on_cdnow_holdout(tmp_path, shared_data):
     run = segkit("backtest", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
-                 "--config", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
+                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
                  "--holdout-end", "1998-06-30", "--horizon-days", 91, "--out", tmp_path / "backtest.csv")
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "backtest.csv", encoding="utf-8-sig")
@@ -128,7 +132,7 @@ def test_backtest_on_cdnow_holdout(tmp_path, shared_data):
 def test_clv_on_the_full_cdnow_file_values_everyone_and_says_what_it_cannot(tmp_path, shared_data):
     # one of 23,570 customers has a single $0 repeat purchase: Gamma-Gamma leaves them out of the fit only
     common = ["clv", "--transactions", shared_data / "cdnow" / "CDNOW_master.txt",
-              "--config", REPO / "data/mappings/cdnow_master.yaml", "--as-of", "1997-09-30"]
+              "--mapping", REPO / "data/mappings/cdnow_master.yaml", "--as-of", "1997-09-30"]
     run = segkit(*common, "--out", tmp_path / "clv.csv")
     assert run.returncode == 0, run.stderr
     clv = pd.read_csv(tmp_path / "clv.csv", dtype={"member_id": str}, encoding="utf-8-sig")
@@ -137,8 +141,8 @@ def test_clv_on_the_full_cdnow_file_values_everyone_and_says_what_it_cannot(tmp_
            "negative spend left out of the fit" in run.stderr
     mbg = segkit(*common, "--model", "mbgcnbd", "--out", tmp_path / "mbg.csv")
     assert mbg.returncode == 0, mbg.stderr
-    assert "segkit clv: note: MBGCNBDModel gives P(alive) only" in mbg.stderr
-    assert "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns
+    mbg_clv = pd.read_csv(tmp_path / "mbg.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    assert len(mbg_clv) == 23570 and mbg_clv[["p_alive", "expected_purchases", "clv"]].notna().all().all()
 
 
 def _files(folder):
@@ -161,6 +165,7 @@ def _expected_failures(tmp):
         "pipe_inputs.yaml": "job: x\ninputs: [a, b]\nsteps: [{name: s, notebook: n.ipynb}]\n",
         "pipe_tag.yaml": "job: !!python/object/apply:os.system ['echo owned']\nsteps: []\n",
         "pipe_parameters.yaml": "job: x\nsteps: [{name: s, notebook: n.ipynb, parameters: [1, 2]}]\n",
+        "pipe_not_a_notebook.yaml": "job: x\nsteps: [{name: s, notebook: /etc/passwd}]\n",
         "settings_syntax.yaml": "p_active_below: [0.5\n",
         "settings_tag.yaml": "p_active_below: !!python/object/apply:os.system ['echo owned']\n",
     }
@@ -173,16 +178,19 @@ def _expected_failures(tmp):
         "--out without a suffix": [*load, "--out", tmp / "out"],
         "--rejects without a suffix": [*load, "--out", tmp / "o.csv", "--rejects", tmp / "rejects"],
         "--out is a folder": [*load, "--out", tmp / "folder"],
-        "mapping: YAML syntax": [*load, "--config", tmp / "syntax.yaml", "--out", tmp / "o.csv"],
-        "mapping: a python tag": [*load, "--config", tmp / "tag.yaml", "--out", tmp / "o.csv"],
-        "mapping: unknown encoding": [*load, "--config", tmp / "encoding.yaml", "--out", tmp / "o.csv"],
-        "mapping: source a list": [*load, "--config", tmp / "source_list.yaml", "--out", tmp / "o.csv"],
+        "mapping: YAML syntax": [*load, "--mapping", tmp / "syntax.yaml", "--out", tmp / "o.csv"],
+        "mapping: a python tag": [*load, "--mapping", tmp / "tag.yaml", "--out", tmp / "o.csv"],
+        "mapping: unknown encoding": [*load, "--mapping", tmp / "encoding.yaml", "--out", tmp / "o.csv"],
+        "mapping: source a list": [*load, "--mapping", tmp / "source_list.yaml", "--out", tmp / "o.csv"],
         "pipeline: YAML syntax": ["run", tmp / "pipe_syntax.yaml", "--out", tmp / "runs"],
         "pipeline: steps: 5": ["run", tmp / "pipe_steps.yaml", "--out", tmp / "runs"],
         "pipeline: inputs a list": ["run", tmp / "pipe_inputs.yaml", "--out", tmp / "runs"],
         "pipeline: a python tag": ["run", tmp / "pipe_tag.yaml", "--out", tmp / "runs"],
         "pipeline: parameters a list": ["run", tmp / "pipe_parameters.yaml", "--out", tmp / "runs"],
         "pipeline: a folder": ["run", tmp / "folder", "--out", tmp / "runs"],
+        "pipeline: not a notebook": ["run", tmp / "pipe_not_a_notebook.yaml", "--out", tmp / "runs"],
+        "ledger: no driver": ["ledger", "show", "--ledger", "mysql://segkit@localhost/ledger"],
+        "ledger: mistyped path": ["ledger", "show", "--ledger", tmp / "ledgr.sqlite"],
         "run: --out a file": ["run", REPO / "pipelines" / "daily_alerts.yaml", "--out", tmp / "a_file"],
         "settings: YAML syntax": ["alerts", "--transactions", good, "--as-of", "2026-03-31",
                                   "--settings", tmp / "settings_syntax.yaml", "--out", tmp / "a.csv"],
@@ -243,3 +251,53 @@ def test_error_messages_are_one_line_with_urls_masked(monkeypatch, capsys):
     assert main(["load", "members", "--file", "m.csv", "--out", "m.csv"]) == 2
     assert capsys.readouterr().err == ("segkit load: error: no assignment is possible: team 'a': no advisor; "
                                        "see postgresql://u:***@db/x\n")
+
+
+def test_old_flag_names_still_work_for_one_release_with_a_one_line_note(tmp_path, capsys):
+    sample = REPO / "data/samples/crm_export_gbk.csv"
+    assert main(["load", "transactions", "--file", sample, "--config", REPO / "data/samples/crm_export_gbk.yaml",
+                 "--as-of", "2026-03-31", "--out", tmp_path / "tx.csv"]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "deprecated" in line]
+    assert notes == ["segkit load: note: --config is deprecated, use --mapping (the old name goes in the next release)"]
+    assert "007" in set(pd.read_csv(tmp_path / "tx.csv", dtype={"member_id": str}, encoding="utf-8-sig")["member_id"])
+    assert main(["generate", "gas", "--members", 20, "--out", tmp_path / "gas"]) == 0
+    assert "--members is deprecated, use --n-members" in capsys.readouterr().err
+    assert len(pd.read_csv(tmp_path / "gas" / "members.csv")) == 20
+
+
+def _verbs() -> list[str]:
+    from segkit.cli import build_parser
+
+    verbs = next(action for action in build_parser()._actions if action.dest == "verb")
+    return sorted(verbs.choices)
+
+
+@pytest.mark.parametrize("verb", _verbs())
+def test_every_verb_says_what_it_does_and_its_python_equivalent(verb, capsys):
+    with pytest.raises(SystemExit) as done:
+        main([verb, "--help"])
+    assert done.value.code == 0
+    text = capsys.readouterr().out
+    description = text.split("\n\n")[1]                           # after the usage: what it does, then Python
+    assert description[0].isupper() and description.rstrip().endswith(".")
+    python = text.split("\n\n")[2]
+    assert python.startswith("Python: ``segkit."), python
+    assert "--config " not in text and "--members-config" not in text   # old names are not offered
+
+
+def test_flags_mean_one_thing_on_every_verb():
+    """--mapping is a column mapping and --settings a settings file wherever they appear; --members is a file."""
+    from segkit.cli import build_parser
+
+    subparsers = next(action for action in build_parser()._actions if action.dest == "verb").choices
+    for verb, parser in subparsers.items():
+        flags = {option: action for action in parser._actions for option in action.option_strings}
+        for option, action in flags.items():
+            if action.help == "==SUPPRESS==":
+                continue                                            # an old name, kept for one release
+            if option.endswith("mapping"):
+                assert "mapping YAML" in action.help, (verb, option)
+            if option == "--settings":
+                assert "settings YAML" in action.help, (verb, option)
+            if option == "--members":
+                assert "file" in action.help, (verb, option)

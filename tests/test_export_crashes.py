@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from segkit.callcenter import ContactSettings, Ledger, export_calls
+from segkit.callcenter import ContactSettings, Ledger, export_list
 from segkit.io import FolderReplacement
 
 AS_OF = pd.Timestamp("2026-03-31")
@@ -29,7 +29,7 @@ def _members() -> pd.DataFrame:
 def _export(ledger: Ledger, out: Path, day: int):
     candidates = pd.DataFrame({"member_id": _members()["member_id"], "campaign": "churn", "reason": "overdue",
                                "due_date": AS_OF, "vip": False, "value_at_risk": 1.0})
-    return export_calls(candidates, _members(), AS_OF + pd.Timedelta(days=day), ledger, out, run="churn",
+    return export_list(candidates, _members(), AS_OF + pd.Timedelta(days=day), ledger, out, run="churn",
                         settings=SETTINGS)
 
 
@@ -54,7 +54,7 @@ def _leftovers(tmp_path: Path) -> list[str]:
 @pytest.fixture
 def day_one(tmp_path):
     """A ledger with day 0 exported into ``out``; the bytes of that folder."""
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     _export(ledger, tmp_path / "out", day=0)
     return ledger, {name: (tmp_path / "out" / name).read_bytes() for name in os.listdir(tmp_path / "out")}
 
@@ -91,7 +91,7 @@ def test_a_failure_before_the_commit_leaves_the_previous_day_whole(day_one, tmp_
     with pytest.raises((OSError, ValueError)):
         _export(ledger, tmp_path / "out", day=1)
     monkeypatch.undo()
-    ledger = Ledger(tmp_path / "ledger.sqlite")                          # without the failing commit
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)                          # without the failing commit
     assert ledger.runs()["as_of"].tolist() == [AS_OF]                   # day 1 was not recorded
     assert {name: (tmp_path / "out" / name).read_bytes() for name in before} == before
     assert _claimed(ledger) == _listed_in(tmp_path / "out") and _leftovers(tmp_path) == []
@@ -121,6 +121,9 @@ def test_a_killed_export_never_lets_the_ledger_claim_calls_no_file_lists(day_one
     else:                   # day 1 was not recorded; day 0's folder is kept whole beside, set aside by the swap
         assert len(ledger.runs()) == 1 and _claimed(ledger) == _listed_in(next(tmp_path.glob(".out.old-*")))
         assert (tmp_path / "out").exists() == (point == "new folder in place")
+    if point == "new folder in place":      # a list the call center may be working from, unknown to the ledger:
+        with pytest.raises(ValueError, match="export 2026-04-01 again first"):     # no later day before it
+            _export(ledger, tmp_path / "out", day=2)
     # the next export of the folder cleans up after the crash
     _export(ledger, tmp_path / "out", day=1)
     assert _claimed(ledger) == _listed_in(tmp_path / "out") and _leftovers(tmp_path) == []
@@ -128,7 +131,7 @@ def test_a_killed_export_never_lets_the_ledger_claim_calls_no_file_lists(day_one
 
 def _killed_export(folder: str, point: str) -> None:
     """Export day 1 into ``folder/out`` and die (no clean-up, no rollback) at ``point``."""
-    ledger = Ledger(Path(folder) / "ledger.sqlite")
+    ledger = Ledger(Path(folder) / "ledger.sqlite", create=True)
     die = lambda *args: os._exit(CRASHED)  # noqa: E731
     if point == "previous folder aside":
         rename = os.rename
@@ -149,7 +152,7 @@ def test_two_runs_never_share_a_folder(day_one, tmp_path):
     candidates = pd.DataFrame({"member_id": ["0001"], "campaign": "birthday", "reason": "birthday",
                                "due_date": AS_OF, "vip": False, "value_at_risk": 0.0})
     with pytest.raises(ValueError, match="holds the call list of run 'churn'"):
-        export_calls(candidates, _members(), AS_OF + pd.Timedelta(days=1), ledger, tmp_path / "out", run="care",
+        export_list(candidates, _members(), AS_OF + pd.Timedelta(days=1), ledger, tmp_path / "out", run="care",
                      settings=SETTINGS)
     assert {name: (tmp_path / "out" / name).read_bytes() for name in os.listdir(tmp_path / "out")} == before
     assert ledger.runs()["run"].tolist() == ["churn"]
@@ -161,6 +164,7 @@ def test_what_desktops_and_excel_leave_in_the_folder_does_not_stop_the_next_day(
         (tmp_path / "out" / litter).write_bytes(b"x")
     _export(ledger, tmp_path / "out", day=1)
     assert sorted(os.listdir(tmp_path / "out")) == [".segkit-run", "call_list.csv", "call_list.xlsx", "held_back.csv"]
+    assert (tmp_path / "out" / ".segkit-run").read_text() == "churn\n2026-04-01\nrecorded\n"
     (tmp_path / "out" / "notes.txt").write_text("the team lead's notes")
     with pytest.raises(ValueError, match="holds files this output does not own"):
         _export(ledger, tmp_path / "out", day=2)

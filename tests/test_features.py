@@ -1,4 +1,5 @@
-"""Member features: equal to an independent pandas computation, and identical on DuckDB and Spark."""
+"""Every query over transactions: member features equal to an independent pandas computation, the value of
+recent purchases by hand, and each query identical on DuckDB and Spark."""
 from __future__ import annotations
 
 import math
@@ -8,8 +9,11 @@ import pandas as pd
 import ibis
 import pytest
 
-from segkit.features import FEATURE_COLUMNS, connect, member_features
-from segkit.features.member import _daily_member_features, _simple_member_features, _to_frame, as_table
+from segkit.engine import as_table, connect, connection, day_number, days_to_dates
+from segkit.features import (FEATURE_COLUMNS, btyd_summary, member_features, purchase_gaps, purchase_occasions,
+                             purchase_value)
+from segkit.segment import assign_tiers
+from segkit.features.member import _daily_member_features, _simple_member_features, _to_frame
 
 AS_OF = pd.Timestamp("2026-03-31")
 
@@ -131,6 +135,50 @@ def test_unknown_backend_and_bad_input():
         member_features(pd.DataFrame({"member_id": [], "date": [], "amount": []}), AS_OF, backend="oracle")
     with pytest.raises(ValueError, match="lacks column"):
         member_features(pd.DataFrame({"member_id": ["1"]}), AS_OF)
+
+
+def test_the_value_of_recent_purchases_by_hand():
+    """value_12m counts purchase occasions in the 365 days to the as-of date: a refund-only day and a same-day
+    cancellation count for nothing, a day with a partial refund counts its net, and the window is (as-of - 365, as-of]."""
+    tx = pd.DataFrame({"member_id": ["a", "a", "a", "a", "a", "a", "a", "b"],
+                       "date": pd.to_datetime(["2025-03-31", "2025-04-01", "2025-06-01", "2025-06-01", "2025-07-01",
+                                               "2025-08-01", "2025-08-01", "2026-04-01"]),
+                       "amount": [1000.0, 100.0, 50.0, -20.0, -40.0, 70.0, -70.0, 10.0]})
+    value = purchase_value(tx, AS_OF).set_index("member_id")
+    assert list(value.index) == ["a"]                                      # b's only purchase is after the as-of date
+    assert value.loc["a", "frequency"] == 3                                # 31 Mar 2025, 1 Apr, 1 Jun
+    assert value.loc["a", "monetary"] == pytest.approx(1130.0)
+    assert value.loc["a", "value_12m"] == pytest.approx(130.0)            # 31 Mar 2025 is 365 days before
+
+
+def test_the_engine_takes_backend_or_connection_and_round_trips_days():
+    con = connect()
+    assert connection(con=con) is con and connection("duckdb") is not con
+    with pytest.raises(ValueError, match="unknown backend 'oracle'"):
+        connection("oracle", con)
+    days = pd.Series([day_number("2026-03-31"), None, 0])
+    assert days_to_dates(days).tolist()[::2] == [pd.Timestamp("2026-03-31"), pd.Timestamp("1970-01-01")]
+    assert days_to_dates(days).isna().tolist() == [False, True, False]
+
+
+@pytest.mark.spark
+def test_every_moved_query_is_identical_on_spark(spark_con, supplements_world, gas_world):
+    """Purchase occasions, gaps, the BTYD summary, recent value and tiers (rolling spends): the same frame from
+    Spark as from DuckDB, on a world with refunds, same-day cancellations, quantities and products (and the
+    gaps also on one with household sizes)."""
+    tx, members = supplements_world.transactions, supplements_world.members
+    queries = {
+        "occasions": lambda con: purchase_occasions(tx, AS_OF, con=con),
+        "gaps": lambda con: purchase_gaps(tx, AS_OF, members, con=con).astype({"member_id": object, "product": object}),
+        "household gaps": lambda con: purchase_gaps(gas_world.transactions, AS_OF, gas_world.members, con=con).astype(
+            {"member_id": object, "product": object}),
+        "btyd summary": lambda con: btyd_summary(tx, "2025-12-31", AS_OF, con=con),
+        "value": lambda con: purchase_value(tx, AS_OF, con=con),
+        "tiers": lambda con: assign_tiers(tx, AS_OF, member_ids=members["member_id"], con=con),
+    }
+    duckdb = connect()
+    for name, query in queries.items():
+        pd.testing.assert_frame_equal(query(duckdb), query(spark_con), check_dtype=False, rtol=1e-12, obj=name)
 
 
 @pytest.mark.spark

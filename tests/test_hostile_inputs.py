@@ -16,7 +16,7 @@ CASES = yaml.safe_load((CORPUS / "corpus.yaml").read_text(encoding="utf-8"))
 
 def _load_command(case: dict, path, out) -> list[str]:
     args = ["load", case["table"], "--file", str(path), "--out", str(out)]
-    return args + (["--config", str(CORPUS / case["mapping"])] if "mapping" in case else [])
+    return args + (["--mapping", str(CORPUS / case["mapping"])] if "mapping" in case else [])
 
 
 def test_the_corpus_covers_every_kind_of_hostile_input():

@@ -40,19 +40,19 @@ def _candidates(campaign: str) -> pd.DataFrame:
 
 def _worker(url: str, campaign: str, out: str, go: str) -> None:
     """One export in its own process, started when the file ``go`` appears; prints its status as JSON."""
-    from segkit.callcenter import export as export_module, export_calls
+    from segkit.callcenter import export as export_module, export_list
 
     def slow_pace(*args, **kwargs):
         time.sleep(PAUSE)
         return real_pace(*args, **kwargs)
 
     real_pace, export_module.pace = export_module.pace, slow_pace
-    ledger = Ledger(url, lock_timeout=60)
+    ledger = Ledger(url, lock_timeout=60, create=True)      # the schema, too, is made by one of them
     Path(out + ".ready").touch()
     while not Path(go).exists():
         time.sleep(0.01)
     try:
-        export = export_calls(_candidates(campaign), _members(), AS_OF, ledger, out, run=campaign, settings=SETTINGS)
+        export = export_list(_candidates(campaign), _members(), AS_OF, ledger, out, run=campaign, settings=SETTINGS)
     except LedgerError as error:
         print(json.dumps({"error": str(error)}))
     else:
@@ -106,7 +106,7 @@ def test_exports_at_once_never_list_a_member_twice_nor_break_do_not_call(backend
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_writer_that_waits_too_long_stops_in_one_line_and_changes_nothing(backend, request, tmp_path):
     url = _ledger_url(backend, request, tmp_path)
-    holder, waiter = Ledger(url), Ledger(url, lock_timeout=0.5)
+    holder, waiter = Ledger(url, create=True), Ledger(url, lock_timeout=0.5)
     with holder.exclusive() as session:
         session.row_counts()
         started = time.monotonic()

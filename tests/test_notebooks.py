@@ -1,4 +1,6 @@
-"""Notebooks run end to end under papermill on a small world, and their jupytext pairs are in sync."""
+"""Notebooks run end to end under papermill on a small world, and their jupytext pairs are in sync; each
+notebook's run is compared with the same workflow called from Python and from the CLI on the same inputs and
+settings file (the tables must be identical); the parameter checks every notebook runs first are unit-tested."""
 from __future__ import annotations
 
 import json
@@ -8,10 +10,24 @@ import pandas as pd
 import papermill as pm
 import pytest
 
+import segkit
 from conftest import AS_OF, REPO
+from segkit.cli import main
+from segkit.jobs import NOTEBOOKS as DECLARED
+from segkit.jobs import ParameterError, checked_parameters, notebook_parameters
 from segkit.synth import generate
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+def _same_files(pairs: dict) -> None:
+    """Each (a, b) pair of files holds the same bytes."""
+    for name, (a, b) in pairs.items():
+        assert a.read_bytes() == b.read_bytes(), f"{name}: {a} and {b} differ"
+
+
+def _cli(*argv) -> None:
+    assert main([str(arg) for arg in argv]) == 0
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
@@ -39,32 +55,54 @@ def test_member_features_notebook_runs(tmp_path, gas_world):
                     "as_of": AS_OF, "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
-    assert (out / "member_features.parquet").exists() and (out / "transactions_rejects.csv").exists()
     executed = (tmp_path / "executed.ipynb").read_text()
     assert "Plotly.newPlot" in executed          # figures embedded, drawable offline
     assert not any(phone in executed for phone in gas_world.members["phone"])
+    # the same workflows from Python and the CLI: loading (the rejects) and features
+    _cli("features", "--transactions", paths["transactions"], "--members", paths["members"], "--as-of", AS_OF,
+         "--out", tmp_path / "cli" / "features.parquet")
+    transactions = segkit.load_transactions(paths["transactions"], as_of=AS_OF)
+    members = segkit.load_members(paths["members"])
+    python = segkit.member_features(transactions.table, AS_OF, members.table).write(tmp_path / "python")
+    transactions.write(tmp_path / "python" / "transactions.csv")
+    _same_files({"features": (out / "member_features.parquet", tmp_path / "cli" / "features.parquet"),
+                 "features from Python": (out / "member_features.parquet", python[0]),
+                 "rejects": (out / "transactions_rejects.csv", tmp_path / "cli" / "features.transactions_rejects.csv"),
+                 "rejects from Python": (out / "transactions_rejects.csv",
+                                         tmp_path / "python" / "transactions.transactions_rejects.csv")})
 
 
-def test_segmentation_notebook_runs_with_parameters(tmp_path, supplements_world):
+def test_segmentation_is_the_same_from_the_notebook_python_and_the_cli(tmp_path, supplements_world):
+    # levels and ties in the settings file, not in parameters: the notebook's parameters (None) must not override them
     paths = supplements_world.write(tmp_path / "world")
     settings = tmp_path / "settings.yaml"
-    settings.write_text("lifecycle: {active: 1.5, at_risk: 3, dormant: 6}\n")
+    settings.write_text("rfm: {levels: 4, ties: quantile}\nlifecycle: {active: 1.5, at_risk: 3, dormant: 6}\n"
+                        "snapshot_months: 3\n")
     out = tmp_path / "out"
     pm.execute_notebook(
         str(REPO / "notebooks" / "segmentation.ipynb"), str(tmp_path / "executed.ipynb"),
         parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
-                    "as_of": AS_OF, "settings_path": str(settings), "levels": 4, "ties": "quantile",
-                    "snapshot_months": 3, "output_dir": str(out)},
+                    "as_of": AS_OF, "settings_path": str(settings), "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     rfm = pd.read_csv(out / "rfm.csv", dtype={"member_id": str}, encoding="utf-8-sig")
-    assert len(rfm) == len(supplements_world.members) and rfm["r_score"].dropna().between(1, 4).all()
-    for name in ("segment_summary.csv", "tier_changes.csv", "stage_transitions.csv", "cohort_retention.csv",
-                 "sales_split.csv", "charts/rfm_heatmap.html", "charts/stages.html", "charts/plotly.min.js"):
+    assert len(rfm) == len(supplements_world.members) and set(rfm["r_score"].dropna()) == {1, 2, 3, 4}
+    for name in ("charts/rfm_heatmap.html", "charts/stages.html", "charts/plotly.min.js"):
         assert (out / name).exists(), name
     executed = (tmp_path / "executed.ipynb").read_text()
     assert not any(name in executed for name in supplements_world.members["name"].head(200))
     assert not any(phone in executed for phone in supplements_world.members["phone"].head(200))
+
+    _cli("segment", "--transactions", paths["transactions"], "--members", paths["members"], "--as-of", AS_OF,
+         "--settings", settings, "--out", tmp_path / "cli" / "rfm.csv")
+    python = segkit.segment_members(segkit.load_transactions(paths["transactions"], as_of=AS_OF).table, AS_OF,
+                                    segkit.load_members(paths["members"]).table, settings)
+    python.write(tmp_path / "python")
+    files = ["rfm.csv", "segment_summary.csv", "tier_changes.csv", "stage_transitions.csv", "cohort_retention.csv",
+             "sales_split.csv"]
+    _same_files({name: (out / name, tmp_path / "python" / name) for name in files})
+    _same_files({name: (out / name, tmp_path / "cli" / ("rfm.csv" if name == "rfm.csv" else f"rfm.{name}"))
+                 for name in files})
 
 
 def test_churn_alerts_notebook_runs_with_truth(tmp_path):
@@ -74,15 +112,15 @@ def test_churn_alerts_notebook_runs_with_truth(tmp_path):
     pm.execute_notebook(
         str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "executed.ipynb"),
         parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
-                    "truth_path": str(paths["truth"]), "as_of": AS_OF, "threshold": 0.5, "output_dir": str(out)},
+                    "truth_path": str(paths["truth"]), "as_of": AS_OF, "p_active_below": 0.5, "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     alerts = pd.read_csv(out / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(alerts) > 10 and (alerts["p_active"] < 0.5).all()
     backtest = pd.read_csv(out / "backtest.csv", encoding="utf-8-sig")
-    assert list(backtest["rule"]) == ["segkit", "oracle", "fixed 30 days", "1.5 x own median gap"]
-    methods = pd.read_csv(out / "churn_methods.csv", encoding="utf-8-sig")
-    assert len(methods) == 6 and methods["members"].nunique() == 1
+    assert list(backtest["method"]) == ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle", "BG/NBD",
+                                        "MBG/CNBD-k", "propensity"]
+    assert backtest["members"].nunique() == 1 and backtest["median_days_to_alert"].notna().sum() == 4
     rhythms = pd.read_csv(out / "member_rhythms.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(rhythms) == len(world.members)
     for name in ("survival_by_household_size", "overdue_days", "alert_probability", "backtest"):
@@ -101,6 +139,7 @@ def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_wo
     churn_alerts(gas_world.transactions, AS_OF, gas_world.members).alerts.to_csv(tmp_path / "alerts.csv", index=False)
     parameters = {"alerts_path": str(tmp_path / "alerts.csv"), "members_path": str(paths["members"]),
                   "advisors_path": str(paths["advisors"]), "ledger": str(tmp_path / "ledger.sqlite"), "as_of": AS_OF}
+    Ledger(tmp_path / "ledger.sqlite", create=True)
     for run in ("first", "again"):
         pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / f"{run}.ipynb"),
                             parameters={**parameters, "output_dir": str(tmp_path / run)},
@@ -114,43 +153,53 @@ def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_wo
     assert "Plotly.newPlot" in executed and "****" in executed
     assert not any(phone in executed for phone in calls["phone"])
     assert not any(name in executed for name in calls["name"])
-    with pytest.raises(pm.PapermillExecutionError, match="password"):
-        pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={**parameters, "ledger": "postgresql://segkit:secret@db/segkit",
-                                        "output_dir": str(tmp_path / "x")},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
 
 
-def test_advisor_assignment_notebook_runs_with_parameters(tmp_path, supplements_world):
+def test_advisor_books_are_the_same_from_the_notebook_python_and_the_cli(tmp_path, supplements_world):
     paths = supplements_world.write(tmp_path / "world")
+    settings = tmp_path / "assignment.yaml"
+    settings.write_text("continuity_weight: 5\n")
     out = tmp_path / "out"
     pm.execute_notebook(
         str(REPO / "notebooks" / "advisor_assignment.ipynb"), str(tmp_path / "executed.ipynb"),
         parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
-                    "advisors_path": str(paths["advisors"]), "as_of": AS_OF, "continuity_weight": 5,
+                    "advisors_path": str(paths["advisors"]), "as_of": AS_OF, "settings_path": str(settings),
                     "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     assignments = pd.read_csv(out / "assignments.csv", dtype=str, encoding="utf-8-sig")
     assert len(assignments) == len(supplements_world.members)
-    for name in ("handover.csv", "advisor_summary.csv", "charts/book_load.html", "charts/grade_by_level.html",
-                 "charts/team_moves.html"):
+    for name in ("charts/book_load.html", "charts/grade_by_level.html", "charts/team_moves.html"):
         assert (out / name).exists(), name
     executed = (tmp_path / "executed.ipynb").read_text()
     assert "Plotly.newPlot" in executed
     assert not any(phone in executed for phone in supplements_world.members["phone"])
 
+    _cli("assign", "--transactions", paths["transactions"], "--members", paths["members"], "--advisors",
+         paths["advisors"], "--as-of", AS_OF, "--settings", settings, "--out", tmp_path / "cli")
+    plan = segkit.plan_books(segkit.load_transactions(paths["transactions"], as_of=AS_OF).table,
+                             segkit.load_members(paths["members"]).table, segkit.load_advisors(paths["advisors"]).table,
+                             AS_OF, settings)
+    plan.write(tmp_path / "python")
+    assert plan.settings.continuity_weight == 5
+    files = ["assignments.csv", "handover.csv", "advisor_summary.csv"]
+    _same_files({name: (out / name, tmp_path / "cli" / name) for name in files})
+    _same_files({f"{name} from Python": (out / name, tmp_path / "python" / name) for name in files})
 
-def test_benefit_survey_notebook_runs_on_files(tmp_path):
+
+def test_the_benefit_ranking_is_the_same_from_the_notebook_python_and_the_cli(tmp_path):
+    from segkit.survey import read_survey
     from segkit.synth.survey import generate_survey, write_survey
 
     paths = write_survey(generate_survey(10, 80, seed=3), tmp_path / "survey")
+    settings = tmp_path / "survey.yaml"
+    settings.write_text("budget: 300\nbootstrap: 200\n")
+    inputs = {name: paths[name] for name in ("screening", "costs", "ranking", "constant_sum", "respondents")}
     out = tmp_path / "out"
     pm.execute_notebook(
         str(REPO / "notebooks" / "benefit_survey.ipynb"), str(tmp_path / "executed.ipynb"),
-        parameters={**{f"{name}_path": str(paths[name]) for name in ("screening", "costs", "ranking", "constant_sum",
-                                                                      "respondents")},
-                    "budget": 300.0, "bootstrap": 200, "output_dir": str(out)},
+        parameters={**{f"{name}_path": str(path) for name, path in inputs.items()}, "settings_path": str(settings),
+                    "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     ranking = pd.read_csv(out / "ranking.csv", encoding="utf-8-sig")
@@ -159,50 +208,97 @@ def test_benefit_survey_notebook_runs_on_files(tmp_path):
         assert (out / "charts" / f"{name}.html").exists(), name
     assert "Plotly.newPlot" in (tmp_path / "executed.ipynb").read_text()
 
+    _cli("survey", *[arg for name, path in inputs.items() for arg in (f"--{name.replace('_', '-')}", path)],
+         "--settings", settings, "--out", tmp_path / "cli")
+    result = segkit.rank_benefits(read_survey(*inputs.values()), settings)
+    result.write(tmp_path / "python")
+    assert result.settings.bootstrap == 200
+    files = ["ranking.csv", "ranking_by_tier.csv", "survey_problems.csv", "respondent_consistency.csv"]
+    _same_files({name: (out / name, tmp_path / "cli" / name) for name in files})
+    _same_files({f"{name} from Python": (out / name, tmp_path / "python" / name) for name in files})
 
-@pytest.mark.parametrize("notebook, parameters, message", [
+
+@pytest.mark.parametrize("notebook, parameters, name", [
     ("member_features", {"as_of": "31/03/2026"}, "as_of"),
+    ("member_features", {"backend": "sqlite"}, "backend"),
     ("segmentation", {"as_of": "31/03/2026"}, "as_of"),
     ("segmentation", {"levels": 6}, "levels"),
     ("segmentation", {"ties": "dense"}, "ties"),
-    ("churn_alerts", {"threshold": 1.5}, "threshold"),
+    ("churn_alerts", {"p_active_below": 1.5}, "p_active_below"),
     ("churn_alerts", {"long_gone_days": 0}, "long_gone_days"),
+    ("churn_alerts", {"compare_methods": "yes"}, "compare_methods"),
+    ("call_list", {"campaign": ""}, "campaign"),
+    ("call_list", {"ledger": "postgresql://segkit:secret@db/segkit"}, "ledger"),
+    ("call_list", {"alerts_path": "{here}"}, "members_path"),
+    ("customer_value", {"holdout_end": "1997-01-01"}, "holdout_end"),
+    ("customer_value", {"discount_rate": 1.5}, "discount_rate"),
     ("advisor_assignment", {"capacity_max": -1}, "capacity_max"),
     ("advisor_assignment", {"continuity_weight": 1.5}, "continuity_weight"),
     ("advisor_assignment", {"capacity_min": 900, "capacity_max": 800}, "capacity_min"),
     ("benefit_survey", {"budget": -5}, "budget"),
     ("benefit_survey", {"bootstrap": 1.5}, "bootstrap"),
     ("benefit_survey", {"screening_path": "nowhere.csv"}, "screening_path"),
+    ("benefit_survey", {"screening_path": "{here}"}, "costs_path"),
 ])
-def test_notebooks_check_their_parameters_first(tmp_path, notebook, parameters, message):
-    """A bad parameter stops a notebook in its first cell, with a message that names it."""
-    with pytest.raises(pm.PapermillExecutionError, match=message):
-        pm.execute_notebook(str(REPO / "notebooks" / f"{notebook}.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={"output_dir": str(tmp_path), **parameters},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
+def test_a_bad_parameter_is_refused_by_the_check_every_notebook_runs_first(tmp_path, notebook, parameters, name):
+    """The check a notebook's first cell runs (and the runner, before anything runs) refuses a bad parameter with a
+    ParameterError that names it."""
+    here = str(REPO / "notebooks" / f"{notebook}.ipynb")
+    values = {**notebook_parameters(REPO / "notebooks" / f"{notebook}.ipynb"), "output_dir": str(tmp_path),
+              **{key: here if value == "{here}" else value for key, value in parameters.items()}}
+    with pytest.raises(ParameterError, match=rf"^parameter {name}: ") as refused:
+        checked_parameters(notebook, values)
+    assert "secret" not in str(refused.value)
 
 
-def test_customer_value_notebook_on_cdnow(tmp_path, shared_data):
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_notebook_declares_its_parameters_and_checks_them_first(tmp_path, notebook):
+    source = jupytext.read(notebook)
+    cells = [cell for cell in source.cells if cell.cell_type == "code"]
+    assert "parameters" in cells[0].metadata.get("tags", [])
+    assert f'checked_parameters("{notebook.stem}", globals())' in cells[1].source      # the first thing it runs
+    defaults = notebook_parameters(notebook)
+    assert list(defaults) == DECLARED[notebook.stem].names                            # declared once, in the package
+    checked = checked_parameters(notebook.stem, {**defaults, "output_dir": str(tmp_path / "out")})
+    assert checked["output_dir"] == tmp_path / "out" and checked["output_dir"].is_dir()
+
+
+def test_settings_parameters_default_to_the_settings_file_and_win_when_given(tmp_path):
+    defaults = notebook_parameters(REPO / "notebooks" / "churn_alerts.ipynb")
+    assert defaults["p_active_below"] is None and defaults["long_gone_days"] is None
+    checked = checked_parameters("churn_alerts", {**defaults, "output_dir": str(tmp_path), "p_active_below": 0.5})
+    assert checked["p_active_below"] == 0.5 and checked["long_gone_days"] is None and checked["settings_path"] is None
+
+
+def test_customer_value_is_the_same_from_the_notebook_python_and_the_cli(tmp_path, shared_data):
+    cdnow, mapping = shared_data / "cdnow" / "CDNOW_sample.txt", REPO / "data" / "mappings" / "cdnow_sample.yaml"
+    settings = tmp_path / "value.yaml"
+    settings.write_text("k_max: 3\nhorizon: 39\n")
     out = tmp_path / "out"
     pm.execute_notebook(
         str(REPO / "notebooks" / "customer_value.ipynb"), str(tmp_path / "executed.ipynb"),
-        parameters={"transactions_path": str(shared_data / "cdnow" / "CDNOW_sample.txt"),
-                    "mapping_path": str(REPO / "data" / "mappings" / "cdnow_sample.yaml"), "k_max": 3,
+        parameters={"transactions_path": str(cdnow), "mapping_path": str(mapping), "settings_path": str(settings),
                     "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     value = pd.read_csv(out / "customer_value.csv", dtype={"member_id": str}, encoding="utf-8-sig")
-    assert len(value) == 2357 and {"p_alive", "bgnbd_forecast", "clv"} <= set(value.columns)
+    assert len(value) == 2357 and {"p_alive", "holdout_forecast", "clv"} <= set(value.columns)
     assert "actual 1,882" in (tmp_path / "executed.ipynb").read_text()
-    with pytest.raises(pm.PapermillExecutionError, match="holdout_end"):
-        pm.execute_notebook(str(REPO / "notebooks" / "customer_value.ipynb"), str(tmp_path / "x.ipynb"),
-                            parameters={"holdout_end": "1997-01-01", "output_dir": str(tmp_path)},
-                            cwd=str(REPO / "notebooks"), progress_bar=False)
+
+    _cli("clv", "--transactions", cdnow, "--mapping", mapping, "--as-of", "1997-09-30", "--holdout-end", "1998-06-30",
+         "--settings", settings, "--out", tmp_path / "cli" / "clv.csv")
+    transactions = segkit.load_transactions(cdnow, mapping, as_of="1998-06-30").table
+    segkit.customer_value(transactions, "1997-09-30", "1998-06-30", settings).write(tmp_path / "python")
+    _same_files({"value": (out / "customer_value.csv", tmp_path / "cli" / "clv.csv"),
+                 "holdout check": (out / "holdout_check.csv", tmp_path / "cli" / "clv.holdout_check.csv"),
+                 "value from Python": (out / "customer_value.csv", tmp_path / "python" / "customer_value.csv"),
+                 "holdout check from Python": (out / "holdout_check.csv", tmp_path / "python" / "holdout_check.csv")})
 
 
 def test_call_list_notebook_greets_the_vips_the_alerts_flag_before_a_holiday(tmp_path, gas_world):
     # the gas world has no tiers: VIPs come from the alert step's flags (its member_rhythms.csv), the same
     # VIP rule as the alerts; before the Spring Festival they get a holiday greeting
+    from segkit.callcenter import Ledger
     from segkit.churn import churn_alerts
 
     as_of = "2026-02-12"
@@ -210,6 +306,7 @@ def test_call_list_notebook_greets_the_vips_the_alerts_flag_before_a_holiday(tmp
     run = churn_alerts(gas_world.transactions, as_of, gas_world.members)
     run.alerts.to_csv(tmp_path / "alerts.csv", index=False)
     run.members.to_csv(tmp_path / "member_rhythms.csv", index=False)
+    Ledger(tmp_path / "ledger.sqlite", create=True)
     pm.execute_notebook(str(REPO / "notebooks" / "call_list.ipynb"), str(tmp_path / "executed.ipynb"),
                         parameters={"alerts_path": str(tmp_path / "alerts.csv"), "members_path": str(paths["members"]),
                                     "ledger": str(tmp_path / "ledger.sqlite"), "as_of": as_of,

@@ -6,7 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from segkit.callcenter import ContactSettings, Ledger, LedgerError, export_calls
+from segkit.callcenter import ContactSettings, Ledger, LedgerError, export_list
 from segkit.cli import main
 from segkit.io import safe_csv_text, write_table
 
@@ -72,14 +72,14 @@ def _no_formula_anywhere(folder) -> int:
 
 def test_call_center_files_hold_hostile_names_as_text_never_as_formulas(tmp_path):
     members = _hostile_members()
-    ledger = Ledger(tmp_path / "ledger.sqlite")
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     settings = ContactSettings(window_days=1)
     candidates = pd.DataFrame({"member_id": members["member_id"], "campaign": "churn",
                                "reason": ["=cmd|' /C calc'!A0"] * len(members), "due_date": AS_OF, "vip": False,
                                "value_at_risk": 1.0})
-    export = export_calls(candidates.iloc[1:], members, AS_OF, ledger, tmp_path / "out" / "calls", run="churn",
+    export = export_list(candidates.iloc[1:], members, AS_OF, ledger, tmp_path / "out" / "calls", run="churn",
                           settings=settings)
-    care = export_calls(candidates.iloc[:1].assign(campaign="birthday"), members, AS_OF, ledger,
+    care = export_list(candidates.iloc[:1].assign(campaign="birthday"), members, AS_OF, ledger,
                         tmp_path / "out" / "care", run="care", settings=settings)
     assert len(export.call_list) == 11 and len(care.call_list) == 1
     assert _no_formula_anywhere(tmp_path / "out") == 2
@@ -109,12 +109,12 @@ def test_a_password_in_the_ledger_url_from_the_environment_is_never_printed(tmp_
                                                                              postgres_url):
     monkeypatch.delenv("PGPASSWORD", raising=False)                    # the password comes from the URL alone
     monkeypatch.setenv("SEGKIT_LEDGER_URL", f"{postgres_url}&password=segkit")
-    ledger = Ledger()
+    ledger = Ledger(create=True)
     assert "password=***" in repr(ledger) and "password=segkit" not in repr(ledger)
     members = _hostile_members()
     candidates = pd.DataFrame({"member_id": members["member_id"], "campaign": "churn", "reason": "overdue",
                                "due_date": AS_OF, "vip": False, "value_at_risk": 1.0})
-    calls = export_calls(candidates, members, AS_OF, ledger, tmp_path / "out", run="churn").call_list
+    calls = export_list(candidates, members, AS_OF, ledger, tmp_path / "out", run="churn").call_list
     pd.DataFrame({"alert_id": calls["alert_id"], "outcome": "reached", "outcome_date": "2026-04-01"}).to_csv(
         tmp_path / "outcomes.csv", index=False)
     assert main(["outcomes", "--file", str(tmp_path / "outcomes.csv")]) == 0
@@ -141,11 +141,12 @@ def test_no_file_of_a_scheduled_run_holds_the_ledger_password(tmp_path, monkeypa
 
     from conftest import REPO
     from segkit.churn import AlertSettings, churn_alerts
-    from segkit.jobs import Pipeline, run_pipeline
+    from segkit.jobs import run_pipeline
 
     monkeypatch.delenv("PGPASSWORD", raising=False)                    # the password comes from the URL alone
     assert "segkit@" in postgres_url
     monkeypatch.setenv("SEGKIT_LEDGER_URL", postgres_url.replace("segkit@", "segkit:segkit@", 1))
+    Ledger(create=True)
     paths = gas_world.write(tmp_path / "world")
     alerts = churn_alerts(gas_world.transactions, AS_OF, gas_world.members, AlertSettings()).alerts
     write_table(alerts, tmp_path / "world" / "alerts.csv")
@@ -154,10 +155,32 @@ def test_no_file_of_a_scheduled_run_holds_the_ledger_password(tmp_path, monkeypa
                       "parameters": {"alerts_path": "{inputs.alerts}", "members_path": "{inputs.members}",
                                      "ledger": "", "as_of": "{date}", "care": False}}]}
     (tmp_path / "calls.yaml").write_text(yaml.safe_dump(job), encoding="utf-8")
-    folder = run_pipeline(Pipeline.from_yaml(tmp_path / "calls.yaml"), "2026-03-31", tmp_path / "runs", progress=False)
+    folder = run_pipeline(tmp_path / "calls.yaml", "2026-03-31", tmp_path / "runs", progress=False).folder
     written = [path for path in (tmp_path / "runs").rglob("*") if path.is_file()]
     assert (folder / "call_list" / "calls" / "call_list.csv").is_file() and len(written) > 5
     for path in written:
         data = path.read_bytes()
         assert b"segkit:segkit@" not in data, path
     assert paths["members"].is_file()
+
+
+@pytest.mark.parametrize("url, secret", [
+    ("postgresql+psycopg://segkit:seg/kit@localhost/db", "seg/kit"),          # read as the driver reads it
+    ("postgresql+psycopg://segkit:Xy/9#Secret@localhost/db", "Xy/9#Secret"),
+    ("postgresql://segkit:pa?ss@localhost/db", "pa?ss"),
+    ("postgresql://u@h/db?PassWord=hunter2&sslmode=require", "hunter2"),
+    ("postgresql://u@h/db?%70assword=hunter2", "hunter2"),
+    ("postgresql://h/db?host=a&user=b&password=hunter2", "hunter2"),
+])
+def test_passwords_with_any_characters_are_found_and_masked(url, secret):
+    from segkit.privacy import mask_url, mask_urls_in, url_secrets
+
+    assert url_secrets(url) and secret not in mask_url(url) and "***" in mask_url(url)
+    assert secret not in mask_urls_in(f"cannot connect to {url} (timeout)")
+
+
+def test_urls_without_credentials_are_left_as_they_are():
+    from segkit.privacy import mask_url, url_secrets
+
+    for url in ("sqlite:////tmp/ledger.sqlite", "postgresql://segkit@localhost/db?sslkey=/a&application_name=x"):
+        assert url_secrets(url) == [] and mask_url(url) == url

@@ -128,3 +128,21 @@ def test_all_missing_values_parse_to_missing():
     for parser in (parse.parse_ids, parse.parse_text, parse.parse_dates, parse.parse_numbers, parse.parse_flags):
         parsed, bad = parser(pd.Series([None, None], dtype=object))
         assert parsed.isna().all() and not bad.any()
+
+
+def test_ids_as_typed_in_any_input_method_are_one_id():
+    ids, _ = parse.parse_ids(pd.Series(["０００２", "\u200b0002", "'0002", "\ufeff0002 ", "0002"]))
+    assert ids.tolist() == ["0002"] * 5
+
+
+def test_phones_must_be_dialable():
+    phones, bad = parse.parse_phones(pd.Series(["+86 138-0013-8000", "0755 1234567", "１３８００１３８０００",
+                                                "=HYPERLINK(\"x\")", "unknown", "123", ""]))
+    assert phones.tolist()[:3] == ["+86 138-0013-8000", "0755 1234567", "13800138000"]
+    assert bad.tolist() == [False, False, False, True, True, True, False]
+
+
+def test_spaces_inside_amounts_only_group_thousands():
+    values, bad = parse.parse_numbers(pd.Series(["1 234", "1\u00a0234.5", "1 5", "12 34", "1\n5", "¥ 98元"]))
+    assert values.tolist()[:2] == [1234.0, 1234.5] and values.iloc[5] == 98.0
+    assert bad.tolist() == [False, False, True, True, True, False]

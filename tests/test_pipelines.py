@@ -1,5 +1,6 @@
 """Scheduled runs: dated run folders with manifests, re-runs, failures that leave the last good run, reports
-that work offline in a real browser, and parameters checked before anything runs."""
+that work offline in a real browser, and parameters checked before anything runs; the daily run's alerts and call
+lists are the same as the workflows give from Python and the CLI with the same settings file."""
 from __future__ import annotations
 
 import json
@@ -9,7 +10,9 @@ import nbformat
 import pandas as pd
 import pytest
 
+import segkit
 from conftest import AS_OF, REPO
+from segkit.callcenter import Ledger
 from segkit.cli import main
 from segkit.jobs import JobFailed, ParameterError, Pipeline, run_pipeline
 from segkit.jobs.browser import check_in_browser, find_chromium
@@ -20,22 +23,30 @@ DATA_FILES = ["alerts/alerts.csv", "call_list/calls/call_list.csv", "call_list/c
 
 @pytest.fixture(scope="module")
 def daily_runs(gas_world, tmp_path_factory):
-    """The daily_alerts pipeline run twice for the same date on a generated world."""
+    """The daily_alerts pipeline run twice for the same date on a generated world, with an alert settings file
+    whose threshold (0.35) is not the default (0.6)."""
     folder = tmp_path_factory.mktemp("daily")
     paths = gas_world.write(folder / "world")
-    inputs = {name: str(paths[name]) for name in ("transactions", "members", "advisors")}
+    settings = folder / "alerts.yaml"
+    settings.write_text("p_active_below: 0.35\npurchase_noun: refill\npurchase_verb: refills\n")
+    inputs = {**{name: str(paths[name]) for name in ("transactions", "members", "advisors")},
+              "alert_settings": str(settings)}
     pipeline = Pipeline.from_yaml(REPO / "pipelines" / "daily_alerts.yaml", inputs)
     runs = folder / "runs"
-    first = run_pipeline(pipeline, AS_OF, runs, progress=False)
+    assert main(["ledger", "init", "--ledger", str(runs / "daily_alerts.ledger.sqlite")]) == 0   # made on purpose
+    first = run_pipeline(pipeline, AS_OF, runs, progress=False).folder
     snapshot = {name: (first / name).read_bytes() for name in DATA_FILES}
     manifest = json.loads((first / "manifest.json").read_text())
     again = run_pipeline(pipeline, AS_OF, runs, progress=False)
-    return {"runs": runs, "folder": again, "first": snapshot, "manifest": manifest, "world": gas_world}
+    return {"runs": runs, "folder": again.folder, "run": again, "first": snapshot, "manifest": manifest,
+            "world": gas_world, "paths": paths, "settings": settings}
 
 
 def test_a_run_leaves_a_dated_folder_with_manifest_notebooks_reports_and_the_call_list(daily_runs):
     folder = daily_runs["folder"]
     assert folder == daily_runs["runs"] / "daily_alerts" / AS_OF
+    assert list(daily_runs["run"].summary()["step"]) == ["alerts", "call_list"]
+    assert repr(daily_runs["run"]).startswith(f"<PipelineRun daily_alerts {AS_OF}: 2 step(s)")
     for name in ("manifest.json", "alerts.ipynb", "alerts.html", "call_list.ipynb", "call_list.html", *DATA_FILES):
         assert (folder / name).is_file(), name
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -55,8 +66,6 @@ def test_running_a_date_again_gives_the_same_outputs(daily_runs):
     for name, data in daily_runs["first"].items():
         assert (folder / name).read_bytes() == data, name
     ledger = daily_runs["runs"] / "daily_alerts.ledger.sqlite"
-    from segkit.callcenter import Ledger
-
     counts = Ledger(ledger).row_counts()
     calls = pd.read_csv(folder / "call_list" / "calls" / "call_list.csv", encoding="utf-8-sig")
     care = pd.read_csv(folder / "call_list" / "care" / "call_list.csv", encoding="utf-8-sig")
@@ -154,16 +163,66 @@ def test_parameters_are_checked_before_anything_runs(tmp_path, parameters, messa
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*.ipynb"))
 
 
-def test_every_pipeline_in_the_repository_is_valid():
-    from segkit.jobs.pipeline import check_parameters
-
+def test_every_pipeline_in_the_repository_is_valid(tmp_path):
     paths = sorted((REPO / "pipelines").glob("*.yaml"))
     assert {"daily_alerts.yaml", "monthly_segmentation.yaml", "monthly_assignment.yaml",
             "benefit_survey.yaml"} <= {p.name for p in paths}
     for path in paths:
-        for step in Pipeline.from_yaml(path).steps:
-            assert step.notebook.is_file(), (path.name, step.notebook)
-            assert check_parameters(step, step.parameters) == [], path.name
+        # every input stands in by a file that exists: the generated worlds may not be there yet
+        pipeline = Pipeline.from_yaml(path, {name: str(path) for name in Pipeline.from_yaml(path).inputs})
+        steps = pipeline.resolve(AS_OF, tmp_path)       # fills the placeholders; raises on any bad parameter
+        assert all(step.notebook.is_file() for step in steps), path.name
+
+
+def test_a_parameter_the_notebook_would_refuse_stops_the_run_before_anything_runs(tmp_path):
+    job = (REPO / "pipelines" / "daily_alerts.yaml").read_text().replace(
+        "      compare_methods: false\n", "      compare_methods: false\n      p_active_below: 1.5\n")
+    path = tmp_path / "daily.yaml"
+    path.write_text(job.replace("../", f"{REPO}/"))
+    pipeline = Pipeline.from_yaml(path, {name: str(path) for name in Pipeline.from_yaml(path).inputs})
+    with pytest.raises(ParameterError, match="step 'alerts', parameter 'p_active_below': must be a number between 0 "
+                                             "and 1, got 1.5"):
+        run_pipeline(pipeline, AS_OF, tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_alerts_and_call_lists_are_the_same_from_the_scheduled_run_python_and_the_cli(daily_runs, tmp_path):
+    """One settings file with p_active_below: 0.35 (the scheduled notebook's defaults used to override it: 285
+    alerts against the CLI's 209): the run, ``segkit alerts``/``export``/``care`` and the Python workflows agree."""
+    paths, settings, run = daily_runs["paths"], daily_runs["settings"], daily_runs["folder"]
+    contact = REPO / "data" / "samples" / "contact.yaml"
+    cli = tmp_path / "cli"
+    common = ["--members", paths["members"], "--advisors", paths["advisors"], "--as-of", AS_OF, "--settings", contact,
+              "--ledger", cli / "ledger.sqlite"]
+    for argv in (["ledger", "init", "--ledger", cli / "ledger.sqlite"],
+                 ["alerts", "--transactions", paths["transactions"], "--members", paths["members"], "--as-of", AS_OF,
+                  "--settings", settings, "--out", cli / "alerts.csv"],
+                 ["export", "--alerts", cli / "alerts.csv", *common, "--out", cli / "calls"],
+                 ["care", "--vip", cli / "alerts.member_rhythms.csv", *common, "--out", cli / "care"]):
+        assert main([str(arg) for arg in argv]) == 0, argv
+    members, advisors = segkit.load_members(paths["members"]).table, segkit.load_advisors(paths["advisors"]).table
+    alerts = segkit.churn_alerts(segkit.load_transactions(paths["transactions"], as_of=AS_OF).table, AS_OF, members,
+                                 settings)
+    python = tmp_path / "python"
+    alerts.write(python)
+    Ledger(python / "ledger.sqlite", create=True)
+    segkit.export_calls(alerts.alerts, members, AS_OF, python / "ledger.sqlite", python / "calls", advisors=advisors,
+                        settings=contact)
+    segkit.care_calls(members, AS_OF, python / "ledger.sqlite", python / "care", vip=alerts.members, advisors=advisors,
+                      settings=contact)
+    pairs = {"alerts.csv": ("alerts/alerts.csv", "alerts.csv", "alerts.csv"),
+             "member_rhythms.csv": ("alerts/member_rhythms.csv", "alerts.member_rhythms.csv", "member_rhythms.csv")}
+    pairs.update({name: (f"call_list/{name}", name, name) for name in
+                  ("calls/call_list.csv", "calls/held_back.csv", "care/call_list.csv", "care/held_back.csv")})
+    for name, (in_run, by_cli, by_python) in pairs.items():
+        scheduled = daily_runs["first"].get(in_run) or (run / in_run).read_bytes()
+        assert (cli / by_cli).read_bytes() == scheduled, f"{name}: the CLI's differs from the scheduled run's"
+        assert (python / by_python).read_bytes() == scheduled, f"{name}: Python's differs from the scheduled run's"
+    rhythms = pd.read_csv(run / "alerts" / "member_rhythms.csv", encoding="utf-8-sig")
+    listed = pd.read_csv(run / "alerts" / "alerts.csv", encoding="utf-8-sig")
+    assert len(listed) > 5 and (listed["p_active"] < 0.35).all()
+    late = rhythms[rhythms["status"] == "late"]
+    assert (late["p_active"] < 0.6).any()            # members the default threshold would have listed: the file won
 
 
 def _job(folder, text: str) -> str:
@@ -252,7 +311,7 @@ def test_reports_that_show_members_are_refused_and_removed(tmp_path, show, mappe
 def test_masked_and_unrelated_text_passes_the_privacy_check(tmp_path, show):
     _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
     _members_for_the_call_center(tmp_path)
-    folder = run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, show)), AS_OF, tmp_path / "runs", progress=False)
+    folder = run_pipeline(_privacy_job(tmp_path, show), AS_OF, tmp_path / "runs", progress=False).folder
     assert show in (folder / "work.ipynb").read_text() and (folder / "work.html").exists()
 
 
@@ -287,3 +346,11 @@ def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
     finally:
         running.kill()
     assert finished.returncode == 0
+
+
+def test_hex_ids_of_figures_are_not_phone_numbers():
+    from segkit.jobs.report import MemberData
+
+    figure_ids = "<div id='5e1c0a13-0b1d-4c51-9b2a-a13912345678'></div><div id='13912345678abc'></div>"
+    assert MemberData().leaks(figure_ids) == []
+    assert MemberData().leaks("call 13912345678 today") == ["1 unmasked mobile phone number(s)"]

@@ -191,8 +191,7 @@ def test_segment_members_assembles_rfm_csv(supplements_world, tmp_path):
                     "tiers: {thresholds: {gold: 1000, diamond: 8000}, grace_months: 0}\n")
     settings = SegmentationSettings.from_yaml(path)
     tx, members = supplements_world.transactions, supplements_world.members
-    features = member_features(tx, "2026-03-31", members=members)
-    seg = segment_members(features, tx, "2026-03-31", members, settings)
+    seg = segment_members(tx, "2026-03-31", members, settings)
     table = seg.table
     assert list(table.columns) == RFM_COLUMNS + ["action"] and len(table) == len(members)
     assert table["r_score"].dropna().between(1, 4).all()
@@ -200,7 +199,7 @@ def test_segment_members_assembles_rfm_csv(supplements_world, tmp_path):
     # VIP by tier: exactly the members whose (members-table) tier is diamond
     expected_vip = table["member_id"].map(members.set_index("member_id")["tier"]).eq("diamond")
     assert (table["vip"] == expected_vip).all()
-    with pytest.raises(ValueError, match="unknown section"):
+    with pytest.raises(ValueError, match="unknown segmentation setting"):
         bad = tmp_path / "bad.yaml"
         bad.write_text("rfmm: {}\n")
         SegmentationSettings.from_yaml(bad)

@@ -1,6 +1,9 @@
 """Synthetic worlds: deterministic, shaped like the domain, and consistent with their truth."""
 from __future__ import annotations
 
+import ast
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,3 +109,15 @@ def test_advisor_books_fit_500_to_800_at_scale():
     assert (advisors.capacity_min == 500).all() and (advisors.capacity_max == 800).all()
     active = advisors[advisors.active]
     assert active.capacity_min.sum() <= len(world.members) <= active.capacity_max.sum()
+
+
+def test_synth_is_a_leaf_that_calls_no_product_code():
+    """A world must not move when segkit's features, segmentation or grading change: synth uses utilities only."""
+    utilities = {"io", "progress", "calendar", "data.parse"}
+    for path in (Path(__file__).parents[1] / "segkit" / "synth").glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                assert node.module in utilities, f"{path.name} imports segkit.{node.module}"
+            names = [node.module or ""] if isinstance(node, ast.ImportFrom) else \
+                [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+            assert not any(name.startswith("segkit") for name in names), f"{path.name} imports {names}"

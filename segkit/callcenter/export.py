@@ -1,5 +1,9 @@
 """One call-center export: pace the candidates against the ledger, record the list, write the files.
 
+The workflows: ``export_calls`` (the call list of the overdue alerts) and
+``care_calls`` (birthday and holiday greetings); both go through
+``export_list``, the export of any campaign's candidates.
+
 The export is one serialized unit on the ledger (``Ledger.exclusive``): read
 the history, pace, record, write, commit, while no other export or import can
 write the same ledger. So two exports at once never list a member twice.
@@ -16,6 +20,7 @@ is paced against every other run, later ones included.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -25,12 +30,17 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..io import FolderReplacement, write_table, write_xlsx
 from ..privacy import mask_personal, phone_fingerprint, phone_key
+from ..result import Result
+from ..settings import resolve_settings
 from .ledger import Ledger
-from .lists import call_list_table
-from .pacing import PACING_OUTCOMES, ContactSettings, pace
+from .lists import alert_candidates, call_list_table, care_candidates
+from .pacing import HOLD_RULES, PACING_OUTCOMES, ContactSettings, pace
 
 CALL_LIST_FILES = ("call_list.csv", "call_list.xlsx", "held_back.csv")
-RUN_MARKER = ".segkit-run"          # the run whose list a folder holds: another run must not replace it
+# The run, day and state of the list a folder holds: "pending" from the moment the folder is in place until
+# the ledger has recorded its calls, then "recorded". Another run must not replace it; nor may a later day
+# replace a pending list, which the call center may be working from although the ledger does not know it.
+RUN_MARKER = ".segkit-run"
 TEXT_COLUMNS = ("alert_id", "member_id", "phone", "advisor_id", "call_by")
 
 
@@ -38,10 +48,11 @@ class NoPhonesError(ValueError):
     """Not one candidate who is a member has a phone number: the members file is read wrongly, not empty."""
 
 
-@dataclass
-class CallExport:
+@dataclass(repr=False)
+class CallExport(Result):
     """What one export produced: the call list (names and phones in full: for the call center only),
-    the held-back members with reasons, the ledger status and the files."""
+    the held-back members with reasons, the ledger status and the files (written as the export ran, in the
+    same serialized unit as the ledger's record: ``files``, not ``write``)."""
 
     run: str
     as_of: pd.Timestamp
@@ -50,22 +61,62 @@ class CallExport:
     status: str                 # recorded | unchanged | replaced
     files: list[Path]
 
-    def __repr__(self) -> str:
+    def _describe(self) -> str:
         by_rule = self.held_back["rule"].value_counts()
-        return (f"<CallExport {self.run} as of {self.as_of.date()}: {len(self.call_list):,} calls "
+        return (f"{self.run} as of {self.as_of.date()}: {len(self.call_list):,} calls "
                 f"({int(self.call_list['vip'].sum()):,} VIP, {int((self.call_list['call_by'] == 'queue').sum()):,} "
                 f"to queues), {len(self.held_back):,} held back"
                 + "".join(f"; {rule} {count:,}" for rule, count in by_rule.items())
-                + f"; ledger: {self.status}>")
+                + f"; ledger: {self.status}")
+
+    def summary(self) -> pd.DataFrame:
+        """Calls by campaign and queue, and the held-back members by rule."""
+        listed = (self.call_list.groupby(["campaign", "queue"]).size().rename("members").reset_index()
+                  .assign(outcome="listed").rename(columns={"queue": "detail"}))
+        held = (self.held_back.groupby(["campaign", "rule"]).size().rename("members").reset_index()
+                .assign(outcome="held back").rename(columns={"rule": "detail"}))
+        held = held.assign(order=held["detail"].map({rule: i for i, rule in enumerate(HOLD_RULES)}))
+        return (pd.concat([listed, held.sort_values(["campaign", "order"]).drop(columns="order")], ignore_index=True)
+                [["outcome", "campaign", "detail", "members"]])
 
     def masked(self) -> pd.DataFrame:
         """The call list with names and phones masked, for notebooks and reports."""
         return mask_personal(self.call_list)
 
 
-def export_calls(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, ledger: Ledger, out_dir: str | Path,
-                 run: str, advisors: pd.DataFrame | None = None, settings: ContactSettings | None = None,
-                 replace: bool = False, unmapped_columns: Sequence[str] = ()) -> CallExport:
+def export_calls(alerts: Any, members: pd.DataFrame, as_of: Any, ledger: Ledger | str | Path | None,
+                 out_dir: str | Path, campaign: str = "churn", advisors: pd.DataFrame | None = None,
+                 settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
+                 unmapped_columns: Sequence[str] = ()) -> CallExport:
+    """The call list of the overdue alerts (``churn_alerts``: the table or its ``alerts.csv``) as run ``campaign``:
+    ``export_list``
+    of their candidates. ``ledger``: a ``Ledger``, its file or URL (None: ``$SEGKIT_LEDGER_URL``);
+    ``settings``: a ``ContactSettings``, a YAML path or a mapping."""
+    return export_list(alert_candidates(alerts, campaign), members, as_of, _ledger(ledger), out_dir, run=campaign,
+                       advisors=advisors, settings=settings, replace=replace, unmapped_columns=unmapped_columns)
+
+
+def care_calls(members: pd.DataFrame, as_of: Any, ledger: Ledger | str | Path | None, out_dir: str | Path,
+               vip: Any = None, campaign: str = "care", advisors: pd.DataFrame | None = None,
+               settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
+               unmapped_columns: Sequence[str] = ()) -> CallExport:
+    """The care list (birthdays, holiday greetings: ``care_candidates``) as run ``campaign``. ``vip``: the VIP
+    flags of the step that knew members' spend (a Series by member_id, or a table or file with member_id and
+    vip: ``vip_flags``); the members' tiers count by the settings' VIP rule."""
+    settings = resolve_settings(ContactSettings, settings)
+    return export_list(care_candidates(members, as_of, settings, vip=vip), members, as_of, _ledger(ledger), out_dir,
+                       run=campaign, advisors=advisors, settings=settings, replace=replace,
+                       unmapped_columns=unmapped_columns)
+
+
+def _ledger(ledger: Ledger | str | Path | None) -> Ledger:
+    return ledger if isinstance(ledger, Ledger) else Ledger(ledger)
+
+
+def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, ledger: Ledger, out_dir: str | Path,
+                run: str, advisors: pd.DataFrame | None = None,
+                settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
+                unmapped_columns: Sequence[str] = ()) -> CallExport:
     """Pace ``candidates`` against the ledger, record the list as run ``run`` of ``as_of``, and make
     ``out_dir`` (a folder of the export's own) hold ``call_list.csv``, ``call_list.xlsx`` and ``held_back.csv``.
 
@@ -73,7 +124,7 @@ def export_calls(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, le
     later ones included. ``unmapped_columns``: the members file's columns that the contract ignored
     (``LoadResult.report.ignored_columns``), named in the error when no candidate has a phone.
     """
-    settings = settings or ContactSettings()
+    settings = resolve_settings(ContactSettings, settings)
     as_of = parse_day(as_of)
     _refuse_a_list_without_phones(candidates, members, unmapped_columns)
     key = phone_key()
@@ -81,43 +132,59 @@ def export_calls(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, le
     folder = None
     try:
         with ledger.exclusive() as session:
-            _refuse_another_runs_folder(Path(out_dir), run)
-            folder = FolderReplacement(out_dir, (*CALL_LIST_FILES, RUN_MARKER))
+            _check_folder(Path(out_dir), run, as_of, session)
+            folder = FolderReplacement(out_dir, (*CALL_LIST_FILES, RUN_MARKER, f"{RUN_MARKER}.new"))
             session.check_phone_key(key)
             run_id = session.run_id(run, as_of)
 
-            def paced_against(**runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+            def paced_against(outcomes_through, **runs) -> tuple[pd.DataFrame, pd.DataFrame]:
                 paced = pace(candidates, members, as_of, session.contacts(as_of, days, **runs),
-                             session.outcomes(as_of, PACING_OUTCOMES, **runs), advisors, settings, fingerprint_key=key)
+                             session.outcomes(outcomes_through, PACING_OUTCOMES, **runs), advisors, settings,
+                             fingerprint_key=key)
                 return call_list_table(paced.listed, as_of), paced.held_back
 
-            call_list, held_back = paced_against(before_run=run_id)
-            if run_id is not None and not session.same_list(run_id, call_list):
-                # not what this run recorded against the runs before it: a replacement (or a replaced
-                # run re-run) is paced against every other run, later ones included
-                call_list, held_back = paced_against(other_than_run=run_id)
+            if run_id is None:      # a new list: every outcome known now holds members back, whatever its date
+                call_list, held_back = paced_against(None)
+            else:                   # a re-run: first what the run saw (the runs before it, outcomes to its day)
+                call_list, held_back = paced_against(as_of, before_run=run_id)
+                if not session.same_list(run_id, call_list):
+                    # not what this run recorded: a replacement (or a replaced run re-run) is paced against
+                    # every other run, later ones included, and every outcome known now
+                    call_list, held_back = paced_against(None, other_than_run=run_id)
             fingerprints = call_list["phone"].map(lambda phone: phone_fingerprint(phone, key))
             status = session.record(run, as_of, call_list.assign(phone_hash=fingerprints), replace=replace)
             write_table(call_list, folder.new / "call_list.csv")
             write_xlsx(call_list, folder.new / "call_list.xlsx", sheet="calls", text_columns=TEXT_COLUMNS,
                        timestamp=as_of)
             write_table(held_back, folder.new / "held_back.csv")
-            (folder.new / RUN_MARKER).write_text(f"{run}\n", encoding="utf-8")
+            (folder.new / RUN_MARKER).write_text(f"{run}\n{as_of:%Y-%m-%d}\npending\n", encoding="utf-8")
             folder.swap()
     except BaseException:
         if folder is not None:
             folder.undo()
         raise
+    recorded = Path(out_dir) / f"{RUN_MARKER}.new"             # committed: the ledger knows these calls
+    recorded.write_text(f"{run}\n{as_of:%Y-%m-%d}\nrecorded\n", encoding="utf-8")
+    os.replace(recorded, Path(out_dir) / RUN_MARKER)
     folder.finish()
     return CallExport(run, as_of, call_list, held_back, status, [Path(out_dir) / name for name in CALL_LIST_FILES])
 
 
-def _refuse_another_runs_folder(out_dir: Path, run: str) -> None:
-    """Two runs exported into one folder would replace each other's lists, leaving the ledger claiming calls
-    that no file lists."""
+def _check_folder(out_dir: Path, run: str, as_of: pd.Timestamp, session) -> None:
+    """Refuse a folder holding another run's list (two runs in one folder would replace each other's lists,
+    leaving the ledger claiming calls that no file lists), or another day's list that an interrupted export
+    put in place without the ledger recording it (its calls may have been made: the next days must be paced
+    against them, so that day is exported again first)."""
     marker = out_dir / RUN_MARKER
-    if marker.is_file() and (other := marker.read_text(encoding="utf-8").strip()) != run:
+    if not marker.is_file():
+        return
+    other, day, state = (marker.read_text(encoding="utf-8").split("\n") + ["", ""])[:3]
+    if other != run:
         raise ValueError(f"{out_dir} holds the call list of run {other!r}; give run {run!r} a folder of its own")
+    if state == "pending" and day != f"{as_of:%Y-%m-%d}" and session.run_id(run, day) is None:
+        raise ValueError(f"{out_dir} holds the list of run {run!r} of {day}, which an interrupted export put in "
+                         f"place before the ledger recorded it: export {day} again first (it records the same "
+                         "list), so that later days are paced against its calls")
 
 
 def _refuse_a_list_without_phones(candidates: pd.DataFrame, members: pd.DataFrame,

@@ -110,23 +110,34 @@ def ledger_url(target: str | Path | None) -> str:
 
 
 class Ledger:
-    """The contact ledger at ``target`` (see ``ledger_url``); the schema is created if missing.
+    """The contact ledger at ``target`` (see ``ledger_url``).
 
-    ``lock_timeout``: seconds a writer waits while another process writes the same ledger.
+    A ledger is made once, on purpose (``create=True``, ``segkit ledger init``): opening one that does not
+    exist is an error, because a mistyped path would otherwise pace against an empty history and call
+    members who asked not to be called. ``lock_timeout``: seconds a writer waits while another process
+    writes the same ledger.
     """
 
-    def __init__(self, target: str | Path | None = None, lock_timeout: float = LOCK_TIMEOUT):
+    def __init__(self, target: str | Path | None = None, lock_timeout: float = LOCK_TIMEOUT, create: bool = False):
         self.url = ledger_url(target)
         self.lock_timeout = lock_timeout
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        database = Path(self.url.removeprefix("sqlite:///")) if self.url.startswith("sqlite:///") else None
+        if database is not None and not database.is_file():
+            if not create:
+                raise _no_ledger(self.url)
+            database.parent.mkdir(parents=True, exist_ok=True)
         with self._errors("cannot open the ledger"):
-            self.engine = _engine(self.url, lock_timeout)
+            try:
+                self.engine = _engine(self.url, lock_timeout)
+            except (ImportError, sa.exc.ArgumentError) as error:     # a database segkit has no driver for
+                raise LedgerError(f"cannot open the ledger {mask_url(self.url)}: {error}") from None
             if self.engine.dialect.name not in ("sqlite", "postgresql"):
                 raise LedgerError(f"the ledger {mask_url(self.url)} is on {self.engine.dialect.name}: segkit "
                                   "serializes ledger writers on SQLite and PostgreSQL only")
             with self.engine.connect() as con:
                 missing = [t for t in metadata.sorted_tables if not sa.inspect(con).has_table(t.name)]
+            if missing and not create and len(missing) == len(metadata.sorted_tables):
+                raise _no_ledger(self.url)
             if missing:
                 with self.exclusive() as session:     # two processes creating the schema at once: one does it
                     metadata.create_all(session.con)
@@ -197,9 +208,9 @@ class Ledger:
         with self._reading() as session:
             return session.listed(run_id)
 
-    def known_alert_ids(self, alert_ids: list[str]) -> set[str]:
+    def call_days(self, alert_ids: list[str]) -> pd.Series:
         with self._reading() as session:
-            return session.known_alert_ids(alert_ids)
+            return session.call_days(alert_ids)
 
     # Writes: each one serialized unit (``exclusive``).
 
@@ -249,13 +260,14 @@ class LedgerSession:
         """Contacts listed less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
         from runs recorded before ``before_run`` (so that re-running a day sees what it saw the first time),
         or from every run but ``other_than_run`` (what a replacement is paced against)."""
-        query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign)
+        query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign,
+                          contacts.c.phone_hash)
         if as_of is not None:
             day = _day(as_of)
             query = query.where(contacts.c.as_of > day - timedelta(days=days),
                                 contacts.c.as_of < day + timedelta(days=days))
         return self._frame(self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
-                           ["alert_id", "member_id", "as_of", "campaign"])
+                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash"])
 
     def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
                  before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
@@ -276,13 +288,14 @@ class LedgerSession:
         query = sa.select(*[contacts.c[c] for c in RECORDED_COLUMNS]).where(contacts.c.run_id == run_id)
         return self._frame(query.order_by(contacts.c.priority), RECORDED_COLUMNS)
 
-    def known_alert_ids(self, alert_ids: list[str]) -> set[str]:
-        known: set[str] = set()
+    def call_days(self, alert_ids: list[str]) -> pd.Series:
+        """The day of the list each of ``alert_ids`` was on, by alert id (those the ledger knows)."""
+        rows = []
         for start in range(0, len(alert_ids), 500):
             chunk = alert_ids[start:start + 500]
-            known.update(self.con.execute(sa.select(contacts.c.alert_id).where(contacts.c.alert_id.in_(chunk))
-                                          ).scalars())
-        return known
+            rows += self.con.execute(sa.select(contacts.c.alert_id, contacts.c.as_of)
+                                     .where(contacts.c.alert_id.in_(chunk))).all()
+        return pd.Series([pd.Timestamp(day) for _, day in rows], index=[alert for alert, _ in rows], dtype="datetime64[ns]")
 
     def check_phone_key(self, key: bytes) -> None:
         """Refuse a ledger whose phone fingerprints were made with another key: wrong-number holds would
@@ -454,6 +467,11 @@ def _engine(url: str, lock_timeout: float) -> sa.Engine:
         con.exec_driver_sql("BEGIN IMMEDIATE" if con.get_execution_options().get("segkit_exclusive") else "BEGIN")
 
     return engine
+
+
+def _no_ledger(url: str) -> LedgerError:
+    return LedgerError(f"no ledger at {mask_url(url)}: make a new one on purpose with segkit ledger init --ledger "
+                       "URL (Python: Ledger(url, create=True)); an empty ledger would pace against no history")
 
 
 def _day(value: Any):

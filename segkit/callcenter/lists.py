@@ -16,6 +16,7 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..calendar import holidays
 from ..data.parse import parse_flags
+from ..data.sources import read_source
 from .pacing import CANDIDATE_COLUMNS, ContactSettings
 
 CALL_LIST_COLUMNS = ["alert_id", "member_id", "name", "phone", "tier", "vip", "advisor_id", "queue", "call_by",
@@ -29,8 +30,10 @@ def alert_id(member_id: str, campaign: str, as_of: pd.Timestamp) -> str:
     return f"{campaign}-{as_of:%Y%m%d}-{digest}"
 
 
-def alert_candidates(alerts: pd.DataFrame, campaign: str = "churn") -> pd.DataFrame:
-    """Candidates from ``alerts.csv`` (``churn_alerts``): the missed purchase's date is the due date."""
+def alert_candidates(alerts: Any, campaign: str = "churn") -> pd.DataFrame:
+    """Candidates from the alerts (``churn_alerts``; a table or its ``alerts.csv``): the missed purchase's date
+    is the due date."""
+    alerts = read_source(alerts).frame
     missing = [c for c in ("member_id", "reason") if c not in alerts]
     if missing:
         raise ValueError(f"the alerts lack column(s) {', '.join(missing)}; found {', '.join(map(str, alerts.columns))}")
@@ -53,21 +56,36 @@ def _flags(values: pd.Series) -> pd.Series:
     return parsed.fillna(False).astype(bool)
 
 
+def vip_flags(source: Any) -> pd.Series:
+    """The ``vip`` flags by member_id of the step that knew members' spend: a boolean Series by member_id, or a
+    table (or its CSV/Parquet file) with ``member_id`` and ``vip`` (``segkit segment``'s ``rfm.csv``, the
+    alerts' ``member_rhythms.csv``)."""
+    if isinstance(source, pd.Series):
+        flags = _flags(source)
+        return flags.set_axis(flags.index.astype(str))
+    raw = read_source(source)
+    table, where = raw.frame, raw.origin
+    if not {"member_id", "vip"} <= set(table.columns):
+        raise ValueError(f"{where}: expected member_id and vip columns (segkit segment's rfm.csv, the alerts' "
+                         f"member_rhythms.csv); found {', '.join(map(str, table.columns))}")
+    return pd.Series(_flags(table["vip"]).to_numpy(), index=table["member_id"].astype(str).to_numpy())
+
+
 def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings | None = None,
-                    vip: pd.Series | None = None) -> pd.DataFrame:
+                    vip: Any = None) -> pd.DataFrame:
     """Birthday greetings (birthdays within ``birthday_days_ahead``) and holiday greetings (a holiday within
     ``holiday_days_ahead``: VIPs, or everyone with ``holiday_audience: all``), DOMAIN.md section 7.
 
-    ``vip``: an optional boolean Series by member_id (from segmentation); tiers in ``vip_tiers`` count too.
+    VIPs: the ``vip`` flags of the step that knew members' spend (``vip_flags``: segmentation, alerts),
+    and the members whose tier makes them VIPs under the settings' VIP rule.
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
     ids = members["member_id"].astype(str)
-    is_vip = members["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers).to_numpy() \
-        if "tier" in members else np.zeros(len(members), dtype=bool)
+    is_vip = settings.vip.by_tier(members["tier"]).to_numpy() if "tier" in members \
+        else np.zeros(len(members), dtype=bool)
     if vip is not None:
-        flags = _flags(vip)
-        is_vip |= ids.map(flags.set_axis(flags.index.astype(str))).eq(True).to_numpy()
+        is_vip |= ids.map(vip_flags(vip)).eq(True).to_numpy()
     frames = []
     if "birthday" in members:
         upcoming = next_birthday(pd.to_datetime(members["birthday"]), as_of)

@@ -3,9 +3,10 @@
 The outcomes file has one row per call result: ``alert_id`` (from the call
 list), ``outcome`` (a code below, its English words or its Chinese label),
 ``outcome_date`` (or ``date``; any date form the loaders accept) and an
-optional ``note``. A file with an unknown alert id, an unknown code or a bad
-date is refused whole, with every bad row named: half an import would be
-worse than none. A row repeated in the file counts once (the repeats are
+optional ``note``. A file with an unknown alert id, an unknown code, a bad
+date, a date in the future or before the call was listed, or a line that
+holds no usable record is refused whole, with every bad row named: half an
+import would be worse than none (a lost "asked not to be called" is a call). A row repeated in the file counts once (the repeats are
 reported); the same alert, outcome and date with two different notes is a
 conflict that refuses the file. Importing the same file twice adds nothing.
 
@@ -67,9 +68,15 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     dates, bad_date = parse_dates(frame["outcome_date"].astype(str))
     for row in frame.index[bad_date]:
         problems.append(f"row {row + 2}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
-    known = ledger.known_alert_ids(sorted(set(frame["alert_id"])))
-    for row in frame.index[~frame["alert_id"].isin(known)]:
+    listed_on = frame["alert_id"].map(ledger.call_days(sorted(set(frame["alert_id"]))))
+    for row in frame.index[listed_on.isna()]:
         problems.append(f"row {row + 2}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
+    today = pd.Timestamp.today().normalize()
+    for row in frame.index[(dates > today).fillna(False)]:
+        problems.append(f"row {row + 2}: outcome_date {dates[row]:%Y-%m-%d} is in the future")
+    for row in frame.index[(dates < listed_on).fillna(False)]:
+        problems.append(f"row {row + 2}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
+                        f"({listed_on[row]:%Y-%m-%d})")
     table = pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
                           "note": frame["note"].fillna("").astype(str)})
     problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]))

@@ -31,7 +31,7 @@ of text (a DataFrame built in Python, not by the loader) is read with
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -39,7 +39,8 @@ import pandas as pd
 
 from ..calendar import holidays
 from ..data.parse import parse_day, parse_flags
-from ..privacy import phone_fingerprint, phone_key
+from ..privacy import phone_fingerprint, phone_key, phone_line
+from ..segment.value import VipRule
 from ..settings import YamlSettings
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
@@ -61,7 +62,7 @@ class ContactSettings(YamlSettings):
     window_days: int = 14
     max_per_30_days: int = 2
     advisor_daily_calls: int = 40
-    vip_tiers: tuple[str, ...] = ("diamond", "platinum")
+    vip: VipRule = field(default_factory=VipRule)     # its tiers here; the spend part comes with the candidates
     switched_hold_days: int = 90
     birthday_days_ahead: int = 7
     holiday_days_ahead: int = 7
@@ -79,7 +80,6 @@ class ContactSettings(YamlSettings):
                 raise ValueError(f"{name} must be a whole number of days (0 or more), got {value!r}")
         if self.holiday_audience not in ("vip", "all"):
             raise ValueError(f"holiday_audience must be 'vip' or 'all', got {self.holiday_audience!r}")
-        object.__setattr__(self, "vip_tiers", tuple(str(t).lower() for t in self.vip_tiers))
         holidays(self.holidays)
 
 
@@ -102,10 +102,12 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
          settings: ContactSettings | None = None, fingerprint_key: bytes | None = None) -> PacedList:
     """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
 
-    ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``), usually earlier ones;
-    a replaced day also sees later ones. ``outcomes``: outcomes (``member_id``, ``outcome``,
-    ``outcome_date``, ``phone_hash``) dated up to and including ``as_of`` count. Both come from the
-    ledger. ``fingerprint_key``: the key of the ledger's phone fingerprints (default ``phone_key()``).
+    ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``, ``phone_hash``), usually
+    earlier ones; a replaced day also sees later ones. ``outcomes``: the outcomes that count (``member_id``,
+    ``outcome``, ``outcome_date``, ``phone_hash``): every one known for a new list, those up to its day for a
+    re-run (the export chooses). Both come from the ledger. A phone shared by two member records is one line:
+    a do-not-call flag, an "asked not to be called" and a recent call on it hold back both, and it is called
+    once per list. ``fingerprint_key``: the key of the ledger's phone fingerprints (default ``phone_key()``).
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
@@ -120,13 +122,17 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
 
     hold("not_a_member", ~table["_known"], "not in the members table")
     hold("do_not_call", table["do_not_call"], "do not call (CRM flag)")
-    last_outcome = _last_outcomes(outcomes, as_of)
+    shared = table["_line"].map(_do_not_call_lines(members)).where(table["_line"] != "")
+    hold("do_not_call", shared.notna(), "do not call (CRM flag of member " + shared.astype(str) + ", same phone)")
+    last_outcome = _last_outcomes(outcomes)
+    key = fingerprint_key or phone_key()
+    fingerprint = table["phone"].map(lambda phone: phone_fingerprint(phone, key), na_action="ignore").fillna("")
     asked = table["member_id"].map(last_outcome.get("do_not_call", {}))
     hold("asked_not_to_call", asked.notna(), "asked not to be called on " + asked.astype(str))
+    asked_here = fingerprint.map(last_outcome.get("do_not_call_line", {})).where(fingerprint != "")
+    hold("asked_not_to_call", asked_here.notna(), "asked not to be called on this phone on " + asked_here.astype(str))
     hold("no_phone", table["phone"].fillna("") == "", "no phone number")
     wrong = table["member_id"].map(last_outcome.get("wrong_number_hash", {}))
-    key = fingerprint_key or phone_key()
-    fingerprint = table["phone"].where(wrong.notna()).map(lambda phone: phone_fingerprint(phone, key))
     hold("wrong_number", wrong.notna() & (wrong == fingerprint),
          "wrong number reported on " + table["member_id"].map(last_outcome.get("wrong_number", {})).astype(str))
     switched = pd.to_datetime(table["member_id"].map(last_outcome.get("switched_supplier", {})))
@@ -137,6 +143,12 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     nearest = nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("member_id").first()
     gap = table["member_id"].map(nearest["gap"])
     contacted = table["member_id"].map(nearest["campaign"]).astype(str)
+    # the same phone called for another member record (a household with two) counts too
+    by_line = _line_contacts_around(history, fingerprint, as_of, settings.window_days)
+    line_gap = fingerprint.map(by_line["gap"])
+    closer = line_gap.notna() & (gap.isna() | (line_gap.abs() < gap.abs()))
+    gap = gap.where(~closer, line_gap)
+    contacted = contacted.where(~closer, fingerprint.map(by_line["campaign"]).astype(str) + ", same phone")
     hold("window", gap.abs() < settings.window_days,
          pd.Series(np.where(gap >= 0, "contacted " + gap.astype("Int64").astype(str) + " days ago (" + contacted + ")",
                             "listed " + (-gap).astype("Int64").astype(str) + " days later (" + contacted + ")"),
@@ -156,6 +168,10 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     first = ~table["member_id"].where(open_).duplicated(keep="first") | ~open_
     hold("once_per_list", ~first, "listed once in this run (" + table["member_id"].map(
         table.loc[open_ & first].set_index("member_id")["campaign"]).astype(str) + ")")
+    open_ = (rule == "") & (table["_line"] != "")
+    first = ~table["_line"].where(open_).duplicated(keep="first") | ~open_
+    hold("once_per_list", ~first, "listed once in this run (same phone as member " + table["_line"].map(
+        table.loc[open_ & first].set_index("_line")["member_id"]).astype(str) + ")")
 
     listed = table.loc[rule == ""].copy()
     listed["priority"] = np.arange(1, len(listed) + 1)
@@ -182,8 +198,9 @@ def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settin
     for column in ("name", "phone", "tier", "advisor_id"):
         table[column] = table["member_id"].map(details[column]) if column in details else None
     table["do_not_call"] = table["member_id"].map(_do_not_call(members, ids)).eq(True)
+    table["_line"] = table["phone"].map(phone_line)
     table["_known"] = table["member_id"].isin(details.index)
-    table["vip"] = table["vip"] | table["tier"].fillna("").astype(str).str.lower().isin(settings.vip_tiers)
+    table["vip"] = table["vip"] | settings.vip.by_tier(table["tier"])
     return table.reset_index(drop=True)
 
 
@@ -196,12 +213,24 @@ def _do_not_call(members: pd.DataFrame, ids: pd.Series) -> pd.Series:
     return (flags.fillna(False).astype(bool) | unreadable).groupby(ids.to_numpy()).any()
 
 
-def _last_outcomes(outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[str, pd.Series]:
-    """Per outcome code, each member's latest date (as text) up to and including ``as_of``; and the
-    phone behind the latest wrong number."""
+def _do_not_call_lines(members: pd.DataFrame) -> pd.Series:
+    """The phone lines of members flagged do-not-call, each with the first such member's id."""
+    if "phone" not in members or "do_not_call" not in members:
+        return pd.Series(dtype=object)
+    ids = members["member_id"].astype(str)
+    flagged = ids.map(_do_not_call(members, ids)).eq(True).to_numpy()
+    lines = members["phone"].map(phone_line)[flagged]
+    return pd.Series(ids[flagged].to_numpy(), index=lines.to_numpy()).loc[lambda s: s.index != ""].groupby(
+        level=0).first()
+
+
+def _last_outcomes(outcomes: pd.DataFrame | None) -> dict[str, pd.Series]:
+    """Per outcome code, each member's latest date (as text); the phone behind the latest wrong number; and
+    (``do_not_call_line``) the date by the fingerprint of every phone whose owner asked not to be called.
+    Which outcomes count (up to the list's day, or every one known now) is the caller's choice."""
     if outcomes is None or outcomes.empty:
         return {}
-    recorded = outcomes.loc[pd.to_datetime(outcomes["outcome_date"]) <= as_of].copy()
+    recorded = outcomes.copy()
     recorded["member_id"] = recorded["member_id"].astype(str)
     recorded = recorded.sort_values("outcome_date")
     latest = recorded.groupby(["outcome", "member_id"]).last()
@@ -209,7 +238,22 @@ def _last_outcomes(outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> dict[s
               for code, group in latest.groupby(level=0)}
     if "wrong_number" in result:
         result["wrong_number_hash"] = latest.loc["wrong_number", "phone_hash"]
+    asked = recorded.loc[(recorded["outcome"] == "do_not_call") & recorded["phone_hash"].fillna("").ne("")]
+    if len(asked):
+        result["do_not_call_line"] = asked.groupby("phone_hash")["outcome_date"].last().dt.strftime("%Y-%m-%d")
     return result
+
+
+def _line_contacts_around(history: pd.DataFrame | None, fingerprints: pd.Series, as_of: pd.Timestamp,
+                          days: int) -> pd.DataFrame:
+    """By phone fingerprint: the nearest contact less than ``days`` from ``as_of`` (``gap``, ``campaign``)."""
+    if history is None or history.empty or "phone_hash" not in history:
+        return pd.DataFrame({"gap": pd.Series(dtype=int), "campaign": pd.Series(dtype=str)})
+    nearby = history.loc[history["phone_hash"].isin(set(fingerprints) - {""}), ["phone_hash", "as_of", "campaign"]]
+    nearby = nearby.assign(gap=(as_of - pd.to_datetime(nearby["as_of"]).dt.normalize()).dt.days)
+    nearby = nearby.loc[nearby["gap"].abs() < days]
+    return nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("phone_hash")[
+        ["gap", "campaign"]].first()
 
 
 def _contacts_around(history: pd.DataFrame | None, member_ids: pd.Series, as_of: pd.Timestamp,

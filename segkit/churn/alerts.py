@@ -30,7 +30,7 @@ Settings (YAML, all optional)::
     covariates: auto         # or a list of household_size, quantity, product, season, holiday
     holidays: spring_festival  # the holiday covariate's calendar, a list of dates, or null
     churn_prior: null        # q; null: estimated from the data
-    vip_top_share: 0.2       # VIPs: the top share of buyers by net spend (call lists put them first)
+    vip: {rule: either, top_share: 0.2, tiers: [diamond, platinum]}   # the one VIP rule (call lists put VIPs first)
 
 Each alert carries what the call center needs to rank it: ``vip``,
 ``value_12m`` (net spend in the last 365 days) and ``value_at_risk``
@@ -38,7 +38,8 @@ Each alert carries what the call center needs to rank it: ``vip``,
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,9 +47,12 @@ import pandas as pd
 
 from ..data.parse import parse_day
 from ..calendar import holidays
-from ..segment.value import vip_flag
-from ..settings import YamlSettings
-from .intervals import COVARIATES, IntervalModel, purchase_gaps
+from ..engine import connection
+from ..features import purchase_gaps, purchase_value
+from ..result import Result
+from ..segment.value import VipRule
+from ..settings import YamlSettings, resolve_settings
+from .rhythm import COVARIATES, IntervalModel
 
 ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason",
                  "vip", "value_12m", "value_at_risk"]
@@ -68,7 +72,7 @@ class AlertSettings(YamlSettings):
     covariates: Any = "auto"
     holidays: Any = "spring_festival"
     churn_prior: float | None = None
-    vip_top_share: float = 0.2
+    vip: VipRule = field(default_factory=VipRule)
 
     def __post_init__(self):
         if not 0 < self.p_active_below < 1:
@@ -81,8 +85,6 @@ class AlertSettings(YamlSettings):
             if isinstance(self.covariates, str) or not set(self.covariates) <= set(COVARIATES):
                 raise ValueError(f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; "
                                  f"got {self.covariates!r}")
-        if not 0 < self.vip_top_share <= 1:
-            raise ValueError(f"vip_top_share must be in (0, 1], got {self.vip_top_share}")
         holidays(self.holidays)   # a clear error now rather than at fit
 
 
@@ -93,8 +95,8 @@ class AlertSettings(YamlSettings):
                              max_open_gap_days=self.long_gone_days, churn_prior=self.churn_prior)
 
 
-@dataclass
-class AlertRun:
+@dataclass(repr=False)
+class AlertRun(Result):
     """Everything behind one day's alerts: the gaps, the fitted model, every member's prediction, the alerts."""
 
     as_of: pd.Timestamp
@@ -104,44 +106,42 @@ class AlertRun:
     members: pd.DataFrame   # one row per member: the prediction, status and reason
     alerts: pd.DataFrame    # alerts.csv: ALERT_COLUMNS, freshest lapses first
 
-    def __repr__(self) -> str:
+    def _describe(self) -> str:
         counts = self.members["status"].value_counts()
-        return (f"<AlertRun as of {self.as_of.date()}: {len(self.alerts):,} alerts among "
-                f"{len(self.members):,} members ("
-                + ", ".join(f"{status} {int(counts.get(status, 0)):,}" for status in STATUSES) + ")>")
+        return (f"as of {self.as_of.date()}: {len(self.alerts):,} alerts among {len(self.members):,} members ("
+                + ", ".join(f"{status} {int(counts.get(status, 0)):,}" for status in STATUSES) + ")")
+
+    def summary(self) -> pd.DataFrame:
+        """Members by status, with the VIPs and the value at risk among them."""
+        table = self.members.assign(vip=self.members["vip"].eq(True))
+        return (table.groupby("status", observed=False)
+                .agg(members=("member_id", "size"), vips=("vip", "sum"), value_at_risk=("value_at_risk", "sum"))
+                .reset_index())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``alerts.csv`` and ``member_rhythms.csv`` (every member's prediction and status)."""
+        return {"alerts.csv": self.alerts, "member_rhythms.csv": self.members.drop(columns="reason").round(4)}
 
 
 def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
-                 settings: AlertSettings | None = None, backend: str = "duckdb", con=None) -> AlertRun:
-    """Fit every member's rhythm on the purchases up to ``as_of`` and list the overdue members."""
-    settings = settings or AlertSettings()
+                 settings: AlertSettings | str | Path | dict | None = None, backend: str = "duckdb",
+                 con=None) -> AlertRun:
+    """Fit every member's rhythm on the purchases up to ``as_of`` and list the overdue members.
+    ``settings``: an ``AlertSettings``, a YAML path or a mapping (``resolve_settings``)."""
+    settings = resolve_settings(AlertSettings, settings)
     as_of = parse_day(as_of)
-    gaps = purchase_gaps(transactions, as_of, members, backend=backend, con=con)
+    con = connection(backend, con)
+    gaps = purchase_gaps(transactions, as_of, members, con=con)
     model = settings.model().fit(gaps)
     predictions = model.predict(gaps)
     table = member_statuses(predictions, settings, members)
-    table = table.merge(member_value(gaps, as_of, settings.vip_top_share), on="member_id", how="left")
+    value = purchase_value(transactions, as_of, con=con)
+    value["vip"] = settings.vip.flag(value, members)
+    table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")
     table["vip"] = table["vip"].eq(True)
     table["value_12m"] = table["value_12m"].fillna(0.0)
     table["value_at_risk"] = (table["value_12m"] * (1 - table["p_active"])).round(2)
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
-
-
-def member_value(gaps: pd.DataFrame, as_of: pd.Timestamp, vip_top_share: float) -> pd.DataFrame:
-    """Each buyer's ``value_12m`` (net spend on purchases in the last 365 days) and ``vip`` flag
-    (``segment.vip_flag`` on lifetime net spend), from the purchases that open the gaps."""
-    codes = gaps["member_id"].cat.codes.to_numpy()
-    n = len(gaps["member_id"].cat.categories)
-    net = gaps["net"].to_numpy(dtype=float)
-    recent = (gaps["start"] > as_of - pd.Timedelta(days=365)).to_numpy()
-    value = pd.DataFrame({
-        "member_id": gaps["member_id"].cat.categories.astype(object),
-        "frequency": np.bincount(codes, minlength=n),
-        "monetary": np.bincount(codes, weights=net, minlength=n),
-        "value_12m": np.bincount(codes, weights=net * recent, minlength=n).round(2),
-    })
-    value["vip"] = vip_flag(value, top_share=vip_top_share)
-    return value[["member_id", "vip", "value_12m"]]
 
 
 def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,

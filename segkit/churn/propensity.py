@@ -10,7 +10,8 @@ out, as in the alerts.
 
 Splits follow time, never random rows: the booster learns from the earlier
 cutoffs and its probabilities are calibrated (isotonic) on the latest one;
-``evaluate`` scores a later cutoff it has not seen.
+``evaluate`` scores a later cutoff it has not seen. A frame carries the
+``horizon_days`` its label was built for, and a model takes only frames of its own horizon.
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..features import member_features
-from ..features.member import purchase_occasions
+from ..estimator import Estimator
+from ..features import member_features, purchase_occasions
 from ..segment import lifecycle_stages, rfm_scores
 from .alerts import AlertRun, AlertSettings, churn_alerts
 
@@ -33,8 +34,9 @@ FEATURES = ["recency_days", "frequency", "monetary", "avg_order_value", "tenure_
 def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int, members: pd.DataFrame | None = None,
                      settings: AlertSettings | None = None, observed_until: Any = None,
                      run: AlertRun | None = None) -> pd.DataFrame:
-    """One row per member active at ``cutoff`` (bought within ``long_gone_days``): features and, when the
-    data are observed ``horizon_days`` past the cutoff, the label ``churned``. ``observed_until``: the
+    """One row per member active at ``cutoff`` (bought within ``long_gone_days``): features, the
+    ``horizon_days`` of the label and, when the data are observed ``horizon_days`` past the cutoff, the
+    label ``churned`` (no purchase within them). ``observed_until``: the
     last day the transactions cover (default: their last date). ``run``: the alert run of that day,
     if already made."""
     settings = settings or AlertSettings()
@@ -52,6 +54,7 @@ def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int,
              .join(features, on="member_id").join(scores, on="member_id")
              .join(stages[["overdue_ratio", "stage_code"]], on="member_id"))
     frame.insert(1, "cutoff", cutoff)
+    frame.insert(2, "horizon_days", horizon_days)
     end = cutoff + pd.Timedelta(days=horizon_days)
     observed_until = parse_day(observed_until) if observed_until is not None else transactions["date"].max()
     if observed_until >= end:
@@ -61,10 +64,11 @@ def propensity_frame(transactions: pd.DataFrame, cutoff: Any, horizon_days: int,
     return frame.reset_index(drop=True)
 
 
-class ChurnPropensity:
+class ChurnPropensity(Estimator):
     """Calibrated gradient boosting of "no purchase in the next ``horizon_days``".
 
-    ``fit(frames)`` takes ``propensity_frame`` outputs of two or more cutoffs.
+    ``fit(frames)`` takes ``propensity_frame`` outputs of two or more cutoffs, built with this model's
+    ``horizon_days``; ``summary()`` is the training data by cutoff (members, churn rate, role).
     """
 
     def __init__(self, horizon_days: int = 60, max_iter: int = 200, learning_rate: float = 0.05,
@@ -79,8 +83,7 @@ class ChurnPropensity:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         data = frames if isinstance(frames, pd.DataFrame) else pd.concat(list(frames), ignore_index=True)
-        if "churned" not in data:
-            raise ValueError("the training frames have no 'churned' label: their cutoffs are too recent")
+        churned = self._labels(data, "training")
         cutoffs = np.sort(data["cutoff"].unique())
         if len(cutoffs) < 2:
             raise ValueError("fit needs at least two cutoffs: the earlier to learn, the latest to calibrate")
@@ -88,16 +91,29 @@ class ChurnPropensity:
         split = [(np.flatnonzero(~latest), np.flatnonzero(latest))]
         booster = HistGradientBoostingClassifier(max_iter=self.max_iter, learning_rate=self.learning_rate,
                                                  random_state=self.random_state)
-        self.model_ = CalibratedClassifierCV(booster, method="isotonic", cv=split).fit(
-            data[FEATURES], data["churned"].astype(int))
+        self.model_ = CalibratedClassifierCV(booster, method="isotonic", cv=split).fit(data[FEATURES], churned)
         self.cutoffs_ = [pd.Timestamp(c).date() for c in cutoffs]
-        self.base_rate_ = float(data["churned"].mean())
+        self.base_rate_ = float(churned.mean())
+        self.training_ = (pd.DataFrame({"cutoff": data["cutoff"].dt.date, "churned": churned})
+                          .groupby("cutoff")["churned"].agg(members="size", churn_rate="mean"))
+        self.training_.insert(0, "role", np.where(self.training_.index == self.cutoffs_[-1], "calibrate", "learn"))
         return self
+
+    def _labels(self, frame: pd.DataFrame, what: str) -> np.ndarray:
+        """The 0/1 ``churned`` label of a ``propensity_frame`` built for this model's horizon."""
+        if "horizon_days" not in frame:
+            raise ValueError(f"the {what} frames have no 'horizon_days': build them with propensity_frame")
+        horizons = sorted(frame["horizon_days"].unique())
+        if horizons != [self.horizon_days]:
+            raise ValueError(f"the {what} frames are labelled for {' and '.join(map(str, horizons))} days; this "
+                             f"model predicts no purchase within {self.horizon_days} days")
+        if "churned" not in frame:
+            raise ValueError(f"the {what} frames have no 'churned' label: their cutoffs are too recent")
+        return frame["churned"].astype(int).to_numpy()
 
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         """P(churned) for each row of a ``propensity_frame``."""
-        if not hasattr(self, "model_"):
-            raise ValueError("this ChurnPropensity is not fitted yet: call fit(frames) first")
+        self._check_fitted()
         return self.model_.predict_proba(frame[FEATURES])[:, 1]
 
     def evaluate(self, frame: pd.DataFrame, importance: bool = True) -> dict:
@@ -105,8 +121,8 @@ class ChurnPropensity:
         from sklearn.inspection import permutation_importance
         from sklearn.metrics import brier_score_loss, roc_auc_score
 
-        y = frame["churned"].astype(int).to_numpy()
         p = self.predict_proba(frame)
+        y = self._labels(frame, "evaluation")
         top = p >= np.quantile(p, 0.9)
         scores = {"members": len(frame), "churn_rate": float(y.mean()), "auc": float(roc_auc_score(y, p)),
                   "brier": float(brier_score_loss(y, p)), "top_decile_lift": float(y[top].mean() / y.mean())}
@@ -116,8 +132,12 @@ class ChurnPropensity:
             scores["importance"] = pd.Series(result.importances_mean, index=FEATURES).sort_values(ascending=False)
         return scores
 
-    def __repr__(self) -> str:
-        if not hasattr(self, "model_"):
-            return f"ChurnPropensity(horizon_days={self.horizon_days})"
-        return (f"<ChurnPropensity: no purchase within {self.horizon_days} days; trained on cutoffs "
-                f"{', '.join(map(str, self.cutoffs_))}; base rate {self.base_rate_:.1%}>")
+    def summary(self) -> pd.DataFrame:
+        """The training data by cutoff: role (the earlier cutoffs teach the booster, the latest calibrates it),
+        members and churn rate (the share with no purchase within ``horizon_days``)."""
+        self._check_fitted()
+        return self.training_.copy()
+
+    def _describe_fit(self) -> str:
+        return (f"no purchase within {self.horizon_days} days; trained on cutoffs "
+                f"{', '.join(map(str, self.cutoffs_))}; base rate {self.base_rate_:.1%}")

@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize
 
+from ..estimator import Estimator, warn_not_converged
+
 BTYD_COLUMNS = ("frequency", "recency", "T")
 
 
@@ -27,13 +29,31 @@ def check_summary(summary: pd.DataFrame, columns=BTYD_COLUMNS) -> pd.DataFrame:
     return data
 
 
-class MaximumLikelihoodModel:
-    """Base of the BTYD estimators: subclasses define ``_parameter_names`` and ``_log_likelihood``."""
+class MaximumLikelihoodModel(Estimator):
+    """Base of the BTYD estimators: subclasses define ``_parameter_names``, ``_fit`` (which calls
+    ``_maximize``) and ``_log_likelihood``. ``penalizer`` adds ``penalizer * sum(theta ** 2)`` to the
+    mean negative log-likelihood (0: plain maximum likelihood)."""
 
     _parameter_names: tuple[str, ...] = ()
 
     def __init__(self, penalizer: float = 0.0):
         self.penalizer = penalizer
+
+    def fit(self, summary: pd.DataFrame) -> "MaximumLikelihoodModel":
+        """Fit on a BTYD summary (``btyd_summary``: one row per customer); returns the model. Warns with
+        ``ConvergenceWarning`` when the likelihood's gradient at the estimates is not near zero."""
+        self._fit(summary)
+        if not self.converged_:
+            warn_not_converged(self, "the likelihood's gradient at the estimates is not near zero")
+        return self
+
+    def _fit(self, summary: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Fitted once it has estimates (``params_``): other learned attributes (``left_out_``, ``k_``)
+        are set while fitting."""
+        return hasattr(self, "params_")
 
     def _log_likelihood(self, params: np.ndarray, data: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
@@ -46,7 +66,7 @@ class MaximumLikelihoodModel:
         to let the optimizer difference the likelihood."""
         return None
 
-    def _maximize(self, data: dict[str, np.ndarray], weights: np.ndarray | None = None) -> "MaximumLikelihoodModel":
+    def _maximize(self, data: dict[str, np.ndarray], weights: np.ndarray | None = None) -> None:
         """Maximize the (weighted) log-likelihood over log parameters; standard errors from the Hessian."""
         weights = np.ones(len(next(iter(data.values())))) if weights is None else weights
         total = weights.sum()
@@ -85,11 +105,6 @@ class MaximumLikelihoodModel:
             self.standard_errors_ = dict(zip(self._parameter_names, np.sqrt(np.clip(np.diag(covariance), 0, None))))
         except np.linalg.LinAlgError:
             self.standard_errors_ = dict.fromkeys(self._parameter_names, np.nan)
-        return self
-
-    def _check_fitted(self):
-        if not hasattr(self, "params_"):
-            raise ValueError(f"this {type(self).__name__} is not fitted yet: call fit(summary) first")
 
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95 % intervals (normal approximation)."""
@@ -100,12 +115,10 @@ class MaximumLikelihoodModel:
         table.index.name = "parameter"
         return table
 
-    def __repr__(self) -> str:
-        if not hasattr(self, "params_"):
-            return f"{type(self).__name__}(penalizer={self.penalizer})"
+    def _describe_fit(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return (f"<{type(self).__name__}: {params}; {self.n_:,} customers; "
-                f"log-likelihood {self.log_likelihood_:,.2f}{'' if self.converged_ else '; NOT converged'}>")
+        return (f"{params}; {self.n_:,} customers; "
+                f"log-likelihood {self.log_likelihood_:,.2f}{'' if self.converged_ else '; NOT converged'}")
 
 
 def _gradient_norm(objective, x: np.ndarray, analytic: bool) -> float:

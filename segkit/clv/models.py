@@ -66,12 +66,12 @@ class BetaGeoModel(MaximumLikelihoodModel):
 
     _parameter_names = ("r", "alpha", "a", "b")
 
-    def fit(self, summary: pd.DataFrame) -> "BetaGeoModel":
+    def _fit(self, summary: pd.DataFrame) -> None:
         data, weights = _distinct_rows(check_summary(summary))
         # the costly functions (log-gamma, digamma, logs) are evaluated once per distinct x, T and t_x
         for column in ("frequency", "recency", "T"):
             data[f"{column}_values"], data[f"{column}_index"] = np.unique(data[column], return_inverse=True)
-        return self._maximize(data, weights)
+        self._maximize(data, weights)
 
     def _initial(self, data):
         return np.array([0.5, max(float(np.mean(data["T"])), 1.0) / 5, 1.0, 2.0])
@@ -145,9 +145,8 @@ class ParetoNBDModel(MaximumLikelihoodModel):
 
     _parameter_names = ("r", "alpha", "s", "beta")
 
-    def fit(self, summary: pd.DataFrame) -> "ParetoNBDModel":
-        data, weights = _distinct_rows(check_summary(summary))
-        return self._maximize(data, weights)
+    def _fit(self, summary: pd.DataFrame) -> None:
+        self._maximize(*_distinct_rows(check_summary(summary)))
 
     def _initial(self, data):
         scale = max(float(np.mean(data["T"])), 1.0) / 4
@@ -199,16 +198,15 @@ class GammaGammaModel(MaximumLikelihoodModel):
 
     _parameter_names = ("p", "q", "v")
 
-    def fit(self, summary: pd.DataFrame) -> "GammaGammaModel":
+    def _fit(self, summary: pd.DataFrame) -> None:
         data = check_summary(summary, ("frequency", "monetary_value"))
         repeat = data[data["frequency"] > 0]
         usable = repeat[repeat["monetary_value"] > 0]
-        self.left_out_ = len(repeat) - len(usable)
         if len(usable) < 2:
             raise ValueError(f"Gamma-Gamma needs at least 2 repeat buyers with a positive mean spend, found "
-                             f"{len(usable)} ({self.left_out_:,} more with zero or negative spend)")
-        values, weights = _distinct_rows(usable)
-        return self._maximize(values, weights)
+                             f"{len(usable)} ({len(repeat) - len(usable):,} more with zero or negative spend)")
+        self.left_out_ = len(repeat) - len(usable)
+        self._maximize(*_distinct_rows(usable))
 
     def _initial(self, data):
         return np.array([1.0, 1.0, float(np.mean(data["monetary_value"]))])
@@ -233,17 +231,17 @@ class GammaGammaModel(MaximumLikelihoodModel):
             own = np.where(m >= 0, (1 - weight) * population + weight * m, np.nan)
         return np.where(x > 0, own, population)
 
-    def __repr__(self) -> str:
-        text = super().__repr__()
-        left_out = getattr(self, "left_out_", 0)
-        return text if not left_out else text[:-1] + f"; {left_out:,} repeat buyer(s) with no positive spend left out>"
+    def _describe_fit(self) -> str:
+        text = super()._describe_fit()
+        return text if not self.left_out_ else \
+            f"{text}; {self.left_out_:,} repeat buyer(s) with no positive spend left out"
 
 
 def customer_lifetime_value(transactions_model, spend_model: GammaGammaModel, summary: pd.DataFrame,
                             periods: int = 12, period_length: float = 4.345, discount_rate: float = 0.01) -> np.ndarray:
     """Discounted expected spend over the next ``periods`` (each ``period_length`` time units, e.g. months
-    of 4.345 weeks), at ``discount_rate`` per period: purchases from the transactions model (BG/NBD or
-    Pareto/NBD), spend per purchase from Gamma-Gamma."""
+    of 4.345 weeks), at ``discount_rate`` per period: purchases from the transactions model (BG/NBD,
+    Pareto/NBD or MBG/CNBD-k), spend per purchase from Gamma-Gamma."""
     data = check_summary(summary, (*BTYD_COLUMNS, "monetary_value"))
     x, t_x, T = data["frequency"], data["recency"], data["T"]
     spend = spend_model.expected_spend(x, data["monetary_value"])

@@ -21,6 +21,17 @@ The first factor needs ``litt`` = sum of log intervals (``btyd_summary`` has
 it). ``k`` is chosen by likelihood over ``1..k_max`` (stopping once the likelihood has fallen
 twice in a row).
 
+Forecast, exactly: a customer still there at ``T`` has completed ``j < k`` of the
+Erlang's ``k`` phases (each a Poisson(``lambda``) event) since ``t_x``, with the
+weights of the "still there" sum; given ``j``, ``lambda ~ Gamma(r + kx + j, alpha + T)``
+and ``p ~ Beta(a, b + x + 1)``. The ``n``-th purchase after ``T`` comes at the
+``(nk - j)``-th phase and counts if the customer stayed after the ``n - 1`` before it::
+
+    E[Y(t) | x, t_x, T] = P(alive) * sum_j w_j * sum_{n>=1} B(a, b+x+n)/B(a, b+x+1) * P(N_j >= nk - j)
+
+with ``N_j``, the phases in the next ``t``, negative binomial (shape ``r + kx + j``, ``q = t / (alpha + T + t)``):
+``P(N_j >= m) = I_q(m, r + kx + j)``. For k = 1 this is the MBG/NBD's closed form (Batislam et al. 2007).
+
 Wheat and Morrison (1990): for two consecutive intervals of an Erlang-k
 process, ``M = t1 / (t1 + t2)`` is Beta(k, k) with variance ``1 / (4 (2k + 1))``;
 Poisson purchasing (k = 1) gives the uniform's 1/12.
@@ -38,15 +49,15 @@ from .base import BTYD_COLUMNS, MaximumLikelihoodModel, check_summary
 
 class MBGCNBDModel(MaximumLikelihoodModel):
     """MBG/CNBD-k: ``MBGCNBDModel(k_max=12).fit(summary)``; ``k_`` and ``params_`` (``r``, ``alpha``,
-    ``a``, ``b``); ``log_likelihoods_`` by k."""
+    ``a``, ``b``); ``log_likelihoods_`` by k; P(alive) and conditional expected purchases."""
 
     _parameter_names = ("r", "alpha", "a", "b")
 
     def __init__(self, k_max: int = 12, penalizer: float = 0.0):
-        super().__init__(penalizer)
         self.k_max = k_max
+        self.penalizer = penalizer
 
-    def fit(self, summary: pd.DataFrame) -> "MBGCNBDModel":
+    def _fit(self, summary: pd.DataFrame) -> None:
         if int(self.k_max) != self.k_max or self.k_max < 1:
             raise ValueError(f"k_max must be a whole number of at least 1, got {self.k_max}")
         data = check_summary(summary, (*BTYD_COLUMNS, "litt"))
@@ -63,7 +74,6 @@ class MBGCNBDModel(MaximumLikelihoodModel):
         self.log_likelihoods_ = pd.Series({k: fit[0] for k, fit in fits.items()}, name="log_likelihood")
         self.k_ = int(self.log_likelihoods_.idxmax())
         self.log_likelihood_, self.params_, self.standard_errors_, self.converged_ = fits[self.k_]
-        return self
 
     def _initial(self, data):
         previous = getattr(self, "params_", None)
@@ -72,16 +82,22 @@ class MBGCNBDModel(MaximumLikelihoodModel):
             return np.array([r, alpha * (self.k_ - 1) / self.k_, a, b])
         return np.array([1.0, max(float(np.mean(data["T"])), 1.0) / 5, 1.0, 3.0])
 
+    def _waiting(self, params, x, t_x, T):
+        """log of the "still there" sum's terms, one per number ``j < k`` of phases completed since ``t_x``
+        (first axis: ``j``)."""
+        r, alpha, a, b = params
+        shape = r + self.k_ * x
+        j = np.arange(self.k_).reshape((-1,) + (1,) * np.ndim(x))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(j > 0, j * np.log(T - t_x), 0.0) - special.gammaln(j + 1) + \
+                special.gammaln(shape + j) - (shape + j) * np.log(alpha + T)
+
     def _branches(self, params, x, t_x, T):
         """log of the "dropped after t_x" and "still there" terms of the likelihood (without the timing factor)."""
         r, alpha, a, b = params
         shape = r + self.k_ * x
         dropped = special.betaln(a + 1, b + x) + special.gammaln(shape) - shape * np.log(alpha + t_x)
-        j = np.arange(self.k_).reshape((-1,) + (1,) * np.ndim(x))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            waiting = np.where(j > 0, j * np.log(T - t_x), 0.0) - special.gammaln(j + 1) + \
-                special.gammaln(shape + j) - (shape + j) * np.log(alpha + T)
-        stayed = special.betaln(a, b + x + 1) + special.logsumexp(waiting, axis=0)
+        stayed = special.betaln(a, b + x + 1) + special.logsumexp(self._waiting(params, x, t_x, T), axis=0)
         return dropped, stayed
 
     def _log_likelihood(self, params, data):
@@ -99,14 +115,43 @@ class MBGCNBDModel(MaximumLikelihoodModel):
         dropped, stayed = self._branches(np.array(list(self.params_.values())), x, t_x, T)
         return np.exp(stayed - np.logaddexp(dropped, stayed))
 
+    def conditional_expected_purchases(self, t, frequency, recency, T) -> np.ndarray:
+        """E[Y(t) | x, t_x, T]: purchases in the next ``t`` time units (the sum in the module notes, for
+        each customer until a term adds less than 1e-12; computed once per distinct row)."""
+        self._check_fitted()
+        columns = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (t, frequency, recency, T)))
+        frame = pd.DataFrame({name: c.ravel() for name, c in zip(("t", "x", "t_x", "T"), columns)})
+        row_of = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        t, x, t_x, T = frame.drop_duplicates().to_numpy().T         # in the order ngroup numbers them
+        params = np.array(list(self.params_.values()))
+        r, alpha, a, b = params
+        k = self.k_
+        dropped, stayed = self._branches(params, x, t_x, T)
+        # P(alive) * w_j: each "still there after j phases" term's share of the likelihood
+        alive_after = np.exp(special.betaln(a, b + x + 1) + self._waiting(params, x, t_x, T)
+                             - np.logaddexp(dropped, stayed))
+        j = np.arange(k)[:, None]
+        shape, q = r + k * x + j, t / (alpha + T + t)
+        stays = np.ones(len(t))                     # E[(1 - p)^(n - 1)]: still a customer at the n-th purchase
+        expected = np.zeros(len(t))
+        active = np.arange(len(t))                  # rows whose sum is still growing (terms only fall)
+        n = 1
+        while active.size:
+            reached = special.betainc(n * k - j, shape[:, active], q[active])    # P(N_j >= nk - j)
+            term = stays[active] * (alive_after[:, active] * reached).sum(axis=0)
+            expected[active] += term
+            stays[active] *= (b + x[active] + n) / (a + b + x[active] + n)
+            active = active[term >= 1e-12]          # NaN rows drop out as NaN
+            n += 1
+        return expected[row_of].reshape(columns[0].shape)
+
     def summary(self) -> pd.DataFrame:
         table = super().summary()
         table.loc["k"] = [self.k_, np.nan, np.nan, np.nan]
         return table
 
-    def __repr__(self) -> str:
-        text = super().__repr__()
-        return text if not hasattr(self, "k_") else text.replace(": ", f": k={self.k_}, ", 1)
+    def _describe_fit(self) -> str:
+        return f"k={self.k_}, {super()._describe_fit()}"
 
 
 def wheat_morrison(transactions: Any, as_of: Any, con=None) -> dict[str, float]:
@@ -115,7 +160,7 @@ def wheat_morrison(transactions: Any, as_of: Any, con=None) -> dict[str, float]:
     Returns ``k`` (about 1 for Poisson-like buying, larger for regular),
     the variance of ``M`` and the number of customers with two intervals.
     """
-    from ..features.member import purchase_occasions
+    from ..features import purchase_occasions
 
     occasions = purchase_occasions(transactions, as_of, con=con)
     days = occasions["date"].diff().dt.days.where(occasions["member_id"].eq(occasions["member_id"].shift()))

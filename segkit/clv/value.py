@@ -1,51 +1,162 @@
-"""Per-customer value from a fitted purchases model: what ``segkit clv`` and the customer-value notebook share.
+"""The customer-value workflow: from transactions to each customer's P(alive), expected purchases, spend and
+CLV, with the holdout check. ``segkit clv`` and the customer-value notebook call ``customer_value``.
+
+Settings (YAML, all optional)::
+
+    model: bgnbd          # bgnbd | paretonbd | mbgcnbd: the purchases model
+    unit: W               # D, W or M: the models' time unit
+    horizon: 52           # forecast horizon, in units
+    periods: 12           # discounting periods within the horizon
+    discount_rate: 0.01   # per period
+    k_max: 12             # MBG/CNBD-k: the largest regularity tried
 
 Whatever cannot be computed is said in ``notes`` instead of silently left out:
-a model that forecasts no purchases, a spend model that cannot be fitted, and
+a model that did not converge, a spend model that cannot be fitted, and
 the customers a model cannot serve. The customers it can serve still get their values.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from ..data.parse import parse_day
+from ..result import Result
+from ..settings import YamlSettings, resolve_settings
 from .base import BTYD_COLUMNS, check_summary
-from .models import GammaGammaModel, customer_lifetime_value
+from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
+from .regularity import MBGCNBDModel
+from ..features.btyd import UNITS, btyd_summary
+
+MODELS = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
+HOLDOUT_TOP = 7          # the holdout check groups customers with 7 or more repeat purchases
 
 
-@dataclass
-class CustomerValue:
-    """The summary with ``p_alive``, ``expected_purchases``, ``expected_spend`` and ``clv`` (those that could
-    be computed), the fitted spend model (None if none) and one line per thing that could not be computed."""
+@dataclass(frozen=True)
+class ValueSettings(YamlSettings):
+    """The purchases model and how value is counted; see the module docstring for the YAML form."""
+
+    what: ClassVar[str] = "customer value"
+
+    model: str = "bgnbd"
+    unit: str = "W"
+    horizon: float = 52.0
+    periods: int = 12
+    discount_rate: float = 0.01
+    k_max: int = 12
+
+    def __post_init__(self):
+        if self.model not in MODELS:
+            raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.unit not in UNITS:
+            raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
+        for name in ("periods", "k_max"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, float)) or not self.horizon > 0:
+            raise ValueError(f"horizon must be a positive number of units, got {self.horizon!r}")
+        if isinstance(self.discount_rate, bool) or not isinstance(self.discount_rate, (int, float)) \
+                or not 0 <= self.discount_rate < 1:
+            raise ValueError(f"discount_rate must be at least 0 and below 1, got {self.discount_rate!r}")
+
+    def purchases_model(self):
+        """The unfitted purchases model."""
+        return MBGCNBDModel(k_max=self.k_max) if self.model == "mbgcnbd" else MODELS[self.model]()
+
+
+@dataclass(repr=False)
+class CustomerValue(Result):
+    """Per customer (``table``, ``customer_value.csv``): the BTYD summary with ``p_alive``, ``expected_purchases``,
+    ``expected_spend`` and ``clv`` (those that could be computed) and, with a holdout, ``holdout_forecast``;
+    the fitted models, and one note per thing that could not be computed."""
 
     table: pd.DataFrame
-    spend: GammaGammaModel | None = None
-    notes: list[str] = field(default_factory=list)
+    purchases: Any
+    spend: GammaGammaModel | None
+    notes: list[str]
+    settings: ValueSettings
+    calibration_end: pd.Timestamp
+    holdout_end: pd.Timestamp | None = None
+
+    def _describe(self) -> str:
+        text = (f"{type(self.purchases).__name__} on {len(self.table):,} customers, calibration to "
+                f"{self.calibration_end.date()}")
+        if "clv" in self.table:
+            text += f"; value over {self.settings.horizon:g} {self.settings.unit}: {self.table['clv'].sum():,.0f}"
+        if "holdout_forecast" in self.table:
+            text += (f"; holdout to {self.holdout_end.date()}: actual {self.table['holdout_frequency'].sum():,.0f}, "
+                     f"forecast {self.table['holdout_forecast'].sum():,.0f}")
+        return text + (f" ({len(self.notes)} note(s))" if self.notes else "")
+
+    def summary(self) -> pd.DataFrame:
+        """Totals: customers, repeat buyers, mean P(alive), expected purchases, spend and value, and the holdout."""
+        table = self.table
+        rows = {"customers": len(table), "repeat buyers": int((table["frequency"] > 0).sum()),
+                "mean p_alive": table["p_alive"].mean()}
+        for column in ("expected_purchases", "clv", "holdout_frequency", "holdout_forecast"):
+            if column in table:
+                rows[f"total {column}"] = table[column].sum()
+        return pd.Series(rows, name="value").rename_axis("measure").reset_index()
+
+    @property
+    def holdout(self) -> pd.DataFrame | None:
+        """Mean holdout purchases, actual and forecast, by calibration repeat purchases (7 = 7 or more): the
+        check of Fader, Hardie and Lee (2005). None without a holdout."""
+        if "holdout_forecast" not in self.table:
+            return None
+        repeat = self.table["frequency"].clip(upper=HOLDOUT_TOP).rename("repeat_purchases")
+        return (self.table.groupby(repeat)[["holdout_frequency", "holdout_forecast"]].mean()
+                .rename(columns={"holdout_frequency": "actual", "holdout_forecast": "forecast"}).reset_index())
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        tables = {"customer_value.csv": self.table.round(6)}
+        if self.holdout is not None:
+            tables["holdout_check.csv"] = self.holdout.round(6)
+        return tables
 
 
-def customer_value(summary: pd.DataFrame, purchases, horizon: float, periods: int = 12,
-                   discount_rate: float = 0.01) -> CustomerValue:
-    """P(alive) from ``purchases`` (a fitted BG/NBD, Pareto/NBD or MBG/CNBD-k); expected purchases over
-    ``horizon`` units if the model can forecast them; Gamma-Gamma spend and CLV (``periods`` discounting
-    periods within the horizon) for every customer its formula serves."""
+def customer_value(transactions: Any, calibration_end: Any, holdout_end: Any = None,
+                   settings: ValueSettings | str | Path | dict | None = None, *, backend: str = "duckdb",
+                   con=None) -> CustomerValue:
+    """Fit the settings' purchases model on the purchases up to ``calibration_end`` and value every customer;
+    with ``holdout_end``, forecast the holdout and set it beside what happened. ``settings``: a
+    ``ValueSettings``, a YAML path or a mapping (``resolve_settings``)."""
+    settings = resolve_settings(ValueSettings, settings)
+    calibration_end = parse_day(calibration_end)
+    holdout_end = None if holdout_end is None else parse_day(holdout_end)
+    if holdout_end is not None and holdout_end <= calibration_end:
+        raise ValueError(f"holdout_end {holdout_end.date()} must be after calibration_end {calibration_end.date()}")
+    summary = btyd_summary(transactions, calibration_end, holdout_end, unit=settings.unit, backend=backend, con=con)
+    purchases = settings.purchases_model().fit(summary)
+    table, spend, notes = value_table(summary, purchases, settings.horizon, settings.periods, settings.discount_rate)
+    if holdout_end is not None:
+        table["holdout_forecast"] = purchases.conditional_expected_purchases(
+            summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"])
+    return CustomerValue(table, purchases, spend, notes, settings, calibration_end, holdout_end)
+
+
+def value_table(summary: pd.DataFrame, purchases, horizon: float, periods: int = 12,
+                discount_rate: float = 0.01) -> tuple[pd.DataFrame, GammaGammaModel | None, list[str]]:
+    """The summary with P(alive) from ``purchases`` (a fitted BG/NBD, Pareto/NBD or MBG/CNBD-k); expected
+    purchases over ``horizon`` units; Gamma-Gamma spend and CLV (``periods``
+    discounting periods within the horizon) for every customer its formula serves. Returns the table, the
+    fitted spend model (None if none) and one note per thing that could not be computed."""
     check_summary(summary, (*BTYD_COLUMNS, "monetary_value"))
     table = summary.copy()
     x, t_x, T = summary["frequency"], summary["recency"], summary["T"]
     table["p_alive"] = purchases.probability_alive(x, t_x, T)
     name = type(purchases).__name__
     notes = [] if purchases.converged_ else [f"{name} did not converge: its estimates are uncertain"]
-    if not hasattr(purchases, "conditional_expected_purchases"):
-        notes.append(f"{name} gives P(alive) only: no expected_purchases, expected_spend or clv "
-                     "(BG/NBD or Pareto/NBD forecast them)")
-        return CustomerValue(table, None, notes)
     table["expected_purchases"] = purchases.conditional_expected_purchases(horizon, x, t_x, T)
     try:
         spend = GammaGammaModel().fit(summary)
     except ValueError as error:
         notes.append(f"no expected_spend or clv: {error}")
-        return CustomerValue(table, None, notes)
+        return table, None, notes
     if not spend.converged_:
         notes.append("GammaGammaModel did not converge: its estimates are uncertain")
     if spend.left_out_:
@@ -59,4 +170,4 @@ def customer_value(summary: pd.DataFrame, purchases, horizon: float, periods: in
         no_spend = int(np.isnan(table["expected_spend"].to_numpy(dtype=float)).sum())
         notes.append(f"{no_value:,} customer(s) get no clv ({no_spend:,} of them have no expected_spend: "
                      "a negative mean spend, refunds above purchases)")
-    return CustomerValue(table, spend, notes)
+    return table, spend, notes

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 # Column kinds: how a raw value is parsed into the canonical type.
-ID, TEXT, DATE, NUMBER, INTEGER, FLAG = "id", "text", "date", "number", "integer", "flag"
+ID, TEXT, DATE, NUMBER, INTEGER, FLAG, PHONE = "id", "text", "date", "number", "integer", "flag", "phone"
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ MEMBERS = TableSpec(
     required={"member_id": ID},
     optional={
         "name": TEXT,
-        "phone": ID,
+        "phone": PHONE,
         "join_date": DATE,
         "tier": TEXT,
         "household_size": INTEGER,

@@ -14,6 +14,7 @@ whichever row is kept.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,11 @@ import pandas as pd
 
 from . import parse
 from .config import LoadConfig, as_config
-from .contract import DATE, FLAG, ID, INTEGER, NUMBER, TEXT, ContractError, TableSpec, spec_for
+from .contract import DATE, FLAG, ID, INTEGER, NUMBER, PHONE, TEXT, ContractError, TableSpec, spec_for
 from .records import DAMAGE_REASONS
 from .sources import RawTable, clean_column_names, read_source
 from ..io import write_table
+from ..result import Result
 from ..progress import BIG, progress
 
 _PARSERS = {
@@ -36,11 +38,16 @@ _PARSERS = {
     NUMBER: parse.numbers_with_problems,
     INTEGER: parse.integers_with_problems,
     FLAG: parse.flags_with_problems,
+    PHONE: parse.phones_with_problems,
 }
 FLAG_DEFAULTS = {"active": True, "do_not_call": False, "wants_new_advisor": False}
 # Words that mean "do not call" (or not) in that column only, beyond the yes/no words of every flag.
 DO_NOT_CALL_WORDS = (frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
                      frozenset({"可联系", "可以联系", "可打", "正常"}))
+# Headers that name a do-not-call column other than by its contract name: never ignored, because an ignored
+# do-not-call column is a list of people who will be called.
+DO_NOT_CALL_HEADERS = {"dnc", "donotcall", "nocall", "donotdisturb", "dnd", "勿扰", "免打扰", "请勿打扰", "勿打",
+                       "拒接", "拒绝来电", "禁止呼叫", "不要打", "不接受来电"}
 ROW = "source_row"
 LINE = "line"
 
@@ -83,9 +90,10 @@ class LoadReport:
         return "\n".join(lines)
 
 
-@dataclass
-class LoadResult:
-    """The canonical table, the rejected rows with reasons, and the report."""
+@dataclass(repr=False)
+class LoadResult(Result):
+    """The canonical table, the rejected rows with reasons, and the report (``str(result.report)``: every count
+    and reason, as the CLI prints it)."""
 
     table: pd.DataFrame
     rejects: pd.DataFrame
@@ -95,8 +103,23 @@ class LoadResult:
         """Write the rejects (original values as read, plus ``reason``) as CSV or Parquet."""
         return write_table(self.rejects, path)
 
-    def __repr__(self) -> str:
-        return str(self.report)
+    def _describe(self) -> str:
+        report = self.report
+        return (f"{report.table} from {report.origin}: read {report.read:,}, used {report.used:,}, rejected "
+                f"{report.rejected:,}, duplicates {report.duplicates:,} -> {report.rows_out:,} rows")
+
+    def summary(self) -> pd.DataFrame:
+        """Where the rows read went, and why: one row per outcome and reason."""
+        report = self.report
+        rows = [("used", "", report.used), ("duplicate", "", report.duplicates)]
+        rows += [("rejected", reason, n) for reason, n in report.reasons.items()]
+        rows += [("blanked (row kept)", reason, n) for reason, n in report.blanked.items()]
+        rows += [("do not call", reason, n) for reason, n in report.fail_closed.items()]
+        return pd.DataFrame(rows, columns=["outcome", "reason", "rows"])
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The canonical table and its rejects."""
+        return {f"{self.report.table}.csv": self.table, f"{self.report.table}_rejects.csv": self.rejects}
 
 
 class _Rejections:
@@ -135,15 +158,28 @@ def _normalise_headers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     return frame
 
 
+def _header_key(name: str) -> str:
+    """A header as compared with contract names: case, spaces, hyphens and underscores ignored."""
+    return re.sub(r"[\s_\-]+", "", str(name)).lower()
+
+
 def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:
-    """Source column for each canonical column present, and the ignored ones."""
+    """Source column for each canonical column present, and the ignored ones. A source column named like a
+    contract column (``Do_Not_Call``, ``Member ID``) is that column; two such names for one column, or a
+    do-not-call column under a name of its own (``DNC``, ``勿扰``) that no mapping names, are refused."""
     mapping: dict[str, str] = {}
     for source, target in config.columns.items():
         if source in frame.columns:
             mapping[target] = source
     for column in spec.columns:
-        if column not in mapping and column in frame.columns and column not in config.columns:
-            mapping[column] = column
+        if column in mapping:
+            continue
+        alike = [c for c in frame.columns if _header_key(c) == _header_key(column) and c not in config.columns]
+        if len(alike) > 1:
+            raise ContractError(f"{spec.name}: the columns {', '.join(map(repr, alike))} could each be {column}; "
+                                "name the one to use in the mapping")
+        if alike:
+            mapping[column] = alike[0]
     if config.amount:
         mapping.pop("amount", None)
     missing = [c for c in spec.required if c not in mapping and not (c == "amount" and config.amount)]
@@ -156,6 +192,12 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
         )
     used = set(mapping.values()) | set(config.amount.get("multiply", []))
     ignored = [c for c in frame.columns if c not in used]
+    if "do_not_call" in spec.columns:
+        unread = [c for c in ignored if _header_key(c) in DO_NOT_CALL_HEADERS]
+        if unread:
+            raise ContractError(f"{spec.name}: the column {unread[0]!r} looks like do_not_call but is not mapped: "
+                                f"an ignored do-not-call column would call those members; map it "
+                                f"(columns: {{{unread[0]}: do_not_call}}) or remove it")
     return mapping, ignored
 
 
@@ -173,7 +215,7 @@ def load_table(
     """
     config = as_config(config)
     spec = spec_for(config.table or table)
-    raw = read_source(source, config.source)
+    raw = read_source(source, config.source, keep_damaged=True)
     frame = _normalise_headers(raw.frame, raw.origin)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     mapping, ignored = _map_columns(frame, spec, config)
@@ -189,7 +231,7 @@ def load_table(
     rejected = rejections.mask & ~duplicate
     keep = ~(duplicate | rejected)
     if "do_not_call" in parsed:
-        fail_closed.update(_do_not_call_wins(parsed, keep))
+        fail_closed.update(_do_not_call_wins(parsed, keep, _members_on_damaged_lines(raw, mapping["member_id"])))
     result = _finish(parsed[keep], spec, config)
 
     reasons = rejections.counts(rejected)
@@ -210,13 +252,38 @@ def load_table(
     return LoadResult(result.reset_index(drop=True), rejects, report)
 
 
-def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series) -> dict[str, int]:
-    """A member any of whose rows (kept, duplicate or clashing) says do-not-call is not called. Returns how
-    many kept rows this turned to do-not-call."""
-    flagged = parsed.loc[parsed["do_not_call"].fillna(False).astype(bool), "member_id"].dropna()
-    turned = keep & parsed["member_id"].isin(set(flagged)) & ~parsed["do_not_call"].fillna(False).astype(bool)
-    parsed.loc[turned, "do_not_call"] = True
-    return {"another row of the same member says do-not-call": int(turned.sum())} if turned.any() else {}
+def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: set[str]) -> dict[str, int]:
+    """A member any of whose rows (kept, duplicate or clashing) says do-not-call is not called, and neither is
+    a member with a damaged line, whose flag cannot be read. Returns how many kept rows this turned."""
+    said = parsed["do_not_call"].fillna(False).astype(bool)
+    counts = {}
+    for reason, members in (("another row of the same member says do-not-call",
+                             set(parsed.loc[said, "member_id"].dropna())),
+                            ("a damaged line of the same member cannot be read", damaged_members)):
+        turned = keep & parsed["member_id"].isin(members) & ~parsed["do_not_call"].fillna(False).astype(bool)
+        parsed.loc[turned, "do_not_call"] = True
+        if turned.any():
+            counts[reason] = int(turned.sum())
+    return counts
+
+
+def _members_on_damaged_lines(raw: RawTable, id_column: str) -> set[str]:
+    """The member ids of the damaged lines of a members file. A damaged line whose member cannot be told
+    refuses the file: it may say do-not-call for someone, and nobody would know whom."""
+    if not raw.damaged:
+        return set()
+    position = list(raw.frame.columns).index(id_column)
+    ids = []
+    for damage in raw.damaged:
+        fields = raw.damaged_fields(damage)
+        value = fields[position] if position < len(fields) else ""
+        ids.append("" if re.search(rf'["\n{re.escape(raw.sep or " ")}]', value) else value)   # a field that ran on
+    parsed, _ = parse.parse_ids(pd.Series(ids, dtype=object))
+    unknown = [damage.line for damage, member in zip(raw.damaged, parsed) if member is None]
+    if unknown:
+        raise ContractError(f"{raw.origin}: line {unknown[0]} holds no usable record and no readable member id; it "
+                            "may say do not call for someone: fix the line")
+    return set(parsed)
 
 
 def _parse_column(kind: str, column: str, values: pd.Series, config: LoadConfig) -> tuple[pd.Series, pd.Series]:

@@ -25,10 +25,16 @@ _DATE = re.compile(
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]*(\d{2}):?(\d{2})(?::?(\d{2}))?)?$")
 _TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "是的", "对", "真", "有", "√", "✓", "✔", "☑", "✅"}
 _FALSE = {"0", "false", "f", "no", "n", "off", "否", "不是", "不", "假", "无", "没有", "×", "✗", "✘", "☐"}
-_CURRENCY = "[¥￥$€£元\\s\u00a0\u202f]"
-# A number with its thousands separators where they belong; any other comma (1,50 or 115,00) is refused.
-_POINT_DECIMAL = r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
-_COMMA_DECIMAL = r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d+(?:,\d*)?|,\d+)$"
+_CURRENCY = "\\s*[¥$€£元]\\s*"
+_SPACE = "[ \u00a0\u202f]"          # a space, a no-break space, a narrow no-break space: thousands in 1 234,50
+# A number with its thousands separators where they belong; any other comma (1,50 or 115,00) is refused,
+# and so is any other space (1 5).
+_POINT_DECIMAL = (r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:\.\d*)?"
+                  r"|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+_COMMA_DECIMAL = (r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:,\d*)?"
+                  r"|\d+(?:,\d*)?|,\d+)$")
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"     # zero-width spaces and joiners, a byte-order mark
+_PHONE = r"^\+?[0-9][0-9 ()\-./]{4,30}$"
 MAX_ABS_NUMBER = 1e12     # beyond this an amount is an export error, and sums of such lose the cents
 FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")   # 1900-01-01, 9999-12-31: placeholders
 
@@ -116,6 +122,12 @@ def _stripped(uniques: pd.Series) -> pd.Series:
     return text.where(text != "", None)
 
 
+def _plain(uniques: pd.Series) -> pd.Series:
+    """Text as typed in any input method: full-width digits and letters as ASCII (NFKC), zero-width
+    characters and byte-order marks removed, spaces stripped. ``０００２`` and ``\u200b0002`` are ``0002``."""
+    return uniques.str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+
+
 def _as_text(values: pd.Series) -> pd.Series:
     return values if _is_text(values) else values.astype(object).where(values.notna(), None)
 
@@ -129,13 +141,30 @@ def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
     Integer-typed columns become their decimal text, and a float artefact such
     as ``12417.0`` (ids that went through Excel or pandas as floats) becomes
-    ``12417``. ``007`` stays ``007``.
+    ``12417``. ``007`` stays ``007``; full-width ``００７``, ``\u200b007`` and Excel's text marker
+    ``'007`` are ``007`` too, so one member is one id.
     """
     if pd.api.types.is_float_dtype(values):
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
             values = values.astype("Int64")
-    return _by_distinct(_as_text(values), lambda u: (_without_float_suffix(_stripped(u)), _none_bad(u)))
+    return _by_distinct(_as_text(values),
+                        lambda u: (_without_float_suffix(_stripped(_plain(u).str.replace(r"^'", "", regex=True))),
+                                   _none_bad(u)))
+
+
+def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Phone numbers as text, as typed (``+86 138-0013-8000``, ``0755 1234567``: leading zeros kept); full-width
+    digits as ASCII. A value that is not digits with ``+ ( ) - . /`` and spaces (at least five digits' worth,
+    such as ``=HYPERLINK(...)`` or ``unknown``) is unparseable: nobody can dial it."""
+    def parse_distinct(uniques: pd.Series):
+        text = _plain(uniques)
+        dialable = text.str.fullmatch(_PHONE).to_numpy(dtype=bool, na_value=False)
+        present = (text != "").to_numpy(dtype=bool, na_value=False)
+        problem = np.where(present & ~dialable, PROBLEMS.index(UNPARSEABLE), 0).astype(np.int8)
+        return _stripped(text).where(dialable, None), problem
+
+    return _by_distinct(_as_text(values), parse_distinct)
 
 
 def _without_float_suffix(text: pd.Series) -> pd.Series:
@@ -232,9 +261,9 @@ def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Ser
     pattern, thousands = (_POINT_DECIMAL, ",") if decimal == "." else (_COMMA_DECIMAL, ".")
 
     def parse_distinct(uniques: pd.Series):
-        text = uniques.str.replace(_CURRENCY, "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
+        text = _plain(uniques).str.replace(_CURRENCY, "", regex=True).str.replace(r"^\((.*)\)$", r"-\1", regex=True)
         well_formed = text.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False)
-        plain = text.str.replace(thousands, "", regex=False)
+        plain = text.str.replace(thousands, "", regex=False).str.replace(_SPACE, "", regex=True)
         if decimal == ",":
             plain = plain.str.replace(",", ".", regex=False)
         parsed = pd.to_numeric(plain.where(well_formed, None), errors="coerce").astype(float)
@@ -291,3 +320,4 @@ parse_dates = _bad(dates_with_problems)
 parse_numbers = _bad(numbers_with_problems)
 parse_integers = _bad(integers_with_problems)
 parse_flags = _bad(flags_with_problems)
+parse_phones = _bad(phones_with_problems)

@@ -10,8 +10,10 @@ line by line, from the text itself, which lines are records:
   is a record (checked for all lines at once with one RE2 pattern in Arrow);
 * a quoted field may run over several lines (an address typed with line breaks
   in Excel): the record is kept when it closes cleanly with the header's number
-  of fields and none of its inner lines is a whole record by itself (that would
+  of fields and none of its later lines is a whole record by itself (that would
   be records swallowed by a stray quote);
+* a carriage return inside a line (where lines end in LF or CRLF) is damage:
+  spreadsheets and parsers disagree on whether it ends the record;
 * anything else is damage: the line where it starts goes to the rejects with a
   reason, and the scan resumes on the next line, so one stray quote costs one
   line, not the rest of the file.
@@ -40,6 +42,7 @@ DAMAGE_REASONS = {
     "after_quote": "text after a closing quote",
     "swallowed": "stray quote",
     "nul": "NUL byte",
+    "cr": "carriage return inside a line",
 }
 
 
@@ -109,15 +112,15 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
             continue                                # inside a multi-line record found earlier
         fields, problem = _fields(text_of, int(line), count, sep, columns)
         span = 1 if problem else text_of.span
-        if problem is None and span > 1 and whole[line + 1:line + span - 1].any():
-            inner = int(np.flatnonzero(whole[line + 1:line + span - 1])[0]) + line + 2
+        if problem is None and span > 1 and whole[line + 1:line + span].any():
+            inner = int(np.flatnonzero(whole[line + 1:line + span])[0]) + line + 2
             problem = Damage(0, "", "swallowed", f"the quote opened here would swallow line {inner}, a whole "
                                                  "record by itself")
         if problem is None and len(fields) != columns:
             problem = Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
         if problem is not None:
-            damaged.append(Damage(int(line) + 1, text_of(int(line)).replace("\x00", "\\x00"), problem.kind,
-                                  problem.detail))
+            text = text_of(int(line)).replace("\x00", "\\x00").replace("\r", "\\r")
+            damaged.append(Damage(int(line) + 1, text, problem.kind, problem.detail))
             continue
         record[line] = keep[line] = True
         keep[line + 1:line + span] = True
@@ -138,11 +141,11 @@ def _line_ends(data: bytes) -> np.ndarray:
 def _record_pattern(sep: str | None, columns: int) -> str:
     """One line holding exactly ``columns`` fields, quotes only around whole fields."""
     if sep is WHITESPACE:
-        token = r"[^\s\x00]+"
+        token = r"[^\s\x00]+"        # \s includes \r: a carriage return inside a line never matches
         return rf"^[ \t]*{token}(?:[ \t]+{token}){{{columns - 1}}}[ \t]*\n?$"
     s = re.escape(sep)
-    quoted = r'"(?:[^"\x00]|"")*"'
-    plain = rf'(?:[^"{s}\n\x00][^{s}\n\x00]*)?'
+    quoted = r'"(?:[^"\x00\r]|"")*"'
+    plain = rf'(?:[^"{s}\n\r\x00][^{s}\n\r\x00]*)?'
     one = f"(?:{quoted}|{plain})"
     return rf"^{one}(?:{s}{one}){{{columns - 1}}}\n?$"
 
@@ -166,6 +169,8 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
         text = text_of(line)
         if "\x00" in text:
             return None, Damage(0, "", "nul", "in a value")
+        if "\r" in text:
+            return None, Damage(0, "", "cr", "where lines end in a line feed")
         fields = text.split()
         if columns is not None and len(fields) != columns:
             return None, Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
@@ -189,6 +194,8 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
         position += 1
         if char == "\x00":
             return None, Damage(0, "", "nul", "in a value")
+        if char == "\r":
+            return None, Damage(0, "", "cr", "where lines end in a line feed")
         if in_quotes:
             if char != '"':
                 value.append(char)

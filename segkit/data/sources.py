@@ -9,6 +9,7 @@ import codecs
 import csv
 import io
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
 _SEPARATORS = [",", "\t", ";", "|"]
+_EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])[ \t]*\n")
 
 
 @dataclass
@@ -34,6 +36,14 @@ class RawTable:
     encoding: str | None = None
     damaged: list[Damage] = field(default_factory=list)
     lines: np.ndarray | None = None
+    sep: str | None = None          # of a text file: its separator (None: runs of whitespace)
+
+    def damaged_fields(self, damage: Damage) -> list[str]:
+        """The fields of a damaged line, read leniently (quotes as a spreadsheet would take them): enough to
+        tell whose line it was, never to use its values."""
+        if self.sep is None:
+            return damage.text.split()
+        return next(csv.reader([damage.text], delimiter=self.sep), [])
 
 
 def clean_column_names(columns) -> list[str]:
@@ -54,8 +64,12 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
     if not path.is_file():
         raise ContractError(f"{path} is not a file")
     data, encoding = _as_utf8(path.read_bytes(), encoding, path)
-    if b"\r" in data:
-        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if b"\r" in data:     # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
+        data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
+    declared = _EXCEL_SEPARATOR.match(data)
+    if declared:          # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
+        sep = declared.group(1).decode() if sep == "auto" else sep
+        data = b"\n" + data[declared.end():]
     if sep == "auto":
         sep = _detect_separator(data)
     separator = WHITESPACE if sep == "whitespace" else sep
@@ -63,17 +77,20 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
         raise ContractError(f"{path}: source.sep must be one character (or auto, whitespace), got {sep!r}")
     records = split_records(data, separator, str(path), header=header and not names, names=names)
     if records.header is not None:
-        stripped = clean_column_names(records.header)
-        doubled = sorted({name for name in stripped if stripped.count(name) > 1})
+        # Excel leaves unnamed columns after the last one ("a,b,,"): they are column_N, not a name used twice
+        records.header = [name or f"column_{i + 1}" for i, name in enumerate(clean_column_names(records.header))]
+        doubled = sorted({name for name in records.header if records.header.count(name) > 1})
         if doubled:
             raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
     frame = _parse_records(records, separator, names, str(path))
     if len(frame) != len(records.lines) or frame.shape[1] != records.columns:
         raise ContractError(f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
                             f"file has {len(records.lines):,} of {records.columns}; the file is refused")
-    if records.header is None and not names:
+    if records.header is not None:
+        frame.columns = records.header
+    elif not names:
         frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
-    return RawTable(frame, str(path), encoding, records.damaged, records.lines)
+    return RawTable(frame, str(path), encoding, records.damaged, records.lines, separator)
 
 
 def _as_utf8(raw: bytes, encoding: str, path: Path) -> tuple[bytes, str]:
@@ -141,13 +158,27 @@ def _parse_records(records: Records, separator: str | None, names: list[str] | N
         raise ContractError(f"{origin}: malformed CSV ({' '.join(str(error).split())})") from None
 
 
-def read_source(source: Any, settings: dict[str, Any] | None = None) -> RawTable:
+def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damaged: bool = False) -> RawTable:
     """Read raw rows from a path, a DataFrame, or a ``settings`` source block.
 
     ``source`` may be a CSV/TSV/TXT or Parquet path, or a DataFrame. With
     ``source=None`` the ``settings`` (the mapping's ``source:`` block) say
     where to read: ``path``; ``duckdb`` + ``table``; or ``url``/``url_env`` + ``query``.
+
+    A text file with lines that hold no usable record is refused, naming them, unless ``keep_damaged``
+    (the loader, which turns them into rejects): a file of alerts or outcomes read without its damaged
+    lines would silently drop the calls or outcomes on them.
     """
+    raw = _read_source(source, settings)
+    if raw.damaged and not keep_damaged:
+        shown = "; ".join(f"line {d.line}: {d.reason}" for d in raw.damaged[:5])
+        more = f"; and {len(raw.damaged) - 5:,} more" if len(raw.damaged) > 5 else ""
+        raise ContractError(f"{raw.origin}: {len(raw.damaged):,} line(s) hold no usable record ({shown}{more}); "
+                            "nothing was read: fix the file")
+    return raw
+
+
+def _read_source(source: Any, settings: dict[str, Any] | None) -> RawTable:
     settings = dict(settings or {})
     if isinstance(source, pd.DataFrame):
         return RawTable(source.copy(), "<DataFrame>")

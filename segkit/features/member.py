@@ -2,10 +2,9 @@
 
 Definitions (all as of ``as_of``; transactions after it are ignored):
 
-* A **purchase occasion** is a member-day whose net amount is positive, or
-  zero with no refund on it (a free item, as CDNOW has): a member's
-  purchases on one day are merged, and an order cancelled the same day (net
-  zero with a refund) is not a purchase. Days with only refunds are not purchases.
+* A **purchase occasion** is a member-day whose net is positive, or zero
+  with no refund (``segkit.features.occasions``): same-day purchases are
+  merged; a same-day cancellation or a refund-only day is not a purchase.
 * ``frequency``: number of purchase occasions. The buy-till-you-die "repeat
   frequency" is ``frequency - 1``.
 * ``monetary``: net spend, refunds and returns included (they are negative
@@ -24,85 +23,26 @@ Members given in ``members`` but without purchases appear with
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import ibis
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..data.parse import parse_day
+from ..engine import as_table, connection, day_number, rows_up_to
+from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
     "member_id", "first_purchase", "last_purchase", "frequency", "monetary", "avg_order_value",
     "refunds", "refund_count", "recency_days", "tenure_days", "gap_count", "gap_mean",
     "gap_median", "gap_std", "last_gap", "sum_log_gaps",
 ]
-_EPOCH = pd.Timestamp("1970-01-01")
-
-
-def _days_to_dates(days: pd.Series) -> pd.Series:
-    """Day numbers since 1970-01-01 (nullable) to datetime64[ns] dates, missing as NaT."""
-    days = pd.to_numeric(days)
-    present = days.notna().to_numpy()
-    dates = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
-    dates[present] = days[present].to_numpy(dtype="int64").astype("datetime64[D]")
-    return pd.Series(dates, index=days.index)
-
-
-def _day_number(as_of: Any) -> int:
-    return int((parse_day(as_of) - _EPOCH).days)
-
-
-def _rows_up_to(transactions: ibis.Table, as_of: Any) -> ibis.Table:
-    """The rows dated up to ``as_of``, with ``day``: the day number since 1970-01-01 (32 bits: half the
-    bytes that every sort and window downstream moves)."""
-    day = transactions.date.cast("date").epoch_days().cast("int32")
-    return transactions.filter(day <= _day_number(as_of)).mutate(day=day)
-
-
-def daily_expr(transactions: ibis.Table, as_of: Any, items: bool = False) -> ibis.Table:
-    """One row per member and day up to ``as_of``: ``net`` amount, ``refunded``, ``refund_rows``; with
-    ``items``, also ``quantity`` bought and the day's main ``product`` (largest amount), where the
-    transactions have those columns.
-
-    ``day`` is the day number since 1970-01-01. ``is_purchase(daily)`` says
-    which days are purchase occasions, the definition every module shares.
-    """
-    tx = _rows_up_to(transactions, as_of)
-    aggregates = {
-        "net": tx.amount.sum(),
-        "refunded": ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
-        "refund_rows": ibis.ifelse(tx.amount < 0, 1, 0).sum(),
-    }
-    if items and "quantity" in tx.columns:
-        aggregates["quantity"] = ibis.ifelse(tx.amount > 0, tx.quantity.cast("float64"), 0.0).sum()
-    if items and "product" in tx.columns:
-        aggregates["product"] = tx["product"].argmax(tx.amount)
-    return tx.group_by(["member_id", "day"]).aggregate(**aggregates)
-
-
-def is_purchase(daily: ibis.Table) -> ibis.BooleanValue:
-    """A purchase occasion: net positive, or zero with no refund (a free item, not a cancelled order)."""
-    return (daily.net > 0) | ((daily.net == 0) & (daily.refund_rows == 0))
-
-
-def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
-                       con: ibis.BaseBackend | None = None) -> pd.DataFrame:
-    """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
-    con = con or connect(backend)
-    daily = daily_expr(as_table(transactions, con, "transactions"), as_of)
-    frame = con.to_pyarrow(daily.filter(is_purchase(daily)).select("member_id", "day", "net")
-                           .order_by(["member_id", "day"])).to_pandas()
-    frame["date"] = _days_to_dates(frame.pop("day"))
-    return frame[["member_id", "date", "net"]]
 
 
 def _simple_member_features(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     """Features computed as if every row were a purchase occasion of its own day, with ``simple``:
     whether that holds for the member (no negative amount, no two rows on one day)."""
-    tx = _rows_up_to(transactions.select("member_id", "date", "amount"), as_of)
+    tx = rows_up_to(transactions.select("member_id", "date", "amount"), as_of)
     by_day = ibis.window(group_by="member_id", order_by="day")
     # The last gap is read off the last row, which one more function over the same sorted window
     # finds; an argmax is an ordered aggregate and costs a tenth of the query.
@@ -166,7 +106,7 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     through the day-by-day aggregation (``_daily_member_features``), which on a
     million members costs twice as much. Both give the same values.
     """
-    as_of_day = _day_number(as_of)
+    as_of_day = day_number(as_of)
     simple = _simple_member_features(transactions, as_of)
     others = transactions.semi_join(simple.filter(~simple.simple), "member_id")
     features = simple.filter(simple.simple).drop("simple").union(_daily_member_features(others, as_of))
@@ -187,48 +127,6 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ).order_by("member_id")
 
 
-def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()) -> ibis.Table:
-    """An Ibis table from a canonical DataFrame (its needed columns, plus the ``optional`` ones
-    it has), a Parquet path or an Ibis table."""
-    if isinstance(data, ibis.Table):
-        return data
-    if isinstance(data, pd.DataFrame):
-        columns = ["member_id", "date", "amount"] if name == "transactions" else ["member_id"]
-        missing = [c for c in columns if c not in data.columns]
-        if missing:
-            raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(data.columns)}")
-        return ibis.memtable(data[columns + [c for c in optional if c in data.columns]])
-    path = Path(data)
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        return con.read_parquet(str(path))
-    raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
-
-
-def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
-    """An Ibis connection: embedded DuckDB by default, or a local Spark session.
-
-    For a Spark cluster, build your own ``SparkSession`` (master ``yarn``,
-    ``k8s://...``) and pass ``ibis.pyspark.connect(session)`` as ``con``.
-    """
-    if backend == "duckdb":
-        return ibis.duckdb.connect(**options)
-    if backend == "spark":
-        try:
-            from pyspark.sql import SparkSession
-        except ImportError:
-            raise ImportError("the Spark backend needs the spark extra: pip install 'segkit[spark]' (and Java)") from None
-        session = (
-            SparkSession.builder.master(options.pop("master", "local[2]"))
-            .appName("segkit")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.sql.shuffle.partitions", options.pop("shuffle_partitions", 8))
-            .config("spark.ui.enabled", "false")
-            .getOrCreate()
-        )
-        return ibis.pyspark.connect(session)
-    raise ValueError(f"unknown backend {backend!r}; use 'duckdb' or 'spark'")
-
-
 def member_features(transactions: Any, as_of: Any, members: Any = None, backend: str = "duckdb",
                     con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """One row per member as of ``as_of`` (see the module docstring for definitions).
@@ -236,7 +134,7 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
     ``transactions`` is a canonical transactions DataFrame (``segkit.data.load_transactions``),
     a Parquet path or an Ibis table; ``members`` likewise, optional.
     """
-    con = con or connect(backend)
+    con = connection(backend, con)
     tx = as_table(transactions, con, "transactions")
     mem = None if members is None else as_table(members, con, "members")
     # Typed in Arrow, then converted once: Ibis's to_pandas and casts in pandas cost a

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .checks import check_positive
 
 
-def demo_inputs(world: str, members: int, as_of, folder: Path) -> tuple[Path, Path]:
-    """Generate a small world into ``folder/demo_world`` and return its transactions and members paths."""
+def demo_inputs(world: str, members: int, as_of, folder: Path) -> dict[str, Path]:
+    """Generate a small world (seed 1) into ``folder/demo_world``; returns the paths of its tables
+    (``transactions``, ``members``, ``advisors``, ``truth``)."""
     from ..synth import generate
 
-    paths = generate(world, check_positive("demo_members", members), seed=1, as_of=as_of).write(folder / "demo_world")
-    return paths["transactions"], paths["members"]
+    return generate(world, members, seed=1, as_of=as_of).write(folder / "demo_world")

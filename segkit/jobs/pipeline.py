@@ -30,10 +30,12 @@ no path of a run can leave its run folder.
 mapping (``mappings: {members: members_mapping}``): the report's privacy
 check reads that input's names and phones through it.
 
-Parameters are checked against each notebook's parameters cell before
-anything runs: unknown names are errors, and so are values of the wrong type
-(papermill would pass ``-p id 007`` on as the number 7; here a text
-parameter must get text, so write ``'007'`` in YAML). No input or parameter may
+Parameters are checked before anything runs, by the code each notebook runs
+first (``parameters.NOTEBOOKS``: each of segkit's notebooks declares its
+parameters' kinds; another notebook's kinds are read from its defaults):
+unknown names are errors, and so are values of the wrong kind (papermill would
+pass ``-p id 007`` on as the number 7; here a text parameter must get text, so
+write ``'007'`` in YAML), a probability of 1.5 or a date like ``31/03/2026``. No input or parameter may
 hold a credential (a URL's password or a secret query parameter): papermill
 writes parameters into the executed notebook, so credentials come from the environment.
 """
@@ -47,7 +49,7 @@ from typing import Any
 
 from ..privacy import mask_url, url_secrets
 from ..settings import read_yaml_mapping
-from .checks import ParameterError
+from .parameters import ParameterError, notebook_spec
 
 PIPELINE_KEYS = {"job", "description", "inputs", "mappings", "steps"}
 STEP_KEYS = {"name", "notebook", "parameters"}
@@ -177,8 +179,9 @@ def _read_steps(raw_steps: Any, path: Path) -> list[Step]:
         if extra:
             raise ParameterError(f"{where}: step {name!r}: unknown key(s) {', '.join(map(str, extra))}; "
                                  f"known: {', '.join(sorted(STEP_KEYS))}")
-        if not isinstance(raw["notebook"], str) or not raw["notebook"]:
-            raise ParameterError(f"{where}: step {name!r}: notebook must be a path, got {raw['notebook']!r}")
+        if not isinstance(raw["notebook"], str) or not raw["notebook"].endswith(".ipynb"):
+            raise ParameterError(f"{where}: step {name!r}: notebook must be the path of a .ipynb file, "
+                                 f"got {raw['notebook']!r}")
         parameters = raw.get("parameters") or {}
         if not isinstance(parameters, dict) or not all(isinstance(key, str) for key in parameters):
             raise ParameterError(f"{where}: step {name!r}: parameters must be a mapping of names to values, "
@@ -235,41 +238,20 @@ def notebook_parameters(notebook: Path) -> dict[str, Any]:
 
 
 def check_parameters(step: Step, parameters: dict[str, Any]) -> list[str]:
-    """Problems with a step's parameters: unknown names, values set by the runner, wrong types."""
+    """Problems with a step's parameters: unknown names, values set by the runner, and what the notebook's own
+    first cell would refuse (``parameters.NotebookSpec``: kinds and the rules between parameters, on the
+    parameters merged over the notebook's defaults; files that earlier steps make are not looked for yet)."""
     defaults = notebook_parameters(step.notebook)
     problems = []
-    for name, value in parameters.items():
+    for name in parameters:
         where = f"step {step.name!r}, parameter {name!r}"
         if name in RUNNER_PARAMETERS:
             problems.append(f"{where} is set by the runner (runs/<job>/<date>/<step>)")
         elif name not in defaults:
             problems.append(f"{where} is not a parameter of {step.notebook.name} "
                             f"(its parameters: {', '.join(defaults)})")
-        else:
-            expected = _kind(defaults[name])
-            if expected and not _fits(value, expected):
-                hint = " (quote it in YAML: '007' stays text, 007 is the number 7)" if expected == "text" else ""
-                problems.append(f"{where} must be {expected}, got {value!r}{hint}")
-    return problems
-
-
-def _kind(default: Any) -> str | None:
-    if isinstance(default, bool):
-        return "true or false"
-    if isinstance(default, int):
-        return "a whole number"
-    if isinstance(default, float):
-        return "a number"
-    if isinstance(default, str):
-        return "text"
-    return None            # None or a structure: any value
-
-
-def _fits(value: Any, expected: str) -> bool:
-    if expected == "true or false":
-        return isinstance(value, bool)
-    if expected == "a whole number":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if expected == "a number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    return isinstance(value, str)
+    if problems:
+        return problems
+    values = {**defaults, **parameters, **{name: step.name for name in RUNNER_PARAMETERS if name in defaults}}
+    _, found = notebook_spec(step.notebook, defaults).problems(values, on_disk=False)
+    return [f"step {step.name!r}, parameter {name!r}: {text}" for name, text in found]

@@ -21,8 +21,10 @@ CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_CHARACTER = re.compile(f"[{CJK}]")
 CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")                # names like 阿卜杜·热西提 keep their dot
 WORD = re.compile(f"[^\\W{CJK}]+")                           # a word of other scripts (Ann, José), not Chinese
-MOBILE = re.compile(r"(?<!\d)(?:\+?86[ -]?)?1[3-9]\d([ -]?)\d{4}\1\d{4}(?!\d)")    # 13812345678, 138-1234-5678
-DIGIT_GROUPS = re.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+# Numbers standing on their own: not inside a longer run of letters and digits, such as the hex of a plotly
+# figure's id (a5e13912345678f would otherwise read as a mobile number in about one report in two hundred).
+MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?1[3-9]\d([ -]?)\d{4}\1\d{4}(?![0-9A-Za-z])")  # 138-1234-5678
+DIGIT_GROUPS = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ -]\d+)*(?![0-9A-Za-z])")
 MAX_GROUPS = 5                                               # +86 571 8888 6666: at most five groups
 BINARY_OUTPUTS = ("image/png", "image/jpeg", "image/gif")
 
@@ -114,7 +116,7 @@ def member_data(inputs: dict[str, Path], mappings: dict[str, Path] | None = None
         header = [canonical.get(column, column) for column in _header(path, config.source)]
         if "phone" not in header and "name" not in header:
             continue
-        frame = read_source(path, config.source).frame
+        frame = read_source(path, config.source, keep_damaged=True).frame
         frame.columns = [canonical.get(column, column) for column in clean_column_names(frame.columns)]
         if "phone" in frame:
             phones.update(frame["phone"].dropna().astype(str).str.replace(r"\D", "", regex=True))

@@ -29,13 +29,18 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from .. import __version__
+from ..data.parse import parse_day
 from ..privacy import mask_urls_in
-from .checks import check_date
+from ..result import Result
+from .parameters import ParameterError
 from .pipeline import Pipeline
 from .report import MemberData, PrivacyError, check_private, member_data, notebook_html, notebook_text
 
@@ -46,14 +51,45 @@ class JobFailed(RuntimeError):
     """A step of the job failed; the manifest of the failed attempt says which and why."""
 
 
-def run_pipeline(pipeline: Pipeline, date: str, runs: str | Path = "runs", progress: bool = True) -> Path:
-    """Run every step for ``date``; returns the run folder. Raises ``JobFailed`` (after writing the failed
+@dataclass(repr=False)
+class PipelineRun(Result):
+    """A finished run: its folder (``runs/<job>/<date>``) and manifest. The files are in the folder (``files``:
+    the manifest's outputs, by their paths relative to it)."""
+
+    folder: Path
+    manifest: dict[str, Any]
+
+    def _describe(self) -> str:
+        steps = self.manifest["steps"]
+        return (f"{self.manifest['job']} {self.manifest['date']}: {len(steps)} step(s) in "
+                f"{sum(step['seconds'] for step in steps):.1f} s, {len(self.files)} files in {self.folder}")
+
+    def summary(self) -> pd.DataFrame:
+        """One row per step: its name, notebook, status and seconds."""
+        return pd.DataFrame([{"step": step["name"], "notebook": Path(step["notebook"]).name,
+                              "status": step["status"], "seconds": step["seconds"]}
+                             for step in self.manifest["steps"]])
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.folder / name for name in self.manifest["outputs"]]
+
+
+def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = "runs", progress: bool = True,
+                 inputs: dict[str, str] | None = None) -> PipelineRun:
+    """Run every step of ``pipeline`` (a ``Pipeline`` or its YAML file, whose ``inputs`` override the file's)
+    for ``date``; returns the run (its folder and manifest). Raises ``JobFailed`` (after writing the failed
     attempt's manifest) when a step fails or its report or notebook would show members' names or phones
     (those files are removed), ``ParameterError`` before anything runs or is written when parameters are
     wrong or hold a credential."""
     import papermill as pm
 
-    date = str(check_date("date", date).date())
+    if not isinstance(pipeline, Pipeline):
+        pipeline = Pipeline.from_yaml(pipeline, inputs)
+    try:
+        date = str(parse_day(date).date())
+    except ValueError as error:
+        raise ParameterError(f"date: {error}") from None
     runs = Path(runs).resolve()
     steps = pipeline.resolve(date, runs)
     members = member_data(pipeline.inputs, {name: pipeline.inputs[mapping]
@@ -107,7 +143,7 @@ def run_pipeline(pipeline: Pipeline, date: str, runs: str | Path = "runs", progr
     _write_manifest(work, manifest)
     _replace(work, final)
     shutil.rmtree(final.parent / f"{date}.failed", ignore_errors=True)
-    return final
+    return PipelineRun(final, manifest)
 
 
 def _run_step(pm, step, executed: Path, work: Path, members: MemberData, header: dict[str, str],

@@ -48,3 +48,10 @@ def team_moves_sankey(table: pd.DataFrame) -> go.Figure:
                   value=flows["members"])))
     fig.update_layout(title="Members moving between teams")
     return fig
+
+
+def book_charts(plan) -> dict[str, go.Figure]:
+    """An assignment's three charts (``BookPlan``), by file name: what ``segkit assign`` and the notebook save."""
+    table = plan.assignment.table
+    return {"book_load": book_load_chart(plan.assignment.advisors), "grade_by_level": grade_level_heatmap(table),
+            "team_moves": team_moves_sankey(table)}

@@ -56,10 +56,11 @@ def alert_probability_chart(statuses: pd.DataFrame, threshold: float) -> go.Figu
 
 
 def backtest_chart(table: pd.DataFrame) -> go.Figure:
-    """Precision, recall and F1 of each rule, averaged over the worlds and as-of dates."""
-    scores = table.groupby("rule", sort=False)[["precision", "recall", "f1"]].mean().reset_index()
-    long = scores.melt(id_vars="rule", var_name="score", value_name="value")
-    fig = px.bar(long, x="rule", y="value", color="score", barmode="group", text_auto=".2f",
-                 title="Alert rules against the generator's truth (mean over as-of dates)")
+    """Precision, recall and F1 of each method of a backtest (``segkit.evaluation.backtest_churn``), averaged
+    over the data sets and as-of dates."""
+    scores = table.groupby("method", sort=False)[["precision", "recall", "f1"]].mean().reset_index()
+    long = scores.melt(id_vars="method", var_name="score", value_name="value")
+    fig = px.bar(long, x="method", y="value", color="score", barmode="group", text_auto=".2f",
+                 title="Churn methods against what really happened (mean over as-of dates)")
     fig.update_layout(yaxis_range=[0, 1.05], yaxis_title="", xaxis_title="")
     return fig

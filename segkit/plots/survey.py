@@ -63,3 +63,11 @@ def agreement_chart(ranking: pd.DataFrame) -> go.Figure:
     fig.update_layout(xaxis_title="constant-sum share of points", yaxis_title="Plackett-Luce share (chosen first)",
                       xaxis_tickformat=".0%", yaxis_tickformat=".0%")
     return fig
+
+
+def survey_charts(result) -> dict[str, go.Figure]:
+    """The survey's four charts (``SurveyResult``), by file name: what ``segkit survey`` and the notebook save."""
+    table, settings = result.ranking, result.settings
+    return {"liking": liking_chart(table, settings.like_below),
+            "cost": cost_chart(table, settings.budget, settings.max_budget_share),
+            "worths": worth_chart(table), "agreement": agreement_chart(table)}

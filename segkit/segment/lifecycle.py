@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..engine import connection
+from ..features import member_features
 from ..settings import YamlSettings
 
 STAGES = ["prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"]
@@ -93,21 +95,20 @@ def month_ends(as_of: Any, months: int) -> list[pd.Timestamp]:
     return [as_of - pd.offsets.MonthEnd(k) for k in range(months - 1, 0, -1)] + [as_of]
 
 
-def stage_snapshots(transactions: pd.DataFrame, dates: list[pd.Timestamp], members: pd.DataFrame | None = None,
-                    rules: LifecycleRules | None = None, **feature_options) -> pd.DataFrame:
+def stage_snapshots(transactions: Any, dates: list[pd.Timestamp], members: pd.DataFrame | None = None,
+                    rules: LifecycleRules | None = None, backend: str = "duckdb", con=None) -> pd.DataFrame:
     """Stages of every member at each date (``member_id``, ``date``, ``stage``), long format.
 
     Members from ``members`` count from their ``join_date`` (as prospects until they buy).
     """
-    from ..features import member_features
-
+    con = connection(backend, con)
     frames = []
     for date in dates:
         known = None
         if members is not None:
             joined = members["join_date"].isna() | (members["join_date"] <= date)
             known = members.loc[joined, ["member_id"]]
-        features = member_features(transactions, date, members=known, **feature_options)
+        features = member_features(transactions, date, members=known, con=con)
         stages = lifecycle_stages(features, rules)[["member_id", "stage"]]
         frames.append(stages.assign(date=date))
     return pd.concat(frames, ignore_index=True)

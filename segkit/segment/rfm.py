@@ -28,10 +28,13 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 import yaml
+
+from ..settings import YamlSettings
 
 DEFAULT_SEGMENTS = Path(__file__).with_name("segments.yaml")
 DIMENSIONS = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
@@ -125,6 +128,22 @@ class RFMResult:
 
     def __repr__(self) -> str:
         return self.summary()
+
+
+@dataclass(frozen=True)
+class RFMSettings(YamlSettings):
+    """How ``rfm_scores`` scores (settings section ``rfm``): ``levels``, ``ties``, ``breakpoints`` and
+    ``segments`` (a segment table YAML; None: the 11 well-known segments)."""
+
+    what: ClassVar[str] = "rfm"
+
+    levels: int = 5
+    ties: str = "rank"
+    breakpoints: dict[str, Any] | None = None
+    segments: str | None = None
+
+    def __post_init__(self):
+        _validate(self.levels, self.ties)
 
 
 def _validate(levels: int, ties: str) -> None:

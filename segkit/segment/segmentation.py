@@ -1,89 +1,153 @@
-"""One call from canonical tables to the per-member segmentation table (``rfm.csv``).
+"""The segmentation workflow: from canonical tables to the per-member table (``rfm.csv``) and the analyses
+``segkit segment`` and the segmentation notebook write.
 
 Settings come from a YAML file (all optional; defaults in code)::
 
     rfm: {levels: 5, ties: rank, breakpoints: null, segments: null}   # segments: a segment table YAML
-    vip: {rule: top_share, top_share: 0.2, tiers: [diamond, platinum]}
+    vip: {rule: either, top_share: 0.2, tiers: [diamond, platinum]}  # the one VIP rule (segment.value.VipRule)
     lifecycle: {onboarding_days: 60, active: 1.25, at_risk: 2.5, dormant: 5.0, lost_days: 365}
     tiers: {thresholds: {gold: 2000, platinum: 5000, diamond: 10000}, base: standard, grace_months: 3}
+    snapshot_months: 6      # month-end lifecycle snapshots behind the stage transitions
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
-import yaml
 
-from .lifecycle import LifecycleRules, lifecycle_stages
-from .rfm import RFMResult, rfm_scores, segment_summary
-from .tiers import TierRules, assign_tiers
-from .value import vip_flag
+from ..data.parse import parse_day
+from ..result import Result
+from ..settings import YamlSettings, resolve_settings
+from .cohorts import cohort_retention
+from .lifecycle import LifecycleRules, lifecycle_stages, month_ends, stage_snapshots, transition_matrix
+from .rfm import RFMResult, RFMSettings, rfm_scores, segment_summary
+from .sales import gross_to_net, sales_split
+from .tiers import TierRules, assign_tiers, tier_changes
+from .value import VipRule
 
 RFM_COLUMNS = ["member_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
                "rfm_score", "segment", "vip", "stage", "tier"]
 
 
-@dataclass
-class SegmentationSettings:
+@dataclass(frozen=True)
+class SegmentationSettings(YamlSettings):
     """Every threshold of segmentation, validated; see the module docstring for the YAML form."""
 
-    rfm: dict[str, Any] = field(default_factory=dict)
-    vip: dict[str, Any] = field(default_factory=dict)
+    what: ClassVar[str] = "segmentation"
+
+    rfm: RFMSettings = field(default_factory=RFMSettings)
+    vip: VipRule = field(default_factory=VipRule)
     lifecycle: LifecycleRules = field(default_factory=LifecycleRules)
     tiers: TierRules = field(default_factory=TierRules)
+    snapshot_months: int = 6
+
+    def __post_init__(self):
+        if isinstance(self.snapshot_months, bool) or not isinstance(self.snapshot_months, int) \
+                or self.snapshot_months < 1:
+            raise ValueError(f"snapshot_months must be a whole number of at least 1, got {self.snapshot_months!r}")
 
     @classmethod
     def from_yaml(cls, path: str | Path | None) -> "SegmentationSettings":
-        if path in (None, ""):
-            return cls()
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
-        unknown = sorted(set(data) - {"rfm", "vip", "lifecycle", "tiers"})
-        if unknown:
-            raise ValueError(f"{path}: unknown section(s) {', '.join(unknown)}; known: rfm, vip, lifecycle, tiers")
-        settings = cls(rfm=data.get("rfm") or {}, vip=data.get("vip") or {},
-                       lifecycle=LifecycleRules.from_dict(data.get("lifecycle")),
-                       tiers=TierRules.from_dict(data.get("tiers")))
-        if settings.rfm.get("segments"):
-            segments = Path(settings.rfm["segments"])
-            settings.rfm["segments"] = str(segments if segments.is_absolute() else Path(path).parent / segments)
-        for section, allowed in (("rfm", {"levels", "ties", "breakpoints", "segments"}),
-                                 ("vip", {"rule", "top_share", "tiers"})):
-            extra = sorted(set(getattr(settings, section)) - allowed)
-            if extra:
-                raise ValueError(f"{path}: unknown {section} setting(s) {', '.join(extra)}")
+        """The settings in ``path``; a relative ``rfm.segments`` is relative to that file."""
+        settings = super().from_yaml(path)
+        segments = settings.rfm.segments
+        if segments and not Path(segments).is_absolute():
+            return replace(settings, rfm=replace(settings.rfm, segments=str(Path(path).parent / segments)))
         return settings
 
 
-@dataclass
-class Segmentation:
-    """The segmentation of every member as of a date."""
+@dataclass(repr=False)
+class Segmentation(Result):
+    """The segmentation of every member as of a date; the analyses over time (tier changes, stage
+    transitions, cohorts, sales) are computed when first read."""
 
+    as_of: pd.Timestamp
     table: pd.DataFrame          # rfm.csv: scores, segment, vip, stage, tier (+ action)
-    summary: pd.DataFrame        # segment_summary.csv
+    segments: pd.DataFrame       # segment_summary.csv: per segment, members, revenue, their shares, ...
     rfm: RFMResult
     tiers: pd.DataFrame          # tiers with previous tier and change
+    settings: SegmentationSettings
+    transactions: Any = field(repr=False)
+    members: pd.DataFrame | None = field(default=None, repr=False)
+    engine: dict = field(default_factory=dict, repr=False)     # backend= / con= of the workflow
 
-    def __repr__(self) -> str:
-        counts = self.table["stage"].value_counts().to_dict()
-        return (f"{self.rfm.summary()}\n  VIPs: {int(self.table['vip'].sum()):,}; stages: "
-                + ", ".join(f"{k} {v:,}" for k, v in counts.items() if v))
+    def _describe(self) -> str:
+        counts = self.table["stage"].value_counts()
+        return (f"as of {self.as_of.date()}: {len(self.table):,} members in {self.segments['segment'].nunique()} "
+                f"segments, {int(self.table['vip'].sum()):,} VIPs; stages: "
+                + ", ".join(f"{stage} {count:,}" for stage, count in counts.items() if count))
+
+    def summary(self) -> pd.DataFrame:
+        return self.segments
+
+    @cached_property
+    def tier_changes(self) -> pd.DataFrame:
+        """tier_changes.csv: this month's upgrades and downgrades."""
+        return tier_changes(self.tiers)
+
+    @cached_property
+    def snapshots(self) -> pd.DataFrame:
+        """Every member's stage at the last ``snapshot_months`` month ends and the as-of date."""
+        return stage_snapshots(self.transactions, month_ends(self.as_of, self.settings.snapshot_months + 1),
+                               members=self.members, rules=self.settings.lifecycle, **self.engine)
+
+    @cached_property
+    def transitions(self) -> pd.DataFrame:
+        """stage_transitions.csv: the share of each stage's members in each stage a month later."""
+        return transition_matrix(self.snapshots)
+
+    @cached_property
+    def occasions(self) -> pd.DataFrame:
+        from ..features import purchase_occasions
+
+        return purchase_occasions(self.transactions, self.as_of, **self.engine)
+
+    @cached_property
+    def cohorts(self) -> pd.DataFrame:
+        """cohort_retention.csv: the share of each first-purchase month buying k months later."""
+        return cohort_retention(self.occasions, self.as_of)
+
+    @cached_property
+    def sales(self) -> pd.DataFrame:
+        """sales_split.csv: first against repeat purchases per month."""
+        return sales_split(self.occasions)
+
+    @cached_property
+    def funnel(self) -> pd.DataFrame | None:
+        """Gross orders to net, by status (None when the transactions have no status)."""
+        if "status" not in self.transactions or not self.transactions["status"].notna().any():
+            return None
+        return gross_to_net(self.transactions)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"rfm.csv": self.table, "segment_summary.csv": self.segments,
+                "tier_changes.csv": self.tier_changes, "stage_transitions.csv": self.transitions.reset_index(),
+                "cohort_retention.csv": self.cohorts.reset_index(), "sales_split.csv": self.sales}
 
 
-def segment_members(features: pd.DataFrame, transactions: pd.DataFrame, as_of: Any,
-                    members: pd.DataFrame | None = None,
-                    settings: SegmentationSettings | None = None) -> Segmentation:
-    """RFM scores and segments, VIP flags, lifecycle stages and tiers of every member in ``features``."""
-    settings = settings or SegmentationSettings()
-    rfm = rfm_scores(features, **settings.rfm)
+def segment_members(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
+                    settings: SegmentationSettings | str | Path | dict | None = None, *,
+                    features: pd.DataFrame | None = None, backend: str = "duckdb", con=None) -> Segmentation:
+    """RFM scores and segments, VIP flags, lifecycle stages and tiers of every member as of ``as_of``.
+
+    ``settings``: a ``SegmentationSettings``, a YAML path or a mapping (``resolve_settings``).
+    ``features``: the member features, when already computed (``segkit.features.member_features``).
+    """
+    settings = resolve_settings(SegmentationSettings, settings)
+    as_of = parse_day(as_of)
+    engine = {"backend": backend, "con": con}
+    if features is None:
+        from ..features import member_features
+
+        features = member_features(transactions, as_of, members=members, **engine)
+    rfm = rfm_scores(features, **settings.rfm.as_dict())
     table = rfm.table
-    vip_settings = {"rule": "either" if members is not None else "top_share", **settings.vip}
-    if "tiers" in vip_settings:
-        vip_settings["tiers"] = tuple(vip_settings["tiers"])
-    table["vip"] = vip_flag(features, members=members, **vip_settings)
+    table["vip"] = settings.vip.flag(features, members)
     table["stage"] = lifecycle_stages(features, settings.lifecycle)["stage"].astype(str).to_numpy()
-    tiers = assign_tiers(transactions, as_of, member_ids=features["member_id"], rules=settings.tiers)
+    tiers = assign_tiers(transactions, as_of, member_ids=features["member_id"], rules=settings.tiers, **engine)
     table["tier"] = table["member_id"].map(tiers.set_index("member_id")["tier"]).fillna(settings.tiers.base)
-    return Segmentation(table[RFM_COLUMNS + ["action"]], segment_summary(rfm), rfm, tiers)
+    return Segmentation(as_of, table[RFM_COLUMNS + ["action"]], segment_summary(rfm), rfm, tiers, settings,
+                        transactions, members, engine)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..features.spend import rolling_spends
 from .lifecycle import month_ends
 
 
@@ -49,29 +49,15 @@ class TierRules:
         return [self.base, *self.thresholds]
 
 
-def rolling_spends(transactions: Any, dates: list[pd.Timestamp], window_days: int) -> pd.DataFrame:
-    """Net spend per member (rows) in the ``window_days`` ending on each date (columns), in one engine pass."""
-    from ..features.member import as_table, connect
-
-    con = connect("duckdb")
-    t = as_table(transactions, con)
-    day = t.date.cast("date").epoch_days()
-    epoch = pd.Timestamp("1970-01-01")
-    ends = [(d - epoch).days for d in dates]
-    sums = {f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
-            for i, end in enumerate(ends)}
-    spend = con.to_pyarrow(t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
-    spend.columns = list(dates)
-    return spend
-
-
 def _qualifying_rank(spend: pd.Series, rules: TierRules) -> pd.Series:
     thresholds = np.array(list(rules.thresholds.values()))
     return pd.Series(np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right"), index=spend.index)
 
 
-def assign_tiers(transactions: pd.DataFrame, as_of: Any, member_ids=None, rules: TierRules | None = None) -> pd.DataFrame:
+def assign_tiers(transactions: Any, as_of: Any, member_ids=None, rules: TierRules | None = None,
+                 backend: str = "duckdb", con=None) -> pd.DataFrame:
     """Tier of each member as of ``as_of`` and at the previous month end, with the change between them.
+    The rolling spends are one query in the engine (``segkit.features.rolling_spends``).
 
     Columns: ``member_id``, ``spend_12m``, ``qualifies_for``, ``tier``,
     ``previous_tier``, ``change`` (``upgrade``, ``downgrade`` or empty).
@@ -80,7 +66,7 @@ def assign_tiers(transactions: pd.DataFrame, as_of: Any, member_ids=None, rules:
     as_of = parse_day(as_of)
     now = month_ends(as_of, rules.grace_months + 1)                       # the grace window's month ends
     before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
-    spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days)
+    spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days, backend=backend, con=con)
     ids = spends.index.union(pd.Index(member_ids if member_ids is not None else [], dtype=object)).rename("member_id")
     spends = spends.reindex(ids, fill_value=0.0)
     ranks = spends.apply(lambda column: _qualifying_rank(column, rules))

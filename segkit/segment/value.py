@@ -5,8 +5,13 @@ purchases holds no value: negative values count as zero here.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
+
+from ..settings import YamlSettings
 
 VIP_RULES = ("top_share", "tier", "either")
 
@@ -57,13 +62,11 @@ def vip_flag(features: pd.DataFrame, rule: str = "top_share", top_share: float =
 
     ``top_share``: the ``ceil(top_share x buyers)`` buyers with the highest net
     spend (ties broken by member_id); ``tier``: members whose ``tier`` (from
-    ``members``) is one of ``tiers``; ``either``: both rules, a member passing one is a VIP.
+    ``members``) is one of ``tiers``; ``either``: both rules, a member passing one is a VIP
+    (without a members table with tiers, only the spend rule can pass).
     Returns a boolean Series aligned with ``features``.
     """
-    if rule not in VIP_RULES:
-        raise ValueError(f"VIP rule must be one of {', '.join(VIP_RULES)}, not {rule!r}")
-    if not 0 < top_share <= 1:
-        raise ValueError(f"top_share must be in (0, 1], got {top_share}")
+    checked = VipRule(rule, top_share, tiers)          # the checks a settings file gets
     by_value = pd.Series(False, index=features.index)
     buyers = features[features["frequency"] > 0]
     if len(buyers):
@@ -73,7 +76,47 @@ def vip_flag(features: pd.DataFrame, rule: str = "top_share", top_share: float =
     if rule == "top_share":
         return by_value
     if members is None or "tier" not in members:
-        raise ValueError(f"VIP rule {rule!r} needs the members table with a tier column")
+        if rule == "tier":
+            raise ValueError(f"VIP rule {rule!r} needs the members table with a tier column")
+        return by_value
     tier = features["member_id"].map(members.set_index("member_id")["tier"])
-    by_tier = tier.str.lower().isin([t.lower() for t in tiers]).fillna(False).astype(bool)
+    by_tier = checked.by_tier(tier)
     return by_tier if rule == "tier" else by_value | by_tier
+
+
+@dataclass(frozen=True)
+class VipRule(YamlSettings):
+    """The one VIP rule that segmentation, the alerts and the call lists read (settings section ``vip``)::
+
+        vip: {rule: either, top_share: 0.2, tiers: [diamond, platinum]}
+
+    ``rule``: ``top_share`` (the top share of buyers by net spend), ``tier`` (a member of one of
+    ``tiers``) or ``either``. Where a step has no spend (the call lists), the spend part comes in as
+    the ``vip`` flags of the step that had it (alerts, segmentation) and the tier part is ``by_tier``.
+    """
+
+    what: ClassVar[str] = "vip"
+
+    rule: str = "either"
+    top_share: float = 0.2
+    tiers: tuple[str, ...] = ("diamond", "platinum")
+
+    def __post_init__(self):
+        if self.rule not in VIP_RULES:
+            raise ValueError(f"VIP rule must be one of {', '.join(VIP_RULES)}, not {self.rule!r}")
+        if isinstance(self.top_share, bool) or not isinstance(self.top_share, (int, float)) \
+                or not 0 < self.top_share <= 1:
+            raise ValueError(f"top_share must be in (0, 1], got {self.top_share!r}")
+        if isinstance(self.tiers, str):
+            raise ValueError(f"tiers must be a list of tier names, got {self.tiers!r}")
+        object.__setattr__(self, "tiers", tuple(str(tier).lower() for tier in self.tiers))
+
+    def flag(self, features: pd.DataFrame, members: pd.DataFrame | None = None) -> pd.Series:
+        """``vip_flag`` with this rule."""
+        return vip_flag(features, self.rule, self.top_share, self.tiers, members)
+
+    def by_tier(self, tier: pd.Series) -> pd.Series:
+        """Whose ``tier`` makes them a VIP under this rule (never, under ``top_share``); case is ignored."""
+        if self.rule == "top_share":
+            return pd.Series(False, index=tier.index)
+        return tier.fillna("").astype(str).str.lower().isin(self.tiers)

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..io import write_table
-from ..settings import YamlSettings
+from ..result import Result
+from ..settings import YamlSettings, resolve_settings
 from .inputs import SurveyData
 from .ranking import (borda, bootstrap_plackett_luce, choices, kendalls_w, plackett_luce, respondent_consistency,
                       shares, softmax)
@@ -76,8 +76,8 @@ class SurveySettings(YamlSettings):
 
 
 
-@dataclass
-class SurveyResult:
+@dataclass(repr=False)
+class SurveyResult(Result):
     """The ranked benefits, per tier, the excluded rows and the agreement between methods."""
 
     ranking: pd.DataFrame        # ranking.csv
@@ -91,30 +91,29 @@ class SurveyResult:
         kept = self.ranking.loc[self.ranking["final_rank"].notna()].sort_values("final_rank")
         return kept["benefit"].tolist()
 
-    def summary(self) -> str:
+    def _describe(self) -> str:
         counts = self.ranking["status"].value_counts()
-        a = self.agreement
         return (f"{len(self.ranking)} candidate benefits: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES)
-                + f"\n  ranking: {a['ranking_respondents']:.0f} respondents, Kendall's W {a['kendalls_w']:.3f} "
-                  f"({a['w_respondents']:.0f} complete rankings); constant-sum: {a['cs_respondents']:.0f} respondents"
-                + f"\n  ranking vs constant-sum order: Kendall tau {a['tau_methods']:.3f}; "
-                  f"{a['inconsistent_respondents']:.0f} respondent(s) flagged inconsistent"
-                + f"\n  excluded: {len(self.problems)} respondent-method(s)"
-                + f"\n  final list: {', '.join(self.final_list())}")
+                + f"; {len(self.problems)} respondent-method(s) excluded; final list: {', '.join(self.final_list())}")
 
-    def __repr__(self) -> str:
-        return "<SurveyResult " + self.summary() + ">"
+    def summary(self) -> pd.DataFrame:
+        """The benefits in their final order (dropped ones last) with the numbers behind it."""
+        columns = ["benefit", "status", "liking_mean", "cost_per_member", "pl_share", "cs_share", "combined",
+                   "final_rank"]
+        return self.ranking[columns].sort_values(["final_rank", "status", "benefit"]).reset_index(drop=True)
 
-    def write(self, out: str | Path) -> list[Path]:
-        out = Path(out)
-        return [write_table(self.ranking, out / "ranking.csv"), write_table(self.by_tier, out / "ranking_by_tier.csv"),
-                write_table(self.problems, out / "survey_problems.csv"),
-                write_table(self.consistency, out / "respondent_consistency.csv")]
+    def agreement_table(self) -> pd.DataFrame:
+        """How far the respondents and the two methods agree: Kendall's W, Kendall's tau, respondents."""
+        return pd.Series(self.agreement, name="value").rename_axis("measure").reset_index()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return dict(zip(SURVEY_FILES, (self.ranking, self.by_tier, self.problems, self.consistency)))
 
 
-def rank_benefits(data: SurveyData, settings: SurveySettings | None = None) -> SurveyResult:
-    """Run the three stages on checked survey tables (``read_survey``)."""
-    settings = settings or SurveySettings()
+def rank_benefits(data: SurveyData, settings: SurveySettings | str | Path | dict | None = None) -> SurveyResult:
+    """Run the three stages on checked survey tables (``read_survey``); ``settings``: a ``SurveySettings``, a
+    YAML path or a mapping (``resolve_settings``)."""
+    settings = resolve_settings(SurveySettings, settings)
     if settings.budget is None:
         raise ValueError("a budget per member is needed for the financial check (settings budget or --budget)")
     benefits = data.benefits

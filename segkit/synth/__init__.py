@@ -2,7 +2,9 @@
 
 ``generate("gas" | "supplements", n_members, seed, as_of)`` returns a
 ``World``: canonical ``transactions``, ``members``, ``advisors`` and a
-``truth`` table that models can be scored against.
+``truth`` table that models can be scored against (``segkit.evaluation``
+reads it back and scores them). A leaf: nothing here calls segkit's models,
+features or decisions, so a world stays the same when they change.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from ..progress import BIG, progress
 from .gas import generate_gas
 from .supplements import generate_supplements
 
-__all__ = ["WORLDS", "World", "generate", "read_truth"]
+__all__ = ["WORLDS", "World", "generate"]
 
 WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
 
@@ -49,23 +51,6 @@ class World:
     def __repr__(self) -> str:
         return (f"World({self.kind!r}: {len(self.members):,} members, "
                 f"{len(self.transactions):,} transactions, {len(self.advisors)} advisors)")
-
-
-def read_truth(path: str | Path) -> pd.DataFrame:
-    """A world's ``truth`` file as written by ``World.write`` (CSV or Parquet), with its types back:
-    ids as text, flags as booleans, dates as dates."""
-    path = Path(path)
-    if path.suffix.lower() in {".parquet", ".pq"}:
-        truth = pd.read_parquet(path)
-    else:
-        truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
-    for column in truth.columns:
-        if truth[column].dtype == object and truth[column].dropna().isin(["True", "False"]).all():
-            truth[column] = truth[column].map({"True": True, "False": False})
-    for column in ("last_refill", "missed_refill_due"):
-        if column in truth:
-            truth[column] = pd.to_datetime(truth[column])
-    return truth
 
 
 def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31", **options) -> World:

@@ -15,11 +15,12 @@
   platinum >= 5,000, diamond >= 10,000 CNY, otherwise ``standard``.
 * Advisors of three levels hold books of 500-800 members, in the call center's
   teams (new-member service, regular service, VIP service, win-back), each team
-  sized to its members at the as-of date (``segkit.advisors.member_grades``);
-  a member's current advisor is one of the team they belonged to 90 days
-  earlier, so an assignment at the as-of date has team moves to make; 5 % more
-  advisors have left and still hold books. 3 % of members are do-not-call, 1 %
-  want a new advisor.
+  sized to its members at the as-of date by the world's own rules (``_teams``:
+  a member's silence against their true rhythm, their spend and tier), with
+  levels drawn as the team's members' value grades; a member's current advisor
+  is one of the team they belonged to 90 days earlier, so an assignment at the
+  as-of date has team moves to make; 5 % more advisors have left and still hold
+  books. 3 % of members are do-not-call, 1 % want a new advisor.
 
 ``truth`` gives each member's purchase rate (per day), dropout probability,
 whether they were still alive at the as-of date, and their signup channel.
@@ -36,6 +37,11 @@ from . import people
 PRODUCTS = {"钙片 Calcium": 168.0, "鱼油 Fish oil": 298.0, "维生素C Vitamin C": 98.0,
             "蛋白粉 Protein": 358.0, "益生菌 Probiotics": 198.0, "葡萄籽 Grape seed": 268.0}
 TIERS = [("diamond", 10_000.0), ("platinum", 5_000.0), ("gold", 2_000.0)]
+NEW_MEMBER_DAYS = 60
+WIN_BACK_GAPS = 2.5
+WIN_BACK_DAYS = 365
+KNOWN_RHYTHM_PURCHASES = 3
+VIP_SHARE = 0.2
 
 
 def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
@@ -127,11 +133,7 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
         "status": lines["status"].to_numpy(),
     })
 
-    last_year = lines[lines["day"] > history_days - 365]
-    spend = np.bincount(last_year["member_idx"].to_numpy(), weights=last_year["amount"].to_numpy(), minlength=n)
-    tier = np.full(n, "standard", dtype=object)
-    for name, threshold in reversed(TIERS):
-        tier[spend >= threshold] = name
+    tier = _tiers(lines, history_days, n)
 
     members = pd.DataFrame({
         "member_id": ids,
@@ -144,7 +146,7 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
         "do_not_call": people.flags(rng, n, 0.03),
         "wants_new_advisor": people.flags(rng, n, 0.01),
     })
-    advisors, members["advisor_id"] = _staff(rng, transactions, members, as_of)
+    advisors, members["advisor_id"] = _staff(rng, lines, rate, history_days, n)
     members = members[["member_id", "name", "phone", "join_date", "tier", "household_size", "birthday",
                        "advisor_id", "do_not_call", "wants_new_advisor"]]
     truth = pd.DataFrame({
@@ -158,27 +160,65 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
     return {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
 
 
-def _staff(rng: np.random.Generator, transactions: pd.DataFrame, members: pd.DataFrame,
-           as_of: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
-    """Advisors for the teams as they are at ``as_of``, and each member's advisor from 90 days earlier."""
-    from ..advisors.grading import member_grades
-    from ..features import member_features
-    from ..segment import lifecycle_stages, vip_flag
+def _tiers(lines: pd.DataFrame, day: float, n: int) -> np.ndarray:
+    """Each member's tier on ``day`` from their net spend over the 365 days before it."""
+    last_year = lines[(lines["day"] > day - 365) & (lines["day"] <= day)]
+    spend = np.bincount(last_year["member_idx"].to_numpy(), weights=last_year["amount"].to_numpy(), minlength=n)
+    tier = np.full(n, "standard", dtype=object)
+    for name, threshold in reversed(TIERS):
+        tier[spend >= threshold] = name
+    return tier
 
-    def graded(date):
-        features = member_features(transactions, date, members=members[["member_id"]])
-        table = features[["member_id", "monetary"]].assign(vip=vip_flag(features).to_numpy(),
-                                                           stage=lifecycle_stages(features)["stage"].to_numpy())
-        return member_grades(table, members)
 
-    now, before = graded(as_of), graded(as_of - pd.Timedelta(days=90))
-    teams = now["team"].value_counts().sort_index()
-    shares = {team: np.bincount(rows["grade"], minlength=4)[1:] / len(rows) for team, rows in now.groupby("team")}
-    advisors = people.team_advisors(rng, teams.to_dict(), shares)
+def _teams(lines: pd.DataFrame, rate: np.ndarray, day: float, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The call center's team and value grade (1-3) of every member on ``day``, by the world's own rules.
+
+    Teams follow where a member is in their life with the seller: no purchase yet or a first one within
+    ``NEW_MEMBER_DAYS``: new-member service; silent for ``WIN_BACK_GAPS`` typical gaps, or for
+    ``WIN_BACK_DAYS``: win-back; the others regular service, VIPs (the top ``VIP_SHARE`` of buyers by net
+    spend, and diamond and platinum members) VIP service. A member's typical gap is the median of their
+    true (exponential) gaps once they have made ``KNOWN_RHYTHM_PURCHASES`` purchases, and the
+    population's before: the call center learns a rhythm from purchases. Grades rank members by net
+    spend (bottom half 1, next 30 % 2, top 20 % 3); VIPs are grade 3. (Teams come out within about
+    10 % of those segkit's lifecycle stages and grades find on worlds of 800 members or more.)
+    """
+    seen = lines[lines["day"] <= day]
+    bought = seen[seen["status"] == "completed"]
+    member, when = bought["member_idx"].to_numpy(), np.floor(bought["day"].to_numpy())
+    first, last = np.full(n, np.inf), np.full(n, -np.inf)
+    np.minimum.at(first, member, when)
+    np.maximum.at(last, member, when)
+    spend = np.bincount(seen["member_idx"].to_numpy(), weights=seen["amount"].to_numpy(), minlength=n)
+    buyer = np.isfinite(first)
+    own = np.log(2) / rate                                  # the median of exponential gaps
+    known = np.bincount(member, minlength=n) >= KNOWN_RHYTHM_PURCHASES
+    typical = np.where(known, own, np.median(own[buyer]) if buyer.any() else np.inf)
+    silence = np.floor(day) - last
+    team = np.select([~buyer | (np.floor(day) - first <= NEW_MEMBER_DAYS),
+                      (silence > WIN_BACK_GAPS * typical) | (silence > WIN_BACK_DAYS)],
+                     ["new-member service", "win-back"], "regular service").astype(object)
+    buyers = np.flatnonzero(buyer)
+    vip = np.isin(_tiers(lines, day, n), ["diamond", "platinum"])
+    vip[buyers[np.argsort(-spend[buyers], kind="stable")[: int(np.ceil(VIP_SHARE * buyers.size))]]] = True
+    team[(team == "regular service") & vip] = "VIP service"
+    grade = np.searchsorted([0.5, 0.8], (np.argsort(np.argsort(spend, kind="stable")) + 0.5) / n) + 1
+    grade[vip] = 3
+    return team, grade
+
+
+def _staff(rng: np.random.Generator, lines: pd.DataFrame, rate: np.ndarray, history_days: float,
+           n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Advisors for the teams as they are at the as-of date, their levels drawn from their members' grades,
+    and each member's advisor: one of the team the member belonged to 90 days earlier."""
+    team_now, grade_now = _teams(lines, rate, history_days, n)
+    team_then, _ = _teams(lines, rate, history_days - 90, n)
+    teams, sizes = np.unique(team_now, return_counts=True)
+    shares = {team: np.bincount(grade_now[team_now == team], minlength=4)[1:] / size
+              for team, size in zip(teams, sizes)}
+    advisors = people.team_advisors(rng, dict(zip(teams, sizes.tolist())), shares)
     by_team = {team: rows["advisor_id"].to_numpy() for team, rows in advisors.groupby("team")}
     everyone = advisors["advisor_id"].to_numpy()
-    team_then = members["member_id"].map(before.set_index("member_id")["team"]).to_numpy()
-    current = np.empty(len(members), dtype=object)
+    current = np.empty(n, dtype=object)
     for team in np.unique(team_then):
         rows = np.flatnonzero(team_then == team)
         current[rows] = rng.choice(by_team.get(team, everyone), rows.size)

@@ -2,8 +2,9 @@
 
 The data: every gap between two consecutive purchase occasions of a member
 is a completed duration (an *event*); the gap from the last purchase to the
-as-of date is still open, a right-censored duration. ``purchase_gaps`` cuts
-the transactions into that table in the engine (DuckDB or Spark).
+as-of date is still open, a right-censored duration
+(``segkit.features.purchase_gaps`` cuts the transactions into that table in
+the engine).
 
 The model (``IntervalModel``), on the log scale, for gap ``j`` of member ``i``::
 
@@ -26,6 +27,7 @@ The model (``IntervalModel``), on the log scale, for gap ``j`` of member ``i``::
   ``s0^2`` with ``d0`` prior degrees of freedom, estimated from the spread of
   the members' variances (Smyth's empirical Bayes, as in limma):
   ``sigma_i^2 = (d0 s0^2 + d_i s_i^2) / (d0 + d_i)``, ``d_i = n_i - 1``.
+  The priors are in ``segkit.churn.empirical_bayes``.
 
 The predictive distribution of a member's open gap is then a log-Student-t
 with ``d0 + d_i`` degrees of freedom, centred on their pace at the season of
@@ -33,7 +35,7 @@ their last purchase, with scale ``sqrt(sigma_i^2 + var(u_i | data))``: wide
 (cautious) for a member with one purchase, tight for one with fifty. It is
 then **calibrated**: every completed gap is predicted from the member's other
 gaps, and the distribution of those probability integral transforms (per band
-of how many gaps a prediction rests on) corrects the tail (``Calibration``).
+of how many gaps a prediction rests on) corrects the tail (``segkit.churn.predictive``).
 
 Churn enters as a cure fraction: with probability ``q`` a purchase is the
 member's last (they switched). Given an open gap of ``t`` days,
@@ -45,77 +47,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-from scipy import special, stats
+from scipy import stats
 
 from ..calendar import holiday_ahead, holidays
-from ..features.member import _day_number, as_table, connect, daily_expr, is_purchase
+from ..estimator import Estimator
+from .empirical_bayes import cure_fraction, moderation_prior, pace_prior
+from .predictive import Calibration, GapPredictive
 
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
 _MIN_PRODUCT_SHARE = 0.02
-# Calibration bands by the number of completed gaps a prediction rests on: 0, 1, 2, 3-4, 5-8, 9-16, 17+.
-CALIBRATION_BANDS = np.array([0, 1, 2, 3, 5, 9, 17])
-_MIN_CALIBRATION_GAPS = 300
-_MAX_CALIBRATION_GAPS = 50_000
-
-
-def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = None, backend: str = "duckdb",
-                  con: ibis.BaseBackend | None = None) -> pd.DataFrame:
-    """One row per gap between purchase occasions, plus each member's open gap, as of ``as_of``.
-
-    Columns: ``member_id`` (categorical), ``start`` (the purchase that opened
-    the gap), ``days``, ``event`` (True: the gap ended with a purchase; False:
-    still open at ``as_of``), ``net`` spend of the opening purchase, ``quantity`` and ``product`` of the opening
-    purchase when the transactions have them, ``household_size`` when
-    ``members`` has it. Purchase occasions are those of ``segkit.features``.
-    """
-    con = con or connect(backend)
-    as_of_day = _day_number(as_of)
-    daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of,
-                       items=True)
-    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("refunded", "refund_rows")
-                               .order_by(["member_id", "day"]))
-
-    ids = _dictionary(occasions.column("member_id"))
-    code = ids.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    days = occasions.column("day").to_numpy().astype(np.int64)
-    n = len(code)
-    # The occasion that closes each member's history opens their censored gap.
-    last = np.ones(n, dtype=bool)
-    last[:-1] = code[1:] != code[:-1]
-    length = np.empty(n, dtype=np.int64)
-    length[:-1] = days[1:] - days[:-1]
-    length[last] = as_of_day - days[last]
-    gaps = pd.DataFrame({
-        "member_id": pd.Categorical.from_codes(code, categories=pd.Index(ids.dictionary.to_pylist(), dtype=object)),
-        "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
-        "days": length,
-        "event": ~last,
-        "net": occasions.column("net").to_numpy(zero_copy_only=False).astype(np.float32),
-    })
-    del ids, code, days, length
-    if "quantity" in occasions.column_names:
-        gaps["quantity"] = occasions.column("quantity").to_numpy(zero_copy_only=False)
-    if "product" in occasions.column_names:
-        product = _dictionary(occasions.column("product"))
-        gaps["product"] = pd.Categorical.from_codes(product.indices.fill_null(-1).to_numpy(zero_copy_only=False),
-                                                    categories=product.dictionary.to_pylist())
-    del occasions
-    if members is not None and "household_size" in members.columns:
-        size = pd.to_numeric(members.drop_duplicates("member_id").set_index("member_id")["household_size"],
-                             errors="coerce")
-        per_member = size.reindex(gaps["member_id"].cat.categories).to_numpy(dtype=float)
-        gaps["household_size"] = per_member[gaps["member_id"].cat.codes.to_numpy()]
-    return gaps
-
-
-def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
-    """Strings as integer codes plus their distinct values (in order of first appearance)."""
-    return column.combine_chunks().cast(pa.string()).dictionary_encode()
 
 
 def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -123,7 +66,7 @@ def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.cos(angle), np.sin(angle)
 
 
-class IntervalModel:
+class IntervalModel(Estimator):
     """Each member's rhythm: a group AFT model (lifelines) with empirical-Bayes member pace and regularity.
 
     Parameters
@@ -136,7 +79,7 @@ class IntervalModel:
         default), your own dates, or None.
     max_open_gap_days : int
         Open gaps longer than this are taken as gone members: they are left
-        out of the group fit and of the churn prior.
+        out of the group fit.
     fit_sample_gaps : int
         The group model is fitted on the gaps of members chosen at random
         until about this many gaps; member effects always use every gap.
@@ -256,9 +199,9 @@ class IntervalModel:
         mean = np.divide(total, n, out=np.zeros(n_members), where=n > 0)
         squares = np.bincount(member, weights=(residual - mean[member]) ** 2, minlength=n_members)
         d = np.maximum(n - 1, 0)
-        self.prior_df_, self.prior_var_ = _moderation_prior(np.divide(squares, d, out=np.full(n_members, np.nan),
-                                                                      where=d > 0), d)
-        self.pace_mean_, self.pace_var_ = _pace_prior(mean, n, self._regularity_var(n, squares))
+        self.prior_df_, self.prior_var_ = moderation_prior(np.divide(squares, d, out=np.full(n_members, np.nan),
+                                                                     where=d > 0), d)
+        self.pace_mean_, self.pace_var_ = pace_prior(mean, n, self._regularity_var(n, squares))
         pace, pace_var, sigma2, df = self._posterior(n, mean, squares)
         self.members_ = pd.DataFrame({"gaps": n.astype(np.int64), "pace": pace, "pace_var": pace_var,
                                       "regularity": np.sqrt(sigma2), "df": df},
@@ -292,7 +235,7 @@ class IntervalModel:
         df = self.prior_df_ + np.maximum(n - 1, 0)
         return pace, (1 - weight) * self.pace_var_, sigma2, np.minimum(df, 1e6)
 
-    def _calibrate(self, residual, member, n, mean, squares) -> "Calibration":
+    def _calibrate(self, residual, member, n, mean, squares) -> Calibration:
         """Probability integral transforms of every completed gap, each predicted from the member's other gaps.
 
         If the log-t predictive were exact these would be uniform; their
@@ -311,10 +254,9 @@ class IntervalModel:
         return Calibration.from_pits(pit, others, np.random.default_rng(self.random_state))
 
     # -- predict ------------------------------------------------------------
-    def predictive(self, gaps: pd.DataFrame) -> "GapPredictive":
+    def predictive(self, gaps: pd.DataFrame) -> GapPredictive:
         """The calibrated predictive distribution of every open gap in ``gaps`` (one per member)."""
-        if not hasattr(self, "members_"):
-            raise ValueError("this IntervalModel is not fitted yet: call fit(gaps) first")
+        self._check_fitted()
         open_rows = gaps.loc[~gaps["event"]]
         member = self.members_.reindex(open_rows["member_id"].astype(object))
         if member["gaps"].isna().any():
@@ -361,6 +303,7 @@ class IntervalModel:
     def alert_days(self, gaps: pd.DataFrame, p_active_below: float) -> np.ndarray:
         """Days after the last purchase at which each member is first alerted: past their expected date
         and with ``p_active`` below the threshold."""
+        self._check_fitted()
         q = self.churn_prior_
         # (1 - q) S / ((1 - q) S + q) < p  <=>  S < q p / ((1 - q) (1 - p))
         survival = min(q * p_active_below / ((1 - q) * (1 - p_active_below)), 1.0)
@@ -369,6 +312,7 @@ class IntervalModel:
 
     def summary(self) -> pd.DataFrame:
         """The group model's coefficients (as interval ratios) and the empirical-Bayes priors."""
+        self._check_fitted()
         rows = [(f"group: {name}", value, np.exp(value)) for name, value in self.coef_.items()]
         rows.append(("group: spread of log gaps (sigma)", self.group_scale_, np.nan))
         rows += [
@@ -380,14 +324,11 @@ class IntervalModel:
         ]
         return pd.DataFrame(rows, columns=["term", "estimate", "exp(estimate)"]).set_index("term")
 
-    def __repr__(self) -> str:
-        if not hasattr(self, "coef_"):
-            return (f"IntervalModel(covariates={self.covariates!r}, max_open_gap_days={self.max_open_gap_days}, "
-                    f"churn_prior={self.churn_prior!r})")
-        return (f"<IntervalModel: {self.n_gaps_:,} gaps of {self.n_members_:,} members; "
+    def _describe_fit(self) -> str:
+        return (f"{self.n_gaps_:,} gaps of {self.n_members_:,} members; "
                 f"covariates {', '.join(self.covariates_)}; median member rhythm {self.median_interval_:.1f} days; "
                 f"member pace sd {np.sqrt(self.pace_var_):.2f} (log); "
-                f"regularity prior df {self.prior_df_:.1f}; churn prior {self.churn_prior_:.3f}>")
+                f"regularity prior df {self.prior_df_:.1f}; churn prior {self.churn_prior_:.3f}")
 
 
 def _independent_columns(design: pd.DataFrame) -> list[str]:
@@ -402,166 +343,3 @@ def _independent_columns(design: pd.DataFrame) -> list[str]:
             kept.append(column)
             basis = trial
     return kept
-
-
-class Calibration:
-    """``H``, per band of gaps used: the distribution of held-out probability integral transforms.
-
-    ``forward(S)`` is the calibrated survival ``H(S)``; ``inverse`` undoes
-    it. Piecewise linear through the sorted transforms, linear from 0 to the
-    tenth smallest (so never exactly 0); the identity where a band had too
-    few gaps and no neighbour.
-    """
-
-    def __init__(self, knots: dict[int, np.ndarray]):
-        self.knots = knots
-
-    @classmethod
-    def from_pits(cls, pits: np.ndarray, gaps_used: np.ndarray, rng: np.random.Generator) -> "Calibration":
-        band = _band(gaps_used)
-        knots = {}
-        for b in range(len(CALIBRATION_BANDS)):
-            values = pits[band == b]
-            if values.size >= _MIN_CALIBRATION_GAPS:
-                if values.size > _MAX_CALIBRATION_GAPS:
-                    values = rng.choice(values, _MAX_CALIBRATION_GAPS, replace=False)
-                knots[b] = np.sort(values)
-        if not knots and pits.size >= _MIN_CALIBRATION_GAPS:
-            knots[0] = np.sort(pits)
-        return cls(knots)
-
-    def _curve(self, band: int) -> tuple[np.ndarray, np.ndarray] | None:
-        if not self.knots:
-            return None
-        values = self.knots[min(self.knots, key=lambda b: (abs(b - band), -b))]
-        size = values.size
-        levels = np.arange(1, size + 1) / size
-        return np.r_[0.0, values[9:], 1.0], np.r_[0.0, levels[9:], 1.0]
-
-    def forward(self, survival: np.ndarray, gaps_used: np.ndarray) -> np.ndarray:
-        return self._apply(survival, gaps_used, inverse=False)
-
-    def inverse(self, calibrated: np.ndarray, gaps_used: np.ndarray) -> np.ndarray:
-        return self._apply(calibrated, gaps_used, inverse=True)
-
-    def _apply(self, values: np.ndarray, gaps_used: np.ndarray, inverse: bool) -> np.ndarray:
-        values = np.array(np.broadcast_to(np.asarray(values, dtype=float), np.shape(gaps_used)))
-        band = _band(gaps_used)
-        for b in np.unique(band):
-            curve = self._curve(b)
-            if curve is not None:
-                rows = band == b
-                x, y = curve if not inverse else curve[::-1]
-                values[rows] = np.interp(values[rows], x, y)
-        return values
-
-    def __repr__(self) -> str:
-        return f"Calibration({', '.join(f'band {b}: {v.size:,} gaps' for b, v in self.knots.items()) or 'identity'})"
-
-
-def _band(gaps_used: np.ndarray) -> np.ndarray:
-    return np.searchsorted(CALIBRATION_BANDS, np.asarray(gaps_used), side="right") - 1
-
-
-class GapPredictive:
-    """Each open gap's distribution if the member is still active: log-Student-t, then calibrated.
-
-    ``log T ~ location + scale * t(df)``; survival ``S(t) = H(P_t(T > t))``
-    with ``H`` the ``Calibration`` of the member's band (identity if None).
-    """
-
-    def __init__(self, location, scale, df, gaps_used, calibration: Calibration | None = None):
-        self.location = np.asarray(location, dtype=float)
-        self.scale = np.asarray(scale, dtype=float)
-        self.df = np.asarray(df, dtype=float)
-        self.gaps_used = np.asarray(gaps_used)
-        self.calibration = calibration or Calibration({})
-
-    def survival(self, days) -> np.ndarray:
-        """``P(T > days)``; 1 for days <= 0. ``days`` broadcasts against the members."""
-        days, location, scale, df, used = np.broadcast_arrays(np.asarray(days, dtype=float), self.location,
-                                                              self.scale, self.df, self.gaps_used)
-        with np.errstate(divide="ignore"):
-            z = (np.log(np.where(days > 0, days, 1.0)) - location) / scale
-        raw = np.where(days > 0, stats.t.sf(z, df), 1.0)
-        return self.calibration.forward(raw, used)
-
-    def days_at(self, survival) -> np.ndarray:
-        """The day ``t`` with ``S(t) = survival`` (the survival quantile)."""
-        survival, location, scale, df, used = np.broadcast_arrays(np.asarray(survival, dtype=float), self.location,
-                                                                  self.scale, self.df, self.gaps_used)
-        raw = self.calibration.inverse(survival, used)
-        return np.exp(location + scale * stats.t.isf(raw, df))
-
-    def median(self) -> np.ndarray:
-        return self.days_at(0.5)
-
-    def conditional_survival(self, extra, elapsed) -> np.ndarray:
-        """``P(T > elapsed + extra | T > elapsed)``: for a member still waiting after ``elapsed`` days."""
-        elapsed = np.asarray(elapsed, dtype=float)
-        waited = self.survival(elapsed)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(waited > 0, self.survival(elapsed + np.asarray(extra, dtype=float)) / waited, 0.0)
-
-    def conditional_quantile(self, p: float, elapsed) -> np.ndarray:
-        """Days beyond ``elapsed`` within which a still-waiting active member buys with probability ``p``."""
-        elapsed = np.asarray(elapsed, dtype=float)
-        return np.maximum(self.days_at((1 - p) * self.survival(elapsed)) - elapsed, 0.0)
-
-
-def _moderation_prior(s2: np.ndarray, d: np.ndarray) -> tuple[float, float]:
-    """Smyth's (2004) prior degrees of freedom and variance from members' sample variances."""
-    usable = (d >= 2) & (s2 > 0)
-    if usable.sum() < 10:
-        pooled = np.nansum(s2 * d) / max(d[d > 0].sum(), 1)
-        return np.inf, float(pooled) if pooled > 0 else 0.25
-    s2, d = s2[usable], d[usable]
-    e = np.log(s2) - special.digamma(d / 2) + np.log(d / 2)
-    prior_var = float(np.exp(e.mean()))
-    excess = e.var(ddof=1) - special.polygamma(1, d / 2).mean()
-    if excess <= 0:
-        return np.inf, prior_var
-    prior_df = 2 * _inverse_trigamma(excess)
-    prior_var = float(np.exp(e.mean() + special.digamma(prior_df / 2) - np.log(prior_df / 2)))
-    return float(prior_df), prior_var
-
-
-def _inverse_trigamma(x: float) -> float:
-    """y with trigamma(y) = x (Newton's method, as in limma)."""
-    y = 0.5 + 1 / x
-    for _ in range(50):
-        tri = special.polygamma(1, y)
-        step = tri * (1 - tri / x) / special.polygamma(2, y)
-        y += step
-        if -step / y < 1e-8:
-            break
-    return float(y)
-
-
-def _pace_prior(mean: np.ndarray, n: np.ndarray, sigma2: np.ndarray) -> tuple[float, float]:
-    """Mean and variance of member paces by the method of moments (members with two or more gaps)."""
-    usable = n >= 2
-    if usable.sum() < 10:
-        usable = n >= 1
-    noise = sigma2[usable] / n[usable]
-    centre = float(np.average(mean[usable], weights=1 / (noise + np.var(mean[usable]))))
-    between = float(np.mean((mean[usable] - centre) ** 2) - np.mean(noise))
-    return centre, max(between, 1e-4)
-
-
-def cure_fraction(survival: np.ndarray, n_completed: int, iterations: int = 200) -> float:
-    """EM estimate of ``q``, the chance that a purchase is a member's last (a mixture cure model).
-
-    Every purchase opens a gap: a completed gap is a purchase that was not
-    the last (likelihood ``(1 - q) f(t)``); an open gap of ``t`` days has
-    likelihood ``q + (1 - q) S(t)``. Open gaps alone cannot tell ``q``:
-    leaving always explains them at least as well as staying.
-    """
-    q = 0.05
-    for _ in range(iterations):
-        gone = q / (q + (1 - q) * survival)
-        new = float(gone.sum() / (survival.size + n_completed))
-        if abs(new - q) < 1e-7:
-            break
-        q = new
-    return min(max(q, 1e-6), 0.95)

@@ -1,4 +1,8 @@
-"""Transactions to the buy-till-you-die summary: one row per customer, calibration and holdout."""
+"""The buy-till-you-die summary: one row per customer, calibration and holdout, in one query.
+
+What the BTYD models (``segkit.clv``: BG/NBD, Pareto/NBD, MBG/CNBD-k,
+Gamma-Gamma) are fitted on, in the literature's units and definitions.
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -8,16 +12,17 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..features.member import _day_number, as_table, connect, daily_expr, is_purchase
+from ..engine import as_table, connection, day_number
+from .occasions import occasions_expr
 
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
 
 def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = None, unit: str = "W",
-                 con=None) -> pd.DataFrame:
+                 backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> pd.DataFrame:
     """``frequency``, ``recency``, ``T``, ``monetary_value`` per customer, from purchases up to ``calibration_end``.
 
-    A purchase is a purchase occasion (``segkit.features``: same-day
+    A purchase is a purchase occasion (``segkit.features.occasions``: same-day
     purchases merged, as the BTYD literature does; free items count).
     ``frequency`` counts repeat purchases; ``recency`` is the time from the
     first to the last purchase and ``T`` from the first purchase to
@@ -35,17 +40,16 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
     end = parse_day(holdout_end) if holdout_end is not None else calibration_end
     if end < calibration_end:
         raise ValueError(f"holdout_end {end.date()} is before calibration_end {calibration_end.date()}")
-    con = con or connect()
-    daily = daily_expr(as_table(transactions, con, "transactions"), end)
-    occasions = daily.filter(is_purchase(daily))
-    frame = con.to_pyarrow(_summary_expr(occasions, _day_number(calibration_end), holdout_end is not None)).to_pandas()
+    con = connection(backend, con)
+    occasions = occasions_expr(as_table(transactions, con, "transactions"), end)
+    frame = con.to_pyarrow(_summary_expr(occasions, day_number(calibration_end), holdout_end is not None)).to_pandas()
     per = UNITS[unit]
     frequency = frame["occasions"].to_numpy() - 1
     summary = pd.DataFrame({
         "member_id": frame["member_id"],
         "frequency": frequency,
         "recency": (frame["last_day"] - frame["first_day"]).to_numpy() / per,
-        "T": (_day_number(calibration_end) - frame["first_day"]).to_numpy() / per,
+        "T": (day_number(calibration_end) - frame["first_day"]).to_numpy() / per,
         "monetary_value": np.where(frequency > 0, (frame["total"] - frame["first_net"]) / np.maximum(frequency, 1), 0.0),
         "litt": frame["litt"].to_numpy(dtype=float) - frequency * np.log(per),     # log gaps in days -> in units
     })

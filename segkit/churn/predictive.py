@@ -1,0 +1,128 @@
+"""The predictive distribution of a member's open gap, and its calibration.
+
+If the member is still active, the open gap ``T`` is log-Student-t
+(``GapPredictive``): ``log T ~ location + scale * t(df)``, where the rhythm
+model (``segkit.churn.IntervalModel``) gives each member's location (their
+pace at the season of their last purchase), scale (regularity plus the
+uncertainty of the pace) and degrees of freedom (more with more gaps).
+
+``Calibration`` then corrects the tail: every completed gap is predicted from
+the member's other gaps, and the empirical distribution ``H`` of those
+probability integral transforms, per band of how many gaps a prediction rests
+on, maps the model's survival ``S`` to the calibrated ``H(S)`` (Kuleshov et
+al. 2018).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+# Calibration bands by the number of completed gaps a prediction rests on: 0, 1, 2, 3-4, 5-8, 9-16, 17+.
+CALIBRATION_BANDS = np.array([0, 1, 2, 3, 5, 9, 17])
+_MIN_CALIBRATION_GAPS = 300
+_MAX_CALIBRATION_GAPS = 50_000
+
+
+class Calibration:
+    """``H``, per band of gaps used: the distribution of held-out probability integral transforms.
+
+    ``forward(S)`` is the calibrated survival ``H(S)``; ``inverse`` undoes
+    it. Piecewise linear through the sorted transforms, linear from 0 to the
+    tenth smallest (so never exactly 0); the identity where a band had too
+    few gaps and no neighbour.
+    """
+
+    def __init__(self, knots: dict[int, np.ndarray]):
+        self.knots = knots
+
+    @classmethod
+    def from_pits(cls, pits: np.ndarray, gaps_used: np.ndarray, rng: np.random.Generator) -> "Calibration":
+        band = _band(gaps_used)
+        knots = {}
+        for b in range(len(CALIBRATION_BANDS)):
+            values = pits[band == b]
+            if values.size >= _MIN_CALIBRATION_GAPS:
+                if values.size > _MAX_CALIBRATION_GAPS:
+                    values = rng.choice(values, _MAX_CALIBRATION_GAPS, replace=False)
+                knots[b] = np.sort(values)
+        if not knots and pits.size >= _MIN_CALIBRATION_GAPS:
+            knots[0] = np.sort(pits)
+        return cls(knots)
+
+    def _curve(self, band: int) -> tuple[np.ndarray, np.ndarray] | None:
+        if not self.knots:
+            return None
+        values = self.knots[min(self.knots, key=lambda b: (abs(b - band), -b))]
+        size = values.size
+        levels = np.arange(1, size + 1) / size
+        return np.r_[0.0, values[9:], 1.0], np.r_[0.0, levels[9:], 1.0]
+
+    def forward(self, survival: np.ndarray, gaps_used: np.ndarray) -> np.ndarray:
+        return self._apply(survival, gaps_used, inverse=False)
+
+    def inverse(self, calibrated: np.ndarray, gaps_used: np.ndarray) -> np.ndarray:
+        return self._apply(calibrated, gaps_used, inverse=True)
+
+    def _apply(self, values: np.ndarray, gaps_used: np.ndarray, inverse: bool) -> np.ndarray:
+        values = np.array(np.broadcast_to(np.asarray(values, dtype=float), np.shape(gaps_used)))
+        band = _band(gaps_used)
+        for b in np.unique(band):
+            curve = self._curve(b)
+            if curve is not None:
+                rows = band == b
+                x, y = curve if not inverse else curve[::-1]
+                values[rows] = np.interp(values[rows], x, y)
+        return values
+
+    def __repr__(self) -> str:
+        return f"Calibration({', '.join(f'band {b}: {v.size:,} gaps' for b, v in self.knots.items()) or 'identity'})"
+
+
+def _band(gaps_used: np.ndarray) -> np.ndarray:
+    return np.searchsorted(CALIBRATION_BANDS, np.asarray(gaps_used), side="right") - 1
+
+
+class GapPredictive:
+    """Each open gap's distribution if the member is still active: log-Student-t, then calibrated.
+
+    ``log T ~ location + scale * t(df)``; survival ``S(t) = H(P_t(T > t))``
+    with ``H`` the ``Calibration`` of the member's band (identity if None).
+    """
+
+    def __init__(self, location, scale, df, gaps_used, calibration: Calibration | None = None):
+        self.location = np.asarray(location, dtype=float)
+        self.scale = np.asarray(scale, dtype=float)
+        self.df = np.asarray(df, dtype=float)
+        self.gaps_used = np.asarray(gaps_used)
+        self.calibration = calibration or Calibration({})
+
+    def survival(self, days) -> np.ndarray:
+        """``P(T > days)``; 1 for days <= 0. ``days`` broadcasts against the members."""
+        days, location, scale, df, used = np.broadcast_arrays(np.asarray(days, dtype=float), self.location,
+                                                              self.scale, self.df, self.gaps_used)
+        with np.errstate(divide="ignore"):
+            z = (np.log(np.where(days > 0, days, 1.0)) - location) / scale
+        raw = np.where(days > 0, stats.t.sf(z, df), 1.0)
+        return self.calibration.forward(raw, used)
+
+    def days_at(self, survival) -> np.ndarray:
+        """The day ``t`` with ``S(t) = survival`` (the survival quantile)."""
+        survival, location, scale, df, used = np.broadcast_arrays(np.asarray(survival, dtype=float), self.location,
+                                                                  self.scale, self.df, self.gaps_used)
+        raw = self.calibration.inverse(survival, used)
+        return np.exp(location + scale * stats.t.isf(raw, df))
+
+    def median(self) -> np.ndarray:
+        return self.days_at(0.5)
+
+    def conditional_survival(self, extra, elapsed) -> np.ndarray:
+        """``P(T > elapsed + extra | T > elapsed)``: for a member still waiting after ``elapsed`` days."""
+        elapsed = np.asarray(elapsed, dtype=float)
+        waited = self.survival(elapsed)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(waited > 0, self.survival(elapsed + np.asarray(extra, dtype=float)) / waited, 0.0)
+
+    def conditional_quantile(self, p: float, elapsed) -> np.ndarray:
+        """Days beyond ``elapsed`` within which a still-waiting active member buys with probability ``p``."""
+        elapsed = np.asarray(elapsed, dtype=float)
+        return np.maximum(self.days_at((1 - p) * self.survival(elapsed)) - elapsed, 0.0)

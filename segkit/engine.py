@@ -1,0 +1,103 @@
+"""The engine: where every query over transactions runs (Ibis on DuckDB or Spark), and the day codec.
+
+Every function that reads transactions takes ``backend=`` ("duckdb", the
+default, embedded; or "spark", a local session) and ``con=`` (an Ibis
+connection you made, e.g. to a Spark cluster), and turns them into a
+connection with ``connection``: ``con`` wins when given.
+
+Days travel through the engine as **day numbers** (days since 1970-01-01, 32
+bits): every engine compares, sorts and subtracts them alike, and they move
+half the bytes of a timestamp. ``day_number`` makes one from a date,
+``epoch_day`` from a date column, ``days_to_dates`` turns them back into
+dates in pandas.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from .data.parse import parse_day
+
+BACKENDS = ("duckdb", "spark")
+EPOCH = pd.Timestamp("1970-01-01")
+
+
+def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
+    """An Ibis connection: embedded DuckDB by default, or a local Spark session.
+
+    For a Spark cluster, build your own ``SparkSession`` (master ``yarn``,
+    ``k8s://...``) and pass ``ibis.pyspark.connect(session)`` as ``con``.
+    """
+    _check_backend(backend)
+    if backend == "duckdb":
+        return ibis.duckdb.connect(**options)
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ImportError("the Spark backend needs the spark extra: pip install 'segkit[spark]' (and Java)") from None
+    session = (
+        SparkSession.builder.master(options.pop("master", "local[2]"))
+        .appName("segkit")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", options.pop("shuffle_partitions", 8))
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    return ibis.pyspark.connect(session)
+
+
+def _check_backend(backend: str) -> None:
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown backend {backend!r}; use {' or '.join(map(repr, BACKENDS))}")
+
+
+def connection(backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> ibis.BaseBackend:
+    """The connection a workflow's ``backend=``/``con=`` ask for: ``con`` if given, else a new one to ``backend``."""
+    _check_backend(backend)
+    return con if con is not None else connect(backend)
+
+
+def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()) -> ibis.Table:
+    """An Ibis table from a canonical DataFrame (its needed columns, plus the ``optional`` ones
+    it has), a Parquet path or an Ibis table."""
+    if isinstance(data, ibis.Table):
+        return data
+    if isinstance(data, pd.DataFrame):
+        columns = ["member_id", "date", "amount"] if name == "transactions" else ["member_id"]
+        missing = [c for c in columns if c not in data.columns]
+        if missing:
+            raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(data.columns)}")
+        return ibis.memtable(data[columns + [c for c in optional if c in data.columns]])
+    path = Path(data)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        return con.read_parquet(str(path))
+    raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def day_number(day: Any) -> int:
+    """The day number of a date (days since 1970-01-01)."""
+    return int((parse_day(day) - EPOCH).days)
+
+
+def epoch_day(dates: ibis.Column) -> ibis.IntegerColumn:
+    """The day numbers of a date or timestamp column, in 32 bits."""
+    return dates.cast("date").epoch_days().cast("int32")
+
+
+def days_to_dates(days: pd.Series) -> pd.Series:
+    """Day numbers (nullable) to datetime64[ns] dates, missing as NaT."""
+    days = pd.to_numeric(days)
+    present = days.notna().to_numpy()
+    dates = np.full(len(days), np.datetime64("NaT"), dtype="datetime64[ns]")
+    dates[present] = days[present].to_numpy(dtype="int64").astype("datetime64[D]")
+    return pd.Series(dates, index=days.index)
+
+
+def rows_up_to(transactions: ibis.Table, as_of: Any) -> ibis.Table:
+    """The rows dated up to ``as_of``, with ``day``, their day number."""
+    day = epoch_day(transactions.date)
+    return transactions.filter(day <= day_number(as_of)).mutate(day=day)

@@ -1,0 +1,152 @@
+"""The churn backtest: every method on the same members and as-of dates, scored the same way, in one table.
+
+The transactions are cut at each as-of date (what came after is unseen),
+the overdue alert runs, and each method (``segkit.evaluation.methods``) gives
+every active member a score and an alert. Two kinds of truth:
+
+* a generated gas world's ``truth``: **gone** = switched to a competitor by
+  the as-of date; recall counts the switchers whose missed refill was due
+  ``recall_days`` or more before it (those an alert should have caught), and
+  **median days to alert** runs from that missed refill to the day the
+  method's alert first fired;
+* a holdout period (``holdout_end``, for real data such as CDNOW): **gone** =
+  no purchase between the as-of date and ``holdout_end``.
+
+Scores: **precision** = alerted members who are gone / alerted; **recall** =
+alerted / catchable; **F1**; **AUC** of the score (how well it ranks gone
+above staying, whatever the threshold).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from ..churn.alerts import AlertSettings, churn_alerts
+from ..data.parse import parse_day
+from ..engine import connection
+from ..features import purchase_occasions
+from ..progress import progress
+from ..result import Result
+from ..settings import resolve_settings
+from .methods import METHODS, Verdict, method_verdicts
+from .truth import check_gas_truth, switch_labels
+
+BACKTEST_COLUMNS = ["data", "as_of", "method", "members", "gone", "catchable", "alerts", "precision", "recall", "f1",
+                    "auc", "median_days_to_alert"]
+NAIVE_RULES = ["fixed 30 days", "1.5 x own median gap"]
+
+
+@dataclass(repr=False)
+class ChurnBacktest(Result):
+    """The backtest table (``BACKTEST_COLUMNS``): one row per data set, as-of date and method."""
+
+    table: pd.DataFrame
+
+    def _describe(self) -> str:
+        return (f"{self.table['method'].nunique()} methods at {self.table['as_of'].nunique()} as-of date(s) "
+                f"on {self.table['data'].nunique()} data set(s)")
+
+    def summary(self) -> pd.DataFrame:
+        """Mean scores of each method over the data sets and as-of dates."""
+        scores = ["alerts", "precision", "recall", "f1", "auc", "median_days_to_alert"]
+        return self.table.groupby("method", sort=False)[scores].mean().reset_index()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"backtest.csv": self.table}
+
+
+def backtest_churn(transactions: pd.DataFrame, as_of_dates: Iterable, members: pd.DataFrame | None = None,
+                   truth: pd.DataFrame | None = None, holdout_end: Any = None,
+                   settings: AlertSettings | str | Path | dict | None = None, horizon_days: int = 60,
+                   methods: Iterable[str] | None = None, recall_days: int = 14, label: str = "",
+                   backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> ChurnBacktest:
+    """Every churn method on the members active at each as-of date, scored against a gas world's ``truth``
+    or a holdout period ending ``holdout_end`` (give one). ``methods``: a subset of ``METHODS`` (default: all
+    that the truth allows; the oracle needs a gas world's). ``settings``: the alert's (``AlertSettings``, a YAML
+    path or a mapping); ``horizon_days``: the propensity model's label; ``label`` names the data in the table."""
+    if (truth is None) == (holdout_end is None):
+        raise ValueError("give either truth (a generated world's) or holdout_end (churned = no purchase in it)")
+    if truth is not None:
+        check_gas_truth(truth)
+    methods = _chosen(methods, truth is not None)
+    settings = resolve_settings(AlertSettings, settings)
+    con = connection(backend, con)
+    dates = [parse_day(day) for day in as_of_dates]
+    later = None if holdout_end is None else purchase_occasions(transactions, holdout_end, con=con)
+    rows = []
+    with progress(f"backtest {label}".strip(), total=len(dates), unit="as-of") as bar:
+        for as_of in dates:
+            seen = transactions.loc[transactions["date"] <= as_of]
+            run = churn_alerts(seen, as_of, members, settings, con=con)
+            active, verdicts = method_verdicts(run, seen, methods, members, truth, horizon_days, con)
+            if truth is not None:
+                gone, due, catchable = switch_labels(truth, active["member_id"], as_of, recall_days)
+            else:
+                buyers = set(later.loc[later["date"] > as_of, "member_id"])
+                gone, due = ~active["member_id"].isin(buyers).to_numpy(), None
+                catchable = gone
+            for method, verdict in verdicts.items():
+                rows.append({"data": label, "as_of": as_of.date(), "method": method, "members": len(active),
+                             "gone": int(gone.sum()), "catchable": int(catchable.sum()),
+                             **alert_scores(verdict.alert, gone, catchable),
+                             "auc": _auc(gone, verdict.score),
+                             "median_days_to_alert": _median_days_to_alert(verdict, catchable, active, due)})
+            bar.update()
+    return ChurnBacktest(pd.DataFrame(rows, columns=BACKTEST_COLUMNS))
+
+
+def _chosen(methods: Iterable[str] | None, has_truth: bool) -> list[str]:
+    """The methods to run, in the order of ``METHODS``."""
+    if methods is None:
+        return [m for m in METHODS if has_truth or m != "oracle"]
+    methods = set(methods)
+    if unknown := sorted(methods - set(METHODS)):
+        raise ValueError(f"unknown method(s) {', '.join(unknown)}; choose from {', '.join(METHODS)}")
+    if "oracle" in methods and not has_truth:
+        raise ValueError("the oracle needs a generated world's truth (each household's true rhythm)")
+    return [m for m in METHODS if m in methods]
+
+
+def alert_scores(alerted: np.ndarray, gone: np.ndarray, catchable: np.ndarray) -> dict:
+    """Alerts, precision (alerted members who are gone), recall (of ``catchable``) and F1."""
+    precision = (alerted & gone).sum() / alerted.sum() if alerted.sum() else np.nan
+    recall = (alerted & catchable).sum() / catchable.sum() if catchable.sum() else np.nan
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    return {"alerts": int(alerted.sum()), "precision": precision, "recall": recall, "f1": f1}
+
+
+def _auc(gone: np.ndarray, score: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(gone, score)) if len(set(gone)) == 2 else np.nan
+
+
+def _median_days_to_alert(verdict: Verdict, catchable: np.ndarray, active: pd.DataFrame,
+                          due: np.ndarray | None) -> float:
+    """Median days from the missed purchase's due date to the alert, over the caught members (truth only)."""
+    if due is None or verdict.alert_day is None:
+        return np.nan
+    caught = verdict.alert & catchable
+    fired = active["last_purchase"].to_numpy()[caught] + np.round(verdict.alert_day[caught]).astype("timedelta64[D]")
+    delay = (fired - due[caught]) / np.timedelta64(1, "D")
+    return float(np.median(delay)) if delay.size else np.nan
+
+
+def backtest_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per data set and as-of date: the interval model's F1 as a share of the oracle's, its margin over the
+    better naive rule, and its precision."""
+    f1 = table.pivot_table(index=["data", "as_of"], columns="method", values="f1")
+    precision = table.loc[table["method"] == "interval model"].set_index(["data", "as_of"])["precision"]
+    return pd.DataFrame({
+        "segkit_f1": f1["interval model"],
+        "oracle_f1": f1["oracle"],
+        "share_of_oracle": f1["interval model"] / f1["oracle"],
+        "best_naive_f1": f1[NAIVE_RULES].max(axis=1),
+        "margin_over_naive": f1["interval model"] - f1[NAIVE_RULES].max(axis=1),
+        "segkit_precision": precision,
+    })

@@ -1,0 +1,58 @@
+"""A generated world's truth, read back and seen from an as-of date: who had switched by then, and whose
+missed refill was due long enough ago that an alert should have caught them."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..data.parse import parse_day
+
+SWITCH_COLUMNS = ("switched", "last_refill", "missed_refill_due")
+RHYTHM_COLUMNS = ("true_mean_interval", "regularity_k")
+
+
+def read_truth(path: str | Path) -> pd.DataFrame:
+    """A world's ``truth`` file as written by ``World.write`` (CSV or Parquet), with its types back:
+    ids as text, flags as booleans, dates as dates."""
+    path = Path(path)
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        truth = pd.read_parquet(path)
+    else:
+        truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
+    for column in truth.columns:
+        if truth[column].dtype == object and truth[column].dropna().isin(["True", "False"]).all():
+            truth[column] = truth[column].map({"True": True, "False": False})
+    for column in ("last_refill", "missed_refill_due"):
+        if column in truth:
+            truth[column] = pd.to_datetime(truth[column])
+    return truth
+
+
+def check_gas_truth(truth: pd.DataFrame) -> None:
+    """A clear error unless ``truth`` says who switched and when, as a gas world's does."""
+    missing = {"member_id", *SWITCH_COLUMNS, *RHYTHM_COLUMNS} - set(truth)
+    if missing:
+        raise ValueError(f"the backtest needs a gas world's truth; missing {', '.join(sorted(missing))}")
+
+
+def truth_as_of(truth: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The truth seen from ``as_of``: a household has switched by then if its final refill was on or before it."""
+    as_of = parse_day(as_of)
+    out = truth.copy()
+    out["switched"] = truth["switched"].astype(bool) & (pd.to_datetime(truth["last_refill"]) <= as_of)
+    out["missed_refill_due"] = pd.to_datetime(truth["missed_refill_due"]).where(out["switched"])
+    return out
+
+
+def switch_labels(truth: pd.DataFrame, member_ids: pd.Series, as_of: pd.Timestamp,
+                  recall_days: int = 14) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For ``member_ids`` at ``as_of``: switched (by then), their missed refill's due date, and whether
+    it was due ``recall_days`` or more before the as-of date (the switchers an alert should have caught)."""
+    seen = truth_as_of(truth, as_of).set_index("member_id").reindex(member_ids)
+    if seen["switched"].isna().any():
+        raise ValueError("the truth table lacks some of the members who bought: is it the same world?")
+    switched = seen["switched"].to_numpy(dtype=bool)
+    due = seen["missed_refill_due"].to_numpy()
+    return switched, due, switched & ((as_of.to_datetime64() - due) >= np.timedelta64(recall_days, "D"))

@@ -1,0 +1,113 @@
+"""One path per capability: settings in one order of precedence, one VIP rule, results that print, summarise and
+write themselves alike, and a public surface that imports lazily. (The notebooks, pipelines and CLI are compared
+with the workflows in test_notebooks.py and test_pipelines.py.)"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+import segkit
+from conftest import AS_OF, REPO
+from segkit.callcenter import ContactSettings, care_candidates
+from segkit.churn import AlertSettings
+from segkit.cli import main
+from segkit.segment import SegmentationSettings, VipRule
+from segkit.settings import resolve_settings
+
+
+def test_settings_come_from_code_then_the_file_then_explicit_parameters(tmp_path):
+    path = tmp_path / "alerts.yaml"
+    path.write_text("p_active_below: 0.35\nlong_gone_days: 120\n")
+    assert resolve_settings(AlertSettings).p_active_below == 0.6                          # the default in code
+    from_file = resolve_settings(AlertSettings, path)
+    assert (from_file.p_active_below, from_file.long_gone_days) == (0.35, 120)             # the file over the code
+    given = resolve_settings(AlertSettings, path, p_active_below=0.5, long_gone_days=None)
+    assert (given.p_active_below, given.long_gone_days) == (0.5, 120)                      # given wins; None: the file's
+    assert resolve_settings(AlertSettings, from_file) is from_file
+    assert resolve_settings(AlertSettings, {"p_active_below": 0.4}, p_active_below=0.3).p_active_below == 0.3
+
+
+def test_a_section_given_overrides_only_the_keys_given(tmp_path):
+    path = tmp_path / "segmentation.yaml"
+    path.write_text("rfm: {levels: 4, ties: quantile}\nvip: {rule: tier}\n")
+    settings = resolve_settings(SegmentationSettings, path, rfm={"levels": 3, "ties": None})
+    assert (settings.rfm.levels, settings.rfm.ties, settings.vip.rule) == (3, "quantile", "tier")
+
+
+def test_bad_settings_are_one_clear_error_naming_the_file_and_the_key(tmp_path):
+    path = tmp_path / "segmentation.yaml"
+    path.write_text("vip: {rule: loudest}\n")
+    with pytest.raises(ValueError, match=r"segmentation.yaml: VIP rule must be one of top_share, tier, either"):
+        resolve_settings(SegmentationSettings, path)
+    with pytest.raises(ValueError, match="p_active_below must be between 0 and 1, got 1.5"):
+        resolve_settings(AlertSettings, None, p_active_below=1.5)
+    with pytest.raises(ValueError, match="unknown vip setting"):
+        resolve_settings(ContactSettings, {"vip": {"tier": ["gold"]}})
+
+
+def test_one_vip_rule_in_one_shape_for_segmentation_alerts_and_call_lists():
+    section = {"rule": "tier", "top_share": 0.1, "tiers": ["Diamond"]}
+    rules = {cls.__name__: resolve_settings(cls, {"vip": section}).vip
+             for cls in (SegmentationSettings, AlertSettings, ContactSettings)}
+    assert set(rules.values()) == {VipRule("tier", 0.1, ("diamond",))}
+    members = pd.DataFrame({"member_id": ["1", "2", "3"], "tier": ["diamond", "gold", ""],
+                            "birthday": pd.to_datetime(["1990-02-03", "1980-02-04", "1970-02-05"])})
+    spenders = pd.Series({"3": True})                      # the step that knew spend flagged member 3
+    greeted = {}
+    for rule in ("top_share", "tier", "either"):
+        settings = ContactSettings(vip=VipRule(rule), holiday_days_ahead=7)
+        candidates = care_candidates(members, "2027-02-01", settings, vip=spenders)
+        greeted[rule] = sorted(candidates.loc[candidates["campaign"] == "holiday", "member_id"])
+    assert greeted == {"top_share": ["3"], "tier": ["1", "3"], "either": ["1", "3"]}
+
+
+def test_results_print_in_one_line_summarise_as_a_table_and_write_their_files(tmp_path, supplements_world):
+    paths = supplements_world.write(tmp_path / "world")
+    loaded = segkit.load_transactions(paths["transactions"], as_of=AS_OF)
+    features = segkit.member_features(loaded.table, AS_OF)
+    segmentation = segkit.segment_members(loaded.table, AS_OF, supplements_world.members)
+    for result in (loaded, features, segmentation):
+        text = repr(result)
+        assert "\n" not in text and text.startswith(f"<{type(result).__name__} ")
+        assert isinstance(result.summary(), pd.DataFrame) and len(result.summary())
+        assert "<table" in result._repr_html_()
+    assert loaded.summary().query("outcome == 'used'")["rows"].item() == loaded.report.used
+    in_folder = segmentation.write(tmp_path / "folder")
+    beside = segmentation.write(tmp_path / "file" / "segments.parquet")
+    assert [p.name for p in in_folder] == ["rfm.csv", "segment_summary.csv", "tier_changes.csv",
+                                           "stage_transitions.csv", "cohort_retention.csv", "sales_split.csv"]
+    assert [p.name for p in beside] == ["segments.parquet", "segments.segment_summary.csv",
+                                        "segments.tier_changes.csv", "segments.stage_transitions.csv",
+                                        "segments.cohort_retention.csv", "segments.sales_split.csv"]
+    assert in_folder[1].read_bytes() == beside[1].read_bytes()
+    pd.testing.assert_frame_equal(pd.read_parquet(beside[0]), segmentation.table, check_dtype=False)
+
+
+def test_generate_is_the_same_from_python_and_the_cli(tmp_path):
+    assert main(["generate", "gas", "--n-members", 50, "--seed", 3, "--out", tmp_path / "cli"]) == 0
+    python = segkit.generate("gas", 50, seed=3, as_of=AS_OF).write(tmp_path / "python")
+    for name, path in python.items():
+        assert path.read_bytes() == (tmp_path / "cli" / path.name).read_bytes(), name
+
+
+def test_import_segkit_is_fast_and_every_subpackage_and_workflow_is_there_on_first_use():
+    code = ("import sys, segkit\n"
+            "heavy = [m for m in ('pandas', 'ibis', 'plotly', 'sklearn') if m in sys.modules]\n"
+            "assert not heavy, heavy\n"
+            "assert segkit.segment.segment_members is segkit.segment_members\n"   # without importing segkit.plots
+            "for name in ('churn', 'clv', 'callcenter', 'advisors', 'survey', 'evaluation', 'jobs'):\n"
+            "    getattr(segkit, name)\n"
+            "missing = [name for name in segkit.__all__ if not callable(getattr(segkit, name))]\n"
+            "assert not missing, missing\n"
+            "print(len(segkit.__all__))\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert segkit.__all__ == ["load_transactions", "member_features", "segment_members", "churn_alerts",
+                              "customer_value", "backtest_churn", "export_calls", "care_calls", "plan_books",
+                              "rank_benefits", "run_pipeline", "generate"]
+    assert callable(segkit.load_members) and callable(segkit.resolve_settings)
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        segkit.nothing  # noqa: B018
