@@ -193,7 +193,7 @@ def cmd_clv(args) -> None:
 
 def cmd_backtest(args) -> None:
     """Python: ``segkit.backtest_churn(transactions, as_of_dates, members, truth=segkit.evaluation.read_truth(path)
-    | holdout_end=day, settings, horizon_days).write(out)``."""
+    | holdout_end=day, settings, horizon_days, methods).write(out)``."""
     from .churn import AlertSettings
     from .evaluation import backtest_churn, read_truth
     from .settings import resolve_settings
@@ -204,7 +204,8 @@ def cmd_backtest(args) -> None:
     members = _load(args.members, "members", args.members_mapping, None, out, None).table if args.members else None
     truth = read_truth(args.truth) if args.truth else None
     backtest = backtest_churn(transactions, args.as_of, members, truth=truth, holdout_end=args.holdout_end,
-                              settings=settings, horizon_days=args.horizon_days, label=Path(args.transactions).stem)
+                              settings=settings, horizon_days=args.horizon_days, methods=args.methods,
+                              label=Path(args.transactions).stem)
     with pd.option_context("display.width", 160):
         print(backtest.table.drop(columns="data").round(3).to_string(index=False))
     _written(backtest, backtest.write(out))
@@ -470,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     _option(back, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     back.add_argument("--settings", help="alert settings YAML (threshold, long_gone_days, ...)")
     back.add_argument("--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days")
+    back.add_argument("--methods", nargs="+", metavar="METHOD",
+                      help="some of: 'fixed 30 days', '1.5 x own median gap', 'interval model', oracle, BG/NBD, "
+                           "MBG/CNBD-k, propensity (default: every one the truth allows)")
     back.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
     export = _verb(verbs, "export", cmd_export, "call list from alerts: VIPs first, paced against the contact ledger")

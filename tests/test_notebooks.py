@@ -105,22 +105,37 @@ def test_segmentation_is_the_same_from_the_notebook_python_and_the_cli(tmp_path,
                  for name in files})
 
 
-def test_churn_alerts_notebook_runs_with_truth(tmp_path):
+def test_churn_alerts_and_their_backtest_are_the_same_from_the_notebook_python_and_the_cli(tmp_path):
+    # the notebook's quick backtest (compare_methods False: the rules, the interval model, the oracle); every
+    # method is tested in tests/test_evaluation.py and runs in the demo notebook
     world = generate("gas", 1500, seed=21, as_of=AS_OF)
     paths = world.write(tmp_path / "world")
     out = tmp_path / "out"
     pm.execute_notebook(
         str(REPO / "notebooks" / "churn_alerts.ipynb"), str(tmp_path / "executed.ipynb"),
         parameters={"transactions_path": str(paths["transactions"]), "members_path": str(paths["members"]),
-                    "truth_path": str(paths["truth"]), "as_of": AS_OF, "p_active_below": 0.5, "output_dir": str(out)},
+                    "truth_path": str(paths["truth"]), "as_of": AS_OF, "p_active_below": 0.5,
+                    "compare_methods": False, "output_dir": str(out)},
         cwd=str(REPO / "notebooks"), progress_bar=False,
     )
     alerts = pd.read_csv(out / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(alerts) > 10 and (alerts["p_active"] < 0.5).all()
+    methods = ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle"]
     backtest = pd.read_csv(out / "backtest.csv", encoding="utf-8-sig")
-    assert list(backtest["method"]) == ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle", "BG/NBD",
-                                        "MBG/CNBD-k", "propensity"]
+    assert list(backtest["method"]) == methods
     assert backtest["members"].nunique() == 1 and backtest["median_days_to_alert"].notna().sum() == 4
+    settings = tmp_path / "alerts.yaml"
+    settings.write_text("p_active_below: 0.5\n")
+    _cli("backtest", "--transactions", paths["transactions"], "--members", paths["members"], "--truth", paths["truth"],
+         "--as-of", AS_OF, "--settings", settings, "--methods", *methods,
+         "--out", tmp_path / "cli" / "backtest.csv")
+    members = segkit.load_members(paths["members"]).table
+    python = segkit.backtest_churn(segkit.load_transactions(paths["transactions"]).table, [AS_OF], members,
+                                   truth=segkit.evaluation.read_truth(paths["truth"]), settings={"p_active_below": 0.5},
+                                   methods=methods, label=paths["transactions"].stem)
+    python.write(tmp_path / "python")
+    _same_files({"backtest": (out / "backtest.csv", tmp_path / "cli" / "backtest.csv"),
+                 "backtest from Python": (out / "backtest.csv", tmp_path / "python" / "backtest.csv")})
     rhythms = pd.read_csv(out / "member_rhythms.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(rhythms) == len(world.members)
     for name in ("survival_by_household_size", "overdue_days", "alert_probability", "backtest"):
