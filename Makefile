@@ -105,6 +105,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_alerts.py
 	$(BIN)/python benchmarks/backtest_alerts.py
 	$(BIN)/python benchmarks/bench_clv.py
+	$(BIN)/python benchmarks/bench_paretonbd.py
 	$(BIN)/python benchmarks/compare_churn.py
 	$(BIN)/python benchmarks/bench_callcenter.py
 	$(BIN)/python benchmarks/bench_assignment.py
