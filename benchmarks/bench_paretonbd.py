@@ -10,9 +10,10 @@ significant figures before a ratio is printed.
 from __future__ import annotations
 
 import argparse
-import time
 import warnings
 from pathlib import Path
+
+from bench_clv import timed
 
 REPO = Path(__file__).resolve().parents[1]
 CDNOW = REPO.parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"
@@ -47,13 +48,8 @@ def main() -> int:
           f"{summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} distinct (frequency, recency, T)\n")
     seconds, params = {}, {}
     for name, fit in (("segkit", fit_segkit), ("lifetimes", fit_lifetimes)):
-        best = float("inf")
-        for _ in range(args.repeat):
-            start = time.perf_counter()
-            params[name] = fit(summary)
-            best = min(best, time.perf_counter() - start)
-        seconds[name] = best
-        print(f"{name:<10}{best:>9.2f} s   " + ", ".join(f"{k}={v:.5g}" for k, v in params[name].items()))
+        seconds[name], params[name] = timed(fit, summary, args.repeat)
+        print(f"{name:<10}{seconds[name]:>9.2f} s   " + ", ".join(f"{k}={v:.5g}" for k, v in params[name].items()))
     # four significant figures: within half a unit of the fourth digit (lifetimes' Nelder-Mead stops a little
     # short of the maximum, so its fourth digit wanders from run to run)
     agree = all(abs(params["segkit"][k] - params["lifetimes"][k]) <= 5e-4 * abs(params["lifetimes"][k])
