@@ -111,7 +111,8 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
-    table = _with_member_details(candidates, members, settings)
+    do_not_call = _do_not_call(members)
+    table = _with_member_details(candidates, members, settings, do_not_call)
     rule = pd.Series("", index=table.index, dtype=object)
     why = pd.Series("", index=table.index, dtype=object)
 
@@ -122,7 +123,7 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
 
     hold("not_a_member", ~table["_known"], "not in the members table")
     hold("do_not_call", table["do_not_call"], "do not call (CRM flag)")
-    shared = table["_line"].map(_do_not_call_lines(members)).where(table["_line"] != "")
+    shared = table["_line"].map(_do_not_call_lines(members, do_not_call)).where(table["_line"] != "")
     hold("do_not_call", shared.notna(), "do not call (CRM flag of member " + shared.astype(str) + ", same phone)")
     last_outcome = _last_outcomes(outcomes)
     key = fingerprint_key or phone_key()
@@ -182,7 +183,8 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     return PacedList(listed.reset_index(drop=True), held_back.reset_index(drop=True))
 
 
-def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings) -> pd.DataFrame:
+def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings,
+                         do_not_call: pd.Series) -> pd.DataFrame:
     missing = [c for c in ("member_id", "campaign", "reason") if c not in candidates]
     if missing:
         raise ValueError(f"candidates lack column(s) {', '.join(missing)}")
@@ -197,28 +199,29 @@ def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settin
     details = details.loc[~details.index.duplicated()]
     for column in ("name", "phone", "tier", "advisor_id"):
         table[column] = table["member_id"].map(details[column]) if column in details else None
-    table["do_not_call"] = table["member_id"].map(_do_not_call(members, ids)).eq(True)
+    table["do_not_call"] = table["member_id"].map(do_not_call).eq(True)
     table["_line"] = table["phone"].map(phone_line)
     table["_known"] = table["member_id"].isin(details.index)
     table["vip"] = table["vip"] | settings.vip.by_tier(table["tier"])
     return table.reset_index(drop=True)
 
 
-def _do_not_call(members: pd.DataFrame, ids: pd.Series) -> pd.Series:
+def _do_not_call(members: pd.DataFrame) -> pd.Series:
     """Do-not-call by member id, failing closed: text flags parsed, an unreadable value counts as
     do-not-call, and one row of a member that says do-not-call wins over the others."""
     if "do_not_call" not in members:
         return pd.Series(dtype=bool)
     flags, unreadable = parse_flags(members["do_not_call"])
-    return (flags.fillna(False).astype(bool) | unreadable).groupby(ids.to_numpy()).any()
+    return (flags.fillna(False).astype(bool) | unreadable).groupby(members["member_id"].astype(str).to_numpy()).any()
 
 
-def _do_not_call_lines(members: pd.DataFrame) -> pd.Series:
-    """The phone lines of members flagged do-not-call, each with the first such member's id."""
-    if "phone" not in members or "do_not_call" not in members:
+def _do_not_call_lines(members: pd.DataFrame, do_not_call: pd.Series) -> pd.Series:
+    """The phone lines of members flagged do-not-call (``do_not_call``: by member id), each with the first such
+    member's id."""
+    if "phone" not in members or not do_not_call.any():
         return pd.Series(dtype=object)
     ids = members["member_id"].astype(str)
-    flagged = ids.map(_do_not_call(members, ids)).eq(True).to_numpy()
+    flagged = ids.map(do_not_call).eq(True).to_numpy()
     lines = members["phone"].map(phone_line)[flagged]
     return pd.Series(ids[flagged].to_numpy(), index=lines.to_numpy()).loc[lambda s: s.index != ""].groupby(
         level=0).first()

@@ -90,8 +90,8 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
     elif first == count:
         raise ContractError(f"{origin}: the file is empty")
     else:
-        fields, problem = _fields(text_of, first, count, sep)
-        if problem or text_of.span > 1:
+        fields, span, problem = _fields(text_of, first, count, sep)
+        if problem or span > 1:
             raise ContractError(f"{origin}: line {first + 1}: the {'header' if header else 'first line'} cannot be "
                                 f"read: {problem.reason if problem else 'a quote runs over several lines'}")
         columns = len(fields)
@@ -110,8 +110,7 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
     for line in np.flatnonzero(~whole & ~blank & (np.arange(count) >= body_from)):
         if keep[line] and not record[line]:
             continue                                # inside a multi-line record found earlier
-        fields, problem = _fields(text_of, int(line), count, sep, columns)
-        span = 1 if problem else text_of.span
+        fields, span, problem = _fields(text_of, int(line), count, sep, columns)
         if problem is None and span > 1 and whole[line + 1:line + span].any():
             inner = int(np.flatnonzero(whole[line + 1:line + span])[0]) + line + 2
             problem = Damage(0, "", "swallowed", f"the quote opened here would swallow line {inner}, a whole "
@@ -151,30 +150,30 @@ def _record_pattern(sep: str | None, columns: int) -> str:
 
 
 class _TextOf:
-    """The text of physical lines, decoded on demand; ``span`` is the line count of the last record read."""
+    """The text of physical lines, decoded on demand."""
 
     def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray):
-        self.data, self.starts, self.ends, self.span = data, starts, ends, 1
+        self.data, self.starts, self.ends = data, starts, ends
 
     def __call__(self, line: int) -> str:
         return self.data[self.starts[line]:self.ends[line]].decode("utf-8")
 
 
 def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
-            columns: int | None = None) -> tuple[list[str] | None, Damage | None]:
+            columns: int | None = None) -> tuple[list[str] | None, int, Damage | None]:
     """Read the record that starts on ``line`` by the rules of RFC 4180 (a quote opens a field only at its start,
-    ``""`` inside quotes is a quote); it may continue on later lines inside quotes. Returns its fields, or the
-    damage that stops it."""
+    ``""`` inside quotes is a quote); it may continue on later lines inside quotes. Returns its fields and the
+    number of lines it spans, or the damage that stops it (a span of 1: only its first line is damaged)."""
     if sep is WHITESPACE:
         text = text_of(line)
         if "\x00" in text:
-            return None, Damage(0, "", "nul", "in a value")
+            return None, 1, Damage(0, "", "nul", "in a value")
         if "\r" in text:
-            return None, Damage(0, "", "cr", "where lines end in a line feed")
+            return None, 1, Damage(0, "", "cr", "where lines end in a line feed")
         fields = text.split()
         if columns is not None and len(fields) != columns:
-            return None, Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
-        return fields, None
+            return None, 1, Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
+        return fields, 1, None
     fields, value = [], []
     in_quotes = closed = False
     current, text, position = line, text_of(line), 0
@@ -183,19 +182,18 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
             if in_quotes:                          # the quoted field goes on with the next line
                 current += 1
                 if current == count:
-                    return None, Damage(0, "", "unterminated", "opened on this line, never closed")
+                    return None, 1, Damage(0, "", "unterminated", "opened on this line, never closed")
                 value.append("\n")
                 text, position = text_of(current), 0
                 continue
             fields.append("".join(value))
-            text_of.span = current - line + 1
-            return fields, None
+            return fields, current - line + 1, None
         char = text[position]
         position += 1
         if char == "\x00":
-            return None, Damage(0, "", "nul", "in a value")
+            return None, 1, Damage(0, "", "nul", "in a value")
         if char == "\r":
-            return None, Damage(0, "", "cr", "where lines end in a line feed")
+            return None, 1, Damage(0, "", "cr", "where lines end in a line feed")
         if in_quotes:
             if char != '"':
                 value.append(char)
@@ -208,7 +206,7 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
             fields.append("".join(value))
             value, closed = [], False
         elif closed:
-            return None, Damage(0, "", "after_quote", f"{char!r} after the closing quote of field {len(fields) + 1}")
+            return None, 1, Damage(0, "", "after_quote", f"{char!r} after the closing quote of field {len(fields) + 1}")
         elif char == '"' and not value:
             in_quotes = True
         else:
