@@ -103,6 +103,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_segment.py
 	$(BIN)/python benchmarks/bench_alerts.py
+	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/backtest_alerts.py
 	$(BIN)/python benchmarks/bench_clv.py
 	$(BIN)/python benchmarks/bench_paretonbd.py
@@ -110,6 +111,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_callcenter.py
 	$(BIN)/python benchmarks/bench_assignment.py
 	$(BIN)/python benchmarks/bench_survey.py
+	$(BIN)/python benchmarks/bench_10m.py
 
 clean:
 	rm -rf $(WORLDS) outputs $(RUNS) .pytest_cache

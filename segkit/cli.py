@@ -12,6 +12,7 @@ Exit codes: 0 done; 1 a pipeline step failed (``segkit run``: see the failed att
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shlex
 import sys
@@ -90,8 +91,9 @@ def _load(path: str, table: str, mapping: str | None, as_of, out: Path, rejects:
 
 
 def _load_transactions_and_members(args, out: Path):
-    """The transactions (checked against --as-of) and, if given, the members of a per-member verb."""
-    transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects).table
+    """The transactions (checked against --as-of; a ``LoadResult``, which the engine reads as Arrow) and, if
+    given, the members of a per-member verb."""
+    transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects)
     members = None
     if args.members:
         members = _load(args.members, "members", args.members_mapping, None, out, None).table
@@ -561,6 +563,13 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(error, JobFailed):
             print(f"segkit {args.verb}: {_one_line(error)}", file=sys.stderr)
             return 1
+        if _out_of_engine_memory(error):
+            from .engine import DUCKDB_MEMORY_LIMIT
+
+            print(f"segkit {args.verb}: error: the engine (DuckDB) needed more than its memory limit of "
+                  f"{os.environ.get('SEGKIT_DUCKDB_MEMORY_LIMIT', DUCKDB_MEMORY_LIMIT)}: set "
+                  "SEGKIT_DUCKDB_MEMORY_LIMIT higher (8GB for 10M households) and run it again", file=sys.stderr)
+            return 2
         if _expected(error):
             print(f"segkit {args.verb}: error: {_one_line(error)}", file=sys.stderr)
             return 2
@@ -569,6 +578,12 @@ def main(argv: list[str] | None = None) -> int:
               f"{command}", file=sys.stderr)
         return 3
     return 0
+
+
+def _out_of_engine_memory(error: Exception) -> bool:
+    import duckdb
+
+    return isinstance(error, duckdb.OutOfMemoryException)
 
 
 def _expected(error: Exception) -> bool:

@@ -13,27 +13,38 @@ dates in pandas.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .data.parse import parse_day
 
 BACKENDS = ("duckdb", "spark")
+DUCKDB_MEMORY_LIMIT = "1GB"
+_FETCH_ROWS = 1 << 20
 EPOCH = pd.Timestamp("1970-01-01")
 
 
 def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
     """An Ibis connection: embedded DuckDB by default, or a local Spark session.
 
+    DuckDB works within ``memory_limit`` (``DUCKDB_MEMORY_LIMIT``, or the environment's
+    ``SEGKIT_DUCKDB_MEMORY_LIMIT``; a larger query spills to a temporary folder): by default it would take up
+    to 80 % of the machine, on top of what Python holds.
+
     For a Spark cluster, build your own ``SparkSession`` (master ``yarn``,
     ``k8s://...``) and pass ``ibis.pyspark.connect(session)`` as ``con``.
     """
     _check_backend(backend)
     if backend == "duckdb":
+        options.setdefault("memory_limit", os.environ.get("SEGKIT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT))
+        options.setdefault("temp_directory", str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}"))
         return ibis.duckdb.connect(**options)
     try:
         from pyspark.sql import SparkSession
@@ -62,20 +73,55 @@ def connection(backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> 
 
 
 def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()) -> ibis.Table:
-    """An Ibis table from a canonical DataFrame (its needed columns, plus the ``optional`` ones
-    it has), a Parquet path or an Ibis table."""
+    """An Ibis table from a canonical table (a DataFrame, an Arrow table or a ``LoadResult``: its needed columns,
+    plus the ``optional`` ones it has), a Parquet path or an Ibis table. A ``LoadResult`` goes in as Arrow,
+    its text never turned into Python strings."""
+    from .data.load import LoadResult
+
     if isinstance(data, ibis.Table):
         return data
-    if isinstance(data, pd.DataFrame):
+    if isinstance(data, LoadResult):
+        data = data.to_arrow()
+    if isinstance(data, (pd.DataFrame, pa.Table)):
+        present = list(data.column_names if isinstance(data, pa.Table) else data.columns)
         columns = ["member_id", "date", "amount"] if name == "transactions" else ["member_id"]
-        missing = [c for c in columns if c not in data.columns]
+        missing = [c for c in columns if c not in present]
         if missing:
-            raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(data.columns)}")
-        return ibis.memtable(data[columns + [c for c in optional if c in data.columns]])
+            raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(present)}")
+        columns += [c for c in optional if c in present]
+        if isinstance(data, pd.DataFrame):
+            return ibis.memtable(data[columns])
+        data = data.select(columns)
+        if con.name != "duckdb":          # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
+            data = pa.table({c: _decoded(data.column(c)) for c in columns})
+        return ibis.memtable(data)
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
         return con.read_parquet(str(path))
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def arrow_batches(con: ibis.BaseBackend, expr: ibis.Table, rows: int) -> pa.RecordBatchReader:
+    """The result of ``expr`` as Arrow record batches of about ``rows`` rows, in order, so that the caller never
+    holds a whole column of text. (On DuckDB, straight from its result: Ibis 12's ``to_pyarrow_batches`` calls a
+    method DuckDB 2 no longer has.)"""
+    if con.name == "duckdb":
+        con._run_pre_execute_hooks(expr)        # registers the in-memory tables the query reads
+        return con.con.sql(str(con.compile(expr))).to_arrow_reader(rows)
+    table = con.to_pyarrow(expr)
+    return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(rows))
+
+
+def fetch_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
+    """The result of ``expr`` as one Arrow table, fetched in batches: DuckDB then never holds the whole result
+    within its memory limit (10M members' features are larger than the default limit)."""
+    if con.name != "duckdb":
+        return con.to_pyarrow(expr)
+    return arrow_batches(con, expr, _FETCH_ROWS).read_all().cast(expr.as_table().schema().to_pyarrow())
+
+
+def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def day_number(day: Any) -> int:

@@ -47,7 +47,7 @@ import pandas as pd
 
 from ..data.parse import parse_day
 from ..calendar import holidays
-from ..engine import connection
+from ..engine import as_table, connection
 from ..features import purchase_gaps, purchase_value
 from ..result import Result
 from ..segment.value import VipRule
@@ -86,9 +86,6 @@ class AlertSettings(YamlSettings):
                 raise ValueError(f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; "
                                  f"got {self.covariates!r}")
         holidays(self.holidays)   # a clear error now rather than at fit
-
-
-
 
     def model(self) -> IntervalModel:
         return IntervalModel(covariates=self.covariates, holidays=self.holidays,
@@ -131,12 +128,13 @@ def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = N
     settings = resolve_settings(AlertSettings, settings)
     as_of = parse_day(as_of)
     con = connection(backend, con)
+    transactions = as_table(transactions, con, "transactions", optional=("quantity", "product"))
+    value = purchase_value(transactions, as_of, con=con)      # before the gap table exists: less memory at once
+    value["vip"] = settings.vip.flag(value, members)
     gaps = purchase_gaps(transactions, as_of, members, con=con)
     model = settings.model().fit(gaps)
     predictions = model.predict(gaps)
     table = member_statuses(predictions, settings, members)
-    value = purchase_value(transactions, as_of, con=con)
-    value["vip"] = settings.vip.flag(value, members)
     table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")
     table["vip"] = table["vip"].eq(True)
     table["value_12m"] = table["value_12m"].fillna(0.0)

@@ -59,6 +59,7 @@ from .predictive import Calibration, GapPredictive
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
 _MIN_PRODUCT_SHARE = 0.02
+_BATCH_GAPS = 1 << 20        # gaps whose covariates are built at a time
 
 
 def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -137,6 +138,15 @@ class IntervalModel(Estimator):
                                                          self.holiday_window_)
         return pd.DataFrame(columns, index=gaps.index)
 
+    def _group_log_interval_of(self, gaps: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+        """The group rhythm of the gaps at ``positions``, a batch at a time: the design of every gap of a
+        large file at once would be several times the gap table."""
+        out = np.empty(len(positions))
+        for start in range(0, len(positions), _BATCH_GAPS):
+            batch = positions[start:start + _BATCH_GAPS]
+            out[start:start + len(batch)] = self._group_log_interval(self._design(gaps.iloc[batch]))
+        return out
+
     def _group_log_interval(self, design: pd.DataFrame) -> np.ndarray:
         coef = self.coef_
         return coef["Intercept"] + design[coef.index.drop("Intercept")].to_numpy() @ coef.drop("Intercept").to_numpy()
@@ -166,9 +176,7 @@ class IntervalModel(Estimator):
         if "product" in self.covariates_:
             share = gaps.loc[gaps["event"], "product"].value_counts(normalize=True)
             self.product_levels_ = list(share.index[share >= _MIN_PRODUCT_SHARE])
-        design = self._design(gaps)
-        self.design_columns_ = _independent_columns(design)
-        design = design[self.design_columns_]
+        self.design_columns_ = _independent_columns(self._design(gaps.iloc[:: max(1, len(gaps) // 200_000)]))
 
         # Group rhythm: lifelines on a sample of whole members (open gaps of gone members left out).
         codes = gaps["member_id"].cat.codes.to_numpy()
@@ -181,7 +189,7 @@ class IntervalModel(Estimator):
         chosen = np.zeros(n_members, dtype=bool)
         chosen[order[: np.searchsorted(np.cumsum(per_member), self.fit_sample_gaps) + 1]] = True
         rows = chosen[codes] & usable
-        frame = design.loc[rows].assign(days=days[rows], event=event[rows])
+        frame = self._design(gaps.loc[rows])[self.design_columns_].assign(days=days[rows], event=event[rows])
         try:
             self.group_model_ = LogNormalAFTFitter().fit(frame, "days", "event")
         except Exception as error:  # lifelines raises its own ConvergenceError, among others
@@ -192,7 +200,7 @@ class IntervalModel(Estimator):
         self.group_scale_ = float(np.exp(self.group_model_.params_.loc[("sigma_", "Intercept")]))
 
         # Member pace and regularity from every completed gap's residual.
-        residual = np.log(days[event]) - self._group_log_interval(design.loc[event])
+        residual = np.log(days[event]) - self._group_log_interval_of(gaps, np.flatnonzero(event))
         member = codes[event]
         n = np.bincount(member, minlength=n_members).astype(float)
         total = np.bincount(member, weights=residual, minlength=n_members)
@@ -244,14 +252,20 @@ class IntervalModel(Estimator):
         for instance, have a thinner right tail than log-t, so the raw model
         would alert late. Kept per band of how many gaps the prediction used.
         """
+        pit = np.empty(len(residual))
+        for start in range(0, len(residual), _BATCH_GAPS):
+            part = slice(start, start + _BATCH_GAPS)
+            pit[part] = self._leave_one_out_pit(residual[part], member[part], n, mean, squares)
+        return Calibration.from_pits(pit, n[member] - 1, np.random.default_rng(self.random_state))
+
+    def _leave_one_out_pit(self, residual, member, n, mean, squares) -> np.ndarray:
         n_i = n[member]
         others = n_i - 1
         mean_others = np.divide(n_i * mean[member] - residual, others, out=np.zeros_like(residual), where=others > 0)
         squares_others = np.maximum(squares[member] - (residual - mean[member]) ** 2 * n_i
                                     / np.maximum(others, 1), 0.0)
         pace, pace_var, sigma2, df = self._posterior(others, mean_others, squares_others)
-        pit = stats.t.sf((residual - pace) / np.sqrt(sigma2 + pace_var), df)
-        return Calibration.from_pits(pit, others, np.random.default_rng(self.random_state))
+        return stats.t.sf((residual - pace) / np.sqrt(sigma2 + pace_var), df)
 
     # -- predict ------------------------------------------------------------
     def predictive(self, gaps: pd.DataFrame) -> GapPredictive:
@@ -332,13 +346,13 @@ class IntervalModel(Estimator):
 
 
 def _independent_columns(design: pd.DataFrame) -> list[str]:
-    """Columns that vary and are not linear combinations of earlier ones (with the intercept):
-    two cylinders and the "x2" product say the same thing; lifelines would not converge."""
+    """Columns that vary and are not linear combinations of earlier ones (with the intercept), judged on
+    ``design`` (the covariates of an even sample of the gaps): two cylinders and the "x2" product say the same
+    thing; lifelines would not converge."""
     kept: list[str] = []
-    sample = design.iloc[:: max(1, len(design) // 200_000)]
-    basis = np.ones((len(sample), 1))
+    basis = np.ones((len(design), 1))
     for column in design.columns:
-        trial = np.column_stack([basis, sample[column].to_numpy()])
+        trial = np.column_stack([basis, design[column].to_numpy()])
         if np.linalg.matrix_rank(trial) > basis.shape[1]:
             kept.append(column)
             basis = trial

@@ -60,7 +60,8 @@ def _log_hyp2f1_a_b_a1(a, b, z):
     rest = ~np.isfinite(out)
     if rest.any():
         terms = -b[rest, None] * np.log1p(-z[rest, None] * np.exp(-_LAGUERRE_NODES / a[rest, None]))
-        out[rest] = special.logsumexp(terms, b=_LAGUERRE_WEIGHTS, axis=-1)
+        top = terms.max(axis=-1)         # log-sum-exp by hand: special.logsumexp's overhead outweighs these few rows
+        out[rest] = top + np.log(np.exp(terms - top[:, None]) @ _LAGUERRE_WEIGHTS)
     return out.reshape(shape) if shape else out[0]
 
 
@@ -149,28 +150,43 @@ class ParetoNBDModel(MaximumLikelihoodModel):
     _parameter_names = ("r", "alpha", "s", "beta")
 
     def _fit(self, summary: pd.DataFrame) -> None:
-        self._maximize(*_distinct_rows(check_summary(summary)))
+        data, weights = _distinct_rows(check_summary(summary))
+        # log-gamma is evaluated once per distinct x, and the hypergeometric terms once per distinct
+        # (x, t_x) or (x, T) pair: on CDNOW 2,149 pairs instead of 2 x 8,685 rows
+        data["frequency_values"], data["frequency_index"] = np.unique(data["frequency"], return_inverse=True)
+        index, pairs = pd.MultiIndex.from_arrays([np.tile(data["frequency"], 2),
+                                                  np.concatenate([data["recency"], data["T"]])]).factorize()
+        data["pair_frequency"], data["pair_time"] = (pairs.get_level_values(i).to_numpy() for i in (0, 1))
+        data["recency_pair"], data["T_pair"] = np.split(index, 2)
+        self._maximize(data, weights)
 
     def _initial(self, data):
         scale = max(float(np.mean(data["T"])), 1.0) / 4
         return np.array([0.5, scale, 0.5, scale])
 
-    def _log_a0(self, params, x, t_x, T):
-        """log of A0 (Fader and Hardie 2005, eq. 19), the chance of having died between t_x and T."""
+    @staticmethod
+    def _log_a(params, x, t):
+        """log of 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t)) / (alpha+t)^(r+s+x); A0 is its fall from t_x to T."""
         r, alpha, s, beta = params
         rsx = r + s + x
-        log_at_tx = _log_hyp2f1_a_b_a1(rsx, s + 1, (alpha - beta) / (alpha + t_x)) - rsx * np.log(alpha + t_x)
-        log_at_T = _log_hyp2f1_a_b_a1(rsx, s + 1, (alpha - beta) / (alpha + T)) - rsx * np.log(alpha + T)
+        return _log_hyp2f1_a_b_a1(rsx, s + 1, (alpha - beta) / (alpha + t)) - rsx * np.log(alpha + t)
+
+    @staticmethod
+    def _log_died(params, x, log_a_tx, log_a_T):
+        """log of s / (r+s+x) * A0 (Fader and Hardie 2005, eq. 19): having died between t_x and T."""
+        r, alpha, s, beta = params
         with np.errstate(divide="ignore"):
-            return log_at_tx + np.log1p(-np.exp(np.minimum(log_at_T - log_at_tx, 0.0)))
+            log_a0 = log_a_tx + np.log1p(-np.exp(np.minimum(log_a_T - log_a_tx, 0.0)))
+        return np.log(s) - np.log(r + s + x) + log_a0
 
     def _log_likelihood(self, params, data):
         r, alpha, s, beta = params
-        x, t_x, T = data["frequency"], data["recency"], data["T"]
-        head = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+        x, T = data["frequency"], data["T"]
+        log_a = self._log_a(params, data["pair_frequency"], data["pair_time"])
+        head = (special.gammaln(r + data["frequency_values"])[data["frequency_index"]]
+                - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta))
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        died = np.log(s) - np.log(r + s + x) + self._log_a0(params, x, t_x, T)
-        return head + np.logaddexp(alive, died)
+        return head + np.logaddexp(alive, self._log_died(params, x, log_a[data["recency_pair"]], log_a[data["T_pair"]]))
 
     def probability_alive(self, frequency, recency, T) -> np.ndarray:
         """P(still a customer | x, t_x, T) = (alive term) / L."""
@@ -179,7 +195,7 @@ class ParetoNBDModel(MaximumLikelihoodModel):
         r, alpha, s, beta = params
         x, t_x, T = _arrays(frequency, recency, T)
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-        died = np.log(s) - np.log(r + s + x) + self._log_a0(params, x, t_x, T)
+        died = self._log_died(params, x, self._log_a(params, x, t_x), self._log_a(params, x, T))
         return np.exp(alive - np.logaddexp(alive, died))
 
     def conditional_expected_purchases(self, t, frequency, recency, T) -> np.ndarray:

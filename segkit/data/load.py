@@ -14,13 +14,17 @@ whichever row is kept.
 """
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import parse
 from .config import LoadConfig, as_config
@@ -95,9 +99,19 @@ class LoadResult(Result):
     """The canonical table, the rejected rows with reasons, and the report (``str(result.report)``: every count
     and reason, as the CLI prints it)."""
 
-    table: pd.DataFrame
+    rows: pd.DataFrame      # the canonical table with its text compact (categories or Arrow strings)
     rejects: pd.DataFrame
     report: LoadReport
+
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The canonical table, text as Python strings (missing as None), as pandas code expects."""
+        return _with_python_text(self.rows)
+
+    def to_arrow(self) -> pa.Table:
+        """The canonical table in Arrow, repeated text dictionary-encoded: what the engine reads without a
+        Python object per value (``segkit.engine.as_table`` takes it as it is)."""
+        return pa.Table.from_pandas(self.rows, preserve_index=False)
 
     def write_rejects(self, path: str | Path) -> Path:
         """Write the rejects (original values as read, plus ``reason``) as CSV or Parquet."""
@@ -119,28 +133,35 @@ class LoadResult(Result):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The canonical table and its rejects."""
-        return {f"{self.report.table}.csv": self.table, f"{self.report.table}_rejects.csv": self.rejects}
+        return {f"{self.report.table}.csv": self.rows, f"{self.report.table}_rejects.csv": self.rejects}
 
 
 class _Rejections:
-    """Collects reasons per row; a row may fail several checks."""
+    """Collects reasons per row; a row may fail several checks. Only the rows rejected hold text."""
 
     def __init__(self, index: pd.Index):
-        self.reason = pd.Series("", index=index, dtype=object)
+        self.index = index
         self.masks: dict[str, pd.Series] = {}
+        self.texts: list[pd.Series] = []            # per check that rejected rows: its reason for each of them
 
     def add(self, mask: pd.Series, reason: str, values: pd.Series | None = None) -> None:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
         self.masks[reason] = self.masks[reason] | mask if reason in self.masks else mask
-        text = reason if values is None else reason + ": " + values[mask].astype(str)
-        joined = self.reason[mask]
-        self.reason[mask] = np.where(joined == "", text, joined + "; " + text)
+        rows = mask.index[mask.to_numpy()]
+        text = reason + ": " + values[mask].astype(str) if values is not None else pd.Series(reason, index=rows)
+        self.texts.append(text)
 
     @property
     def mask(self) -> pd.Series:
-        return self.reason != ""
+        return functools.reduce(operator.or_, self.masks.values(), pd.Series(False, index=self.index))
+
+    def reasons(self) -> pd.Series:
+        """The reasons of each rejected row, in the order the checks ran (``a; b``), by row."""
+        if not self.texts:
+            return pd.Series(dtype=object)
+        return pd.concat(self.texts).groupby(level=0, sort=True).agg("; ".join)
 
     def counts(self, among: pd.Series) -> dict[str, int]:
         """Rows per reason, counting only the rows in ``among``."""
@@ -215,12 +236,13 @@ def load_table(
     """
     config = as_config(config)
     spec = spec_for(config.table or table)
-    raw = read_source(source, config.source, keep_damaged=True)
+    raw = read_source(source, config.source, keep_damaged=True, compact=True)
     frame = _normalise_headers(raw.frame, raw.origin)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     mapping, ignored = _map_columns(frame, spec, config)
 
-    duplicate = frame.duplicated(keep="first") if config.drop_duplicates else pd.Series(False, index=frame.index)
+    first_copy = _first_copies(frame) if config.drop_duplicates else pd.Series(dtype=np.int64)
+    duplicate = pd.Series(frame.index.isin(first_copy.index), index=frame.index)
     rejections = _Rejections(frame.index)
     parsed, blanked, fail_closed = _parse_columns(frame, spec, config, mapping, rejections)
     _check_rows(parsed, spec, config, as_of, rejections)
@@ -232,7 +254,7 @@ def load_table(
     keep = ~(duplicate | rejected)
     if "do_not_call" in parsed:
         fail_closed.update(_do_not_call_wins(parsed, keep, _members_on_damaged_lines(raw, mapping["member_id"])))
-    result = _finish(parsed[keep], spec, config)
+    result = _finish(parsed if keep.all() else parsed[keep], spec, config)
 
     reasons = rejections.counts(rejected)
     for damage in raw.damaged:
@@ -248,8 +270,10 @@ def load_table(
         accounted = report.used + report.rejected + report.duplicates
         raise ContractError(f"{raw.origin}: {report.read:,} records read but {accounted:,} accounted for; "
                             "the file is refused")
-    rejects = _rejects_frame(frame, duplicate, rejected, rejections.reason, raw)
-    return LoadResult(result.reset_index(drop=True), rejects, report)
+    rejects = _rejects_frame(frame, first_copy, rejections.reasons(), raw)
+    result.index = pd.RangeIndex(len(result))
+    pa.default_memory_pool().release_unused()     # the text read is gone; give its memory back for what follows
+    return LoadResult(result, rejects, report)
 
 
 def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: set[str]) -> dict[str, int]:
@@ -310,11 +334,10 @@ def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, map
             parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
-            for kind in problem.cat.categories[1:]:
-                bad = problem == kind
-                if not bad.any():
-                    continue
-                reason = kind.format(column=column)
+            codes = problem.cat.codes.to_numpy()
+            for position in np.flatnonzero(np.bincount(codes, minlength=len(parse.PROBLEMS))[1:]) + 1:
+                bad = pd.Series(codes == position, index=problem.index)
+                reason = parse.PROBLEMS[position].format(column=column)
                 if column in spec.required:
                     rejections.add(bad, reason, values)
                 elif column == "do_not_call":
@@ -346,23 +369,54 @@ def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of
         as_of = parse.parse_day(as_of)
         rejections.add(parsed["date"] > as_of, f"date after as-of date {as_of.date()}")
     if config.exclude_statuses and "status" in parsed:
-        excluded = parsed["status"].str.lower().isin([s.lower() for s in config.exclude_statuses])
+        excluded = parse.as_python_text(parsed["status"]).str.lower().isin([s.lower() for s in config.exclude_statuses])
         rejections.add(excluded, "excluded status", parsed["status"])
 
 
-def _rejects_frame(frame: pd.DataFrame, duplicate: pd.Series, rejected: pd.Series, reasons: pd.Series,
-                   raw: RawTable) -> pd.DataFrame:
-    """Rejected rows as read, with ``source_row`` (and the file's ``line`` for text files) and ``reason``;
-    damaged lines as ``raw_line``, in the order of the file."""
-    reasons = reasons.copy()
-    if duplicate.any():
-        originals = frame[frame.duplicated(keep=False) & ~duplicate].reset_index()
-        first_copy = frame[duplicate].merge(originals, how="left", on=list(frame.columns))[ROW]
-        reasons[duplicate] = [f"duplicate of row {r}" for r in first_copy]
-    out = duplicate | rejected
-    rejects = frame[out].assign(reason=reasons[out]).reset_index()
+def _first_copies(frame: pd.DataFrame) -> pd.Series:
+    """For each row identical in every column to an earlier one (by ``source_row``), the ``source_row`` of the
+    first such row. Rows are hashed in DuckDB, and only rows whose hash repeats are compared in full: pandas
+    would turn every value of a 16M-row file into a Python string to compare them."""
+    if frame.empty:
+        return pd.Series(dtype=np.int64)
+    try:
+        table = pa.table({f"c{i}": _hashable(frame.iloc[:, i]) for i in range(frame.shape[1])})
+    except (pa.ArrowInvalid, pa.ArrowTypeError):      # a column of mixed Python types (from a DataFrame)
+        repeated = frame.duplicated(keep=False).to_numpy()
+    else:
+        import duckdb
+
+        with duckdb.connect() as con:
+            con.register("rows_read", table)
+            hashes = con.sql(f"select hash({', '.join(table.column_names)}) as h from rows_read").fetchnumpy()["h"]
+            con.register("hashes", pa.table({"h": hashes}))
+            twice = con.sql("select h from hashes group by h having count(*) > 1").fetchnumpy()["h"]
+        repeated = np.isin(hashes, twice)
+    if not repeated.any():
+        return pd.Series(dtype=np.int64)
+    candidates = _with_python_text(frame[repeated])
+    group = candidates.groupby(list(candidates.columns), dropna=False, sort=False).ngroup()
+    rows = candidates.index.to_series()
+    first_row = rows.groupby(group.to_numpy()).transform("first")
+    return first_row[first_row != rows].astype(np.int64)
+
+
+def _hashable(values: pd.Series) -> pa.Array:
+    """A column as DuckDB hashes it; -0.0 as 0.0, which pandas takes as equal."""
+    if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.ArrowDtype):
+        return pa.array(values.to_numpy() + 0.0)
+    return pa.array(values.array)
+
+
+def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Series, raw: RawTable) -> pd.DataFrame:
+    """Rejected rows as read, with ``source_row`` (and the file's ``line`` for text files) and ``reason`` (a
+    duplicate's reason is that it is one); damaged lines as ``raw_line``, in the order of the file."""
+    duplicates = pd.Series([f"duplicate of row {r}" for r in first_copy], index=first_copy.index, dtype=object)
+    reasons = pd.concat([reasons.drop(first_copy.index, errors="ignore"), duplicates]).sort_index()
+    out = frame.index.isin(reasons.index)
+    rejects = frame[out].assign(reason=reasons.to_numpy()).reset_index()
     if raw.lines is not None:
-        rejects.insert(1, LINE, raw.lines[out.to_numpy()])
+        rejects.insert(1, LINE, raw.lines[out])
     if raw.damaged:
         broken = pd.DataFrame({LINE: [d.line for d in raw.damaged], "raw_line": [d.text for d in raw.damaged],
                                "reason": [d.reason for d in raw.damaged]})
@@ -375,7 +429,7 @@ def _rejects_frame(frame: pd.DataFrame, duplicate: pd.Series, rejected: pd.Serie
 
 def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:
     """Fill absent optional columns, apply order rules, fix the column order."""
-    table = table.copy()
+    table = table.copy(deep=False)
     for column, kind in spec.columns.items():
         if column in table:
             if kind == FLAG and column in FLAG_DEFAULTS:
@@ -390,14 +444,23 @@ def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.Data
         elif kind == DATE:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
         else:
-            table[column] = pd.Series(np.full(len(table), None, dtype=object), index=table.index)
-    if spec.name == "transactions":
+            table[column] = pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(table), pa.string())), index=table.index)
+    if spec.name == "transactions" and (config.return_order_prefix or config.combine_order_lines):
+        table = _with_python_text(table)
         if config.return_order_prefix:
             is_return = table["order_id"].fillna("").str.startswith(config.return_order_prefix)
             table.loc[is_return & table["status"].isna(), "status"] = "return"
         if config.combine_order_lines:
             table = combine_order_lines(table)
     return table[list(spec.columns)]
+
+
+def _with_python_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its compact text columns as Python strings."""
+    out = frame.copy(deep=False)
+    for column in out.columns:
+        out[column] = parse.as_python_text(out[column])
+    return out
 
 
 def combine_order_lines(lines: pd.DataFrame) -> pd.DataFrame:

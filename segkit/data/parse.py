@@ -15,10 +15,15 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Strings, not re.compile: Arrow runs string patterns in C++.
 _FLOAT_ID = r"^(-?\d+)\.0+$"
 _FLOAT_LIKE = r"^-?\d+\.0+$"
+# Ids and text that parse to themselves: printable ASCII, no space at either end, no Excel quote, no float suffix.
+_CANONICAL_ID = r"^[!-&(-~](?:[ -~]*[!-~])?$"
+_CANONICAL_TEXT = r"^[!-~](?:[ -~]*[!-~])?$"
 _DATE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?$"
 )
@@ -35,6 +40,7 @@ _COMMA_DECIMAL = (r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d{1,3}(?:" + _SPACE +
                   r"|\d+(?:,\d*)?|,\d+)$")
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"     # zero-width spaces and joiners, a byte-order mark
 _PHONE = r"^\+?[0-9][0-9 ()\-./]{4,30}$"
+_SAMPLE = 100_000           # values looked at to tell a column of mostly distinct values
 MAX_ABS_NUMBER = 1e12     # beyond this an amount is an export error, and sums of such lose the cents
 FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")   # 1900-01-01, 9999-12-31: placeholders
 
@@ -71,6 +77,9 @@ def parse_day(text) -> pd.Timestamp:
 
 
 def _is_text(values: pd.Series) -> bool:
+    """Strings: Python, Arrow, or a categorical of them (a compact column of a text file)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.categories.dtype == object
     return values.dtype == object or pd.api.types.is_string_dtype(values)
 
 
@@ -83,34 +92,86 @@ def _fine(values: pd.Series) -> pd.Series:
     return _problems(np.zeros(len(values), dtype=np.int8), values.index)
 
 
-def _by_distinct(values: pd.Series, parse_distinct) -> tuple[pd.Series, pd.Series]:
+def _by_distinct(values: pd.Series, parse_distinct, canonical=None) -> tuple[pd.Series, pd.Series]:
     """Run a parser over each distinct value once, then spread the results back.
 
     Exports repeat few distinct values per column (dates, amounts, products),
     so string work on the distinct values is what makes 10M-row files load in
     seconds. ``parse_distinct`` takes the distinct values (a Series of str) and
     returns ``(parsed, problem)`` of the same length, ``problem`` holding positions in ``PROBLEMS``.
-    Values with a NUL byte are refused before the parser sees them.
+    Values with a NUL byte are refused before the parser sees them. Text comes back compact
+    (``compact_text``), never as one Python string per row. ``canonical``: a test of Arrow text that holds
+    where the parser returns every value as it is (``A-0017``, ``LPG 15kg``): such a column is its own
+    result, and no copy of it is made.
     """
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if canonical and is_arrow_text(values) and not values.isna().any() and len(values):
+        if canonical(pa.array(values.array)):
+            codes, uniques = _distinct(values)
+            fine = _fine(values)
+            if len(uniques) == len(values):
+                return values, fine
+            categories = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
+            return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index), fine
+    codes, uniques = _distinct(values)
     # Arrow-backed strings: strip, regex and comparisons run in C++, not per value in Python.
-    uniques = pd.Series(uniques, dtype=object).astype(str).astype("string[pyarrow]")
+    uniques = pd.Series(uniques)
+    if not is_arrow_text(uniques):
+        uniques = uniques.astype(object).astype(str)
+    uniques = uniques.astype("string[pyarrow]")     # pandas' Arrow strings: its regex replace takes groups
     nul = uniques.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
     parsed, problem = parse_distinct(uniques.where(~nul, ""))
     problem = np.where(nul, PROBLEMS.index(NUL), np.asarray(problem, dtype=np.int8)).astype(np.int8)
     if pd.api.types.is_string_dtype(parsed):   # text: missing as None (code -1 picks the appended None)
-        text = parsed.to_numpy(dtype=object, na_value=None)
-        text[nul] = None
-        spread = pd.Series(np.append(text, None)[codes], index=values.index)
+        spread = compact_text(parsed.astype("string[pyarrow]").where(~nul, None), codes, values.index)
     else:
         spread = pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
     return spread, _problems(np.append(problem, np.int8(0))[codes], values.index)
+
+
+def is_arrow_text(values: pd.Series) -> bool:
+    """Whether ``values`` are text held in Arrow (as read from a CSV file), not Python strings."""
+    return isinstance(values.dtype, (pd.ArrowDtype, pd.StringDtype)) and pd.api.types.is_string_dtype(values)
+
+
+def _distinct(values: pd.Series) -> tuple[np.ndarray, object]:
+    """``pd.factorize``, except that a column of Arrow text whose values are nearly all distinct (order ids)
+    is taken as its own distinct values: hashing 16M distinct strings costs more than parsing them."""
+    n = len(values)
+    if is_arrow_text(values) and n > 2 * _SAMPLE and not values.isna().any():
+        sample = values.iloc[np.random.default_rng(0).choice(n, _SAMPLE, replace=False)]
+        if sample.duplicated().sum() <= _SAMPLE // 1000:     # a column that repeats values shows it in a sample
+            return np.arange(n), values.array
+    return pd.factorize(values, use_na_sentinel=True)
+
+
+def compact_text(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text values given as ``distinct[codes]`` (code -1: missing), stored compactly: as a categorical when
+    values repeat (member ids, products: a small code per row), else as Arrow strings (order ids: a few bytes
+    per row). ``as_python_text`` turns either into Python strings."""
+    if 2 * len(distinct) > len(codes):                                     # mostly distinct: no codes to share
+        arrow = pa.array(distinct.array, type=pa.string()).take(pa.array(codes, mask=codes < 0))
+        return pd.Series(pd.arrays.ArrowStringArray(arrow), index=index)
+    parsed_codes, values = pd.factorize(distinct, use_na_sentinel=True)    # " 007" and "007" are one value
+    categories = pd.Index(np.asarray(values, dtype=object), dtype=object)
+    return pd.Series(pd.Categorical.from_codes(np.append(parsed_codes, -1)[codes], categories=categories), index=index)
+
+
+def as_python_text(values: pd.Series) -> pd.Series:
+    """Compact text (``compact_text``) as Python strings, missing as None; other columns as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = np.append(np.asarray(values.cat.categories, dtype=object), None)
+        return pd.Series(categories[values.cat.codes.to_numpy()], index=values.index)
+    if is_arrow_text(values):
+        return pd.Series(values.to_numpy(dtype=object, na_value=None), index=values.index)
+    return values
 
 
 def missing_mask(values: pd.Series) -> pd.Series:
     """True where a raw value is absent: null or blank text."""
     if not _is_text(values):
         return values.isna()
+    if is_arrow_text(values):        # in C++ over every value: cheaper than finding the distinct ones first
+        return values.str.strip().eq("").fillna(True).astype(bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     blank = pd.Series(uniques, dtype=object).astype(str).str.strip().eq("").to_numpy(dtype=bool)
     return pd.Series((codes < 0) | np.append(blank, False)[codes], index=values.index)
@@ -125,7 +186,11 @@ def _stripped(uniques: pd.Series) -> pd.Series:
 def _plain(uniques: pd.Series) -> pd.Series:
     """Text as typed in any input method: full-width digits and letters as ASCII (NFKC), zero-width
     characters and byte-order marks removed, spaces stripped. ``０００２`` and ``\u200b0002`` are ``0002``."""
-    return uniques.str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True).str.strip()
+    wide = ~pd.Series(pc.string_is_ascii(pa.array(uniques.array)), index=uniques.index).fillna(True)
+    if wide.any():         # ASCII is its own NFKC form and holds no invisible characters: only the rest is redone
+        uniques = uniques.copy()
+        uniques[wide] = uniques[wide].str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
+    return uniques.str.strip()
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -150,7 +215,7 @@ def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
             values = values.astype("Int64")
     return _by_distinct(_as_text(values),
                         lambda u: (_without_float_suffix(_stripped(_plain(u).str.replace(r"^'", "", regex=True))),
-                                   _none_bad(u)))
+                                   _none_bad(u)), canonical=_canonical_ids)
 
 
 def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -167,6 +232,17 @@ def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return _by_distinct(_as_text(values), parse_distinct)
 
 
+def _canonical_ids(text: pa.ChunkedArray) -> bool:
+    if not pc.all(pc.match_substring_regex(text, _CANONICAL_ID)).as_py():
+        return False
+    return not (pc.any(pc.match_substring(text, ".")).as_py()          # no point: no float suffix to look for
+                and pc.any(pc.match_substring_regex(text, _FLOAT_LIKE)).as_py())
+
+
+def _canonical_text(text: pa.ChunkedArray) -> bool:
+    return pc.all(pc.match_substring_regex(text, _CANONICAL_TEXT)).as_py()
+
+
 def _without_float_suffix(text: pd.Series) -> pd.Series:
     """``12417.0`` -> ``12417``; the regex replace runs only on the few values that match."""
     floats = text.str.contains(_FLOAT_LIKE, regex=True).fillna(False).astype(bool)
@@ -177,7 +253,7 @@ def _without_float_suffix(text: pd.Series) -> pd.Series:
 
 
 def text_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    return _by_distinct(_as_text(values), lambda u: (_stripped(u), _none_bad(u)))
+    return _by_distinct(_as_text(values), lambda u: (_stripped(u), _none_bad(u)), canonical=_canonical_text)
 
 
 def _parse_date_text(value: str, fmt: str | None):
@@ -281,9 +357,14 @@ def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Ser
 def integers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
     """Whole numbers as nullable ``Int64``; ``3.5`` is unparseable, ``3.0`` is 3."""
     parsed, problem = numbers_with_problems(values, decimal)
-    fractional = parsed.notna() & (parsed != np.round(parsed))
-    problem = problem.mask(fractional, UNPARSEABLE)
-    return parsed.where(problem == "").round().astype("Int64"), problem
+    numbers = parsed.to_numpy(dtype=float)
+    whole = np.round(numbers)
+    present = ~np.isnan(numbers)
+    codes = np.where(present & (numbers != whole), PROBLEMS.index(UNPARSEABLE),
+                     problem.cat.codes.to_numpy()).astype(np.int8)
+    usable = present & (codes == 0)
+    integers = pd.arrays.IntegerArray(np.where(usable, whole, 0).astype(np.int64), ~usable)
+    return pd.Series(integers, index=values.index), _problems(codes, values.index)
 
 
 def flags_with_problems(values: pd.Series, true: frozenset[str] = frozenset(),
@@ -309,7 +390,7 @@ def _bad(parse):
     """The public form of a parser: ``(parsed, bad)``, ``bad`` True where a present value could not be used."""
     def parse_bad(values: pd.Series, *args, **kwargs) -> tuple[pd.Series, pd.Series]:
         parsed, problem = parse(values, *args, **kwargs)
-        return parsed, problem != ""
+        return as_python_text(parsed), problem != ""
     parse_bad.__doc__ = parse.__doc__
     return parse_bad
 

@@ -70,6 +70,7 @@ class Records:
     body: bytes                                   # the header line (if any) and the records, for the parser
     lines: np.ndarray                             # the first physical line of each record
     damaged: list[Damage] = field(default_factory=list)
+    multiline: bool = False                       # some record runs over several lines (a quoted line break)
 
 
 def split_records(data: bytes, sep: str | None, origin: str, header: bool = True,
@@ -124,7 +125,9 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
         record[line] = keep[line] = True
         keep[line + 1:line + span] = True
         record[line + 1:line + span] = False
-    return Records(header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged)
+    multiline = int(keep.sum()) - (header_fields is not None) > int(record.sum())
+    return Records(header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged,
+                   multiline)
 
 
 def _line_ends(data: bytes) -> np.ndarray:

@@ -17,11 +17,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from .contract import ContractError
 from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
+_ARROW_BLOCK = 1 << 25           # bytes per block of Arrow's CSV reader
+_PARQUET_BATCH = 1 << 20          # rows per block read from a Parquet file
+_DISTINCT_BLOCK, _MIN_BLOCK_ROWS = 0.99, 10_000   # a block this distinct is of a column kept as text (order ids)
 _SEPARATORS = [",", "\t", ";", "|"]
 _EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])[ \t]*\n")
 
@@ -52,24 +57,30 @@ def clean_column_names(columns) -> list[str]:
 
 
 def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
-                  header: bool = True, names: list[str] | None = None) -> RawTable:
+                  header: bool = True, names: list[str] | None = None, compact: bool = False) -> RawTable:
     """Read a delimited text file with every cell as a string, and every line accounted for.
 
-    The records are found from the lines themselves (``records.split_records``) before pandas parses them;
-    lines that hold no usable record come back in ``damaged``, each with a reason.
+    The records are found from the lines themselves (``records.split_records``) before a parser reads them;
+    lines that hold no usable record come back in ``damaged``, each with a reason. Cells are Python strings;
+    with ``compact`` (the loader, for files of millions of rows), a column that repeats its values is a
+    categorical and one that does not (order ids) is Arrow text: a few bytes per cell, not a Python object.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"input file not found: {path}")
     if not path.is_file():
         raise ContractError(f"{path} is not a file")
-    data, encoding = _as_utf8(path.read_bytes(), encoding, path)
+    stat = path.stat()
+    data, encoding = _as_utf8(path, encoding)
+    as_in_file = _codec(encoding, path) in ("utf-8", "utf-8-sig")     # the bytes of the file (after any BOM)
     if b"\r" in data:     # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
         data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
+        as_in_file = False
     declared = _EXCEL_SEPARATOR.match(data)
     if declared:          # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
         sep = declared.group(1).decode() if sep == "auto" else sep
         data = b"\n" + data[declared.end():]
+        as_in_file = False
     if sep == "auto":
         sep = _detect_separator(data)
     separator = WHITESPACE if sep == "whitespace" else sep
@@ -82,54 +93,96 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
         doubled = sorted({name for name in records.header if records.header.count(name) > 1})
         if doubled:
             raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
-    frame = _parse_records(records, separator, names, str(path))
+    source: bytes | Path = records.body
+    if as_in_file and records.body is data and separator is not WHITESPACE:
+        # Every line is a record, as the file has it: Arrow reads the file itself, and the bytes read here go
+        # before it does (a 1 GB export is then in memory once, as Arrow text, not twice).
+        source = path
+        del data
+        records.body = b""
+    frame = _parse_records(records, separator, names, str(path), source, compact)
+    if source is path and _changed(path, stat):
+        raise ContractError(f"{path}: the file changed while it was being read; read it again when it is complete")
     if len(frame) != len(records.lines) or frame.shape[1] != records.columns:
         raise ContractError(f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
                             f"file has {len(records.lines):,} of {records.columns}; the file is refused")
     if records.header is not None:
         frame.columns = records.header
-    elif not names:
-        frame.columns = [f"column_{i + 1}" for i in range(frame.shape[1])]
+    elif names:
+        frame.columns = names
     return RawTable(frame, str(path), encoding, records.damaged, records.lines, separator)
 
 
-def _as_utf8(raw: bytes, encoding: str, path: Path) -> tuple[bytes, str]:
+def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
     """The file as UTF-8 bytes without a byte-order mark, and the encoding it was read in.
 
     ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
     file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
     ASCII (a file that is UTF-8 first and something else later mixes encodings and is refused). An encoding
     named in the mapping is used as given. Bytes that do not fit refuse the file, naming the line.
+    A UTF-8 file is checked in Arrow and kept as the bytes read: never a Python string, which would take
+    one to four times the file's size.
     """
+    named_utf8 = encoding != "auto" and _codec(encoding, path) == "utf-8"
+    with open(path, "rb", buffering=0) as handle:      # unbuffered: the file's bytes are read into one object, once
+        utf8_bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+        handle.seek(len(codecs.BOM_UTF8) if utf8_bom and (encoding == "auto" or named_utf8) else 0)
+        raw = handle.read()
+    if encoding == "auto" and utf8_bom or named_utf8:
+        if not _is_utf8(raw):
+            _refuse_bytes(raw, "utf-8", path)
+        return raw, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding
     if encoding == "auto":
-        if raw.startswith(codecs.BOM_UTF8):
-            encoding = "utf-8-sig"
-        elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
+        elif _is_utf8(raw):
+            return raw, "utf-8"
         else:
-            try:
-                raw.decode("utf-8")
-                return raw, "utf-8"
-            except UnicodeDecodeError as error:
-                if not raw[:error.start].isascii():
-                    line = raw[:error.start].count(b"\n") + 1
-                    raise ContractError(f"{path}: line {line}: the file mixes "
-                                        "encodings (UTF-8 before this line, something else here); export it "
-                                        "again in one encoding") from None
+            error = _decode_error(raw, "utf-8")
+            if not raw[:error.start].isascii():
+                line = raw[:error.start].count(b"\n") + 1
+                raise ContractError(f"{path}: line {line}: the file mixes "
+                                    "encodings (UTF-8 before this line, something else here); export it "
+                                    "again in one encoding") from None
             encoding = "gb18030"
-    try:
-        codec = codecs.lookup(encoding).name
-    except (LookupError, TypeError):
-        raise ContractError(f"{path}: unknown encoding {encoding!r} (source.encoding)") from None
+    _codec(encoding, path)
     try:
         text = raw.decode(encoding)
-    except UnicodeDecodeError as error:
-        line = raw[:error.start].count(b"\n") + 1
-        raise ContractError(f"{path}: line {line}: bytes {raw[error.start:error.start + 4]!r} are not {encoding}; "
-                            "set source.encoding in the mapping") from None
-    if codec == "utf-8" and not raw.startswith(codecs.BOM_UTF8):
-        return raw, encoding
+    except UnicodeDecodeError:
+        _refuse_bytes(raw, encoding, path)
     return text.lstrip("\ufeff").encode("utf-8"), encoding
+
+
+def _codec(encoding: str, path: Path) -> str:
+    try:
+        return codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ContractError(f"{path}: unknown encoding {encoding!r} (source.encoding)") from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Whether ``data`` is valid UTF-8, checked by Arrow in place."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError:
+    try:
+        raw.decode(encoding)
+    except UnicodeDecodeError as error:
+        return error
+    raise AssertionError(f"{encoding} decoding was expected to fail")
+
+
+def _refuse_bytes(raw: bytes, encoding: str, path: Path):
+    error = _decode_error(raw, encoding)
+    line = raw[:error.start].count(b"\n") + 1
+    raise ContractError(f"{path}: line {line}: bytes {raw[error.start:error.start + 4]!r} are not {encoding}; "
+                        "set source.encoding in the mapping") from None
 
 
 def _detect_separator(data: bytes) -> str:
@@ -140,12 +193,110 @@ def _detect_separator(data: bytes) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _parse_records(records: Records, separator: str | None, names: list[str] | None, origin: str) -> pd.DataFrame:
-    kwargs: dict[str, Any] = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8")
+def _changed(path: Path, before: os.stat_result) -> bool:
+    after = path.stat()
+    return (after.st_size, after.st_mtime_ns, after.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino)
+
+
+def _parse_records(records: Records, separator: str | None, names: list[str] | None, origin: str,
+                   source: bytes | Path, compact: bool) -> pd.DataFrame:
+    """The records (in ``source``: the bytes of ``records.body``, or the file when that is the whole file) as a
+    frame of text columns, read by Arrow's CSV reader a block at a time (pandas for runs of whitespace)."""
     if separator is WHITESPACE:
-        kwargs.update(sep=r"\s+", quoting=csv.QUOTE_NONE)
-    else:
-        kwargs.update(sep=separator)
+        return _parse_whitespace(records, names, origin)
+    columns = [f"column_{i + 1}" for i in range(records.columns)]
+    read = pa_csv.ReadOptions(column_names=columns, skip_rows=0 if names or records.header is None else 1,
+                              block_size=_ARROW_BLOCK)
+    parse = pa_csv.ParseOptions(delimiter=separator, quote_char='"', double_quote=True, escape_char=False,
+                                newlines_in_values=records.multiline, ignore_empty_lines=True)
+    convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False,
+                                    quoted_strings_can_be_null=False)
+    text = _TextColumns(compact)
+    try:
+        with pa_csv.open_csv(str(source) if isinstance(source, Path) else pa.BufferReader(source),
+                             read_options=read, parse_options=parse, convert_options=convert) as batches:
+            for batch in batches:
+                text.add(batch)
+    except pa.ArrowInvalid as error:
+        if "Empty CSV file" not in str(error):
+            raise ContractError(f"{origin}: malformed CSV ({' '.join(str(error).split())})") from None
+    return text.frame(columns, dict.fromkeys(columns, pa.string()))
+
+
+class _TextColumns:
+    """Columns gathered a block at a time. Text as Python strings (``compact=False``), or compact: each block's
+    column dictionary-encoded, and at the end a categorical when its values repeat, or Arrow text when they
+    do not (a block of order ids, nearly all distinct, is kept as text at once). Other types (from Parquet)
+    as pandas makes them."""
+
+    def __init__(self, compact: bool):
+        self.compact = compact
+        self.chunks: dict[str, list[pa.Array]] = {}
+        self.plain: set[str] = set()
+
+    def add(self, batch: pa.RecordBatch) -> None:
+        for name, column in zip(batch.schema.names, batch.columns):
+            chunks = self.chunks.setdefault(name, [])
+            if pa.types.is_dictionary(column.type) and _is_text_type(column.type.value_type):
+                column = column.cast(pa.string())
+            elif pa.types.is_large_string(column.type):
+                column = column.cast(pa.string())
+            if not self.compact or name in self.plain or not pa.types.is_string(column.type):
+                chunks.append(column)
+                continue
+            encoded = column.dictionary_encode()
+            if len(encoded.dictionary) > _DISTINCT_BLOCK * len(column) and len(column) >= _MIN_BLOCK_ROWS:
+                self.plain.add(name)
+                self.chunks[name] = [_decoded(chunk) for chunk in chunks] + [column]
+            else:
+                chunks.append(encoded)
+
+    def frame(self, names: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame:
+        """The columns ``names`` (of Arrow ``types``, for columns no block reached)."""
+        return pd.DataFrame({name: self._column(name, types[name]) for name in names}, copy=False)
+
+    def _column(self, name: str, kind: pa.DataType):
+        chunks = self.chunks.pop(name, [])
+        text = _is_text_type(kind) or pa.types.is_dictionary(kind) and _is_text_type(kind.value_type)
+        if not text:
+            return pa.chunked_array(chunks, type=kind).to_pandas()
+        if not self.compact:
+            values = pa.chunked_array(chunks, type=pa.string())
+            return pd.array(values.to_numpy(zero_copy_only=False), dtype=object)
+        if name in self.plain:
+            return pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=pa.string()))
+        unified = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
+        dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
+        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
+                               or [np.zeros(0, np.int32)])         # -1: a missing value (Parquet has them)
+        if 2 * len(dictionary) > len(codes):
+            return pd.arrays.ArrowExtensionArray(dictionary.take(pa.array(codes, mask=codes < 0)))
+        return pd.Categorical.from_codes(codes, categories=pd.Index(dictionary.to_pylist(), dtype=object))
+
+
+def _is_text_type(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind)
+
+
+def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
+    """A Parquet file as pandas reads it, or (``compact``) with its text compact, a block at a time."""
+    if not compact:
+        return pd.read_parquet(path)
+    parquet = pq.ParquetFile(path)
+    columns = _TextColumns(compact=True)
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH):
+        columns.add(batch)
+    schema = parquet.schema_arrow
+    return columns.frame(schema.names, {name: schema.field(name).type for name in schema.names})
+
+
+def _decoded(chunk: pa.Array) -> pa.Array:
+    return chunk.dictionary.take(chunk.indices) if pa.types.is_dictionary(chunk.type) else chunk
+
+
+def _parse_whitespace(records: Records, names: list[str] | None, origin: str) -> pd.DataFrame:
+    kwargs: dict[str, Any] = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
+                                  sep=r"\s+", quoting=csv.QUOTE_NONE)
     if names:
         kwargs.update(names=names, header=None)
     elif records.header is None:
@@ -158,7 +309,8 @@ def _parse_records(records: Records, separator: str | None, names: list[str] | N
         raise ContractError(f"{origin}: malformed CSV ({' '.join(str(error).split())})") from None
 
 
-def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damaged: bool = False) -> RawTable:
+def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damaged: bool = False,
+                compact: bool = False) -> RawTable:
     """Read raw rows from a path, a DataFrame, or a ``settings`` source block.
 
     ``source`` may be a CSV/TSV/TXT or Parquet path, or a DataFrame. With
@@ -167,9 +319,10 @@ def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damage
 
     A text file with lines that hold no usable record is refused, naming them, unless ``keep_damaged``
     (the loader, which turns them into rejects): a file of alerts or outcomes read without its damaged
-    lines would silently drop the calls or outcomes on them.
+    lines would silently drop the calls or outcomes on them. ``compact``: the text of a text file as
+    categoricals (repeated values) and Arrow strings (the rest) rather than Python strings (``read_csv_text``).
     """
-    raw = _read_source(source, settings)
+    raw = _read_source(source, settings, compact)
     if raw.damaged and not keep_damaged:
         shown = "; ".join(f"line {d.line}: {d.reason}" for d in raw.damaged[:5])
         more = f"; and {len(raw.damaged) - 5:,} more" if len(raw.damaged) > 5 else ""
@@ -178,7 +331,7 @@ def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damage
     return raw
 
 
-def _read_source(source: Any, settings: dict[str, Any] | None) -> RawTable:
+def _read_source(source: Any, settings: dict[str, Any] | None, compact: bool = False) -> RawTable:
     settings = dict(settings or {})
     if isinstance(source, pd.DataFrame):
         return RawTable(source.copy(), "<DataFrame>")
@@ -197,7 +350,7 @@ def _read_source(source: Any, settings: dict[str, Any] | None) -> RawTable:
         if not path.exists():
             raise FileNotFoundError(f"input file not found: {path}")
         try:
-            return RawTable(pd.read_parquet(path), str(path))
+            return RawTable(_read_parquet(path, compact), str(path))
         except (pa.ArrowException, OSError) as error:
             raise ContractError(f"{path}: not a readable Parquet file ({' '.join(str(error).split())})") from None
     if suffix in {".duckdb", ".db"} and settings.get("table"):
@@ -208,6 +361,7 @@ def _read_source(source: Any, settings: dict[str, Any] | None) -> RawTable:
         sep=settings.get("sep", "auto"),
         header=settings.get("header", True),
         names=settings.get("names"),
+        compact=compact,
     )
 
 

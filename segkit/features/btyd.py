@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..engine import as_table, connection, day_number
+from ..engine import as_table, connection, day_number, fetch_arrow
 from .occasions import occasions_expr
 
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -42,7 +42,7 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
         raise ValueError(f"holdout_end {end.date()} is before calibration_end {calibration_end.date()}")
     con = connection(backend, con)
     occasions = occasions_expr(as_table(transactions, con, "transactions"), end)
-    frame = con.to_pyarrow(_summary_expr(occasions, day_number(calibration_end), holdout_end is not None)).to_pandas()
+    frame = fetch_arrow(con, _summary_expr(occasions, day_number(calibration_end), holdout_end is not None)).to_pandas()
     per = UNITS[unit]
     frequency = frame["occasions"].to_numpy() - 1
     summary = pd.DataFrame({

@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import as_table, connection, day_number
+from ..engine import arrow_batches, as_table, connection, day_number
 from .occasions import daily_expr, is_purchase
+
+_BATCH_ROWS = 1 << 20          # occasions fetched from the engine at a time
 
 
 def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = None, backend: str = "duckdb",
@@ -32,12 +34,13 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     as_of_day = day_number(as_of)
     daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of,
                        items=True)
-    occasions = con.to_pyarrow(daily.filter(is_purchase(daily)).drop("refunded", "refund_rows")
-                               .order_by(["member_id", "day"]))
-
-    ids = _dictionary(occasions.column("member_id"))
-    code = ids.indices.to_numpy(zero_copy_only=False).astype(np.int32)
-    days = occasions.column("day").to_numpy().astype(np.int64)
+    occasions = _occasions(con, daily.filter(is_purchase(daily)).drop("refunded", "refund_rows")
+                           .order_by(["member_id", "day"]))
+    ids = occasions.pop("member_id")
+    code = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in ids.chunks]
+                          or [np.zeros(0, np.int32)]).astype(np.int32)
+    member_ids = pd.Index(ids.chunk(0).dictionary.to_pylist() if ids.num_chunks else [], dtype=object)
+    days = occasions.pop("day").astype(np.int64)
     n = len(code)
     # The occasion that closes each member's history opens their censored gap.
     last = np.ones(n, dtype=bool)
@@ -46,20 +49,21 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     length[:-1] = days[1:] - days[:-1]
     length[last] = as_of_day - days[last]
     gaps = pd.DataFrame({
-        "member_id": pd.Categorical.from_codes(code, categories=pd.Index(ids.dictionary.to_pylist(), dtype=object)),
+        "member_id": pd.Categorical.from_codes(code, categories=member_ids),
         "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
         "days": length,
         "event": ~last,
-        "net": occasions.column("net").to_numpy(zero_copy_only=False).astype(np.float32),
+        "net": occasions.pop("net").astype(np.float32),
     })
     del ids, code, days, length
-    if "quantity" in occasions.column_names:
-        gaps["quantity"] = occasions.column("quantity").to_numpy(zero_copy_only=False)
-    if "product" in occasions.column_names:
-        product = _dictionary(occasions.column("product"))
-        gaps["product"] = pd.Categorical.from_codes(product.indices.fill_null(-1).to_numpy(zero_copy_only=False),
-                                                    categories=product.dictionary.to_pylist())
-    del occasions
+    if "quantity" in occasions:
+        gaps["quantity"] = occasions.pop("quantity")
+    if "product" in occasions:
+        product = occasions.pop("product")
+        codes = np.concatenate([chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) for chunk in product.chunks]
+                               or [np.zeros(0, np.int32)])
+        levels = product.chunk(0).dictionary.to_pylist() if product.num_chunks else []
+        gaps["product"] = pd.Categorical.from_codes(codes, categories=levels)
     if members is not None and "household_size" in members.columns:
         size = pd.to_numeric(members.drop_duplicates("member_id").set_index("member_id")["household_size"],
                              errors="coerce")
@@ -68,6 +72,24 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     return gaps
 
 
-def _dictionary(column: pa.ChunkedArray) -> pa.DictionaryArray:
-    """Strings as integer codes plus their distinct values (in order of first appearance)."""
-    return column.combine_chunks().cast(pa.string()).dictionary_encode()
+def _occasions(con: ibis.BaseBackend, expr: ibis.Table) -> dict[str, Any]:
+    """The occasions' columns, fetched in batches so that no column of text is held whole: ``member_id`` and
+    ``product`` as dictionary-encoded chunked arrays sharing one dictionary (in order of first appearance),
+    the numbers as numpy arrays."""
+    batches = arrow_batches(con, expr, _BATCH_ROWS)
+    text = [name for name in ("member_id", "product") if name in batches.schema.names]
+    parts: dict[str, list] = {name: [] for name in batches.schema.names}
+    for batch in batches:
+        for name in batches.schema.names:
+            column = batch.column(name)
+            if name in text:
+                parts[name].append(column.cast(pa.string()).dictionary_encode())
+            else:
+                parts[name].append(column.to_numpy(zero_copy_only=False))
+    columns: dict[str, Any] = {}
+    for name, chunks in parts.items():
+        if name in text:
+            columns[name] = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
+        else:
+            columns[name] = np.concatenate(chunks) if chunks else np.zeros(0)
+    return columns

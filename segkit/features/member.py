@@ -29,7 +29,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import as_table, connection, day_number, rows_up_to
+from ..engine import as_table, connection, day_number, fetch_arrow, rows_up_to
 from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
@@ -139,7 +139,7 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
     mem = None if members is None else as_table(members, con, "members")
     # Typed in Arrow, then converted once: Ibis's to_pandas and casts in pandas cost a
     # second more on a million members.
-    return _to_frame(con.to_pyarrow(member_features_expr(tx, as_of, mem)))
+    return _to_frame(fetch_arrow(con, member_features_expr(tx, as_of, mem)))
 
 
 _ARROW_TYPES = {

@@ -12,7 +12,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from ..engine import as_table, connection, days_to_dates, rows_up_to
+from ..engine import as_table, connection, days_to_dates, fetch_arrow, rows_up_to
 
 
 def daily_expr(transactions: ibis.Table, as_of: Any, items: bool = False) -> ibis.Table:
@@ -52,6 +52,6 @@ def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
     """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
     con = connection(backend, con)
     occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of)
-    frame = con.to_pyarrow(occasions.order_by(["member_id", "day"])).to_pandas()
+    frame = fetch_arrow(con, occasions.order_by(["member_id", "day"])).to_pandas()
     frame["date"] = days_to_dates(frame.pop("day"))
     return frame[["member_id", "date", "net"]]

@@ -15,7 +15,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from ..engine import as_table, connection, day_number, epoch_day
+from ..engine import as_table, connection, day_number, epoch_day, fetch_arrow
 from .occasions import occasions_expr
 
 VALUE_DAYS = 365
@@ -30,7 +30,7 @@ def rolling_spends(transactions: Any, dates: list[pd.Timestamp], window_days: in
     day = epoch_day(t.date)
     sums = {f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
             for i, end in enumerate(map(day_number, dates))}
-    spend = con.to_pyarrow(t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
+    spend = fetch_arrow(con, t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
     spend.columns = list(dates)
     return spend
 
@@ -47,6 +47,6 @@ def purchase_value(transactions: Any, as_of: Any, backend: str = "duckdb",
         monetary=occasions.net.sum(),
         value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
     ).order_by("member_id")
-    frame = con.to_pyarrow(value).to_pandas()
+    frame = fetch_arrow(con, value).to_pandas()
     frame["value_12m"] = frame["value_12m"].round(2)
     return frame

@@ -118,9 +118,14 @@ class Segmentation(Result):
     @cached_property
     def funnel(self) -> pd.DataFrame | None:
         """Gross orders to net, by status (None when the transactions have no status)."""
-        if "status" not in self.transactions or not self.transactions["status"].notna().any():
+        from ..engine import as_table, connection, fetch_arrow
+
+        con = connection(**self.engine)
+        table = as_table(self.transactions, con, "transactions", optional=("status",))
+        if "status" not in table.columns:
             return None
-        return gross_to_net(self.transactions)
+        frame = fetch_arrow(con, table.select("amount", "status")).to_pandas()
+        return gross_to_net(frame) if frame["status"].notna().any() else None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"rfm.csv": self.table, "segment_summary.csv": self.segments,

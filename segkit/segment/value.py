@@ -70,7 +70,9 @@ def vip_flag(features: pd.DataFrame, rule: str = "top_share", top_share: float =
     by_value = pd.Series(False, index=features.index)
     buyers = features[features["frequency"] > 0]
     if len(buyers):
-        order = np.lexsort((buyers["member_id"].to_numpy(), -buyers["monetary"].to_numpy(dtype=float)))
+        # to the cent: sums of the same amounts in another order differ in the last bits, and must not break ties
+        spend = np.round(buyers["monetary"].to_numpy(dtype=float), 2)
+        order = np.lexsort((buyers["member_id"].to_numpy(), -spend))
         top = buyers.index[order[: int(np.ceil(top_share * len(buyers)))]]
         by_value[top] = True
     if rule == "top_share":
