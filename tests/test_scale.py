@@ -152,3 +152,10 @@ def test_the_fast_path_for_plain_ids_still_drops_excel_float_suffixes(tmp_path):
     (tmp_path / "tx.csv").write_text("member_id,date,amount\n12417.0,2026-03-01,5\n007,2026-03-02,6\n",
                                      encoding="utf-8")
     assert load_table(tmp_path / "tx.csv", "transactions").table["member_id"].tolist() == ["12417", "007"]
+
+
+def test_a_saved_pandas_index_is_not_a_column_of_a_parquet_source(tmp_path):
+    frame = pd.DataFrame({"member_id": ["1", "2"], "date": ["2026-03-01", "2026-03-02"], "amount": [5.0, 6.0]})
+    frame.set_index("date").to_parquet(tmp_path / "tx.parquet")
+    with pytest.raises(ContractError, match="missing required column date"):
+        load_table(tmp_path / "tx.parquet", "transactions")       # as pandas reads it: the index is not a column

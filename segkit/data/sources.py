@@ -283,11 +283,13 @@ def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
     if not compact:
         return pd.read_parquet(path)
     parquet = pq.ParquetFile(path)
-    columns = _TextColumns(compact=True)
-    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH):
-        columns.add(batch)
     schema = parquet.schema_arrow
-    return columns.frame(schema.names, {name: schema.field(name).type for name in schema.names})
+    index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
+    names = [name for name in schema.names if name not in index]     # a saved pandas index is not a column
+    columns = _TextColumns(compact=True)
+    for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
+        columns.add(batch)
+    return columns.frame(names, {name: schema.field(name).type for name in names})
 
 
 def _decoded(chunk: pa.Array) -> pa.Array:
