@@ -568,7 +568,8 @@ def main(argv: list[str] | None = None) -> int:
 
             print(f"segkit {args.verb}: error: the engine (DuckDB) needed more than its memory limit of "
                   f"{os.environ.get('SEGKIT_DUCKDB_MEMORY_LIMIT', DUCKDB_MEMORY_LIMIT)}: set "
-                  "SEGKIT_DUCKDB_MEMORY_LIMIT higher (8GB for 10M households) and run it again", file=sys.stderr)
+                  "SEGKIT_DUCKDB_MEMORY_LIMIT higher and run it again (docs/benchmarks.md: what 1M and 10M "
+                  "households need)", file=sys.stderr)
             return 2
         if _expected(error):
             print(f"segkit {args.verb}: error: {_one_line(error)}", file=sys.stderr)
