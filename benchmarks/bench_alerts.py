@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench_features import AS_OF, ROOT, bench_arguments, ensure_data, members_path, peak_memory_mb, run_children
+from bench_features import (AS_OF, ROOT, bench_arguments, ensure_data, members_path, peak_memory_mb,
+                            report_targets, run_children)
 
 METHODS = ["segkit", "fixed_rule", "lifetimes"]
 SECONDS_TARGET, PEAK_TARGET_MB = 60.0, 4096
@@ -98,13 +99,8 @@ def main() -> int:
         {"target": f"segkit under {SECONDS_TARGET:.0f} s", "value": round(base, 1), "met": base < SECONDS_TARGET},
         {"target": f"segkit peak memory under {PEAK_TARGET_MB} MB", "value": round(peak), "met": peak < PEAK_TARGET_MB},
     ]
-    print()
-    for v in verdicts:
-        print(f"  {'met    ' if v['met'] else 'NOT met'}  {v['target']}: {v['value']}")
-    (results / "alerts.json").write_text(json.dumps({"transactions": n_rows, "members": args.members,
-                                                     "timings": timings, "targets": verdicts}, indent=2))
-    print(f"results: {results / 'alerts.json'}")
-    return 0 if all(v["met"] for v in verdicts) else 1
+    return report_targets(verdicts, results / "alerts.json",
+                          {"transactions": n_rows, "members": args.members, "timings": timings})
 
 
 if __name__ == "__main__":

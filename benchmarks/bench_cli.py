@@ -26,7 +26,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from bench_features import AS_OF, ROOT, peak_memory_mb
+from bench_features import AS_OF, ROOT, peak_memory_mb, report_targets
 
 METHODS = ["cli_csv", "api_parquet"]
 SETTINGS = ROOT / "data" / "samples" / "alerts_gas.yaml"
@@ -120,13 +120,8 @@ def main() -> int:
         {"target": f"CLI from CSV peak memory under {PEAK_TARGET_MB} MB", "value": round(cli["peak_mb"]),
          "met": cli["peak_mb"] < PEAK_TARGET_MB},
     ]
-    print()
-    for v in verdicts:
-        print(f"  {'met    ' if v['met'] else 'NOT met'}  {v['target']}: {v['value']}")
-    (results / "cli.json").write_text(json.dumps({"transactions": n_rows, "members": args.members,
-                                                  "timings": timings, "targets": verdicts}, indent=2))
-    print(f"results: {results / 'cli.json'}")
-    return 0 if all(v["met"] for v in verdicts) else 1
+    return report_targets(verdicts, results / "cli.json",
+                          {"transactions": n_rows, "members": args.members, "timings": timings})
 
 
 if __name__ == "__main__":

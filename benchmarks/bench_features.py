@@ -196,6 +196,17 @@ def check_agreement(outputs: dict[str, pd.DataFrame]) -> list[str]:
     return problems
 
 
+def report_targets(verdicts: list[dict], path: Path, record: dict) -> int:
+    """Print each target (``target``, ``value``, ``met``) as met or not, write ``record`` and the verdicts to
+    ``path`` as JSON; 0 when every target is met."""
+    print()
+    for v in verdicts:
+        print(f"  {'met    ' if v['met'] else 'NOT met'}  {v['target']}: {v['value']}")
+    path.write_text(json.dumps({**record, "targets": verdicts}, indent=2))
+    print(f"results: {path}")
+    return 0 if all(v["met"] for v in verdicts) else 1
+
+
 def bench_arguments(doc: str, methods: list[str]) -> argparse.Namespace:
     """The arguments every 1M-member benchmark takes; runs the child and exits when called as one."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)

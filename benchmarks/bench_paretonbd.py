@@ -13,7 +13,7 @@ import argparse
 import warnings
 from pathlib import Path
 
-from bench_clv import timed
+from bench_clv import race, speedup
 
 REPO = Path(__file__).resolve().parents[1]
 CDNOW = REPO.parent / "shared" / "data" / "cdnow" / "CDNOW_master.txt"
@@ -46,16 +46,12 @@ def main() -> int:
     summary = btyd_summary(transactions, "1997-09-30", unit="W")
     print(f"Pareto/NBD on CDNOW: {len(summary):,} customers, "
           f"{summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} distinct (frequency, recency, T)\n")
-    seconds, params = {}, {}
-    for name, fit in (("segkit", fit_segkit), ("lifetimes", fit_lifetimes)):
-        seconds[name], params[name] = timed(fit, summary, args.repeat)
-        print(f"{name:<10}{seconds[name]:>9.2f} s   " + ", ".join(f"{k}={v:.5g}" for k, v in params[name].items()))
+    seconds, params = race(summary, (("segkit", fit_segkit), ("lifetimes", fit_lifetimes)), args.repeat, 5)
     # four significant figures: within half a unit of the fourth digit (lifetimes' Nelder-Mead stops a little
     # short of the maximum, so its fourth digit wanders from run to run)
     agree = all(abs(params["segkit"][k] - params["lifetimes"][k]) <= 5e-4 * abs(params["lifetimes"][k])
                 for k in ("r", "alpha", "s", "beta"))
-    ratio = seconds["lifetimes"] / seconds["segkit"]
-    print(f"\nlifetimes / segkit: {ratio:.1f}x  ({'met' if ratio >= TARGET else 'NOT met'}: at least {TARGET:.0f}x)")
+    ratio = speedup(seconds, TARGET)
     print("parameters agree to four significant figures" if agree else "PARAMETERS DISAGREE")
     return 0 if agree and ratio >= TARGET else 1
 

@@ -77,6 +77,7 @@ def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optio
     plus the ``optional`` ones it has), a Parquet path or an Ibis table. A ``LoadResult`` goes in as Arrow,
     its text never turned into Python strings."""
     from .data.load import LoadResult
+    from .data.sources import plain_text
 
     if isinstance(data, ibis.Table):
         return data
@@ -93,7 +94,7 @@ def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optio
             return ibis.memtable(data[columns])
         data = data.select(columns)
         if con.name != "duckdb":          # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
-            data = pa.table({c: _decoded(data.column(c)) for c in columns})
+            data = pa.table({c: plain_text(data.column(c)) for c in columns})
         return ibis.memtable(data)
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
@@ -118,10 +119,6 @@ def fetch_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
     if con.name != "duckdb":
         return con.to_pyarrow(expr)
     return arrow_batches(con, expr, _FETCH_ROWS).read_all().cast(expr.as_table().schema().to_pyarrow())
-
-
-def _decoded(column: pa.ChunkedArray) -> pa.ChunkedArray:
-    return column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
 
 
 def day_number(day: Any) -> int:

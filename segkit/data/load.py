@@ -110,7 +110,11 @@ class LoadResult(Result):
 
     def to_arrow(self) -> pa.Table:
         """The canonical table in Arrow, repeated text dictionary-encoded: what the engine reads without a
-        Python object per value (``segkit.engine.as_table`` takes it as it is)."""
+        Python object per value (``segkit.engine.as_table`` takes it as it is). Made once."""
+        return self._arrow
+
+    @cached_property
+    def _arrow(self) -> pa.Table:
         return pa.Table.from_pandas(self.rows, preserve_index=False)
 
     def write_rejects(self, path: str | Path) -> Path:
@@ -444,7 +448,7 @@ def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.Data
         elif kind == DATE:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
         else:
-            table[column] = pd.Series(pd.arrays.ArrowStringArray(pa.nulls(len(table), pa.string())), index=table.index)
+            table[column] = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(table), pa.string())), index=table.index)
     if spec.name == "transactions" and (config.return_order_prefix or config.combine_order_lines):
         table = _with_python_text(table)
         if config.return_order_prefix:

@@ -107,11 +107,10 @@ def _by_distinct(values: pd.Series, parse_distinct, canonical=None) -> tuple[pd.
     if canonical and is_arrow_text(values) and not values.isna().any() and len(values):
         if canonical(pa.array(values.array)):
             codes, uniques = _distinct(values)
-            fine = _fine(values)
-            if len(uniques) == len(values):
-                return values, fine
-            categories = pd.Index(np.asarray(uniques, dtype=object), dtype=object)
-            return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=values.index), fine
+            if len(uniques) == len(values):          # every value distinct: the column itself, not a copy
+                return values, _fine(values)
+            return pd.Series(text_from_codes(codes, pa.array(uniques, type=pa.string())), index=values.index), \
+                _fine(values)
     codes, uniques = _distinct(values)
     # Arrow-backed strings: strip, regex and comparisons run in C++, not per value in Python.
     uniques = pd.Series(uniques)
@@ -145,15 +144,21 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, object]:
 
 
 def compact_text(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
-    """Text values given as ``distinct[codes]`` (code -1: missing), stored compactly: as a categorical when
-    values repeat (member ids, products: a small code per row), else as Arrow strings (order ids: a few bytes
-    per row). ``as_python_text`` turns either into Python strings."""
-    if 2 * len(distinct) > len(codes):                                     # mostly distinct: no codes to share
-        arrow = pa.array(distinct.array, type=pa.string()).take(pa.array(codes, mask=codes < 0))
-        return pd.Series(pd.arrays.ArrowStringArray(arrow), index=index)
-    parsed_codes, values = pd.factorize(distinct, use_na_sentinel=True)    # " 007" and "007" are one value
-    categories = pd.Index(np.asarray(values, dtype=object), dtype=object)
-    return pd.Series(pd.Categorical.from_codes(np.append(parsed_codes, -1)[codes], categories=categories), index=index)
+    """Text values given as ``distinct[codes]`` (code -1: missing), stored compactly (``text_from_codes``);
+    ``as_python_text`` turns them into Python strings."""
+    if 2 * len(distinct) <= len(codes):        # a categorical: " 007" and "007" parsed are one category
+        parsed_codes, distinct = pd.factorize(distinct, use_na_sentinel=True)
+        codes = np.append(parsed_codes, -1)[codes]
+    return pd.Series(text_from_codes(codes, pa.array(distinct, type=pa.string())), index=index)
+
+
+def text_from_codes(codes: np.ndarray, values: pa.Array):
+    """Text given as ``values[codes]`` (code -1: missing): a categorical when values repeat (a small code per
+    row: member ids, products), else Arrow text (a few bytes per row: order ids). ``values`` are distinct
+    when they repeat."""
+    if 2 * len(values) > len(codes):
+        return pd.arrays.ArrowExtensionArray(values.take(pa.array(codes, mask=codes < 0)))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values.to_pylist(), dtype=object))
 
 
 def as_python_text(values: pd.Series) -> pd.Series:

@@ -21,6 +21,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from .contract import ContractError
+from .parse import text_from_codes
 from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
@@ -247,7 +248,7 @@ class _TextColumns:
             encoded = column.dictionary_encode()
             if len(encoded.dictionary) > _DISTINCT_BLOCK * len(column) and len(column) >= _MIN_BLOCK_ROWS:
                 self.plain.add(name)
-                self.chunks[name] = [_decoded(chunk) for chunk in chunks] + [column]
+                self.chunks[name] = [plain_text(chunk) for chunk in chunks] + [column]
             else:
                 chunks.append(encoded)
 
@@ -269,9 +270,7 @@ class _TextColumns:
         dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
         codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
                                or [np.zeros(0, np.int32)])         # -1: a missing value (Parquet has them)
-        if 2 * len(dictionary) > len(codes):
-            return pd.arrays.ArrowExtensionArray(dictionary.take(pa.array(codes, mask=codes < 0)))
-        return pd.Categorical.from_codes(codes, categories=pd.Index(dictionary.to_pylist(), dtype=object))
+        return text_from_codes(codes, dictionary)
 
 
 def _is_text_type(kind: pa.DataType) -> bool:
@@ -292,8 +291,9 @@ def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
     return columns.frame(names, {name: schema.field(name).type for name in names})
 
 
-def _decoded(chunk: pa.Array) -> pa.Array:
-    return chunk.dictionary.take(chunk.indices) if pa.types.is_dictionary(chunk.type) else chunk
+def plain_text(values):
+    """An Arrow array or chunked array with dictionary-encoded text decoded (other arrays as they are)."""
+    return values.cast(values.type.value_type) if pa.types.is_dictionary(values.type) else values
 
 
 def _parse_whitespace(records: Records, names: list[str] | None, origin: str) -> pd.DataFrame:
