@@ -30,7 +30,7 @@
 # * members who asked for a new advisor get one; advisors who left hand over their whole book.
 #
 # Every move comes with a hand-over note for the receiving advisor. Settings come from `settings_path`;
-# a parameter left at `None` takes the file's value, a parameter given wins. `segkit assign` runs the same
+# a parameter not given takes the file's value, a parameter given wins. `segkit assign` runs the same
 # workflow (`segkit.plan_books`). With no `transactions_path`, the notebook generates a supplements world.
 
 # %% tags=["parameters"]
@@ -46,6 +46,7 @@ capacity_min = None  # override every advisor's capacity_min (None: the settings
 capacity_max = None
 continuity_weight = None  # cost of moving a member who could keep their advisor (None: from the settings; 15)
 demo_members = 5000
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/advisor_assignment"
 
 # %%
@@ -58,6 +59,7 @@ from segkit.jobs import checked_parameters, demo_inputs
 from segkit.settings import resolve_settings
 
 globals().update(checked_parameters("advisor_assignment", globals()))
+segkit.use_language(language)
 settings = resolve_settings(AssignmentSettings, settings_path, capacity_min=capacity_min, capacity_max=capacity_max,
                             continuity_weight=continuity_weight)
 if transactions_path is None:
@@ -73,7 +75,7 @@ transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=a
 members = segkit.load_members(members_path, members_mapping_path).table
 advisors = segkit.load_advisors(advisors_path).table
 print(transactions.report)
-advisors.drop(columns=[c for c in ("name",) if c in advisors])
+segkit.show_table(advisors.drop(columns=[c for c in ("name",) if c in advisors]))
 
 # %% [markdown]
 # ## The assignment
@@ -81,7 +83,7 @@ advisors.drop(columns=[c for c in ("name",) if c in advisors])
 # %%
 plan = segkit.plan_books(transactions.table, members, advisors, as_of, settings, alerts=alerts_path)
 display(plan)  # noqa: F821 (IPython)
-pd.crosstab(plan.graded["team"], plan.graded["grade"], margins=True).rename(columns=lambda g: f"grade {g}")
+segkit.show_table(pd.crosstab(plan.graded["team"], plan.graded["grade"], margins=True).rename(columns=lambda g: f"grade {g}"))
 
 # %% [markdown]
 # Members moved, and why. "Team move" is a lifecycle change (a new member settling in, a
@@ -89,7 +91,7 @@ pd.crosstab(plan.graded["team"], plan.graded["grade"], margins=True).rename(colu
 # two levels away from their advisor's level (it outweighs the continuity penalty).
 
 # %%
-plan.summary()
+segkit.show_table(plan.summary())
 
 # %%
 charts = plots.book_charts(plan)
@@ -102,7 +104,8 @@ charts["book_load"]
 display(charts["grade_by_level"])  # noqa: F821 (IPython)
 table = plan.assignment.table
 decile = pd.qcut(table["value"].rank(method="first"), 10, labels=range(1, 11))
-table.groupby(decile, observed=True)["level"].mean().rename("mean advisor level by value decile").to_frame().T
+segkit.show_table(table.groupby(decile, observed=True)["level"].mean().rename("mean_advisor_level")
+                  .rename_axis("value_decile").reset_index())
 
 # %%
 charts["team_moves"]
@@ -114,7 +117,7 @@ charts["team_moves"]
 # advisor's screen has the name).
 
 # %%
-plan.handover.head(10)
+segkit.show_table(plan.handover.head(10))
 
 # %% [markdown]
 # ## Output files

@@ -27,7 +27,7 @@
 #    the two are combined into the final list, overall and per tier.
 #
 # Bad survey rows are reported per respondent and left out of the affected method only.
-# Settings come from `settings_path`; a parameter left at `None` takes the file's value, a parameter
+# Settings come from `settings_path`; a parameter not given takes the file's value, a parameter
 # given wins. `segkit survey` runs the same workflow (`segkit.rank_benefits`). With no `screening_path`,
 # the notebook generates a survey with a known truth (and its settings: the budget).
 
@@ -42,6 +42,7 @@ settings_path = ""  # survey settings YAML (budget, drop rules, budget share, bo
 bootstrap = None  # resamples of respondents for the intervals (None: from the settings; 1000)
 demo_benefits = 12
 demo_respondents = 200
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/benefit_survey"
 
 # %%
@@ -55,6 +56,7 @@ from segkit.settings import resolve_settings
 from segkit.survey import SurveySettings, read_survey
 
 globals().update(checked_parameters("benefit_survey", globals()))
+segkit.use_language(language)
 truth = None
 if screening_path is None:
     from segkit.synth.survey import generate_survey, write_survey
@@ -76,7 +78,7 @@ data = read_survey(screening_path, costs_path, ranking_path, constant_sum_path, 
 print(f"{len(data.benefits)} candidate benefits; screening by {data.screening['respondent_id'].nunique()} "
       f"respondents; {data.ranking['respondent_id'].nunique()} valid rankings, "
       f"{data.constant_sum['respondent_id'].nunique()} valid point allocations")
-data.problems
+segkit.show_table(data.problems)
 
 # %% [markdown]
 # ## Stage 1: do members like it?
@@ -101,13 +103,13 @@ charts["cost"]
 
 # %%
 display(charts["worths"])  # noqa: F821 (IPython)
-display(result.agreement_table().round(3))  # noqa: F821
+segkit.show_table(result.agreement_table())
 charts["agreement"]
 
 # %%
 columns = ["benefit", "status", "liking_mean", "cost_per_member", "pl_share", "pl_share_low", "pl_share_high",
            "borda", "cs_share", "cs_share_low", "cs_share_high", "cs_zero_share", "combined", "final_rank"]
-result.ranking[columns].sort_values(["final_rank", "status"]).round(3)
+segkit.show_table(result.ranking[columns].sort_values(["final_rank", "status"]), percent=["combined"])
 
 # %% [markdown]
 # Per tier (when respondents have tiers): benefits can matter differently to gold, platinum
@@ -115,8 +117,8 @@ result.ranking[columns].sort_values(["final_rank", "status"]).round(3)
 
 # %%
 if len(result.by_tier):
-    display(result.by_tier.pivot(index="benefit", columns="tier", values="rank"))  # noqa: F821
-result.consistency.query("inconsistent").head(10)
+    segkit.show_table(result.by_tier.pivot(index="benefit", columns="tier", values="rank"))
+segkit.show_table(result.consistency.query("inconsistent").head(10))
 
 # %% [markdown]
 # ## Against the generated truth (demo only)

@@ -48,6 +48,7 @@ care = True  # also the care list (birthdays, holiday greetings)
 vip_path = ""  # member_id and vip of every member (the alerts' member_rhythms.csv, rfm.csv): VIPs' greetings
 settings_path = ""  # contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, vip, ...
 demo_members = 3000
+language = ""  # of the call sheet and this report: zh-CN or en; empty: the contact settings' (default zh-CN)
 output_dir = "../outputs/call_list"
 
 # %%
@@ -59,7 +60,8 @@ from segkit.jobs import checked_parameters, demo_inputs
 from segkit.settings import resolve_settings
 
 globals().update(checked_parameters("call_list", globals()))
-settings = resolve_settings(ContactSettings, settings_path)
+settings = resolve_settings(ContactSettings, settings_path, language=language)
+segkit.use_language(settings.language)
 if alerts_path is None:  # the demo: a gas world and its alerts; its ledger starts anew with the world
     demo = demo_inputs("gas", demo_members, as_of, output_dir)
     members_path, advisors_path = demo["members"], demo["advisors"]
@@ -92,7 +94,7 @@ print(members_load.report)
 export = segkit.export_calls(alerts_path, members, as_of, ledger, output_dir / "calls", campaign, advisors, settings,
                              unmapped_columns=unmapped)
 display(export)  # noqa: F821 (IPython)
-export.masked().head(15)
+segkit.show_table(export.masked().head(15))
 
 # %% [markdown]
 # Why candidates were held back. `window` and `monthly_cap` are the pacing rules at work:
@@ -103,7 +105,7 @@ charts = {}
 if len(export.held_back):
     charts["held_back"] = plots.held_back_chart(export.held_back)
     display(charts["held_back"])  # noqa: F821 (IPython)
-export.held_back.head(10)
+segkit.show_table(export.held_back.head(10))
 
 # %% [markdown]
 # Each advisor's calls today against their daily capacity; what does not fit goes to a queue,
@@ -124,20 +126,22 @@ if care:
     care_export = segkit.care_calls(members, as_of, ledger, output_dir / "care", vip_path, advisors=advisors,
                                     settings=settings, unmapped_columns=unmapped)
     display(care_export)  # noqa: F821
-    display(care_export.masked().head(10))  # noqa: F821
+    segkit.show_table(care_export.masked().head(10))
 
 # %% [markdown]
 # ## What became of earlier calls
 #
-# Outcomes come back with `segkit outcomes --file results.csv --ledger ...`: "asked not to be
-# called" joins do-not-call for good, "no answer" is tried again after the window.
+# Agents fill in the outcome columns of the call sheet (`calls/call_list.xlsx`: one sheet per
+# advisor and queue, in the call center's language) and it comes back with
+# `segkit outcomes --file calls/call_list.xlsx --ledger ...`: "asked not to be called" joins
+# do-not-call for good, "no answer" is tried again after the window.
 
 # %%
 summary = retention_summary(ledger)
 if len(summary):
     charts["outcomes"] = plots.retention_chart(summary)
     display(charts["outcomes"])  # noqa: F821
-summary
+segkit.show_table(summary)
 
 # %% [markdown]
 # ## Output files

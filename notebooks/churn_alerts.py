@@ -42,8 +42,8 @@
 # A member is alerted when P(still a customer) falls below `p_active_below`. Members who
 # never bought, and members with no purchase for `long_gone_days`, belong to other lists.
 #
-# Settings come from `settings_path` (`data/samples/alerts_gas.yaml`); a parameter left at `None`
-# takes the file's value, a parameter given wins over it. `segkit alerts` runs the same workflow
+# Settings come from `settings_path` (`data/samples/alerts_gas.yaml`); a parameter not given takes
+# the file's value, a parameter given wins over it. `segkit alerts` runs the same workflow
 # (`segkit.churn_alerts`). With no `transactions_path`, the notebook generates a gas world, whose
 # truth (who switched, and when) lets it score the alerts against the naive rules.
 
@@ -61,6 +61,7 @@ compare_methods = True  # with a truth file: every churn method on the same memb
 purchase_noun = None  # words of the reasons, e.g. "refill" (None: from the settings)
 purchase_verb = None  # e.g. "refills"
 demo_members = 3000
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/churn_alerts"
 
 # %%
@@ -72,6 +73,7 @@ from segkit.settings import resolve_settings
 from segkit.evaluation import read_truth
 
 globals().update(checked_parameters("churn_alerts", globals()))
+segkit.use_language(language)
 settings = resolve_settings(AlertSettings, settings_path, p_active_below=p_active_below, long_gone_days=long_gone_days,
                             purchase_noun=purchase_noun, purchase_verb=purchase_verb)
 if transactions_path is None:
@@ -93,13 +95,15 @@ print(transactions.report)
 # %%
 run = segkit.churn_alerts(transactions.table, as_of, members, settings)
 print(run.model)
-run.model.summary().round(3)
+segkit.show_table(run.model.summary())
 
 # %% [markdown]
 # The group terms are multipliers of the typical interval (`exp(estimate)`): a larger
 # household refills sooner, two cylinders last about twice as long, winter is faster.
-# Below, the share of gaps still open after so many days, by household size
-# (Kaplan-Meier, open gaps censored).
+
+# %% [markdown]
+# The share of gaps still open after so many days, by household size (Kaplan-Meier, open gaps
+# censored).
 
 # %%
 charts = {}
@@ -124,7 +128,7 @@ charts["alert_probability"]
 # center's files, not to notebooks).
 
 # %%
-run.alerts.head(15)
+segkit.show_table(run.alerts.head(15))
 
 # %% [markdown]
 # ## Backtest against the truth (generated worlds only)
@@ -146,10 +150,8 @@ if truth_path is not None:
     backtest = backtest_churn(transactions.table, [as_of], members, truth=read_truth(truth_path), settings=settings,
                               methods=methods, label=transactions_path.stem)  # as `segkit backtest` labels it
     charts["backtest"] = plots.backtest_chart(backtest.table)
-    display(backtest.table.drop(columns="data").round(3))  # noqa: F821
+    segkit.show_table(backtest.table.drop(columns="data"))
     display(charts["backtest"])  # noqa: F821
-else:
-    print("no truth_path: no backtest (real data has no truth; segkit backtest --holdout-end scores a holdout period)")
 
 # %% [markdown]
 # ## Output files

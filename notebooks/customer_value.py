@@ -24,7 +24,7 @@
 # checked on a holdout.
 #
 # Settings (`model`, `unit`, `horizon`, `periods`, `discount_rate`, `k_max`) come from `settings_path`;
-# a parameter left at `None` takes the file's value (or the default in code), a parameter given wins.
+# a parameter not given takes the file's value (or the default in code), a parameter given wins.
 # `segkit clv` runs the same workflow (`segkit.customer_value`). With no `transactions_path`, the notebook
 # uses the CDNOW sample from the shared reference data (`../shared/data/cdnow` beside the repository,
 # or under `SEGKIT_SHARED_DATA`).
@@ -41,6 +41,7 @@ horizon = None  # forecast horizon in units, for the value (None: from the setti
 periods = None  # discounting periods within the horizon (default 12)
 discount_rate = None  # per period (default 0.01)
 k_max = None  # MBG/CNBD-k: the largest regularity tried (default 12)
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/customer_value"
 
 # %%
@@ -56,6 +57,7 @@ from segkit.jobs import ParameterError, checked_parameters
 from segkit.settings import resolve_settings
 
 globals().update(checked_parameters("customer_value", globals()))
+segkit.use_language(language)
 settings = resolve_settings(ValueSettings, settings_path, model=model, unit=unit, horizon=horizon, periods=periods,
                             discount_rate=discount_rate, k_max=k_max)
 if transactions_path is None:
@@ -76,7 +78,7 @@ value
 
 # %%
 print(value.purchases)
-value.purchases.summary().round(4)
+segkit.show_table(value.purchases.summary())
 
 # %%
 charts = {"p_alive": px.histogram(value.table, x="p_alive", nbins=40,
@@ -94,8 +96,8 @@ if value.holdout is not None:
     charts["holdout"] = px.line(value.holdout, x="repeat_purchases", y=["actual", "forecast"], markers=True,
                                 title="Holdout purchases by calibration repeat purchases (7 = 7+)",
                                 labels={"value": "mean holdout purchases", "variable": ""})
-    display(value.holdout.round(3))  # noqa: F821 (IPython)
-    display(charts["holdout"])  # noqa: F821
+    segkit.show_table(value.holdout)
+    display(charts["holdout"])  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## Spend and value

@@ -34,6 +34,7 @@ members_mapping_path = ""  # column-mapping YAML of the members export
 as_of = "2026-03-31"
 backend = "duckdb"  # duckdb | spark
 demo_members = 2000
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/member_features"
 
 # %%
@@ -42,6 +43,7 @@ from segkit import plots
 from segkit.jobs import checked_parameters, demo_inputs
 
 globals().update(checked_parameters("member_features", globals()))
+segkit.use_language(language)
 if transactions_path is None:
     demo = demo_inputs("gas", demo_members, as_of, output_dir)
     transactions_path, members_path = demo["transactions"], demo["members"]

@@ -23,8 +23,8 @@
 # business (relative to their own purchase rhythm), how cohorts keep buying,
 # tier changes this month, and how sales split into first and repeat purchases.
 #
-# Settings come from `settings_path` (`data/samples/segmentation.yaml` lists them); a parameter left at
-# `None` takes the file's value, a parameter given wins over it. `segkit segment` runs the same workflow
+# Settings come from `settings_path` (`data/samples/segmentation.yaml` lists them); a parameter not given
+# takes the file's value, a parameter given wins over it. `segkit segment` runs the same workflow
 # (`segkit.segment_members`). With no `transactions_path`, the notebook generates a small supplements world.
 
 # %% tags=["parameters"]
@@ -39,6 +39,7 @@ ties = None  # rank | quantile (None: from the settings)
 segments_path = ""  # segment table YAML; empty: from the settings (default: the 11 well-known segments)
 snapshot_months = None  # months of lifecycle snapshots for transitions (None: from the settings)
 demo_members = 3000
+language = ""  # of this report's headings and tables: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/segmentation"
 
 # %%
@@ -49,6 +50,7 @@ from segkit.segment import SegmentationSettings, gini, month_ends, pareto_table
 from segkit.settings import resolve_settings
 
 globals().update(checked_parameters("segmentation", globals()))
+segkit.use_language(language)
 settings = resolve_settings(SegmentationSettings, settings_path, snapshot_months=snapshot_months, rfm={
     "levels": levels, "ties": ties, "segments": str(segments_path) if segments_path else None})
 if transactions_path is None:
@@ -88,7 +90,7 @@ charts["segments"]
 # %%
 spend = segmentation.table["monetary"]
 print(f"Gini of net spend: {gini(spend):.2f}; VIPs: {int(segmentation.table['vip'].sum()):,}")
-pareto_table(spend).round(3)
+segkit.show_table(pareto_table(spend))
 
 # %%
 charts["lorenz"] = plots.lorenz_chart(spend)
@@ -98,8 +100,8 @@ charts["lorenz"]
 # ## Lifecycle stages, on each member's own rhythm
 
 # %%
-print(segmentation.table["stage"].value_counts().to_string())
-segmentation.transitions.round(2)
+segkit.show_table(segmentation.table["stage"].value_counts().rename_axis("stage").reset_index(name="members"))
+segkit.show_table(segmentation.transitions, percent=True)
 
 # %%
 snapshots = segmentation.snapshots
@@ -117,8 +119,8 @@ charts["cohorts"]
 # ## Tiers: changes this month
 
 # %%
-print(segmentation.tier_changes["change"].value_counts().to_string())
-segmentation.tier_changes.head(20)
+segkit.show_table(segmentation.tier_changes["change"].value_counts().rename_axis("change").reset_index(name="members"))
+segkit.show_table(segmentation.tier_changes.head(20))
 
 # %% [markdown]
 # ## Sales: first against repeat purchases
@@ -130,8 +132,8 @@ charts["sales_split"]
 # %%
 if segmentation.funnel is not None:
     charts["funnel"] = plots.funnel_chart(segmentation.funnel)
-    display(segmentation.funnel.round(3))  # noqa: F821 (IPython)
-    display(charts["funnel"])  # noqa: F821
+    segkit.show_table(segmentation.funnel)
+    display(charts["funnel"])  # noqa: F821 (IPython)
 
 # %% [markdown]
 # ## Output files

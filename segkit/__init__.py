@@ -31,7 +31,8 @@ WORKFLOWS = {
     "generate": "segkit.synth",
 }
 HELPERS = {"ContractError": "segkit.data", "LoadConfig": "segkit.data", "load_advisors": "segkit.data",
-           "load_members": "segkit.data", "load_table": "segkit.data", "resolve_settings": "segkit.settings"}
+           "load_members": "segkit.data", "load_table": "segkit.data", "resolve_settings": "segkit.settings",
+           "show_table": "segkit.result", "use_language": "segkit.messages"}
 SUBPACKAGES = ("advisors", "callcenter", "churn", "clv", "data", "evaluation", "features", "jobs", "plots", "segment",
                "survey", "synth")
 

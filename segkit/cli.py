@@ -24,6 +24,7 @@ from . import __version__
 from .data import load_table
 from .data.parse import parse_day
 from .io import TABLE_SUFFIXES, write_table
+from .messages import LANGUAGES
 from .privacy import mask_urls_in
 
 REPORT_BUGS = "report it to the segkit maintainers with this command line"
@@ -227,11 +228,11 @@ def cmd_export(args) -> None:
     from .settings import resolve_settings
 
     out = Path(args.out).resolve()
-    settings = resolve_settings(ContactSettings, args.settings)
+    settings = resolve_settings(ContactSettings, args.settings, language=args.language)
     ledger = Ledger(args.ledger)
     members, advisors, unmapped = _members_and_advisors(args, out)
     export = export_calls(args.alerts, members, args.as_of, ledger, out, args.campaign, advisors, settings,
-                          replace=args.replace, unmapped_columns=unmapped)
+                          replace=args.replace, unmapped_columns=unmapped, context=args.context or ())
     _written(export, export.files)
 
 
@@ -241,11 +242,11 @@ def cmd_care(args) -> None:
     from .settings import resolve_settings
 
     out = Path(args.out).resolve()
-    settings = resolve_settings(ContactSettings, args.settings)
+    settings = resolve_settings(ContactSettings, args.settings, language=args.language)
     ledger = Ledger(args.ledger)
     members, advisors, unmapped = _members_and_advisors(args, out)
     export = care_calls(members, args.as_of, ledger, out, args.vip, args.campaign, advisors, settings,
-                        replace=args.replace, unmapped_columns=unmapped)
+                        replace=args.replace, unmapped_columns=unmapped, context=args.context or ())
     _written(export, export.files)
 
 
@@ -256,7 +257,7 @@ def cmd_outcomes(args) -> None:
     ledger = Ledger(args.ledger)
     imported = import_outcomes(args.file, ledger)
     summary = retention_summary(ledger)
-    print(f"{imported.added:,} outcome(s) recorded, {imported.already:,} already in the ledger, "
+    print(f"{imported.added:,} outcomes imported; {imported.already:,} already in the ledger, "
           f"{imported.repeated:,} repeated row(s) of the file ignored; {ledger}")
     print(summary.to_string(index=False))
     if args.summary:
@@ -350,6 +351,12 @@ def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
     _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     parser.add_argument("--replace", action="store_true",
                         help="replace this run's recorded list if it differs (refused once outcomes exist)")
+    parser.add_argument("--language", choices=LANGUAGES,
+                        help="language of the call sheet call_list.xlsx (default: the settings', else zh-CN); "
+                             "call_list.csv keeps its English columns")
+    parser.add_argument("--context", action="append", metavar="PATH",
+                        help="a member table whose last purchase, segment and action the call sheet shows "
+                             "(rfm.csv, member_rhythms.csv); may be repeated")
 
 
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -527,7 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     outcomes = _verb(verbs, "outcomes", cmd_outcomes, "import call outcomes into the ledger; print the retention "
                                                       "summary")
-    outcomes.add_argument("--file", required=True, help="outcomes CSV: alert_id, outcome, outcome_date, note")
+    outcomes.add_argument("--file", required=True, help="the call sheet call_list.xlsx with the outcome columns filled in (every sheet, either "
+                               "language), or an outcomes CSV: alert_id, outcome, outcome_date, note")
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
 

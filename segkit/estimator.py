@@ -19,6 +19,8 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from .result import table_html
+
 __all__ = ["ConvergenceWarning", "Estimator", "NotFittedError", "warn_not_converged"]
 
 
@@ -53,7 +55,7 @@ class Estimator(BaseEstimator):
         if not self._is_fitted():
             return f"<pre>{html.escape(repr(self))}</pre>"
         return f"<p><b>{html.escape(type(self).__name__)}</b>: {html.escape(self._describe_fit())}</p>" + \
-            self.summary().to_html(float_format=lambda value: f"{value:,.4g}")
+            table_html(self.summary())
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         """Notebooks take the HTML above rather than scikit-learn's estimator diagram."""

@@ -18,7 +18,9 @@ import re
 import secrets
 import shutil
 import tempfile
+import unicodedata
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -172,57 +174,104 @@ def safe_csv_text(values: pd.Series) -> pd.Series:
     return values
 
 
-def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: tuple[str, ...] = (),
-               timestamp: pd.Timestamp | None = None) -> Path:
-    """Write ``frame`` as an Excel workbook that opens ready to work in, and is byte-identical when rewritten.
+@dataclass
+class XlsxSheet:
+    """One worksheet: ``frame`` under a bold, frozen, filterable header (repeated on every printed page,
+    which is landscape and one page wide), after ``preface`` lines (a title, instructions). ``text_columns``
+    (ids, phones) are text cells, so ``007`` keeps its zeros; ``choices`` gives a column a drop-down list of
+    valid values (Excel data validation, blank allowed, anything else refused); ``widths`` sets a column's
+    width (characters), and its text wraps within it rather than being cut off; ``formats`` a column's
+    number format (``#,##0.00``)."""
 
-    ``text_columns`` (ids, phones) are stored as text cells, so ``007`` keeps its
-    zeros; the header is bold, frozen and filterable. Every text cell is typed as a
-    string, never a formula: ``=HYPERLINK(...)`` in a name shows as that text and
-    runs nothing. Control characters that XLSX cannot hold are written as U+FFFD.
-    openpyxl (in its fast write-only mode) stamps the save time in the workbook
-    properties and the zip entries; both are set to ``timestamp`` (default
-    2000-01-01) so that the same table always gives the same bytes.
+    title: str
+    frame: pd.DataFrame
+    text_columns: tuple[str, ...] = ()
+    choices: dict[str, list[str]] = field(default_factory=dict)
+    preface: tuple[str, ...] = ()
+    widths: dict[str, float] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)
+
+
+def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestamp | None = None) -> Path:
+    """Write ``sheets`` as an Excel workbook that opens ready to work in, and is byte-identical when rewritten.
+
+    Every text cell is typed as a string, never a formula: ``=HYPERLINK(...)`` in
+    a name shows as that text and runs nothing. Control characters that XLSX
+    cannot hold are written as U+FFFD. Dates are date cells. openpyxl (in its fast
+    write-only mode) stamps the save time in the workbook properties and the zip
+    entries; both are set to ``timestamp`` (default 2000-01-01) so that the same
+    tables always give the same bytes.
     """
     import io
-    import re
     import zipfile
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Font
+    from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
-    def text_cell(text: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(sheet_, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+    def text_cell(sheet, text: str, **style) -> WriteOnlyCell:
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
         cell.data_type = "s"
+        for name, value in style.items():
+            setattr(cell, name, value)
         return cell
 
-    def as_cell(value):
+    def as_cell(sheet, value):
         """Text that openpyxl would store as a formula (``=...``) or an error (``#N/A``), or cannot store
         (control characters), as a string cell; everything else as it is (openpyxl makes text a string)."""
         if isinstance(value, str) and (value[:1] == "=" or value in ERROR_CODES or ILLEGAL_CHARACTERS_RE.search(value)):
-            return text_cell(value)
+            return text_cell(sheet, value)
         return value
 
     stamp = pd.Timestamp(timestamp or "2000-01-01").to_pydatetime().replace(tzinfo=None)
     workbook = Workbook(write_only=True)
-    sheet_ = workbook.create_sheet(sheet)
-    for index, column in enumerate(frame.columns, start=1):
-        longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(500)])
-        sheet_.column_dimensions[get_column_letter(index)].width = min(60, max(8, longest + 2))
-    sheet_.freeze_panes = "A2"
-    sheet_.auto_filter.ref = f"A1:{get_column_letter(max(len(frame.columns), 1))}{len(frame) + 1}"
-    header = []
-    for column in frame.columns:
-        cell = text_cell(str(column))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet_.append(header)
-    text = [c in text_columns for c in frame.columns]
-    for row in frame.itertuples(index=False):
-        sheet_.append([as_cell(_excel_value(value, as_text)) for value, as_text in zip(row, text)])
+    for spec in sheets:
+        sheet, frame = workbook.create_sheet(spec.title), spec.frame
+        header_row = len(spec.preface) + 1
+        for index, column in enumerate(frame.columns, start=1):
+            longest = max([_display_width(column)] + [_display_width(v) for v in frame[column].head(500)])
+            width = spec.widths.get(column, min(60, max(8, longest + 2)))
+            sheet.column_dimensions[get_column_letter(index)].width = width
+        last_column = get_column_letter(max(len(frame.columns), 1))
+        sheet.freeze_panes = f"A{header_row + 1}"
+        sheet.auto_filter.ref = f"A{header_row}:{last_column}{header_row + len(frame)}"
+        for column, values in spec.choices.items():
+            letter = get_column_letter(list(frame.columns).index(column) + 1)
+            listed = ",".join(values)
+            if len(listed) > 255:
+                raise ValueError(f"the choices of {column!r} are longer than Excel's 255 characters")
+            check = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True, showDropDown=False,
+                                   showErrorMessage=True)
+            check.add(f"{letter}{header_row + 1}:{letter}{header_row + max(len(frame), 1) + 500}")
+            sheet.data_validations.append(check)
+        # before the first row: the write-only sheet writes its properties with it
+        sheet.print_title_rows = f"{header_row}:{header_row}"
+        sheet.page_setup.orientation = "landscape"
+        sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+        for line in spec.preface:
+            sheet.append([text_cell(sheet, line, font=Font(bold=line == spec.preface[0]))])
+        sheet.append([text_cell(sheet, str(column), font=Font(bold=True),
+                                alignment=Alignment(wrap_text=True, vertical="top")) for column in frame.columns])
+        text = [c in spec.text_columns for c in frame.columns]
+        wrap = [c in spec.widths for c in frame.columns]
+        number_format = [spec.formats.get(c) for c in frame.columns]
+        wrapped = Alignment(wrap_text=True, vertical="top")
+
+        def styled(cell, fold: bool, form: str | None):
+            if fold and isinstance(cell, str):
+                return text_cell(sheet, cell, alignment=wrapped)
+            if form and isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                cell = WriteOnlyCell(sheet, value=cell)
+                cell.number_format = form
+            return cell
+
+        for row in frame.itertuples(index=False):
+            cells = [as_cell(sheet, _excel_value(value, as_text)) for value, as_text in zip(row, text)]
+            sheet.append([styled(cell, fold, form) for cell, fold, form in zip(cells, wrap, number_format)])
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -239,6 +288,12 @@ def write_xlsx(frame: pd.DataFrame, path: str | Path, sheet: str, text_columns: 
             entry.compress_type = zipfile.ZIP_DEFLATED
             target.writestr(entry, data)
     return path
+
+
+def _display_width(value) -> int:
+    """Columns a value takes in a spreadsheet: Chinese characters are two wide."""
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _excel_value(value, as_text: bool):

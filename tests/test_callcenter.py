@@ -265,12 +265,13 @@ def test_call_list_files_keep_ids_and_phones_as_text_for_excel(gas_world, gas_al
     assert csv.columns.tolist() == CALL_LIST_COLUMNS
     assert csv["member_id"].str.len().eq(7).all() and csv["member_id"].str.startswith("000").any()
     assert csv["name"].tolist() == export.call_list["name"].tolist()
-    sheet = openpyxl.load_workbook(tmp_path / "out" / "call_list.xlsx").active
+    book = openpyxl.load_workbook(tmp_path / "out" / "call_list.xlsx")
+    sheet = book.worksheets[1]                              # the first advisor's, after the summary
     header = [cell.value for cell in sheet[1]]
-    assert header == CALL_LIST_COLUMNS
     first = {name: cell for name, cell in zip(header, sheet[2])}
-    assert first["member_id"].data_type == "s" and first["member_id"].value == export.call_list.at[0, "member_id"]
-    assert first["phone"].data_type == "s" and first["phone"].value == export.call_list.at[0, "phone"]
+    row = export.call_list.set_index("alert_id").loc[first["呼叫编号"].value]
+    assert first["会员编号"].data_type == "s" and first["会员编号"].value == row["member_id"]
+    assert first["电话"].data_type == "s" and first["电话"].value == row["phone"]
     assert export.call_list["alert_id"].is_unique
     assert export.call_list.at[0, "alert_id"] == alert_id(export.call_list.at[0, "member_id"], "churn", AS_OF)
     assert "*" in export.masked().at[0, "phone"] and export.masked().at[0, "phone"] != export.call_list.at[0, "phone"]
@@ -480,7 +481,7 @@ def test_an_outcomes_file_counts_repeated_rows_once_and_refuses_conflicting_note
     assert import_outcomes(repeated, ledger) == (0, 2, 2)
     conflict = pd.DataFrame({"alert_id": [ids[2], ids[3], ids[2]], "outcome": ["won_back", "reached", "won back"],
                              "outcome_date": ["2026-04-01", "2026-04-01", "2026/4/1"], "note": ["paid", "", "no"]})
-    with pytest.raises(ValueError, match=f"rows 2 and 4: alert_id '{ids[2]}' won_back on 2026-04-01 with different "
+    with pytest.raises(ValueError, match=f"row 2 and row 4: alert_id '{ids[2]}' won_back on 2026-04-01 with different "
                                          "notes \\('paid', 'no'\\)") as error:
         import_outcomes(conflict, ledger)
     assert "\n" not in str(error.value)
@@ -566,7 +567,7 @@ def test_cli_export_outcomes_and_care(gas_world, gas_alerts, tmp_path, capsys):
     pd.read_csv(tmp_path / "outcomes.csv").iloc[[0, 1, 1]].to_csv(tmp_path / "outcomes.csv", index=False)
     assert main(["outcomes", "--file", str(tmp_path / "outcomes.csv"), "--ledger", ledger,
                  "--summary", str(tmp_path / "summary.csv")]) == 0
-    assert "2 outcome(s) recorded, 0 already in the ledger, 1 repeated row(s) of the file ignored" in \
+    assert "2 outcomes imported; 0 already in the ledger, 1 repeated row(s) of the file ignored" in \
         capsys.readouterr().out
     assert pd.read_csv(tmp_path / "summary.csv")["won_back"].tolist() == [1]
     pd.DataFrame({"alert_id": ["x"], "outcome": ["reached"], "outcome_date": ["2026-04-02"]}).to_csv(

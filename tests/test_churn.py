@@ -134,6 +134,13 @@ def test_model_learns_the_generators_rhythm(gas_run, gas_world):
                    / season_factor(pd.to_datetime(regular["last_purchase"]).dt.dayofyear.to_numpy()))
     assert np.corrcoef(np.log(regular["typical_interval"]), np.log(true_median))[0, 1] > 0.9
     assert "IntervalModel" in repr(model) and "churn prior" in model.summary().index[-1]
+    summary = model.summary()            # lifelines' standard errors and intervals; none for the priors
+    group = summary.loc[[f"group: {name}" for name in coef.index]]
+    assert (group["std_error"] > 0).all() and (group["lower_95"] < group["estimate"]).all()
+    assert (group["estimate"] < group["upper_95"]).all()
+    sigma = summary.loc["group: spread of log gaps (sigma)"]
+    assert sigma["lower_95"] < sigma["estimate"] < sigma["upper_95"]
+    assert summary.loc[summary.index.str.startswith(("pace", "regularity", "churn")), "std_error"].isna().all()
 
 
 def _monthly_population(n=300, as_of="2026-06-30", seed=0):

@@ -87,7 +87,9 @@ def test_alerts_writes_the_alert_list(tmp_path):
     assert run.returncode == 0, run.stderr
     alerts = pd.read_csv(tmp_path / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert list(alerts.columns) == ["member_id", "last_purchase", "expected_next_purchase", "days_overdue",
-                                    "p_active", "reason", "vip", "value_12m", "value_at_risk"]
+                                    "p_active", "reason", "vip", "value_12m", "value_at_risk", "purchases",
+                                    "typical_interval", "last_product", "last_quantity"]
+    assert (alerts["last_product"] == "LPG 15kg").any() and (alerts["purchases"] >= 1).all()
     assert np.allclose(alerts["value_at_risk"], alerts["value_12m"] * (1 - alerts["p_active"]), atol=0.1)  # p_active shown to 4 places
     assert len(alerts) > 10 and alerts["member_id"].is_unique and alerts["member_id"].str.startswith("0").all()
     assert (alerts["p_active"] < 0.6).all() and alerts["reason"].str.contains("refill").all()

@@ -36,8 +36,11 @@ def _export(ledger: Ledger, out: Path, day: int):
 def _listed_in(folder: Path) -> set[str]:
     """The alert ids of a folder's call list; the CSV and the XLSX must list the same calls."""
     csv = set(pd.read_csv(folder / "call_list.csv", dtype=str, encoding="utf-8-sig")["alert_id"])
-    sheet = openpyxl.load_workbook(folder / "call_list.xlsx").active
-    assert csv == {row[0] for row in sheet.iter_rows(min_row=2, values_only=True)}, "CSV and XLSX disagree"
+    listed = set()
+    for sheet in openpyxl.load_workbook(folder / "call_list.xlsx").worksheets[1:]:     # after the summary
+        header, *rows = sheet.iter_rows(values_only=True)
+        listed |= {row[header.index("呼叫编号")] for row in rows}
+    assert csv == listed, "CSV and XLSX disagree"
     return csv
 
 
@@ -62,7 +65,7 @@ def day_one(tmp_path):
 def _fail_writing(monkeypatch, ledger):
     from segkit.callcenter import export
 
-    monkeypatch.setattr(export, "write_xlsx", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("disk full")))
+    monkeypatch.setattr(export, "write_call_sheet", lambda *args, **kwargs: (_ for _ in ()).throw(OSError("disk full")))
 
 
 def _fail_moving_in(monkeypatch, ledger):

@@ -84,21 +84,23 @@ def test_call_center_files_hold_hostile_names_as_text_never_as_formulas(tmp_path
     assert len(export.call_list) == 11 and len(care.call_list) == 1
     assert _no_formula_anywhere(tmp_path / "out") == 2
 
-    sheet = openpyxl.load_workbook(tmp_path / "out" / "calls" / "call_list.xlsx").active
-    header = [cell.value for cell in sheet[1]]
-    rows = [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
-    by_member = {row["member_id"]: row for row in rows}
+    rows = []
+    for sheet in openpyxl.load_workbook(tmp_path / "out" / "calls" / "call_list.xlsx").worksheets[1:]:
+        header = [cell.value for cell in sheet[1]]
+        rows += [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+    by_member = {row["会员编号"]: row for row in rows}
     xml_read = [name.replace("\r", "\n") for name in HOSTILE]                     # XML reads CR as LF
-    assert [by_member[f"{i:04d}"]["name"] for i in range(1, 6)] == xml_read[1:]
-    assert by_member["0002"]["phone"].startswith("=HYPERLINK(") and by_member["0001"]["phone"] == "+8613800000001"
-    assert by_member["0006"]["name"] == "bell\ufffdand\ufffdnul"                  # control characters XLSX cannot hold
+    assert [by_member[f"{i:04d}"]["姓名"] for i in range(1, 6)] == xml_read[1:]
+    assert by_member["0002"]["电话"].startswith("=HYPERLINK(") and by_member["0001"]["电话"] == "+8613800000001"
+    assert by_member["0006"]["姓名"] == "bell\ufffdand\ufffdnul"                  # control characters XLSX cannot hold
+    assert by_member["0003"]["致电原因"].startswith("=cmd|' /C calc'!A0")
 
     csv = pd.read_csv(tmp_path / "out" / "calls" / "call_list.csv", dtype=str, encoding="utf-8-sig",
                       keep_default_na=False).set_index("member_id")
     assert [csv.at[f"{i:04d}", "name"] for i in range(1, 6)] == ["'" + name for name in xml_read[1:]]
     assert csv.at["0002", "phone"].startswith("'=HYPERLINK(") and csv.at["0001", "phone"] == "+8613800000001"
     assert (csv["reason"] == "'=cmd|' /C calc'!A0").all() and (csv["advisor_id"] == "'@A1").all()
-    assert set(csv["tier"]) == {"'=1+1", "#N/A"} and by_member["0001"]["tier"] == "#N/A"
+    assert set(csv["tier"]) == {"'=1+1", "#N/A"} and by_member["0001"]["会员等级"] == "#N/A"
     held = pd.read_csv(tmp_path / "out" / "care" / "held_back.csv", dtype=str, encoding="utf-8-sig")
     assert held.empty or not held.stack().str.match(r"[=+@\t\r]").any()
 

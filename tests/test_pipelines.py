@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import nbformat
 import pandas as pd
@@ -87,9 +88,24 @@ def test_reports_render_offline_in_headless_chromium(daily_runs):
             pytest.fail("CI must provide Chromium: .ci/run installs Debian's chromium")
         pytest.skip("no Chromium (apt-get install chromium)")
     for name in ("alerts.html", "call_list.html"):
-        check = check_in_browser(daily_runs["folder"] / name)
+        check = check_in_browser(daily_runs["folder"] / name, width=1024)
         assert check.errors == [], (name, check.errors)
         assert check.figures >= 2 and check.drawn == check.figures, (name, check)
+        # what a manager reads: no empty section, no NaN or None, no table wider than the page
+        assert check.empty == [] and check.wide == [], (name, check.empty, check.wide)
+        assert not re.findall(r"\bNaN\b|<NA>|\bNone\b|\bnan\b|\bNaT\b", check.text), name
+    assert "Backtest" not in (daily_runs["folder"] / "alerts.html").read_text()       # no truth file: no section
+
+
+def test_a_run_folder_holds_plotly_once(daily_runs):
+    """The executed notebooks, reports and charts refer to one plotly.min.js at the top of the run folder."""
+    folder = daily_runs["folder"]
+    assert [p.relative_to(folder).as_posix() for p in folder.rglob("plotly.min.js")] == ["plotly.min.js"]
+    for name in ("alerts.html", "alerts.ipynb", "call_list.html", "call_list.ipynb"):
+        assert (folder / name).stat().st_size < 1_500_000, name            # plotly.js is 4.8 MB
+    assert 'src="plotly.min.js"' in (folder / "alerts.html").read_text()
+    assert 'src="../../plotly.min.js"' in (folder / "alerts" / "charts" / "overdue_days.html").read_text()
+    assert "plotly.min.js" in daily_runs["run"].manifest["outputs"]
 
 
 def test_the_browser_check_sees_javascript_errors(tmp_path):

@@ -21,27 +21,29 @@ is paced against every other run, later ones included.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..io import FolderReplacement, write_table, write_xlsx
+from ..data.sources import read_source
+from ..io import FolderReplacement, write_table
 from ..privacy import mask_personal, phone_fingerprint, phone_key
 from ..result import Result
 from ..settings import resolve_settings
 from .ledger import Ledger
-from .lists import alert_candidates, call_list_table, care_candidates
+from .lists import CALL_LIST_COLUMNS, alert_candidates, birthday_greetings, call_list_table, care_candidates
 from .pacing import HOLD_RULES, PACING_OUTCOMES, ContactSettings, pace
+from .sheet import member_context, write_call_sheet
 
 CALL_LIST_FILES = ("call_list.csv", "call_list.xlsx", "held_back.csv")
 # The run, day and state of the list a folder holds: "pending" from the moment the folder is in place until
 # the ledger has recorded its calls, then "recorded". Another run must not replace it; nor may a later day
 # replace a pending list, which the call center may be working from although the ledger does not know it.
 RUN_MARKER = ".segkit-run"
-TEXT_COLUMNS = ("alert_id", "member_id", "phone", "advisor_id", "call_by")
 
 
 class NoPhonesError(ValueError):
@@ -52,7 +54,8 @@ class NoPhonesError(ValueError):
 class CallExport(Result):
     """What one export produced: the call list (names and phones in full: for the call center only),
     the held-back members with reasons, the ledger status and the files (written as the export ran, in the
-    same serialized unit as the ledger's record: ``files``, not ``write``)."""
+    same serialized unit as the ledger's record: ``files``, not ``write``); ``notes``: what the list cannot do
+    (``PacedList.notes``), also given as warnings."""
 
     run: str
     as_of: pd.Timestamp
@@ -60,6 +63,7 @@ class CallExport(Result):
     held_back: pd.DataFrame
     status: str                 # recorded | unchanged | replaced
     files: list[Path]
+    notes: list[str] = field(default_factory=list)
 
     def _describe(self) -> str:
         by_rule = self.held_back["rule"].value_counts()
@@ -67,7 +71,7 @@ class CallExport(Result):
                 f"({int(self.call_list['vip'].sum()):,} VIP, {int((self.call_list['call_by'] == 'queue').sum()):,} "
                 f"to queues), {len(self.held_back):,} held back"
                 + "".join(f"; {rule} {count:,}" for rule, count in by_rule.items())
-                + f"; ledger: {self.status}")
+                + f"; ledger: {self.status}" + "".join(f"; {note}" for note in self.notes))
 
     def summary(self) -> pd.DataFrame:
         """Calls by campaign and queue, and the held-back members by rule."""
@@ -87,26 +91,30 @@ class CallExport(Result):
 def export_calls(alerts: Any, members: pd.DataFrame, as_of: Any, ledger: Ledger | str | Path | None,
                  out_dir: str | Path, campaign: str = "churn", advisors: pd.DataFrame | None = None,
                  settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
-                 unmapped_columns: Sequence[str] = ()) -> CallExport:
+                 unmapped_columns: Sequence[str] = (), context: Sequence[Any] = ()) -> CallExport:
     """The call list of the overdue alerts (``churn_alerts``: the table or its ``alerts.csv``) as run ``campaign``:
     ``export_list``
     of their candidates. ``ledger``: a ``Ledger``, its file or URL (None: ``$SEGKIT_LEDGER_URL``);
-    ``settings``: a ``ContactSettings``, a YAML path or a mapping."""
+    ``settings``: a ``ContactSettings``, a YAML path or a mapping. The call sheet shows what the alerts
+    know of each member, and what ``context`` tables add (``rfm.csv``: the segment's action)."""
+    alerts = read_source(alerts).frame
     return export_list(alert_candidates(alerts, campaign), members, as_of, _ledger(ledger), out_dir, run=campaign,
-                       advisors=advisors, settings=settings, replace=replace, unmapped_columns=unmapped_columns)
+                       advisors=advisors, settings=settings, replace=replace, unmapped_columns=unmapped_columns,
+                       context=(alerts, *context))
 
 
 def care_calls(members: pd.DataFrame, as_of: Any, ledger: Ledger | str | Path | None, out_dir: str | Path,
                vip: Any = None, campaign: str = "care", advisors: pd.DataFrame | None = None,
                settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
-               unmapped_columns: Sequence[str] = ()) -> CallExport:
+               unmapped_columns: Sequence[str] = (), context: Sequence[Any] = ()) -> CallExport:
     """The care list (birthdays, holiday greetings: ``care_candidates``) as run ``campaign``. ``vip``: the VIP
     flags of the step that knew members' spend (a Series by member_id, or a table or file with member_id and
-    vip: ``vip_flags``); the members' tiers count by the settings' VIP rule."""
+    vip: ``vip_flags``); the members' tiers count by the settings' VIP rule. The call sheet shows what the
+    ``vip`` table and ``context`` tables know of each member (last purchase, segment action)."""
     settings = resolve_settings(ContactSettings, settings)
     return export_list(care_candidates(members, as_of, settings, vip=vip), members, as_of, _ledger(ledger), out_dir,
                        run=campaign, advisors=advisors, settings=settings, replace=replace,
-                       unmapped_columns=unmapped_columns)
+                       unmapped_columns=unmapped_columns, context=(vip, *context))
 
 
 def _ledger(ledger: Ledger | str | Path | None) -> Ledger:
@@ -116,18 +124,24 @@ def _ledger(ledger: Ledger | str | Path | None) -> Ledger:
 def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, ledger: Ledger, out_dir: str | Path,
                 run: str, advisors: pd.DataFrame | None = None,
                 settings: ContactSettings | str | Path | dict | None = None, replace: bool = False,
-                unmapped_columns: Sequence[str] = ()) -> CallExport:
+                unmapped_columns: Sequence[str] = (), context: Sequence[Any] = ()) -> CallExport:
     """Pace ``candidates`` against the ledger, record the list as run ``run`` of ``as_of``, and make
-    ``out_dir`` (a folder of the export's own) hold ``call_list.csv``, ``call_list.xlsx`` and ``held_back.csv``.
+    ``out_dir`` (a folder of the export's own) hold ``call_list.csv``, ``call_list.xlsx`` (the call sheet,
+    ``sheet.write_call_sheet``, in the settings' language, with what ``context`` tables know of each member:
+    ``sheet.member_context``) and ``held_back.csv``.
 
     With ``replace``, a recorded run's different list is replaced, paced against every other run,
     later ones included. ``unmapped_columns``: the members file's columns that the contract ignored
-    (``LoadResult.report.ignored_columns``), named in the error when no candidate has a phone.
+    (``LoadResult.report.ignored_columns``), named in the error when no candidate has a phone. A listed
+    call of a member whose birthday is near greets them too (``also_campaign``, ``also_due_date``: on the call
+    sheet, not in ``call_list.csv``); what the list cannot do is warned of and kept in ``notes``.
     """
     settings = resolve_settings(ContactSettings, settings)
     as_of = parse_day(as_of)
     _refuse_a_list_without_phones(candidates, members, unmapped_columns)
     key = phone_key()
+    known = member_context(context)
+    birthdays = birthday_greetings(members, as_of, settings)
     days = max(settings.window_days, 30)
     folder = None
     try:
@@ -137,25 +151,28 @@ def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, led
             session.check_phone_key(key)
             run_id = session.run_id(run, as_of)
 
-            def paced_against(outcomes_through, **runs) -> tuple[pd.DataFrame, pd.DataFrame]:
+            def paced_against(outcomes_through, **runs) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
                 paced = pace(candidates, members, as_of, session.contacts(as_of, days, **runs),
                              session.outcomes(outcomes_through, PACING_OUTCOMES, **runs), advisors, settings,
-                             fingerprint_key=key)
-                return call_list_table(paced.listed, as_of), paced.held_back
+                             fingerprint_key=key, also=birthdays)
+                return call_list_table(paced.listed, as_of), paced.held_back, paced.notes
 
             if run_id is None:      # a new list: every outcome known now holds members back, whatever its date
-                call_list, held_back = paced_against(None)
+                call_list, held_back, notes = paced_against(None)
             else:                   # a re-run: first what the run saw (the runs before it, outcomes to its day)
-                call_list, held_back = paced_against(as_of, before_run=run_id)
+                call_list, held_back, notes = paced_against(as_of, before_run=run_id)
                 if not session.same_list(run_id, call_list):
                     # not what this run recorded: a replacement (or a replaced run re-run) is paced against
                     # every other run, later ones included, and every outcome known now
-                    call_list, held_back = paced_against(None, other_than_run=run_id)
+                    call_list, held_back, notes = paced_against(None, other_than_run=run_id)
             fingerprints = call_list["phone"].map(lambda phone: phone_fingerprint(phone, key))
             status = session.record(run, as_of, call_list.assign(phone_hash=fingerprints), replace=replace)
-            write_table(call_list, folder.new / "call_list.csv")
-            write_xlsx(call_list, folder.new / "call_list.xlsx", sheet="calls", text_columns=TEXT_COLUMNS,
-                       timestamp=as_of)
+            write_table(call_list[CALL_LIST_COLUMNS], folder.new / "call_list.csv")
+            write_call_sheet(call_list, held_back, folder.new / "call_list.xlsx", as_of, run, settings.language,
+                             advisors, members=members, context=known,
+                             last_contacts=session.last_contacts(sorted(set(call_list["member_id"])), as_of),
+                             holiday_name=settings.holidays if isinstance(settings.holidays, str) else "holiday",
+                             purchase_noun=settings.purchase_noun)
             write_table(held_back, folder.new / "held_back.csv")
             (folder.new / RUN_MARKER).write_text(f"{run}\n{as_of:%Y-%m-%d}\npending\n", encoding="utf-8")
             folder.swap()
@@ -167,7 +184,10 @@ def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, led
     recorded.write_text(f"{run}\n{as_of:%Y-%m-%d}\nrecorded\n", encoding="utf-8")
     os.replace(recorded, Path(out_dir) / RUN_MARKER)
     folder.finish()
-    return CallExport(run, as_of, call_list, held_back, status, [Path(out_dir) / name for name in CALL_LIST_FILES])
+    for note in notes:
+        warnings.warn(f"{run} as of {as_of:%Y-%m-%d}: {note}", stacklevel=2)
+    return CallExport(run, as_of, call_list, held_back, status, [Path(out_dir) / name for name in CALL_LIST_FILES],
+                      notes)
 
 
 def _check_folder(out_dir: Path, run: str, as_of: pd.Timestamp, session) -> None:

@@ -257,17 +257,18 @@ class LedgerSession:
 
     def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
                  other_than_run: int | None = None) -> pd.DataFrame:
-        """Contacts listed less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
+        """Contacts (with their phone fingerprint and ``call_by``: an advisor's calls take their capacity) listed
+        less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
         from runs recorded before ``before_run`` (so that re-running a day sees what it saw the first time),
         or from every run but ``other_than_run`` (what a replacement is paced against)."""
         query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign,
-                          contacts.c.phone_hash)
+                          contacts.c.phone_hash, contacts.c.call_by)
         if as_of is not None:
             day = _day(as_of)
             query = query.where(contacts.c.as_of > day - timedelta(days=days),
                                 contacts.c.as_of < day + timedelta(days=days))
         return self._frame(self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
-                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash"])
+                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash", "call_by"])
 
     def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
                  before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
@@ -296,6 +297,27 @@ class LedgerSession:
             rows += self.con.execute(sa.select(contacts.c.alert_id, contacts.c.as_of)
                                      .where(contacts.c.alert_id.in_(chunk))).all()
         return pd.Series([pd.Timestamp(day) for _, day in rows], index=[alert for alert, _ in rows], dtype="datetime64[ns]")
+
+    def last_contacts(self, member_ids: list[str], before: Any) -> pd.DataFrame:
+        """Each member's latest contact listed before the day ``before``: ``as_of``, ``campaign`` and the
+        latest outcome reported for it (``outcome``, ``outcome_date``: missing when none), by member_id.
+        What an agent glances at before dialling."""
+        reported = outcomes.alias("reported")
+        latest = (outcomes.c.outcome_id == sa.select(sa.func.max(reported.c.outcome_id)).where(
+            reported.c.alert_id == contacts.c.alert_id).correlate(contacts).scalar_subquery())
+        rows = []
+        for start in range(0, len(member_ids), 500):
+            query = (sa.select(contacts.c.member_id, contacts.c.as_of, contacts.c.campaign, outcomes.c.outcome,
+                               outcomes.c.outcome_date)
+                     .select_from(contacts.outerjoin(outcomes, (outcomes.c.alert_id == contacts.c.alert_id) & latest))
+                     .where(contacts.c.member_id.in_(member_ids[start:start + 500]),
+                            contacts.c.as_of < _day(before)))
+            rows += self.con.execute(query).all()
+        frame = pd.DataFrame.from_records(rows, columns=["member_id", "as_of", "campaign", "outcome",
+                                                         "outcome_date"])
+        frame[["as_of", "outcome_date"]] = frame[["as_of", "outcome_date"]].apply(pd.to_datetime)
+        return (frame.sort_values(["as_of", "campaign"], kind="stable").drop_duplicates("member_id", keep="last")
+                .set_index("member_id"))
 
     def check_phone_key(self, key: bytes) -> None:
         """Refuse a ledger whose phone fingerprints were made with another key: wrong-number holds would

@@ -17,7 +17,7 @@ from ..data.parse import parse_day
 from ..calendar import holidays
 from ..data.parse import parse_flags
 from ..data.sources import read_source
-from .pacing import CANDIDATE_COLUMNS, ContactSettings
+from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
 
 CALL_LIST_COLUMNS = ["alert_id", "member_id", "name", "phone", "tier", "vip", "advisor_id", "queue", "call_by",
                      "priority", "reason", "campaign", "due_date", "value_at_risk"]
@@ -86,15 +86,7 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
         else np.zeros(len(members), dtype=bool)
     if vip is not None:
         is_vip |= ids.map(vip_flags(vip)).eq(True).to_numpy()
-    frames = []
-    if "birthday" in members:
-        upcoming = next_birthday(pd.to_datetime(members["birthday"]), as_of)
-        days = (upcoming - as_of).dt.days
-        due = (days >= 0) & (days <= settings.birthday_days_ahead)
-        frames.append(pd.DataFrame({
-            "member_id": ids[due], "campaign": "birthday",
-            "reason": [f"birthday on {d:%b} {d.day} ({_in_days(n)})" for d, n in zip(upcoming[due], days[due])],
-            "due_date": upcoming[due], "vip": is_vip[due.to_numpy()], "value_at_risk": 0.0}))
+    frames = [birthday_greetings(members, as_of, settings, is_vip)]
     calendar = holidays(settings.holidays)
     ahead = calendar[(calendar >= as_of) & (calendar <= as_of + pd.Timedelta(days=settings.holiday_days_ahead))]
     if len(ahead):
@@ -102,12 +94,26 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
         name = HOLIDAY_NAMES.get(settings.holidays, "holiday") if isinstance(settings.holidays, str) else "holiday"
         audience = is_vip if settings.holiday_audience == "vip" else np.ones(len(members), dtype=bool)
         frames.append(pd.DataFrame({
-            "member_id": ids[audience], "campaign": "holiday",
+            "member_id": ids[audience], "campaign": HOLIDAY,
             "reason": f"{name} on {day:%Y-%m-%d}: holiday greeting", "due_date": day,
             "vip": is_vip[audience], "value_at_risk": 0.0}))
-    if not frames:
+    return pd.concat([frame for frame in frames if len(frame)] or frames, ignore_index=True)[CANDIDATE_COLUMNS]
+
+
+def birthday_greetings(members: pd.DataFrame, as_of: pd.Timestamp, settings: ContactSettings,
+                       is_vip: np.ndarray | None = None) -> pd.DataFrame:
+    """The birthday greetings (``CANDIDATE_COLUMNS``) of the members whose birthday is within
+    ``birthday_days_ahead`` of ``as_of``; ``is_vip``: the members' VIP flags (default none)."""
+    if "birthday" not in members:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in CANDIDATE_COLUMNS})
-    return pd.concat(frames, ignore_index=True)[CANDIDATE_COLUMNS]
+    upcoming = next_birthday(pd.to_datetime(members["birthday"]), as_of)
+    days = (upcoming - as_of).dt.days
+    due = (days >= 0) & (days <= settings.birthday_days_ahead)
+    return pd.DataFrame({
+        "member_id": members["member_id"].astype(str)[due], "campaign": BIRTHDAY,
+        "reason": [f"birthday on {d:%b} {d.day} ({_in_days(n)})" for d, n in zip(upcoming[due], days[due])],
+        "due_date": upcoming[due], "value_at_risk": 0.0,
+        "vip": False if is_vip is None else is_vip[due.to_numpy()]})[CANDIDATE_COLUMNS]
 
 
 def _in_days(days: int) -> str:
@@ -127,9 +133,10 @@ def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
 
 
 def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
-    """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``."""
+    """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``, and the
+    other reason the call covers (``ALSO_COLUMNS``: on the call sheet, not in ``call_list.csv``)."""
     as_of = parse_day(as_of)
     table = listed.copy()
     table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
     table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)
-    return table.sort_values("priority")[CALL_LIST_COLUMNS].reset_index(drop=True)
+    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS].reset_index(drop=True)

@@ -1,6 +1,9 @@
 """Call outcomes back from the call center, and the retention summary they feed.
 
-The outcomes file has one row per call result: ``alert_id`` (from the call
+The outcomes come back on the call sheet itself (``call_list.xlsx``: the
+outcome, outcome date and note columns the agents filled in, on every sheet,
+labelled in either language; rows left blank are skipped: ``read_call_sheet``),
+or in a CSV file with one row per call result: ``alert_id`` (from the call
 list), ``outcome`` (a code below, its English words or its Chinese label),
 ``outcome_date`` (or ``date``; any date form the loaders accept) and an
 optional ``note``. A file with an unknown alert id, an unknown code, a bad
@@ -26,7 +29,9 @@ import pandas as pd
 
 from ..data.parse import parse_dates
 from ..data.sources import read_source
+from ..messages import LANGUAGES, catalogue
 from .ledger import Ledger
+from .sheet import read_call_sheet
 
 OUTCOMES = {
     "reached": ("reached", "已接通"),
@@ -37,6 +42,8 @@ OUTCOMES = {
     "won_back": ("won back", "已挽回"),
 }
 _ALIASES = {alias.lower(): code for code, aliases in OUTCOMES.items() for alias in (code, *aliases)}
+_ALIASES.update({label.lower(): code for language in LANGUAGES
+                 for code, label in catalogue(language).section("outcomes").items()})
 SHOWN_PROBLEMS = 20
 OUTCOME_KEY = ["alert_id", "outcome", "outcome_date"]
 
@@ -53,46 +60,55 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     """The outcomes file, checked: canonical codes, dates, alert ids the ledger knows, and no alert with
     the same outcome and date twice with different notes. Rows repeated exactly are kept (see
     ``import_outcomes``)."""
-    frame = read_source(source).frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
+    if isinstance(source, (str, Path)) and Path(source).suffix.lower() in (".xlsx", ".xlsm"):
+        frame = read_call_sheet(source)
+    else:
+        frame = read_source(source).frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
     if "outcome_date" not in frame and "date" in frame:
         frame = frame.rename(columns={"date": "outcome_date"})
     missing = [c for c in ("alert_id", "outcome", "outcome_date") if c not in frame]
     if missing:
         raise ValueError(f"outcomes file lacks column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    frame = frame.reset_index(drop=True)
+    where = frame.pop("where") if "where" in frame else "row " + (frame.index + 2).astype(str)
     frame = frame.assign(alert_id=frame["alert_id"].astype(str).str.strip(),
                          note=frame["note"] if "note" in frame else "")
     problems = []
     code = frame["outcome"].astype(str).str.strip().str.lower().map(_ALIASES)
     for row in frame.index[code.isna()]:
-        problems.append(f"row {row + 2}: unknown outcome {frame.at[row, 'outcome']!r}")
+        shown = frame.at[row, "outcome"]
+        problems.append(f"{where[row]}: unknown outcome {shown!r}" if shown not in ("", None)
+                        else f"{where[row]}: no outcome chosen (a date or note without an outcome)")
     dates, bad_date = parse_dates(frame["outcome_date"].astype(str))
     for row in frame.index[bad_date]:
-        problems.append(f"row {row + 2}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
+        problems.append(f"{where[row]}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
     listed_on = frame["alert_id"].map(ledger.call_days(sorted(set(frame["alert_id"]))))
     for row in frame.index[listed_on.isna()]:
-        problems.append(f"row {row + 2}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
+        problems.append(f"{where[row]}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
     today = pd.Timestamp.today().normalize()
     for row in frame.index[(dates > today).fillna(False)]:
-        problems.append(f"row {row + 2}: outcome_date {dates[row]:%Y-%m-%d} is in the future")
+        problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is in the future")
     for row in frame.index[(dates < listed_on).fillna(False)]:
-        problems.append(f"row {row + 2}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
+        problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
                         f"({listed_on[row]:%Y-%m-%d})")
     table = pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
                           "note": frame["note"].fillna("").astype(str)})
-    problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]))
+    problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]), where)
     if problems:
         shown = "; ".join(problems[:SHOWN_PROBLEMS])
         more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         raise ValueError(f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
-                         f"(known outcomes: {', '.join(OUTCOMES)}): {shown}{more}")
+                         f"(known outcomes: {', '.join(OUTCOMES)}; on the call sheet: "
+                         f"{' / '.join(', '.join(catalogue(language).section('outcomes').values()) for language in LANGUAGES)}"
+                         f"): {shown}{more}")
     return table
 
 
-def _conflicting_notes(table: pd.DataFrame) -> list[str]:
+def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:
     """One problem per alert, outcome and date reported with different notes, naming the first two rows."""
     distinct = table.drop_duplicates()
     clash = distinct.loc[distinct.duplicated(OUTCOME_KEY, keep=False)]
-    return [f"rows {group.index[0] + 2} and {group.index[1] + 2}: alert_id {key[0]!r} {key[1]} on "
+    return [f"{where[group.index[0]]} and {where[group.index[1]]}: alert_id {key[0]!r} {key[1]} on "
             f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
             for key, group in clash.groupby(OUTCOME_KEY, sort=False)]
 

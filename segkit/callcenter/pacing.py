@@ -15,15 +15,34 @@ switched           *switched supplier* reported in the last ``switched_hold_days
 window             contacted (any campaign) less than ``window_days`` ago, or, when a
                    recorded day is replaced, less than ``window_days`` later
 monthly_cap        ``max_per_30_days`` contacts already in a 30-day span that contains today
+later_day          a holiday greeting beyond today's share: a later day before the holiday
+                   takes it
+capacity_full      a holiday greeting still owed on the holiday itself (or after) that the
+                   day's capacity cannot take: not made
 once_per_list      already listed in this run for another reason
 =================  ==============================================================
+
+Holiday greetings (campaign ``holiday``) are spread over the days before the
+holiday: each day lists its share of those still owed (owed / days left, all of
+them on the day itself), VIPs and the most valuable first, cut so that the day's
+calls stay within the advisors' daily capacity (the sum over active advisors, with
+the calls other runs recorded for the same day counted against it). What cannot be
+greeted before the holiday is said in ``PacedList.notes``. A greeting of a member
+who has another call in this list rides along with that call instead.
 
 The rest are listed and ranked: VIPs first, then by value at risk, then by
 the date the call is about. Each dedicated advisor takes their members up to
 their daily capacity (``daily_calls`` in the advisors table, else
-``advisor_daily_calls``); the rest go to a queue: the VIP queue for VIPs,
-otherwise their advisor's team queue. A contact that ended in *no answer*
-counts like any other: the member may be tried again after the window.
+``advisor_daily_calls``) less the calls other runs gave them that day; the rest
+go to a queue: the VIP queue for VIPs, otherwise their advisor's team queue. A
+contact that ended in *no answer* counts like any other: the member may be tried
+again after the window.
+
+One call covers every reason due: a listed call carries the member's other reason
+in ``also_campaign`` and ``also_due_date`` (``ALSO_COLUMNS``; empty and NaT when
+none): a candidate of this list held back as listed once, or a greeting of ``also``
+(the export passes the birthdays, so the churn call of a member whose birthday is
+near greets them too).
 
 Flags are not trusted to be booleans: a ``do_not_call`` or ``active`` column
 of text (a DataFrame built in Python, not by the loader) is read with
@@ -39,6 +58,7 @@ import pandas as pd
 
 from ..calendar import holidays
 from ..data.parse import parse_day, parse_flags
+from ..messages import DEFAULT_LANGUAGE, check_language
 from ..privacy import phone_fingerprint, phone_key, phone_line
 from ..segment.value import VipRule
 from ..settings import YamlSettings
@@ -47,7 +67,9 @@ CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "valu
 HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
 PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier")   # the outcomes that hold members back
 HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched",
-              "window", "monthly_cap", "once_per_list"]
+              "window", "monthly_cap", "later_day", "capacity_full", "once_per_list"]
+ALSO_COLUMNS = ["also_campaign", "also_due_date"]       # the other reason a listed call covers
+BIRTHDAY, HOLIDAY = "birthday", "holiday"               # the care greetings' campaigns
 VIP_QUEUE = "VIP"
 DEFAULT_TEAM = "general"
 CALL_BY_QUEUE = "queue"
@@ -68,6 +90,8 @@ class ContactSettings(YamlSettings):
     holiday_days_ahead: int = 7
     holidays: Any = "spring_festival"
     holiday_audience: str = "vip"
+    language: str = DEFAULT_LANGUAGE        # of the call sheet (zh-CN or en); call_list.csv stays English
+    purchase_noun: str | None = None        # the call sheet's word for a purchase ("充气", "refill"); None: generic
 
     def __post_init__(self):
         for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days"):
@@ -81,6 +105,7 @@ class ContactSettings(YamlSettings):
         if self.holiday_audience not in ("vip", "all"):
             raise ValueError(f"holiday_audience must be 'vip' or 'all', got {self.holiday_audience!r}")
         holidays(self.holidays)
+        check_language(self.language)
 
 
 
@@ -88,26 +113,33 @@ class ContactSettings(YamlSettings):
 
 @dataclass
 class PacedList:
-    """The outcome of pacing: who is listed (ranked and routed) and who is held back, with the reason."""
+    """The outcome of pacing: who is listed (ranked and routed) and who is held back, with the reason; ``notes``:
+    what the list cannot do (holiday greetings that do not fit before the holiday), one sentence each."""
 
     listed: pd.DataFrame
     held_back: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
 
     def __repr__(self) -> str:
-        return f"<PacedList: {len(self.listed):,} to call, {len(self.held_back):,} held back>"
+        notes = "".join(f"; {note}" for note in self.notes)
+        return f"<PacedList: {len(self.listed):,} to call, {len(self.held_back):,} held back{notes}>"
 
 
 def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: pd.DataFrame | None = None,
          outcomes: pd.DataFrame | None = None, advisors: pd.DataFrame | None = None,
-         settings: ContactSettings | None = None, fingerprint_key: bytes | None = None) -> PacedList:
+         settings: ContactSettings | None = None, fingerprint_key: bytes | None = None,
+         also: pd.DataFrame | None = None) -> PacedList:
     """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
 
-    ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``, ``phone_hash``), usually
-    earlier ones; a replaced day also sees later ones. ``outcomes``: the outcomes that count (``member_id``,
+    ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``, ``phone_hash``, ``call_by``),
+    usually earlier ones; a replaced day also sees later ones; those of ``as_of`` take their share of the
+    day's capacity. ``outcomes``: the outcomes that count (``member_id``,
     ``outcome``, ``outcome_date``, ``phone_hash``): every one known for a new list, those up to its day for a
     re-run (the export chooses). Both come from the ledger. A phone shared by two member records is one line:
     a do-not-call flag, an "asked not to be called" and a recent call on it hold back both, and it is called
     once per list. ``fingerprint_key``: the key of the ledger's phone fingerprints (default ``phone_key()``).
+    ``also``: greetings (``CANDIDATE_COLUMNS``) that a listed call of the member covers too, never listed on
+    their own (the birthdays, for the churn list).
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
@@ -150,10 +182,13 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     closer = line_gap.notna() & (gap.isna() | (line_gap.abs() < gap.abs()))
     gap = gap.where(~closer, line_gap)
     contacted = contacted.where(~closer, fingerprint.map(by_line["campaign"]).astype(str) + ", same phone")
+    days = gap.abs().astype("Int64").astype(str)
+    recent = pd.Series(np.where(gap >= 0, "contacted " + days + " days ago (" + contacted + ")",
+                                "listed " + days + " days later (" + contacted + ")"), index=table.index)
+    # a call of the member today (another run's) carries their birthday greeting: see ``also``
+    greeted = gap.eq(0) & ~closer & table["campaign"].eq(BIRTHDAY)
     hold("window", gap.abs() < settings.window_days,
-         pd.Series(np.where(gap >= 0, "contacted " + gap.astype("Int64").astype(str) + " days ago (" + contacted + ")",
-                            "listed " + (-gap).astype("Int64").astype(str) + " days later (" + contacted + ")"),
-                   index=table.index))
+         recent.where(~greeted, recent + ", a call that greets the birthday too"))
     busiest = _busiest_30_days(nearby)
     in_30 = table["member_id"].map(busiest["contacts"]).fillna(0).astype(int)
     start = table["member_id"].map(busiest["start"]).fillna(-29).astype(int)
@@ -165,6 +200,13 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
 
     table = table.iloc[_priority_order(table)]
     rule, why = rule.loc[table.index], why.loc[table.index]
+    today = _calls_on(history, as_of)
+    later, full, notes = _beyond_todays_share(table, rule == "", as_of, _total_capacity(advisors, members, settings),
+                                              len(today))
+    holiday = table["due_date"].fillna(as_of).dt.strftime("%Y-%m-%d")
+    hold("later_day", later, "greeting planned for a later day before the holiday on " + holiday)
+    hold("capacity_full", full, "no capacity left today and no day left before the holiday on " + holiday
+         + ": not greeted")
     open_ = rule == ""
     first = ~table["member_id"].where(open_).duplicated(keep="first") | ~open_
     hold("once_per_list", ~first, "listed once in this run (" + table["member_id"].map(
@@ -176,11 +218,13 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
 
     listed = table.loc[rule == ""].copy()
     listed["priority"] = np.arange(1, len(listed) + 1)
-    listed = _route(listed, advisors, settings)
+    listed = _with_other_reason(listed, table.loc[rule == "once_per_list"], also)
+    busy = today["call_by"].value_counts() if "call_by" in today else pd.Series(dtype=int)
+    listed = _route(listed, advisors, settings, busy)
     held_back = table.loc[rule != ""].rename(columns={"reason": "call_reason"}).assign(
         rule=rule[rule != ""], held_back=why[rule != ""])
     held_back = held_back[HELD_BACK_COLUMNS].sort_values(["rule", "member_id", "campaign"], kind="stable")
-    return PacedList(listed.reset_index(drop=True), held_back.reset_index(drop=True))
+    return PacedList(listed.reset_index(drop=True), held_back.reset_index(drop=True), notes)
 
 
 def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings,
@@ -296,6 +340,83 @@ def _priority_order(table: pd.DataFrame) -> np.ndarray:
                        -table["value_at_risk"].to_numpy(float), ~table["vip"].to_numpy(bool)))
 
 
+def _calls_on(history: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame:
+    """Other runs' calls listed on ``day``: they take their share of the day's capacity."""
+    if history is None or history.empty:
+        return pd.DataFrame({"member_id": pd.Series(dtype=str)})
+    return history.loc[pd.to_datetime(history["as_of"]).dt.normalize() == day]
+
+
+def _total_capacity(advisors: pd.DataFrame | None, members: pd.DataFrame, settings: ContactSettings) -> int | None:
+    """Calls the advisors take in a day: the sum over active advisors (``daily_capacity``); without an advisors
+    table, ``advisor_daily_calls`` for each advisor of the members (as ``_route`` counts them); None when
+    nobody is known to call (no advisors at all: the capacity is unknown)."""
+    if advisors is not None and len(advisors):
+        return int(daily_capacity(advisors, settings).sum())
+    if "advisor_id" not in members:
+        return None
+    ids = members["advisor_id"].dropna().astype(str)
+    return ids[ids != ""].nunique() * settings.advisor_daily_calls or None
+
+
+def _beyond_todays_share(table: pd.DataFrame, open_: pd.Series, as_of: pd.Timestamp, capacity: int | None,
+                         booked: int) -> tuple[pd.Series, pd.Series, list[str]]:
+    """The open holiday greetings that today does not take (``table`` in priority order): ``later``, for a
+    later day before the holiday, and ``full``, owed on the holiday itself (or after) beyond the day's capacity;
+    and one note per holiday whose greetings cannot all be made before it.
+
+    Today's share of a holiday's greetings is those still owed over the days left before it (all of them
+    on the day itself), cut to the ``capacity`` that the day's other calls leave: ``booked`` by other runs,
+    and this list's other members. A greeting of a member with another call in this list rides along with
+    it (``once_per_list``) and is not spread.
+    """
+    calls = open_ & table["campaign"].ne(HOLIDAY)
+    owed = open_ & table["campaign"].eq(HOLIDAY) & ~table["member_id"].isin(table.loc[calls, "member_id"])
+    greetings = table.loc[owed]
+    due = greetings["due_date"].fillna(as_of)
+    days_left = (due - as_of).dt.days
+    per_day = -(-due.groupby(due).transform("size") // days_left.clip(lower=1))
+    today = greetings.groupby(due).cumcount() < per_day
+    left = None if capacity is None else max(capacity - booked - table.loc[calls, "member_id"].nunique(), 0)
+    if left is not None:
+        today &= today.cumsum() <= left
+    later = pd.Series(False, index=table.index)
+    full = pd.Series(False, index=table.index)
+    later[greetings.index] = ~today & (days_left > 0)
+    full[greetings.index] = ~today & (days_left <= 0)
+    notes = []
+    for day, group in greetings.groupby(due, sort=True):
+        days = int(days_left[group.index[0]])
+        if days <= 0 and full[group.index].any():
+            missed = group.loc[full[group.index]]
+            notes.append(f"{len(missed):,} holiday greetings of {day:%Y-%m-%d} ({int(missed['vip'].sum()):,} VIPs) "
+                         "are not made: no capacity left today and no day left before the holiday")
+        elif days > 0 and left is not None and len(group) > left + (days - 1) * capacity:
+            missed = group.iloc[left + (days - 1) * capacity:]
+            notes.append(f"{len(missed):,} of the {len(group):,} holiday greetings owed before {day:%Y-%m-%d} "
+                         f"({int(missed['vip'].sum()):,} VIPs among them) cannot be made before the holiday: the "
+                         f"advisors take {capacity:,} calls a day, {left:,} of them left today, {days} day(s) to go")
+    return later, full, notes
+
+
+def _with_other_reason(listed: pd.DataFrame, covered: pd.DataFrame, also: pd.DataFrame | None) -> pd.DataFrame:
+    """``ALSO_COLUMNS``: the other reason each listed call covers, the first of the member's candidates held back
+    as listed once (``covered``, in priority order) and then of the greetings ``also`` that the call's own
+    campaign is not."""
+    listed["also_campaign"], listed["also_due_date"] = "", pd.NaT
+    frames = [frame[["member_id", "campaign", "due_date"]] for frame in (covered, also)
+              if frame is not None and len(frame)]
+    if not frames or listed.empty:
+        return listed
+    reasons = pd.concat(frames)
+    reasons = reasons.assign(member_id=reasons["member_id"].astype(str), due_date=pd.to_datetime(reasons["due_date"]))
+    own = reasons["member_id"].map(listed.set_index("member_id")["campaign"])
+    other = reasons.loc[own.notna() & (reasons["campaign"] != own)].drop_duplicates("member_id").set_index("member_id")
+    listed["also_campaign"] = listed["member_id"].map(other["campaign"]).fillna("").astype(str)
+    listed["also_due_date"] = pd.to_datetime(listed["member_id"].map(other["due_date"]))
+    return listed
+
+
 def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> pd.Series:
     """Calls each active advisor takes per day, by advisor id: ``daily_calls`` or ``advisor_daily_calls``."""
     if advisors is None or advisors.empty:
@@ -308,9 +429,11 @@ def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> 
     return calls.fillna(settings.advisor_daily_calls).astype(int)
 
 
-def _route(listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: ContactSettings) -> pd.DataFrame:
+def _route(listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: ContactSettings,
+           busy: pd.Series) -> pd.DataFrame:
     """``queue`` (the VIP queue or the advisor's team) and ``call_by`` (the advisor within their daily
-    capacity, in priority order, else ``queue``). Without an advisors table every advisor is active."""
+    capacity less the calls other runs gave them today, ``busy`` by advisor id, in priority order, else
+    ``queue``). Without an advisors table every advisor is active."""
     advisor = listed["advisor_id"].fillna("").astype(str)
     team = pd.Series(DEFAULT_TEAM, index=listed.index)
     capacity = pd.Series(settings.advisor_daily_calls, index=listed.index)
@@ -321,6 +444,7 @@ def _route(listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: Contac
         book = daily_capacity(advisors, settings)
         capacity = advisor.map(book)
         can_call &= capacity.notna()
+    capacity = capacity - advisor.map(busy).fillna(0)
     rank_in_book = listed.groupby(advisor.where(can_call)).cumcount() + 1
     within = can_call & (rank_in_book <= capacity.fillna(0))
     listed["queue"] = np.where(listed["vip"], VIP_QUEUE, team)

@@ -55,7 +55,7 @@ from ..settings import YamlSettings, resolve_settings
 from .rhythm import COVARIATES, IntervalModel
 
 ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason",
-                 "vip", "value_12m", "value_at_risk"]
+                 "vip", "value_12m", "value_at_risk", "purchases", "typical_interval", "last_product", "last_quantity"]
 STATUSES = ["alert", "late", "not due", "long gone", "never bought"]
 
 
@@ -133,7 +133,7 @@ def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = N
     value["vip"] = settings.vip.flag(value, members)
     gaps = purchase_gaps(transactions, as_of, members, con=con)
     model = settings.model().fit(gaps)
-    predictions = model.predict(gaps)
+    predictions = model.predict(gaps).assign(**_last_purchase_details(gaps))
     table = member_statuses(predictions, settings, members)
     table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")
     table["vip"] = table["vip"].eq(True)
@@ -161,11 +161,21 @@ def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,
     return table.astype({"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"})
 
 
+def _last_purchase_details(gaps: pd.DataFrame) -> dict[str, Any]:
+    """``last_product`` and ``last_quantity`` of every member's last purchase (the opening purchase of their
+    open gap, in ``IntervalModel.predict``'s row order); empty where the transactions have none. The call
+    sheet shows them."""
+    last = gaps.loc[~gaps["event"]]
+    return {"last_product": last["product"].astype(object).to_numpy() if "product" in last else None,
+            "last_quantity": last["quantity"].to_numpy() if "quantity" in last else np.nan}
+
+
 def overdue_alerts(statuses: pd.DataFrame) -> pd.DataFrame:
     """``alerts.csv``: one row per alerted member, the freshest lapses (fewest days overdue) first:
     the sooner the call, the better the chance of winning them back."""
     alerts = statuses.loc[statuses["status"] == "alert"].sort_values(["days_overdue", "member_id"])
-    alerts = alerts.assign(days_overdue=alerts["days_overdue"].astype(int), p_active=alerts["p_active"].round(4))
+    alerts = alerts.assign(days_overdue=alerts["days_overdue"].astype(int), p_active=alerts["p_active"].round(4),
+                           typical_interval=alerts["typical_interval"].round(1))
     return alerts[ALERT_COLUMNS].reset_index(drop=True)
 
 

@@ -325,18 +325,26 @@ class IntervalModel(Estimator):
         return np.maximum(predictive.days_at(survival), np.round(predictive.median()) + 1)
 
     def summary(self) -> pd.DataFrame:
-        """The group model's coefficients (as interval ratios) and the empirical-Bayes priors."""
+        """The group model's coefficients with lifelines' standard errors and 95 % intervals (``exp``: interval
+        ratios), the spread of log gaps (its interval: lifelines' for log sigma, exponentiated) and the
+        empirical-Bayes priors, which are point estimates (no standard error or interval)."""
         self._check_fitted()
-        rows = [(f"group: {name}", value, np.exp(value)) for name, value in self.coef_.items()]
-        rows.append(("group: spread of log gaps (sigma)", self.group_scale_, np.nan))
-        rows += [
+        fitted = self.group_model_.summary
+        mu = fitted.loc["mu_"].reindex(self.coef_.index)
+        log_sigma = fitted.loc[("sigma_", "Intercept")]
+        rows = [(f"group: {name}", value, mu.loc[name, "se(coef)"], mu.loc[name, "coef lower 95%"],
+                 mu.loc[name, "coef upper 95%"], np.exp(value)) for name, value in self.coef_.items()]
+        rows.append(("group: spread of log gaps (sigma)", self.group_scale_, np.nan,
+                     np.exp(log_sigma["coef lower 95%"]), np.exp(log_sigma["coef upper 95%"]), np.nan))
+        rows += [(term, value, np.nan, np.nan, np.nan, ratio) for term, value, ratio in [
             ("pace: prior mean (log)", self.pace_mean_, np.exp(self.pace_mean_)),
             ("pace: between-member sd (log)", np.sqrt(self.pace_var_), np.nan),
             ("regularity: prior sd (log)", np.sqrt(self.prior_var_), np.nan),
             ("regularity: prior degrees of freedom", self.prior_df_, np.nan),
             ("churn prior q (last purchase was final)", self.churn_prior_, np.nan),
-        ]
-        return pd.DataFrame(rows, columns=["term", "estimate", "exp(estimate)"]).set_index("term")
+        ]]
+        return pd.DataFrame(rows, columns=["term", "estimate", "std_error", "lower_95", "upper_95",
+                                           "exp(estimate)"]).set_index("term")
 
     def _describe_fit(self) -> str:
         return (f"{self.n_gaps_:,} gaps of {self.n_members_:,} members; "

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..result import Result
+from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .base import BTYD_COLUMNS, check_summary
 from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
@@ -113,9 +113,10 @@ class CustomerValue(Result):
                 .rename(columns={"holdout_frequency": "actual", "holdout_forecast": "forecast"}).reset_index())
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        tables = {"customer_value.csv": self.table.round(6)}
+        money = ["monetary_value", "holdout_monetary", "expected_spend", "clv"]
+        tables = {"customer_value.csv": rounded(self.table, money=money)}
         if self.holdout is not None:
-            tables["holdout_check.csv"] = self.holdout.round(6)
+            tables["holdout_check.csv"] = rounded(self.holdout)
         return tables
 
 

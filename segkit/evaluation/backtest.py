@@ -31,7 +31,7 @@ from ..data.parse import parse_day
 from ..engine import connection
 from ..features import purchase_occasions
 from ..progress import progress
-from ..result import Result
+from ..result import Result, rounded
 from ..settings import resolve_settings
 from .methods import METHODS, Verdict, method_verdicts
 from .truth import check_gas_truth, switch_labels
@@ -57,7 +57,7 @@ class ChurnBacktest(Result):
         return self.table.groupby("method", sort=False)[scores].mean().reset_index()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"backtest.csv": self.table}
+        return {"backtest.csv": rounded(self.table)}
 
 
 def backtest_churn(transactions: pd.DataFrame, as_of_dates: Iterable, members: pd.DataFrame | None = None,

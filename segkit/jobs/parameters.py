@@ -24,6 +24,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..messages import LANGUAGES
 from ..privacy import mask_url, mask_urls_in, url_secrets
 
 
@@ -215,29 +216,30 @@ def _files(*names: str) -> list[Parameter]:
 AS_OF = Parameter("as_of", "date")
 SETTINGS = Parameter("settings_path", "file", optional=True)
 DEMO_MEMBERS = Parameter("demo_members", "positive whole number")
+LANGUAGE = Parameter("language", "choice", optional=True, choices=LANGUAGES)   # of the report (and call sheet)
 OUTPUT = Parameter("output_dir", "folder")
 
 NOTEBOOKS: dict[str, NotebookSpec] = {
     "member_features": _spec(
         *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"), AS_OF,
-        Parameter("backend", "choice", choices=("duckdb", "spark")), DEMO_MEMBERS, OUTPUT),
+        Parameter("backend", "choice", choices=("duckdb", "spark")), DEMO_MEMBERS, LANGUAGE, OUTPUT),
     "segmentation": _spec(
         *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"), AS_OF, SETTINGS,
         Parameter("levels", "choice", optional=True, choices=(3, 4, 5)),
         Parameter("ties", "choice", optional=True, choices=("rank", "quantile")),
         *_files("segments_path"), Parameter("snapshot_months", "positive whole number", optional=True),
-        DEMO_MEMBERS, OUTPUT),
+        DEMO_MEMBERS, LANGUAGE, OUTPUT),
     "churn_alerts": _spec(
         *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path", "truth_path"), AS_OF,
         SETTINGS, Parameter("p_active_below", "probability", optional=True),
         Parameter("long_gone_days", "positive whole number", optional=True),
         Parameter("compare_methods", "true or false"),
         Parameter("purchase_noun", "text", optional=True), Parameter("purchase_verb", "text", optional=True),
-        DEMO_MEMBERS, OUTPUT),
+        DEMO_MEMBERS, LANGUAGE, OUTPUT),
     "call_list": _spec(
         *_files("alerts_path", "members_path", "members_mapping_path", "advisors_path"),
         Parameter("ledger", "database", optional=True), AS_OF, Parameter("campaign", "text"),
-        Parameter("care", "true or false"), *_files("vip_path"), SETTINGS, DEMO_MEMBERS, OUTPUT,
+        Parameter("care", "true or false"), *_files("vip_path"), SETTINGS, DEMO_MEMBERS, LANGUAGE, OUTPUT,
         rules=(requires("alerts_path", "members_path"), ledger_given)),
     "customer_value": _spec(
         *_files("transactions_path", "mapping_path"), Parameter("calibration_end", "date"),
@@ -247,14 +249,14 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         Parameter("horizon", "positive number", optional=True),
         Parameter("periods", "positive whole number", optional=True),
         Parameter("discount_rate", "rate", optional=True),
-        Parameter("k_max", "positive whole number", optional=True), OUTPUT,
+        Parameter("k_max", "positive whole number", optional=True), LANGUAGE, OUTPUT,
         rules=(ordered("calibration_end", "holdout_end"),)),
     "advisor_assignment": _spec(
         *_files("transactions_path", "members_path", "members_mapping_path", "advisors_path", "mapping_path",
                 "alerts_path"), AS_OF, SETTINGS,
         Parameter("capacity_min", "whole number", optional=True),
         Parameter("capacity_max", "whole number", optional=True),
-        Parameter("continuity_weight", "whole number", optional=True), DEMO_MEMBERS, OUTPUT,
+        Parameter("continuity_weight", "whole number", optional=True), DEMO_MEMBERS, LANGUAGE, OUTPUT,
         rules=(at_most("capacity_min", "capacity_max"),
                requires("transactions_path", "members_path", "advisors_path"))),
     "benefit_survey": _spec(
@@ -262,7 +264,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         Parameter("budget", "positive number", optional=True), SETTINGS,
         Parameter("bootstrap", "whole number", optional=True),
         Parameter("demo_benefits", "positive whole number"), Parameter("demo_respondents", "positive whole number"),
-        OUTPUT, rules=(requires("screening_path", "costs_path", "ranking_path", "constant_sum_path"),)),
+        LANGUAGE, OUTPUT, rules=(requires("screening_path", "costs_path", "ranking_path", "constant_sum_path"),)),
 }
 
 

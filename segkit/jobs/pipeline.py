@@ -26,6 +26,10 @@ runner (``runs/<job>/<date>/<step>``). Job and step names are plain names
 (letters, digits, ``_`` and ``-``, starting with a letter or digit), so that
 no path of a run can leave its run folder.
 
+``language`` (optional: ``zh-CN``, the default, or ``en``) is the language of
+the job's reports (headings, table labels) and call sheets: it is given to every
+step whose notebook takes a ``language`` parameter and does not set it itself.
+
 ``mappings`` (optional) names, for an input, the input holding its column
 mapping (``mappings: {members: members_mapping}``): the report's privacy
 check reads that input's names and phones through it.
@@ -47,11 +51,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..messages import check_language
 from ..privacy import mask_url, url_secrets
 from ..settings import read_yaml_mapping
 from .parameters import ParameterError, notebook_spec
 
-PIPELINE_KEYS = {"job", "description", "inputs", "mappings", "steps"}
+PIPELINE_KEYS = {"job", "description", "inputs", "mappings", "steps", "language"}
 STEP_KEYS = {"name", "notebook", "parameters"}
 RUNNER_PARAMETERS = {"output_dir"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -79,6 +84,7 @@ class Pipeline:
     steps: list[Step]
     description: str = ""
     mappings: dict[str, str] = field(default_factory=dict)
+    language: str | None = None     # of the reports (and call sheets): given to every step that takes one
 
     @classmethod
     def from_yaml(cls, path: str | Path, inputs: dict[str, str] | None = None) -> "Pipeline":
@@ -119,7 +125,11 @@ class Pipeline:
         description = spec.get("description") or ""
         if not isinstance(description, str):
             raise ParameterError(f"{where}: description must be text")
-        return cls(job, path, resolved, steps, description, mappings)
+        try:
+            language = None if spec.get("language") is None else check_language(spec["language"])
+        except ValueError as error:
+            raise ParameterError(f"{where}: {error}") from None
+        return cls(job, path, resolved, steps, description, mappings, language)
 
     def resolve(self, date: str, runs: Path) -> list[Step]:
         """The steps with every placeholder filled in, each step's ``output_dir`` set (relative to the run
@@ -141,6 +151,8 @@ class Pipeline:
                                     f" (known: {', '.join('{' + k + '}' for k in values)})")
             _refuse_credentials({f"step {step.name!r}, parameter {key!r}": value for key, value in parameters.items()},
                                 str(self.path))
+            if self.language and "language" not in parameters and "language" in notebook_parameters(step.notebook):
+                parameters["language"] = self.language
             problems += check_parameters(step, parameters)
             parameters["output_dir"] = step.name
             resolved.append(Step(step.name, step.notebook, parameters))

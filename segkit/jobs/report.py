@@ -1,5 +1,12 @@
-"""HTML reports of executed notebooks (no code, plotly drawn offline, a header that says what ran), and the
-privacy check that every report and executed notebook passes before it may stay on disk.
+"""HTML reports of executed notebooks (no code, plotly drawn offline, a header that says what ran, no section
+whose input was absent), and the privacy check that every report and executed notebook passes before it may
+stay on disk.
+
+plotly.js (4.8 MB) is kept once per run folder: ``share_plotly`` replaces the copy a
+notebook embeds and the copy beside each step's ``charts/`` by a reference to
+``plotly.min.js`` at the top of the run folder, so the folder still opens offline; a
+page opened away from its folder (a report sent on its own) loads the same version from
+plotly's CDN instead.
 
 The notebooks mask names and phones themselves; as a last guard, ``member_data``
 reads the names and phones of the job's inputs through the loader (encoding,
@@ -11,10 +18,13 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ..messages import catalogue
 
 INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}     # inputs the privacy check reads
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -172,15 +182,122 @@ def check_private(text: str, members: MemberData, where: str) -> None:
                            "before they reach a report")
 
 
-def notebook_html(executed: Path, header: dict[str, str]) -> str:
-    """The executed notebook as HTML without code cells or prompts, with a header block."""
+def notebook_html(executed: Path, header: dict[str, str], language: str | None = None) -> str:
+    """The executed notebook as HTML without code cells, prompts or empty sections, with a header block and
+    the section headings in ``language`` (the catalogue's ``report.headings``)."""
     import nbformat
     from nbconvert import HTMLExporter
 
     exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nbformat.read(executed, as_version=4))
+    notebook = nbformat.read(executed, as_version=4)
+    notebook.cells = translated_headings(shown_cells(notebook.cells), catalogue(language).section("report.headings"))
+    body, _ = exporter.from_notebook_node(notebook)
     rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
                    f"<td>{html.escape(v)}</td></tr>" for k, v in header.items())
     block = ("<div class='segkit-report-header' style='font-family:sans-serif;border-bottom:1px solid #ccc;"
              f"margin:1em 2em;padding-bottom:.5em'><table>{rows}</table></div>")
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + block, body, count=1)
+
+
+HEADING = re.compile(r"\s*(#{1,6})\s")
+HEADING_LINE = re.compile(r"^(#{1,6}[ \t]+)(.+?)[ \t]*$", re.M)
+
+
+def translated_headings(cells: list, headings: dict[str, str]) -> list:
+    """``cells`` with the markdown headings that ``headings`` knows replaced by their translation."""
+    for cell in cells:
+        if cell.cell_type == "markdown":
+            cell.source = HEADING_LINE.sub(lambda m: m.group(1) + headings.get(m.group(2), m.group(2)), cell.source)
+    return cells
+PLOTLY_JS = "plotly.min.js"
+PLOTLY_VERSION = r"/\*\*\s*\* plotly\.js v([0-9][0-9A-Za-z.-]*)"
+PLOTLY_BUNDLE = re.compile(r"<script[^>]*>(\s*" + PLOTLY_VERSION + r".*?)</script>", re.S)
+PLOTLY_BESIDE = re.compile(r'<script[^>]*src="plotly\.min\.js"[^>]*></script>')
+
+
+def shown_cells(cells: list) -> list:
+    """The cells a report shows: a section (a heading of level 2 or more, down to the next heading as high)
+    whose code cells all showed nothing is left out, and so is a paragraph whose code cells (up to the next
+    text cell) showed nothing: their input was absent (no truth file, nobody held back)."""
+    shown, at = [], 0
+    while at < len(cells):
+        level = _heading_level(cells[at])
+        if cells[at].cell_type == "markdown" and level != 1:
+            end = at + 1
+            while end < len(cells) and not (
+                    (0 < _heading_level(cells[end]) <= level) if level else cells[end].cell_type == "markdown"):
+                end += 1
+            code = [cell for cell in cells[at:end] if cell.cell_type == "code"]
+            if code and not any(_shows_something(cell) for cell in code):
+                at = end
+                continue
+        shown.append(cells[at])
+        at += 1
+    return shown
+
+
+def _heading_level(cell) -> int:
+    """1 to 6 for a text cell that starts with a heading, else 0."""
+    found = HEADING.match(cell.source) if cell.cell_type == "markdown" else None
+    return len(found.group(1)) if found else 0
+
+
+def _shows_something(cell) -> bool:
+    """Whether a code cell showed anything: text, a table, a figure or an error."""
+    for output in cell.get("outputs", []):
+        if output.output_type == "error" or (output.output_type == "stream" and output.text.strip()):
+            return True
+        if output.output_type in ("display_data", "execute_result") and any(
+                kind != "text/plain" or str(value).strip() for kind, value in output.data.items()):
+            return True
+    return False
+
+
+def share_plotly(executed: Path, folder: Path, run_folder: Path) -> None:
+    """Keep one plotly.js per run: the executed notebook's embedded copy and the ``plotly.min.js`` beside any
+    page under ``folder`` (a step's charts) become references to ``run_folder/plotly.min.js``, which is made
+    from the first copy found."""
+    import nbformat
+
+    shared = run_folder / PLOTLY_JS
+    if executed.is_file():
+        notebook = nbformat.read(executed, as_version=4)
+        changed = False
+        for cell in notebook.cells:
+            for output in cell.get("outputs", []):
+                page = output.get("data", {}).get("text/html")
+                found = PLOTLY_BUNDLE.search(page) if isinstance(page, str) else None
+                if found:
+                    if not shared.exists():
+                        shared.write_text(found.group(1).strip() + "\n", encoding="utf-8")
+                    output.data["text/html"] = PLOTLY_BUNDLE.sub(
+                        lambda bundle: plotly_tags(PLOTLY_JS, bundle.group(2)), page)
+                    changed = True
+        if changed:
+            nbformat.write(notebook, executed)
+    for beside in sorted(folder.rglob(PLOTLY_JS)):
+        if beside == shared:
+            continue
+        with open(beside, encoding="utf-8") as handle:
+            version = re.match(PLOTLY_VERSION, handle.read(100))
+        if shared.exists():
+            beside.unlink()
+        else:
+            beside.replace(shared)
+        reference = Path(os.path.relpath(shared, beside.parent)).as_posix()
+        for page in beside.parent.glob("*.html"):
+            text = page.read_text(encoding="utf-8")
+            page.write_text(PLOTLY_BESIDE.sub(lambda _: plotly_tags(reference, version and version.group(1)), text),
+                            encoding="utf-8")
+
+
+def plotly_tags(source: str, version: str | None) -> str:
+    """The script tag loading plotly.js from ``source`` (a path relative to the page) and, for a page opened
+    away from its run folder, from plotly's CDN (``version``) when that failed; only while the page loads
+    (never in JupyterLab, where ``document.write`` would replace the whole page)."""
+    tag = f'<script charset="utf-8" src="{source}"></script>'
+    if not version:
+        return tag
+    cdn = f"https://cdn.plot.ly/plotly-{version}.min.js"
+    return tag + ("<script>if(!window.Plotly&&document.readyState==='loading'){document.write("
+                  f"'<script charset=\"utf-8\" src=\"{cdn}\"><\\/script>')}}</script>")

@@ -9,7 +9,9 @@ why), the exit code is non-zero, and the previous good run is untouched.
 
 Steps run with the run folder as their working directory; each writes to its
 own ``output_dir`` (``<step>/``), so the paths recorded in the notebooks and
-the manifest (relative to the run folder) stay valid after the rename.
+the manifest (relative to the run folder) stay valid after the rename. After
+each step, its executed notebook and charts refer to the run folder's one
+``plotly.min.js`` instead of holding their own copy (``report.share_plotly``).
 
 Before anything is executed or written, the pipeline's names, inputs and
 parameters are checked (no credentials, no path out of the run folder). Every
@@ -38,11 +40,14 @@ import pandas as pd
 
 from .. import __version__
 from ..data.parse import parse_day
+from ..messages import catalogue
 from ..privacy import mask_urls_in
 from ..result import Result
 from .parameters import ParameterError
 from .pipeline import Pipeline
-from .report import MemberData, PrivacyError, check_private, member_data, notebook_html, notebook_text
+from .report import (
+    MemberData, PrivacyError, check_private, member_data, notebook_html, notebook_text, share_plotly,
+)
 
 CRASHED = re.compile(r"\.\d{4}-\d{2}-\d{2}(?:\.failed)?\.(?:partial|old)-(\d+)")
 
@@ -107,11 +112,14 @@ def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = 
                                                                 "and any unmasked mobile number"},
         "steps": [],
     }
-    header = {"job": pipeline.job, "date": date,
-              "inputs": "; ".join(f"{name}: {info['rows']:,} rows" if info.get("rows") is not None else name
-                                  for name, info in manifest["inputs"].items()),
-              "segkit": f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
-              "privacy": "member names and phone numbers are masked"}
+    texts = catalogue(pipeline.language)
+    labels = texts.section("report.header")
+    header = {labels["job"]: pipeline.job, labels["date"]: date,
+              labels["inputs"]: "; ".join(texts.text("report.input_rows", name=name, rows=info["rows"])
+                                          if info.get("rows") is not None else name
+                                          for name, info in manifest["inputs"].items()),
+              labels["segkit"]: f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
+              labels["privacy"]: texts.text("report.masked")}
     for number, step in enumerate(steps, start=1):
         if progress:
             print(f"[{number}/{len(steps)}] {pipeline.job} {date}: {step.name} ({step.notebook.name})", flush=True)
@@ -119,8 +127,8 @@ def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = 
                   "executed": f"{step.name}.ipynb", "report": f"{step.name}.html"}
         executed = work / f"{step.name}.ipynb"
         started = time.perf_counter()
-        error = _run_step(pm, step, executed, work, members, {**header, "step": f"{number}/{len(steps)} {step.name}"},
-                          progress)
+        step_of = texts.text("report.step_of", number=number, total=len(steps), name=step.name)
+        error = _run_step(pm, step, executed, work, members, {**header, labels["step"]: step_of}, progress)
         if error is not None:
             if isinstance(error, PrivacyError):
                 record.update(executed=None, report=None, removed=[f"{step.name}.ipynb", f"{step.name}.html"])
@@ -155,7 +163,8 @@ def _run_step(pm, step, executed: Path, work: Path, members: MemberData, header:
     try:
         pm.execute_notebook(str(step.notebook), str(executed), parameters=step.parameters,
                             cwd=str(work), progress_bar=progress, report_mode=False)
-        page = notebook_html(executed, header)
+        share_plotly(executed, work / step.name, work)
+        page = notebook_html(executed, header, step.parameters.get("language"))
     except Exception as failure:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
         error = failure
     try:

@@ -50,16 +50,23 @@ def lorenz_chart(values) -> go.Figure:
     return fig
 
 
+# One colour per lifecycle stage, the same in every month and every run (a reader learns "lost is red" once).
+STAGE_COLOURS = {"prospect": "#9e9e9e", "new": "#64b5f6", "active": "#2e7d32", "reactivated": "#26a69a",
+                 "at risk": "#ffa726", "dormant": "#8d6e63", "lost": "#d32f2f"}
+
+
 def stage_sankey(snapshots: pd.DataFrame) -> go.Figure:
-    """Members flowing between lifecycle stages from one snapshot to the next."""
+    """Members flowing between lifecycle stages from one snapshot to the next; each stage in its colour
+    (``STAGE_COLOURS``), each flow in a pale shade of the stage it leaves."""
     from ..segment import STAGES
 
     dates = sorted(snapshots["date"].unique())
-    labels, index = [], {}
+    labels, colours, index = [], [], {}
     for date in dates:
         for stage in STAGES:
             index[(date, stage)] = len(labels)
             labels.append(f"{stage} ({pd.Timestamp(date):%Y-%m})")
+            colours.append(STAGE_COLOURS[stage])
     sources, targets, values = [], [], []
     for before, after in zip(dates, dates[1:]):
         merged = snapshots[snapshots["date"] == before].merge(
@@ -69,10 +76,17 @@ def stage_sankey(snapshots: pd.DataFrame) -> go.Figure:
             sources.append(index[(before, stage_from)])
             targets.append(index[(after, stage_to)])
             values.append(int(n))
-    fig = go.Figure(go.Sankey(node={"label": labels, "pad": 12}, link={"source": sources, "target": targets,
-                                                                       "value": values}))
+    fig = go.Figure(go.Sankey(node={"label": labels, "pad": 12, "color": colours},
+                              link={"source": sources, "target": targets, "value": values,
+                                    "color": [_pale(colours[source]) for source in sources]}))
     fig.update_layout(title="Lifecycle stages month to month", height=600)
     return fig
+
+
+def _pale(colour: str, alpha: float = 0.35) -> str:
+    """``#rrggbb`` as a translucent ``rgba`` (flows under their nodes)."""
+    red, green, blue = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
 
 
 def cohort_heatmap(retention: pd.DataFrame) -> go.Figure:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..result import Result
+from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .cohorts import cohort_retention
 from .lifecycle import LifecycleRules, lifecycle_stages, month_ends, stage_snapshots, transition_matrix
@@ -128,9 +128,13 @@ class Segmentation(Result):
         return gross_to_net(frame) if frame["status"].notna().any() else None
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {"rfm.csv": self.table, "segment_summary.csv": self.segments,
-                "tier_changes.csv": self.tier_changes, "stage_transitions.csv": self.transitions.reset_index(),
-                "cohort_retention.csv": self.cohorts.reset_index(), "sales_split.csv": self.sales}
+        """The member table and the analyses, rounded (shares to 4 places, money to cents)."""
+        return {"rfm.csv": rounded(self.table, money=["monetary"]),
+                "segment_summary.csv": rounded(self.segments, money=["revenue", "avg_order_value"]),
+                "tier_changes.csv": rounded(self.tier_changes, money=["spend_12m"]),
+                "stage_transitions.csv": rounded(self.transitions.reset_index()),
+                "cohort_retention.csv": rounded(self.cohorts.reset_index()),
+                "sales_split.csv": rounded(self.sales, money=["first_purchase_sales", "repeat_sales"])}
 
 
 def segment_members(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,

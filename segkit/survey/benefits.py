@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..result import Result
+from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .inputs import SurveyData
 from .ranking import (borda, bootstrap_plackett_luce, choices, kendalls_w, plackett_luce, respondent_consistency,
@@ -86,6 +86,7 @@ class SurveyResult(Result):
     consistency: pd.DataFrame    # respondent_consistency.csv: tau between a respondent's ranks and points
     agreement: dict[str, float]
     settings: SurveySettings
+    percent: ClassVar[tuple[str, ...]] = ("combined",)      # the mean of the two methods' shares
 
     def final_list(self) -> list[str]:
         kept = self.ranking.loc[self.ranking["final_rank"].notna()].sort_values("final_rank")
@@ -107,7 +108,11 @@ class SurveyResult(Result):
         return pd.Series(self.agreement, name="value").rename_axis("measure").reset_index()
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        return dict(zip(SURVEY_FILES, (self.ranking, self.by_tier, self.problems, self.consistency)))
+        """The files, rounded to 4 places: the ranking in its final order (dropped benefits last), the ranking
+        per tier by tier and rank."""
+        ranking = self.ranking.sort_values(["final_rank", "status", "benefit"], ignore_index=True)
+        by_tier = self.by_tier.sort_values(["tier", "rank"], ignore_index=True)
+        return dict(zip(SURVEY_FILES, (rounded(ranking), rounded(by_tier), self.problems, rounded(self.consistency))))
 
 
 def rank_benefits(data: SurveyData, settings: SurveySettings | str | Path | dict | None = None) -> SurveyResult:

@@ -1,0 +1,308 @@
+"""The call sheet (``call_list.xlsx``): what an agent reads in the two seconds before dialling, in their language.
+
+One worksheet per advisor, named after them (``advisors.csv``'s ``name``), one
+per queue (the VIP queue, each team's queue), and a summary sheet first: calls
+per sheet, VIPs, and who was held back and why. Rows are in calling order.
+Each row says who (member, name, phone as text, tier, VIP), why (the reason in
+plain words, with the date it is about split into what it means: the expected
+purchase, the birthday, the holiday), what they bought last and when, the
+household, the last contact and its outcome, and how to approach them (the
+campaign's script hint, and the segment's action where one is known). The
+last three columns, outcome / outcome date / note (结果 / 结果日期 / 备注), are
+for the agent; the outcome has a drop-down of the valid outcomes, and
+``segkit outcomes --file call_list.xlsx`` reads them back (``read_call_sheet``).
+
+Labels and sentences come from the message catalogue (``segkit.messages``) of
+the ``language`` setting (zh-CN by default). ``call_list.csv`` keeps its English
+columns for dialers and scripts.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..data.sources import read_source
+from ..io import XlsxSheet, write_xlsx
+from ..messages import LANGUAGES, Catalogue, catalogue
+from .pacing import CALL_BY_QUEUE, HOLD_RULES, VIP_QUEUE
+
+SHEET_COLUMNS = ["priority", "member_id", "name", "phone", "tier", "vip", "campaign", "reason", "last_purchase",
+                 "last_product", "household_size", "last_contact", "action", "expected_purchase", "birthday",
+                 "holiday", "value_at_risk", "alert_id", "outcome", "outcome_date", "note"]
+AGENT_COLUMNS = ["outcome", "outcome_date", "note"]            # filled in by the agent, read back by the import
+CONTEXT_COLUMNS = ["last_purchase", "purchases", "typical_interval", "days_overdue", "last_product",
+                   "last_quantity", "segment", "action"]
+WIDE_COLUMNS = {"reason": 48, "action": 40, "last_contact": 24, "note": 30}
+SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+HOLIDAY_CAMPAIGNS = ("holiday",)
+
+
+def member_context(sources: Sequence[Any]) -> pd.DataFrame:
+    """What segkit knows of each member that helps a call (``CONTEXT_COLUMNS``), by member_id, from tables
+    or files with a ``member_id`` column: the alerts (``alerts.csv``), ``member_rhythms.csv``, ``rfm.csv``.
+    The first source that has a column for a member wins."""
+    context = pd.DataFrame(index=pd.Index([], name="member_id"))
+    for source in sources:
+        if source is None or isinstance(source, pd.Series):
+            continue
+        raw = read_source(source)
+        frame = raw.frame
+        if "member_id" not in frame:
+            raise ValueError(f"{raw.origin}: a member context table needs a member_id column; "
+                             f"found {', '.join(map(str, frame.columns))}")
+        frame = frame.assign(member_id=frame["member_id"].astype(str)).drop_duplicates("member_id")
+        frame = frame.set_index("member_id")[[c for c in CONTEXT_COLUMNS if c in frame]]
+        context = context.combine_first(frame) if len(context.columns) else frame
+    return context
+
+
+def sheet_table(call_list: pd.DataFrame, as_of: pd.Timestamp, language: str | None = None,
+                context: pd.DataFrame | None = None, members: pd.DataFrame | None = None,
+                last_contacts: pd.DataFrame | None = None, holiday_name: str = "holiday",
+                purchase_noun: str | None = None) -> pd.DataFrame:
+    """The call list as agents read it: ``SHEET_COLUMNS`` (canonical names; ``write_call_sheet`` labels them),
+    texts in ``language``. ``context``: ``member_context``; ``last_contacts``: ``LedgerSession.last_contacts``."""
+    text = catalogue(language)
+    ids = call_list["member_id"].astype(str)
+    known = (context if context is not None else pd.DataFrame()).reindex(index=ids, columns=CONTEXT_COLUMNS)
+    known.index = call_list.index
+    household = _members_by_id(members).reindex(index=ids, columns=["household_size"]).set_axis(call_list.index)
+    due = pd.to_datetime(call_list["due_date"])
+    campaign = call_list["campaign"].astype(str)
+    also_campaign = (call_list["also_campaign"].fillna("").astype(str) if "also_campaign" in call_list
+                     else pd.Series("", index=call_list.index))
+    also_due = pd.to_datetime(call_list["also_due_date"]) if "also_due_date" in call_list else pd.Series(
+        pd.NaT, index=call_list.index)
+    noun = purchase_noun or text.text("words.purchase")
+
+    def reason(i) -> str:
+        main = _reason(text, campaign[i], due[i], as_of, known.loc[i], call_list.at[i, "reason"], holiday_name, noun)
+        if also_campaign[i]:
+            other = _reason(text, also_campaign[i], also_due[i], as_of, known.loc[i], "", holiday_name, noun)
+            main += text.text("call_sheet.reasons.also", reason=other)
+        return main
+
+    def dated(name: str) -> pd.Series:
+        return due.where(campaign == name).fillna(also_due.where(also_campaign == name))
+
+    last_contact = pd.Series("", index=call_list.index)
+    if last_contacts is not None and len(last_contacts):
+        contact = last_contacts.reindex(ids).set_axis(call_list.index)
+        seen = contact["as_of"].notna()
+        last_contact[seen] = [
+            text.text("call_sheet.last_contact", date=text.day(day), campaign=_label(text, "campaigns", name),
+                      outcome=_label(text, "outcomes", outcome) if isinstance(outcome, str) and outcome
+                      else text.text("call_sheet.no_outcome"))
+            for day, name, outcome in zip(contact.loc[seen, "as_of"], contact.loc[seen, "campaign"],
+                                          contact.loc[seen, "outcome"])]
+    care = campaign.isin(["birthday", *HOLIDAY_CAMPAIGNS])
+    value = pd.to_numeric(call_list["value_at_risk"], errors="coerce")
+    return pd.DataFrame({
+        "priority": call_list["priority"].astype(int),
+        "member_id": ids,
+        "name": call_list["name"],
+        "phone": call_list["phone"],
+        "tier": call_list["tier"],
+        "vip": np.where(call_list["vip"].eq(True), text.text("formats.flag_yes"), text.text("formats.flag_no")),
+        "campaign": [_label(text, "campaigns", name) for name in campaign],
+        "reason": [reason(i) for i in call_list.index],
+        "last_purchase": pd.to_datetime(known["last_purchase"], errors="coerce").dt.normalize(),
+        "last_product": _last_products(text, known),
+        "household_size": pd.to_numeric(household["household_size"], errors="coerce").astype("Int64"),
+        "last_contact": last_contact,
+        "action": [_action(text, name, vip, segment_action)
+                   for name, vip, segment_action in zip(campaign, call_list["vip"].eq(True),
+                                                        known["action"].fillna(""))],
+        "expected_purchase": dated("churn"),
+        "birthday": dated("birthday"),
+        "holiday": due.where(campaign.isin(HOLIDAY_CAMPAIGNS)).fillna(also_due.where(also_campaign.isin(
+            HOLIDAY_CAMPAIGNS))),
+        "value_at_risk": value.where(~care & (value > 0)).round(2),
+        "alert_id": call_list["alert_id"],
+        "outcome": None,
+        "outcome_date": None,
+        "note": None,
+    })[SHEET_COLUMNS]
+
+
+def _members_by_id(members: pd.DataFrame | None) -> pd.DataFrame:
+    if members is None or "member_id" not in members:
+        return pd.DataFrame(index=pd.Index([], name="member_id"))
+    return members.set_index(members["member_id"].astype(str).rename("member_id")).loc[
+        lambda frame: ~frame.index.duplicated()]
+
+
+def _label(text: Catalogue, section: str, key: str) -> str:
+    """A code's label in the catalogue (``campaigns``, ``outcomes``); a code it does not know as it is."""
+    return text.section(section).get(key, key)
+
+
+def _reason(text: Catalogue, campaign: str, due: pd.Timestamp, as_of: pd.Timestamp, known: pd.Series,
+            given: str, holiday_name: str, noun: str) -> str:
+    """Why this call, in plain words: the overdue rhythm, the birthday, the holiday; another campaign's own
+    reason as it came (``given``)."""
+    if campaign == "birthday" and pd.notna(due):
+        days = (due - as_of).days
+        when = (text.text("words.in_days.today") if days == 0 else text.text("words.in_days.tomorrow") if days == 1
+                else text.text("words.in_days.later", days=days))
+        return text.text("call_sheet.reasons.birthday", date=text.day(due), when=when)
+    if campaign in HOLIDAY_CAMPAIGNS and pd.notna(due):
+        return text.text("call_sheet.reasons.holiday", date=text.day(due),
+                         holiday=_label(text, "holidays", holiday_name))
+    needed = ("last_purchase", "typical_interval", "days_overdue", "purchases")
+    if all(pd.notna(known.get(name)) for name in needed):
+        last = pd.Timestamp(known["last_purchase"])
+        fields = dict(noun=noun, typical=int(round(float(known["typical_interval"]))), last=text.day(last),
+                      since=(as_of - last.normalize()).days, late=int(known["days_overdue"]))
+        once = int(known["purchases"]) == 1
+        return text.text("call_sheet.reasons.overdue_once" if once else "call_sheet.reasons.overdue", **fields)
+    return given if isinstance(given, str) else ""
+
+
+def _last_products(text: Catalogue, known: pd.DataFrame) -> list[str]:
+    shown = []
+    for product, quantity in zip(known["last_product"], pd.to_numeric(known["last_quantity"], errors="coerce")):
+        if not isinstance(product, str) or not product:
+            shown.append("")
+        elif pd.isna(quantity):
+            shown.append(product)
+        else:
+            amount = int(quantity) if float(quantity).is_integer() else round(float(quantity), 2)
+            shown.append(text.text("call_sheet.product_quantity", product=product, quantity=amount))
+    return shown
+
+
+def _action(text: Catalogue, campaign: str, vip: bool, segment_action: str) -> str:
+    """The campaign's script hint (the VIP one for VIPs' overdue calls), then the segment's action."""
+    hints = text.section("call_sheet.actions")
+    hint = hints.get(f"{campaign}_vip" if vip and f"{campaign}_vip" in hints else campaign, "")
+    return text.text("formats.separator").join(part for part in (hint, str(segment_action).strip()) if part)
+
+
+def sheets_by_caller(call_list: pd.DataFrame, advisors: pd.DataFrame | None, language: str | None = None
+                     ) -> list[tuple[str, pd.Index]]:
+    """(sheet name, rows) for every advisor with calls (named after them, by advisor id order), then every
+    queue with calls (the VIP queue first). Names are unique and fit Excel's 31 characters."""
+    text = catalogue(language)
+    names = {}
+    if advisors is not None and {"advisor_id", "name"} <= set(advisors.columns):
+        names = dict(zip(advisors["advisor_id"].astype(str), advisors["name"].fillna("").astype(str)))
+    call_by = call_list["call_by"].astype(str)
+    sheets, taken = [], {text.text("call_sheet.sheets.summary")}
+    for advisor in sorted(set(call_by) - {CALL_BY_QUEUE}):
+        sheets.append((_sheet_name(names.get(advisor) or advisor, advisor, taken), call_list.index[call_by == advisor]))
+    queued = call_list.loc[call_by == CALL_BY_QUEUE, "queue"].astype(str)
+    for queue in sorted(set(queued), key=lambda name: (name != VIP_QUEUE, name)):
+        title = (text.text("call_sheet.sheets.vip_queue") if queue == VIP_QUEUE
+                 else text.text("call_sheet.sheets.queue", queue=queue))
+        sheets.append((_sheet_name(title, queue, taken), queued.index[queued == queue]))
+    return sheets
+
+
+def _sheet_name(name: str, fallback: str, taken: set[str]) -> str:
+    """An Excel sheet name (no ``[]:*?/\\``, at most 31 characters, unique ignoring case) for ``name``; a
+    second advisor of the same name gets their id beside it."""
+    clean = SHEET_NAME_UNSAFE.sub("_", name).strip("' ")[:31] or SHEET_NAME_UNSAFE.sub("_", fallback)[:31]
+    if clean.lower() in {t.lower() for t in taken}:
+        clean = f"{clean[:31 - len(fallback) - 3]} ({SHEET_NAME_UNSAFE.sub('_', fallback)})"
+    taken.add(clean)
+    return clean
+
+
+def write_call_sheet(call_list: pd.DataFrame, held_back: pd.DataFrame, path: str | Path, as_of: pd.Timestamp,
+                     run: str, language: str | None = None, advisors: pd.DataFrame | None = None, **context) -> Path:
+    """Write ``call_list.xlsx``: the summary sheet, then one sheet per advisor and per queue (``sheet_table``
+    rows, labelled in ``language``, the outcome column with its drop-down). ``context``: ``sheet_table``'s
+    keyword arguments (members, context, last_contacts, holiday_name, purchase_noun)."""
+    text = catalogue(language)
+    rows = sheet_table(call_list, as_of, language, **context)
+    labels = text.section("call_sheet.columns")
+    choices = {labels["outcome"]: list(text.section("outcomes").values())}
+    text_columns = tuple(labels[c] for c in ("member_id", "phone", "alert_id", "name", "note"))
+    callers = sheets_by_caller(call_list, advisors, language)
+    sheets = [_summary_sheet(text, callers, call_list, held_back, as_of, run)]
+    for title, index in callers:
+        sheets.append(XlsxSheet(title, rows.loc[index].rename(columns=labels), text_columns=text_columns,
+                                choices=choices, widths={labels[c]: w for c, w in WIDE_COLUMNS.items()},
+                                formats={labels["value_at_risk"]: "#,##0.00"}))
+    return write_xlsx(sheets, path, timestamp=as_of)
+
+
+def _summary_sheet(text: Catalogue, callers: list[tuple[str, pd.Index]], call_list: pd.DataFrame,
+                   held_back: pd.DataFrame, as_of: pd.Timestamp, run: str) -> XlsxSheet:
+    """Calls and VIPs per sheet, then the members held back by reason."""
+    label = text.section("call_sheet.summary")
+    vip = call_list["vip"].eq(True)
+    lines = [(title, len(index), int(vip.loc[index].sum())) for title, index in callers]
+    lines.append((label["total"], len(call_list), int(vip.sum())))
+    rules = text.section("call_sheet.held_back_rules")
+    counts = held_back["rule"].value_counts() if len(held_back) else pd.Series(dtype=int)
+    for rule in HOLD_RULES:
+        if counts.get(rule, 0):
+            held = held_back["rule"] == rule
+            lines.append((text.text("call_sheet.summary.held_back_rule", rule=rules[rule]), int(counts[rule]),
+                          int(held_back.loc[held, "vip"].eq(True).sum())))
+    frame = pd.DataFrame(lines, columns=[label["sheet"], label["calls"], label["vips"]])
+    return XlsxSheet(text.text("call_sheet.sheets.summary"), frame, widths={label["sheet"]: 36},
+                     preface=(label["title"].format(date=f"{as_of:%Y-%m-%d}", run=run), label["instructions"], ""))
+
+
+def column_labels() -> dict[str, str]:
+    """Every language's label of the call sheet's columns, to the canonical name (what the import reads)."""
+    return {label: name for language in LANGUAGES
+            for name, label in catalogue(language).section("call_sheet.columns").items()}
+
+
+def read_call_sheet(path: str | Path) -> pd.DataFrame:
+    """The outcomes agents filled in on a call sheet (every sheet, labels in either language): ``alert_id``,
+    ``outcome``, ``outcome_date`` (text, as the agent wrote it; a date cell as YYYY-MM-DD), ``note`` and
+    ``where`` (sheet and row, for errors). Rows whose outcome, date and note are all blank are left out;
+    sheets without a call id and an outcome column (the summary) are skipped."""
+    from openpyxl import load_workbook
+
+    labels = column_labels()
+    rows, found = [], False
+    workbook = load_workbook(path, read_only=True, data_only=True)
+    try:
+        for sheet in workbook.worksheets:
+            lines = sheet.iter_rows(values_only=True)
+            header, number = None, 0
+            for number, line in enumerate(lines, start=1):
+                names = [labels.get(str(cell).strip(), str(cell).strip()) if cell is not None else "" for cell in line]
+                if {"alert_id", "outcome"} <= set(names):
+                    header = names
+                    break
+                if number >= 10:
+                    break
+            if header is None:
+                continue
+            found = True
+            for number, line in enumerate(lines, start=number + 1):
+                values = dict(zip(header, line))
+                filled = {name: _cell_text(values.get(name)) for name in ("alert_id", *AGENT_COLUMNS)}
+                if any(filled[name] for name in AGENT_COLUMNS):
+                    rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
+    finally:
+        workbook.close()
+    if not found:
+        raise ValueError(f"{path}: no sheet with a call id and an outcome column "
+                         f"({' / '.join(catalogue(language).text('call_sheet.columns.outcome') for language in LANGUAGES)}): "
+                         "is this a segkit call sheet?")
+    return pd.DataFrame(rows, columns=["alert_id", *AGENT_COLUMNS, "where"])
+
+
+def _cell_text(value: Any) -> str:
+    """A cell as text: dates as YYYY-MM-DD, whole numbers without ``.0``, blanks as ``""``."""
+    import datetime
+
+    if value is None:
+        return ""
+    if isinstance(value, (datetime.datetime, datetime.date)):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
