@@ -25,6 +25,7 @@ WORKFLOWS = {
     "backtest_churn": "segkit.evaluation",
     "export_calls": "segkit.callcenter",
     "care_calls": "segkit.callcenter",
+    "campaign_effect": "segkit.callcenter",
     "plan_books": "segkit.advisors",
     "rank_benefits": "segkit.survey",
     "run_pipeline": "segkit.jobs",

@@ -44,6 +44,20 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
+def _probability(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be a probability from 0 to 1")
+    return value
+
+
 def _rejects_path(out: Path, table: str) -> Path:
     return out.with_name(f"{out.stem}.{table}_rejects.csv")
 
@@ -126,6 +140,17 @@ def cmd_generate(args) -> None:
     print(world)
     for name, path in paths.items():
         print(f"  {name}: {path}")
+
+
+def cmd_simulate(args) -> None:
+    """Python: ``segkit.synth.loop.simulate(out, n_members, days, start, seed, policy, win_back, annoyance,
+    control_share, window_days, history_days)``."""
+    from .synth.loop import simulate
+
+    _folder_output(args.out)
+    result = simulate(args.out, args.n_members, args.days, args.start, args.seed, args.policy, args.win_back,
+                      args.annoyance, args.control_share, args.window_days, args.history_days)
+    _written(result, result.files)
 
 
 def cmd_load(args) -> None:
@@ -263,6 +288,25 @@ def cmd_outcomes(args) -> None:
     if args.summary:
         write_table(summary, args.summary)
         print(f"retention summary: {args.summary}")
+
+
+def cmd_effect(args) -> None:
+    """Python: ``segkit.campaign_effect(Ledger(url), load_transactions(path), as_of, window_days, segments,
+    language=language).write(out)``."""
+    from .callcenter import Ledger, campaign_effect
+    from .callcenter.effect import listed_contacts
+
+    out = _folder_output(args.out)
+    ledger = Ledger(args.ledger)
+    calls = ledger.calls()
+    listed_contacts(calls, args.as_of, args.window_days)       # no control group: refused before the long load
+    transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out / "effect.csv", None)
+    effect = campaign_effect(calls, transactions, args.as_of, args.window_days, args.segments, ledger.outcomes(),
+                             language=args.language)
+    _written(effect, effect.write(out))
+    with pd.option_context("display.width", 160):
+        print(effect.summary().round(3).to_string(index=False))
+    print("\n".join(effect.sentences()))
 
 
 def cmd_ledger(args) -> None:
@@ -425,6 +469,30 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--out", required=True, help="output folder")
 
+    sim = _verb(verbs, "simulate", cmd_simulate, "a closed loop with a known effect of a call: a policy's overdue "
+                                                 "calls through the real call-list export on a gas world, day by "
+                                                 "day (policy.json, effect.csv, ledger.sqlite)")
+    sim.add_argument("world", choices=["gas"])
+    sim.add_argument("--n-members", type=_positive, default=8000, help="households (default 8000)")
+    sim.add_argument("--days", type=_positive, default=90, help="days simulated from --start (default 90)")
+    sim.add_argument("--start", type=_date, default=_date("2026-04-01"), help="first simulated day (YYYY-MM-DD)")
+    sim.add_argument("--history-days", type=_positive, default=730, help="days of history before --start")
+    sim.add_argument("--seed", type=_seed, default=0)
+    sim.add_argument("--policy", choices=["segkit", "overdue-30", "median-1.5"], default="segkit",
+                     help="who is listed: segkit's overdue alerts, 30 days since the last refill, or 1.5 x the "
+                          "household's own median gap (default segkit)")
+    sim.add_argument("--win-back", type=_probability, default=0.3,
+                     help="probability that a call brings back a household that had switched (default 0.3)")
+    sim.add_argument("--annoyance", type=_probability, default=0.05,
+                     help="probability that a call drives away a loyal household that is merely late "
+                          "(default 0.05)")
+    sim.add_argument("--control-share", type=float, default=0.10,
+                     help="share of each day's list held out as control, not called (default 0.10)")
+    sim.add_argument("--window-days", type=_positive, default=30,
+                     help="a listed household bought if it bought within so many days (default 30)")
+    sim.add_argument("--out", required=True, help="output folder: ledger.sqlite, transactions.csv, effect.csv, "
+                                                  "call_truth.csv, policy.json")
+
     load = _verb(verbs, "load", cmd_load, "check an export against the data contract; write the canonical table "
                                           "and rejects")
     load.add_argument("table", choices=["transactions", "members", "advisors"])
@@ -538,6 +606,22 @@ def build_parser() -> argparse.ArgumentParser:
                                "language), or an outcomes CSV: alert_id, outcome, outcome_date, note")
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
+
+    effect = _verb(verbs, "effect", cmd_effect, "did the calls work: purchases of the called members after their "
+                                                "list day against the control group held out of the same lists")
+    effect.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
+    effect.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
+    effect.add_argument("--as-of", type=_date, required=True, help="count the contacts whose window has ended by "
+                                                                   "this day")
+    effect.add_argument("--window-days", type=_positive, default=30,
+                        help="a listed member bought if they bought within so many days after the list day "
+                             "(default 30)")
+    effect.add_argument("--segments", help="member_id and segment of every member (segkit segment's rfm.csv): "
+                                           "the effect per segment too")
+    effect.add_argument("--mapping", help="column-mapping YAML of the transactions file")
+    effect.add_argument("--language", choices=LANGUAGES, help="language of the report (default zh-CN)")
+    effect.add_argument("--out", required=True, help="output folder: effect.csv, effect.html (the report), "
+                                                     "charts/uplift.html")
 
     ledger = _verb(verbs, "ledger", cmd_ledger, "the contact ledger: make one, list its runs, remove a run recorded "
                                                 "by mistake")

@@ -16,6 +16,7 @@ from segkit.cli import main
 from segkit.privacy import mask_name, mask_personal, mask_phone
 
 AS_OF = pd.Timestamp("2026-03-31")
+NO_CONTROL = ContactSettings(control_share=0)       # pacing alone: every eligible member is called
 
 
 def _members(n: int, advisors=("A1", "A2"), **columns) -> pd.DataFrame:
@@ -177,20 +178,24 @@ def _simulate(n, dnc, capacities, settings, runs, ledger=None, out=None):
         if ledger is not None:
             export = export_list(candidates, members, as_of, ledger, out / str(i), run=f"{campaign}{i}",
                                   advisors=advisors, settings=settings)
-            listed, held = export.call_list, export.held_back
+            listed, control, held = export.call_list, export.control, export.held_back
         else:
             history = pd.DataFrame(log, columns=["member_id", "as_of", "campaign"])
             frame = pd.DataFrame(outcomes, columns=["member_id", "outcome", "outcome_date", "phone_hash"])
             paced = pace(candidates, members, as_of, history, frame, advisors, settings)
-            listed, held = paced.listed, paced.held_back
-        # nothing is lost: every candidate row is listed or held back
-        assert len(listed) + len(held) == len(candidates)
-        assert not listed["member_id"].duplicated().any()
+            assert set(paced.listed["arm"]) <= {"called", "control"}
+            listed, held = paced.listed.loc[paced.listed["arm"] == "called"], paced.held_back
+            control = paced.listed.loc[paced.listed["arm"] == "control"]
+        # nothing is lost: every candidate row is called, held out as control, or held back
+        assert len(listed) + len(control) + len(held) == len(candidates)
+        everyone = pd.concat([listed["member_id"], control["member_id"]])
+        assert not everyone.duplicated().any()
         per_advisor = listed.loc[listed["call_by"] != "queue", "call_by"].value_counts()
         assert (per_advisor <= advisors.set_index("advisor_id")["daily_calls"].reindex(per_advisor.index)).all()
         assert listed["priority"].tolist() == list(range(1, len(listed) + 1))
+        assert control["priority"].tolist() == list(range(len(listed) + 1, len(everyone) + 1))
         assert (listed["vip"].astype(int).diff().fillna(0) <= 0).all(), "a VIP after a non-VIP"
-        log += [(m, as_of, campaign) for m in listed["member_id"]]
+        log += [(m, as_of, campaign) for m in everyone]          # control members are paced like called ones
         answers = [(m, code, as_of + pd.Timedelta(days=1)) for m, code in zip(listed["member_id"], codes)]
         if ledger is not None:
             ids_ = export.call_list["alert_id"].tolist()
@@ -230,6 +235,7 @@ def gas_alerts(gas_world):
 
 
 def _export(gas_world, gas_alerts, ledger, out, as_of=AS_OF, **options):
+    options.setdefault("settings", NO_CONTROL)
     return export_list(alert_candidates(gas_alerts), gas_world.members, as_of, ledger, out, run="churn",
                         advisors=gas_world.advisors, **options)
 
@@ -288,6 +294,7 @@ def test_a_failed_recording_leaves_no_half_list_and_says_why_in_one_line(gas_wor
 
 
 def _run(members, ids, ledger, out, day=0, run="churn", **options):
+    options.setdefault("settings", NO_CONTROL)
     return export_list(_candidates(ids, run), members, AS_OF + pd.Timedelta(days=day), ledger, out, run=run, **options)
 
 
@@ -338,7 +345,7 @@ def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged
 def test_replacing_an_earlier_day_is_paced_against_the_days_after_it(tmp_path):
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(6)
-    settings = ContactSettings(window_days=5, max_per_30_days=2)
+    settings = ContactSettings(window_days=5, max_per_30_days=2, control_share=0)
     _run(members, ["0000", "0001"], ledger, tmp_path / "d0", settings=settings)
     _run(members, ["0002"], ledger, tmp_path / "d3", day=3, run="birthday", settings=settings)
     _run(members, ["0003"], ledger, tmp_path / "d10", day=10, run="holiday", settings=settings)

@@ -17,6 +17,8 @@ from segkit.synth import generate
 SPRING_FESTIVAL = pd.Timestamp("2026-02-17")
 WEEK_BEFORE = SPRING_FESTIVAL - pd.Timedelta(days=7)
 
+NO_CONTROL = ContactSettings(control_share=0)        # pacing alone: every eligible member is called
+
 
 def _members(n: int, advisors=("A1",), **columns) -> pd.DataFrame:
     frame = pd.DataFrame({"member_id": [f"{i:04d}" for i in range(n)], "name": [f"会员{i}" for i in range(n)],
@@ -43,7 +45,8 @@ def test_holiday_greetings_are_spread_over_the_days_before_the_holiday_vips_and_
     candidates = _greetings(members, vip=[i < 6 for i in range(12)], value=[float(i) for i in range(12)])
     calls, days = [], {}
     for day in pd.date_range(SPRING_FESTIVAL - pd.Timedelta(days=3), SPRING_FESTIVAL):
-        paced = pace(candidates, members, day, pd.concat(calls) if calls else None, advisors=_capacity(40))
+        paced = pace(candidates, members, day, pd.concat(calls) if calls else None, advisors=_capacity(40),
+                     settings=NO_CONTROL)
         days[day] = paced.listed["member_id"].tolist()
         later = paced.held_back.loc[paced.held_back["rule"] == "later_day"]
         assert len(paced.listed) + len(paced.held_back) == len(candidates) and not paced.notes
@@ -59,7 +62,7 @@ def test_the_days_share_is_cut_to_the_capacity_other_runs_left_and_each_advisor_
     advisors = pd.concat([_capacity(3, "A1"), _capacity(3, "A2")])
     day = SPRING_FESTIVAL - pd.Timedelta(days=1)                     # the last day before: all 12 are due today
     churn = pd.DataFrame({"member_id": ["9000", "9001"], "as_of": day, "campaign": "churn", "call_by": "A1"})
-    paced = pace(_greetings(members), members, day, churn, advisors=advisors)
+    paced = pace(_greetings(members), members, day, churn, advisors=advisors, settings=NO_CONTROL)
     assert len(paced.listed) == 6 - 2                                # 6 calls a day, 2 of them taken this morning
     assert paced.listed.loc[paced.listed["call_by"] == "A1", "member_id"].tolist() == ["0000"]   # A1 had 2 of 3
     assert (paced.held_back["rule"] == "later_day").sum() == 8
@@ -70,7 +73,7 @@ def test_the_days_share_is_cut_to_the_capacity_other_runs_left_and_each_advisor_
 def test_greetings_that_cannot_fit_before_the_holiday_are_warned_of_and_on_the_day_itself_held_back(tmp_path):
     members = _members(30)
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
-    settings = ContactSettings(holidays=[f"{SPRING_FESTIVAL:%Y-%m-%d}"])
+    settings = ContactSettings(holidays=[f"{SPRING_FESTIVAL:%Y-%m-%d}"], control_share=0)
     start = SPRING_FESTIVAL - pd.Timedelta(days=3)
     with pytest.warns(UserWarning, match=r"care as of 2026-02-14: 18 of the 30 holiday greetings owed before "
                                          r"2026-02-17 \(18 VIPs among them\) cannot be made before the holiday: the "
@@ -104,7 +107,7 @@ def test_the_churn_call_carries_a_near_birthday_and_the_care_run_after_it_says_s
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     alerts = pd.DataFrame({"member_id": ["0000", "0001"], "reason": "overdue", "vip": False,
                            "expected_next_purchase": "2027-01-20", "value_at_risk": [80.0, 50.0]})
-    churn = export_calls(alerts, members, day, ledger, tmp_path / "calls")
+    churn = export_calls(alerts, members, day, ledger, tmp_path / "calls", settings=NO_CONTROL)
     calls = churn.call_list.set_index("member_id")
     assert calls.loc["0000", ["campaign", "also_campaign", "also_due_date"]].tolist() == [
         "churn", "birthday", pd.Timestamp("2027-02-04")]
@@ -112,7 +115,7 @@ def test_the_churn_call_carries_a_near_birthday_and_the_care_run_after_it_says_s
     csv = pd.read_csv(tmp_path / "calls" / "call_list.csv", encoding="utf-8-sig")
     assert csv.columns.tolist() == CALL_LIST_COLUMNS                 # dialers and the ledger see no new columns
 
-    care = care_calls(members, day, ledger, tmp_path / "care")
+    care = care_calls(members, day, ledger, tmp_path / "care", settings=NO_CONTROL)
     held = care.held_back.set_index(["member_id", "campaign"])["held_back"]
     assert held[("0000", "birthday")] == "contacted 0 days ago (churn), a call that greets the birthday too"
     listed = care.call_list.set_index("member_id")
@@ -137,16 +140,19 @@ def test_a_week_before_spring_festival_every_reachable_vip_is_greeted_in_time_wi
     alerts = pd.DataFrame({"member_id": overdue, "reason": "overdue", "expected_next_purchase": "2026-02-01",
                            "vip": overdue.map(vip).eq(True), "value_at_risk": 100.0})
     churn = export_calls(alerts, members, WEEK_BEFORE, ledger, tmp_path / "calls", advisors=advisors)
+    keep_vips = ContactSettings(control_vips=False)      # a control group of greetings, but every VIP greeted
     assert (churn.call_list["also_campaign"] == "birthday").any()
 
     greeted, reachable = {}, None
     for day in pd.date_range(WEEK_BEFORE, SPRING_FESTIVAL):
         with warnings.catch_warnings():
             warnings.simplefilter("error", UserWarning)     # capacity x days allows: no warning
-            care = care_calls(members, day, ledger, tmp_path / "care", vip=vip, advisors=advisors)
+            care = care_calls(members, day, ledger, tmp_path / "care", vip=vip, advisors=advisors,
+                              settings=keep_vips)
         candidates = care_candidates(members, day, vip=vip)
-        assert len(care.call_list) + len(care.held_back) == len(candidates)             # nobody vanishes
-        today = ledger.contacts(day, days=1)                                           # every run of the day
+        assert len(care.call_list) + len(care.control) + len(care.held_back) == len(candidates)  # nobody vanishes
+        assert not care.control["vip"].any()
+        today = ledger.contacts(day, days=1).query("arm == 'called'")                  # every run's calls that day
         assert len(today) <= capacity.sum()
         by_advisor = today.loc[today["call_by"] != "queue", "call_by"].value_counts()
         assert (by_advisor <= capacity.reindex(by_advisor.index)).all()

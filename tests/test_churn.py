@@ -222,6 +222,17 @@ def test_alerts_carry_value_at_risk_and_vips(gas_run, gas_world):
             ).abs().max() < 0.1       # p_active is shown to 4 places
 
 
+def test_alerts_scored_with_an_earlier_fit(gas_run, gas_world):
+    """A model fitted on an earlier day scores a later one without refitting (a daily loop refits weekly)."""
+    again = churn_alerts(gas_world.transactions, "2026-03-31", gas_world.members, gas_run.settings,
+                         model=gas_run.model)
+    assert again.model is gas_run.model
+    pd.testing.assert_frame_equal(again.alerts, gas_run.alerts)
+    later = churn_alerts(gas_world.transactions, "2026-04-10", gas_world.members, gas_run.settings,
+                         model=gas_run.model)
+    assert later.model is gas_run.model and (later.members["days_since"] >= 10).all()
+
+
 def test_alert_settings_are_validated(tmp_path):
     with pytest.raises(ValueError, match="unknown alert setting.*threshold"):
         AlertSettings.from_dict({"threshold": 0.5})

@@ -17,7 +17,7 @@ from segkit.callcenter import ContactSettings, Ledger, export_list
 from segkit.io import FolderReplacement
 
 AS_OF = pd.Timestamp("2026-03-31")
-SETTINGS = ContactSettings(window_days=1)        # every member may be called again the next day
+SETTINGS = ContactSettings(window_days=1, control_share=0)   # every member called, and again the next day
 CRASHED = 3
 
 
@@ -166,7 +166,8 @@ def test_what_desktops_and_excel_leave_in_the_folder_does_not_stop_the_next_day(
     for litter in ("~$call_list.xlsx", ".DS_Store", "Thumbs.db"):
         (tmp_path / "out" / litter).write_bytes(b"x")
     _export(ledger, tmp_path / "out", day=1)
-    assert sorted(os.listdir(tmp_path / "out")) == [".segkit-run", "call_list.csv", "call_list.xlsx", "held_back.csv"]
+    assert sorted(os.listdir(tmp_path / "out")) == [".segkit-run", "call_list.csv", "call_list.xlsx", "control.csv",
+                                                   "held_back.csv"]
     assert (tmp_path / "out" / ".segkit-run").read_text() == "churn\n2026-04-01\nrecorded\n"
     (tmp_path / "out" / "notes.txt").write_text("the team lead's notes")
     with pytest.raises(ValueError, match="holds files this output does not own"):

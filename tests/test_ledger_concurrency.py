@@ -21,7 +21,7 @@ from segkit.callcenter import ContactSettings, Ledger, LedgerError
 AS_OF = "2026-03-31"
 MEMBERS = 60
 DO_NOT_CALL = {f"{i:04d}" for i in range(0, MEMBERS, 7)}
-SETTINGS = ContactSettings(window_days=14, max_per_30_days=2)
+SETTINGS = ContactSettings(window_days=14, max_per_30_days=2, control_share=0)     # every member called
 PAUSE = 0.3          # seconds each worker spends "pacing": the window in which two exports would overlap
 
 
@@ -112,11 +112,11 @@ def test_a_writer_that_waits_too_long_stops_in_one_line_and_changes_nothing(back
         started = time.monotonic()
         with pytest.raises(LedgerError, match=r"is busy: another export or import held it for more than 0\.5 s") as error:
             waiter.record("churn", AS_OF, pd.DataFrame(columns=["alert_id", "member_id", "campaign", "priority", "vip",
-                                                                "advisor_id", "queue", "call_by", "phone_hash"]))
+                                                                "advisor_id", "queue", "call_by", "phone_hash", "arm"]))
         assert 0.4 < time.monotonic() - started < 5 and "\n" not in str(error.value)
         assert waiter.row_counts()["runs"] == 0                       # reading does not wait for the writer
     assert waiter.record("churn", AS_OF, pd.DataFrame(columns=["alert_id", "member_id", "campaign", "priority", "vip",
-                                                               "advisor_id", "queue", "call_by", "phone_hash"])) \
+                                                               "advisor_id", "queue", "call_by", "phone_hash", "arm"])) \
         == "recorded"
 
 

@@ -73,7 +73,7 @@ def _no_formula_anywhere(folder) -> int:
 def test_call_center_files_hold_hostile_names_as_text_never_as_formulas(tmp_path):
     members = _hostile_members()
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
-    settings = ContactSettings(window_days=1)
+    settings = ContactSettings(window_days=1, control_share=0)
     candidates = pd.DataFrame({"member_id": members["member_id"], "campaign": "churn",
                                "reason": ["=cmd|' /C calc'!A0"] * len(members), "due_date": AS_OF, "vip": False,
                                "value_at_risk": 1.0})

@@ -70,7 +70,9 @@ def test_running_a_date_again_gives_the_same_outputs(daily_runs):
     counts = Ledger(ledger).row_counts()
     calls = pd.read_csv(folder / "call_list" / "calls" / "call_list.csv", encoding="utf-8-sig")
     care = pd.read_csv(folder / "call_list" / "care" / "call_list.csv", encoding="utf-8-sig")
-    assert counts["runs"] == 2 and counts["contacts"] == len(calls) + len(care)
+    control = sum(len(pd.read_csv(folder / "call_list" / run / "control.csv", encoding="utf-8-sig"))
+                  for run in ("calls", "care"))                        # held out: recorded, not called
+    assert counts["runs"] == 2 and counts["contacts"] == len(calls) + len(care) + control
 
 
 def test_reports_hide_code_and_phones_and_say_what_ran(daily_runs):

@@ -106,8 +106,8 @@ def test_import_segkit_is_fast_and_every_subpackage_and_workflow_is_there_on_fir
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
     assert segkit.__all__ == ["load_transactions", "member_features", "segment_members", "churn_alerts",
-                              "customer_value", "backtest_churn", "export_calls", "care_calls", "plan_books",
-                              "rank_benefits", "run_pipeline", "generate"]
+                              "customer_value", "backtest_churn", "export_calls", "care_calls", "campaign_effect",
+                              "plan_books", "rank_benefits", "run_pipeline", "generate"]
     assert callable(segkit.load_members) and callable(segkit.resolve_settings)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         segkit.nothing  # noqa: B018

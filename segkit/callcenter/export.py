@@ -36,10 +36,12 @@ from ..result import Result
 from ..settings import resolve_settings
 from .ledger import Ledger
 from .lists import CALL_LIST_COLUMNS, alert_candidates, birthday_greetings, call_list_table, care_candidates
+from .control import CALLED, CONTROL
 from .pacing import HOLD_RULES, PACING_OUTCOMES, ContactSettings, pace
 from .sheet import member_context, write_call_sheet
 
-CALL_LIST_FILES = ("call_list.csv", "call_list.xlsx", "held_back.csv")
+CALL_LIST_FILES = ("call_list.csv", "call_list.xlsx", "held_back.csv", "control.csv")
+CONTROL_COLUMNS = ["alert_id", "member_id", "campaign", "priority", "vip", "advisor_id", "due_date"]
 # The run, day and state of the list a folder holds: "pending" from the moment the folder is in place until
 # the ledger has recorded its calls, then "recorded". Another run must not replace it; nor may a later day
 # replace a pending list, which the call center may be working from although the ledger does not know it.
@@ -64,12 +66,13 @@ class CallExport(Result):
     status: str                 # recorded | unchanged | replaced
     files: list[Path]
     notes: list[str] = field(default_factory=list)
+    control: pd.DataFrame = field(default_factory=pd.DataFrame)     # held out, not called (``control.csv``)
 
     def _describe(self) -> str:
         by_rule = self.held_back["rule"].value_counts()
         return (f"{self.run} as of {self.as_of.date()}: {len(self.call_list):,} calls "
                 f"({int(self.call_list['vip'].sum()):,} VIP, {int((self.call_list['call_by'] == 'queue').sum()):,} "
-                f"to queues), {len(self.held_back):,} held back"
+                f"to queues), {len(self.control):,} held out as control, {len(self.held_back):,} held back"
                 + "".join(f"; {rule} {count:,}" for rule, count in by_rule.items())
                 + f"; ledger: {self.status}" + "".join(f"; {note}" for note in self.notes))
 
@@ -142,7 +145,7 @@ def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, led
     key = phone_key()
     known = member_context(context)
     birthdays = birthday_greetings(members, as_of, settings)
-    days = max(settings.window_days, 30)
+    days = max(settings.window_days, 30, settings.control_days)
     folder = None
     try:
         with ledger.exclusive() as session:
@@ -158,21 +161,24 @@ def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, led
                 return call_list_table(paced.listed, as_of), paced.held_back, paced.notes
 
             if run_id is None:      # a new list: every outcome known now holds members back, whatever its date
-                call_list, held_back, notes = paced_against(None)
+                listed, held_back, notes = paced_against(None)
             else:                   # a re-run: first what the run saw (the runs before it, outcomes to its day)
-                call_list, held_back, notes = paced_against(as_of, before_run=run_id)
-                if not session.same_list(run_id, call_list):
+                listed, held_back, notes = paced_against(as_of, before_run=run_id)
+                if not session.same_list(run_id, listed):
                     # not what this run recorded: a replacement (or a replaced run re-run) is paced against
                     # every other run, later ones included, and every outcome known now
-                    call_list, held_back, notes = paced_against(None, other_than_run=run_id)
-            fingerprints = call_list["phone"].map(lambda phone: phone_fingerprint(phone, key))
-            status = session.record(run, as_of, call_list.assign(phone_hash=fingerprints), replace=replace)
+                    listed, held_back, notes = paced_against(None, other_than_run=run_id)
+            fingerprints = listed["phone"].map(lambda phone: phone_fingerprint(phone, key))
+            status = session.record(run, as_of, listed.assign(phone_hash=fingerprints), replace=replace)
+            call_list = listed.loc[listed["arm"] == CALLED].reset_index(drop=True)
+            control = listed.loc[listed["arm"] == CONTROL, CONTROL_COLUMNS].reset_index(drop=True)
             write_table(call_list[CALL_LIST_COLUMNS], folder.new / "call_list.csv")
+            write_table(control, folder.new / "control.csv")
             write_call_sheet(call_list, held_back, folder.new / "call_list.xlsx", as_of, run, settings.language,
                              advisors, members=members, context=known,
                              last_contacts=session.last_contacts(sorted(set(call_list["member_id"])), as_of),
                              holiday_name=settings.holidays if isinstance(settings.holidays, str) else "holiday",
-                             purchase_noun=settings.purchase_noun)
+                             purchase_noun=settings.purchase_noun, control=len(control))
             write_table(held_back, folder.new / "held_back.csv")
             (folder.new / RUN_MARKER).write_text(f"{run}\n{as_of:%Y-%m-%d}\npending\n", encoding="utf-8")
             folder.swap()
@@ -187,7 +193,7 @@ def export_list(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, led
     for note in notes:
         warnings.warn(f"{run} as of {as_of:%Y-%m-%d}: {note}", stacklevel=2)
     return CallExport(run, as_of, call_list, held_back, status, [Path(out_dir) / name for name in CALL_LIST_FILES],
-                      notes)
+                      notes, control)
 
 
 def _check_folder(out_dir: Path, run: str, as_of: pd.Timestamp, session) -> None:

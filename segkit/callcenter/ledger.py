@@ -17,8 +17,8 @@ own variable (``PGPASSWORD`` for PostgreSQL). URLs are printed masked, in
 errors too.
 
 Tables: ``segkit_runs`` (one per campaign run and as-of date), ``segkit_contacts``
-(one per listed call, keyed by ``alert_id``, with a keyed fingerprint of the
-phone), ``segkit_outcomes`` (what the call center reported back) and
+(one per listed member, keyed by ``alert_id``, with a keyed fingerprint of the
+phone and its ``arm``: called, or held out as the run's control group), ``segkit_outcomes`` (what the call center reported back) and
 ``segkit_meta`` (the id of the key that made the fingerprints).
 """
 from __future__ import annotations
@@ -65,6 +65,7 @@ contacts = sa.Table(
     sa.Column("queue", sa.String(100), nullable=False),
     sa.Column("call_by", sa.String(64), nullable=False),
     sa.Column("phone_hash", sa.String(16)),
+    sa.Column("arm", sa.String(10), nullable=False, server_default="called"),   # called | control
 )
 outcomes = sa.Table(
     "segkit_outcomes", metadata,
@@ -82,7 +83,9 @@ meta = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
 )
 RECORDED_COLUMNS = ["alert_id", "member_id", "campaign", "priority", "vip", "advisor_id", "queue", "call_by",
-                    "phone_hash"]
+                    "phone_hash", "arm"]
+CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "priority", "vip", "advisor_id", "queue",
+                "call_by", "arm"]
 RUN_COLUMNS = ["run", "as_of", "recorded_at", "listed", "outcomes"]
 
 
@@ -141,6 +144,18 @@ class Ledger:
             if missing:
                 with self.exclusive() as session:     # two processes creating the schema at once: one does it
                     metadata.create_all(session.con)
+            self._add_arm_column()
+
+    def _add_arm_column(self) -> None:
+        """A ledger made before control groups gets ``segkit_contacts.arm``; its calls were all made."""
+        with self.engine.connect() as con:
+            columns = {column["name"] for column in sa.inspect(con).get_columns(contacts.name)}
+        if "arm" not in columns:
+            with self.exclusive() as session:
+                columns = {column["name"] for column in sa.inspect(session.con).get_columns(contacts.name)}
+                if "arm" not in columns:
+                    session.con.exec_driver_sql(f"ALTER TABLE {contacts.name} ADD COLUMN arm VARCHAR(10) "
+                                                "NOT NULL DEFAULT 'called'")
 
     def __repr__(self) -> str:
         counts = self.row_counts()
@@ -198,6 +213,17 @@ class Ledger:
                  other_than_run: int | None = None) -> pd.DataFrame:
         with self._reading() as session:
             return session.contacts(as_of, days, before_run, other_than_run)
+
+    def calls(self) -> pd.DataFrame:
+        """Every listed member of every run (``CALL_COLUMNS``), called or held out as control (``arm``): what
+        ``campaign_effect`` compares."""
+        with self._reading() as session:
+            query = (sa.select(contacts.c.alert_id, runs.c.name, contacts.c.member_id, contacts.c.campaign,
+                               contacts.c.as_of, contacts.c.priority, contacts.c.vip, contacts.c.advisor_id,
+                               contacts.c.queue, contacts.c.call_by, contacts.c.arm)
+                     .join(runs, runs.c.run_id == contacts.c.run_id)
+                     .order_by(contacts.c.as_of, runs.c.name, contacts.c.priority))
+            return session._frame(query, CALL_COLUMNS)
 
     def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
                  before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
@@ -257,18 +283,19 @@ class LedgerSession:
 
     def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
                  other_than_run: int | None = None) -> pd.DataFrame:
-        """Contacts (with their phone fingerprint and ``call_by``: an advisor's calls take their capacity) listed
+        """Contacts (with their phone fingerprint, ``call_by``: an advisor's calls take their capacity, and ``arm``:
+        control members are paced like called ones but take no capacity) listed
         less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
         from runs recorded before ``before_run`` (so that re-running a day sees what it saw the first time),
         or from every run but ``other_than_run`` (what a replacement is paced against)."""
         query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign,
-                          contacts.c.phone_hash, contacts.c.call_by)
+                          contacts.c.phone_hash, contacts.c.call_by, contacts.c.arm)
         if as_of is not None:
             day = _day(as_of)
             query = query.where(contacts.c.as_of > day - timedelta(days=days),
                                 contacts.c.as_of < day + timedelta(days=days))
         return self._frame(self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
-                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash", "call_by"])
+                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash", "call_by", "arm"])
 
     def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
                  before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
@@ -435,7 +462,7 @@ class LedgerSession:
 
     def same_list(self, run_id: int, listed: pd.DataFrame) -> bool:
         """Whether run ``run_id`` recorded exactly ``listed``: the same calls, in the same order, by the same hands."""
-        key = ["alert_id", "priority", "queue", "call_by"]
+        key = ["alert_id", "priority", "queue", "call_by", "arm"]
 
         def calls(frame: pd.DataFrame) -> pd.DataFrame:     # as text: an empty list has no dtypes to agree on
             return frame[key].astype({"priority": int}).astype(str).sort_values("alert_id").reset_index(drop=True)

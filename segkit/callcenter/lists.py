@@ -134,9 +134,10 @@ def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
 
 def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``, and the
-    other reason the call covers (``ALSO_COLUMNS``: on the call sheet, not in ``call_list.csv``)."""
+    other reason the call covers (``ALSO_COLUMNS``: on the call sheet, not in ``call_list.csv``) and its ``arm``
+    (called, or held out as control)."""
     as_of = parse_day(as_of)
     table = listed.copy()
     table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
     table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)
-    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS].reset_index(drop=True)
+    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS + ["arm"]].reset_index(drop=True)

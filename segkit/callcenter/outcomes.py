@@ -122,9 +122,11 @@ def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> Outcom
 
 
 def retention_summary(ledger: Ledger) -> pd.DataFrame:
-    """Per campaign: calls listed, the latest outcome of each (one column per code), calls with no
-    outcome yet, and the won-back share of calls that reached a decision (won back or switched)."""
-    listed = ledger.contacts().groupby("campaign").size()
+    """Per campaign: calls listed (not the control groups: they are not called), the latest outcome of each
+    (one column per code), calls with no outcome yet, and the won-back share of calls that reached a decision
+    (won back or switched)."""
+    contacts = ledger.contacts()
+    listed = contacts.loc[contacts["arm"] == "called"].groupby("campaign").size()     # not the control groups
     recorded = ledger.outcomes()
     latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
     counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)

@@ -14,6 +14,8 @@ wrong_number       a *wrong number* reported for the phone still on file
 switched           *switched supplier* reported in the last ``switched_hold_days``
 window             contacted (any campaign) less than ``window_days`` ago, or, when a
                    recorded day is replaced, less than ``window_days`` later
+control_group      held out as a control member less than ``control_days`` ago (any
+                   campaign): not called while their later purchases measure the calls
 monthly_cap        ``max_per_30_days`` contacts already in a 30-day span that contains today
 later_day          a holiday greeting beyond today's share: a later day before the holiday
                    takes it
@@ -62,12 +64,13 @@ from ..messages import DEFAULT_LANGUAGE, check_language
 from ..privacy import phone_fingerprint, phone_key, phone_line
 from ..segment.value import VipRule
 from ..settings import YamlSettings
+from .control import CALLED, CONTROL, control_arms
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
 HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
 PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier")   # the outcomes that hold members back
 HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched",
-              "window", "monthly_cap", "later_day", "capacity_full", "once_per_list"]
+              "window", "control_group", "monthly_cap", "later_day", "capacity_full", "once_per_list"]
 ALSO_COLUMNS = ["also_campaign", "also_due_date"]       # the other reason a listed call covers
 BIRTHDAY, HOLIDAY = "birthday", "holiday"               # the care greetings' campaigns
 VIP_QUEUE = "VIP"
@@ -90,11 +93,15 @@ class ContactSettings(YamlSettings):
     holiday_days_ahead: int = 7
     holidays: Any = "spring_festival"
     holiday_audience: str = "vip"
+    control_share: float = 0.10             # of each run's eligible members held out, not called (control group)
+    control_vips: bool = True               # VIPs may be held out too; false: every eligible VIP is called
+    control_seed: str = "segkit"            # the control draw's seed: the same seed, run and day, the same split
+    control_days: int = 30                  # a control member is not called for so many days (segkit effect's window)
     language: str = DEFAULT_LANGUAGE        # of the call sheet (zh-CN or en); call_list.csv stays English
     purchase_noun: str | None = None        # the call sheet's word for a purchase ("充气", "refill"); None: generic
 
     def __post_init__(self):
-        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days"):
+        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days", "control_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
@@ -106,6 +113,11 @@ class ContactSettings(YamlSettings):
             raise ValueError(f"holiday_audience must be 'vip' or 'all', got {self.holiday_audience!r}")
         holidays(self.holidays)
         check_language(self.language)
+        if isinstance(self.control_share, bool) or not isinstance(self.control_share, (int, float)) \
+                or not 0 <= self.control_share < 1:
+            raise ValueError(f"control_share must be a share from 0 to below 1, got {self.control_share!r}")
+        if not isinstance(self.control_vips, bool):
+            raise ValueError(f"control_vips must be true or false, got {self.control_vips!r}")
 
 
 
@@ -189,6 +201,11 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     greeted = gap.eq(0) & ~closer & table["campaign"].eq(BIRTHDAY)
     hold("window", gap.abs() < settings.window_days,
          recent.where(~greeted, recent + ", a call that greets the birthday too"))
+    held_out = table["member_id"].map(_held_out_since(history, as_of, settings.control_days))
+    hold("control_group", held_out.notna(),
+         "held out as control on " + held_out.dt.strftime("%Y-%m-%d") + ": not called until "
+         + (held_out + pd.Timedelta(days=settings.control_days)).dt.strftime("%Y-%m-%d")
+         + " (keeps the comparison clean)")
     busiest = _busiest_30_days(nearby)
     in_30 = table["member_id"].map(busiest["contacts"]).fillna(0).astype(int)
     start = table["member_id"].map(busiest["start"]).fillna(-29).astype(int)
@@ -217,10 +234,14 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
         table.loc[open_ & first].set_index("_line")["member_id"]).astype(str) + ")")
 
     listed = table.loc[rule == ""].copy()
-    listed["priority"] = np.arange(1, len(listed) + 1)
+    listed["arm"] = control_arms(listed, as_of, settings.control_share, settings.control_seed, settings.control_vips)
+    listed = pd.concat([listed.loc[listed["arm"] == CALLED], listed.loc[listed["arm"] == CONTROL]])
+    listed["priority"] = np.arange(1, len(listed) + 1)      # the called in calling order, then the control
     listed = _with_other_reason(listed, table.loc[rule == "once_per_list"], also)
     busy = today["call_by"].value_counts() if "call_by" in today else pd.Series(dtype=int)
-    listed = _route(listed, advisors, settings, busy)
+    called = listed["arm"] == CALLED
+    listed = pd.concat([_route(listed.loc[called].copy(), advisors, settings, busy),
+                        listed.loc[~called].assign(queue=CONTROL, call_by=CONTROL)])
     held_back = table.loc[rule != ""].rename(columns={"reason": "call_reason"}).assign(
         rule=rule[rule != ""], held_back=why[rule != ""])
     held_back = held_back[HELD_BACK_COLUMNS].sort_values(["rule", "member_id", "campaign"], kind="stable")
@@ -317,6 +338,18 @@ def _contacts_around(history: pd.DataFrame | None, member_ids: pd.Series, as_of:
                       ["member_id", "campaign", "gap"]].reset_index(drop=True)
 
 
+def _held_out_since(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.Series:
+    """By member id: the latest day, less than ``days`` before ``as_of``, on which they were held out as a
+    control member (``arm`` in the history)."""
+    if history is None or history.empty or "arm" not in history:
+        return pd.Series(dtype="datetime64[ns]")
+    held = history.loc[history["arm"] == CONTROL, ["member_id", "as_of"]]
+    day = pd.to_datetime(held["as_of"]).dt.normalize()
+    held = held.assign(member_id=held["member_id"].astype(str), day=day).loc[
+        (day <= as_of) & (day > as_of - pd.Timedelta(days=days))]
+    return held.groupby("member_id")["day"].max()
+
+
 def _busiest_30_days(nearby: pd.DataFrame) -> pd.DataFrame:
     """Per member, the most contacts in one 30-day span that contains ``as_of`` (``contacts``) and the
     first such span's first day, in days from ``as_of`` (``start``, -29 to 0: -29 is the last 30 days)."""
@@ -341,10 +374,12 @@ def _priority_order(table: pd.DataFrame) -> np.ndarray:
 
 
 def _calls_on(history: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame:
-    """Other runs' calls listed on ``day``: they take their share of the day's capacity."""
+    """Other runs' calls listed on ``day`` (not their control members): they take their share of the day's
+    capacity."""
     if history is None or history.empty:
         return pd.DataFrame({"member_id": pd.Series(dtype=str)})
-    return history.loc[pd.to_datetime(history["as_of"]).dt.normalize() == day]
+    calls = history.loc[pd.to_datetime(history["as_of"]).dt.normalize() == day]
+    return calls.loc[calls["arm"] == CALLED] if "arm" in calls else calls
 
 
 def _total_capacity(advisors: pd.DataFrame | None, members: pd.DataFrame, settings: ContactSettings) -> int | None:

@@ -214,17 +214,19 @@ def _sheet_name(name: str, fallback: str, taken: set[str]) -> str:
 
 
 def write_call_sheet(call_list: pd.DataFrame, held_back: pd.DataFrame, path: str | Path, as_of: pd.Timestamp,
-                     run: str, language: str | None = None, advisors: pd.DataFrame | None = None, **context) -> Path:
+                     run: str, language: str | None = None, advisors: pd.DataFrame | None = None, control: int = 0,
+                     **context) -> Path:
     """Write ``call_list.xlsx``: the summary sheet, then one sheet per advisor and per queue (``sheet_table``
     rows, labelled in ``language``, the outcome column with its drop-down). ``context``: ``sheet_table``'s
-    keyword arguments (members, context, last_contacts, holiday_name, purchase_noun)."""
+    keyword arguments (members, context, last_contacts, holiday_name, purchase_noun); ``control``: the members
+    held out as the control group (counted on the summary sheet)."""
     text = catalogue(language)
     rows = sheet_table(call_list, as_of, language, **context)
     labels = text.section("call_sheet.columns")
     choices = {labels["outcome"]: list(text.section("outcomes").values())}
     text_columns = tuple(labels[c] for c in ("member_id", "phone", "alert_id", "name", "note"))
     callers = sheets_by_caller(call_list, advisors, language)
-    sheets = [_summary_sheet(text, callers, call_list, held_back, as_of, run)]
+    sheets = [_summary_sheet(text, callers, call_list, held_back, as_of, run, control)]
     for title, index in callers:
         sheets.append(XlsxSheet(title, rows.loc[index].rename(columns=labels), text_columns=text_columns,
                                 choices=choices, widths={labels[c]: w for c, w in WIDE_COLUMNS.items()},
@@ -233,12 +235,14 @@ def write_call_sheet(call_list: pd.DataFrame, held_back: pd.DataFrame, path: str
 
 
 def _summary_sheet(text: Catalogue, callers: list[tuple[str, pd.Index]], call_list: pd.DataFrame,
-                   held_back: pd.DataFrame, as_of: pd.Timestamp, run: str) -> XlsxSheet:
-    """Calls and VIPs per sheet, then the members held back by reason."""
+                   held_back: pd.DataFrame, as_of: pd.Timestamp, run: str, control: int) -> XlsxSheet:
+    """Calls and VIPs per sheet, the control group, then the members held back by reason."""
     label = text.section("call_sheet.summary")
     vip = call_list["vip"].eq(True)
     lines = [(title, len(index), int(vip.loc[index].sum())) for title, index in callers]
     lines.append((label["total"], len(call_list), int(vip.sum())))
+    if control:
+        lines.append((label["control"], control, None))
     rules = text.section("call_sheet.held_back_rules")
     counts = held_back["rule"].value_counts() if len(held_back) else pd.Series(dtype=int)
     for rule in HOLD_RULES:

@@ -122,9 +122,11 @@ class AlertRun(Result):
 
 def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
                  settings: AlertSettings | str | Path | dict | None = None, backend: str = "duckdb",
-                 con=None) -> AlertRun:
+                 con=None, model: IntervalModel | None = None) -> AlertRun:
     """Fit every member's rhythm on the purchases up to ``as_of`` and list the overdue members.
-    ``settings``: an ``AlertSettings``, a YAML path or a mapping (``resolve_settings``)."""
+    ``settings``: an ``AlertSettings``, a YAML path or a mapping (``resolve_settings``). ``model``: a rhythm
+    fitted on an earlier day to score with instead (fitting takes seconds, scoring a fraction of one: a daily
+    loop refits weekly, ``synth.loop``); it must know every member who has bought."""
     settings = resolve_settings(AlertSettings, settings)
     as_of = parse_day(as_of)
     con = connection(backend, con)
@@ -132,7 +134,7 @@ def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = N
     value = purchase_value(transactions, as_of, con=con)      # before the gap table exists: less memory at once
     value["vip"] = settings.vip.flag(value, members)
     gaps = purchase_gaps(transactions, as_of, members, con=con)
-    model = settings.model().fit(gaps)
+    model = settings.model().fit(gaps) if model is None else model
     predictions = model.predict(gaps).assign(**_last_purchase_details(gaps))
     table = member_statuses(predictions, settings, members)
     table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")

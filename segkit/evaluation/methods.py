@@ -65,7 +65,7 @@ def method_verdicts(run: AlertRun, seen: pd.DataFrame, methods: list[str], membe
     if "fixed 30 days" in methods:
         verdicts["fixed 30 days"] = Verdict(days, days > FIXED_RULE_DAYS, np.full(len(days), FIXED_RULE_DAYS + 1.0))
     if "1.5 x own median gap" in methods:
-        median = _own_median_gap(run.gaps, table["member_id"])
+        median = own_median_gap(run.gaps, table["member_id"])
         ratio = days / median
         verdicts["1.5 x own median gap"] = Verdict(ratio, ratio > OWN_MEDIAN_FACTOR,
                                                    np.floor(OWN_MEDIAN_FACTOR * median) + 1)
@@ -101,7 +101,7 @@ def method_verdicts(run: AlertRun, seen: pd.DataFrame, methods: list[str], membe
     return table[["member_id", "last_purchase", "days_since"]], {m: verdicts[m] for m in methods}
 
 
-def _own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:
+def own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:
     """Each member's median completed gap; the median of those for members with none."""
     completed = gaps.loc[gaps["event"]]
     own = completed.groupby("member_id", observed=True)["days"].median()

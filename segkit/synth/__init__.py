@@ -4,7 +4,9 @@
 ``World``: canonical ``transactions``, ``members``, ``advisors`` and a
 ``truth`` table that models can be scored against (``segkit.evaluation``
 reads it back and scores them). A leaf: nothing here calls segkit's models,
-features or decisions, so a world stays the same when they change.
+features or decisions, so a world stays the same when they change. The one
+exception is ``synth.loop`` (not imported here): the closed loop that runs
+segkit's alerts and call lists on a gas world, day by day.
 """
 from __future__ import annotations
 

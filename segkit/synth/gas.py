@@ -24,8 +24,14 @@ How a household behaves:
 ``regularity_k`` (the Gamma shape), ``interval_cv``, ``travels_spring_festival``,
 ``switched``, ``last_refill`` and ``missed_refill_due`` (for switchers), and
 ``active_at_as_of`` (not switched by the as-of date).
+
+``gas_history`` also returns the households as they stand at the as-of date
+(``GasHouseholds``: each one's next refill on its rhythm, and whether it still
+buys from us), so that a simulation (``synth.loop``) carries them on day by day.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -45,8 +51,69 @@ def season_factor(day_of_year: np.ndarray) -> np.ndarray:
     return 1.0 + SEASON_AMPLITUDE * np.cos(2 * np.pi * (day_of_year - 20) / 365.25)
 
 
+@dataclass
+class GasHouseholds:
+    """The households of a gas world and where each one stands: rhythm, trips and switching propensity, the
+    day (counted from ``start``) of its next refill on its rhythm, and whether it still buys from us. A
+    household that switched keeps refilling on its rhythm, elsewhere: a simulation (``synth.loop``) can win
+    it back."""
+
+    ids: np.ndarray
+    start: pd.Timestamp
+    price_year: int             # the year in which a cylinder costs CYLINDER_PRICE (4 % more each later year)
+    cylinders: np.ndarray
+    mean_interval: np.ndarray
+    k: np.ndarray
+    travels: np.ndarray
+    trip_days: np.ndarray
+    switch_p: np.ndarray
+    next_refill: np.ndarray
+    with_us: np.ndarray
+
+    def __post_init__(self):
+        self.festival_days = ((SPRING_FESTIVAL - self.start).days).to_numpy(dtype=float)
+
+    def intervals(self, who: np.ndarray, gamma: np.ndarray) -> np.ndarray:
+        """Days from each of ``who``'s refill at ``next_refill`` to the one after: the mean interval times
+        ``gamma`` (one Gamma(k, 1/k) draw each), shorter in winter, stretched by a Spring Festival trip;
+        at least 2."""
+        t = self.next_refill[who]
+        doy = (self.start.dayofyear + t) % 365.25
+        interval = self.mean_interval[who] * gamma / season_factor(doy)
+        ends = t + interval
+        spans = (self.festival_days[None, :] > t[:, None] - 3) & (self.festival_days[None, :] < ends[:, None])
+        interval += np.where(self.travels[who] & spans.any(axis=1), self.trip_days[who], 0.0)
+        return np.maximum(interval, 2.0)
+
+    def purchases(self, rng: np.random.Generator, member_idx: np.ndarray, day: np.ndarray,
+                  first_order: int = 1) -> pd.DataFrame:
+        """Transaction rows of the refills of households ``member_idx`` on days ``day`` (from ``start``),
+        order ids numbered from ``first_order``; a delivery fee on 30 % of them."""
+        dates = people.days_to_dates(self.start, day)
+        qty = self.cylinders[member_idx]
+        year_price = CYLINDER_PRICE * (1 + 0.04 * (pd.DatetimeIndex(dates).year - self.price_year))
+        delivery = np.where(rng.random(member_idx.size) < 0.3, 5.0, 0.0)
+        return pd.DataFrame({
+            "member_id": self.ids[member_idx],
+            "date": dates,
+            "amount": np.round(qty * year_price + delivery, 2),
+            "order_id": [f"R{i:09d}" for i in range(first_order, first_order + member_idx.size)],
+            "quantity": qty,
+            "product": np.where(qty == 1, "LPG 15kg", "LPG 15kg x2"),
+            "channel": rng.choice(["phone", "wechat", "app", "walk-in"], member_idx.size, p=[0.5, 0.3, 0.15, 0.05]),
+            "status": "completed",
+        })
+
+
 def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 730) -> dict[str, pd.DataFrame]:
     """Simulate ``n_members`` households over ``history_days`` up to ``as_of``."""
+    return gas_history(n_members, seed, as_of, history_days)[0]
+
+
+def gas_history(n_members: int, seed: int, as_of: str | pd.Timestamp,
+                history_days: int = 730) -> tuple[dict[str, pd.DataFrame], GasHouseholds]:
+    """The gas world up to ``as_of`` (``generate_gas``'s tables) and its households as they stand at its end:
+    where a simulation carries on (``synth.loop``)."""
     rng = np.random.default_rng(seed)
     as_of = parse_day(as_of)
     start = as_of - pd.Timedelta(days=history_days)
@@ -66,11 +133,10 @@ def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_d
     join_day = np.where(joined_before, -rng.uniform(0, 1500, n), rng.uniform(0, history_days, n))
     first_day = np.where(joined_before, rng.uniform(0, 1, n) * mean_interval, join_day + rng.uniform(0, 3, n))
 
-    festival_days = ((SPRING_FESTIVAL - start).days).to_numpy(dtype=float)
-    start_doy = start.dayofyear
-
-    t = first_day.copy()
-    alive = np.ones(n, dtype=bool)
+    ids = people.zero_padded_ids(n)
+    households = GasHouseholds(ids, start, as_of.year, cylinders, mean_interval, k, travels, trip_days, switch_p,
+                               next_refill=first_day.copy(), with_us=np.ones(n, dtype=bool))
+    t, alive = households.next_refill, households.with_us
     last_refill = np.full(n, np.nan)
     missed_due = np.full(n, np.nan)
     rows_member, rows_day = [], []
@@ -81,12 +147,7 @@ def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_d
             rows_member.append(active)
             rows_day.append(t[active])
             last_refill[active] = t[active]
-            doy = (start_doy + t[active]) % 365.25
-            interval = mean_interval[active] * rng.gamma(k[active], 1.0 / k[active]) / season_factor(doy)
-            ends = t[active] + interval
-            spans = (festival_days[None, :] > t[active, None] - 3) & (festival_days[None, :] < ends[:, None])
-            interval += np.where(travels[active] & spans.any(axis=1), trip_days[active], 0.0)
-            interval = np.maximum(interval, 2.0)
+            interval = households.intervals(active, rng.gamma(k[active], 1.0 / k[active]))
             switching = rng.random(active.size) < switch_p[active]
             alive[active[switching]] = False
             missed_due[active[switching]] = t[active[switching]] + interval[switching]
@@ -96,22 +157,7 @@ def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_d
     member_idx = np.concatenate(rows_member)
     day = np.concatenate(rows_day)
     order = np.lexsort((member_idx, day))
-    member_idx, day = member_idx[order], day[order]
-    ids = people.zero_padded_ids(n)
-    dates = people.days_to_dates(start, day)
-    qty = cylinders[member_idx]
-    year_price = CYLINDER_PRICE * (1 + 0.04 * (pd.DatetimeIndex(dates).year - as_of.year))
-    delivery = np.where(rng.random(member_idx.size) < 0.3, 5.0, 0.0)
-    transactions = pd.DataFrame({
-        "member_id": ids[member_idx],
-        "date": dates,
-        "amount": np.round(qty * year_price + delivery, 2),
-        "order_id": [f"R{i:09d}" for i in range(1, member_idx.size + 1)],
-        "quantity": qty,
-        "product": np.where(qty == 1, "LPG 15kg", "LPG 15kg x2"),
-        "channel": rng.choice(["phone", "wechat", "app", "walk-in"], member_idx.size, p=[0.5, 0.3, 0.15, 0.05]),
-        "status": "completed",
-    })
+    transactions = households.purchases(rng, member_idx[order], day[order])
 
     advisors = people.advisors(rng, n, teams={"regular service": 0.7, "new-member service": 0.15, "VIP service": 0.15})
     members = pd.DataFrame({
@@ -141,4 +187,5 @@ def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_d
         "missed_refill_due": pd.Series(people.days_to_dates(start, np.nan_to_num(missed_due))).where(switched),
     })
     truth["active_at_as_of"] = ~switched
-    return {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
+    tables = {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
+    return tables, households

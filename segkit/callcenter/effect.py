@@ -1,0 +1,408 @@
+"""Did the calls work: later purchases of the called members against the control group held out of the same lists.
+
+Every run holds out a random share of its eligible members (``control_share``, ``control.py``): listed in the
+ledger, not called. A listed member **bought** when they made a purchase (a purchase occasion,
+``features.occasions``: refunds and orders cancelled the same day are not purchases) within ``window_days``
+after their list day (day + 1 to day + window). Only contacts whose window has ended by ``as_of`` count; the
+others are ``still_open``. Called and control members are compared only where the list held out a control group
+(a run's campaign, VIP or not: a run with ``control_vips: false`` compares its other members), so that both arms
+come from the same lists.
+
+For each campaign and all of them (``campaign`` = ``all``), overall (``segment`` = ``all``) and by ``vip:yes`` /
+``vip:no``, the member's segment (``rfm:<segment>``, given a segment table), ``advisor:<id>`` (the advisor a
+control member would have had) and ``month:YYYY-MM`` of the list day: the rates of the two arms, their difference
+``uplift`` with Newcombe's 95 % interval, ``incremental`` (extra buyers among the called: uplift x called),
+``calls_per_incremental`` and ``list_days_to_detect``: at the current daily list size and the observed rates,
+the list days still to run before an uplift of the observed size would be detected with 80 % power (two-sided
+5 %). A small uplift on a small list can need years: that is the estimate telling you it is noise. What the
+agents reported (``agent_won_back``: the called members whose latest outcome is *won back*) stands beside the
+purchases, never mixed into them.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+from statistics import NormalDist
+from typing import Any, ClassVar
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from ..data.parse import parse_day
+from ..data.sources import read_source
+from ..engine import as_table, connection, fetch_arrow
+from ..features.occasions import occasions_expr
+from ..io import TABLE_SUFFIXES, atomic_path
+from ..messages import catalogue
+from ..result import Result, table_html
+from .control import CALLED, CONTROL
+from .ledger import Ledger
+
+EFFECT_COLUMNS = ["campaign", "segment", "called", "control", "rate_called", "rate_control", "uplift", "uplift_low",
+                  "uplift_high", "incremental", "calls_per_incremental", "list_days_to_detect", "listed_per_day",
+                  "called_bought", "control_bought", "still_open", "agent_won_back", "agent_won_back_share"]
+CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "vip", "advisor_id", "arm"]
+ALL = "all"
+BREAKDOWNS = ("vip", "rfm", "advisor", "month")     # the segments after ``all``, in this order
+CONFIDENCE = 0.95
+POWER = 0.80
+RECENT_LIST_DAYS = 28       # the current daily list size: contacts per list day over a campaign's latest list days
+NO_CONTROL = "no control group in the ledger: set control_share in the contact settings"
+
+
+def wilson_interval(successes, trials, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score interval of a proportion (Wilson 1927), elementwise; NaN where ``trials`` is 0."""
+    x, n = np.asarray(successes, dtype=float), np.asarray(trials, dtype=float)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = x / n
+        centre = (2 * x + z * z) / (2 * (n + z * z))
+        half = z * np.sqrt(z * z + 4 * x * (1 - p)) / (2 * (n + z * z))
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def newcombe_interval(successes1, trials1, successes2, trials2,
+                      confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """The interval of ``p1 - p2`` for two independent proportions, elementwise: Newcombe's hybrid score
+    interval (Newcombe, R. G. 1998, Interval estimation for the difference between independent proportions:
+    comparison of eleven methods, Statistics in Medicine 17, 873-890; method 10). Each limit combines the
+    Wilson score limits of the two proportions, so it stays inside [-1, 1] and keeps close to its nominal
+    coverage in small groups and near 0 % or 100 %, where the usual Wald interval does not. NaN where a group
+    is empty."""
+    x1, n1, x2, n2 = (np.asarray(values, dtype=float) for values in (successes1, trials1, successes2, trials2))
+    low1, high1 = wilson_interval(x1, n1, confidence)
+    low2, high2 = wilson_interval(x2, n2, confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p1, p2 = x1 / n1, x2 / n2
+    difference = p1 - p2
+    return (difference - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2),
+            difference + np.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2))
+
+
+def contacts_to_detect(rate_called, rate_control, control_per_called, confidence: float = CONFIDENCE,
+                       power: float = POWER) -> np.ndarray:
+    """Listed members (called and control, ``control_per_called`` control members per called one) needed to
+    detect the difference of the two rates with ``power`` in a two-sided test at level ``1 - confidence``: the
+    normal approximation for two proportions in unequal groups, without continuity correction (Fleiss, Levin and
+    Paik 2003, Statistical Methods for Rates and Proportions, chapter 4). NaN where the rates do not differ."""
+    p1, p2, k = (np.asarray(values, dtype=float) for values in (rate_called, rate_control, control_per_called))
+    z_test, z_power = NormalDist().inv_cdf(0.5 + confidence / 2), NormalDist().inv_cdf(power)
+    pooled = (p1 + k * p2) / (1 + k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        called = (z_test * np.sqrt(pooled * (1 - pooled) * (1 + 1 / k))
+                  + z_power * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / k)) ** 2 / (p1 - p2) ** 2
+    return np.where((p1 != p2) & (k > 0), called * (1 + k), np.nan)
+
+
+@dataclass(repr=False)
+class CampaignEffect(Result):
+    """What the calls changed (``effect.csv``: ``table``, one row per campaign and segment, ``EFFECT_COLUMNS``),
+    as of ``as_of`` over ``window_days``; ``still_open``: compared contacts whose window has not ended,
+    ``not_compared``: calls of lists without a control group, left out. ``write`` adds the chart and the report
+    in ``language`` (None: zh-CN)."""
+
+    percent: ClassVar[tuple[str, ...]] = ("uplift", "uplift_low", "uplift_high")
+
+    as_of: pd.Timestamp
+    window_days: int
+    table: pd.DataFrame
+    still_open: int
+    not_compared: int
+    language: str | None = None
+
+    def shown(self) -> pd.DataFrame:
+        """``table`` without the rows of all campaigns when there is only one: they would repeat its rows."""
+        single = self.table["campaign"].nunique() == 2
+        return self.table.loc[~(single & (self.table["campaign"] == ALL))].reset_index(drop=True)
+
+    def overall(self) -> pd.DataFrame:
+        """The ``all`` row of every campaign (and of all campaigns, when there are several)."""
+        rows = self.shown()
+        return rows.loc[rows["segment"] == ALL].reset_index(drop=True)
+
+    def _describe(self) -> str:
+        lines = [f"{row.campaign} {_points(row.uplift)} points ({_points(row.uplift_low)} to "
+                 f"{_points(row.uplift_high)}), {row.called:,} called, {row.control:,} control"
+                 for row in self.overall().itertuples()]
+        return (f"as of {self.as_of.date()}, {self.window_days}-day window: " + "; ".join(lines)
+                + f"; {self.still_open:,} still open" + (f", {self.not_compared:,} calls without a control group"
+                                                          if self.not_compared else ""))
+
+    def summary(self) -> pd.DataFrame:
+        """The ``all`` rows: both arms, the uplift with its interval, calls per extra buyer, list days to detect."""
+        return self.overall()[["campaign", "called", "control", "rate_called", "rate_control", "uplift",
+                               "uplift_low", "uplift_high", "calls_per_incremental", "list_days_to_detect"]]
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """``effect.csv``: rates, uplift and interval to 4 decimals, extra buyers and calls per extra buyer to 1."""
+        table = self.table.copy()
+        for column in ("rate_called", "rate_control", "uplift", "uplift_low", "uplift_high", "agent_won_back_share"):
+            table[column] = table[column].round(4)
+        for column in ("incremental", "calls_per_incremental", "listed_per_day"):
+            table[column] = table[column].round(1)
+        return {"effect.csv": table}
+
+    def chart(self):
+        """The uplift of every campaign and segment with its interval (``plots.uplift_chart``)."""
+        from ..plots import uplift_chart
+
+        return uplift_chart(self.shown(), self.window_days, self.language)
+
+    def write(self, out: str | Path) -> list[Path]:
+        """``effect.csv``, the chart (``charts/uplift.html``, plotly.js beside it) and the report (``effect.html``)
+        in the folder ``out``; or, when ``out`` ends in ``.csv``/``.parquet``, the table there and the others
+        beside it (``<stem>.html``, ``charts/``). Returns the paths."""
+        from ..plots import save_charts
+
+        out = Path(out)
+        folder, stem = (out.parent, out.stem) if out.suffix.lower() in TABLE_SUFFIXES else (out, "effect")
+        paths = [*super().write(out), *save_charts({"uplift": self.chart()}, folder / "charts")]
+        with atomic_path(folder / f"{stem}.html") as tmp:
+            tmp.write_text(self.report_html("charts/plotly.min.js"), encoding="utf-8")
+        return [*paths, folder / f"{stem}.html"]
+
+    def sentences(self) -> list[str]:
+        """One line per campaign (and all of them, when there are several) in plain words: the effect, then how
+        long it would take to detect an effect of that size, so that nobody reads noise as a result."""
+        texts = catalogue(self.language)
+        return [_effect_sentence(row, self.window_days, texts) + texts.text("effect.gap")
+                + _power_sentence(row, self.window_days, texts) for row in self.overall().itertuples()]
+
+    def report_html(self, plotly_js: str = "charts/plotly.min.js") -> str:
+        """The report: a small page with the sentences, the overall table and the chart (plotly.js from
+        ``plotly_js``, relative to the page; from plotly's CDN when that is missing)."""
+        from plotly.offline import get_plotlyjs_version
+
+        from ..jobs.report import plotly_tags
+
+        texts = catalogue(self.language)
+        words = texts.section("effect")
+        rows = self.overall()
+        shown = rows.assign(campaign=[_campaign_name(name, texts) for name in rows["campaign"]])
+        shown = shown[list(words["columns"])].rename(columns=words["columns"])
+        table = table_html(shown, [words["columns"][c] for c in (*self.percent, "rate_called", "rate_control",
+                                                                 "agent_won_back_share")], texts.language)
+        counted = self.table.iloc[0]            # all campaigns, all members
+        intro = texts.text("effect.counted", called=f"{counted.called:,}", control=f"{counted.control:,}",
+                           window=self.window_days, open=f"{self.still_open:,}")
+        if self.not_compared:
+            intro += " " + texts.text("effect.not_compared", calls=f"{self.not_compared:,}")
+        agent = ("" if pd.isna(counted.agent_won_back_share) else
+                 "<p>" + html.escape(texts.text("effect.agent", share=_percent(counted.agent_won_back_share, texts)))
+                 + "</p>")
+        chart = self.chart().to_html(full_html=False, include_plotlyjs=False, div_id="uplift")
+        items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in self.sentences())
+        title = html.escape(words["title"])
+        subtitle = html.escape(texts.text("effect.subtitle", window=self.window_days, as_of=f"{self.as_of:%Y-%m-%d}"))
+        return (f"<!DOCTYPE html><html lang='{texts.language}'><head><meta charset='utf-8'><title>{title}</title>"
+                f"{plotly_tags(plotly_js, get_plotlyjs_version())}<style>body{{font-family:sans-serif;max-width:64em;"
+                "margin:1.5em auto;padding:0 1em;line-height:1.5}li{margin:.3em 0}</style></head><body>"
+                f"<h1>{title}</h1><p>{subtitle}</p><p>{html.escape(intro)}</p><ul>{items}</ul>{agent}"
+                f"<h2>{html.escape(words['headings']['overall'])}</h2>{table}"
+                f"<h2>{html.escape(words['headings']['chart'])}</h2>{chart}"
+                f"<h2>{html.escape(words['headings']['method'])}</h2><p>{html.escape(words['method'])}</p>"
+                f"<p>{html.escape(words['purchase'])}</p></body></html>\n")
+
+
+def campaign_effect(calls: pd.DataFrame | Ledger, transactions: Any, as_of: Any, window_days: int = 30,
+                    segments: Any = None, outcomes: pd.DataFrame | None = None, language: str | None = None, *,
+                    backend: str = "duckdb", con=None) -> CampaignEffect:
+    """What the calls changed, as the module docstring describes. ``calls``: ``Ledger.calls()`` (one row per
+    listed member per run, ``arm`` called or control) or a ``Ledger``, whose outcomes are then read too;
+    ``transactions``: a canonical transactions table (or ``LoadResult``) or its file; ``segments``: a table or
+    file with ``member_id`` and ``segment`` (``segkit segment``'s ``rfm.csv``); ``outcomes``: the ledger's
+    outcomes (``Ledger.outcomes()``), shown beside as ``agent_won_back``; ``language``: of the report."""
+    as_of = parse_day(as_of)
+    if isinstance(calls, Ledger):
+        outcomes = calls.outcomes() if outcomes is None else outcomes
+        calls = calls.calls()
+    if isinstance(transactions, (str, Path)):
+        from ..data import load_transactions
+
+        transactions = load_transactions(transactions)
+    listed = listed_contacts(calls, as_of, window_days)
+    listed["bought"] = _bought(listed, transactions, as_of, window_days, connection(backend, con))
+    listed["won_back"] = _won_back(listed["alert_id"], outcomes, as_of)
+    table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
+    still_open = int((listed["compared"] & ~listed["ended"]).sum())
+    not_compared = int((~listed["compared"] & listed["arm"].eq(CALLED)).sum())
+    return CampaignEffect(as_of, window_days, table, still_open, not_compared, language)
+
+
+def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> pd.DataFrame:
+    """The contacts listed up to ``as_of``, with ``list_day``, ``compared`` (their list held out a control group:
+    a run's day, campaign and VIP group with a control member) and ``ended`` (their window ended by ``as_of``).
+    Refuses (one line) calls without control members or without a control member's ended window: what
+    ``segkit effect`` checks before it loads the transactions."""
+    as_of = parse_day(as_of)
+    if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
+        raise ValueError(f"window_days must be a whole number of days, at least 1, got {window_days!r}")
+    if "arm" not in calls:
+        raise ValueError(NO_CONTROL)
+    missing = [column for column in CALL_COLUMNS if column not in calls]
+    if missing:
+        raise ValueError(f"the calls lack column(s) {', '.join(missing)} (Ledger.calls() has them); found "
+                         f"{', '.join(map(str, calls.columns))}")
+    listed = calls[CALL_COLUMNS].assign(
+        member_id=calls["member_id"].astype(str), list_day=pd.to_datetime(calls["as_of"]).dt.normalize(),
+        vip=calls["vip"].eq(True)).drop(columns="as_of")
+    listed = listed.loc[listed["list_day"] <= as_of]
+    if listed["campaign"].eq(ALL).any():
+        raise ValueError(f"a campaign is named {ALL!r}, the name of all campaigns together: rename its runs")
+    group = [listed["run"], listed["list_day"], listed["campaign"], listed["vip"]]
+    listed["compared"] = listed["arm"].eq(CONTROL).groupby(group).transform("any").astype(bool)
+    listed["ended"] = listed["list_day"] + pd.Timedelta(days=window_days) <= as_of
+    control = listed["arm"].eq(CONTROL)
+    if not control.any():
+        raise ValueError(NO_CONTROL)
+    if not (listed["ended"] & control).any():
+        first = listed.loc[control, "list_day"].min() + pd.Timedelta(days=window_days)
+        raise ValueError(f"no {window_days}-day window of a control member has ended by {as_of:%Y-%m-%d}: the "
+                         f"first ends on {first:%Y-%m-%d}")
+    return listed.reset_index(drop=True)
+
+
+def _bought(listed: pd.DataFrame, transactions: Any, as_of: pd.Timestamp, window_days: int,
+            con: ibis.BaseBackend) -> np.ndarray:
+    """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``)."""
+    members = ibis.memtable(pd.DataFrame({"member_id": listed["member_id"].unique()}))
+    occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of).semi_join(members, "member_id")
+    days = fetch_arrow(con, occasions.select("member_id", "day")).to_pandas()
+    days = pd.DataFrame({"member_id": days["member_id"].astype(str).to_numpy(),
+                         "day": days["day"].astype("int64").to_numpy()}).sort_values("day", kind="stable")
+    first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
+    wanted = pd.DataFrame({"member_id": listed["member_id"].to_numpy(), "first_day": first_day.to_numpy(),
+                           "row": np.arange(len(listed))}).sort_values("first_day", kind="stable")
+    found = pd.merge_asof(wanted, days, left_on="first_day", right_on="day", by="member_id", direction="forward")
+    bought = found["day"].notna() & (found["day"] < found["first_day"] + window_days)
+    return bought.to_numpy()[np.argsort(found["row"].to_numpy())]
+
+
+def _won_back(alert_ids: pd.Series, outcomes: pd.DataFrame | None, as_of: pd.Timestamp) -> np.ndarray:
+    """Whether the latest outcome the agents reported up to ``as_of`` for each call is *won back*."""
+    if outcomes is None or outcomes.empty:
+        return np.zeros(len(alert_ids), dtype=bool)
+    reported = outcomes.assign(outcome_date=pd.to_datetime(outcomes["outcome_date"]))
+    latest = (reported.loc[reported["outcome_date"] <= as_of].sort_values("outcome_date", kind="stable")
+              .drop_duplicates("alert_id", keep="last").set_index("alert_id")["outcome"])
+    return alert_ids.map(latest).eq("won_back").to_numpy()
+
+
+def _segments(listed: pd.DataFrame, segments: Any) -> dict[str, pd.Series]:
+    """Each contact's label in every breakdown (``BREAKDOWNS``; ``rfm`` only with a segment table)."""
+    labels = {"vip": "vip:" + listed["vip"].map({True: "yes", False: "no"})}
+    if segments is not None:
+        raw = read_source(segments)
+        table = raw.frame
+        if not {"member_id", "segment"} <= set(table.columns):
+            raise ValueError(f"{raw.origin}: expected member_id and segment columns (segkit segment's rfm.csv); "
+                             f"found {', '.join(map(str, table.columns))}")
+        segment = table.assign(member_id=table["member_id"].astype(str)).drop_duplicates("member_id")
+        labels["rfm"] = "rfm:" + listed["member_id"].map(segment.set_index("member_id")["segment"]).fillna(
+            "unknown").astype(str)
+    labels["advisor"] = "advisor:" + listed["advisor_id"].fillna("none").astype(str).replace("", "none")
+    labels["month"] = "month:" + listed["list_day"].dt.strftime("%Y-%m")
+    return labels
+
+
+def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outcomes: bool) -> pd.DataFrame:
+    """``effect.csv``: the counts of every campaign (and ``all``) and segment with compared contacts, then their
+    rates, interval and power; ordered by campaign (``all`` first), then ``all``, then the breakdowns. The daily
+    list size counts every member listed by a campaign that holds out control groups, compared or not (a small
+    list may hold out nobody by chance)."""
+    called, control, compared = listed["arm"].eq(CALLED), listed["arm"].eq(CONTROL), listed["compared"]
+    counted = compared & listed["ended"]
+    counts = pd.DataFrame({
+        "called": counted & called, "control": counted & control, "called_bought": counted & called & listed["bought"],
+        "control_bought": counted & control & listed["bought"], "still_open": compared & ~listed["ended"],
+        "listed": compared, "agent_won_back": counted & called & listed["won_back"]})
+    everyone = pd.Series(ALL, index=listed.index)
+    # the lists of the campaigns (VIP or not) that hold out control groups; their latest days give the daily size
+    holding_out = listed.groupby(["campaign", "vip"])["compared"].transform("any").astype(bool)
+    days = listed["list_day"].where(holding_out)
+    list_days = {ALL: days.nunique(), **days.groupby(listed["campaign"]).nunique()}
+    parts = []
+    for campaign in (listed["campaign"], everyone):
+        latest = days.groupby(campaign).rank(method="dense", ascending=False) <= RECENT_LIST_DAYS
+        for segment in (everyone, *labels.values()):
+            parts.append(counts.assign(recent=latest).groupby([campaign.rename("campaign"),
+                                                                segment.rename("segment")]).sum())
+    table = pd.concat(parts).reset_index()
+    table = table.loc[table["listed"] > 0].reset_index(drop=True)
+    table["listed_per_day"] = table["recent"] / table["campaign"].map(list_days).clip(upper=RECENT_LIST_DAYS)
+    table = _rates(table, with_outcomes)
+    kind = table["segment"].str.split(":").str[0].map({ALL: 0, **{k: i + 1 for i, k in enumerate(BREAKDOWNS)}})
+    order = table.assign(per_campaign=table["campaign"] != ALL, kind=kind, after_yes=table["segment"] != "vip:yes")
+    order = order.sort_values(["per_campaign", "campaign", "kind", "after_yes", "segment"], kind="stable")
+    return order[EFFECT_COLUMNS].reset_index(drop=True)
+
+
+def _rates(table: pd.DataFrame, with_outcomes: bool) -> pd.DataFrame:
+    """Rates, uplift and its interval, extra buyers and the power figure from the counts."""
+    called, control = table["called"].astype(float), table["control"].astype(float)
+    table["rate_called"] = table["called_bought"] / called.where(called > 0)
+    table["rate_control"] = table["control_bought"] / control.where(control > 0)
+    table["uplift"] = table["rate_called"] - table["rate_control"]
+    table["uplift_low"], table["uplift_high"] = newcombe_interval(table["called_bought"], called,
+                                                                  table["control_bought"], control)
+    table["incremental"] = table["uplift"] * called
+    table["calls_per_incremental"] = called / table["incremental"].where(table["incremental"] > 0)
+    needed = contacts_to_detect(table["rate_called"], table["rate_control"], control / called.where(called > 0))
+    per_day = table["listed_per_day"]
+    days = np.ceil(np.maximum(needed - table["listed"], 0) / per_day.where(per_day > 0))
+    ongoing = ~table["segment"].str.startswith("month:")       # a month's lists do not go on
+    table["listed_per_day"] = per_day.where(ongoing)
+    table["list_days_to_detect"] = pd.array(np.where(np.isfinite(days) & ongoing, days, np.nan),
+                                            dtype="Float64").astype("Int64")
+    table["agent_won_back_share"] = (table["agent_won_back"] / called.where(called > 0) if with_outcomes
+                                     else np.nan)
+    if not with_outcomes:
+        table["agent_won_back"] = pd.NA
+    return table
+
+
+def _campaign_name(campaign: str, texts) -> str:
+    """A campaign as people call it (the catalogue's campaign names; ``all``: all campaigns)."""
+    if campaign == ALL:
+        return texts.text("effect.all_campaigns")
+    return texts.section("campaigns").get(campaign, campaign)
+
+
+def _percent(share: float, texts) -> str:
+    return texts.text("effect.percent", value=100 * share)
+
+
+def _points(difference: float) -> str:
+    return "-" if pd.isna(difference) else f"{100 * difference:+.1f}"
+
+
+def _effect_sentence(row, window_days: int, texts) -> str:
+    """What calling did to the purchase rate of one campaign, with its interval and calls per extra buyer."""
+    fields = {"campaign": _campaign_name(row.campaign, texts), "window": window_days}
+    if pd.isna(row.uplift):
+        return texts.text("effect.not_measured", **fields)
+    fields.update(called=_percent(row.rate_called, texts), control=_percent(row.rate_control, texts),
+                  uplift=texts.text("effect.points", value=100 * row.uplift),
+                  low=texts.text("effect.points", value=100 * row.uplift_low),
+                  high=texts.text("effect.points", value=100 * row.uplift_high))
+    direction = "raised" if row.uplift > 0 else "lowered" if row.uplift < 0 else "same"
+    sentence = texts.text(f"effect.{direction}", **fields)
+    if pd.notna(row.calls_per_incremental):
+        sentence += texts.text("effect.per_household", calls=f"{row.calls_per_incremental:,.0f}")
+    if row.uplift_low <= 0 <= row.uplift_high:
+        sentence += texts.text("effect.chance")
+    return sentence + texts.text("effect.end")
+
+
+def _power_sentence(row, window_days: int, texts) -> str:
+    """How many more list days would detect an uplift of the size seen (80 % power, two-sided 5 %)."""
+    if pd.isna(row.list_days_to_detect):
+        return texts.text("effect.power_unknown")
+    uplift = texts.text("effect.points", value=100 * row.uplift)
+    if row.list_days_to_detect == 0:
+        return texts.text("effect.power_enough", uplift=uplift, window=window_days)
+    daily = f"{row.listed_per_day:,.0f}" if row.listed_per_day >= 10 else f"{row.listed_per_day:.1f}"
+    return texts.text("effect.power_days", uplift=uplift, days=f"{int(row.list_days_to_detect):,}", daily=daily,
+                      window=window_days)
