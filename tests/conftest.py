@@ -12,6 +12,7 @@ from segkit.synth import generate
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SEGKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 AS_OF = "2026-03-31"
+SIMULATED_END = "2026-03-21"      # the last day of the simulated_call_center fixture
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -53,6 +54,24 @@ def gas_world():
 @pytest.fixture(scope="session")
 def supplements_world():
     return generate("supplements", 800, seed=12, as_of=AS_OF)
+
+
+@pytest.fixture(scope="session")
+def simulated_call_center(tmp_path_factory) -> Path:
+    """A folder holding a small closed loop's ``ledger.sqlite`` and ``transactions.csv`` (``segkit simulate``: 30
+    days of the 30-day rule's call lists on 600 gas households, a fifth held out, to ``SIMULATED_END``) with the
+    agents' reports in the ledger: the 10-day windows of control members have ended in February and March."""
+    import pandas as pd
+
+    from segkit.callcenter import Ledger
+    from segkit.synth.loop import agent_reports, simulate
+
+    folder = tmp_path_factory.mktemp("simulated_call_center")
+    simulate(folder, 600, days=30, start="2026-02-20", seed=5, policy="overdue-30", control_share=0.2,
+             window_days=10)
+    truth = pd.read_csv(folder / "call_truth.csv", dtype={"member_id": str}, encoding="utf-8-sig")
+    Ledger(folder / "ledger.sqlite").add_outcomes(agent_reports(truth))
+    return folder
 
 
 @pytest.fixture(scope="session")

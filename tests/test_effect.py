@@ -176,6 +176,22 @@ def test_the_report_speaks_the_language_asked_and_chinese_by_default(tmp_path):
     assert csv.loc[0, "uplift_low"] == round(float(newcombe_interval(3, 8, 1, 4)[0]), 4)
 
 
+def test_the_uplift_by_month_shows_the_months_with_both_arms_under_the_campaigns_names():
+    from segkit.plots import uplift_by_month_chart
+
+    effect = campaign_effect(_calls(), _transactions(), AS_OF, language="en")
+    assert set(effect.named()["campaign"]) == {"overdue"}            # one campaign: its rows, not all campaigns'
+    figure = uplift_by_month_chart(effect.shown(), effect.window_days, "en")
+    (trace,) = figure.data
+    assert trace.name == "overdue" and list(trace.x) == ["2026-01"]     # February's windows have not ended
+    low, high = newcombe_interval(3, 8, 1, 4)
+    assert trace.y[0] == pytest.approx(12.5)
+    assert (trace.error_y.arrayminus[0], trace.error_y.array[0]) == pytest.approx((12.5 - 100 * float(low),
+                                                                                 100 * float(high) - 12.5))
+    assert figure.layout.title.text == ("Uplift of the 30-day purchase rate by month of the list day, with its "
+                                        "95 % interval")
+
+
 # --- the CLI, on SQLite and PostgreSQL ---------------------------------------------------------------------
 
 def _ledger(url, create=True) -> Ledger:

@@ -11,7 +11,7 @@ import papermill as pm
 import pytest
 
 import segkit
-from conftest import AS_OF, REPO
+from conftest import AS_OF, REPO, SIMULATED_END
 from segkit.cli import main
 from segkit.jobs import NOTEBOOKS as DECLARED
 from segkit.jobs import ParameterError, checked_parameters, notebook_parameters
@@ -170,6 +170,39 @@ def test_call_list_notebook_masks_people_and_reruns_identically(tmp_path, gas_wo
     assert not any(name in executed for name in calls["name"])
 
 
+def test_campaign_effect_is_the_same_from_the_notebook_python_and_the_cli(tmp_path, simulated_call_center):
+    # a ledger with control groups and the agents' reports, made by the closed loop (segkit simulate)
+    from segkit.callcenter import Ledger
+
+    ledger, transactions = simulated_call_center / "ledger.sqlite", simulated_call_center / "transactions.csv"
+    out = tmp_path / "out"
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "campaign_effect.ipynb"), str(tmp_path / "executed.ipynb"),
+        parameters={"ledger": str(ledger), "transactions_path": str(transactions), "as_of": SIMULATED_END,
+                    "window_days": 10, "language": "en", "output_dir": str(out)},
+        cwd=str(REPO / "notebooks"), progress_bar=False,
+    )
+    effect = pd.read_csv(out / "effect.csv", encoding="utf-8-sig")
+    everyone = effect.iloc[0]
+    assert (everyone.campaign, everyone.segment) == ("all", "all")
+    assert everyone.called > 100 and everyone.control > 20 and everyone.agent_won_back > 0
+    assert {"month:2026-02", "month:2026-03"} <= set(effect["segment"])
+    for name in ("effect.html", "charts/uplift.html", "charts/uplift_by_month.html", "charts/plotly.min.js"):
+        assert (out / name).is_file(), name
+    executed = (tmp_path / "executed.ipynb").read_text()
+    assert "Plotly.newPlot" in executed and "10-day purchase rate" in executed
+    assert "Won back (agents)" in executed and "List days to detect" in executed     # the agents', the power figure
+    assert not (out / "demo_simulation").exists()                                     # no demo with a ledger
+
+    _cli("effect", "--ledger", ledger, "--transactions", transactions, "--as-of", SIMULATED_END, "--window-days", 10,
+         "--out", tmp_path / "cli")
+    python = segkit.campaign_effect(Ledger(ledger), segkit.load_transactions(transactions, as_of=SIMULATED_END),
+                                    SIMULATED_END, 10)
+    python.write(tmp_path / "python")
+    _same_files({"effect": (out / "effect.csv", tmp_path / "cli" / "effect.csv"),
+                 "effect from Python": (out / "effect.csv", tmp_path / "python" / "effect.csv")})
+
+
 def test_advisor_books_are_the_same_from_the_notebook_python_and_the_cli(tmp_path, supplements_world):
     paths = supplements_world.write(tmp_path / "world")
     settings = tmp_path / "assignment.yaml"
@@ -245,6 +278,10 @@ def test_the_benefit_ranking_is_the_same_from_the_notebook_python_and_the_cli(tm
     ("call_list", {"campaign": ""}, "campaign"),
     ("call_list", {"ledger": "postgresql://segkit:secret@db/segkit"}, "ledger"),
     ("call_list", {"alerts_path": "{here}"}, "members_path"),
+    ("campaign_effect", {"window_days": 0}, "window_days"),
+    ("campaign_effect", {"window_days": 1.5}, "window_days"),
+    ("campaign_effect", {"ledger": "postgresql://segkit:secret@db/segkit"}, "ledger"),
+    ("campaign_effect", {"ledger": "ledger.sqlite"}, "transactions_path"),
     ("customer_value", {"holdout_end": "1997-01-01"}, "holdout_end"),
     ("customer_value", {"discount_rate": 1.5}, "discount_rate"),
     ("advisor_assignment", {"capacity_max": -1}, "capacity_max"),

@@ -102,6 +102,8 @@ def test_a_run_folder_keeps_one_plotly(tmp_path):
     charts.mkdir(parents=True)
     (charts / PLOTLY_JS).write_text(bundle)
     (charts / "a.html").write_text('<html><head><script charset="utf-8" src="plotly.min.js"></script></head></html>')
+    # a report beside its charts (CampaignEffect's effect.html) loads their copy from below
+    (tmp_path / "step" / "report.html").write_text('<script charset="utf-8" src="charts/plotly.min.js"></script>')
     share_plotly(executed, tmp_path / "step", tmp_path)
     assert [p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob(PLOTLY_JS)] == [PLOTLY_JS]
     assert (tmp_path / PLOTLY_JS).read_text().startswith("/**\n* plotly.js v9.9.9")
@@ -109,6 +111,7 @@ def test_a_run_folder_keeps_one_plotly(tmp_path):
     assert "Copyright" not in page and 'src="plotly.min.js"' in page and "window.PlotlyConfig" in page
     assert "cdn.plot.ly/plotly-9.9.9.min.js" in page and "document.readyState==='loading'" in page
     assert 'src="../../plotly.min.js"' in (charts / "a.html").read_text()
+    assert (tmp_path / "step" / "report.html").read_text() == '<script charset="utf-8" src="../plotly.min.js"></script>'
 
 
 def test_each_stage_keeps_its_colour_whatever_the_months():

@@ -9,7 +9,7 @@ import pytest
 
 from segkit.callcenter import Ledger
 from segkit.cli import main
-from segkit.synth.loop import POLICIES, SIMULATION_FILES, simulate
+from segkit.synth.loop import POLICIES, SIMULATION_FILES, agent_reports, simulate
 
 SMALL = {"n_members": 600, "days": 15, "start": "2026-04-01", "seed": 3, "window_days": 5}
 
@@ -36,6 +36,7 @@ def test_without_any_effect_the_true_uplift_is_exactly_zero(tmp_path):
     assert policy["calls"] > 50 and policy["calls_to_switched"] > 0 and policy["calls_to_active"] > 0
     assert (truth["bought_if_called"] == truth["bought_if_not_called"]).all()
     assert policy["true_uplift"] == 0 and policy["won_back"] == 0 and policy["lost_by_annoyance"] == 0
+    assert policy["estimated_uplift_low"] <= 0 <= policy["estimated_uplift_high"]       # the control group agrees
 
 
 def test_a_sure_win_back_brings_back_every_called_household_that_had_switched(tmp_path):
@@ -110,3 +111,21 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
         assert code == 2 and err.count("\n") == 1 and err.startswith("segkit simulate: error:"), (case, err)
     assert not (tmp_path / "sim").exists()
     assert sorted(path.name for path in (tmp_path / "real").iterdir()) == ["ledger.sqlite"]
+
+
+def test_the_agents_report_more_won_back_than_the_calls_won():
+    # who came back is won back, and so is a loyal household merely late with probability polite_yes: agents
+    # cannot tell the two apart; control members get no report
+    truth = pd.DataFrame({
+        "alert_id": [f"a{i}" for i in range(6)], "member_id": [str(i) for i in range(6)],
+        "as_of": ["2026-04-02"] * 5 + ["2026-04-03"], "arm": ["called"] * 5 + ["control"],
+        "switched": [True, True, False, False, False, True], "back_if_called": [True, False, False, False, False, True],
+        "leaves_if_called": [False, False, True, False, False, False]})
+    assert agent_reports(truth, polite_yes=0)["outcome"].tolist() == [
+        "won_back", "switched_supplier", "do_not_call", "reached", "reached"]
+    assert agent_reports(truth, polite_yes=1)["outcome"].tolist() == [
+        "won_back", "switched_supplier", "do_not_call", "won_back", "won_back"]
+    reports = agent_reports(truth, seed=4)
+    assert reports.equals(agent_reports(truth, seed=4)) and list(reports.columns) == ["alert_id", "outcome",
+                                                                                      "outcome_date", "note"]
+    assert (reports["outcome_date"] == pd.Timestamp("2026-04-02")).all() and "a5" not in set(reports["alert_id"])

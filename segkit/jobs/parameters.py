@@ -164,11 +164,18 @@ def at_most(low: str, high: str) -> Rule:
     return rule
 
 
-def ledger_given(values: dict[str, Any]):
-    """Pacing needs yesterday's contacts: a ledger (or ``$SEGKIT_LEDGER_URL``) unless the notebook runs its demo."""
-    if values["alerts_path"] is not None and values["ledger"] is None and not os.environ.get("SEGKIT_LEDGER_URL"):
-        return "ledger", "is required (or set SEGKIT_LEDGER_URL): pacing needs yesterday's contacts"
-    return None
+def ledger_needed(given: str, because: str) -> Rule:
+    """With ``given`` (the notebook's own data, not its demo), ``ledger`` is required unless ``$SEGKIT_LEDGER_URL``
+    is set."""
+    def rule(values: dict[str, Any]):
+        if values[given] is not None and values["ledger"] is None and not os.environ.get("SEGKIT_LEDGER_URL"):
+            return "ledger", f"is required (or set SEGKIT_LEDGER_URL): {because}"
+        return None
+    return rule
+
+
+# Pacing needs yesterday's contacts: a ledger (or ``$SEGKIT_LEDGER_URL``) unless the notebook runs its demo.
+ledger_given = ledger_needed("alerts_path", "pacing needs yesterday's contacts")
 
 
 @dataclass(frozen=True)
@@ -241,6 +248,11 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         Parameter("ledger", "database", optional=True), AS_OF, Parameter("campaign", "text"),
         Parameter("care", "true or false"), *_files("vip_path"), SETTINGS, DEMO_MEMBERS, LANGUAGE, OUTPUT,
         rules=(requires("alerts_path", "members_path"), ledger_given)),
+    "campaign_effect": _spec(
+        Parameter("ledger", "database", optional=True), *_files("transactions_path", "mapping_path", "segments_path"),
+        AS_OF, Parameter("window_days", "positive whole number"), DEMO_MEMBERS, LANGUAGE, OUTPUT,
+        rules=(requires("ledger", "transactions_path"),
+               ledger_needed("transactions_path", "the calls and their control groups are recorded in it"))),
     "customer_value": _spec(
         *_files("transactions_path", "mapping_path"), Parameter("calibration_end", "date"),
         Parameter("holdout_end", "date", optional=True), SETTINGS,

@@ -256,7 +256,8 @@ def _shows_something(cell) -> bool:
 def share_plotly(executed: Path, folder: Path, run_folder: Path) -> None:
     """Keep one plotly.js per run: the executed notebook's embedded copy and the ``plotly.min.js`` beside any
     page under ``folder`` (a step's charts) become references to ``run_folder/plotly.min.js``, which is made
-    from the first copy found."""
+    from the first copy found; so do the references of pages that load such a copy from a folder below them
+    (``effect.html`` beside its ``charts/``)."""
     import nbformat
 
     shared = run_folder / PLOTLY_JS
@@ -289,6 +290,14 @@ def share_plotly(executed: Path, folder: Path, run_folder: Path) -> None:
             text = page.read_text(encoding="utf-8")
             page.write_text(PLOTLY_BESIDE.sub(lambda _: plotly_tags(reference, version and version.group(1)), text),
                             encoding="utf-8")
+        for page in sorted(folder.rglob("*.html")):
+            if page.parent == beside.parent:
+                continue
+            below = f'src="{Path(os.path.relpath(beside, page.parent)).as_posix()}"'
+            text = page.read_text(encoding="utf-8")
+            if below in text:
+                page.write_text(text.replace(below, f'src="{Path(os.path.relpath(shared, page.parent)).as_posix()}"'),
+                                encoding="utf-8")
 
 
 def plotly_tags(source: str, version: str | None) -> str:

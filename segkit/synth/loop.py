@@ -66,7 +66,7 @@ REFIT_DAYS = 7
 CALL_TRUTH_COLUMNS = ["alert_id", "member_id", "as_of", "arm", "switched", "back_if_called", "leaves_if_called",
                       "bought_if_called", "bought_if_not_called"]
 SIMULATION_FILES = ("ledger.sqlite", "transactions.csv", "effect.csv", "call_truth.csv", "policy.json")
-_DAY_STREAM, _CATCH_UP_STREAM = 1, 2      # the simulation's random streams, apart from the history's
+_DAY_STREAM, _CATCH_UP_STREAM, _AGENT_STREAM = 1, 2, 3    # the simulation's random streams, apart from the history's
 
 
 @dataclass(repr=False)
@@ -287,11 +287,13 @@ def rule_candidates(transactions: pd.DataFrame, as_of: pd.Timestamp, rule: str, 
 def _policy_measures(truth: pd.DataFrame, effect: pd.DataFrame, campaign: str, end: pd.Timestamp,
                      window_days: int) -> dict:
     """``policy.json``'s measures: calls (to households that had not switched: harassment), won back, lost by
-    annoyance, net retained per 100 calls; the true uplift over every listing and over those whose window
-    ended (what ``effect.csv`` measures), beside the estimate."""
+    annoyance, net retained per 100 calls; the true uplift over every listing and over each household's first
+    listing whose window ended (what ``effect.csv`` measures), beside the estimate."""
     called = truth.loc[truth["arm"] == CALLED]
     won, lost = int(called["back_if_called"].sum()), int(called["leaves_if_called"].sum())
-    ended = truth.loc[truth["as_of"] + pd.Timedelta(days=window_days) <= end]
+    # what effect.csv measures: each household's first listing, if its window ended
+    first = truth.sort_values("as_of", kind="stable").drop_duplicates("member_id")
+    ended = first.loc[first["as_of"] + pd.Timedelta(days=window_days) <= end]
     overall = effect.loc[effect["campaign"] == campaign].iloc[0]
     return {
         "listed": len(truth), "calls": len(called), "control": int((truth["arm"] == CONTROL).sum()),
@@ -309,3 +311,20 @@ def _uplift(truth: pd.DataFrame) -> float | None:
     if truth.empty:
         return None
     return round(float((truth["bought_if_called"].astype(int) - truth["bought_if_not_called"].astype(int)).mean()), 4)
+
+
+def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5) -> pd.DataFrame:
+    """What the agents would write down for the called listings of ``truth`` (``call_truth.csv``), as outcomes for
+    ``Ledger.add_outcomes`` dated on the list day: a household that had switched and comes back is *won back*,
+    one that does not *switched supplier*; a loyal household the call drives away *asked not to be called*; a
+    loyal one that stays, merely late, promises to refill and is written down as *won back* with probability
+    ``polite_yes``, else *reached*. Agents cannot tell the two kinds of *won back* apart, so their count runs
+    above the extra buyers the control group measures."""
+    called = truth.loc[truth["arm"] == CALLED]
+    polite = np.random.default_rng([seed, _AGENT_STREAM]).random(len(called)) < polite_yes
+    switched, back, leaves = (called[name].astype(bool).to_numpy()
+                              for name in ("switched", "back_if_called", "leaves_if_called"))
+    outcome = np.select([switched & back, switched, leaves, polite],
+                        ["won_back", "switched_supplier", "do_not_call", "won_back"], "reached")
+    return pd.DataFrame({"alert_id": called["alert_id"].to_numpy(), "outcome": outcome,
+                         "outcome_date": pd.to_datetime(called["as_of"]).dt.normalize().to_numpy(), "note": ""})
