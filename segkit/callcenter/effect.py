@@ -260,9 +260,8 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
         raise ValueError(f"a campaign is named {ALL!r}, the name of all campaigns together: rename its runs")
     group = [listed["run"], listed["list_day"], listed["campaign"], listed["vip"]]
     listed["compared"] = listed["arm"].eq(CONTROL).groupby(group).transform("any").astype(bool)
-    # one unit per member and campaign: their first compared listing. Later listings of the same member are not
-    # independent draws (a household that keeps not buying is listed again and again): counting them made the
-    # interval too narrow (it held a null effect in 85 % of simulated worlds, benchmarks/bench_effect_coverage.py)
+    # one unit per member and campaign, their first compared listing: later listings of the same member are not
+    # independent draws (a household that keeps not buying is listed again and again)
     first = listed.loc[listed["compared"]].sort_values(["list_day", "run"], kind="stable").drop_duplicates(
         ["member_id", "campaign"]).index
     listed["compared"] = listed.index.isin(first)
