@@ -17,11 +17,11 @@ from ..data.parse import parse_day
 from ..calendar import holidays
 from ..data.parse import parse_flags
 from ..data.sources import read_source
+from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
 
 CALL_LIST_COLUMNS = ["alert_id", "member_id", "name", "phone", "tier", "vip", "advisor_id", "queue", "call_by",
                      "priority", "reason", "campaign", "due_date", "value_at_risk"]
-HOLIDAY_NAMES = {"spring_festival": "Spring Festival"}
 
 
 def alert_id(member_id: str, campaign: str, as_of: pd.Timestamp) -> str:
@@ -91,7 +91,9 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
     ahead = calendar[(calendar >= as_of) & (calendar <= as_of + pd.Timedelta(days=settings.holiday_days_ahead))]
     if len(ahead):
         day = ahead[0]
-        name = HOLIDAY_NAMES.get(settings.holidays, "holiday") if isinstance(settings.holidays, str) else "holiday"
+        holiday_names = catalogue("en").section("holidays")
+        name = holiday_names.get(settings.holidays, holiday_names["holiday"]) if isinstance(settings.holidays, str) \
+            else holiday_names["holiday"]
         audience = is_vip if settings.holiday_audience == "vip" else np.ones(len(members), dtype=bool)
         frames.append(pd.DataFrame({
             "member_id": ids[audience], "campaign": HOLIDAY,
@@ -111,13 +113,18 @@ def birthday_greetings(members: pd.DataFrame, as_of: pd.Timestamp, settings: Con
     due = (days >= 0) & (days <= settings.birthday_days_ahead)
     return pd.DataFrame({
         "member_id": members["member_id"].astype(str)[due], "campaign": BIRTHDAY,
-        "reason": [f"birthday on {d:%b} {d.day} ({_in_days(n)})" for d, n in zip(upcoming[due], days[due])],
+        "reason": [birthday_reason(catalogue("en"), day, as_of) for day in upcoming[due]],
         "due_date": upcoming[due], "value_at_risk": 0.0,
         "vip": False if is_vip is None else is_vip[due.to_numpy()]})[CANDIDATE_COLUMNS]
 
 
-def _in_days(days: int) -> str:
-    return "today" if days == 0 else "tomorrow" if days == 1 else f"in {int(days)} days"
+def birthday_reason(text: Catalogue, birthday: pd.Timestamp, as_of: pd.Timestamp) -> str:
+    """The birthday greeting's reason in ``text``'s language: "birthday on Apr 2 (in 2 days)", "4月2日生日（2天后）"
+    (English in ``call_list.csv``, the sheet's language on the call sheet)."""
+    days = (birthday - as_of).days
+    when = (text.text("words.in_days.today") if days == 0 else text.text("words.in_days.tomorrow") if days == 1
+            else text.text("words.in_days.later", days=days))
+    return text.text("call_sheet.reasons.birthday", date=text.day(birthday), when=when)
 
 
 def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:

@@ -28,6 +28,7 @@ import pandas as pd
 from ..data.sources import read_source
 from ..io import XlsxSheet, write_xlsx
 from ..messages import LANGUAGES, Catalogue, catalogue
+from .lists import birthday_reason
 from .pacing import CALL_BY_QUEUE, HOLD_RULES, VIP_QUEUE
 
 SHEET_COLUMNS = ["priority", "member_id", "name", "phone", "tier", "vip", "campaign", "reason", "last_purchase",
@@ -146,10 +147,7 @@ def _reason(text: Catalogue, campaign: str, due: pd.Timestamp, as_of: pd.Timesta
     """Why this call, in plain words: the overdue rhythm, the birthday, the holiday; another campaign's own
     reason as it came (``given``)."""
     if campaign == "birthday" and pd.notna(due):
-        days = (due - as_of).days
-        when = (text.text("words.in_days.today") if days == 0 else text.text("words.in_days.tomorrow") if days == 1
-                else text.text("words.in_days.later", days=days))
-        return text.text("call_sheet.reasons.birthday", date=text.day(due), when=when)
+        return birthday_reason(text, due, as_of)
     if campaign in HOLIDAY_CAMPAIGNS and pd.notna(due):
         return text.text("call_sheet.reasons.holiday", date=text.day(due),
                          holiday=_label(text, "holidays", holiday_name))
