@@ -110,6 +110,7 @@ bench: install
 	$(BIN)/python benchmarks/compare_churn.py
 	$(BIN)/python benchmarks/bench_callcenter.py
 	$(BIN)/python benchmarks/bench_effect_coverage.py
+	$(BIN)/python benchmarks/bench_closed_loop.py
 	$(BIN)/python benchmarks/bench_assignment.py
 	$(BIN)/python benchmarks/bench_survey.py
 	$(BIN)/python benchmarks/bench_10m.py

@@ -43,6 +43,7 @@ mapping_path = ""  # column-mapping YAML of the transactions export
 segments_path = ""  # rfm.csv of the segmentation (member_id, segment): the effect per RFM segment too
 as_of = "2026-03-31"
 window_days = 30  # a listed member bought when they purchased within so many days after their list day
+worthwhile_uplift = 0.02  # the smallest uplift worth its calls: below it, the advice names the calls
 demo_members = 1500
 language = ""  # of this report: zh-CN or en; empty: zh-CN
 output_dir = "../outputs/campaign_effect"
@@ -61,14 +62,12 @@ globals().update(checked_parameters("campaign_effect", globals()))
 segkit.use_language(language)
 simulation = None
 if transactions_path is None:  # the demo: a call center simulated up to as_of (45 list days: 20-day windows at most)
-    from segkit.synth.loop import agent_reports, simulate
+    from segkit.synth.loop import simulate
 
     demo, window_days = output_dir / "demo_simulation", min(window_days, 20)
     simulation = simulate(demo, demo_members, days=45, start=as_of - pd.Timedelta(days=44), win_back=0.3,
                           annoyance=0.05, control_share=0.2, window_days=window_days)
-    ledger, transactions_path = demo / "ledger.sqlite", demo / "transactions.csv"
-    truth = pd.read_csv(demo / "call_truth.csv", dtype={"member_id": str}, encoding="utf-8-sig")
-    Ledger(ledger).add_outcomes(agent_reports(truth))  # what the agents would have written down
+    ledger, transactions_path = demo / "ledger.sqlite", demo / "transactions.csv"  # with the agents' outcomes
 ledger = Ledger(ledger)  # an existing ledger: the daily call lists made it
 plots.notebook_mode()
 print(ledger)
@@ -96,7 +95,8 @@ print(f"{len(calls):,} listed members in {len(calls[['run', 'as_of']].drop_dupli
 # more list days an effect of that size needs before it can be told from chance.
 
 # %%
-campaign = segkit.campaign_effect(calls, transactions, as_of, window_days, segments_path, outcomes)
+campaign = segkit.campaign_effect(calls, transactions, as_of, window_days, segments_path, outcomes,
+                                  worthwhile_uplift=worthwhile_uplift)
 print(campaign)
 display(Markdown("\n".join(f"- {sentence}" for sentence in campaign.sentences())))  # noqa: F821 (IPython)
 segkit.show_table(campaign.named(campaign.summary()), campaign.percent)
@@ -160,6 +160,21 @@ segkit.show_table(ongoing[["campaign", "segment", "called", "control", "uplift",
                            "listed_per_day", "list_days_to_detect"]], campaign.percent)
 
 # %% [markdown]
+# ## What the ledger advises for the alert settings
+#
+# The ledger keeps the P(active) each overdue alert gave the member it listed. Where the calls to
+# members above some P(active) added, with 95 % confidence, less than `worthwhile_uplift` to the
+# purchase rate, the advice names the `p_active_below` that would stop them (or the campaign, when
+# none of its calls are worth making). Nothing is changed by itself: people read the advice and
+# change the alert settings. The uplift by the P(active) the alert gave, band by band, is beside it.
+
+# %%
+display(Markdown("\n".join(f"- {sentence}" for sentence in campaign.advice_sentences())))  # noqa: F821
+by_p_active = rows.loc[rows["segment"].str.startswith("p_active:")]
+segkit.show_table(by_p_active[["campaign", "segment", "called", "control", "rate_called", "rate_control", "uplift",
+                               "uplift_low", "uplift_high"]], campaign.percent)
+
+# %% [markdown]
 # ## Against the generated truth (demo only)
 #
 # The simulation knows both outcomes of every listing: the true uplift over the listings whose
@@ -173,7 +188,7 @@ if simulation is not None:
 # %% [markdown]
 # ## Output files
 #
-# `effect.csv` (every campaign and segment), `effect.html` (the report to forward),
+# `effect.csv` (every campaign and segment), `advice.csv` (the advice, if any), `effect.html` (the report to forward),
 # `charts/uplift.html` and `charts/uplift_by_month.html`.
 
 # %%

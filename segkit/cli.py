@@ -58,6 +58,13 @@ def _probability(text: str) -> float:
     return value
 
 
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError("must be a share above 0 and below 1")
+    return value
+
+
 def _rejects_path(out: Path, table: str) -> Path:
     return out.with_name(f"{out.stem}.{table}_rejects.csv")
 
@@ -144,12 +151,12 @@ def cmd_generate(args) -> None:
 
 def cmd_simulate(args) -> None:
     """Python: ``segkit.synth.loop.simulate(out, n_members, days, start, seed, policy, win_back, annoyance,
-    control_share, window_days, history_days)``."""
+    control_share, window_days, history_days, settings)``."""
     from .synth.loop import simulate
 
     _folder_output(args.out)
     result = simulate(args.out, args.n_members, args.days, args.start, args.seed, args.policy, args.win_back,
-                      args.annoyance, args.control_share, args.window_days, args.history_days)
+                      args.annoyance, args.control_share, args.window_days, args.history_days, args.settings)
     _written(result, result.files)
 
 
@@ -292,7 +299,7 @@ def cmd_outcomes(args) -> None:
 
 def cmd_effect(args) -> None:
     """Python: ``segkit.campaign_effect(Ledger(url), load_transactions(path), as_of, window_days, segments,
-    language=language).write(out)``."""
+    language=language, worthwhile_uplift=worthwhile_uplift).write(out)``."""
     from .callcenter import Ledger, campaign_effect
     from .callcenter.effect import listed_contacts
 
@@ -302,11 +309,11 @@ def cmd_effect(args) -> None:
     listed_contacts(calls, args.as_of, args.window_days)       # no control group: refused before the long load
     transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out / "effect.csv", None)
     effect = campaign_effect(calls, transactions, args.as_of, args.window_days, args.segments, ledger.outcomes(),
-                             language=args.language)
+                             language=args.language, worthwhile_uplift=args.worthwhile_uplift)
     _written(effect, effect.write(out))
     with pd.option_context("display.width", 160):
         print(effect.summary().round(3).to_string(index=False))
-    print("\n".join(effect.sentences()))
+    print("\n".join(effect.sentences() + effect.advice_sentences()))
 
 
 def cmd_ledger(args) -> None:
@@ -490,6 +497,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="share of each day's list held out as control, not called (default 0.10)")
     sim.add_argument("--window-days", type=_positive, default=30,
                      help="a listed household bought if it bought within so many days (default 30)")
+    sim.add_argument("--settings", help="alert settings YAML of the segkit policy (p_active_below, "
+                                        "long_gone_days)")
     sim.add_argument("--out", required=True, help="output folder: ledger.sqlite, transactions.csv, effect.csv, "
                                                   "call_truth.csv, policy.json")
 
@@ -620,8 +629,11 @@ def build_parser() -> argparse.ArgumentParser:
                                            "the effect per segment too")
     effect.add_argument("--mapping", help="column-mapping YAML of the transactions file")
     effect.add_argument("--language", choices=LANGUAGES, help="language of the report (default zh-CN)")
-    effect.add_argument("--out", required=True, help="output folder: effect.csv, effect.html (the report), "
-                                                     "charts/uplift.html")
+    effect.add_argument("--worthwhile-uplift", type=_share, default=0.02,
+                        help="the smallest uplift worth its calls (default 0.02: one extra buyer per 50 calls); "
+                             "groups of calls shown to add less are named in the advice")
+    effect.add_argument("--out", required=True, help="output folder: effect.csv, advice.csv, effect.html (the "
+                                                     "report), charts/uplift.html")
 
     ledger = _verb(verbs, "ledger", cmd_ledger, "the contact ledger: make one, list its runs, remove a run recorded "
                                                 "by mistake")

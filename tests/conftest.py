@@ -61,16 +61,11 @@ def simulated_call_center(tmp_path_factory) -> Path:
     """A folder holding a small closed loop's ``ledger.sqlite`` and ``transactions.csv`` (``segkit simulate``: 30
     days of the 30-day rule's call lists on 600 gas households, a fifth held out, to ``SIMULATED_END``) with the
     agents' reports in the ledger: the 10-day windows of control members have ended in February and March."""
-    import pandas as pd
-
-    from segkit.callcenter import Ledger
-    from segkit.synth.loop import agent_reports, simulate
+    from segkit.synth.loop import simulate
 
     folder = tmp_path_factory.mktemp("simulated_call_center")
     simulate(folder, 600, days=30, start="2026-02-20", seed=5, policy="overdue-30", control_share=0.2,
-             window_days=10)
-    truth = pd.read_csv(folder / "call_truth.csv", dtype={"member_id": str}, encoding="utf-8-sig")
-    Ledger(folder / "ledger.sqlite").add_outcomes(agent_reports(truth))
+             window_days=10)             # the agents report each day's calls into the ledger as the loop runs
     return folder
 
 

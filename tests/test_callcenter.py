@@ -110,6 +110,24 @@ def test_outcomes_change_the_next_lists():
     assert sorted(later.listed["member_id"]) == ["0001", "0002", "0003"]   # switched hold (90 days) is over
 
 
+def test_a_household_reported_won_back_is_not_called_again_soon_but_still_greeted():
+    # the closed loop found segkit re-calling households it had just won back, before their next refill was due
+    members = _members(3)
+    outcomes = pd.DataFrame({"member_id": ["0000", "0001"], "outcome": ["won_back", "won_back"],
+                             "outcome_date": [AS_OF - pd.Timedelta(days=20), AS_OF - pd.Timedelta(days=30)],
+                             "phone_hash": None})
+    candidates = pd.concat([_candidates(members["member_id"]), _candidates(["0000"], "birthday", value=0.0)])
+    paced = pace(candidates, members, AS_OF, outcomes=outcomes)
+    held = paced.held_back.set_index("member_id")
+    assert held["rule"].to_dict() == {"0000": "won_back"}                # 30 days ago: the hold is over
+    assert held.at["0000", "held_back"] == (f"reported won back on {AS_OF - pd.Timedelta(days=20):%Y-%m-%d}: not "
+                                            f"called again until {AS_OF + pd.Timedelta(days=10):%Y-%m-%d}")
+    assert paced.listed.set_index("member_id")["campaign"].to_dict() == {"0000": "birthday", "0001": "churn",
+                                                                         "0002": "churn"}
+    longer = pace(candidates, members, AS_OF, outcomes=outcomes, settings=ContactSettings(won_back_hold_days=45))
+    assert sorted(longer.held_back["member_id"]) == ["0000", "0001"]
+
+
 def test_settings_are_checked():
     with pytest.raises(ValueError, match="window_days"):
         ContactSettings(window_days=0)

@@ -74,17 +74,30 @@ def test_control_members_are_paced_like_called_ones_and_vips_can_be_kept_out(tmp
         ContactSettings(control_share=1.0)
 
 
-def test_a_ledger_from_before_control_groups_gets_the_arm_column(tmp_path):
+def test_the_ledger_keeps_each_listings_chance_of_being_held_out_and_its_p_active(tmp_path):
+    ledger = Ledger(tmp_path / "l.sqlite", create=True)
+    candidates = _candidates(400).assign(p_active=np.linspace(0.05, 0.55, 400).round(4))
+    export_list(candidates, _members(400), AS_OF, ledger, tmp_path / "out", run="churn",
+                settings=ContactSettings(control_vips=False))
+    calls = ledger.calls().set_index("member_id")
+    vip = candidates.set_index("member_id")["vip"].reindex(calls.index)
+    assert (calls.loc[~vip, "control_p"] == 0.10).all() and (calls.loc[vip, "control_p"] == 0.0).all()
+    assert calls["p_active"].tolist() == candidates.set_index("member_id")["p_active"].reindex(calls.index).tolist()
+
+
+def test_a_ledger_from_before_control_groups_gets_the_new_columns(tmp_path):
     path = tmp_path / "old.sqlite"
     Ledger(path, create=True).close()
-    with sqlite3.connect(path) as con:        # the schema of the release before: no arm column
-        con.execute("ALTER TABLE segkit_contacts DROP COLUMN arm")
+    with sqlite3.connect(path) as con:        # the schema of the release before: no arm, control_p, p_active
+        for column in ("arm", "control_p", "p_active"):
+            con.execute(f"ALTER TABLE segkit_contacts DROP COLUMN {column}")
         con.execute("INSERT INTO segkit_runs (name, as_of, recorded_at, listed) VALUES ('churn', '2026-03-01', "
                     "'2026-03-01 08:00:00', 1)")
         con.execute("INSERT INTO segkit_contacts (alert_id, run_id, member_id, campaign, as_of, priority, vip, "
                     "queue, call_by) VALUES ('churn-20260301-x', 1, '00001', 'churn', '2026-03-01', 1, 0, 'g', 'A1')")
     ledger = Ledger(path)
-    assert ledger.calls()["arm"].tolist() == ["called"]
+    old = ledger.calls()
+    assert old["arm"].tolist() == ["called"] and old[["control_p", "p_active"]].isna().all(axis=None)
     export = _export(ledger, tmp_path / "out", n=50)
     assert len(ledger.calls()) == 1 + len(export.call_list) + len(export.control)
 

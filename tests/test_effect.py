@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from segkit.callcenter import CampaignEffect, Ledger, campaign_effect
-from segkit.callcenter.effect import EFFECT_COLUMNS, NO_CONTROL, contacts_to_detect, newcombe_interval
+from segkit.callcenter.effect import EFFECT_COLUMNS, NO_CONTROL, contacts_to_detect, listed_contacts, newcombe_interval
 from segkit.cli import main
 
 DAY = pd.Timestamp("2026-01-05")
@@ -60,16 +60,19 @@ def test_the_power_figure_is_the_textbook_size_and_detects_four_times_in_five():
 
 def _calls() -> pd.DataFrame:
     """Run churn on DAY: c0-c7 called (c0-c2 VIP), k0-k3 control (k0 VIP); on LATER: c8 called, k4 control
-    (window open); run care on DAY: g0, g1 called, no control group (not compared)."""
+    (window open); churn held out a quarter (``control_p``) and its alerts gave each member a ``p_active``; run
+    care on DAY: g0, g1 called, no chance of being held out (not compared)."""
     rows = [("churn", DAY, f"c{i}", "called", i < 3, "A1" if i % 2 else "A2") for i in range(8)]
     rows += [("churn", DAY, f"k{i}", "control", i == 0, "A1" if i % 2 else "A2") for i in range(4)]
     rows += [("churn", LATER, "c8", "called", False, "A1"), ("churn", LATER, "k4", "control", False, "A1")]
     rows += [("care", DAY, f"g{i}", "called", False, None) for i in range(2)]
     frame = pd.DataFrame(rows, columns=["run", "as_of", "member_id", "arm", "vip", "advisor_id"])
     frame["vip"] = frame["vip"].astype(bool)
+    p_active = [0.1, 0.15, 0.3, 0.5, 0.7, 0.75, 0.85, 0.9, 0.1, 0.5, 0.8, 0.9, 0.3, 0.3, np.nan, np.nan]
     return frame.assign(alert_id=frame["run"] + "-" + frame["as_of"].dt.strftime("%Y%m%d") + "-" + frame["member_id"],
                         campaign=frame["run"], priority=np.arange(1, len(frame) + 1), queue="q",
-                        call_by=frame["advisor_id"].fillna("queue"))
+                        call_by=frame["advisor_id"].fillna("queue"), control_p=np.where(frame["run"] == "churn", 0.25, 0.0),
+                        p_active=p_active)
 
 
 def _transactions() -> pd.DataFrame:
@@ -117,7 +120,9 @@ def test_a_hand_built_ledger_gives_the_counts_and_rates_it_was_built_for():
     assert (effect.still_open, effect.not_compared) == (2, 2)
     expected = {"vip:yes": (3, 1, 2, 1), "vip:no": (5, 3, 1, 0), "rfm:Champions": (1, 1, 1, 1),
                 "rfm:At Risk": (1, 1, 1, 0), "rfm:unknown": (6, 2, 1, 0), "advisor:A1": (4, 2, 1, 0),
-                "advisor:A2": (4, 2, 2, 1), "month:2026-01": (8, 4, 3, 1), "month:2026-02": (0, 0, 0, 0)}
+                "advisor:A2": (4, 2, 2, 1), "month:2026-01": (8, 4, 3, 1), "month:2026-02": (0, 0, 0, 0),
+                "p_active:0.0-0.2": (2, 1, 2, 1), "p_active:0.2-0.4": (1, 0, 0, 0), "p_active:0.4-0.6": (1, 1, 0, 0),
+                "p_active:0.6-0.8": (2, 0, 0, 0), "p_active:0.8-1.0": (2, 2, 1, 0)}
     for segment, counts in expected.items():
         row = rows.loc[("churn", segment)]
         assert (row.called, row.control, row.called_bought, row.control_bought) == counts, segment
@@ -127,7 +132,8 @@ def test_a_hand_built_ledger_gives_the_counts_and_rates_it_was_built_for():
     assert rows.loc[("all", "all")].equals(churn)
     assert effect.table["campaign"].drop_duplicates().tolist() == ["all", "churn"]
     assert effect.table.loc[effect.table["campaign"] == "churn", "segment"].tolist() == [
-        "all", "vip:yes", "vip:no", "rfm:At Risk", "rfm:Champions", "rfm:unknown", "advisor:A1", "advisor:A2",
+        "all", "vip:yes", "vip:no", "p_active:0.0-0.2", "p_active:0.2-0.4", "p_active:0.4-0.6", "p_active:0.6-0.8",
+        "p_active:0.8-1.0", "rfm:At Risk", "rfm:Champions", "rfm:unknown", "advisor:A1", "advisor:A2",
         "month:2026-01", "month:2026-02"]
     assert effect.sentences() == [
         "overdue: calling raised the 30-day purchase rate from 25.0 % to 37.5 % (+12.5 points, 95 % interval "
@@ -146,7 +152,7 @@ def test_windows_not_ended_and_runs_without_a_control_group_are_left_out_and_sai
         with pytest.raises(ValueError, match=f"^{NO_CONTROL}$"):
             campaign_effect(without, _transactions(), AS_OF)
     effect = campaign_effect(calls, _transactions(), AS_OF)
-    assert "2 still open, 2 calls without a control group" in repr(effect)
+    assert "2 still open, 2 calls without a chance of being held out" in repr(effect)
     assert pd.isna(effect.table["agent_won_back_share"]).all()        # no outcomes given: nothing beside
 
 
@@ -163,7 +169,7 @@ def test_the_report_speaks_the_language_asked_and_chinese_by_default(tmp_path):
     effect = campaign_effect(_calls(), _transactions(), AS_OF, outcomes=_outcomes())
     paths = effect.write(tmp_path / "out")
     assert [path.relative_to(tmp_path / "out").as_posix() for path in paths] == [
-        "effect.csv", "charts/uplift.html", "effect.html"]
+        "effect.csv", "advice.csv", "charts/uplift.html", "effect.html"]
     page = (tmp_path / "out" / "effect.html").read_text(encoding="utf-8")
     assert "外呼有没有效果" in page and "Newcombe" in page
     assert "流失预警：外呼使 30 天购买率从 25.0% 提高到 37.5%（+12.5 个百分点" in page
@@ -219,7 +225,8 @@ def test_cli_writes_the_table_chart_and_report_and_rerunning_gives_identical_fil
     printed = capsys.readouterr().out
     assert "<CampaignEffect as of 2026-03-01, 30-day window: churn +12.5 points" in printed
     assert "overdue: calling raised the 30-day purchase rate from 25.0 % to 37.5 %" in printed
-    files = ["effect.csv", "effect.html", "charts/uplift.html"]
+    assert "No change advised" in printed           # too few calls to advise anything, and said so
+    files = ["effect.csv", "advice.csv", "effect.html", "charts/uplift.html"]
     first = {name: (tmp_path / "out" / name).read_bytes() for name in files}
     table = pd.read_csv(tmp_path / "out" / "effect.csv", encoding="utf-8-sig")
     assert table.loc[0, ["called", "control", "agent_won_back"]].tolist() == [8, 4, 1]
@@ -249,3 +256,123 @@ def test_sqlite_and_postgresql_ledgers_give_identical_files(tmp_path, postgres_u
     assert _effect(postgres_url, tmp_path, "postgresql") == 0
     for name in ("effect.csv", "effect.html"):
         assert (tmp_path / "sqlite" / name).read_bytes() == (tmp_path / "postgresql" / name).read_bytes(), name
+
+
+# --- which listings are compared, shares that differ, the advice --------------------------------------------
+
+def _listing(campaign: str, day: pd.Timestamp, share: float, p_active: float, called: int, called_bought: int,
+             control: int, control_bought: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One list's calls (``called`` called, ``control`` held out with chance ``share``, every alert at
+    ``p_active``) and the purchases of its buyers, three days after the list day."""
+    tag = f"{campaign}-{day:%Y%m%d}-{share:g}-{p_active:g}"
+    members = [f"{tag}-c{i}" for i in range(called)] + [f"{tag}-k{i}" for i in range(control)]
+    calls = pd.DataFrame({"run": campaign, "as_of": day, "member_id": members,
+                          "arm": ["called"] * called + ["control"] * control, "vip": False, "advisor_id": "A1",
+                          "campaign": campaign, "queue": "q", "call_by": "A1", "control_p": share,
+                          "p_active": p_active})
+    calls = calls.assign(alert_id="a-" + calls["member_id"], priority=np.arange(1, len(calls) + 1))
+    buyers = members[:called_bought] + members[called:called + control_bought]
+    return calls, pd.DataFrame({"member_id": buyers, "date": day + pd.Timedelta(days=3), "amount": 100.0})
+
+
+def _lists(*lists) -> tuple[pd.DataFrame, pd.DataFrame]:
+    parts = [_listing(*spec) for spec in lists]
+    return (pd.concat([calls for calls, _ in parts], ignore_index=True),
+            pd.concat([bought for _, bought in parts], ignore_index=True))
+
+
+def test_a_list_that_held_out_nobody_by_chance_still_counts_and_each_member_once():
+    # day 1 held out 2 of 6; day 2's small list held out nobody by chance (it could have): both count. Counting
+    # only the lists that happened to hold someone out would over-weight the control members of small lists.
+    calls, bought = _lists(("churn", DAY, 0.25, 0.3, 4, 1, 2, 1), ("churn", DAY + pd.Timedelta(days=1), 0.25, 0.3,
+                                                                      2, 2, 0, 0))
+    again = calls.iloc[:1].assign(as_of=DAY + pd.Timedelta(days=20), alert_id="again")     # listed again later
+    effect = campaign_effect(pd.concat([calls, again]), bought, AS_OF)
+    row = effect.table.iloc[0]
+    assert (row.called, row.control, row.called_bought, row.control_bought) == (6, 2, 3, 1)
+    assert (row.uplift_low, row.uplift_high) == pytest.approx(tuple(map(float, newcombe_interval(3, 6, 1, 2))))
+    # with no chance of being held out (control_vips: false, or control_share 0) a listing is not compared
+    effect = campaign_effect(calls.assign(control_p=np.where(calls["as_of"] > DAY, 0.0, 0.25)), bought, AS_OF)
+    assert effect.table.iloc[0][["called", "control"]].tolist() == [4, 2] and effect.not_compared == 2
+
+
+def test_runs_that_held_out_different_shares_are_compared_within_each_and_combined():
+    from segkit.callcenter.effect import wilson_interval
+
+    # January held out half, February a tenth, and members bought more in February: pooling the two would
+    # read the season as an effect of the calls (called 21/38 = 55 % against control 7/22 = 32 %); within each
+    # share the calls lift buying by 0 and 33 points, weighted by the listings of each (40 and 20)
+    calls, bought = _lists(("churn", DAY, 0.5, 0.3, 20, 6, 20, 6),
+                           ("churn", LATER - pd.Timedelta(days=30), 0.1, 0.3, 18, 15, 2, 1))
+    row = campaign_effect(calls, bought, AS_OF).table.iloc[0]
+    assert (row.called, row.control, row.called_bought, row.control_bought) == (38, 22, 21, 7)
+    weights, p1, p2 = np.array([2 / 3, 1 / 3]), np.array([6 / 20, 15 / 18]), np.array([6 / 20, 1 / 2])
+    assert (row.rate_called, row.rate_control) == pytest.approx((weights @ p1, weights @ p2))
+    (l1, h1), (l2, h2) = wilson_interval([6, 15], [20, 18]), wilson_interval([6, 1], [20, 2])
+    uplift = weights @ (p1 - p2)
+    assert row.uplift == pytest.approx(uplift)
+    assert row.uplift_low == pytest.approx(uplift - np.sqrt(weights ** 2 @ ((p1 - l1) ** 2 + (h2 - p2) ** 2)))
+    assert row.uplift_high == pytest.approx(uplift + np.sqrt(weights ** 2 @ ((h1 - p1) ** 2 + (p2 - l2) ** 2)))
+
+
+def test_the_advice_names_the_p_active_above_which_calls_are_not_worth_making():
+    # the alert listed members at P(active) 0.3 (calls lift buying from 10 % to 40 %) and 0.7 (both arms 60 %)
+    calls, bought = _lists(("churn", DAY, 0.5, 0.3, 200, 80, 200, 20), ("churn", DAY, 0.5, 0.7, 200, 120, 200, 120))
+    effect = campaign_effect(calls, bought, AS_OF, language="en", worthwhile_uplift=0.1)
+    advice = effect.advice.iloc[0]
+    assert (advice.campaign, advice.advice, advice.p_active_below) == ("churn", "p_active_below", 0.4)
+    assert (advice.called, advice.control, advice.uplift) == (200, 200, 0.0)
+    assert effect.advice_sentences() == [
+        f"overdue: calls to members whose alert gave them a P(active) of 0.4 or more added at most "
+        f"{100 * advice.uplift_high:+.1f} points to the purchase rate (95 % upper limit; 200 called, 200 control), "
+        "less than the 10.0 points that make a call worth making. Advice: set p_active_below to 0.4 in the alert "
+        "settings, so that these members are no longer called."]
+    rows = effect.table.loc[effect.table["campaign"] == "churn"].set_index("segment")
+    assert rows.loc["p_active:0.6-0.8", "uplift"] == 0 and rows.loc["p_active:0.2-0.4", "uplift"] == pytest.approx(0.3)
+    # a campaign whose calls change nothing at all is named as a whole; a small one gets no advice, and says so
+    calls, bought = _lists(("churn", DAY, 0.5, 0.7, 300, 120, 300, 120))
+    advice = campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice
+    assert advice[["campaign", "advice"]].values.tolist() == [["churn", "campaign"]]
+    calls, bought = _lists(("churn", DAY, 0.5, 0.7, 20, 8, 20, 8))
+    small = campaign_effect(calls, bought, AS_OF, language="en", worthwhile_uplift=0.1)
+    assert small.advice.empty and small.advice_sentences()[0].startswith("No change advised")
+    with pytest.raises(ValueError, match="worthwhile_uplift must be a share above 0 and below 1"):
+        campaign_effect(calls, bought, AS_OF, worthwhile_uplift=5)
+
+
+def _coverage(effect_size: float, draws: int = 200) -> float:
+    """How often the interval holds the true uplift when the control draw (``control_arms``, the real one) is
+    made again and again over one world of lists shaped like the simulated call center's: a first day with a
+    backlog of 120 long-overdue members who rarely buy, then 25 days of 1 to 5 freshly overdue ones who often
+    do. Each member's two outcomes are fixed (with calls that work, a call adds a purchase with probability
+    ``effect_size``); the truth is their mean difference over everyone listed."""
+    from segkit.callcenter.control import control_arms
+
+    rng = np.random.default_rng(7)
+    sizes = [120, *rng.integers(1, 6, 25)]
+    days = np.repeat(pd.date_range(DAY, periods=len(sizes)), sizes)
+    base = np.where(days == DAY, 0.15, 0.65)
+    not_called = rng.random(len(days)) < base
+    called = not_called | (rng.random(len(days)) < effect_size)
+    truth = np.mean(called.astype(int) - not_called)
+    lists = pd.DataFrame({"member_id": [f"m{i}" for i in range(len(days))], "campaign": "churn", "vip": False,
+                          "as_of": days})
+    held = 0
+    for draw in range(draws):
+        arms = np.concatenate([control_arms(day, pd.Timestamp(when), 0.3, f"draw-{draw}")[0]
+                               for when, day in lists.groupby("as_of", sort=True)])
+        calls = lists.assign(alert_id=lists["member_id"], run="churn", advisor_id="A1", arm=arms, control_p=0.3)
+        listed = listed_contacts(calls, AS_OF + pd.Timedelta(days=60), 30)
+        compared, arm = listed["compared"].to_numpy(), listed["arm"].to_numpy()
+        bought = np.where(arm == "called", called, not_called)[compared]
+        is_called = arm[compared] == "called"
+        low, high = newcombe_interval(bought[is_called].sum(), is_called.sum(), bought[~is_called].sum(),
+                                      (~is_called).sum())
+        held += float(low) <= truth <= float(high)
+    return held / draws
+
+
+def test_over_many_control_draws_the_interval_holds_the_true_uplift_95_times_in_100():
+    # the benchmark does the same over whole simulated worlds (benchmarks/bench_effect_coverage.py)
+    assert _coverage(0.25) >= 0.94
+    assert _coverage(0.0) >= 0.94          # calls that change nothing: the interval holds 0

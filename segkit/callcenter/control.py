@@ -31,12 +31,17 @@ def _number(*parts) -> float:
 
 
 def control_arms(listed: pd.DataFrame, as_of: pd.Timestamp, share: float, seed: str, vips: bool = True
-                 ) -> np.ndarray:
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """``CALLED`` or ``CONTROL`` for each row of ``listed`` (ranked, one row per member: ``member_id``,
-    ``campaign``, ``vip``), as the module docstring describes."""
+    ``campaign``, ``vip``), as the module docstring describes, and each row's chance of being held out
+    (``share``, or 0 for a VIP under ``vips=False``). The chance, not the draw, says which listings are part
+    of the comparison: a small list that held out nobody by chance still is (``campaign_effect``)."""
     arms = np.full(len(listed), CALLED, dtype=object)
+    chance = np.full(len(listed), max(float(share), 0.0))
+    if not vips:
+        chance[listed["vip"].eq(True).to_numpy()] = 0.0
     if share <= 0 or listed.empty:
-        return arms
+        return arms, chance
     day = f"{as_of:%Y-%m-%d}"
     numbers = np.array([_number(seed, campaign, day, member)
                         for campaign, member in zip(listed["campaign"], listed["member_id"])])
@@ -49,4 +54,4 @@ def control_arms(listed: pd.DataFrame, as_of: pd.Timestamp, share: float, seed: 
         expected = share * len(stratum)
         held = int(np.floor(expected + _number(seed, campaign, day, "stratum", vip, band_)))
         arms[stratum.sort_values("number", kind="stable").index[:held].to_numpy()] = CONTROL
-    return arms
+    return arms, chance

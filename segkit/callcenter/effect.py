@@ -4,10 +4,15 @@ Every run holds out a random share of its eligible members (``control_share``, `
 ledger, not called. A listed member **bought** when they made a purchase (a purchase occasion,
 ``features.occasions``: refunds and orders cancelled the same day are not purchases) within ``window_days``
 after their list day (day + 1 to day + window). Only contacts whose window has ended by ``as_of`` count; the
-others are ``still_open``. Called and control members are compared only where the list held out a control group
-(a run's campaign, VIP or not: a run with ``control_vips: false`` compares its other members), so that both arms
-come from the same lists; and each member counts once per campaign, at their first such listing (later listings
-of the same household are not independent draws).
+others are ``still_open``. A listing is compared when it had a chance of being held out (the ledger's
+``control_p``: the run's ``control_share``, 0 for VIPs under ``control_vips: false``): by the design, not the
+draw, so that a small list that held out nobody by chance still counts (comparing only the lists that happened
+to hold someone out over-weights the control members of small lists: on simulated worlds that put the truth
+outside the interval in one run of six). Each member counts once per campaign, at their first compared listing
+(later listings of the same household are not independent draws, and depend on what the first call did). Where
+runs held out different shares, the comparison is made within each share and combined, weighted by its listings
+(post-stratification), so that a change of ``control_share`` does not mix seasons into the uplift; the interval
+is then the MOVER combination of the Wilson limits (Zou and Donner 2008), which is Newcombe's for one share.
 
 For each campaign and all of them (``campaign`` = ``all``), overall (``segment`` = ``all``) and by ``vip:yes`` /
 ``vip:no``, the member's segment (``rfm:<segment>``, given a segment table), ``advisor:<id>`` (the advisor a
@@ -22,7 +27,7 @@ purchases, never mixed into them.
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
 from typing import Any, ClassVar
@@ -44,9 +49,12 @@ from .ledger import Ledger
 EFFECT_COLUMNS = ["campaign", "segment", "called", "control", "rate_called", "rate_control", "uplift", "uplift_low",
                   "uplift_high", "incremental", "calls_per_incremental", "list_days_to_detect", "listed_per_day",
                   "called_bought", "control_bought", "still_open", "agent_won_back", "agent_won_back_share"]
-CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "vip", "advisor_id", "arm"]
+CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "vip", "advisor_id", "arm", "control_p"]
 ALL = "all"
-BREAKDOWNS = ("vip", "rfm", "advisor", "month")     # the segments after ``all``, in this order
+BREAKDOWNS = ("vip", "p_active", "rfm", "advisor", "month")     # the segments after ``all``, in this order
+P_ACTIVE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)     # ``p_active:0.2-0.4``: the alert's P(active) when it listed the member
+WORTHWHILE_UPLIFT = 0.02    # 2 points: one extra buyer per 50 calls; less, and a group of calls is not worth making
+ADVICE_COLUMNS = ["campaign", "advice", "p_active_below", "called", "control", "uplift", "uplift_high"]
 CONFIDENCE = 0.95
 POWER = 0.80
 RECENT_LIST_DAYS = 28       # the current daily list size: contacts per list day over a campaign's latest list days
@@ -101,8 +109,8 @@ def contacts_to_detect(rate_called, rate_control, control_per_called, confidence
 class CampaignEffect(Result):
     """What the calls changed (``effect.csv``: ``table``, one row per campaign and segment, ``EFFECT_COLUMNS``),
     as of ``as_of`` over ``window_days``; ``still_open``: compared contacts whose window has not ended,
-    ``not_compared``: calls of lists without a control group, left out. ``write`` adds the chart and the report
-    in ``language`` (None: zh-CN)."""
+    ``not_compared``: calls that had no chance of being held out, left out; ``advice``: ``effect_advice`` at
+    ``worthwhile_uplift`` (``advice.csv``). ``write`` adds the chart and the report in ``language`` (None: zh-CN)."""
 
     percent: ClassVar[tuple[str, ...]] = ("uplift", "uplift_low", "uplift_high")
 
@@ -112,6 +120,8 @@ class CampaignEffect(Result):
     still_open: int
     not_compared: int
     language: str | None = None
+    advice: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ADVICE_COLUMNS))
+    worthwhile_uplift: float = WORTHWHILE_UPLIFT
 
     def shown(self) -> pd.DataFrame:
         """``table`` without the rows of all campaigns when there is only one: they would repeat its rows."""
@@ -135,7 +145,7 @@ class CampaignEffect(Result):
                  f"{_points(row.uplift_high)}), {row.called:,} called, {row.control:,} control"
                  for row in self.overall().itertuples()]
         return (f"as of {self.as_of.date()}, {self.window_days}-day window: " + "; ".join(lines)
-                + f"; {self.still_open:,} still open" + (f", {self.not_compared:,} calls without a control group"
+                + f"; {self.still_open:,} still open" + (f", {self.not_compared:,} calls without a chance of being held out"
                                                           if self.not_compared else ""))
 
     def summary(self) -> pd.DataFrame:
@@ -144,13 +154,17 @@ class CampaignEffect(Result):
                                "uplift_low", "uplift_high", "calls_per_incremental", "list_days_to_detect"]]
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """``effect.csv``: rates, uplift and interval to 4 decimals, extra buyers and calls per extra buyer to 1."""
+        """``effect.csv``: rates, uplift and interval to 4 decimals, extra buyers and calls per extra buyer to 1;
+        ``advice.csv``: the advice (no rows: none)."""
         table = self.table.copy()
         for column in ("rate_called", "rate_control", "uplift", "uplift_low", "uplift_high", "agent_won_back_share"):
             table[column] = table[column].round(4)
         for column in ("incremental", "calls_per_incremental", "listed_per_day"):
             table[column] = table[column].round(1)
-        return {"effect.csv": table}
+        advice = self.advice.copy()
+        for column in ("uplift", "uplift_high"):
+            advice[column] = advice[column].astype(float).round(4)
+        return {"effect.csv": table, "advice.csv": advice}
 
     def chart(self):
         """The uplift of every campaign and segment with its interval (``plots.uplift_chart``)."""
@@ -178,6 +192,19 @@ class CampaignEffect(Result):
         return [_effect_sentence(row, self.window_days, texts) + texts.text("effect.gap")
                 + _power_sentence(row, self.window_days, texts) for row in self.overall().itertuples()]
 
+    def advice_sentences(self) -> list[str]:
+        """The advice in plain words, one line per campaign it concerns; or one line saying that none is given,
+        and why: the advice is never silent about having looked."""
+        texts = catalogue(self.language)
+        worthwhile = texts.text("effect.points", value=100 * self.worthwhile_uplift).lstrip("+")
+        if self.advice.empty:
+            return [texts.text("effect.advice.none", worthwhile=worthwhile)]
+        return [texts.text(f"effect.advice.{row.advice}", campaign=_campaign_name(row.campaign, texts),
+                           cut=f"{row.p_active_below:.1f}" if pd.notna(row.p_active_below) else "",
+                           high=texts.text("effect.points", value=100 * row.uplift_high),
+                           called=f"{row.called:,}", control=f"{row.control:,}", worthwhile=worthwhile)
+                for row in self.advice.itertuples()]
+
     def report_html(self, plotly_js: str = "charts/plotly.min.js") -> str:
         """The report: a small page with the sentences, the overall table and the chart (plotly.js from
         ``plotly_js``, relative to the page; from plotly's CDN when that is missing)."""
@@ -200,12 +227,14 @@ class CampaignEffect(Result):
                  + "</p>")
         chart = self.chart().to_html(full_html=False, include_plotlyjs=False, div_id="uplift")
         items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in self.sentences())
+        advice = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in self.advice_sentences())
         title = html.escape(words["title"])
         subtitle = html.escape(texts.text("effect.subtitle", window=self.window_days, as_of=f"{self.as_of:%Y-%m-%d}"))
         return (f"<!DOCTYPE html><html lang='{texts.language}'><head><meta charset='utf-8'><title>{title}</title>"
                 f"{plotly_tags(plotly_js, get_plotlyjs_version())}<style>body{{font-family:sans-serif;max-width:64em;"
                 "margin:1.5em auto;padding:0 1em;line-height:1.5}li{margin:.3em 0}</style></head><body>"
                 f"<h1>{title}</h1><p>{subtitle}</p><p>{html.escape(intro)}</p><ul>{items}</ul>{agent}"
+                f"<h2>{html.escape(words['headings']['advice'])}</h2><ul>{advice}</ul>"
                 f"<h2>{html.escape(words['headings']['overall'])}</h2>{table}"
                 f"<h2>{html.escape(words['headings']['chart'])}</h2>{chart}"
                 f"<h2>{html.escape(words['headings']['method'])}</h2><p>{html.escape(words['method'])}</p>"
@@ -214,13 +243,19 @@ class CampaignEffect(Result):
 
 def campaign_effect(calls: pd.DataFrame | Ledger, transactions: Any, as_of: Any, window_days: int = 30,
                     segments: Any = None, outcomes: pd.DataFrame | None = None, language: str | None = None, *,
-                    backend: str = "duckdb", con=None) -> CampaignEffect:
+                    worthwhile_uplift: float = WORTHWHILE_UPLIFT, backend: str = "duckdb",
+                    con=None) -> CampaignEffect:
     """What the calls changed, as the module docstring describes. ``calls``: ``Ledger.calls()`` (one row per
     listed member per run, ``arm`` called or control) or a ``Ledger``, whose outcomes are then read too;
     ``transactions``: a canonical transactions table (or ``LoadResult``) or its file; ``segments``: a table or
     file with ``member_id`` and ``segment`` (``segkit segment``'s ``rfm.csv``); ``outcomes``: the ledger's
-    outcomes (``Ledger.outcomes()``), shown beside as ``agent_won_back``; ``language``: of the report."""
+    outcomes (``Ledger.outcomes()``), shown beside as ``agent_won_back``; ``language``: of the report;
+    ``worthwhile_uplift``: the smallest uplift worth its calls, below which ``effect_advice`` advises (default
+    0.02: one extra buyer per 50 calls)."""
     as_of = parse_day(as_of)
+    if isinstance(worthwhile_uplift, bool) or not isinstance(worthwhile_uplift, (int, float)) \
+            or not 0 < worthwhile_uplift < 1:
+        raise ValueError(f"worthwhile_uplift must be a share above 0 and below 1, got {worthwhile_uplift!r}")
     if isinstance(calls, Ledger):
         outcomes = calls.outcomes() if outcomes is None else outcomes
         calls = calls.calls()
@@ -234,13 +269,14 @@ def campaign_effect(calls: pd.DataFrame | Ledger, transactions: Any, as_of: Any,
     table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
     still_open = int((listed["compared"] & ~listed["ended"]).sum())
     not_compared = int((~listed["compared"] & listed["arm"].eq(CALLED)).sum())
-    return CampaignEffect(as_of, window_days, table, still_open, not_compared, language)
+    return CampaignEffect(as_of, window_days, table, still_open, not_compared, language,
+                          effect_advice(listed, worthwhile_uplift), worthwhile_uplift)
 
 
 def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> pd.DataFrame:
-    """The contacts listed up to ``as_of``, with ``list_day``, ``compared`` (their list held out a control group:
-    a run's day, campaign and VIP group with a control member; and it is the member's first such listing in the
-    campaign: each member counts once) and ``ended`` (their window ended by ``as_of``).
+    """The contacts listed up to ``as_of``, with ``list_day``, ``compared`` (they had a chance of being held out,
+    ``control_p`` > 0, and it is the member's first such listing in the campaign: each member counts once) and
+    ``ended`` (their window ended by ``as_of``).
     Refuses (one line) calls without control members or without a control member's ended window: what
     ``segkit effect`` checks before it loads the transactions."""
     as_of = parse_day(as_of)
@@ -252,17 +288,17 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
     if missing:
         raise ValueError(f"the calls lack column(s) {', '.join(missing)} (Ledger.calls() has them); found "
                          f"{', '.join(map(str, calls.columns))}")
+    calls = calls.reset_index(drop=True)           # one row, one label: a caller's concatenation may repeat them
     listed = calls[CALL_COLUMNS].assign(
         member_id=calls["member_id"].astype(str), list_day=pd.to_datetime(calls["as_of"]).dt.normalize(),
-        vip=calls["vip"].eq(True)).drop(columns="as_of")
+        vip=calls["vip"].eq(True), control_p=pd.to_numeric(calls["control_p"]).fillna(0.0),
+        p_active=pd.to_numeric(calls["p_active"]) if "p_active" in calls else np.nan).drop(columns="as_of")
     listed = listed.loc[listed["list_day"] <= as_of]
     if listed["campaign"].eq(ALL).any():
         raise ValueError(f"a campaign is named {ALL!r}, the name of all campaigns together: rename its runs")
-    group = [listed["run"], listed["list_day"], listed["campaign"], listed["vip"]]
-    listed["compared"] = listed["arm"].eq(CONTROL).groupby(group).transform("any").astype(bool)
-    # one unit per member and campaign, their first compared listing: later listings of the same member are not
-    # independent draws (a household that keeps not buying is listed again and again)
-    first = listed.loc[listed["compared"]].sort_values(["list_day", "run"], kind="stable").drop_duplicates(
+    # one unit per member and campaign, their first listing with a chance of being held out: later listings of
+    # the same member are not independent draws (a household that keeps not buying is listed again and again)
+    first = listed.loc[listed["control_p"] > 0].sort_values(["list_day", "run"], kind="stable").drop_duplicates(
         ["member_id", "campaign"]).index
     listed["compared"] = listed.index.isin(first)
     listed["ended"] = listed["list_day"] + pd.Timedelta(days=window_days) <= as_of
@@ -314,9 +350,12 @@ def _segments(listed: pd.DataFrame, segments: Any) -> dict[str, pd.Series]:
         segment = table.assign(member_id=table["member_id"].astype(str)).drop_duplicates("member_id")
         labels["rfm"] = "rfm:" + listed["member_id"].map(segment.set_index("member_id")["segment"]).fillna(
             "unknown").astype(str)
+    bands = pd.cut(listed["p_active"], list(P_ACTIVE_BANDS[:-1]) + [np.inf], right=False,
+                   labels=[f"{low:.1f}-{high:.1f}" for low, high in zip(P_ACTIVE_BANDS, P_ACTIVE_BANDS[1:])])
+    labels["p_active"] = ("p_active:" + bands.astype(str)).where(bands.notna())    # unknown: in no band
     labels["advisor"] = "advisor:" + listed["advisor_id"].fillna("none").astype(str).replace("", "none")
     labels["month"] = "month:" + listed["list_day"].dt.strftime("%Y-%m")
-    return labels
+    return {name: labels[name] for name in BREAKDOWNS if name in labels}
 
 
 def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outcomes: bool) -> pd.DataFrame:
@@ -324,12 +363,7 @@ def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outco
     rates, interval and power; ordered by campaign (``all`` first), then ``all``, then the breakdowns. The daily
     list size counts every member listed by a campaign that holds out control groups, compared or not (a small
     list may hold out nobody by chance)."""
-    called, control, compared = listed["arm"].eq(CALLED), listed["arm"].eq(CONTROL), listed["compared"]
-    counted = compared & listed["ended"]
-    counts = pd.DataFrame({
-        "called": counted & called, "control": counted & control, "called_bought": counted & called & listed["bought"],
-        "control_bought": counted & control & listed["bought"], "still_open": compared & ~listed["ended"],
-        "listed": compared, "agent_won_back": counted & called & listed["won_back"]})
+    counts = _counts(listed)
     everyone = pd.Series(ALL, index=listed.index)
     # the lists of the campaigns (VIP or not) that hold out control groups; their latest days give the daily size
     holding_out = listed.groupby(["campaign", "vip"])["compared"].transform("any").astype(bool)
@@ -339,9 +373,9 @@ def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outco
     for campaign in (listed["campaign"], everyone):
         latest = days.groupby(campaign).rank(method="dense", ascending=False) <= RECENT_LIST_DAYS
         for segment in (everyone, *labels.values()):
-            parts.append(counts.assign(recent=latest).groupby([campaign.rename("campaign"),
-                                                                segment.rename("segment")]).sum())
-    table = pd.concat(parts).reset_index()
+            parts.append(counts.assign(recent=latest).groupby([campaign.rename("campaign"), segment.rename("segment"),
+                                                                listed["control_p"].rename("share")]).sum())
+    table = _combined(pd.concat(parts).reset_index())
     table = table.loc[table["listed"] > 0].reset_index(drop=True)
     table["listed_per_day"] = table["recent"] / table["campaign"].map(list_days).clip(upper=RECENT_LIST_DAYS)
     table = _rates(table, with_outcomes)
@@ -351,14 +385,79 @@ def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outco
     return order[EFFECT_COLUMNS].reset_index(drop=True)
 
 
-def _rates(table: pd.DataFrame, with_outcomes: bool) -> pd.DataFrame:
-    """Rates, uplift and its interval, extra buyers and the power figure from the counts."""
-    called, control = table["called"].astype(float), table["control"].astype(float)
-    table["rate_called"] = table["called_bought"] / called.where(called > 0)
-    table["rate_control"] = table["control_bought"] / control.where(control > 0)
+def _counts(listed: pd.DataFrame) -> pd.DataFrame:
+    """What each listing adds to its group's counts (booleans to sum)."""
+    called, control, compared = listed["arm"].eq(CALLED), listed["arm"].eq(CONTROL), listed["compared"]
+    counted = compared & listed["ended"]
+    return pd.DataFrame({
+        "called": counted & called, "control": counted & control, "called_bought": counted & called & listed["bought"],
+        "control_bought": counted & control & listed["bought"], "still_open": compared & ~listed["ended"],
+        "listed": compared, "agent_won_back": counted & called & listed["won_back"]})
+
+
+def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UPLIFT) -> pd.DataFrame:
+    """What the effect says about the alert settings (``ADVICE_COLUMNS``), one row per campaign that shows, with
+    95 % confidence, calls not worth making: an uplift whose upper limit is below ``worthwhile_uplift``.
+    ``advice`` is ``p_active_below`` when the calls to members whose alert gave them a P(active) of
+    ``p_active_below`` or more show it (the lowest such cut of ``P_ACTIVE_BANDS`` that leaves members below it:
+    the alert threshold that would stop those calls), or ``campaign`` when the campaign's calls as a whole do.
+    Nothing is changed: the advice is read by people (``segkit effect`` prints it, the report shows it).
+    ``listed``: ``listed_contacts`` with ``bought`` and ``won_back``."""
+    counts = _counts(listed)
+    share = listed["control_p"].rename("share")
+    groups = [counts.groupby([listed["campaign"], pd.Series(ALL, index=listed.index, name="segment"), share]).sum()]
+    for cut in P_ACTIVE_BANDS[1:-1]:
+        above = listed["p_active"] >= cut
+        groups.append(counts.loc[above].groupby([listed["campaign"], pd.Series(f"{cut:g}", index=listed.index,
+                                                                                  name="segment"), share]).sum())
+    table = _combined(pd.concat(groups).reset_index())
+    counted = listed["compared"] & listed["ended"]
+    rows = []
+    for campaign, own in table.groupby("campaign", sort=True):
+        not_worth = own.loc[(own["called"] > 0) & (own["control"] > 0) & (own["uplift_high"] < worthwhile_uplift)]
+        if (not_worth["segment"] == ALL).any():
+            rows.append(not_worth.loc[not_worth["segment"] == ALL].iloc[0].to_dict() | {"advice": "campaign"})
+            continue
+        below_some = [cut for cut in not_worth["segment"].astype(float)
+                      if (counted & listed["campaign"].eq(campaign) & (listed["p_active"] < cut)).any()]
+        if below_some:
+            cut = min(below_some)
+            rows.append(not_worth.loc[not_worth["segment"] == f"{cut:g}"].iloc[0].to_dict()
+                        | {"advice": "p_active_below", "p_active_below": cut})
+    advice = pd.DataFrame(rows, columns=[*ADVICE_COLUMNS, "segment"])
+    return advice[ADVICE_COLUMNS].astype({"called": int, "control": int}).reset_index(drop=True)
+
+
+def _combined(strata: pd.DataFrame) -> pd.DataFrame:
+    """One row per campaign and segment from its rows per share held out (``share``): the counts summed; the
+    rates and the uplift's interval over the shares whose listings hold both arms, each share weighted by its
+    listings (post-stratification), the interval by MOVER over the Wilson limits (Zou, G. Y. and Donner, A.
+    2008, Construction of confidence limits about effect measures: a general approach, Statistics in Medicine
+    27, 1693-1702): with one share, Newcombe's interval."""
+    key = ["campaign", "segment"]
+    both = strata.loc[(strata["share"] > 0) & (strata["called"] > 0) & (strata["control"] > 0)].copy()
+    n1, n2 = both["called"].astype(float), both["control"].astype(float)
+    both["weight"] = (n1 + n2) / (n1 + n2).groupby([both[k] for k in key]).transform("sum")
+    p1, p2 = both["called_bought"] / n1, both["control_bought"] / n2
+    low1, high1 = wilson_interval(both["called_bought"], n1)
+    low2, high2 = wilson_interval(both["control_bought"], n2)
+    w = both["weight"]
+    both = both.assign(rate_called=w * p1, rate_control=w * p2, below=w ** 2 * ((p1 - low1) ** 2 + (high2 - p2) ** 2),
+                       above=w ** 2 * ((high1 - p1) ** 2 + (p2 - low2) ** 2))
+    rates = both.groupby(key)[["rate_called", "rate_control", "below", "above"]].sum()
+    table = strata.drop(columns="share").groupby(key, sort=False).sum().join(rates).reset_index()
     table["uplift"] = table["rate_called"] - table["rate_control"]
-    table["uplift_low"], table["uplift_high"] = newcombe_interval(table["called_bought"], called,
-                                                                  table["control_bought"], control)
+    table["uplift_low"] = table["uplift"] - np.sqrt(table.pop("below"))
+    table["uplift_high"] = table["uplift"] + np.sqrt(table.pop("above"))
+    # where no share holds both arms, each arm's own rate (the uplift stays unknown)
+    for rate, bought, arm in (("rate_called", "called_bought", "called"), ("rate_control", "control_bought", "control")):
+        table[rate] = table[rate].fillna(table[bought] / table[arm].where(table[arm] > 0))
+    return table
+
+
+def _rates(table: pd.DataFrame, with_outcomes: bool) -> pd.DataFrame:
+    """Extra buyers and the power figure from the counts and rates."""
+    called, control = table["called"].astype(float), table["control"].astype(float)
     table["incremental"] = table["uplift"] * called
     table["calls_per_incremental"] = called / table["incremental"].where(table["incremental"] > 0)
     needed = contacts_to_detect(table["rate_called"], table["rate_control"], control / called.where(called > 0))

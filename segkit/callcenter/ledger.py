@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -66,7 +67,11 @@ contacts = sa.Table(
     sa.Column("call_by", sa.String(64), nullable=False),
     sa.Column("phone_hash", sa.String(16)),
     sa.Column("arm", sa.String(10), nullable=False, server_default="called"),   # called | control
+    sa.Column("control_p", sa.Float),       # the chance the listing had of being held out (NULL: recorded before)
+    sa.Column("p_active", sa.Float),        # the alert's P(still a customer) when it listed the member
 )
+# columns added after ledgers were first made: each old ledger gains them when opened
+ADDED_COLUMNS = {"arm": "VARCHAR(10) NOT NULL DEFAULT 'called'", "control_p": "FLOAT", "p_active": "FLOAT"}
 outcomes = sa.Table(
     "segkit_outcomes", metadata,
     sa.Column("outcome_id", sa.Integer, primary_key=True, autoincrement=True),
@@ -83,9 +88,9 @@ meta = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
 )
 RECORDED_COLUMNS = ["alert_id", "member_id", "campaign", "priority", "vip", "advisor_id", "queue", "call_by",
-                    "phone_hash", "arm"]
+                    "phone_hash", "arm", "control_p", "p_active"]
 CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "priority", "vip", "advisor_id", "queue",
-                "call_by", "arm"]
+                "call_by", "arm", "control_p", "p_active"]
 RUN_COLUMNS = ["run", "as_of", "recorded_at", "listed", "outcomes"]
 
 
@@ -144,18 +149,21 @@ class Ledger:
             if missing:
                 with self.exclusive() as session:     # two processes creating the schema at once: one does it
                     metadata.create_all(session.con)
-            self._add_arm_column()
+            self._add_columns()
 
-    def _add_arm_column(self) -> None:
-        """A ledger made before control groups gets ``segkit_contacts.arm``; its calls were all made."""
-        with self.engine.connect() as con:
+    def _add_columns(self) -> None:
+        """A ledger made before control groups gets ``segkit_contacts``' ``ADDED_COLUMNS``: its calls were all
+        made (``arm``), and their chance of being held out and ``p_active`` are unknown (NULL)."""
+        def missing(con) -> list[str]:
             columns = {column["name"] for column in sa.inspect(con).get_columns(contacts.name)}
-        if "arm" not in columns:
-            with self.exclusive() as session:
-                columns = {column["name"] for column in sa.inspect(session.con).get_columns(contacts.name)}
-                if "arm" not in columns:
-                    session.con.exec_driver_sql(f"ALTER TABLE {contacts.name} ADD COLUMN arm VARCHAR(10) "
-                                                "NOT NULL DEFAULT 'called'")
+            return [name for name in ADDED_COLUMNS if name not in columns]
+
+        with self.engine.connect() as con:
+            if not missing(con):
+                return
+        with self.exclusive() as session:
+            for name in missing(session.con):
+                session.con.exec_driver_sql(f"ALTER TABLE {contacts.name} ADD COLUMN {name} {ADDED_COLUMNS[name]}")
 
     def __repr__(self) -> str:
         counts = self.row_counts()
@@ -220,7 +228,8 @@ class Ledger:
         with self._reading() as session:
             query = (sa.select(contacts.c.alert_id, runs.c.name, contacts.c.member_id, contacts.c.campaign,
                                contacts.c.as_of, contacts.c.priority, contacts.c.vip, contacts.c.advisor_id,
-                               contacts.c.queue, contacts.c.call_by, contacts.c.arm)
+                               contacts.c.queue, contacts.c.call_by, contacts.c.arm, contacts.c.control_p,
+                               contacts.c.p_active)
                      .join(runs, runs.c.run_id == contacts.c.run_id)
                      .order_by(contacts.c.as_of, runs.c.name, contacts.c.priority))
             return session._frame(query, CALL_COLUMNS)
@@ -389,13 +398,15 @@ class LedgerSession:
         return remade, len(updates) - remade
 
     def record(self, name: str, as_of: Any, listed: pd.DataFrame, replace: bool = False) -> str:
-        """Record one run's call list (``RECORDED_COLUMNS`` + ``campaign``).
+        """Record one run's call list (``RECORDED_COLUMNS``; ``control_p`` and ``p_active`` may be missing).
 
         Returns ``recorded``, ``unchanged`` (the same list was already recorded: nothing is added) or
         ``replaced``. A different list for a recorded run is an error unless ``replace``; a run dated
         before the ledger's latest one is an error, because pacing cannot be applied backwards.
         """
         day = _day(as_of)
+        # a list made without a control draw or alert probabilities: unknown (NULL), so never compared
+        listed = listed.assign(**{column: np.nan for column in ("control_p", "p_active") if column not in listed})
         rows = listed[RECORDED_COLUMNS].astype(object).where(listed[RECORDED_COLUMNS].notna(), None)
         rows = [{**row, "as_of": day, "priority": int(row["priority"]), "vip": bool(row["vip"])}
                 for row in rows.to_dict("records")]
@@ -487,6 +498,9 @@ class LedgerSession:
         for column in ("as_of", "outcome_date"):
             if column in frame:
                 frame[column] = pd.to_datetime(frame[column])
+        for column in ("control_p", "p_active"):
+            if column in frame:
+                frame[column] = pd.to_numeric(frame[column]).astype(float)
         return frame
 
 

@@ -2,7 +2,8 @@
 
 A candidate row is ``CANDIDATE_COLUMNS``: ``member_id``, ``campaign``,
 ``reason``, ``due_date`` (the date the call is about: the missed purchase's
-expected date, the birthday, the holiday), ``vip`` and ``value_at_risk``.
+expected date, the birthday, the holiday), ``vip`` and ``value_at_risk``; the overdue
+alerts' candidates carry their ``p_active`` too, which the ledger keeps.
 Pacing (``pace``) decides which of them are called.
 """
 from __future__ import annotations
@@ -13,9 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.parse import parse_day
 from ..calendar import holidays
-from ..data.parse import parse_flags
+from ..data.parse import parse_day, parse_flags
 from ..data.sources import read_source
 from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
@@ -44,8 +44,9 @@ def alert_candidates(alerts: Any, campaign: str = "churn") -> pd.DataFrame:
         "due_date": pd.to_datetime(alerts.get("expected_next_purchase")),
         "vip": _flags(alerts["vip"]) if "vip" in alerts else False,
         "value_at_risk": pd.to_numeric(alerts.get("value_at_risk", 0.0), errors="coerce"),
+        "p_active": pd.to_numeric(alerts.get("p_active", np.nan), errors="coerce"),
     })
-    return candidates[CANDIDATE_COLUMNS]
+    return candidates[[*CANDIDATE_COLUMNS, "p_active"]]
 
 
 def _flags(values: pd.Series) -> pd.Series:
@@ -141,10 +142,11 @@ def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
 
 def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     """The call list: ``CALL_LIST_COLUMNS`` in priority order, each row with its stable ``alert_id``, and the
-    other reason the call covers (``ALSO_COLUMNS``: on the call sheet, not in ``call_list.csv``) and its ``arm``
-    (called, or held out as control)."""
+    other reason the call covers (``ALSO_COLUMNS``: on the call sheet, not in ``call_list.csv``), its ``arm``
+    (called, or held out as control), the chance it had of being held out (``control_p``) and the alert's
+    ``p_active``: what the ledger records beside the list."""
     as_of = parse_day(as_of)
     table = listed.copy()
     table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
     table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)
-    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS + ["arm"]].reset_index(drop=True)
+    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS + ["arm", "control_p", "p_active"]].reset_index(drop=True)

@@ -12,6 +12,9 @@ asked_not_to_call  *asked not to be called* in an outcome up to today (for good)
 no_phone           no phone number on file
 wrong_number       a *wrong number* reported for the phone still on file
 switched           *switched supplier* reported in the last ``switched_hold_days``
+won_back           *won back* reported in the last ``won_back_hold_days``: the household
+                   said it would buy again; calling before its next purchase is due would
+                   be the harassment the alert is meant to avoid (care greetings still go)
 window             contacted (any campaign) less than ``window_days`` ago, or, when a
                    recorded day is replaced, less than ``window_days`` later
 control_group      held out as a control member less than ``control_days`` ago (any
@@ -68,8 +71,8 @@ from .control import CALLED, CONTROL, control_arms
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
 HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
-PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier")   # the outcomes that hold members back
-HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched",
+PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier", "won_back")   # outcomes that hold back
+HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched", "won_back",
               "window", "control_group", "monthly_cap", "later_day", "capacity_full", "once_per_list"]
 ALSO_COLUMNS = ["also_campaign", "also_due_date"]       # the other reason a listed call covers
 BIRTHDAY, HOLIDAY = "birthday", "holiday"               # the care greetings' campaigns
@@ -89,6 +92,7 @@ class ContactSettings(YamlSettings):
     advisor_daily_calls: int = 40
     vip: VipRule = field(default_factory=VipRule)     # its tiers here; the spend part comes with the candidates
     switched_hold_days: int = 90
+    won_back_hold_days: int = 30            # a household reported won back is not called again so soon (but greeted)
     birthday_days_ahead: int = 7
     holiday_days_ahead: int = 7
     holidays: Any = "spring_festival"
@@ -101,7 +105,8 @@ class ContactSettings(YamlSettings):
     purchase_noun: str | None = None        # the call sheet's word for a purchase ("充气", "refill"); None: generic
 
     def __post_init__(self):
-        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days", "control_days"):
+        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days",
+                     "won_back_hold_days", "control_days"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
@@ -183,6 +188,11 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     switched = pd.to_datetime(table["member_id"].map(last_outcome.get("switched_supplier", {})))
     hold("switched", switched > as_of - pd.Timedelta(days=settings.switched_hold_days),
          "switched supplier, reported on " + switched.dt.strftime("%Y-%m-%d"))
+    won_back = pd.to_datetime(table["member_id"].map(last_outcome.get("won_back", {})))
+    hold("won_back", (won_back > as_of - pd.Timedelta(days=settings.won_back_hold_days))
+         & ~table["campaign"].isin([BIRTHDAY, HOLIDAY]),
+         "reported won back on " + won_back.dt.strftime("%Y-%m-%d") + ": not called again until "
+         + (won_back + pd.Timedelta(days=settings.won_back_hold_days)).dt.strftime("%Y-%m-%d"))
 
     nearby = _contacts_around(history, table["member_id"], as_of, max(settings.window_days, 30))
     nearest = nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("member_id").first()
@@ -234,7 +244,8 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
         table.loc[open_ & first].set_index("_line")["member_id"]).astype(str) + ")")
 
     listed = table.loc[rule == ""].copy()
-    listed["arm"] = control_arms(listed, as_of, settings.control_share, settings.control_seed, settings.control_vips)
+    listed["arm"], listed["control_p"] = control_arms(listed, as_of, settings.control_share, settings.control_seed,
+                                                      settings.control_vips)
     listed = pd.concat([listed.loc[listed["arm"] == CALLED], listed.loc[listed["arm"] == CONTROL]])
     listed["priority"] = np.arange(1, len(listed) + 1)      # the called in calling order, then the control
     listed = _with_other_reason(listed, table.loc[rule == "once_per_list"], also)
@@ -259,6 +270,9 @@ def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settin
     table["vip"] = table["vip"].eq(True) if "vip" in table else False
     table["value_at_risk"] = (pd.to_numeric(table["value_at_risk"], errors="coerce").fillna(0.0)
                               if "value_at_risk" in table else 0.0)
+    # the alert's P(still a customer) when it listed the member: kept in the ledger, so that the effect of the
+    # calls can be read by it (``campaign_effect``'s advice); unknown for greetings and other campaigns
+    table["p_active"] = pd.to_numeric(table["p_active"], errors="coerce") if "p_active" in table else np.nan
     ids = members["member_id"].astype(str).rename("member_id")
     details = members.set_index(ids)
     details = details.loc[~details.index.duplicated()]

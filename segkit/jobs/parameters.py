@@ -250,7 +250,8 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         rules=(requires("alerts_path", "members_path"), ledger_given)),
     "campaign_effect": _spec(
         Parameter("ledger", "database", optional=True), *_files("transactions_path", "mapping_path", "segments_path"),
-        AS_OF, Parameter("window_days", "positive whole number"), DEMO_MEMBERS, LANGUAGE, OUTPUT,
+        AS_OF, Parameter("window_days", "positive whole number"), Parameter("worthwhile_uplift", "probability"),
+        DEMO_MEMBERS, LANGUAGE, OUTPUT,
         rules=(requires("ledger", "transactions_path"),
                ledger_needed("transactions_path", "the calls and their control groups are recorded in it"))),
     "customer_value": _spec(

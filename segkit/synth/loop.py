@@ -14,7 +14,8 @@ Each day:
    outcomes are drawn (common random numbers). Called, a household that had switched comes back if
    ``u < win_back`` (it buys from us again from its next refill on) and a loyal one that is merely late
    leaves if ``u < annoyance``; not called, nothing changes. The called take the first outcome, the control
-   group the second.
+   group the second. The agents report the day's calls into the ledger (``agent_reports``), which the next
+   days' pacing reads: a household reported switched, won back or asking not to be called is held back.
 
 The policies: ``segkit`` (``churn_alerts``, its rhythm model refitted every ``REFIT_DAYS`` days and scored daily
 with the last fit: a fit takes seconds, a score a fraction of one), ``overdue-30`` (more than 30 days since the
@@ -39,7 +40,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,7 @@ import sqlalchemy as sa
 from ..callcenter import ContactSettings, Ledger, alert_candidates, alert_id, export_list
 from ..callcenter.control import CALLED, CONTROL
 from ..callcenter.effect import campaign_effect
+from ..callcenter.ledger import outcomes as ledger_outcomes
 from ..callcenter.ledger import runs as ledger_runs
 from ..churn.alerts import AlertSettings, churn_alerts
 from ..data.parse import parse_day
@@ -59,6 +61,7 @@ from ..features import purchase_gaps
 from ..io import write_table
 from ..progress import progress
 from ..result import Result
+from ..settings import resolve_settings
 from .gas import gas_history
 
 POLICIES = ("segkit", "overdue-30", "median-1.5")
@@ -91,11 +94,14 @@ class Simulation(Result):
 
 def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any = "2026-04-01", seed: int = 0,
              policy: str = "segkit", win_back: float = 0.3, annoyance: float = 0.05, control_share: float = 0.10,
-             window_days: int = 30, history_days: int = 730) -> Simulation:
+             window_days: int = 30, history_days: int = 730, settings: Any = None) -> Simulation:
     """Run ``policy`` on a gas world of ``n_members`` households (``history_days`` of history) for ``days`` days
     from ``start``, as the module docstring describes, and write the files into the folder ``out`` (replacing
-    those of an earlier simulation). The same arguments write the same files."""
+    those of an earlier simulation). ``settings``: the alert settings of the ``segkit`` policy (an
+    ``AlertSettings``, YAML path or mapping; ``p_active_below`` and ``long_gone_days`` matter), whose
+    ``long_gone_days`` the naive rules use too. The same arguments write the same files."""
     _check(n_members, days, seed, policy, win_back, annoyance, control_share, window_days, history_days)
+    settings = replace(resolve_settings(AlertSettings, settings), purchase_noun="refill", purchase_verb="refills")
     start = parse_day(start)
     out = Path(out)
     if (out / "ledger.sqlite").exists() and not (out / "policy.json").exists():
@@ -106,8 +112,10 @@ def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any 
     try:
         world = GasLoop(n_members, seed, start, history_days)
         ledger = Ledger(work / "ledger.sqlite", create=True)
-        contact = ContactSettings(control_share=control_share, purchase_noun="refill")
-        choose = _policy(policy, world.members)
+        # each world its own control draw: with one seed for every world, the same days and members would be
+        # held out in all of them, and runs over many worlds would repeat one draw instead of averaging over it
+        contact = ContactSettings(control_share=control_share, control_seed=f"simulate-{seed}", purchase_noun="refill")
+        choose = _policy(policy, world.members, settings)
         truth = []
         with progress(f"simulating {policy}", total=days, unit="days") as bar:
             for _ in range(days):
@@ -116,16 +124,19 @@ def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any 
                                      work / "call_list", run=policy, advisors=world.advisors, settings=contact)
                 truth.append(world.call(listed.call_list["member_id"], listed.control["member_id"], policy,
                                         win_back, annoyance, window_days))
+                ledger.add_outcomes(agent_reports(truth[-1], seed, stream=world.day))    # the day's outcomes
                 bar.update()
         truth = pd.concat(truth, ignore_index=True)
-        effect = campaign_effect(ledger.calls(), world.transactions, as_of, window_days)
+        effect = campaign_effect(ledger.calls(), world.transactions, as_of, window_days, outcomes=ledger.outcomes())
         _record_on_simulated_days(ledger)
         ledger.close()
         summary = {"world": "gas", "members": n_members, "days": days, "start": f"{start:%Y-%m-%d}",
                    "end": f"{as_of:%Y-%m-%d}", "seed": seed, "policy": policy, "win_back": win_back,
                    "annoyance": annoyance, "control_share": control_share, "window_days": window_days,
+                   **({"p_active_below": settings.p_active_below} if policy == "segkit" else {}),
                    **_policy_measures(truth, effect.overall(), policy, as_of, window_days),
-                   "households_with_us_at_end": int(world.households.with_us.sum())}
+                   "households_with_us_at_end": int(world.households.with_us.sum()),
+                   "advice": _advice(effect.advice)}
         write_table(world.transactions, work / "transactions.csv")
         write_table(effect.tables()["effect.csv"], work / "effect.csv")
         write_table(truth, work / "call_truth.csv")
@@ -225,19 +236,24 @@ class GasLoop:
 
 
 def _record_on_simulated_days(ledger: Ledger) -> None:
-    """Date every run's ``recorded_at`` to its simulated day: a simulated call center records its list on the
-    day it makes it, and a wall-clock time would make every re-run's ledger differ."""
+    """Date every run's ``recorded_at`` and every outcome's ``imported_at`` to its simulated day: a simulated
+    call center records its list and its outcomes on the day, and a wall-clock time would make every re-run's
+    ledger differ."""
     with ledger.exclusive() as session:
         days = session.con.execute(sa.select(ledger_runs.c.run_id, ledger_runs.c.as_of)).all()
         if days:
             session.con.execute(ledger_runs.update().where(ledger_runs.c.run_id == sa.bindparam("id"))
                                 .values(recorded_at=sa.bindparam("day")),
                                 [{"id": run_id, "day": datetime.combine(day, time())} for run_id, day in days])
+        reported = session.con.execute(sa.select(ledger_outcomes.c.outcome_id, ledger_outcomes.c.outcome_date)).all()
+        if reported:
+            session.con.execute(ledger_outcomes.update().where(ledger_outcomes.c.outcome_id == sa.bindparam("id"))
+                                .values(imported_at=sa.bindparam("day")),
+                                [{"id": outcome_id, "day": datetime.combine(day, time())} for outcome_id, day in reported])
 
 
-def _policy(name: str, members: pd.DataFrame):
+def _policy(name: str, members: pd.DataFrame, settings: AlertSettings):
     """The policy's candidates of a day: a function of the transactions so far and the day."""
-    settings = AlertSettings(purchase_noun="refill", purchase_verb="refills")
     if name == "segkit":
         return SegkitAlerts(members, settings)
     return lambda transactions, as_of: rule_candidates(transactions, as_of, name, settings.long_gone_days)
@@ -306,6 +322,14 @@ def _policy_measures(truth: pd.DataFrame, effect: pd.DataFrame, campaign: str, e
     }
 
 
+def _advice(advice: pd.DataFrame) -> list[dict]:
+    """``effect_advice``'s rows for ``policy.json``: what the control group says about the alert settings."""
+    rounded = advice.assign(uplift=advice["uplift"].astype(float).round(4),
+                            uplift_high=advice["uplift_high"].astype(float).round(4))
+    return [{key: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)
+             for key, value in row.items()} for row in rounded.to_dict("records")]
+
+
 def _uplift(truth: pd.DataFrame) -> float | None:
     """The mean over listings of (bought if called - bought if not called), to 4 decimals."""
     if truth.empty:
@@ -313,15 +337,17 @@ def _uplift(truth: pd.DataFrame) -> float | None:
     return round(float((truth["bought_if_called"].astype(int) - truth["bought_if_not_called"].astype(int)).mean()), 4)
 
 
-def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5) -> pd.DataFrame:
+def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5, stream: int = 0
+                  ) -> pd.DataFrame:
     """What the agents would write down for the called listings of ``truth`` (``call_truth.csv``), as outcomes for
     ``Ledger.add_outcomes`` dated on the list day: a household that had switched and comes back is *won back*,
     one that does not *switched supplier*; a loyal household the call drives away *asked not to be called*; a
     loyal one that stays, merely late, promises to refill and is written down as *won back* with probability
     ``polite_yes``, else *reached*. Agents cannot tell the two kinds of *won back* apart, so their count runs
-    above the extra buyers the control group measures."""
+    above the extra buyers the control group measures. ``stream``: another day's reports, other numbers (the loop
+    reports each day's calls on that day, and pacing reads them: a household won back is not called again soon)."""
     called = truth.loc[truth["arm"] == CALLED]
-    polite = np.random.default_rng([seed, _AGENT_STREAM]).random(len(called)) < polite_yes
+    polite = np.random.default_rng([seed, _AGENT_STREAM, stream]).random(len(called)) < polite_yes
     switched, back, leaves = (called[name].astype(bool).to_numpy()
                               for name in ("switched", "back_if_called", "leaves_if_called"))
     outcome = np.select([switched & back, switched, leaves, polite],
