@@ -1,19 +1,24 @@
 # segkit: two commands from a fresh clone.
 #   make demo   create .venv, install segkit, generate sample worlds, run the jobs, print where outputs are
-#   make test   the test suite (unit, loaders, features on DuckDB and Spark, notebooks)
+#   make test   lint (ruff check, ruff format --check), the test suite (unit, loaders, features on DuckDB and
+#               Spark, each notebook once), then the docs
+#               (built from the notebooks the tests executed) and a look at them in headless Chromium
+#   make test-fast  lint and the unit tests only, in about a minute: no notebooks, jobs, Spark, docs or browser
+#   make docs   the documentation site: docs/_build/html/index.html
 #   make bench  benchmarks against the alternatives (not part of make test)
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DOCS_STAMP := $(VENV)/.docs-installed
 AS_OF  ?= 2026-03-31
 WORLDS := data/generated
 OUT    ?= outputs/demo
 RUNS   ?= runs
 SHARED ?= ../shared/data
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test test-fast docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -95,8 +100,37 @@ demo: install
 	@echo "  reports:            $(RUNS)/*/*/*.html (open in any browser, offline)"
 	@echo "Open JupyterLab with: $(BIN)/jupyter lab notebooks/"
 
-test: install
-	$(BIN)/python -m pytest -q tests --nbmake notebooks
+# The tests mirror the package: tests/<subpackage>/ (tests/data/, tests/callcenter/, tests/jobs/, ...); what crosses
+# subpackages (the CLI, workflows, estimators, packaging, scale, docstrings, docs) is at the top of tests/.
+# Each notebook runs once, in tests/jobs/test_notebooks.py, which keeps its executed copy in build/notebooks/; the
+# docs render those copies; tests/test_docs.py then opens the built site in headless Chromium.
+LINTED := segkit tests benchmarks docs
+
+# ruff: pyflakes, pycodestyle, import order and bugbear, and one formatting (settings in pyproject.toml)
+lint: install
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+
+test: lint
+	$(BIN)/python -m pytest -q tests --ignore=tests/test_docs.py
+	$(MAKE) docs
+	$(BIN)/python -m pytest -q tests/test_docs.py
+
+# The fast lane, while working: everything but the tests marked slow (large worlds, many random draws, real
+# processes, whole jobs) or spark, the notebooks, the scheduled jobs and the docs. make test runs them all.
+test-fast: lint
+	$(BIN)/python -m pytest -q tests -m "not slow and not spark" --ignore=tests/jobs/test_notebooks.py \
+		--ignore=tests/jobs/test_pipelines.py --ignore=tests/test_docs.py
+
+$(DOCS_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
+	touch $(DOCS_STAMP)
+
+# Offline, warnings as errors, nitpicky; notebooks without an executed copy are executed first (default parameters).
+docs: $(DOCS_STAMP)
+	$(BIN)/python docs/execute_notebooks.py
+	$(BIN)/python -m sphinx -E -W --keep-going -n -q -b html docs docs/_build/html
+	@echo "The docs: docs/_build/html/index.html"
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e '.[spark,postgres,dev,bench]'
@@ -116,4 +150,4 @@ bench: install
 	$(BIN)/python benchmarks/bench_10m.py
 
 clean:
-	rm -rf $(WORLDS) outputs $(RUNS) .pytest_cache
+	rm -rf $(WORLDS) outputs $(RUNS) .pytest_cache build docs/_build docs/_generated docs/api/generated docs/gallery/*.ipynb

@@ -1,4 +1,5 @@
-"""Backtest of the overdue alert on generated gas worlds: segkit's interval model against the oracle and two naive rules.
+"""Backtest of the overdue alert on generated gas worlds: segkit's interval model against the oracle and two
+naive rules.
 
     python benchmarks/backtest_alerts.py                          # 3 seeds x 5 as-of dates, 20,000 households
     python benchmarks/backtest_alerts.py --members 5000 --seeds 1  # a quick look
@@ -13,6 +14,7 @@ The targets (issue 4) are checked at the end; the exit status is 1 if one is mis
 F1 at least 95 % of the oracle's, precision at least 0.85, F1 at least 0.05 above the
 better naive rule, on every world and date.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +44,16 @@ def main() -> int:
     for seed in args.seeds:
         start = time.perf_counter()
         world = generate("gas", args.members, seed=seed, as_of="2026-09-30", history_days=1100)
-        tables.append(backtest_churn(world.transactions, args.as_of, world.members, truth=world.truth, methods=RULES,
-                                     label=f"gas seed {seed}").table)
+        tables.append(
+            backtest_churn(
+                world.transactions,
+                args.as_of,
+                world.members,
+                truth=world.truth,
+                methods=RULES,
+                label=f"gas seed {seed}",
+            ).table
+        )
         print(f"seed {seed}: {len(world.transactions):,} transactions, {time.perf_counter() - start:.0f} s", flush=True)
     table = pd.concat(tables, ignore_index=True)
     summary = backtest_summary(table)
@@ -54,13 +64,20 @@ def main() -> int:
         print("\nEvery rule, world and as-of date:")
         print(table.round(3).to_string(index=False))
         print("\nMean over worlds, by method:")
-        print(table.groupby("method", sort=False)[["alerts", "precision", "recall", "f1", "median_days_to_alert"]]
-              .mean().round(3).to_string())
+        print(
+            table.groupby("method", sort=False)[["alerts", "precision", "recall", "f1", "median_days_to_alert"]]
+            .mean()
+            .round(3)
+            .to_string()
+        )
         print("\nsegkit against the oracle and the naive rules:")
         print(summary.round(3).to_string())
 
-    missed = [f"{column} {summary[column].min():.3f} < {target}" for column, target in TARGETS.items()
-              if summary[column].min() < target]
+    missed = [
+        f"{column} {summary[column].min():.3f} < {target}"
+        for column, target in TARGETS.items()
+        if summary[column].min() < target
+    ]
     print(f"\nresults: {RESULTS / 'backtest_alerts.csv'}")
     print("targets met" if not missed else "targets MISSED: " + "; ".join(missed))
     return 1 if missed else 0

@@ -11,6 +11,7 @@ and the shards are joined into one Parquet file per table by DuckDB. Each verb t
 both through the contract, with DuckDB's memory limit raised to ``--duckdb-memory`` (8GB): the default 1GB,
 sized for 1M households, is too little for 10M (the verb says so and exits with 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,14 +49,19 @@ def ensure_world(shards: int, per_shard: int, history_days: int, seed: int) -> P
             if "order_id" in frame:
                 frame["order_id"] = f"S{shard}-" + frame["order_id"].astype(str)
             frame.to_parquet(parts / f"{table}_{shard}.parquet", index=False)
-        print(f"shard {shard + 1}/{shards}: {len(world.transactions):,} transactions in "
-              f"{time.perf_counter() - start:.0f} s", flush=True)
+        print(
+            f"shard {shard + 1}/{shards}: {len(world.transactions):,} transactions in "
+            f"{time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
         del world
     with duckdb.connect() as con:
         con.sql("SET memory_limit='4GB'")
         for table in ("transactions", "members"):
-            con.sql(f"COPY (SELECT * FROM read_parquet('{parts}/{table}_*.parquet')) "
-                    f"TO '{folder / table}.parquet' (FORMAT parquet)")
+            con.sql(
+                f"COPY (SELECT * FROM read_parquet('{parts}/{table}_*.parquet')) "
+                f"TO '{folder / table}.parquet' (FORMAT parquet)"
+            )
     for part in parts.iterdir():
         part.unlink()
     parts.rmdir()
@@ -65,8 +71,17 @@ def ensure_world(shards: int, per_shard: int, history_days: int, seed: int) -> P
 def child(verb: str, world: str, out: str) -> None:
     from segkit.cli import main
 
-    arguments = [verb, "--transactions", f"{world}/transactions.parquet", "--members", f"{world}/members.parquet",
-                 "--as-of", AS_OF, "--out", out]
+    arguments = [
+        verb,
+        "--transactions",
+        f"{world}/transactions.parquet",
+        "--members",
+        f"{world}/members.parquet",
+        "--as-of",
+        AS_OF,
+        "--out",
+        out,
+    ]
     if verb in SETTINGS:
         arguments += ["--settings", str(SETTINGS[verb])]
     start = time.perf_counter()
@@ -84,8 +99,11 @@ def main() -> int:
     parser.add_argument("--history-days", type=int, default=450)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--verbs", nargs="+", choices=VERBS, default=VERBS)
-    parser.add_argument("--duckdb-memory", default="8GB",
-                        help="SEGKIT_DUCKDB_MEMORY_LIMIT for the verbs (default 8GB; the default 1GB is for ~1M)")
+    parser.add_argument(
+        "--duckdb-memory",
+        default="8GB",
+        help="SEGKIT_DUCKDB_MEMORY_LIMIT for the verbs (default 8GB; the default 1GB is for ~1M)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("VERB", "WORLD", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -102,22 +120,36 @@ def main() -> int:
     for verb in args.verbs:
         print(f"running segkit {verb} ...", flush=True)
         out = results / "10m" / f"{verb}.csv"
-        done = subprocess.run([sys.executable, __file__, "--child", verb, str(world), str(out)], capture_output=True,
-                              text=True, env={**os.environ, "SEGKIT_DUCKDB_MEMORY_LIMIT": args.duckdb_memory})
-        if done.returncode != 0:          # recorded, and the other verbs still run (-9: killed for memory)
+        done = subprocess.run(
+            [sys.executable, __file__, "--child", verb, str(world), str(out)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "SEGKIT_DUCKDB_MEMORY_LIMIT": args.duckdb_memory},
+        )
+        if done.returncode != 0:  # recorded, and the other verbs still run (-9: killed for memory)
             print(done.stderr[-1500:], file=sys.stderr)
             timings[verb] = {"seconds": float("nan"), "peak_mb": float("nan"), "exit": done.returncode}
             continue
         timings[verb] = json.loads(done.stdout.strip().splitlines()[-1])
         print(f"  {timings[verb]['seconds']:.0f} s, peak {timings[verb]['peak_mb']:,.0f} MB", flush=True)
-    print(f"\n{households:,} gas households, {rows:,} transactions, from Parquet, as of {AS_OF}; "
-          f"SEGKIT_DUCKDB_MEMORY_LIMIT={args.duckdb_memory}\n")
+    print(
+        f"\n{households:,} gas households, {rows:,} transactions, from Parquet, as of {AS_OF}; "
+        f"SEGKIT_DUCKDB_MEMORY_LIMIT={args.duckdb_memory}\n"
+    )
     print(f"{'segkit verb':<14}{'seconds':>9}{'peak MB':>10}  exit")
     for verb, t in timings.items():
         print(f"{verb:<14}{t['seconds']:>9.0f}{t['peak_mb']:>10,.0f}  {t.get('exit', 0)}")
-    (results / "10m.json").write_text(json.dumps({"transactions": rows, "households": households,
-                                                  "duckdb_memory_limit": args.duckdb_memory, "timings": timings},
-                                                 indent=2))
+    (results / "10m.json").write_text(
+        json.dumps(
+            {
+                "transactions": rows,
+                "households": households,
+                "duckdb_memory_limit": args.duckdb_memory,
+                "timings": timings,
+            },
+            indent=2,
+        )
+    )
     print(f"results: {results / '10m.json'}")
     return 0 if all("exit" not in t for t in timings.values()) else 1
 

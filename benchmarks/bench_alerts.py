@@ -16,6 +16,7 @@ Methods:
   lifetimes   lifetimes' BG/NBD: summary_data_from_transaction_data, BetaGeoFitter.fit,
               conditional_probability_alive below the same threshold (needs the bench extra)
 """
+
 from __future__ import annotations
 
 import json
@@ -24,9 +25,16 @@ import time
 from pathlib import Path
 
 import pandas as pd
-
-from bench_features import (AS_OF, ROOT, bench_arguments, ensure_data, members_path, peak_memory_mb,
-                            report_targets, run_children)
+from bench_features import (
+    AS_OF,
+    ROOT,
+    bench_arguments,
+    ensure_data,
+    members_path,
+    peak_memory_mb,
+    report_targets,
+    run_children,
+)
 
 METHODS = ["segkit", "fixed_rule", "lifetimes"]
 SECONDS_TARGET, PEAK_TARGET_MB = 60.0, 4096
@@ -93,14 +101,18 @@ def main() -> int:
     print(f"\noverdue alerts: {n_rows:,} transactions, {args.members:,} members, as of {AS_OF}\n")
     print(f"{'method':<12}{'seconds':>9}{'x segkit':>10}{'peak MB':>10}{'alerts':>10}  rounds")
     for method, t in timings.items():
-        print(f"{method:<12}{t['seconds']:>9.2f}{t['seconds'] / base:>10.2f}{t['peak_mb']:>10.0f}{t['alerts']:>10,}  {t['runs']}")
+        print(
+            f"{method:<12}{t['seconds']:>9.2f}{t['seconds'] / base:>10.2f}{t['peak_mb']:>10.0f}{t['alerts']:>10,}"
+            f"  {t['runs']}"
+        )
     peak = timings["segkit"]["peak_mb"]
     verdicts = [
         {"target": f"segkit under {SECONDS_TARGET:.0f} s", "value": round(base, 1), "met": base < SECONDS_TARGET},
         {"target": f"segkit peak memory under {PEAK_TARGET_MB} MB", "value": round(peak), "met": peak < PEAK_TARGET_MB},
     ]
-    return report_targets(verdicts, results / "alerts.json",
-                          {"transactions": n_rows, "members": args.members, "timings": timings})
+    return report_targets(
+        verdicts, results / "alerts.json", {"transactions": n_rows, "members": args.members, "timings": timings}
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ held_back.csv. A share of the listed calls gets an outcome the next day. The
 same days run on each ledger; the lists must be identical, and the time per day
 is printed side by side, with the ratio.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,38 +37,61 @@ START = pd.Timestamp("2026-01-01")
 def world(n_members: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     n_advisors = max(1, n_members // 650)
-    advisors = pd.DataFrame({"advisor_id": [f"A{i:04d}" for i in range(n_advisors)], "level": rng.integers(1, 4, n_advisors),
-                             "team": rng.choice(["new", "regular", "vip"], n_advisors), "daily_calls": 40})
-    members = pd.DataFrame({
-        "member_id": [f"{i:07d}" for i in range(n_members)],
-        "name": "member", "phone": [f"13{i:09d}" for i in range(n_members)],
-        "tier": rng.choice(["", "gold", "platinum", "diamond"], n_members, p=[0.7, 0.2, 0.07, 0.03]),
-        "advisor_id": advisors["advisor_id"].to_numpy()[rng.integers(0, n_advisors, n_members)],
-        "do_not_call": rng.random(n_members) < 0.03,
-    })
+    advisors = pd.DataFrame(
+        {
+            "advisor_id": [f"A{i:04d}" for i in range(n_advisors)],
+            "level": rng.integers(1, 4, n_advisors),
+            "team": rng.choice(["new", "regular", "vip"], n_advisors),
+            "daily_calls": 40,
+        }
+    )
+    members = pd.DataFrame(
+        {
+            "member_id": [f"{i:07d}" for i in range(n_members)],
+            "name": "member",
+            "phone": [f"13{i:09d}" for i in range(n_members)],
+            "tier": rng.choice(["", "gold", "platinum", "diamond"], n_members, p=[0.7, 0.2, 0.07, 0.03]),
+            "advisor_id": advisors["advisor_id"].to_numpy()[rng.integers(0, n_advisors, n_members)],
+            "do_not_call": rng.random(n_members) < 0.03,
+        }
+    )
     return members, advisors
 
 
-def run_days(ledger: Ledger, members: pd.DataFrame, advisors: pd.DataFrame, days: int, candidates: int,
-             seed: int, out: Path) -> tuple[list[float], list[pd.DataFrame]]:
+def run_days(
+    ledger: Ledger, members: pd.DataFrame, advisors: pd.DataFrame, days: int, candidates: int, seed: int, out: Path
+) -> tuple[list[float], list[pd.DataFrame]]:
     rng = np.random.default_rng(seed)
     seconds, lists = [], []
     codes = np.array(["reached", "no_answer", "won_back", "switched_supplier", "do_not_call"])
     for day in range(days):
         as_of = START + pd.Timedelta(days=day)
         ids = members["member_id"].to_numpy()[rng.choice(len(members), candidates, replace=False)]
-        alerted = pd.DataFrame({"member_id": ids, "campaign": "churn", "reason": "overdue",
-                                "due_date": as_of - pd.Timedelta(days=10), "vip": False,
-                                "value_at_risk": rng.gamma(2.0, 300.0, candidates).round(2)})
+        alerted = pd.DataFrame(
+            {
+                "member_id": ids,
+                "campaign": "churn",
+                "reason": "overdue",
+                "due_date": as_of - pd.Timedelta(days=10),
+                "vip": False,
+                "value_at_risk": rng.gamma(2.0, 300.0, candidates).round(2),
+            }
+        )
         started = time.perf_counter()
-        export = export_list(alerted, members, as_of, ledger, out / f"{as_of:%Y-%m-%d}", run="churn",
-                              advisors=advisors)
+        export = export_list(alerted, members, as_of, ledger, out / f"{as_of:%Y-%m-%d}", run="churn", advisors=advisors)
         seconds.append(time.perf_counter() - started)
         lists.append(export.call_list[["alert_id", "priority", "call_by"]])
         answered = export.call_list.sample(frac=0.6, random_state=day)
-        import_outcomes(pd.DataFrame({"alert_id": answered["alert_id"],
-                                      "outcome": rng.choice(codes, len(answered), p=[0.5, 0.3, 0.1, 0.07, 0.03]),
-                                      "outcome_date": f"{as_of + pd.Timedelta(days=1):%Y-%m-%d}"}), ledger)
+        import_outcomes(
+            pd.DataFrame(
+                {
+                    "alert_id": answered["alert_id"],
+                    "outcome": rng.choice(codes, len(answered), p=[0.5, 0.3, 0.1, 0.07, 0.03]),
+                    "outcome_date": f"{as_of + pd.Timedelta(days=1):%Y-%m-%d}",
+                }
+            ),
+            ledger,
+        )
     return seconds, lists
 
 
@@ -99,8 +123,9 @@ def main() -> int:
     print(f"{args.members:,} members, {len(advisors):,} advisors, {args.days} days x {args.candidates:,} alerts")
     results, reference = {}, None
     for name, ledger in ledgers.items():
-        seconds, lists = run_days(ledger, members, advisors, args.days, args.candidates, args.seed,
-                                  work / name.split()[0])
+        seconds, lists = run_days(
+            ledger, members, advisors, args.days, args.candidates, args.seed, work / name.split()[0]
+        )
         if reference is None:
             reference = lists
         elif not all(a.equals(b) for a, b in zip(reference, lists)):
@@ -114,8 +139,10 @@ def main() -> int:
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, seconds in results.items():
         ratio = np.sum(seconds) / np.sum(results[first])
-        print(f"| {name} | {seconds[0]:.2f} | {seconds[-1]:.2f} | {np.median(seconds):.2f} | {np.sum(seconds):.1f} "
-              f"| {ratio:.2f}x |")
+        print(
+            f"| {name} | {seconds[0]:.2f} | {seconds[-1]:.2f} | {np.median(seconds):.2f} | {np.sum(seconds):.1f} "
+            f"| {ratio:.2f}x |"
+        )
     print(f"\nthe lists are identical on every ledger ({sum(len(x) for x in reference):,} calls in all)")
     return 0
 

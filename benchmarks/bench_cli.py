@@ -13,6 +13,7 @@ Each method runs in its own process, so that its peak memory is its own:
 The two outputs (alerts.csv and alerts.member_rhythms.csv) must be identical, byte for byte, before a time is
 printed. Targets (issue 18): the CLI on 1M households under 2 minutes and 4 GB.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,7 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
-
 from bench_features import AS_OF, ROOT, peak_memory_mb, report_targets
 
 METHODS = ["cli_csv", "api_parquet"]
@@ -52,8 +52,21 @@ def ensure_world(members: int, history_days: int, seed: int) -> Path:
 def run_cli_csv(world: Path, out: Path) -> None:
     from segkit.cli import main
 
-    code = main(["alerts", "--transactions", str(world / "transactions.csv"), "--members", str(world / "members.csv"),
-                 "--as-of", AS_OF, "--settings", str(SETTINGS), "--out", str(out / "alerts.csv")])
+    code = main(
+        [
+            "alerts",
+            "--transactions",
+            str(world / "transactions.csv"),
+            "--members",
+            str(world / "members.csv"),
+            "--as-of",
+            AS_OF,
+            "--settings",
+            str(SETTINGS),
+            "--out",
+            str(out / "alerts.csv"),
+        ]
+    )
     if code:
         raise SystemExit(f"segkit alerts exited with {code}")
 
@@ -76,8 +89,9 @@ def child(method: str, world: str, out: str) -> None:
 def run(method: str, world: Path, out: Path) -> dict:
     """One method in its own process (so that its peak memory is its own); its JSON line."""
     print(f"running {method} ...", flush=True)
-    done = subprocess.run([sys.executable, __file__, "--child", method, str(world), str(out)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", method, str(world), str(out)], capture_output=True, text=True
+    )
     if done.returncode != 0:
         print(done.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"{method} failed")
@@ -98,7 +112,7 @@ def main() -> int:
     world = ensure_world(args.members, args.history_days, args.seed)
     results = ROOT / "benchmarks" / "results"
     outputs = {method: results / f"cli_{method}" for method in METHODS}
-    (world / "transactions.csv").read_bytes()                  # a warm disk cache for both
+    (world / "transactions.csv").read_bytes()  # a warm disk cache for both
     timings = {method: run(method, world, outputs[method]) for method in METHODS}
     for name in ("alerts.csv", "alerts.member_rhythms.csv"):
         first, second = (outputs[method] / name for method in METHODS)
@@ -115,13 +129,20 @@ def main() -> int:
         print(f"{method:<13}{t['seconds']:>9.1f}{t['seconds'] / base:>8.2f}{t['peak_mb']:>10.0f}{t['alerts']:>10,}")
     cli = timings["cli_csv"]
     verdicts = [
-        {"target": f"CLI from CSV under {SECONDS_TARGET:.0f} s", "value": round(cli["seconds"], 1),
-         "met": cli["seconds"] < SECONDS_TARGET},
-        {"target": f"CLI from CSV peak memory under {PEAK_TARGET_MB} MB", "value": round(cli["peak_mb"]),
-         "met": cli["peak_mb"] < PEAK_TARGET_MB},
+        {
+            "target": f"CLI from CSV under {SECONDS_TARGET:.0f} s",
+            "value": round(cli["seconds"], 1),
+            "met": cli["seconds"] < SECONDS_TARGET,
+        },
+        {
+            "target": f"CLI from CSV peak memory under {PEAK_TARGET_MB} MB",
+            "value": round(cli["peak_mb"]),
+            "met": cli["peak_mb"] < PEAK_TARGET_MB,
+        },
     ]
-    return report_targets(verdicts, results / "cli.json",
-                          {"transactions": n_rows, "members": args.members, "timings": timings})
+    return report_targets(
+        verdicts, results / "cli.json", {"transactions": n_rows, "members": args.members, "timings": timings}
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ if one is missed): segkit's daily alerts retain more households per 100 calls th
 than 15 % of its calls go to households that had not left; and every policy's 95 % interval holds its true
 uplift (each household's first listing, once its window has ended).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,12 @@ sys.path.insert(0, str(ROOT))
 from segkit.synth.loop import simulate  # noqa: E402
 
 DAILY = ROOT / "data" / "samples" / "alerts_gas_daily.yaml"
-POLICIES = {"segkit (daily, 0.2)": ("segkit", DAILY), "segkit (default, 0.6)": ("segkit", None),
-            "overdue-30": ("overdue-30", None), "median-1.5": ("median-1.5", None)}
+POLICIES = {
+    "segkit (daily, 0.2)": ("segkit", DAILY),
+    "segkit (default, 0.6)": ("segkit", None),
+    "overdue-30": ("overdue-30", None),
+    "median-1.5": ("median-1.5", None),
+}
 
 
 def main() -> int:
@@ -35,29 +40,38 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(f"{args.members:,} gas households, {args.days} days from 2026-04-01, seed {args.seed}: win-back 0.3, "
-          "annoyance 0.05, control share 0.1, 30-day window")
-    print(f"{'policy':22s} {'calls':>7s} {'to active':>10s} {'won back':>8s} {'lost':>5s} {'net/100':>8s} "
-          f"{'true':>6s} {'estimate (95 %)':>24s} {'time':>6s}")
+    print(
+        f"{args.members:,} gas households, {args.days} days from 2026-04-01, seed {args.seed}: win-back 0.3, "
+        "annoyance 0.05, control share 0.1, 30-day window"
+    )
+    print(
+        f"{'policy':22s} {'calls':>7s} {'to active':>10s} {'won back':>8s} {'lost':>5s} {'net/100':>8s} "
+        f"{'true':>6s} {'estimate (95 %)':>24s} {'time':>6s}"
+    )
     results = {}
     for label, (policy, settings) in POLICIES.items():
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="segkit_loop_") as folder:
-            p = simulate(Path(folder), n_members=args.members, days=args.days, seed=args.seed, policy=policy,
-                         settings=settings).policy
+            p = simulate(
+                Path(folder), n_members=args.members, days=args.days, seed=args.seed, policy=policy, settings=settings
+            ).policy
         results[label] = p
         share = p["calls_to_active"] / max(p["calls"], 1)
-        print(f"{label:22s} {p['calls']:7,d} {share:10.1%} {p['won_back']:8,d} {p['lost_by_annoyance']:5,d} "
-              f"{p['net_retained_per_100_calls']:8.1f} {100 * p['true_uplift_window_ended']:+6.1f} "
-              f"{100 * p['estimated_uplift']:+7.1f} ({100 * p['estimated_uplift_low']:+.1f} to "
-              f"{100 * p['estimated_uplift_high']:+.1f}) {time.perf_counter() - started:5.0f}s")
+        print(
+            f"{label:22s} {p['calls']:7,d} {share:10.1%} {p['won_back']:8,d} {p['lost_by_annoyance']:5,d} "
+            f"{p['net_retained_per_100_calls']:8.1f} {100 * p['true_uplift_window_ended']:+6.1f} "
+            f"{100 * p['estimated_uplift']:+7.1f} ({100 * p['estimated_uplift_low']:+.1f} to "
+            f"{100 * p['estimated_uplift_high']:+.1f}) {time.perf_counter() - started:5.0f}s"
+        )
     daily = results["segkit (daily, 0.2)"]
     for rule in ("overdue-30", "median-1.5"):
         ratio = daily["net_retained_per_100_calls"] / results[rule]["net_retained_per_100_calls"]
         print(f"segkit (daily) retains {ratio:.1f} x as many households per 100 calls as {rule}")
     missed = []
-    if any(daily["net_retained_per_100_calls"] <= results[rule]["net_retained_per_100_calls"]
-           for rule in ("overdue-30", "median-1.5")):
+    if any(
+        daily["net_retained_per_100_calls"] <= results[rule]["net_retained_per_100_calls"]
+        for rule in ("overdue-30", "median-1.5")
+    ):
         missed.append("segkit (daily) does not retain more per 100 calls than both naive rules")
     if daily["calls_to_active"] >= 0.15 * daily["calls"]:
         missed.append("15 % or more of segkit's (daily) calls went to households that had not left")

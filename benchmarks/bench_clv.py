@@ -8,6 +8,7 @@ segkit.clv.btyd_summary (its time is printed, not compared). Each library then f
 of ``--repeat`` runs); the fitted parameters must agree to three significant
 figures before a time is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,6 @@ import time
 import warnings
 
 import pandas as pd
-
 from bench_features import AS_OF, ensure_data
 
 TARGET = 5.0
@@ -76,8 +76,10 @@ def main() -> int:
     start = time.perf_counter()
     summary = btyd_summary(str(path), AS_OF, unit="W")
     print(f"summary (segkit.clv.btyd_summary, not compared): {time.perf_counter() - start:.2f} s")
-    print(f"BG/NBD: {len(summary):,} customers, {summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} "
-          f"distinct (frequency, recency, T), as of {AS_OF}\n")
+    print(
+        f"BG/NBD: {len(summary):,} customers, {summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} "
+        f"distinct (frequency, recency, T), as of {AS_OF}\n"
+    )
     seconds, params = race(summary, (("segkit", fit_segkit), ("lifetimes", fit_lifetimes)), args.repeat, 4)
     agree = all(f"{params['segkit'][k]:.3g}" == f"{params['lifetimes'][k]:.3g}" for k in ("r", "alpha", "a", "b"))
     ratio = speedup(seconds, TARGET)

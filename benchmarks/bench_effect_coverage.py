@@ -9,6 +9,7 @@ the true uplift of the listings whose window has ended. Two settings: calls that
 annoyance 0.05) and calls that do nothing (0 and 0: the truth is 0). A 95 % interval should hold the truth
 in about 95 runs of 100; the printed range is the 95 % binomial (Wilson) interval of the coverage itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,17 +25,27 @@ from segkit.callcenter.effect import wilson_interval  # noqa: E402
 from segkit.synth.loop import simulate  # noqa: E402
 
 
-def coverage(seeds: int, members: int, days: int, window: int, policy: str, control: float, win_back: float,
-             annoyance: float) -> tuple[int, int, float]:
+def coverage(
+    seeds: int, members: int, days: int, window: int, policy: str, control: float, win_back: float, annoyance: float
+) -> tuple[int, int, float]:
     """Runs whose interval held the truth, runs with an estimate, mean true uplift."""
     held, runs, truth = 0, 0, 0.0
     for seed in range(seeds):
         with tempfile.TemporaryDirectory(prefix="segkit_coverage_") as folder:
-            result = simulate(Path(folder), n_members=members, days=days, seed=seed, policy=policy,
-                              win_back=win_back, annoyance=annoyance, control_share=control,
-                              window_days=window).policy
-        low, high, true = (result.get(k) for k in ("estimated_uplift_low", "estimated_uplift_high",
-                                                   "true_uplift_window_ended"))
+            result = simulate(
+                Path(folder),
+                n_members=members,
+                days=days,
+                seed=seed,
+                policy=policy,
+                win_back=win_back,
+                annoyance=annoyance,
+                control_share=control,
+                window_days=window,
+            ).policy
+        low, high, true = (
+            result.get(k) for k in ("estimated_uplift_low", "estimated_uplift_high", "true_uplift_window_ended")
+        )
         if low is None or high is None or true is None:
             continue
         runs += 1
@@ -52,16 +63,21 @@ def main() -> None:
     parser.add_argument("--policy", default="median-1.5")
     parser.add_argument("--control-share", type=float, default=0.3)
     args = parser.parse_args()
-    print(f"{args.seeds} seeds, {args.members:,} households, {args.days} days, {args.window}-day window, "
-          f"policy {args.policy}, control share {args.control_share}")
+    print(
+        f"{args.seeds} seeds, {args.members:,} households, {args.days} days, {args.window}-day window, "
+        f"policy {args.policy}, control share {args.control_share}"
+    )
     for label, win_back, annoyance in (("calls that work", 0.3, 0.05), ("calls that do nothing", 0.0, 0.0)):
         started = time.perf_counter()
-        held, runs, truth = coverage(args.seeds, args.members, args.days, args.window, args.policy,
-                                     args.control_share, win_back, annoyance)
+        held, runs, truth = coverage(
+            args.seeds, args.members, args.days, args.window, args.policy, args.control_share, win_back, annoyance
+        )
         low, high = wilson_interval(held, runs)
-        print(f"  {label:22s} mean true uplift {100 * truth:+5.1f} points: the interval held it in {held}/{runs} "
-              f"runs = {held / max(runs, 1):.1%} (95 % range {float(low):.1%} to {float(high):.1%}); "
-              f"{time.perf_counter() - started:.0f} s")
+        print(
+            f"  {label:22s} mean true uplift {100 * truth:+5.1f} points: the interval held it in {held}/{runs} "
+            f"runs = {held / max(runs, 1):.1%} (95 % range {float(low):.1%} to {float(high):.1%}); "
+            f"{time.perf_counter() - started:.0f} s"
+        )
 
 
 if __name__ == "__main__":

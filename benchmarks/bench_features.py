@@ -16,6 +16,7 @@ Methods:
   lifetimes  lifetimes.utils.summary_data_from_transaction_data (freq="D"):
              4 columns (frequency, recency, T, monetary_value)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -87,10 +88,14 @@ def run_pandas(path: str) -> pd.DataFrame:
     tx = pd.read_parquet(path, columns=["member_id", "date", "amount"])
     tx = tx[tx["date"] <= pd.Timestamp(AS_OF)]
     tx = tx.assign(day=tx["date"].dt.normalize(), refunded=(-tx["amount"]).clip(lower=0), refund_rows=tx["amount"] < 0)
-    daily = tx.groupby(["member_id", "day"], sort=True, observed=True).agg(
-        net=("amount", "sum"), refunded=("refunded", "sum"), refund_rows=("refund_rows", "sum")).reset_index()
+    daily = (
+        tx.groupby(["member_id", "day"], sort=True, observed=True)
+        .agg(net=("amount", "sum"), refunded=("refunded", "sum"), refund_rows=("refund_rows", "sum"))
+        .reset_index()
+    )
     money = daily.groupby("member_id", sort=True).agg(
-        monetary=("net", "sum"), refunds=("refunded", "sum"), refund_count=("refund_rows", "sum"))
+        monetary=("net", "sum"), refunds=("refunded", "sum"), refund_count=("refund_rows", "sum")
+    )
     purchases = daily[(daily["net"] > 0) | ((daily["net"] == 0) & (daily["refund_rows"] == 0))].copy()
     same_member = purchases["member_id"].eq(purchases["member_id"].shift())
     purchases["gap"] = purchases["day"].diff().dt.days.where(same_member)
@@ -98,9 +103,16 @@ def run_pandas(path: str) -> pd.DataFrame:
     purchases["last_day"] = purchases.groupby("member_id")["day"].transform("max")
     by_member = purchases.groupby("member_id", sort=True)
     rhythm = by_member.agg(
-        first_purchase=("day", "min"), last_purchase=("day", "max"), frequency=("day", "size"),
-        avg_order_value=("net", "mean"), gap_count=("gap", "count"), gap_mean=("gap", "mean"),
-        gap_median=("gap", "median"), gap_std=("gap", "std"), sum_log_gaps=("log_gap", lambda s: s.sum(min_count=1)))
+        first_purchase=("day", "min"),
+        last_purchase=("day", "max"),
+        frequency=("day", "size"),
+        avg_order_value=("net", "mean"),
+        gap_count=("gap", "count"),
+        gap_mean=("gap", "mean"),
+        gap_median=("gap", "median"),
+        gap_std=("gap", "std"),
+        sum_log_gaps=("log_gap", lambda s: s.sum(min_count=1)),
+    )
     rhythm["last_gap"] = purchases.loc[purchases["day"] == purchases["last_day"]].set_index("member_id")["gap"]
     out = money.join(rhythm, how="left").reset_index()
     as_of = pd.Timestamp(AS_OF)
@@ -117,7 +129,8 @@ def run_lifetimes(path: str) -> pd.DataFrame:
     warnings.simplefilter("ignore")
     tx = pd.read_parquet(path, columns=["member_id", "date", "amount"])
     summary = summary_data_from_transaction_data(
-        tx, "member_id", "date", monetary_value_col="amount", observation_period_end=AS_OF, freq="D")
+        tx, "member_id", "date", monetary_value_col="amount", observation_period_end=AS_OF, freq="D"
+    )
     return summary.reset_index()
 
 
@@ -219,8 +232,9 @@ def bench_arguments(doc: str, methods: list[str]) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def run_children(script: str, methods: list[str], path: Path, results_dir: Path, prefix: str,
-                 repeat: int = 1) -> dict[str, dict]:
+def run_children(
+    script: str, methods: list[str], path: Path, results_dir: Path, prefix: str, repeat: int = 1
+) -> dict[str, dict]:
     """Run each method (segkit first) in its own process, so that its peak memory is its own;
     returns each method's JSON line, with ``seconds`` the median over ``repeat`` rounds and
     ``runs`` every round's seconds. The rounds take the methods in turn, so that a busy spell
@@ -232,15 +246,24 @@ def run_children(script: str, methods: list[str], path: Path, results_dir: Path,
     for round_ in range(1, repeat + 1):
         for method in ["segkit"] + [m for m in methods if m != "segkit"]:
             print(f"running {method} ({round_}/{repeat}) ...", flush=True)
-            run = subprocess.run([sys.executable, script, "--child", method, str(path),
-                                  str(results_dir / f"{prefix}_{method}.parquet")], capture_output=True, text=True)
+            run = subprocess.run(
+                [sys.executable, script, "--child", method, str(path), str(results_dir / f"{prefix}_{method}.parquet")],
+                capture_output=True,
+                text=True,
+            )
             if run.returncode != 0:
                 print(run.stderr[-2000:], file=sys.stderr)
                 raise SystemExit(f"{method} failed")
             runs.setdefault(method, []).append(json.loads(run.stdout.strip().splitlines()[-1]))
-    return {method: {**rounds[-1], "seconds": float(np.median([r["seconds"] for r in rounds])),
-                     "peak_mb": max(r["peak_mb"] for r in rounds), "runs": [round(r["seconds"], 2) for r in rounds]}
-            for method, rounds in runs.items()}
+    return {
+        method: {
+            **rounds[-1],
+            "seconds": float(np.median([r["seconds"] for r in rounds])),
+            "peak_mb": max(r["peak_mb"] for r in rounds),
+            "runs": [round(r["seconds"], 2) for r in rounds],
+        }
+        for method, rounds in runs.items()
+    }
 
 
 def main() -> int:
@@ -271,14 +294,21 @@ def main() -> int:
             ok = ratio <= target if op == "<=" else ratio >= target
             verdicts.append({"target": f"{label} {op} {target}", "ratio": round(ratio, 2), "met": ok})
     peak = timings["segkit"]["peak_mb"]
-    verdicts.append({"target": f"segkit peak memory < {PEAK_TARGET_MB} MB", "ratio": round(peak), "met": peak < PEAK_TARGET_MB})
+    verdicts.append(
+        {"target": f"segkit peak memory < {PEAK_TARGET_MB} MB", "ratio": round(peak), "met": peak < PEAK_TARGET_MB}
+    )
     print()
     for v in verdicts:
         print(f"  {'met    ' if v['met'] else 'NOT met'}  {v['target']}: {v['ratio']}")
     print("\noutputs agree" if not problems else "\nOUTPUTS DISAGREE:\n  " + "\n  ".join(problems))
 
-    summary = {"transactions": n_rows, "members": len(outputs["segkit"]), "timings": timings,
-               "targets": verdicts, "agreement_problems": problems}
+    summary = {
+        "transactions": n_rows,
+        "members": len(outputs["segkit"]),
+        "timings": timings,
+        "targets": verdicts,
+        "agreement_problems": problems,
+    }
     (results_dir / "features.json").write_text(json.dumps(summary, indent=2))
     print(f"results: {results_dir / 'features.json'}")
     return 1 if problems else 0

@@ -7,6 +7,7 @@ customers) is built once with segkit.clv.btyd_summary. Each library fits
 Pareto/NBD on it (best of ``--repeat`` runs); the parameters must agree to four
 significant figures before a ratio is printed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,13 +45,17 @@ def main() -> int:
 
     transactions = load_transactions(CDNOW, REPO / "data" / "mappings" / "cdnow_master.yaml").table
     summary = btyd_summary(transactions, "1997-09-30", unit="W")
-    print(f"Pareto/NBD on CDNOW: {len(summary):,} customers, "
-          f"{summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} distinct (frequency, recency, T)\n")
+    print(
+        f"Pareto/NBD on CDNOW: {len(summary):,} customers, "
+        f"{summary[['frequency', 'recency', 'T']].drop_duplicates().shape[0]:,} distinct (frequency, recency, T)\n"
+    )
     seconds, params = race(summary, (("segkit", fit_segkit), ("lifetimes", fit_lifetimes)), args.repeat, 5)
     # four significant figures: within half a unit of the fourth digit (lifetimes' Nelder-Mead stops a little
     # short of the maximum, so its fourth digit wanders from run to run)
-    agree = all(abs(params["segkit"][k] - params["lifetimes"][k]) <= 5e-4 * abs(params["lifetimes"][k])
-                for k in ("r", "alpha", "s", "beta"))
+    agree = all(
+        abs(params["segkit"][k] - params["lifetimes"][k]) <= 5e-4 * abs(params["lifetimes"][k])
+        for k in ("r", "alpha", "s", "beta")
+    )
     ratio = speedup(seconds, TARGET)
     print("parameters agree to four significant figures" if agree else "PARAMETERS DISAGREE")
     return 0 if agree and ratio >= TARGET else 1

@@ -8,6 +8,7 @@ The pandas recipe is what analysts usually write: ``pd.qcut(x.rank(method="first
 per dimension, which is the ``rank`` tie policy without the member_id tie-break;
 segkit also assigns the 11 segments from the YAML table, flags VIPs and computes Gini.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,7 +16,6 @@ import time
 
 import numpy as np
 import pandas as pd
-
 from bench_features import AS_OF, ensure_data
 
 
@@ -61,17 +61,25 @@ def main() -> None:
     rows.append(("segkit gini + pareto_table", timed(lambda v: (gini(v), pareto_table(v)), features["monetary"])[0]))
     rows.append(("segkit vip_flag (top 20 %)", timed(vip_flag, features)[0]))
     transactions = pd.read_parquet(path, columns=["member_id", "date", "amount"])
-    rows.append(("segkit segment_members (RFM, VIP, stage, tier)",
-                 timed(lambda: segment_members(transactions, AS_OF, features=features), repeat=1)[0]))
+    rows.append(
+        (
+            "segkit segment_members (RFM, VIP, stage, tier)",
+            timed(lambda: segment_members(transactions, AS_OF, features=features), repeat=1)[0],
+        )
+    )
 
     scored = rank.table.dropna(subset=["r_score"]).set_index("member_id")
     same_f = (scored.loc[recipe["member_id"], "f_score"].to_numpy() == recipe["f"].to_numpy()).mean()
-    print(f"\nsegmentation of {len(features):,} members ({int((features.frequency > 0).sum()):,} buyers, "
-          f"{len(transactions):,} transactions)\n")
+    print(
+        f"\nsegmentation of {len(features):,} members ({int((features.frequency > 0).sum()):,} buyers, "
+        f"{len(transactions):,} transactions)\n"
+    )
     for name, seconds in rows:
         print(f"  {name:<50}{seconds:>7.2f} s{seconds / t_recipe:>8.2f} x recipe")
-    print(f"\n  frequency scores equal to the recipe's for {same_f:.1%} of buyers "
-          "(they differ only where ties are broken differently)")
+    print(
+        f"\n  frequency scores equal to the recipe's for {same_f:.1%} of buyers "
+        "(they differ only where ties are broken differently)"
+    )
 
 
 if __name__ == "__main__":

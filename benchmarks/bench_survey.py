@@ -8,6 +8,7 @@ the resamples fitted together), and the straightforward alternative, refitting
 ``choix.ilsr_top1`` on every resample. The Plackett-Luce intervals of the two
 must agree (same resamples, same estimator).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,8 +39,9 @@ def main() -> int:
     tables = generate_survey(args.benefits, args.respondents, seed=args.seed)
     settings = SurveySettings(budget=300.0, bootstrap=args.bootstrap)
     started = time.perf_counter()
-    data = read_survey(tables["screening"], tables["costs"], tables["ranking"], tables["constant_sum"],
-                       tables["respondents"])
+    data = read_survey(
+        tables["screening"], tables["costs"], tables["ranking"], tables["constant_sum"], tables["respondents"]
+    )
     result = rank_benefits(data, settings)
     whole = time.perf_counter() - started
     print(result)
@@ -52,22 +54,31 @@ def main() -> int:
     batched = bootstrap_plackett_luce(data_pl, owner, len(kept), draws.astype(float), settings.alpha)
     batched_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    loop = np.array([choix.ilsr_top1(len(kept), [c for i, c in enumerate(data_pl) for _ in range(d[owner[i]])],
-                                     alpha=settings.alpha) for d in draws])
+    loop = np.array(
+        [
+            choix.ilsr_top1(
+                len(kept), [c for i, c in enumerate(data_pl) for _ in range(d[owner[i]])], alpha=settings.alpha
+            )
+            for d in draws
+        ]
+    )
     loop_seconds = time.perf_counter() - started
     gap = np.abs(np.percentile(batched, [2.5, 97.5], axis=0) - np.percentile(loop, [2.5, 97.5], axis=0)).max()
 
-    print(f"\n{args.respondents} respondents x {args.benefits} benefits ({len(kept)} kept), "
-          f"{args.bootstrap} resamples")
+    print(f"\n{args.respondents} respondents x {args.benefits} benefits ({len(kept)} kept), {args.bootstrap} resamples")
     print("| step | seconds |")
     print("| --- | ---: |")
-    print(f"| segkit rank_benefits, all three stages, overall and {len(result.by_tier['tier'].unique())} tiers | "
-          f"{whole:.2f} |")
+    print(
+        f"| segkit rank_benefits, all three stages, overall and {len(result.by_tier['tier'].unique())} tiers | "
+        f"{whole:.2f} |"
+    )
     print(f"| Plackett-Luce bootstrap, resamples fitted together | {batched_seconds:.2f} |")
     print(f"| Plackett-Luce bootstrap, choix refitted per resample | {loop_seconds:.2f} |")
-    print(f"\nchoix loop / batched: {loop_seconds / batched_seconds:.1f}x; largest difference of the 95% interval "
-          f"ends: {gap:.1e}; rank_benefits {'meets' if whole < TARGET_SECONDS else 'MISSES'} the "
-          f"{TARGET_SECONDS:.0f} s target")
+    print(
+        f"\nchoix loop / batched: {loop_seconds / batched_seconds:.1f}x; largest difference of the 95% interval "
+        f"ends: {gap:.1e}; rank_benefits {'meets' if whole < TARGET_SECONDS else 'MISSES'} the "
+        f"{TARGET_SECONDS:.0f} s target"
+    )
     return 0
 
 

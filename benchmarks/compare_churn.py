@@ -11,6 +11,7 @@ against who really switched, recall of switchers 14+ days past their missed
 refill. CDNOW: churned = no purchase in the 39-week holdout. AUC ranks each score.
 The command line does the same for your data: segkit backtest --help.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,18 @@ def main() -> int:
     for seed in args.seeds:
         start = time.perf_counter()
         world = generate("gas", args.members, seed=seed, as_of="2026-09-30", history_days=1100)
-        tables.append(backtest_churn(world.transactions, args.as_of, world.members, truth=world.truth,
-                                     label=f"gas seed {seed}").table)
+        tables.append(
+            backtest_churn(
+                world.transactions, args.as_of, world.members, truth=world.truth, label=f"gas seed {seed}"
+            ).table
+        )
         print(f"gas seed {seed}: {time.perf_counter() - start:.0f} s", flush=True)
     cdnow = SHARED / "cdnow" / "CDNOW_sample.txt"
     if cdnow.exists():
         transactions = segkit.load_transactions(cdnow, config=ROOT / "data" / "mappings" / "cdnow_sample.yaml").table
-        tables.append(backtest_churn(transactions, ["1997-09-30"], holdout_end="1998-06-30", horizon_days=91,
-                                     label="CDNOW").table)
+        tables.append(
+            backtest_churn(transactions, ["1997-09-30"], holdout_end="1998-06-30", horizon_days=91, label="CDNOW").table
+        )
     table = pd.concat(tables, ignore_index=True)
     results = ROOT / "benchmarks" / "results"
     results.mkdir(exist_ok=True)
@@ -54,8 +59,12 @@ def main() -> int:
         print(table.round(3).to_string(index=False))
         table["kind"] = table["data"].str.replace(r" seed \d+", "", regex=True)
         print("\nMean by data set and method:")
-        print(table.groupby(["kind", "method"], sort=False)[["precision", "recall", "f1", "auc"]].mean().round(3)
-              .to_string())
+        print(
+            table.groupby(["kind", "method"], sort=False)[["precision", "recall", "f1", "auc"]]
+            .mean()
+            .round(3)
+            .to_string()
+        )
         wins = table.loc[table.groupby(["data", "as_of"])["f1"].idxmax(), ["data", "as_of", "method", "f1"]]
         print("\nBest F1 at each date:")
         print(wins.round(3).to_string(index=False))

@@ -4,6 +4,7 @@ Each runs a scheduled job on a small generated world in a temporary folder and t
 top of its HTML report in headless Chromium, as a manager opening it sees it. Chinese
 labels need a CJK font (Debian: ``apt-get install fonts-wqy-microhei``).
 """
+
 from __future__ import annotations
 
 import tempfile
@@ -22,8 +23,13 @@ def segmentation_report(out: Path = IMAGES / "report_segmentation.png") -> Path:
 
     with tempfile.TemporaryDirectory(prefix="segkit_screenshot_") as folder:
         paths = generate("supplements", 2000, seed=1, as_of=AS_OF).write(Path(folder) / "world")
-        run = run_pipeline(REPO / "pipelines" / "monthly_segmentation.yaml", AS_OF, Path(folder) / "runs",
-                           progress=False, inputs={name: str(paths[name]) for name in ("transactions", "members")})
+        run = run_pipeline(
+            REPO / "pipelines" / "monthly_segmentation.yaml",
+            AS_OF,
+            Path(folder) / "runs",
+            progress=False,
+            inputs={name: str(paths[name]) for name in ("transactions", "members")},
+        )
         return screenshot(run.folder / "segmentation.html", out, width=1000, height=1250)
 
 
@@ -46,8 +52,13 @@ def call_sheet(out: Path = IMAGES / "call_sheet.png") -> Path:
         folder = Path(folder)
         paths = generate("gas", 3000, seed=1, as_of=AS_OF).write(folder / "world")
         Ledger(folder / "runs" / "daily_alerts.ledger.sqlite", create=True)
-        run = run_pipeline(REPO / "pipelines" / "daily_alerts.yaml", AS_OF, folder / "runs", progress=False,
-                           inputs={name: str(paths[name]) for name in ("transactions", "members", "advisors")})
+        run = run_pipeline(
+            REPO / "pipelines" / "daily_alerts.yaml",
+            AS_OF,
+            folder / "runs",
+            progress=False,
+            inputs={name: str(paths[name]) for name in ("transactions", "members", "advisors")},
+        )
         book = openpyxl.load_workbook(run.folder / "call_list" / "calls" / "call_list.xlsx")
         sheet = book.worksheets[1]
         widths = [sheet.column_dimensions[get_column_letter(i)].width or 8 for i in range(1, sheet.max_column + 1)]
@@ -57,18 +68,22 @@ def call_sheet(out: Path = IMAGES / "call_sheet.png") -> Path:
         def shown(value, column: int) -> str:
             if isinstance(value, datetime.datetime):
                 return f"{value:%Y-%m-%d}"
-            if column == phone and value != "电话":             # generated numbers, masked all the same
+            if column == phone and value != "电话":  # generated numbers, masked all the same
                 return mask_phone(value)
             return "" if value is None else html.escape(str(value))
 
         rows = "".join(
-            f"<tr><th class=n>{number}</th>" + "".join(
-                f"<td{' class=h' if number == 1 else ''}>{shown(cell, i)}</td>" for i, cell in enumerate(row)) + "</tr>"
-            for number, row in enumerate(sheet.iter_rows(max_row=14, values_only=True), start=1))
+            f"<tr><th class=n>{number}</th>"
+            + "".join(f"<td{' class=h' if number == 1 else ''}>{shown(cell, i)}</td>" for i, cell in enumerate(row))
+            + "</tr>"
+            for number, row in enumerate(sheet.iter_rows(max_row=14, values_only=True), start=1)
+        )
         columns = "".join(f"<col style='width:{w * 7.5:.0f}px'>" for w in widths)
         letters = "".join(f"<th>{get_column_letter(i)}</th>" for i in range(1, len(widths) + 1))
-        tabs = "".join(f"<span class='tab{' on' if name == sheet.title else ''}'>{html.escape(name)}</span>"
-                       for name in book.sheetnames)
+        tabs = "".join(
+            f"<span class='tab{' on' if name == sheet.title else ''}'>{html.escape(name)}</span>"
+            for name in book.sheetnames
+        )
         page = folder / "sheet.html"
         page.write_text(
             "<html><head><meta charset='utf-8'><style>body{margin:0;font:13px 'WenQuanYi Micro Hei',sans-serif}"
@@ -78,7 +93,9 @@ def call_sheet(out: Path = IMAGES / "call_sheet.png") -> Path:
             "border-top:1px solid #ccc}.tab{padding:3px 10px;margin-right:2px;background:#ddd}.tab.on{background:#fff;"
             f"font-weight:bold}}</style></head><body><table style='width:{28 + sum(w * 7.5 for w in widths):.0f}px'>"
             f"<col style='width:28px'>{columns}<tr><th></th>{letters}"
-            f"</tr>{rows}</table><div class=tabs>{tabs}</div></body></html>", encoding="utf-8")
+            f"</tr>{rows}</table><div class=tabs>{tabs}</div></body></html>",
+            encoding="utf-8",
+        )
         return screenshot(page, out, width=2500, height=640)
 
 

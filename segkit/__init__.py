@@ -10,6 +10,7 @@ result with a one-line repr, ``summary()`` and ``write(out)``. Subpackages
 (``segkit.churn``, ``segkit.clv``, ...) and workflows are imported on first
 use, so ``import segkit`` stays fast.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -31,11 +32,30 @@ WORKFLOWS = {
     "run_pipeline": "segkit.jobs",
     "generate": "segkit.synth",
 }
-HELPERS = {"ContractError": "segkit.data", "LoadConfig": "segkit.data", "load_advisors": "segkit.data",
-           "load_members": "segkit.data", "load_table": "segkit.data", "resolve_settings": "segkit.settings",
-           "show_table": "segkit.result", "use_language": "segkit.messages"}
-SUBPACKAGES = ("advisors", "callcenter", "churn", "clv", "data", "evaluation", "features", "jobs", "plots", "segment",
-               "survey", "synth")
+HELPERS = {
+    "ContractError": "segkit.data",
+    "LoadConfig": "segkit.data",
+    "load_advisors": "segkit.data",
+    "load_members": "segkit.data",
+    "load_table": "segkit.data",
+    "resolve_settings": "segkit.settings",
+    "show_table": "segkit.result",
+    "use_language": "segkit.messages",
+}
+SUBPACKAGES = (
+    "advisors",
+    "callcenter",
+    "churn",
+    "clv",
+    "data",
+    "evaluation",
+    "features",
+    "jobs",
+    "plots",
+    "segment",
+    "survey",
+    "synth",
+)
 
 __all__ = list(WORKFLOWS)
 

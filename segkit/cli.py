@@ -9,6 +9,7 @@ Exit codes: 0 done; 1 a pipeline step failed (``segkit run``: see the failed att
 2 an expected failure (bad input, settings, paths, arguments), said in one line on stderr;
 3 a bug in segkit, said in one line with the exception and where to report it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -155,8 +156,20 @@ def cmd_simulate(args) -> None:
     from .synth.loop import simulate
 
     _folder_output(args.out)
-    result = simulate(args.out, args.n_members, args.days, args.start, args.seed, args.policy, args.win_back,
-                      args.annoyance, args.control_share, args.window_days, args.history_days, args.settings)
+    result = simulate(
+        args.out,
+        args.n_members,
+        args.days,
+        args.start,
+        args.seed,
+        args.policy,
+        args.win_back,
+        args.annoyance,
+        args.control_share,
+        args.window_days,
+        args.history_days,
+        args.settings,
+    )
     _written(result, result.files)
 
 
@@ -212,10 +225,19 @@ def cmd_clv(args) -> None:
     from .settings import resolve_settings
 
     out = _member_outputs(args)
-    settings = resolve_settings(ValueSettings, args.settings, model=args.model, unit=args.unit, horizon=args.horizon,
-                                periods=args.periods, discount_rate=args.discount_rate, k_max=args.k_max)
-    transactions = _load(args.transactions, "transactions", args.mapping, args.holdout_end or args.as_of, out,
-                         args.rejects).table
+    settings = resolve_settings(
+        ValueSettings,
+        args.settings,
+        model=args.model,
+        unit=args.unit,
+        horizon=args.horizon,
+        periods=args.periods,
+        discount_rate=args.discount_rate,
+        k_max=args.k_max,
+    )
+    transactions = _load(
+        args.transactions, "transactions", args.mapping, args.holdout_end or args.as_of, out, args.rejects
+    ).table
     value = customer_value(transactions, args.as_of, args.holdout_end, settings)
     print(value.purchases)
     print(value.purchases.summary().round(4).to_string())
@@ -238,9 +260,17 @@ def cmd_backtest(args) -> None:
     transactions = _load(args.transactions, "transactions", args.mapping, args.holdout_end, out, args.rejects).table
     members = _load(args.members, "members", args.members_mapping, None, out, None).table if args.members else None
     truth = read_truth(args.truth) if args.truth else None
-    backtest = backtest_churn(transactions, args.as_of, members, truth=truth, holdout_end=args.holdout_end,
-                              settings=settings, horizon_days=args.horizon_days, methods=args.methods,
-                              label=Path(args.transactions).stem)
+    backtest = backtest_churn(
+        transactions,
+        args.as_of,
+        members,
+        truth=truth,
+        holdout_end=args.holdout_end,
+        settings=settings,
+        horizon_days=args.horizon_days,
+        methods=args.methods,
+        label=Path(args.transactions).stem,
+    )
     with pd.option_context("display.width", 160):
         print(backtest.table.drop(columns="data").round(3).to_string(index=False))
     _written(backtest, backtest.write(out))
@@ -263,8 +293,19 @@ def cmd_export(args) -> None:
     settings = resolve_settings(ContactSettings, args.settings, language=args.language)
     ledger = Ledger(args.ledger)
     members, advisors, unmapped = _members_and_advisors(args, out)
-    export = export_calls(args.alerts, members, args.as_of, ledger, out, args.campaign, advisors, settings,
-                          replace=args.replace, unmapped_columns=unmapped, context=args.context or ())
+    export = export_calls(
+        args.alerts,
+        members,
+        args.as_of,
+        ledger,
+        out,
+        args.campaign,
+        advisors,
+        settings,
+        replace=args.replace,
+        unmapped_columns=unmapped,
+        context=args.context or (),
+    )
     _written(export, export.files)
 
 
@@ -277,8 +318,19 @@ def cmd_care(args) -> None:
     settings = resolve_settings(ContactSettings, args.settings, language=args.language)
     ledger = Ledger(args.ledger)
     members, advisors, unmapped = _members_and_advisors(args, out)
-    export = care_calls(members, args.as_of, ledger, out, args.vip, args.campaign, advisors, settings,
-                        replace=args.replace, unmapped_columns=unmapped, context=args.context or ())
+    export = care_calls(
+        members,
+        args.as_of,
+        ledger,
+        out,
+        args.vip,
+        args.campaign,
+        advisors,
+        settings,
+        replace=args.replace,
+        unmapped_columns=unmapped,
+        context=args.context or (),
+    )
     _written(export, export.files)
 
 
@@ -289,8 +341,10 @@ def cmd_outcomes(args) -> None:
     ledger = Ledger(args.ledger)
     imported = import_outcomes(args.file, ledger)
     summary = retention_summary(ledger)
-    print(f"{imported.added:,} outcomes imported; {imported.already:,} already in the ledger, "
-          f"{imported.repeated:,} repeated row(s) of the file ignored; {ledger}")
+    print(
+        f"{imported.added:,} outcomes imported; {imported.already:,} already in the ledger, "
+        f"{imported.repeated:,} repeated row(s) of the file ignored; {ledger}"
+    )
     print(summary.to_string(index=False))
     if args.summary:
         write_table(summary, args.summary)
@@ -306,10 +360,18 @@ def cmd_effect(args) -> None:
     out = _folder_output(args.out)
     ledger = Ledger(args.ledger)
     calls = ledger.calls()
-    listed_contacts(calls, args.as_of, args.window_days)       # no control group: refused before the long load
+    listed_contacts(calls, args.as_of, args.window_days)  # no control group: refused before the long load
     transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out / "effect.csv", None)
-    effect = campaign_effect(calls, transactions, args.as_of, args.window_days, args.segments, ledger.outcomes(),
-                             language=args.language, worthwhile_uplift=args.worthwhile_uplift)
+    effect = campaign_effect(
+        calls,
+        transactions,
+        args.as_of,
+        args.window_days,
+        args.segments,
+        ledger.outcomes(),
+        language=args.language,
+        worthwhile_uplift=args.worthwhile_uplift,
+    )
     _written(effect, effect.write(out))
     with pd.option_context("display.width", 160):
         print(effect.summary().round(3).to_string(index=False))
@@ -331,8 +393,10 @@ def cmd_ledger(args) -> None:
         if "phone" not in members.table:
             raise ValueError(f"{args.members}: no phone column (map it with --members-mapping)")
         remade, removed = ledger.adopt_phone_key(members.table.set_index("member_id")["phone"])
-        print(f"{remade:,} phone fingerprint(s) re-made with this key; {removed:,} of numbers no longer on file "
-              "removed (they held no one back)")
+        print(
+            f"{remade:,} phone fingerprint(s) re-made with this key; {removed:,} of numbers no longer on file "
+            "removed (they held no one back)"
+        )
     runs = ledger.runs()
     print(ledger)
     if len(runs):
@@ -364,8 +428,14 @@ def cmd_survey(args) -> None:
 
     out = _folder_output(args.out)
     settings = resolve_settings(SurveySettings, args.settings, budget=args.budget)
-    data = read_survey(args.screening, args.costs, args.ranking, args.constant_sum, args.respondents,
-                       total_points=settings.total_points)
+    data = read_survey(
+        args.screening,
+        args.costs,
+        args.ranking,
+        args.constant_sum,
+        args.respondents,
+        total_points=settings.total_points,
+    )
     result = rank_benefits(data, settings)
     _written(result, [*result.write(out), *save_charts(survey_charts(result), out / "charts")])
     print(result.summary().round(3).to_string(index=False))
@@ -379,8 +449,9 @@ def cmd_assign(args) -> None:
 
     out = _folder_output(args.out)
     settings = resolve_settings(AssignmentSettings, args.settings)
-    transactions = _load(args.transactions, "transactions", args.transactions_mapping, args.as_of,
-                         out / "assignments.csv", None).table
+    transactions = _load(
+        args.transactions, "transactions", args.transactions_mapping, args.as_of, out / "assignments.csv", None
+    ).table
     members = _load(args.members, "members", args.members_mapping, None, out / "assignments.csv", None).table
     advisors = _load(args.advisors, "advisors", None, None, out / "assignments.csv", None).table
     plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=args.alerts)
@@ -391,23 +462,43 @@ def cmd_assign(args) -> None:
 def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--members", required=True, help="members file: name, phone, tier, advisor_id, do_not_call")
     parser.add_argument("--as-of", type=_date, required=True)
-    parser.add_argument("--ledger", help="contact ledger: an SQLite file path or a SQLAlchemy URL without password "
-                                         "(default: $SEGKIT_LEDGER_URL)")
-    parser.add_argument("--out", required=True, help="output folder of the export's own, replaced whole: "
-                                                     "call_list.csv, call_list.xlsx, held_back.csv (members and "
-                                                     "advisors rejects beside it)")
+    parser.add_argument(
+        "--ledger",
+        help="contact ledger: an SQLite file path or a SQLAlchemy URL without password (default: $SEGKIT_LEDGER_URL)",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        help="output folder of the export's own, replaced whole: "
+        "call_list.csv, call_list.xlsx, held_back.csv (members and "
+        "advisors rejects beside it)",
+    )
     parser.add_argument("--advisors", help="advisors file: team, active and daily_calls route the calls")
-    _option(parser, "--settings", "--config",
-            help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, vip, ...")
+    _option(
+        parser,
+        "--settings",
+        "--config",
+        help="contact settings YAML: window_days, max_per_30_days, advisor_daily_calls, vip, ...",
+    )
     _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
-    parser.add_argument("--replace", action="store_true",
-                        help="replace this run's recorded list if it differs (refused once outcomes exist)")
-    parser.add_argument("--language", choices=LANGUAGES,
-                        help="language of the call sheet call_list.xlsx (default: the settings', else zh-CN); "
-                             "call_list.csv keeps its English columns")
-    parser.add_argument("--context", action="append", metavar="PATH",
-                        help="a member table whose last purchase, segment and action the call sheet shows "
-                             "(rfm.csv, member_rhythms.csv); may be repeated")
+    parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace this run's recorded list if it differs (refused once outcomes exist)",
+    )
+    parser.add_argument(
+        "--language",
+        choices=LANGUAGES,
+        help="language of the call sheet call_list.xlsx (default: the settings', else zh-CN); "
+        "call_list.csv keeps its English columns",
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        metavar="PATH",
+        help="a member table whose last purchase, segment and action the call sheet shows "
+        "(rfm.csv, member_rhythms.csv); may be repeated",
+    )
 
 
 def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
@@ -436,8 +527,11 @@ class _Renamed(argparse.Action):
         self.new = new
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(f"{parser.prog}: note: {option_string} is deprecated, use {self.new} (the old name goes in the next "
-              "release)", file=sys.stderr)
+        print(
+            f"{parser.prog}: note: {option_string} is deprecated, use {self.new} (the old name goes in the next "
+            "release)",
+            file=sys.stderr,
+        )
         setattr(namespace, self.dest, values)
 
 
@@ -445,16 +539,18 @@ def _option(parser: argparse.ArgumentParser, name: str, old: str | None = None, 
     """``name`` and, when given, its deprecated ``old`` name (hidden from the help)."""
     action = parser.add_argument(name, **kwargs)
     if old:
-        parser.add_argument(old, dest=action.dest, action=_Renamed, new=name, type=kwargs.get("type"),
-                            help=argparse.SUPPRESS)
+        parser.add_argument(
+            old, dest=action.dest, action=_Renamed, new=name, type=kwargs.get("type"), help=argparse.SUPPRESS
+        )
 
 
 def _verb(verbs, name: str, command, summary: str, **options) -> argparse.ArgumentParser:
     """A verb whose ``--help`` opens with what it does (``summary``) and its Python equivalent (the
     ``cmd_*`` docstring)."""
     description = f"{summary[0].upper()}{summary[1:]}.\n\n{' '.join((command.__doc__ or '').split())}"
-    parser = verbs.add_parser(name, help=summary, description=description,
-                              formatter_class=argparse.RawDescriptionHelpFormatter, **options)
+    parser = verbs.add_parser(
+        name, help=summary, description=description, formatter_class=argparse.RawDescriptionHelpFormatter, **options
+    )
     parser.set_defaults(func=command)
     return parser
 
@@ -464,8 +560,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"segkit {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, metavar="VERB")
 
-    gen = _verb(verbs, "generate", cmd_generate, "generate a synthetic world (transactions, members, advisors, "
-                                                 "truth) or a benefit survey")
+    gen = _verb(
+        verbs,
+        "generate",
+        cmd_generate,
+        "generate a synthetic world (transactions, members, advisors, truth) or a benefit survey",
+    )
     gen.add_argument("world", choices=["gas", "supplements", "survey"])
     gen.add_argument("--benefits", type=_positive, default=12, help="survey: candidate benefits (default 12)")
     gen.add_argument("--respondents", type=_positive, default=200, help="survey: stage-3 respondents (default 200)")
@@ -476,34 +576,61 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv")
     gen.add_argument("--out", required=True, help="output folder")
 
-    sim = _verb(verbs, "simulate", cmd_simulate, "a closed loop with a known effect of a call: a policy's overdue "
-                                                 "calls through the real call-list export on a gas world, day by "
-                                                 "day (policy.json, effect.csv, ledger.sqlite)")
+    sim = _verb(
+        verbs,
+        "simulate",
+        cmd_simulate,
+        "a closed loop with a known effect of a call: a policy's overdue "
+        "calls through the real call-list export on a gas world, day by "
+        "day (policy.json, effect.csv, ledger.sqlite)",
+    )
     sim.add_argument("world", choices=["gas"])
     sim.add_argument("--n-members", type=_positive, default=8000, help="households (default 8000)")
     sim.add_argument("--days", type=_positive, default=90, help="days simulated from --start (default 90)")
     sim.add_argument("--start", type=_date, default=_date("2026-04-01"), help="first simulated day (YYYY-MM-DD)")
     sim.add_argument("--history-days", type=_positive, default=730, help="days of history before --start")
     sim.add_argument("--seed", type=_seed, default=0)
-    sim.add_argument("--policy", choices=["segkit", "overdue-30", "median-1.5"], default="segkit",
-                     help="who is listed: segkit's overdue alerts, 30 days since the last refill, or 1.5 x the "
-                          "household's own median gap (default segkit)")
-    sim.add_argument("--win-back", type=_probability, default=0.3,
-                     help="probability that a call brings back a household that had switched (default 0.3)")
-    sim.add_argument("--annoyance", type=_probability, default=0.05,
-                     help="probability that a call drives away a loyal household that is merely late "
-                          "(default 0.05)")
-    sim.add_argument("--control-share", type=float, default=0.10,
-                     help="share of each day's list held out as control, not called (default 0.10)")
-    sim.add_argument("--window-days", type=_positive, default=30,
-                     help="a listed household bought if it bought within so many days (default 30)")
-    sim.add_argument("--settings", help="alert settings YAML of the segkit policy (p_active_below, "
-                                        "long_gone_days)")
-    sim.add_argument("--out", required=True, help="output folder: ledger.sqlite, transactions.csv, effect.csv, "
-                                                  "call_truth.csv, policy.json")
+    sim.add_argument(
+        "--policy",
+        choices=["segkit", "overdue-30", "median-1.5"],
+        default="segkit",
+        help="who is listed: segkit's overdue alerts, 30 days since the last refill, or 1.5 x the "
+        "household's own median gap (default segkit)",
+    )
+    sim.add_argument(
+        "--win-back",
+        type=_probability,
+        default=0.3,
+        help="probability that a call brings back a household that had switched (default 0.3)",
+    )
+    sim.add_argument(
+        "--annoyance",
+        type=_probability,
+        default=0.05,
+        help="probability that a call drives away a loyal household that is merely late (default 0.05)",
+    )
+    sim.add_argument(
+        "--control-share",
+        type=float,
+        default=0.10,
+        help="share of each day's list held out as control, not called (default 0.10)",
+    )
+    sim.add_argument(
+        "--window-days",
+        type=_positive,
+        default=30,
+        help="a listed household bought if it bought within so many days (default 30)",
+    )
+    sim.add_argument("--settings", help="alert settings YAML of the segkit policy (p_active_below, long_gone_days)")
+    sim.add_argument(
+        "--out",
+        required=True,
+        help="output folder: ledger.sqlite, transactions.csv, effect.csv, call_truth.csv, policy.json",
+    )
 
-    load = _verb(verbs, "load", cmd_load, "check an export against the data contract; write the canonical table "
-                                          "and rejects")
+    load = _verb(
+        verbs, "load", cmd_load, "check an export against the data contract; write the canonical table and rejects"
+    )
     load.add_argument("table", choices=["transactions", "members", "advisors"])
     load.add_argument("--file", required=True, help="CSV (any of UTF-8, UTF-8 BOM, GBK) or Parquet")
     _option(load, "--mapping", "--config", help="column-mapping YAML: source columns to canonical names")
@@ -515,28 +642,50 @@ def build_parser() -> argparse.ArgumentParser:
     _add_member_inputs(feat, out_help="output, .csv or .parquet")
     feat.add_argument("--backend", choices=["duckdb", "spark"], default="duckdb")
 
-    segment = _verb(verbs, "segment", cmd_segment, "RFM scores, segments, VIPs, lifecycle stages and tiers as of a "
-                                                   "date, with tier changes, stage transitions, cohorts and sales",
-                    aliases=["rfm"])
-    _add_member_inputs(segment, out_help="one row per member (rfm.csv), .csv or .parquet; the segment summary, "
-                                         "tier changes, stage transitions, cohorts and sales split beside it")
-    segment.add_argument("--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers, snapshot_months "
-                                            "(defaults in code)")
+    segment = _verb(
+        verbs,
+        "segment",
+        cmd_segment,
+        "RFM scores, segments, VIPs, lifecycle stages and tiers as of a "
+        "date, with tier changes, stage transitions, cohorts and sales",
+        aliases=["rfm"],
+    )
+    _add_member_inputs(
+        segment,
+        out_help="one row per member (rfm.csv), .csv or .parquet; the segment summary, "
+        "tier changes, stage transitions, cohorts and sales split beside it",
+    )
+    segment.add_argument(
+        "--settings", help="segmentation settings YAML: rfm, vip, lifecycle, tiers, snapshot_months (defaults in code)"
+    )
 
     alerts = _verb(verbs, "alerts", cmd_alerts, "overdue alerts: members past their own purchase rhythm (alerts.csv)")
-    _add_member_inputs(alerts, out_help="alerts, .csv or .parquet: one row per alerted member (every member's "
-                                        "rhythm and status beside it: OUT.member_rhythms.csv)")
-    alerts.add_argument("--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates, "
-                                           "vip")
+    _add_member_inputs(
+        alerts,
+        out_help="alerts, .csv or .parquet: one row per alerted member (every member's "
+        "rhythm and status beside it: OUT.member_rhythms.csv)",
+    )
+    alerts.add_argument(
+        "--settings", help="alert settings YAML: p_active_below, long_gone_days, words, covariates, vip"
+    )
 
-    clv = _verb(verbs, "clv", cmd_clv, "buy-till-you-die models: P(alive), expected purchases, spend and CLV per "
-                                       "customer, with the holdout check")
-    _add_member_inputs(clv, out_help="one row per customer, .csv or .parquet (with --holdout-end, the holdout "
-                                     "check beside it)")
-    clv.add_argument("--holdout-end", type=_date, help="forecast the purchases from --as-of to this day and set "
-                                                       "them beside what happened")
-    clv.add_argument("--settings", help="customer-value settings YAML: model, unit, horizon, periods, "
-                                        "discount_rate, k_max")
+    clv = _verb(
+        verbs,
+        "clv",
+        cmd_clv,
+        "buy-till-you-die models: P(alive), expected purchases, spend and CLV per customer, with the holdout check",
+    )
+    _add_member_inputs(
+        clv, out_help="one row per customer, .csv or .parquet (with --holdout-end, the holdout check beside it)"
+    )
+    clv.add_argument(
+        "--holdout-end",
+        type=_date,
+        help="forecast the purchases from --as-of to this day and set them beside what happened",
+    )
+    clv.add_argument(
+        "--settings", help="customer-value settings YAML: model, unit, horizon, periods, discount_rate, k_max"
+    )
     clv.add_argument("--model", choices=["bgnbd", "paretonbd", "mbgcnbd"], help="purchases model (settings; bgnbd)")
     clv.add_argument("--unit", choices=["D", "W", "M"], help="time unit of the model (settings; default weeks)")
     clv.add_argument("--horizon", type=float, help="forecast horizon in units (settings; default 52)")
@@ -544,8 +693,13 @@ def build_parser() -> argparse.ArgumentParser:
     clv.add_argument("--discount-rate", type=float, help="discount rate per period (settings; 0.01)")
     clv.add_argument("--k-max", type=_positive, help="MBG/CNBD-k: the largest regularity tried (settings; 12)")
 
-    back = _verb(verbs, "backtest", cmd_backtest, "every churn method on the same dates and members, scored "
-                                                  "against a generated world's truth or a holdout period")
+    back = _verb(
+        verbs,
+        "backtest",
+        cmd_backtest,
+        "every churn method on the same dates and members, scored "
+        "against a generated world's truth or a holdout period",
+    )
     back.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (past the as-of dates)")
     back.add_argument("--as-of", type=_date, nargs="+", required=True, help="one or more as-of dates")
     back.add_argument("--out", required=True, help="the table, .csv or .parquet")
@@ -556,10 +710,16 @@ def build_parser() -> argparse.ArgumentParser:
     _option(back, "--mapping", "--config", help="column-mapping YAML of the transactions file")
     _option(back, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     back.add_argument("--settings", help="alert settings YAML (threshold, long_gone_days, ...)")
-    back.add_argument("--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days")
-    back.add_argument("--methods", nargs="+", metavar="METHOD",
-                      help="some of: 'fixed 30 days', '1.5 x own median gap', 'interval model', oracle, BG/NBD, "
-                           "MBG/CNBD-k, propensity (default: every one the truth allows)")
+    back.add_argument(
+        "--horizon-days", type=_positive, default=60, help="propensity label: no purchase in so many days"
+    )
+    back.add_argument(
+        "--methods",
+        nargs="+",
+        metavar="METHOD",
+        help="some of: 'fixed 30 days', '1.5 x own median gap', 'interval model', oracle, BG/NBD, "
+        "MBG/CNBD-k, propensity (default: every one the truth allows)",
+    )
     back.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
     export = _verb(verbs, "export", cmd_export, "call list from alerts: VIPs first, paced against the contact ledger")
@@ -567,86 +727,142 @@ def build_parser() -> argparse.ArgumentParser:
     _add_call_center_inputs(export)
     export.add_argument("--campaign", default="churn", help="campaign name (default churn)")
 
-    care = _verb(verbs, "care", cmd_care, "care list: birthday and holiday greetings, paced against the contact "
-                                          "ledger")
+    care = _verb(verbs, "care", cmd_care, "care list: birthday and holiday greetings, paced against the contact ledger")
     _add_call_center_inputs(care)
-    _option(care, "--vip", "--segments", help="member_id and vip of every member (segkit segment's rfm.csv, the "
-                                              "alerts' member_rhythms.csv): VIPs get holiday greetings")
+    _option(
+        care,
+        "--vip",
+        "--segments",
+        help="member_id and vip of every member (segkit segment's rfm.csv, the "
+        "alerts' member_rhythms.csv): VIPs get holiday greetings",
+    )
     care.add_argument("--campaign", default="care", help="run name in the ledger (default care)")
 
-    assign = _verb(verbs, "assign", cmd_assign, "advisor books: grade-matched assignment by min-cost flow, "
-                                                "hand-over lists, advisor summary")
+    assign = _verb(
+        verbs,
+        "assign",
+        cmd_assign,
+        "advisor books: grade-matched assignment by min-cost flow, hand-over lists, advisor summary",
+    )
     assign.add_argument("--members", required=True, help="members file: advisor_id (current), wants_new_advisor, tier")
     assign.add_argument("--advisors", required=True, help="advisors: level, team, capacity_min, capacity_max, active")
     assign.add_argument("--transactions", required=True, help="transactions, CSV or Parquet (for grades and stages)")
     assign.add_argument("--as-of", type=_date, required=True)
-    assign.add_argument("--out", required=True, help="output folder: assignments.csv, handover.csv, "
-                                                     "advisor_summary.csv, charts/")
-    _option(assign, "--settings", "--config", help="assignment settings YAML: weights, teams, grade shares, "
-                                                   "capacities")
+    assign.add_argument(
+        "--out", required=True, help="output folder: assignments.csv, handover.csv, advisor_summary.csv, charts/"
+    )
+    _option(assign, "--settings", "--config", help="assignment settings YAML: weights, teams, grade shares, capacities")
     assign.add_argument("--alerts", help="alerts.csv: open alerts go into the hand-over notes")
-    _option(assign, "--transactions-mapping", "--transactions-config",
-            help="column-mapping YAML of the transactions file")
+    _option(
+        assign, "--transactions-mapping", "--transactions-config", help="column-mapping YAML of the transactions file"
+    )
     _option(assign, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
 
-    run = _verb(verbs, "run", cmd_run, "run a pipeline (pipelines/*.yaml) into runs/<job>/<date>/ with a manifest "
-                                       "and HTML reports")
+    run = _verb(
+        verbs,
+        "run",
+        cmd_run,
+        "run a pipeline (pipelines/*.yaml) into runs/<job>/<date>/ with a manifest and HTML reports",
+    )
     run.add_argument("pipeline", help="pipeline YAML")
     run.add_argument("--date", help="the run's date, YYYY-MM-DD (default: today)")
     run.add_argument("--out", default="runs", help="runs folder (default: runs)")
     run.add_argument("--input", action="append", metavar="NAME=PATH", help="override one of the pipeline's inputs")
 
-    survey = _verb(verbs, "survey", cmd_survey, "premium-benefit survey: screening, cost check, Plackett-Luce and "
-                                                "constant-sum ranking (ranking.csv)")
+    survey = _verb(
+        verbs,
+        "survey",
+        cmd_survey,
+        "premium-benefit survey: screening, cost check, Plackett-Luce and constant-sum ranking (ranking.csv)",
+    )
     survey.add_argument("--screening", required=True, help="respondent_id, benefit, liking (1-5)")
     survey.add_argument("--costs", required=True, help="benefit, direct_cost, delivery_cost (per member per year)")
     survey.add_argument("--budget", type=float, help="budget per member per year (settings: budget)")
     survey.add_argument("--ranking", required=True, help="respondent_id, benefit, rank (1 = best; partial allowed)")
     survey.add_argument("--constant-sum", required=True, help="respondent_id, benefit, points")
     survey.add_argument("--respondents", help="respondent_id, tier (or segment): rankings per tier")
-    survey.add_argument("--out", required=True, help="output folder: ranking.csv, ranking_by_tier.csv, "
-                                                     "survey_problems.csv, respondent_consistency.csv, charts/")
-    _option(survey, "--settings", "--config", help="survey settings YAML: drop rules, budget, budget share, "
-                                                   "bootstrap, weights")
+    survey.add_argument(
+        "--out",
+        required=True,
+        help="output folder: ranking.csv, ranking_by_tier.csv, "
+        "survey_problems.csv, respondent_consistency.csv, charts/",
+    )
+    _option(
+        survey,
+        "--settings",
+        "--config",
+        help="survey settings YAML: drop rules, budget, budget share, bootstrap, weights",
+    )
 
-    outcomes = _verb(verbs, "outcomes", cmd_outcomes, "import call outcomes into the ledger; print the retention "
-                                                      "summary")
-    outcomes.add_argument("--file", required=True, help="the call sheet call_list.xlsx with the outcome columns filled in (every sheet, either "
-                               "language), or an outcomes CSV: alert_id, outcome, outcome_date, note")
+    outcomes = _verb(
+        verbs, "outcomes", cmd_outcomes, "import call outcomes into the ledger; print the retention summary"
+    )
+    outcomes.add_argument(
+        "--file",
+        required=True,
+        help="the call sheet call_list.xlsx with the outcome columns filled in (every sheet, either "
+        "language), or an outcomes CSV: alert_id, outcome, outcome_date, note",
+    )
     outcomes.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     outcomes.add_argument("--summary", help="write the retention summary here (.csv or .parquet)")
 
-    effect = _verb(verbs, "effect", cmd_effect, "did the calls work: purchases of the called members after their "
-                                                "list day against the control group held out of the same lists")
+    effect = _verb(
+        verbs,
+        "effect",
+        cmd_effect,
+        "did the calls work: purchases of the called members after their "
+        "list day against the control group held out of the same lists",
+    )
     effect.add_argument("--ledger", help="contact ledger (default: $SEGKIT_LEDGER_URL)")
     effect.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
-    effect.add_argument("--as-of", type=_date, required=True, help="count the contacts whose window has ended by "
-                                                                   "this day")
-    effect.add_argument("--window-days", type=_positive, default=30,
-                        help="a listed member bought if they bought within so many days after the list day "
-                             "(default 30)")
-    effect.add_argument("--segments", help="member_id and segment of every member (segkit segment's rfm.csv): "
-                                           "the effect per segment too")
+    effect.add_argument(
+        "--as-of", type=_date, required=True, help="count the contacts whose window has ended by this day"
+    )
+    effect.add_argument(
+        "--window-days",
+        type=_positive,
+        default=30,
+        help="a listed member bought if they bought within so many days after the list day (default 30)",
+    )
+    effect.add_argument(
+        "--segments",
+        help="member_id and segment of every member (segkit segment's rfm.csv): the effect per segment too",
+    )
     effect.add_argument("--mapping", help="column-mapping YAML of the transactions file")
     effect.add_argument("--language", choices=LANGUAGES, help="language of the report (default zh-CN)")
-    effect.add_argument("--worthwhile-uplift", type=_share, default=0.02,
-                        help="the smallest uplift worth its calls (default 0.02: one extra buyer per 50 calls); "
-                             "groups of calls shown to add less are named in the advice")
-    effect.add_argument("--out", required=True, help="output folder: effect.csv, advice.csv, effect.html (the "
-                                                     "report), charts/uplift.html")
+    effect.add_argument(
+        "--worthwhile-uplift",
+        type=_share,
+        default=0.02,
+        help="the smallest uplift worth its calls (default 0.02: one extra buyer per 50 calls); "
+        "groups of calls shown to add less are named in the advice",
+    )
+    effect.add_argument(
+        "--out",
+        required=True,
+        help="output folder: effect.csv, advice.csv, effect.html (the report), charts/uplift.html",
+    )
 
-    ledger = _verb(verbs, "ledger", cmd_ledger, "the contact ledger: make one, list its runs, remove a run recorded "
-                                                "by mistake")
+    ledger = _verb(
+        verbs, "ledger", cmd_ledger, "the contact ledger: make one, list its runs, remove a run recorded by mistake"
+    )
     actions = ledger.add_subparsers(dest="action", required=True, metavar="ACTION")
-    init = actions.add_parser("init", help="make a new, empty ledger (every other verb refuses a ledger that does "
-                                           "not exist: a mistyped path must not pace against no history)")
+    init = actions.add_parser(
+        "init",
+        help="make a new, empty ledger (every other verb refuses a ledger that does "
+        "not exist: a mistyped path must not pace against no history)",
+    )
     show = actions.add_parser("show", help="every recorded run: name, day, calls listed, outcomes")
-    remove = actions.add_parser("remove-run", help="remove a run and its calls (a mistyped --as-of); refused once "
-                                                   "outcomes exist for it")
+    remove = actions.add_parser(
+        "remove-run", help="remove a run and its calls (a mistyped --as-of); refused once outcomes exist for it"
+    )
     remove.add_argument("--run", required=True, help="the run's name (the campaign: churn, care, ...)")
     remove.add_argument("--as-of", type=_date, required=True, help="the run's day, YYYY-MM-DD")
-    adopt = actions.add_parser("adopt-key", help="re-make the phone fingerprints of a ledger from an older segkit "
-                                                 "with this key ($SEGKIT_PHONE_KEY), from the phones on file")
+    adopt = actions.add_parser(
+        "adopt-key",
+        help="re-make the phone fingerprints of a ledger from an older segkit "
+        "with this key ($SEGKIT_PHONE_KEY), from the phones on file",
+    )
     adopt.add_argument("--members", required=True, help="members file with the phones on file")
     _option(adopt, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     for action in (init, show, remove, adopt):
@@ -670,17 +886,22 @@ def main(argv: list[str] | None = None) -> int:
         if _out_of_engine_memory(error):
             from .engine import DUCKDB_MEMORY_LIMIT
 
-            print(f"segkit {args.verb}: error: the engine (DuckDB) needed more than its memory limit of "
-                  f"{os.environ.get('SEGKIT_DUCKDB_MEMORY_LIMIT', DUCKDB_MEMORY_LIMIT)}: set "
-                  "SEGKIT_DUCKDB_MEMORY_LIMIT higher and run it again (docs/benchmarks.md: what 1M and 10M "
-                  "households need)", file=sys.stderr)
+            print(
+                f"segkit {args.verb}: error: the engine (DuckDB) needed more than its memory limit of "
+                f"{os.environ.get('SEGKIT_DUCKDB_MEMORY_LIMIT', DUCKDB_MEMORY_LIMIT)}: set "
+                "SEGKIT_DUCKDB_MEMORY_LIMIT higher and run it again (docs/benchmarks.md: what 1M and 10M "
+                "households need)",
+                file=sys.stderr,
+            )
             return 2
         if _expected(error):
             print(f"segkit {args.verb}: error: {_one_line(error)}", file=sys.stderr)
             return 2
         command = mask_urls_in(shlex.join(["segkit", *argv]))
-        print(f"segkit {args.verb}: bug: unexpected {type(error).__name__}: {_one_line(error)}; {REPORT_BUGS}: "
-              f"{command}", file=sys.stderr)
+        print(
+            f"segkit {args.verb}: bug: unexpected {type(error).__name__}: {_one_line(error)}; {REPORT_BUGS}: {command}",
+            file=sys.stderr,
+        )
         return 3
     return 0
 

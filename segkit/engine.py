@@ -11,6 +11,7 @@ half the bytes of a timestamp. ``day_number`` makes one from a date,
 ``epoch_day`` from a date column, ``days_to_dates`` turns them back into
 dates in pandas.
 """
+
 from __future__ import annotations
 
 import os
@@ -72,7 +73,9 @@ def connection(backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> 
     return con if con is not None else connect(backend)
 
 
-def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()) -> ibis.Table:
+def as_table(
+    data: Any, con: ibis.BaseBackend, name: str = "transactions", optional: tuple[str, ...] = ()
+) -> ibis.Table:
     """An Ibis table from a canonical table (a DataFrame, an Arrow table or a ``LoadResult``: its needed columns,
     plus the ``optional`` ones it has), a Parquet path or an Ibis table. A ``LoadResult`` goes in as Arrow,
     its text never turned into Python strings."""
@@ -93,7 +96,7 @@ def as_table(data: Any, con: ibis.BaseBackend, name: str = "transactions", optio
         if isinstance(data, pd.DataFrame):
             return ibis.memtable(data[columns])
         data = data.select(columns)
-        if con.name != "duckdb":          # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
+        if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
         return ibis.memtable(data)
     path = Path(data)
@@ -107,7 +110,7 @@ def arrow_batches(con: ibis.BaseBackend, expr: ibis.Table, rows: int) -> pa.Reco
     holds a whole column of text. (On DuckDB, straight from its result: Ibis 12's ``to_pyarrow_batches`` calls a
     method DuckDB 2 no longer has.)"""
     if con.name == "duckdb":
-        con._run_pre_execute_hooks(expr)        # registers the in-memory tables the query reads
+        con._run_pre_execute_hooks(expr)  # registers the in-memory tables the query reads
         return con.con.sql(str(con.compile(expr))).to_arrow_reader(rows)
     table = con.to_pyarrow(expr)
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(rows))

@@ -9,6 +9,7 @@ converge warns with ``ConvergenceWarning``. ``summary()`` is a DataFrame
 (estimates, with standard errors and intervals where the model has them), which
 a notebook shows as a table under a one-line description of the fit.
 """
+
 from __future__ import annotations
 
 import html
@@ -45,7 +46,7 @@ class Estimator(BaseEstimator):
             return False
         return True
 
-    def __repr__(self, N_CHAR_MAX: int = 700) -> str:      # noqa: N803 (scikit-learn's signature)
+    def __repr__(self, N_CHAR_MAX: int = 700) -> str:  # noqa: N803 (scikit-learn's signature)
         if self._is_fitted():
             return f"<{type(self).__name__}: {self._describe_fit()}>"
         return super().__repr__(N_CHAR_MAX)
@@ -54,8 +55,9 @@ class Estimator(BaseEstimator):
         """In a notebook: the one-line description, then ``summary()`` as a table."""
         if not self._is_fitted():
             return f"<pre>{html.escape(repr(self))}</pre>"
-        return f"<p><b>{html.escape(type(self).__name__)}</b>: {html.escape(self._describe_fit())}</p>" + \
-            table_html(self.summary())
+        return f"<p><b>{html.escape(type(self).__name__)}</b>: {html.escape(self._describe_fit())}</p>" + table_html(
+            self.summary()
+        )
 
     def _repr_mimebundle_(self, **kwargs) -> dict:
         """Notebooks take the HTML above rather than scikit-learn's estimator diagram."""
@@ -64,5 +66,8 @@ class Estimator(BaseEstimator):
 
 def warn_not_converged(model: Estimator, detail: str) -> None:
     """A ``ConvergenceWarning`` naming the model: its estimates may be off."""
-    warnings.warn(f"{type(model).__name__} did not converge: {detail}; its estimates may be unreliable",
-                  ConvergenceWarning, stacklevel=3)
+    warnings.warn(
+        f"{type(model).__name__} did not converge: {detail}; its estimates may be unreliable",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

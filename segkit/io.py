@@ -10,6 +10,7 @@ was typed by strangers: no text is ever written so that a spreadsheet runs it
 as a formula (``safe_csv_text`` for CSV, string cells in XLSX), and no text
 breaks a CSV row in two.
 """
+
 from __future__ import annotations
 
 import glob
@@ -33,8 +34,8 @@ TABLE_SUFFIXES = {".csv", ".parquet", ".pq"}
 FORMULA_START = r"^[=+\-@\t\r]"
 # ... unless it is plainly a number (-12.5, +3e4) or an international phone number (+8613812345678, +86 138 1234 5678).
 PLAIN_DATA = r"^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\+\d+(?:[ -]\d+)*)$"
-LONE_CR = r"\r(?!\n)"                 # a carriage return that does not start a CRLF
-LONE_CR_RE2 = r"\r(?:[^\n]|$)"        # the same for Arrow's RE2, which has no look-ahead
+LONE_CR = r"\r(?!\n)"  # a carriage return that does not start a CRLF
+LONE_CR_RE2 = r"\r(?:[^\n]|$)"  # the same for Arrow's RE2, which has no look-ahead
 # Files that desktops and Excel leave in a folder someone looked at: replaced along with the folder.
 DESKTOP_LITTER = r"\.DS_Store|Thumbs\.db|desktop\.ini|~\$.*|\._.*"
 
@@ -49,7 +50,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp_path = Path(tmp)
     try:
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())   # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
@@ -62,7 +63,8 @@ class FolderReplacement:
     current folder aside and ``new`` into its place; then either ``finish()`` (delete the previous
     folder) or ``undo()`` (put the previous folder back, as if nothing happened). The folder belongs to
     its writer: one that holds anything but ``owned`` names (and ``DESKTOP_LITTER``, such as the lock file
-    Excel leaves while a list is open) is refused, so that a replacement never takes away files it did not write. Left-overs of a replacement that crashed (``.NAME.new-*``,
+    Excel leaves while a list is open) is refused, so that a replacement never takes away files it did not write.
+    Left-overs of a replacement that crashed (``.NAME.new-*``,
     ``.NAME.old-*``) are removed by the next one, after putting back a folder that a crash left missing.
     Two replacements of one folder must not run at once (the export holds the ledger's lock).
     """
@@ -76,13 +78,16 @@ class FolderReplacement:
         if self.path.exists():
             if not self.path.is_dir():
                 raise ValueError(f"{self.path} is a file; the output must be a folder")
-            foreign = sorted(p.name for p in self.path.iterdir()
-                             if p.name not in owned and not re.fullmatch(DESKTOP_LITTER, p.name))
+            foreign = sorted(
+                p.name for p in self.path.iterdir() if p.name not in owned and not re.fullmatch(DESKTOP_LITTER, p.name)
+            )
             if foreign:
-                raise ValueError(f"{self.path} holds files this output does not own ({', '.join(foreign[:5])}"
-                                 f"{', ...' if len(foreign) > 5 else ''}): give it a folder of its own")
+                raise ValueError(
+                    f"{self.path} holds files this output does not own ({', '.join(foreign[:5])}"
+                    f"{', ...' if len(foreign) > 5 else ''}): give it a folder of its own"
+                )
         self.new = Path(tempfile.mkdtemp(prefix=f".{self.path.name}.new-", dir=self.path.parent))
-        os.chmod(self.new, 0o777 & ~_umask())       # mkdtemp makes 0700; give the usual permissions
+        os.chmod(self.new, 0o777 & ~_umask())  # mkdtemp makes 0700; give the usual permissions
 
     def swap(self) -> None:
         """The previous folder aside, the new one in its place: two renames, the folder missing in between."""
@@ -160,7 +165,7 @@ def safe_csv_text(values: pd.Series) -> pd.Series:
         return values
     try:
         text = pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):      # text mixed with other values: check the text only
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # text mixed with other values: check the text only
         text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
     plain = pc.match_substring_regex(text, PLAIN_DATA)
     formula = pc.and_(pc.match_substring_regex(text, FORMULA_START), pc.invert(plain))
@@ -243,8 +248,9 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
             listed = ",".join(values)
             if len(listed) > 255:
                 raise ValueError(f"the choices of {column!r} are longer than Excel's 255 characters")
-            check = DataValidation(type="list", formula1=f'"{listed}"', allow_blank=True, showDropDown=False,
-                                   showErrorMessage=True)
+            check = DataValidation(
+                type="list", formula1=f'"{listed}"', allow_blank=True, showDropDown=False, showErrorMessage=True
+            )
             check.add(f"{letter}{header_row + 1}:{letter}{header_row + max(len(frame), 1) + 500}")
             sheet.data_validations.append(check)
         # before the first row: the write-only sheet writes its properties with it
@@ -254,14 +260,18 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
         sheet.sheet_properties.pageSetUpPr.fitToPage = True
         for line in spec.preface:
             sheet.append([text_cell(sheet, line, font=Font(bold=line == spec.preface[0]))])
-        sheet.append([text_cell(sheet, str(column), font=Font(bold=True),
-                                alignment=Alignment(wrap_text=True, vertical="top")) for column in frame.columns])
+        sheet.append(
+            [
+                text_cell(sheet, str(column), font=Font(bold=True), alignment=Alignment(wrap_text=True, vertical="top"))
+                for column in frame.columns
+            ]
+        )
         text = [c in spec.text_columns for c in frame.columns]
         wrap = [c in spec.widths for c in frame.columns]
         number_format = [spec.formats.get(c) for c in frame.columns]
         wrapped = Alignment(wrap_text=True, vertical="top")
 
-        def styled(cell, fold: bool, form: str | None):
+        def styled(cell, fold: bool, form: str | None, sheet=sheet, wrapped=wrapped):
             if fold and isinstance(cell, str):
                 return text_cell(sheet, cell, alignment=wrapped)
             if form and isinstance(cell, (int, float)) and not isinstance(cell, bool):
@@ -278,8 +288,11 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
 
     path = Path(path)
     stamp_text = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    with atomic_path(path) as tmp, zipfile.ZipFile(buffer) as source, \
-            zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target:
+    with (
+        atomic_path(path) as tmp,
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
         for item in source.infolist():
             data = source.read(item.filename)
             if item.filename == "docProps/core.xml":
@@ -304,6 +317,6 @@ def _excel_value(value, as_text: bool):
         return str(value)
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime().date() if value == value.normalize() else value.to_pydatetime()
-    if hasattr(value, "item"):      # numpy scalars
+    if hasattr(value, "item"):  # numpy scalars
         return value.item()
     return value

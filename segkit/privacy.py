@@ -4,6 +4,7 @@ Names and phones appear in full only in the files meant for the call center
 (``call_list.csv``/``.xlsx``); notebooks, HTML reports and logs show
 ``138****5678`` and ``张**``.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,7 +26,8 @@ _URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
 
 
 def mask_phone(phone) -> str:
-    """``13812345678`` -> ``138****5678``: the first three and last four digits; short numbers keep only the last two."""
+    """``13812345678`` -> ``138****5678``: the first three and last four digits; short numbers keep only the last
+    two."""
     if phone is None or pd.isna(phone):
         return ""
     text = str(phone)
@@ -71,7 +73,7 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
     query_at = text.find("?", rest)
     if query_at >= 0:
         position = query_at + 1
-        for pair in text[query_at + 1:].split("&"):
+        for pair in text[query_at + 1 :].split("&"):
             key, _, value = pair.partition("=")
             if SECRET_QUERY_KEYS.search(unquote_plus(key)):
                 found.append(f"query parameter {unquote_plus(key)!r}")
@@ -114,7 +116,7 @@ def _phone_key(from_environment: str, config_home: str) -> bytes:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:           # another process made it first
+        except FileExistsError:  # another process made it first
             pass
         else:
             with os.fdopen(descriptor, "w") as handle:
@@ -130,7 +132,7 @@ def phone_line(phone) -> str:
     digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", str(phone)))
     for country in ("0086", "86"):
         if digits.startswith(country) and len(digits) - len(country) == 11:
-            return digits[len(country):]
+            return digits[len(country) :]
     return digits
 
 

@@ -1,4 +1,5 @@
 """Progress bars for long work: shown on a terminal, silent in logs and tests."""
+
 from __future__ import annotations
 
 from tqdm import tqdm  # not tqdm.auto: in notebooks it wants ipywidgets and warns without them

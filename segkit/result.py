@@ -19,6 +19,7 @@ table reads in a report: no index, a dash for missing values, thousands separato
 percentages, dates without a time, labels from the message catalogue, wide tables scrolling
 inside their own box.
 """
+
 from __future__ import annotations
 
 import html
@@ -34,18 +35,20 @@ from .io import TABLE_SUFFIXES, write_table
 
 # Columns shown as percentages without being named: shares, rates and probabilities (p_active, p_alive).
 PERCENT_COLUMNS = re.compile(r"(^|_)(share|rate|precision|recall)(_|$)|^p_")
-LONG_TEXT = 24                               # characters: a column with longer text wraps it
+LONG_TEXT = 24  # characters: a column with longer text wraps it
 # Scoped to the table's own classes, to win over JupyterLab's (which right-aligns every cell). Cells keep to
 # one line (no date or id broken in two) except long text, which wraps; what is still too wide scrolls.
-TABLE_STYLE = ("<style>.segkit-table{max-width:100%;overflow-x:auto;margin:.4em 0 1em}"
-               ".segkit-table table.segkit{border-collapse:collapse;margin:0;table-layout:auto;font-size:13px}"
-               ".segkit-table table.segkit th,.segkit-table table.segkit td{padding:.25em .7em;text-align:left;"
-               "border-bottom:1px solid #e0e0e0;vertical-align:top;white-space:nowrap}"
-               ".segkit-table table.segkit th{background:#f4f4f4;font-weight:600;white-space:normal;"
-               "word-break:keep-all;min-width:3em}"
-               ".segkit-table table.segkit td.text{white-space:normal;min-width:14em;max-width:28em;"
-               "overflow-wrap:break-word}"
-               ".segkit-table table.segkit .number{text-align:right;font-variant-numeric:tabular-nums}</style>")
+TABLE_STYLE = (
+    "<style>.segkit-table{max-width:100%;overflow-x:auto;margin:.4em 0 1em}"
+    ".segkit-table table.segkit{border-collapse:collapse;margin:0;table-layout:auto;font-size:13px}"
+    ".segkit-table table.segkit th,.segkit-table table.segkit td{padding:.25em .7em;text-align:left;"
+    "border-bottom:1px solid #e0e0e0;vertical-align:top;white-space:nowrap}"
+    ".segkit-table table.segkit th{background:#f4f4f4;font-weight:600;white-space:normal;"
+    "word-break:keep-all;min-width:3em}"
+    ".segkit-table table.segkit td.text{white-space:normal;min-width:14em;max-width:28em;"
+    "overflow-wrap:break-word}"
+    ".segkit-table table.segkit .number{text-align:right;font-variant-numeric:tabular-nums}</style>"
+)
 
 
 class Result:
@@ -72,23 +75,26 @@ class Result:
         if out.suffix.lower() not in TABLE_SUFFIXES:
             return [write_table(table, out / name) for name, table in tables.items()]
         (_, main), *others = tables.items()
-        return [write_table(main, out), *(write_table(table, out.with_name(f"{out.stem}.{name}"))
-                                          for name, table in others)]
+        return [
+            write_table(main, out),
+            *(write_table(table, out.with_name(f"{out.stem}.{name}")) for name, table in others),
+        ]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._describe()}>"
 
     def _repr_html_(self) -> str:
         """In a notebook: the one line, then ``summary()`` as a table."""
-        return (f"<p><b>{html.escape(type(self).__name__)}</b> {html.escape(self._describe())}</p>"
-                + table_html(self.summary(), self.percent))
+        return f"<p><b>{html.escape(type(self).__name__)}</b> {html.escape(self._describe())}</p>" + table_html(
+            self.summary(), self.percent
+        )
 
 
 def rounded(frame: pd.DataFrame, decimals: int = 4, money: Iterable[str] = ()) -> pd.DataFrame:
     """``frame`` for an output file: its float columns to ``decimals`` places and the ``money`` columns to
     cents, so that a CSV shows 0.1298 and 758710.66, not 0.1297709923664122 and 758710.6599999999."""
     money, out = set(money), frame.copy()
-    for column in frame.columns:             # not DataFrame.round: it fails on a frame whose attrs hold a Series
+    for column in frame.columns:  # not DataFrame.round: it fails on a frame whose attrs hold a Series
         if pd.api.types.is_float_dtype(frame[column]):
             out[column] = frame[column].round(2 if column in money else decimals)
     return out
@@ -119,13 +125,52 @@ def table_html(frame: pd.DataFrame, percent: Iterable[str] | bool = (), language
         head.append(f"<th class='number'>{label}</th>" if number else f"<th>{label}</th>")
         columns.append(cells)
     rows = "".join("<tr>" + "".join(cells[row] for cells in columns) + "</tr>" for row in range(len(frame)))
-    return (f"{TABLE_STYLE}<div class='segkit-table'><table class='segkit'><thead><tr>{''.join(head)}</tr>"
-            f"</thead><tbody>{rows}</tbody></table></div>")
+    return (
+        f"{TABLE_STYLE}<div class='segkit-table'><table class='segkit'><thead><tr>{''.join(head)}</tr>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def show_table(frame: pd.DataFrame, percent: Iterable[str] | bool = (), language: str | None = None) -> None:
     """Show ``frame`` in a notebook as ``table_html`` formats it; a table without rows shows nothing (a report
-    leaves out a section with nothing to show)."""
+    leaves out a section with nothing to show).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table; a named index is shown as columns, an unnamed one left out.
+    percent : iterable of str or bool, default ()
+        Columns to show as percentages besides those whose names say so
+        (``PERCENT_COLUMNS``: shares, rates, probabilities such as ``p_active``);
+        True: every number column; False: none.
+    language : {"zh-CN", "en"} or None, default None
+        The language of the column labels and yes/no values; None: the one
+        ``use_language`` chose (zh-CN unless told otherwise).
+
+    Returns
+    -------
+    None
+        The table is displayed (HTML in a notebook, with a plain-text fallback).
+
+    Raises
+    ------
+    ValueError
+        An unknown ``language``.
+
+    Examples
+    --------
+    ``show_table`` displays what ``table_html`` makes:
+
+    >>> import pandas as pd
+    >>> from segkit import show_table
+    >>> from segkit.result import table_html
+    >>> frame = pd.DataFrame({"member_id": ["007"], "p_active": [0.8125], "value_12m": [12345.5]})
+    >>> html = table_html(frame, language="en")
+    >>> "81.2%" in html, "12,346" in html
+    (True, True)
+    >>> show_table(frame.iloc[:0])         # no rows: nothing is shown
+    >>> show_table(frame)  # doctest: +SKIP
+    """
     from IPython.display import display
 
     if len(frame):
@@ -134,8 +179,10 @@ def show_table(frame: pd.DataFrame, percent: Iterable[str] | bool = (), language
 
 def _column_names(frame: pd.DataFrame) -> list[str]:
     """Column names as text; the levels of a MultiIndex joined by spaces."""
-    return [" ".join(str(part) for part in name if str(part)) if isinstance(name, tuple) else str(name)
-            for name in frame.columns]
+    return [
+        " ".join(str(part) for part in name if str(part)) if isinstance(name, tuple) else str(name)
+        for name in frame.columns
+    ]
 
 
 def _cells(column: pd.Series, percent: bool, texts) -> tuple[bool, list[str]]:
@@ -150,11 +197,22 @@ def _cells(column: pd.Series, percent: bool, texts) -> tuple[bool, list[str]]:
         shown = stamps.dt.strftime(fmt).to_numpy()
     else:
         flags = {True: texts.text("report.values.flag_true"), False: texts.text("report.values.flag_false")}
-        shown = [flags[value] if isinstance(value, (bool, np.bool_)) else
-                 _day(value) if isinstance(value, pd.Timestamp) else str(value) for value in column.to_numpy(object)]
+        shown = [
+            flags[value]
+            if isinstance(value, (bool, np.bool_))
+            else _day(value)
+            if isinstance(value, pd.Timestamp)
+            else str(value)
+            for value in column.to_numpy(object)
+        ]
     blank = texts.text("report.values.missing")
-    kind = (" class='number'" if number else
-            " class='text'" if any(len(str(text)) > LONG_TEXT for gap, text in zip(missing, shown) if not gap) else "")
+    kind = (
+        " class='number'"
+        if number
+        else " class='text'"
+        if any(len(str(text)) > LONG_TEXT for gap, text in zip(missing, shown) if not gap)
+        else ""
+    )
     return number, [f"<td{kind}>{html.escape(blank if gap else str(text))}</td>" for gap, text in zip(missing, shown)]
 
 
@@ -181,8 +239,17 @@ def _numbers(values: np.ndarray, missing: np.ndarray, percent: bool) -> list[str
 
 def _format(size: float):
     """How to write a number of about ``size``: fewer decimals the larger it is."""
-    spec = ("{:,.0f}" if size >= 1000 else "{:,.1f}" if size >= 100 else "{:,.2f}" if size >= 1
-            else "{:.3f}" if size >= 0.001 else "{:.2g}")
+    spec = (
+        "{:,.0f}"
+        if size >= 1000
+        else "{:,.1f}"
+        if size >= 100
+        else "{:,.2f}"
+        if size >= 1
+        else "{:.3f}"
+        if size >= 0.001
+        else "{:.2g}"
+    )
     return spec.format
 
 

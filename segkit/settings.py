@@ -8,6 +8,7 @@ threshold that is silently ignored is worse than none. A field whose default is
 itself settings (``SegmentationSettings.vip``) is a section: a mapping in YAML,
 read by that class's ``from_dict``.
 """
+
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, fields, is_dataclass
@@ -35,8 +36,9 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
 
 def _section_class(f) -> type | None:
     """The settings class of a section field (its default is settings with ``from_dict``), else None."""
-    default = f.default if f.default is not MISSING else (
-        f.default_factory() if f.default_factory is not MISSING else None)
+    default = (
+        f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
+    )
     return type(default) if is_dataclass(default) and hasattr(default, "from_dict") else None
 
 
@@ -44,7 +46,54 @@ def resolve_settings(cls: type[T], settings: Any = None, **overrides: Any) -> T:
     """``cls`` settings in segkit's one order of precedence: the defaults in code < ``settings`` (a YAML path,
     a mapping or a ``cls`` object; None: none) < ``overrides`` whose value is not None (None: "from the
     settings"). A mapping given for a section overrides that section's keys only
-    (``rfm={"levels": 4}`` keeps the file's ``rfm: {ties: ...}``). Every value is validated by ``cls``."""
+    (``rfm={"levels": 4}`` keeps the file's ``rfm: {ties: ...}``). Every value is validated by ``cls``.
+
+    Parameters
+    ----------
+    cls : type
+        The settings dataclass (``AlertSettings``, ``SegmentationSettings``,
+        ``ValueSettings``, ``AssignmentSettings``, ``SurveySettings``, ...).
+    settings : cls, str, Path, dict or None, default None
+        The settings to start from: a ``cls`` object, a YAML file, or a mapping of the
+        YAML's keys; None: the defaults.
+    **overrides
+        Explicit values (a CLI flag, a notebook parameter) that win over ``settings``;
+        None means "not given". A mapping for a section overrides that section's keys only.
+
+    Returns
+    -------
+    cls
+        The settings, validated (``settings`` itself when it is a ``cls`` object and no
+        override is given).
+
+    Raises
+    ------
+    ValueError
+        An unknown key, or a value out of range; the message names the key, and the file
+        with the overrides when ``settings`` is a YAML file. A YAML that is not valid or not
+        a mapping also raises ``ValueError`` naming the file and line.
+    FileNotFoundError
+        The YAML file does not exist.
+
+    Examples
+    --------
+    >>> from segkit import resolve_settings
+    >>> from segkit.churn import AlertSettings
+    >>> settings = resolve_settings(AlertSettings, {"p_active_below": 0.5}, long_gone_days=120, churn_prior=None)
+    >>> settings.p_active_below, settings.long_gone_days, settings.churn_prior
+    (0.5, 120, None)
+    >>> resolve_settings(AlertSettings, {"p_active_belo": 0.5})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown alert setting(s) p_active_belo; known: churn_prior, covariates, holidays, ...
+
+    A section's keys are overridden one by one:
+
+    >>> from segkit.segment import SegmentationSettings
+    >>> rfm = resolve_settings(SegmentationSettings, {"rfm": {"levels": 4, "ties": "quantile"}}, rfm={"levels": 3}).rfm
+    >>> rfm.levels, rfm.ties
+    (3, 'quantile')
+    """
     given = _given(overrides)
     if isinstance(settings, cls) and not given:
         return settings

@@ -1,4 +1,5 @@
 """Shared fixtures: small generated worlds, the shared reference data, a local Spark."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,14 @@ from segkit.synth import generate
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("SEGKIT_SHARED_DATA", REPO.parent / "shared" / "data"))
 AS_OF = "2026-03-31"
-SIMULATED_END = "2026-03-21"      # the last day of the simulated_call_center fixture
+SIMULATED_END = "2026-03-21"  # the last day of the simulated_call_center fixture
+
+
+def pytest_collection_modifyitems(items):
+    """Every test that starts Spark carries the ``spark`` mark (``make test-fast`` leaves them out), declared or not."""
+    for item in items:
+        if "spark_con" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,9 +72,20 @@ def simulated_call_center(tmp_path_factory) -> Path:
     from segkit.synth.loop import simulate
 
     folder = tmp_path_factory.mktemp("simulated_call_center")
-    simulate(folder, 600, days=30, start="2026-02-20", seed=5, policy="overdue-30", control_share=0.2,
-             window_days=10)             # the agents report each day's calls into the ledger as the loop runs
+    simulate(
+        folder, 600, days=30, start="2026-02-20", seed=5, policy="overdue-30", control_share=0.2, window_days=10
+    )  # the agents report each day's calls into the ledger as the loop runs
     return folder
+
+
+def require_chromium() -> None:
+    """Skip the calling test without Chromium (headless browser checks); fail it under CI, which provides one."""
+    from segkit.jobs.browser import find_chromium
+
+    if find_chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide Chromium: .ci/run installs Debian's chromium")
+        pytest.skip("no Chromium (apt-get install chromium)")
 
 
 @pytest.fixture(scope="session")

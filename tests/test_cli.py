@@ -1,5 +1,6 @@
 """The segkit console script: generate, load, features, clear errors, flags that mean one thing on every verb,
 and help that says what a verb does and its Python equivalent."""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,27 +9,51 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import REPO
+
 from segkit.cli import main
 
 
 def segkit(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "segkit.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "segkit.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
+@pytest.mark.slow
 def test_generate_then_features(tmp_path):
     run = segkit("generate", "gas", "--n-members", 150, "--seed", 4, "--as-of", "2026-03-31", "--out", tmp_path / "gas")
     assert run.returncode == 0, run.stderr
-    assert {p.name for p in (tmp_path / "gas").iterdir()} == {"transactions.csv", "members.csv", "advisors.csv", "truth.csv"}
-    run = segkit("features", "--transactions", tmp_path / "gas" / "transactions.csv", "--members",
-                 tmp_path / "gas" / "members.csv", "--as-of", "2026-03-31", "--out", tmp_path / "features.parquet")
+    assert {p.name for p in (tmp_path / "gas").iterdir()} == {
+        "transactions.csv",
+        "members.csv",
+        "advisors.csv",
+        "truth.csv",
+    }
+    run = segkit(
+        "features",
+        "--transactions",
+        tmp_path / "gas" / "transactions.csv",
+        "--members",
+        tmp_path / "gas" / "members.csv",
+        "--as-of",
+        "2026-03-31",
+        "--out",
+        tmp_path / "features.parquet",
+    )
     assert run.returncode == 0, run.stderr
     assert "read" in run.stderr and "used" in run.stderr
     features = pd.read_parquet(tmp_path / "features.parquet")
     assert len(features) == 150 and features["member_id"].str.startswith("0").all()
-    assert {"member_id", "first_purchase", "last_purchase", "frequency", "monetary", "recency_days",
-            "tenure_days"} <= set(features.columns)
+    assert {
+        "member_id",
+        "first_purchase",
+        "last_purchase",
+        "frequency",
+        "monetary",
+        "recency_days",
+        "tenure_days",
+    } <= set(features.columns)
     assert (tmp_path / "features.transactions_rejects.csv").exists()
 
 
@@ -39,8 +64,18 @@ def test_generate_supplements_as_parquet(tmp_path):
 
 
 def test_load_with_mapping_writes_table_and_rejects(tmp_path):
-    run = segkit("load", "transactions", "--file", REPO / "data/samples/crm_export_gbk.csv", "--mapping",
-                 REPO / "data/samples/crm_export_gbk.yaml", "--as-of", "2026-03-31", "--out", tmp_path / "tx.csv")
+    run = segkit(
+        "load",
+        "transactions",
+        "--file",
+        REPO / "data/samples/crm_export_gbk.csv",
+        "--mapping",
+        REPO / "data/samples/crm_export_gbk.yaml",
+        "--as-of",
+        "2026-03-31",
+        "--out",
+        tmp_path / "tx.csv",
+    )
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "tx.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert "007" in set(table["member_id"])
@@ -48,99 +83,213 @@ def test_load_with_mapping_writes_table_and_rejects(tmp_path):
     assert len(rejects) == 6 and rejects["reason"].notna().all()
 
 
+@pytest.mark.slow
 def test_errors_are_one_line_and_exit_2(tmp_path):
-    missing = segkit("features", "--transactions", tmp_path / "nope.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv")
+    missing = segkit(
+        "features", "--transactions", tmp_path / "nope.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv"
+    )
     assert missing.returncode == 2 and "input file not found" in missing.stderr and "Traceback" not in missing.stderr
     bad_date = segkit("features", "--transactions", "x.csv", "--as-of", "March", "--out", "f.csv")
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
     (tmp_path / "m.csv").write_text("id,when,value\n1,2026-01-01,3\n")
-    wrong = segkit("features", "--transactions", tmp_path / "m.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv")
+    wrong = segkit(
+        "features", "--transactions", tmp_path / "m.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv"
+    )
     assert wrong.returncode == 2 and "missing required columns member_id, date, amount" in wrong.stderr
 
 
+@pytest.mark.slow
 def test_rfm_writes_scores_segments_and_summary(tmp_path):
     run = segkit("generate", "supplements", "--n-members", 400, "--seed", 2, "--out", tmp_path / "w")
     assert run.returncode == 0, run.stderr
-    run = segkit("rfm", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
-                 "--as-of", "2026-03-31", "--settings", REPO / "data/samples/segmentation.yaml", "--out", tmp_path / "rfm.csv")
+    run = segkit(
+        "rfm",
+        "--transactions",
+        tmp_path / "w/transactions.csv",
+        "--members",
+        tmp_path / "w/members.csv",
+        "--as-of",
+        "2026-03-31",
+        "--settings",
+        REPO / "data/samples/segmentation.yaml",
+        "--out",
+        tmp_path / "rfm.csv",
+    )
     assert run.returncode == 0, run.stderr
     rfm = pd.read_csv(tmp_path / "rfm.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(rfm) == 400 and rfm["member_id"].is_unique and rfm["segment"].notna().all()
-    assert list(rfm.columns) == ["member_id", "recency_days", "frequency", "monetary", "r_score", "f_score",
-                                 "m_score", "rfm_score", "segment", "vip", "stage", "tier", "action"]
+    assert list(rfm.columns) == [
+        "member_id",
+        "recency_days",
+        "frequency",
+        "monetary",
+        "r_score",
+        "f_score",
+        "m_score",
+        "rfm_score",
+        "segment",
+        "vip",
+        "stage",
+        "tier",
+        "action",
+    ]
     assert set(rfm["stage"]) <= {"prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"}
     assert (rfm.loc[rfm["frequency"] == 0, "stage"] == "prospect").all()
     buyers = rfm[rfm["frequency"] > 0]
     assert buyers["r_score"].between(1, 5).all() and (rfm.loc[rfm["frequency"] == 0, "segment"] == "No purchase").all()
     summary = pd.read_csv(tmp_path / "rfm.segment_summary.csv", encoding="utf-8-sig")
-    assert summary["members"].sum() == 400          # and beside it, the analyses the notebook writes:
+    assert summary["members"].sum() == 400  # and beside it, the analyses the notebook writes:
     for name in ("tier_changes", "stage_transitions", "cohort_retention", "sales_split"):
         assert (tmp_path / f"rfm.{name}.csv").is_file(), name
 
 
+@pytest.mark.slow
 def test_alerts_writes_the_alert_list(tmp_path):
     run = segkit("generate", "gas", "--n-members", 1500, "--seed", 3, "--out", tmp_path / "w")
     assert run.returncode == 0, run.stderr
-    run = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--members", tmp_path / "w/members.csv",
-                 "--as-of", "2026-03-31", "--settings", REPO / "data/samples/alerts_gas.yaml",
-                 "--out", tmp_path / "alerts.csv")
+    run = segkit(
+        "alerts",
+        "--transactions",
+        tmp_path / "w/transactions.csv",
+        "--members",
+        tmp_path / "w/members.csv",
+        "--as-of",
+        "2026-03-31",
+        "--settings",
+        REPO / "data/samples/alerts_gas.yaml",
+        "--out",
+        tmp_path / "alerts.csv",
+    )
     assert run.returncode == 0, run.stderr
     alerts = pd.read_csv(tmp_path / "alerts.csv", dtype={"member_id": str}, encoding="utf-8-sig")
-    assert list(alerts.columns) == ["member_id", "last_purchase", "expected_next_purchase", "days_overdue",
-                                    "p_active", "reason", "vip", "value_12m", "value_at_risk", "purchases",
-                                    "typical_interval", "last_product", "last_quantity"]
+    assert list(alerts.columns) == [
+        "member_id",
+        "last_purchase",
+        "expected_next_purchase",
+        "days_overdue",
+        "p_active",
+        "reason",
+        "vip",
+        "value_12m",
+        "value_at_risk",
+        "purchases",
+        "typical_interval",
+        "last_product",
+        "last_quantity",
+    ]
     assert (alerts["last_product"] == "LPG 15kg").any() and (alerts["purchases"] >= 1).all()
-    assert np.allclose(alerts["value_at_risk"], alerts["value_12m"] * (1 - alerts["p_active"]), atol=0.1)  # p_active shown to 4 places
+    assert np.allclose(
+        alerts["value_at_risk"], alerts["value_12m"] * (1 - alerts["p_active"]), atol=0.1
+    )  # p_active shown to 4 places
     assert len(alerts) > 10 and alerts["member_id"].is_unique and alerts["member_id"].str.startswith("0").all()
     assert (alerts["p_active"] < 0.6).all() and alerts["reason"].str.contains("refill").all()
-    assert alerts["days_overdue"].is_monotonic_increasing            # freshest lapses first
+    assert alerts["days_overdue"].is_monotonic_increasing  # freshest lapses first
     assert "IntervalModel" in run.stdout and "overdue alerts" in run.stdout
     (tmp_path / "bad.yaml").write_text("threshold: 0.5\n")
-    bad = segkit("alerts", "--transactions", tmp_path / "w/transactions.csv", "--as-of", "2026-03-31",
-                 "--settings", tmp_path / "bad.yaml", "--out", tmp_path / "a.csv")
+    bad = segkit(
+        "alerts",
+        "--transactions",
+        tmp_path / "w/transactions.csv",
+        "--as-of",
+        "2026-03-31",
+        "--settings",
+        tmp_path / "bad.yaml",
+        "--out",
+        tmp_path / "a.csv",
+    )
     assert bad.returncode == 2 and "unknown alert setting" in bad.stderr and "Traceback" not in bad.stderr
 
 
+@pytest.mark.slow
 def test_clv_on_cdnow(tmp_path, shared_data):
-    run = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
-                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30", "--horizon", 39,
-                 "--out", tmp_path / "clv.csv")
+    run = segkit(
+        "clv",
+        "--transactions",
+        shared_data / "cdnow" / "CDNOW_sample.txt",
+        "--mapping",
+        REPO / "data/mappings/cdnow_sample.yaml",
+        "--as-of",
+        "1997-09-30",
+        "--horizon",
+        39,
+        "--out",
+        tmp_path / "clv.csv",
+    )
     assert run.returncode == 0, run.stderr
     assert "r=0.2426" in run.stdout and "p=6.25" in run.stdout
     clv = pd.read_csv(tmp_path / "clv.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(clv) == 2357 and clv["member_id"].iloc[0] == "0001"
     assert clv["p_alive"].between(0, 1).all() and (clv["clv"] >= 0).all()
     assert 1500 < clv["expected_purchases"].sum() < 1900
-    mbg = segkit("clv", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt", "--model", "mbgcnbd",
-                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
-                 "--out", tmp_path / "mbg.csv")
+    mbg = segkit(
+        "clv",
+        "--transactions",
+        shared_data / "cdnow" / "CDNOW_sample.txt",
+        "--model",
+        "mbgcnbd",
+        "--mapping",
+        REPO / "data/mappings/cdnow_sample.yaml",
+        "--as-of",
+        "1997-09-30",
+        "--out",
+        tmp_path / "mbg.csv",
+    )
     assert mbg.returncode == 0, mbg.stderr
     assert "k=1" in mbg.stdout and "p_alive" in pd.read_csv(tmp_path / "mbg.csv").columns
 
 
+@pytest.mark.slow
 def test_backtest_on_cdnow_holdout(tmp_path, shared_data):
-    run = segkit("backtest", "--transactions", shared_data / "cdnow" / "CDNOW_sample.txt",
-                 "--mapping", REPO / "data/mappings/cdnow_sample.yaml", "--as-of", "1997-09-30",
-                 "--holdout-end", "1998-06-30", "--horizon-days", 91, "--out", tmp_path / "backtest.csv")
+    run = segkit(
+        "backtest",
+        "--transactions",
+        shared_data / "cdnow" / "CDNOW_sample.txt",
+        "--mapping",
+        REPO / "data/mappings/cdnow_sample.yaml",
+        "--as-of",
+        "1997-09-30",
+        "--holdout-end",
+        "1998-06-30",
+        "--horizon-days",
+        91,
+        "--out",
+        tmp_path / "backtest.csv",
+    )
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "backtest.csv", encoding="utf-8-sig")
-    assert list(table["method"]) == ["fixed 30 days", "1.5 x own median gap", "interval model", "BG/NBD",
-                                     "MBG/CNBD-k", "propensity"]
+    assert list(table["method"]) == [
+        "fixed 30 days",
+        "1.5 x own median gap",
+        "interval model",
+        "BG/NBD",
+        "MBG/CNBD-k",
+        "propensity",
+    ]
     assert table["gone"].nunique() == 1 and table["auc"].between(0.5, 1).all()
     both = segkit("backtest", "--transactions", "x.csv", "--as-of", "1997-09-30", "--out", "b.csv")
     assert both.returncode == 2 and "--truth" in both.stderr
 
 
+@pytest.mark.slow
 def test_clv_on_the_full_cdnow_file_values_everyone_and_says_what_it_cannot(tmp_path, shared_data):
     # one of 23,570 customers has a single $0 repeat purchase: Gamma-Gamma leaves them out of the fit only
-    common = ["clv", "--transactions", shared_data / "cdnow" / "CDNOW_master.txt",
-              "--mapping", REPO / "data/mappings/cdnow_master.yaml", "--as-of", "1997-09-30"]
+    common = [
+        "clv",
+        "--transactions",
+        shared_data / "cdnow" / "CDNOW_master.txt",
+        "--mapping",
+        REPO / "data/mappings/cdnow_master.yaml",
+        "--as-of",
+        "1997-09-30",
+    ]
     run = segkit(*common, "--out", tmp_path / "clv.csv")
     assert run.returncode == 0, run.stderr
     clv = pd.read_csv(tmp_path / "clv.csv", dtype={"member_id": str}, encoding="utf-8-sig")
     assert len(clv) == 23570 and clv[["expected_purchases", "expected_spend", "clv"]].notna().all().all()
-    assert "segkit clv: note: Gamma-Gamma fitted on 9,450 repeat buyers with a positive mean spend; 1 with zero or " \
-           "negative spend left out of the fit" in run.stderr
+    assert (
+        "segkit clv: note: Gamma-Gamma fitted on 9,450 repeat buyers with a positive mean spend; 1 with zero or "
+        "negative spend left out of the fit" in run.stderr
+    )
     mbg = segkit(*common, "--model", "mbgcnbd", "--out", tmp_path / "mbg.csv")
     assert mbg.returncode == 0, mbg.stderr
     mbg_clv = pd.read_csv(tmp_path / "mbg.csv", dtype={"member_id": str}, encoding="utf-8-sig")
@@ -194,16 +343,65 @@ def _expected_failures(tmp):
         "ledger: no driver": ["ledger", "show", "--ledger", "mysql://segkit@localhost/ledger"],
         "ledger: mistyped path": ["ledger", "show", "--ledger", tmp / "ledgr.sqlite"],
         "run: --out a file": ["run", REPO / "pipelines" / "daily_alerts.yaml", "--out", tmp / "a_file"],
-        "settings: YAML syntax": ["alerts", "--transactions", good, "--as-of", "2026-03-31",
-                                  "--settings", tmp / "settings_syntax.yaml", "--out", tmp / "a.csv"],
-        "settings: a python tag": ["alerts", "--transactions", good, "--as-of", "2026-03-31",
-                                   "--settings", tmp / "settings_tag.yaml", "--out", tmp / "a.csv"],
-        "settings: a folder": ["rfm", "--transactions", good, "--as-of", "2026-03-31",
-                               "--settings", tmp / "folder", "--out", tmp / "r.csv"],
-        "survey: --out a file": ["survey", "--screening", good, "--costs", good, "--ranking", good,
-                                 "--constant-sum", good, "--out", tmp / "a_file"],
-        "assign: --out under a file": ["assign", "--members", good, "--advisors", good, "--transactions", good,
-                                       "--as-of", "2026-03-31", "--out", tmp / "a_file" / "books"],
+        "settings: YAML syntax": [
+            "alerts",
+            "--transactions",
+            good,
+            "--as-of",
+            "2026-03-31",
+            "--settings",
+            tmp / "settings_syntax.yaml",
+            "--out",
+            tmp / "a.csv",
+        ],
+        "settings: a python tag": [
+            "alerts",
+            "--transactions",
+            good,
+            "--as-of",
+            "2026-03-31",
+            "--settings",
+            tmp / "settings_tag.yaml",
+            "--out",
+            tmp / "a.csv",
+        ],
+        "settings: a folder": [
+            "rfm",
+            "--transactions",
+            good,
+            "--as-of",
+            "2026-03-31",
+            "--settings",
+            tmp / "folder",
+            "--out",
+            tmp / "r.csv",
+        ],
+        "survey: --out a file": [
+            "survey",
+            "--screening",
+            good,
+            "--costs",
+            good,
+            "--ranking",
+            good,
+            "--constant-sum",
+            good,
+            "--out",
+            tmp / "a_file",
+        ],
+        "assign: --out under a file": [
+            "assign",
+            "--members",
+            good,
+            "--advisors",
+            good,
+            "--transactions",
+            good,
+            "--as-of",
+            "2026-03-31",
+            "--out",
+            tmp / "a_file" / "books",
+        ],
         "unknown argument": ["load", "transactions", "--file", good, "--out", tmp / "o.csv", "--colour", "red"],
     }
 
@@ -214,15 +412,16 @@ def test_every_expected_failure_is_one_line_exit_2_and_writes_nothing(tmp_path, 
     for case, argv in cases.items():
         try:
             code = main([str(arg) for arg in argv])
-        except SystemExit as stop:              # argparse
+        except SystemExit as stop:  # argparse
             code = stop.code
         err = capsys.readouterr().err
         assert code == 2, (case, err)
         assert err.count("\n") == 1 and err.startswith("segkit") and "Traceback" not in err, (case, err)
         assert "owned" not in err or "python/object" in err, (case, err)
-    assert _files(tmp_path) == before             # nothing written: no rejects, no run folder
+    assert _files(tmp_path) == before  # nothing written: no rejects, no run folder
 
 
+@pytest.mark.slow
 def test_a_failure_in_a_subprocess_is_one_line_without_traceback(tmp_path):
     (tmp_path / "bad.yaml").write_text("job: x\nsteps: [\n")
     run = segkit("run", tmp_path / "bad.yaml", "--out", tmp_path / "runs")
@@ -251,14 +450,30 @@ def test_error_messages_are_one_line_with_urls_masked(monkeypatch, capsys):
 
     monkeypatch.setattr("segkit.cli.cmd_load", refused)
     assert main(["load", "members", "--file", "m.csv", "--out", "m.csv"]) == 2
-    assert capsys.readouterr().err == ("segkit load: error: no assignment is possible: team 'a': no advisor; "
-                                       "see postgresql://u:***@db/x\n")
+    assert capsys.readouterr().err == (
+        "segkit load: error: no assignment is possible: team 'a': no advisor; see postgresql://u:***@db/x\n"
+    )
 
 
 def test_old_flag_names_still_work_for_one_release_with_a_one_line_note(tmp_path, capsys):
     sample = REPO / "data/samples/crm_export_gbk.csv"
-    assert main(["load", "transactions", "--file", sample, "--config", REPO / "data/samples/crm_export_gbk.yaml",
-                 "--as-of", "2026-03-31", "--out", tmp_path / "tx.csv"]) == 0
+    assert (
+        main(
+            [
+                "load",
+                "transactions",
+                "--file",
+                sample,
+                "--config",
+                REPO / "data/samples/crm_export_gbk.yaml",
+                "--as-of",
+                "2026-03-31",
+                "--out",
+                tmp_path / "tx.csv",
+            ]
+        )
+        == 0
+    )
     notes = [line for line in capsys.readouterr().err.splitlines() if "deprecated" in line]
     assert notes == ["segkit load: note: --config is deprecated, use --mapping (the old name goes in the next release)"]
     assert "007" in set(pd.read_csv(tmp_path / "tx.csv", dtype={"member_id": str}, encoding="utf-8-sig")["member_id"])
@@ -280,11 +495,11 @@ def test_every_verb_says_what_it_does_and_its_python_equivalent(verb, capsys):
         main([verb, "--help"])
     assert done.value.code == 0
     text = capsys.readouterr().out
-    description = text.split("\n\n")[1]                           # after the usage: what it does, then Python
+    description = text.split("\n\n")[1]  # after the usage: what it does, then Python
     assert description[0].isupper() and description.rstrip().endswith(".")
     python = text.split("\n\n")[2]
     assert python.startswith("Python: ``segkit."), python
-    assert "--config " not in text and "--members-config" not in text   # old names are not offered
+    assert "--config " not in text and "--members-config" not in text  # old names are not offered
 
 
 def test_flags_mean_one_thing_on_every_verb():
@@ -296,7 +511,7 @@ def test_flags_mean_one_thing_on_every_verb():
         flags = {option: action for action in parser._actions for option in action.option_strings}
         for option, action in flags.items():
             if action.help == "==SUPPRESS==":
-                continue                                            # an old name, kept for one release
+                continue  # an old name, kept for one release
             if option.endswith("mapping"):
                 assert "mapping YAML" in action.help, (verb, option)
             if option == "--settings":

@@ -1,6 +1,7 @@
 """Every segkit estimator keeps scikit-learn's contract: ``clone``, ``get_params``/``set_params``, an unfitted repr
 with its non-default parameters, ``fit`` returning the model, ``NotFittedError`` before ``fit``, a ``summary()``
 table after it, and a ``ConvergenceWarning`` when a fit did not converge."""
+
 from __future__ import annotations
 
 import warnings
@@ -11,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.optimize
+from conftest import AS_OF
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
@@ -18,35 +20,45 @@ from segkit.churn import IntervalModel, purchase_gaps
 from segkit.churn.propensity import FEATURES, ChurnPropensity
 from segkit.clv import BetaGeoModel, GammaGammaModel, MBGCNBDModel, ParetoNBDModel, btyd_summary
 
-from conftest import AS_OF
-
 
 @dataclass
 class Case:
     """An estimator with non-default parameters, what it is fitted on, and a use that needs a fitted model."""
 
     model: Any
-    changed: tuple[str, ...]                    # its parameters that differ from their defaults
-    data: str                                   # the name of the fixture it is fitted on
+    changed: tuple[str, ...]  # its parameters that differ from their defaults
+    data: str  # the name of the fixture it is fitted on
     use: Callable[[Any, Any], Any]
 
 
 def _btyd(model: Any, changed: tuple[str, ...]) -> Case:
-    return Case(model, changed, "btyd",
-                lambda fitted, summary: fitted.probability_alive(*(summary[c] for c in ("frequency", "recency", "T"))))
+    return Case(
+        model,
+        changed,
+        "btyd",
+        lambda fitted, summary: fitted.probability_alive(*(summary[c] for c in ("frequency", "recency", "T"))),
+    )
 
 
 CASES = {
     "BetaGeoModel": _btyd(BetaGeoModel(penalizer=0.001), ("penalizer",)),
     "ParetoNBDModel": _btyd(ParetoNBDModel(penalizer=0.001), ("penalizer",)),
     "MBGCNBDModel": _btyd(MBGCNBDModel(k_max=3), ("k_max",)),
-    "GammaGammaModel": Case(GammaGammaModel(penalizer=1e-7), ("penalizer",), "btyd",
-                            lambda fitted, summary: fitted.expected_spend(summary["frequency"],
-                                                                          summary["monetary_value"])),
-    "ChurnPropensity": Case(ChurnPropensity(horizon_days=30, max_iter=20), ("horizon_days", "max_iter"), "propensity",
-                            lambda fitted, frames: fitted.predict_proba(frames[-1])),
-    "IntervalModel": Case(IntervalModel(max_open_gap_days=120), ("max_open_gap_days",), "gaps",
-                          lambda fitted, gaps: fitted.predict(gaps)),
+    "GammaGammaModel": Case(
+        GammaGammaModel(penalizer=1e-7),
+        ("penalizer",),
+        "btyd",
+        lambda fitted, summary: fitted.expected_spend(summary["frequency"], summary["monetary_value"]),
+    ),
+    "ChurnPropensity": Case(
+        ChurnPropensity(horizon_days=30, max_iter=20),
+        ("horizon_days", "max_iter"),
+        "propensity",
+        lambda fitted, frames: fitted.predict_proba(frames[-1]),
+    ),
+    "IntervalModel": Case(
+        IntervalModel(max_open_gap_days=120), ("max_open_gap_days",), "gaps", lambda fitted, gaps: fitted.predict(gaps)
+    ),
 }
 # the maximum-likelihood models, whose optimiser can be stopped before it converges
 ITERATIVE = ["BetaGeoModel", "ParetoNBDModel", "MBGCNBDModel", "GammaGammaModel"]

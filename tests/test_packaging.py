@@ -1,11 +1,11 @@
 """pyproject.toml is the source of truth; environment.yml must mirror it."""
+
 from __future__ import annotations
 
 import re
+
 import tomllib
-
 import yaml
-
 from conftest import REPO
 
 # conda-forge names that differ from PyPI's.
@@ -55,7 +55,9 @@ def test_environment_lists_the_same_packages_as_pyproject():
 
 def test_version_bounds_match():
     pyproject, environment = _pyproject(), _environment()
-    differ = {name: (pyproject[name], environment[name]) for name in pyproject if pyproject[name] != environment.get(name)}
+    differ = {
+        name: (pyproject[name], environment[name]) for name in pyproject if pyproject[name] != environment.get(name)
+    }
     assert not differ, f"version bounds differ (pyproject, environment.yml): {differ}"
 
 

@@ -1,5 +1,6 @@
 """The user's path at scale (issue 18): a CSV export through the CLI gives what the Python API gives on Parquet,
 text is held compactly on the way, and nothing about the result depends on how it was cut into blocks."""
+
 from __future__ import annotations
 
 import filecmp
@@ -9,14 +10,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from conftest import AS_OF, REPO
 
 from segkit.cli import main
 from segkit.data import load_table, sources
 from segkit.data.contract import ContractError
 from segkit.features import gaps as gaps_module
 from segkit.features import purchase_gaps
-
-from conftest import AS_OF, REPO
 
 SETTINGS = REPO / "data" / "samples" / "alerts_gas.yaml"
 
@@ -29,12 +29,28 @@ def gas_files(tmp_path_factory, gas_world):
     return folder
 
 
+@pytest.mark.slow
 def test_cli_from_csv_writes_what_the_api_writes_from_parquet(gas_files, tmp_path):
     from segkit.churn import churn_alerts
 
-    assert main(["alerts", "--transactions", gas_files / "transactions.csv", "--members",
-                 gas_files / "members.csv", "--as-of", AS_OF, "--settings", SETTINGS,
-                 "--out", tmp_path / "cli" / "alerts.csv"]) == 0
+    assert (
+        main(
+            [
+                "alerts",
+                "--transactions",
+                gas_files / "transactions.csv",
+                "--members",
+                gas_files / "members.csv",
+                "--as-of",
+                AS_OF,
+                "--settings",
+                SETTINGS,
+                "--out",
+                tmp_path / "cli" / "alerts.csv",
+            ]
+        )
+        == 0
+    )
     members = pd.read_parquet(gas_files / "members.parquet")
     run = churn_alerts(str(gas_files / "transactions.parquet"), AS_OF, members, SETTINGS)
     run.write(tmp_path / "api" / "alerts.csv")
@@ -46,9 +62,9 @@ def test_cli_from_csv_writes_what_the_api_writes_from_parquet(gas_files, tmp_pat
 def test_loaded_text_is_compact_and_reads_back_as_python_strings(gas_files):
     result = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
     rows = result.rows
-    assert isinstance(rows["member_id"].dtype, pd.CategoricalDtype)          # repeated: a code per row
+    assert isinstance(rows["member_id"].dtype, pd.CategoricalDtype)  # repeated: a code per row
     assert isinstance(rows["product"].dtype, pd.CategoricalDtype)
-    assert isinstance(rows["order_id"].dtype, (pd.ArrowDtype, pd.StringDtype))   # distinct: Arrow text
+    assert isinstance(rows["order_id"].dtype, (pd.ArrowDtype, pd.StringDtype))  # distinct: Arrow text
     table = result.table
     assert all(table[c].dtype == object for c in ("member_id", "order_id", "product", "channel", "status"))
     expected = pd.read_csv(gas_files / "transactions.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
@@ -89,13 +105,19 @@ def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):
 
 def test_parquet_text_with_gaps_loads_like_pandas_reads_it(tmp_path):
     days = ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-01", "2026-01-04"]
-    frame = pd.DataFrame({"member_id": ["007", "008", None, "007", "009"], "date": pd.to_datetime(days),
-                          "amount": [1.0, 2.0, 3.0, 1.0, -0.0],
-                          "product": pd.Categorical(["a", "b", "a", "a", None])})
+    frame = pd.DataFrame(
+        {
+            "member_id": ["007", "008", None, "007", "009"],
+            "date": pd.to_datetime(days),
+            "amount": [1.0, 2.0, 3.0, 1.0, -0.0],
+            "product": pd.Categorical(["a", "b", "a", "a", None]),
+        }
+    )
     frame.to_parquet(tmp_path / "tx.parquet")
     table = pa.Table.from_pandas(frame, preserve_index=False)
-    pq.write_table(table.set_column(0, "member_id", table.column("member_id").cast(pa.large_string())),
-                   tmp_path / "large.parquet")
+    pq.write_table(
+        table.set_column(0, "member_id", table.column("member_id").cast(pa.large_string())), tmp_path / "large.parquet"
+    )
     for name in ("tx.parquet", "large.parquet"):
         result = load_table(tmp_path / name, "transactions")
         assert result.report.adds_up
@@ -120,7 +142,7 @@ def test_duckdb_works_within_a_memory_limit(monkeypatch):
     def limit(con) -> float:
         text = con.raw_sql("select current_setting('memory_limit')").fetchone()[0]
         number, unit = text.split()
-        return float(number) * {"MiB": 2 ** 20, "GiB": 2 ** 30, "KiB": 2 ** 10}[unit]
+        return float(number) * {"MiB": 2**20, "GiB": 2**30, "KiB": 2**10}[unit]
 
     assert limit(connect()) == pytest.approx(float(DUCKDB_MEMORY_LIMIT.removesuffix("GB")) * 1e9, rel=0.08)
     monkeypatch.setenv("SEGKIT_DUCKDB_MEMORY_LIMIT", "3GB")
@@ -131,17 +153,26 @@ def test_duckdb_works_within_a_memory_limit(monkeypatch):
 def test_vip_ties_do_not_depend_on_the_order_money_was_added_up():
     from segkit.segment import vip_flag
 
-    features = pd.DataFrame({"member_id": ["b", "a", "c"], "frequency": [1, 1, 1],
-                             "monetary": [0.1 + 0.2, 0.3, 0.1]})       # 0.30000000000000004 and 0.3: a tie
-    assert vip_flag(features, "top_share", 1 / 3).tolist() == [False, True, False]    # the tie goes to member a
-    np.testing.assert_array_equal(vip_flag(features.iloc[::-1], "top_share", 1 / 3).to_numpy(),
-                                  [False, True, False])
+    features = pd.DataFrame(
+        {"member_id": ["b", "a", "c"], "frequency": [1, 1, 1], "monetary": [0.1 + 0.2, 0.3, 0.1]}
+    )  # 0.30000000000000004 and 0.3: a tie
+    assert vip_flag(features, "top_share", 1 / 3).tolist() == [False, True, False]  # the tie goes to member a
+    np.testing.assert_array_equal(vip_flag(features.iloc[::-1], "top_share", 1 / 3).to_numpy(), [False, True, False])
 
 
 def test_the_engine_out_of_memory_is_one_line_naming_the_setting(gas_files, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("SEGKIT_DUCKDB_MEMORY_LIMIT", "2MB")
-    code = main(["features", "--transactions", gas_files / "transactions.csv", "--as-of", AS_OF,
-                 "--out", tmp_path / "features.csv"])
+    code = main(
+        [
+            "features",
+            "--transactions",
+            gas_files / "transactions.csv",
+            "--as-of",
+            AS_OF,
+            "--out",
+            tmp_path / "features.csv",
+        ]
+    )
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert code == 2
     assert "SEGKIT_DUCKDB_MEMORY_LIMIT" in error and "2MB" in error and "Traceback" not in error
@@ -149,8 +180,9 @@ def test_the_engine_out_of_memory_is_one_line_naming_the_setting(gas_files, tmp_
 
 def test_the_fast_path_for_plain_ids_still_drops_excel_float_suffixes(tmp_path):
     """Ids read as Arrow text skip the normalisation when every one is plain ASCII; ``12417.0`` is not plain."""
-    (tmp_path / "tx.csv").write_text("member_id,date,amount\n12417.0,2026-03-01,5\n007,2026-03-02,6\n",
-                                     encoding="utf-8")
+    (tmp_path / "tx.csv").write_text(
+        "member_id,date,amount\n12417.0,2026-03-01,5\n007,2026-03-02,6\n", encoding="utf-8"
+    )
     assert load_table(tmp_path / "tx.csv", "transactions").table["member_id"].tolist() == ["12417", "007"]
 
 
@@ -158,4 +190,4 @@ def test_a_saved_pandas_index_is_not_a_column_of_a_parquet_source(tmp_path):
     frame = pd.DataFrame({"member_id": ["1", "2"], "date": ["2026-03-01", "2026-03-02"], "amount": [5.0, 6.0]})
     frame.set_index("date").to_parquet(tmp_path / "tx.parquet")
     with pytest.raises(ContractError, match="missing required column date"):
-        load_table(tmp_path / "tx.parquet", "transactions")       # as pandas reads it: the index is not a column
+        load_table(tmp_path / "tx.parquet", "transactions")  # as pandas reads it: the index is not a column

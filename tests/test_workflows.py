@@ -1,6 +1,7 @@
 """One path per capability: settings in one order of precedence, one VIP rule, results that print, summarise and
 write themselves alike, and a public surface that imports lazily. (The notebooks, pipelines and CLI are compared
 with the workflows in test_notebooks.py and test_pipelines.py.)"""
+
 from __future__ import annotations
 
 import subprocess
@@ -8,9 +9,9 @@ import sys
 
 import pandas as pd
 import pytest
+from conftest import AS_OF, REPO
 
 import segkit
-from conftest import AS_OF, REPO
 from segkit.callcenter import ContactSettings, care_candidates
 from segkit.churn import AlertSettings
 from segkit.cli import main
@@ -21,11 +22,11 @@ from segkit.settings import resolve_settings
 def test_settings_come_from_code_then_the_file_then_explicit_parameters(tmp_path):
     path = tmp_path / "alerts.yaml"
     path.write_text("p_active_below: 0.35\nlong_gone_days: 120\n")
-    assert resolve_settings(AlertSettings).p_active_below == 0.6                          # the default in code
+    assert resolve_settings(AlertSettings).p_active_below == 0.6  # the default in code
     from_file = resolve_settings(AlertSettings, path)
-    assert (from_file.p_active_below, from_file.long_gone_days) == (0.35, 120)             # the file over the code
+    assert (from_file.p_active_below, from_file.long_gone_days) == (0.35, 120)  # the file over the code
     given = resolve_settings(AlertSettings, path, p_active_below=0.5, long_gone_days=None)
-    assert (given.p_active_below, given.long_gone_days) == (0.5, 120)                      # given wins; None: the file's
+    assert (given.p_active_below, given.long_gone_days) == (0.5, 120)  # given wins; None: the file's
     assert resolve_settings(AlertSettings, from_file) is from_file
     assert resolve_settings(AlertSettings, {"p_active_below": 0.4}, p_active_below=0.3).p_active_below == 0.3
 
@@ -50,12 +51,19 @@ def test_bad_settings_are_one_clear_error_naming_the_file_and_the_key(tmp_path):
 
 def test_one_vip_rule_in_one_shape_for_segmentation_alerts_and_call_lists():
     section = {"rule": "tier", "top_share": 0.1, "tiers": ["Diamond"]}
-    rules = {cls.__name__: resolve_settings(cls, {"vip": section}).vip
-             for cls in (SegmentationSettings, AlertSettings, ContactSettings)}
+    rules = {
+        cls.__name__: resolve_settings(cls, {"vip": section}).vip
+        for cls in (SegmentationSettings, AlertSettings, ContactSettings)
+    }
     assert set(rules.values()) == {VipRule("tier", 0.1, ("diamond",))}
-    members = pd.DataFrame({"member_id": ["1", "2", "3"], "tier": ["diamond", "gold", ""],
-                            "birthday": pd.to_datetime(["1990-02-03", "1980-02-04", "1970-02-05"])})
-    spenders = pd.Series({"3": True})                      # the step that knew spend flagged member 3
+    members = pd.DataFrame(
+        {
+            "member_id": ["1", "2", "3"],
+            "tier": ["diamond", "gold", ""],
+            "birthday": pd.to_datetime(["1990-02-03", "1980-02-04", "1970-02-05"]),
+        }
+    )
+    spenders = pd.Series({"3": True})  # the step that knew spend flagged member 3
     greeted = {}
     for rule in ("top_share", "tier", "either"):
         settings = ContactSettings(vip=VipRule(rule), holiday_days_ahead=7)
@@ -77,11 +85,22 @@ def test_results_print_in_one_line_summarise_as_a_table_and_write_their_files(tm
     assert loaded.summary().query("outcome == 'used'")["rows"].item() == loaded.report.used
     in_folder = segmentation.write(tmp_path / "folder")
     beside = segmentation.write(tmp_path / "file" / "segments.parquet")
-    assert [p.name for p in in_folder] == ["rfm.csv", "segment_summary.csv", "tier_changes.csv",
-                                           "stage_transitions.csv", "cohort_retention.csv", "sales_split.csv"]
-    assert [p.name for p in beside] == ["segments.parquet", "segments.segment_summary.csv",
-                                        "segments.tier_changes.csv", "segments.stage_transitions.csv",
-                                        "segments.cohort_retention.csv", "segments.sales_split.csv"]
+    assert [p.name for p in in_folder] == [
+        "rfm.csv",
+        "segment_summary.csv",
+        "tier_changes.csv",
+        "stage_transitions.csv",
+        "cohort_retention.csv",
+        "sales_split.csv",
+    ]
+    assert [p.name for p in beside] == [
+        "segments.parquet",
+        "segments.segment_summary.csv",
+        "segments.tier_changes.csv",
+        "segments.stage_transitions.csv",
+        "segments.cohort_retention.csv",
+        "segments.sales_split.csv",
+    ]
     assert in_folder[1].read_bytes() == beside[1].read_bytes()
     pd.testing.assert_frame_equal(pd.read_parquet(beside[0]), segmentation.table, check_dtype=False)
 
@@ -93,21 +112,36 @@ def test_generate_is_the_same_from_python_and_the_cli(tmp_path):
         assert path.read_bytes() == (tmp_path / "cli" / path.name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_import_segkit_is_fast_and_every_subpackage_and_workflow_is_there_on_first_use():
-    code = ("import sys, segkit\n"
-            "heavy = [m for m in ('pandas', 'ibis', 'plotly', 'sklearn') if m in sys.modules]\n"
-            "assert not heavy, heavy\n"
-            "assert segkit.segment.segment_members is segkit.segment_members\n"   # without importing segkit.plots
-            "for name in ('churn', 'clv', 'callcenter', 'advisors', 'survey', 'evaluation', 'jobs'):\n"
-            "    getattr(segkit, name)\n"
-            "missing = [name for name in segkit.__all__ if not callable(getattr(segkit, name))]\n"
-            "assert not missing, missing\n"
-            "print(len(segkit.__all__))\n")
+    code = (
+        "import sys, segkit\n"
+        "heavy = [m for m in ('pandas', 'ibis', 'plotly', 'sklearn') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "assert segkit.segment.segment_members is segkit.segment_members\n"  # without importing segkit.plots
+        "for name in ('churn', 'clv', 'callcenter', 'advisors', 'survey', 'evaluation', 'jobs'):\n"
+        "    getattr(segkit, name)\n"
+        "missing = [name for name in segkit.__all__ if not callable(getattr(segkit, name))]\n"
+        "assert not missing, missing\n"
+        "print(len(segkit.__all__))\n"
+    )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 0, run.stderr
-    assert segkit.__all__ == ["load_transactions", "member_features", "segment_members", "churn_alerts",
-                              "customer_value", "backtest_churn", "export_calls", "care_calls", "campaign_effect",
-                              "plan_books", "rank_benefits", "run_pipeline", "generate"]
+    assert segkit.__all__ == [
+        "load_transactions",
+        "member_features",
+        "segment_members",
+        "churn_alerts",
+        "customer_value",
+        "backtest_churn",
+        "export_calls",
+        "care_calls",
+        "campaign_effect",
+        "plan_books",
+        "rank_benefits",
+        "run_pipeline",
+        "generate",
+    ]
     assert callable(segkit.load_members) and callable(segkit.resolve_settings)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         segkit.nothing  # noqa: B018

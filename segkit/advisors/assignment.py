@@ -28,6 +28,7 @@ Infeasible inputs are checked first and reported together, per team:
 no active advisor, more members than capacity, fewer members than the
 advisors' minimum books, a grade with no advisor within ``max_grade_gap``.
 """
+
 from __future__ import annotations
 
 import time
@@ -51,10 +52,10 @@ class AssignmentError(ValueError):
 class Assignment:
     """The assignment of every member, the advisors' books and the optimal cost with its parts."""
 
-    table: pd.DataFrame         # ASSIGNMENT_COLUMNS + grade, level, previous_team, stage, vip, value
-    advisors: pd.DataFrame      # advisor_summary.csv
-    cost: dict[str, int]        # total, grade, continuity, balance
-    solver: dict = field(default_factory=dict)   # nodes, arcs, classes, seconds
+    table: pd.DataFrame  # ASSIGNMENT_COLUMNS + grade, level, previous_team, stage, vip, value
+    advisors: pd.DataFrame  # advisor_summary.csv
+    cost: dict[str, int]  # total, grade, continuity, balance
+    solver: dict = field(default_factory=dict)  # nodes, arcs, classes, seconds
 
     def assignments(self) -> pd.DataFrame:
         """``assignments.csv``."""
@@ -67,11 +68,13 @@ class Assignment:
 
     def __repr__(self) -> str:
         moved = int(self.table["changed"].sum())
-        return (f"<Assignment: {len(self.table):,} members to {len(self.advisors.query('load > 0')):,} advisors; "
-                f"{moved:,} moved ({moved / max(len(self.table), 1):.1%}); cost {self.cost['total']:,} "
-                f"(grade {self.cost['grade']:,}, continuity {self.cost['continuity']:,}, "
-                f"balance {self.cost['balance']:,}); {self.solver.get('classes', 0):,} classes, "
-                f"{self.solver.get('arcs', 0):,} arcs, solved in {self.solver.get('seconds', 0):.2f} s>")
+        return (
+            f"<Assignment: {len(self.table):,} members to {len(self.advisors.query('load > 0')):,} advisors; "
+            f"{moved:,} moved ({moved / max(len(self.table), 1):.1%}); cost {self.cost['total']:,} "
+            f"(grade {self.cost['grade']:,}, continuity {self.cost['continuity']:,}, "
+            f"balance {self.cost['balance']:,}); {self.solver.get('classes', 0):,} classes, "
+            f"{self.solver.get('arcs', 0):,} arcs, solved in {self.solver.get('seconds', 0):.2f} s>"
+        )
 
 
 def advisor_table(advisors: pd.DataFrame, settings: AssignmentSettings) -> pd.DataFrame:
@@ -96,8 +99,9 @@ def advisor_table(advisors: pd.DataFrame, settings: AssignmentSettings) -> pd.Da
     return table.reset_index(drop=True)
 
 
-def assign_advisors(graded: pd.DataFrame, advisors: pd.DataFrame, settings: AssignmentSettings | None = None,
-                    group: bool = True) -> Assignment:
+def assign_advisors(
+    graded: pd.DataFrame, advisors: pd.DataFrame, settings: AssignmentSettings | None = None, group: bool = True
+) -> Assignment:
     """Assign every member of ``graded`` (``member_grades``) to an advisor; see the module docstring."""
     settings = settings or AssignmentSettings()
     started = time.perf_counter()
@@ -111,9 +115,13 @@ def assign_advisors(graded: pd.DataFrame, advisors: pd.DataFrame, settings: Assi
         members["class"] = members.groupby(key, sort=True).ngroup()
     else:
         members["class"] = np.arange(len(members))
-    classes = members.groupby("class").agg(team=("team", "first"), grade=("grade", "first"),
-                                           keep=("keep", "first"), forbid=("forbid", "first"),
-                                           size=("member_id", "size"))
+    classes = members.groupby("class").agg(
+        team=("team", "first"),
+        grade=("grade", "first"),
+        keep=("keep", "first"),
+        forbid=("forbid", "first"),
+        size=("member_id", "size"),
+    )
     arcs = _member_arcs(classes, active, settings)
     flows, total, n_arcs = _solve(classes, arcs, active, len(members), settings)
 
@@ -121,12 +129,21 @@ def assign_advisors(graded: pd.DataFrame, advisors: pd.DataFrame, settings: Assi
     table = _finish(members, book)
     grade_cost = int((settings.grade_weight * (table["grade"] - table["level"]).abs()).sum())
     continuity_cost = settings.continuity_weight * int(((table["keep"] != "") & table["changed"]).sum())
-    cost = {"total": int(total), "grade": grade_cost, "continuity": continuity_cost,
-            "balance": int(total) - grade_cost - continuity_cost}
-    solver = {"classes": len(classes), "arcs": n_arcs, "nodes": len(classes) + len(active) + 1,
-              "seconds": time.perf_counter() - started}
-    return Assignment(table.drop(columns=["keep", "forbid", "class"]), advisor_summary(table, book, settings),
-                      cost, solver)
+    cost = {
+        "total": int(total),
+        "grade": grade_cost,
+        "continuity": continuity_cost,
+        "balance": int(total) - grade_cost - continuity_cost,
+    }
+    solver = {
+        "classes": len(classes),
+        "arcs": n_arcs,
+        "nodes": len(classes) + len(active) + 1,
+        "seconds": time.perf_counter() - started,
+    }
+    return Assignment(
+        table.drop(columns=["keep", "forbid", "class"]), advisor_summary(table, book, settings), cost, solver
+    )
 
 
 def _member_table(graded: pd.DataFrame, book: pd.DataFrame) -> pd.DataFrame:
@@ -137,14 +154,15 @@ def _member_table(graded: pd.DataFrame, book: pd.DataFrame) -> pd.DataFrame:
     members["member_id"] = members["member_id"].astype(str)
     if members["member_id"].duplicated().any():
         raise ValueError("member_id is not unique in the graded members")
-    previous = (members["advisor_id"] if "advisor_id" in members else pd.Series(None, index=members.index))
+    previous = members["advisor_id"] if "advisor_id" in members else pd.Series(None, index=members.index)
     members["previous_advisor_id"] = previous.fillna("").astype(str)
     wants_new = members["wants_new_advisor"].eq(True) if "wants_new_advisor" in members else False
     team_of = book.set_index("advisor_id")["team"]
     active_ids = set(book.loc[book["active"], "advisor_id"])
     members["previous_team"] = members["previous_advisor_id"].map(team_of).fillna("")
-    can_keep = (members["previous_advisor_id"].isin(active_ids) & (members["previous_team"] == members["team"])
-                & ~wants_new)
+    can_keep = (
+        members["previous_advisor_id"].isin(active_ids) & (members["previous_team"] == members["team"]) & ~wants_new
+    )
     members["keep"] = members["previous_advisor_id"].where(can_keep, "")
     members["forbid"] = members["previous_advisor_id"].where(wants_new, "")
     members["value"] = members["value"] if "value" in members else 0.0
@@ -163,23 +181,31 @@ def _check_feasible(members: pd.DataFrame, active: pd.DataFrame, settings: Assig
             continue
         low, high = int(staff["capacity_min"].sum()), int(staff["capacity_max"].sum())
         if n > high:
-            problems.append(f"team {team!r}: {n:,} members but its {len(staff)} active advisor(s) hold at most "
-                            f"{high:,} (capacity_max); total capacity is below the number of members")
+            problems.append(
+                f"team {team!r}: {n:,} members but its {len(staff)} active advisor(s) hold at most "
+                f"{high:,} (capacity_max); total capacity is below the number of members"
+            )
         if n < low:
-            problems.append(f"team {team!r}: {n:,} members but its {len(staff)} active advisor(s) need at least "
-                            f"{low:,} (capacity_min); lower capacity_min or move an advisor to another team")
+            problems.append(
+                f"team {team!r}: {n:,} members but its {len(staff)} active advisor(s) need at least "
+                f"{low:,} (capacity_min); lower capacity_min or move an advisor to another team"
+            )
         if len(staff) == 1:
             stuck = int((rows["forbid"] == staff["advisor_id"].iloc[0]).sum())
             if stuck:
-                problems.append(f"team {team!r}: {stuck:,} member(s) asked for a new advisor but the team has only "
-                                f"one active advisor ({staff['advisor_id'].iloc[0]})")
+                problems.append(
+                    f"team {team!r}: {stuck:,} member(s) asked for a new advisor but the team has only "
+                    f"one active advisor ({staff['advisor_id'].iloc[0]})"
+                )
         if settings.max_grade_gap is not None:
             levels = np.sort(staff["level"].unique())
             for grade, count in rows["grade"].value_counts().sort_index().items():
                 if not (np.abs(levels - grade) <= settings.max_grade_gap).any():
-                    problems.append(f"team {team!r}: {count:,} members of grade {grade} but no advisor within "
-                                    f"{settings.max_grade_gap} level(s) of it (levels in the team: "
-                                    f"{', '.join(map(str, levels))})")
+                    problems.append(
+                        f"team {team!r}: {count:,} members of grade {grade} but no advisor within "
+                        f"{settings.max_grade_gap} level(s) of it (levels in the team: "
+                        f"{', '.join(map(str, levels))})"
+                    )
     teams_without_members = sorted(set(active["team"]) - set(members["team"]))
     for team in teams_without_members:
         need = int(active.loc[active["team"] == team, "capacity_min"].sum())
@@ -191,8 +217,7 @@ def _check_feasible(members: pd.DataFrame, active: pd.DataFrame, settings: Assig
 
 def _member_arcs(classes: pd.DataFrame, active: pd.DataFrame, settings: AssignmentSettings) -> pd.DataFrame:
     """Allowed class -> advisor arcs with their unit cost."""
-    pairs = classes.reset_index().merge(
-        active[["advisor_id", "team", "level"]].reset_index(names="advisor"), on="team")
+    pairs = classes.reset_index().merge(active[["advisor_id", "team", "level"]].reset_index(names="advisor"), on="team")
     allowed = pairs["advisor_id"] != pairs["forbid"]
     gap = (pairs["grade"] - pairs["level"]).abs()
     if settings.max_grade_gap is not None:
@@ -200,20 +225,26 @@ def _member_arcs(classes: pd.DataFrame, active: pd.DataFrame, settings: Assignme
     pairs = pairs.loc[allowed]
     gap = gap[allowed]
     moved = (pairs["keep"] != "") & (pairs["advisor_id"] != pairs["keep"])
-    pairs = pairs.assign(cost=settings.grade_weight * gap + settings.continuity_weight * moved,
-                         stays=pairs["advisor_id"] == pairs["keep"])
+    pairs = pairs.assign(
+        cost=settings.grade_weight * gap + settings.continuity_weight * moved,
+        stays=pairs["advisor_id"] == pairs["keep"],
+    )
     return pairs[["class", "advisor", "advisor_id", "size", "cost", "stays"]].reset_index(drop=True)
 
 
-def _solve(classes: pd.DataFrame, arcs: pd.DataFrame, active: pd.DataFrame, n_members: int,
-           settings: AssignmentSettings) -> tuple[np.ndarray, int, int]:
+def _solve(
+    classes: pd.DataFrame, arcs: pd.DataFrame, active: pd.DataFrame, n_members: int, settings: AssignmentSettings
+) -> tuple[np.ndarray, int, int]:
     """The min-cost flow; returns the flow on each member arc, the optimal cost and the number of arcs."""
     n_classes = len(classes)
     sink = n_classes + len(active)
     flow = min_cost_flow.SimpleMinCostFlow()
     member_arcs = flow.add_arcs_with_capacity_and_unit_cost(
-        arcs["class"].to_numpy(np.int32), (n_classes + arcs["advisor"]).to_numpy(np.int32),
-        arcs["size"].to_numpy(np.int64), arcs["cost"].to_numpy(np.int64))
+        arcs["class"].to_numpy(np.int32),
+        (n_classes + arcs["advisor"]).to_numpy(np.int32),
+        arcs["size"].to_numpy(np.int64),
+        arcs["cost"].to_numpy(np.int64),
+    )
     tails, heads, capacities, costs = [], [], [], []
     for advisor, (low, high) in enumerate(zip(active["capacity_min"], active["capacity_max"])):
         width = int(high - low)
@@ -224,15 +255,26 @@ def _solve(classes: pd.DataFrame, arcs: pd.DataFrame, active: pd.DataFrame, n_me
             capacities.append(capacity)
             costs.append(settings.balance_weight * step)
     if tails:
-        flow.add_arcs_with_capacity_and_unit_cost(np.array(tails, np.int32), np.array(heads, np.int32),
-                                                  np.array(capacities, np.int64), np.array(costs, np.int64))
-    supplies = np.concatenate([classes["size"].to_numpy(np.int64), -active["capacity_min"].to_numpy(np.int64),
-                               [-(n_members - int(active["capacity_min"].sum()))]])
+        flow.add_arcs_with_capacity_and_unit_cost(
+            np.array(tails, np.int32),
+            np.array(heads, np.int32),
+            np.array(capacities, np.int64),
+            np.array(costs, np.int64),
+        )
+    supplies = np.concatenate(
+        [
+            classes["size"].to_numpy(np.int64),
+            -active["capacity_min"].to_numpy(np.int64),
+            [-(n_members - int(active["capacity_min"].sum()))],
+        ]
+    )
     flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
-        raise AssignmentError(f"no assignment satisfies the capacities, grade gap and change requests together "
-                              f"(solver status {status}); check teams with few advisors and many change requests")
+        raise AssignmentError(
+            f"no assignment satisfies the capacities, grade gap and change requests together "
+            f"(solver status {status}); check teams with few advisors and many change requests"
+        )
     return flow.flows(member_arcs), flow.optimal_cost(), flow.num_arcs()
 
 
@@ -252,29 +294,45 @@ def _finish(members: pd.DataFrame, book: pd.DataFrame) -> pd.DataFrame:
     left = set(book.loc[~book["active"], "advisor_id"])
     previous_level = table["previous_advisor_id"].map(book.set_index("advisor_id")["level"])
     reasons = np.select(
-        [~table["changed"], table["previous_advisor_id"] == "", table["previous_advisor_id"].isin(left),
-         table["forbid"] != "", table["previous_team"] == "",
-         table["previous_team"] != table["team"],
-         (table["grade"] - table["level"]).abs() < (table["grade"] - previous_level).abs()],
-        ["kept", "first assignment", "advisor left", "asked for a new advisor", "previous advisor unknown",
-         "team move: " + table["previous_team"] + " -> " + table["team"], "grade match"],
-        "book balance")
+        [
+            ~table["changed"],
+            table["previous_advisor_id"] == "",
+            table["previous_advisor_id"].isin(left),
+            table["forbid"] != "",
+            table["previous_team"] == "",
+            table["previous_team"] != table["team"],
+            (table["grade"] - table["level"]).abs() < (table["grade"] - previous_level).abs(),
+        ],
+        [
+            "kept",
+            "first assignment",
+            "advisor left",
+            "asked for a new advisor",
+            "previous advisor unknown",
+            "team move: " + table["previous_team"] + " -> " + table["team"],
+            "grade match",
+        ],
+        "book balance",
+    )
     table["reason"] = reasons
     return table
 
 
 def advisor_summary(table: pd.DataFrame, book: pd.DataFrame, settings: AssignmentSettings) -> pd.DataFrame:
     """One row per advisor: book size against capacity, members kept, gained and lost, value and grade mix."""
-    load = table.groupby("advisor_id").agg(load=("member_id", "size"), value_held=("value", "sum"),
-                                           mean_grade=("grade", "mean"))
+    load = table.groupby("advisor_id").agg(
+        load=("member_id", "size"), value_held=("value", "sum"), mean_grade=("grade", "mean")
+    )
     kept = table.loc[~table["changed"]].groupby("advisor_id").size()
     gained = table.loc[table["changed"]].groupby("advisor_id").size()
     lost = table.loc[table["changed"] & (table["previous_advisor_id"] != "")].groupby("previous_advisor_id").size()
-    grades = pd.crosstab(table["advisor_id"], table["grade"]).reindex(columns=range(1, settings.grades + 1),
-                                                                       fill_value=0)
+    grades = pd.crosstab(table["advisor_id"], table["grade"]).reindex(
+        columns=range(1, settings.grades + 1), fill_value=0
+    )
     grades.columns = [f"grade_{g}" for g in grades.columns]
-    summary = book[["advisor_id", *[c for c in ("name", "team", "level", "active") if c in book],
-                    "capacity_min", "capacity_max"]].set_index("advisor_id")
+    summary = book[
+        ["advisor_id", *[c for c in ("name", "team", "level", "active") if c in book], "capacity_min", "capacity_max"]
+    ].set_index("advisor_id")
     summary = summary.join(load).join(grades)
     summary["kept"], summary["gained"], summary["lost"] = kept, gained, lost
     filled = ["load", "kept", "gained", "lost", *grades.columns]
@@ -282,5 +340,6 @@ def advisor_summary(table: pd.DataFrame, book: pd.DataFrame, settings: Assignmen
     summary["value_held"] = summary["value_held"].fillna(0.0).round(2)
     summary["mean_grade"] = summary["mean_grade"].round(3)
     summary["within_capacity"] = ~summary["active"] & (summary["load"] == 0) | (
-        summary["active"] & summary["load"].between(summary["capacity_min"], summary["capacity_max"]))
+        summary["active"] & summary["load"].between(summary["capacity_min"], summary["capacity_max"])
+    )
     return summary.reset_index()

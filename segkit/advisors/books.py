@@ -1,5 +1,6 @@
 """The advisor-books workflow: from canonical tables to next month's books (segmentation, grades, the
 assignment, hand-overs). ``segkit assign`` and ``notebooks/advisor_assignment.ipynb`` call it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,12 +20,33 @@ BOOK_FILES = ("assignments.csv", "handover.csv", "advisor_summary.csv")
 
 @dataclass(repr=False)
 class BookPlan(Result):
-    """Everything behind one assignment run."""
+    """Everything behind one assignment run.
+
+    ``summary()`` counts the members who moved, by reason; ``write(out)`` writes
+    ``assignments.csv``, ``handover.csv`` and ``advisor_summary.csv``.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+        The day of the assignment.
+    graded : pandas.DataFrame
+        Every member's ``grade``, ``team``, ``stage``, ``vip``, ``value`` (net spend),
+        current ``advisor_id`` and ``wants_new_advisor``.
+    assignment : Assignment
+        The optimal assignment: ``assignments()`` (``assignments.csv``), ``advisors``
+        (``advisor_summary.csv``: each book's load, value, grades, kept, gained and lost),
+        ``cost`` and its parts.
+    handover : pandas.DataFrame
+        ``handover.csv``: one row per member who changes advisor, with the reason and a
+        note for the new advisor.
+    settings : AssignmentSettings
+        The settings used.
+    """
 
     as_of: pd.Timestamp
-    graded: pd.DataFrame         # grade, team, stage, vip, value, current advisor of every member
+    graded: pd.DataFrame  # grade, team, stage, vip, value, current advisor of every member
     assignment: Assignment
-    handover: pd.DataFrame       # handover.csv
+    handover: pd.DataFrame  # handover.csv
     settings: AssignmentSettings
 
     def _describe(self) -> str:
@@ -38,12 +60,82 @@ class BookPlan(Result):
         return dict(zip(BOOK_FILES, (self.assignment.assignments(), self.handover, self.assignment.advisors)))
 
 
-def plan_books(transactions: Any, members: pd.DataFrame, advisors: pd.DataFrame, as_of: Any,
-               settings: AssignmentSettings | str | Path | dict | None = None, alerts: Any = None,
-               segmentation=None, *, backend: str = "duckdb", con=None) -> BookPlan:
+def plan_books(
+    transactions: Any,
+    members: pd.DataFrame,
+    advisors: pd.DataFrame,
+    as_of: Any,
+    settings: AssignmentSettings | str | Path | dict | None = None,
+    alerts: Any = None,
+    segmentation=None,
+    *,
+    backend: str = "duckdb",
+    con=None,
+) -> BookPlan:
     """Grade every member from their segmentation as of ``as_of`` and assign the books; ``alerts`` (the alerts
     table or its ``alerts.csv``) add open alerts to the hand-over notes. ``settings`` and ``segmentation`` (the
-    segmentation's settings) are settings objects, YAML paths or mappings (``resolve_settings``)."""
+    segmentation's settings) are settings objects, YAML paths or mappings (``resolve_settings``).
+
+    Members are graded by value (VIPs and high tiers lifted), sent to the team of their
+    lifecycle stage, and assigned to advisors by a minimum-cost flow that matches grades to
+    advisor levels, keeps members with their advisor where it can and balances the books
+    within each advisor's capacity.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame, LoadResult, Parquet path or Ibis table
+        Canonical transactions.
+    members : pandas.DataFrame
+        Canonical members, with their current ``advisor_id`` (and ``wants_new_advisor``).
+    advisors : pandas.DataFrame
+        Canonical advisors: ``advisor_id``, ``level``, and ``team``, ``capacity_min``,
+        ``capacity_max``, ``active`` where known.
+    as_of : str, date or Timestamp
+        The day of the assignment (``YYYY-MM-DD``).
+    settings : AssignmentSettings, str, Path or dict, optional
+        Grade shares, tier grades, stage teams, the VIP team, cost weights, the largest
+        grade gap and capacity overrides. None: the defaults.
+    alerts : pandas.DataFrame, str or Path, optional
+        The overdue alerts (``churn_alerts``' table or its ``alerts.csv``): open alerts
+        go into the hand-over notes.
+    segmentation : SegmentationSettings, str, Path or dict, optional
+        The segmentation's settings (stages, VIP rule, tiers). None: the defaults.
+    backend : {"duckdb", "spark"}, default "duckdb"
+        The engine the queries run on.
+    con : ibis.BaseBackend, optional
+        A connection to run on (default: a new one to ``backend``).
+
+    Returns
+    -------
+    BookPlan
+        The graded members, the assignment, the hand-over list and the settings.
+
+    Raises
+    ------
+    AssignmentError
+        No assignment satisfies the capacities, grade gap and change requests (the message
+        says where and why), or advisors have no ``capacity_max``.
+    ValueError
+        A setting is unknown or out of range, ``as_of`` is not a date, or a table lacks a
+        required column.
+    FileNotFoundError
+        A settings YAML or the alerts file does not exist.
+
+    Examples
+    --------
+    >>> import segkit
+    >>> from segkit.synth import generate
+    >>> world = generate("supplements", 200, seed=1)
+    >>> plan = segkit.plan_books(world.transactions, world.members, world.advisors, "2026-03-31")
+    >>> plan
+    <BookPlan as of 2026-03-31: <Assignment: 200 members to 8 advisors; 77 moved (38.5%); ...>; 77 hand-overs>
+    >>> plan.summary().head(2)
+                                      reason  members
+    0                           advisor left       30
+    1  team move: regular service -> win-back       18
+    >>> print(plan.handover.loc[0, "note"])
+    last purchase 2025-05-18 (317 days ago); spend 770; grade 2; stage dormant
+    """
     from ..data.parse import parse_day
     from ..data.sources import read_source
     from ..features import member_features
@@ -53,8 +145,7 @@ def plan_books(transactions: Any, members: pd.DataFrame, advisors: pd.DataFrame,
     alerts = None if alerts is None else read_source(alerts).frame
     as_of = parse_day(as_of)
     features = member_features(transactions, as_of, members=members, backend=backend, con=con)
-    segments = segment_members(transactions, as_of, members, segmentation, features=features, backend=backend,
-                               con=con)
+    segments = segment_members(transactions, as_of, members, segmentation, features=features, backend=backend, con=con)
     staffed = advisor_table(advisors, settings)
     graded = member_grades(segments.table, members, settings, teams=set(staffed.loc[staffed["active"], "team"]))
     assignment = assign_advisors(graded, advisors, settings)

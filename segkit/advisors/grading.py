@@ -12,6 +12,7 @@ regular service, dormant and lost members to win-back (they are *recycled*:
 taken back from their advisor's book). VIPs of regular service go to
 ``vip_team`` when there is one.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,10 +23,16 @@ import pandas as pd
 
 from ..settings import YamlSettings
 
-DEFAULT_TEAM = "general"     # the one team of advisors files without teams
-STAGE_TEAMS = {"prospect": "new-member service", "new": "new-member service", "active": "regular service",
-               "reactivated": "regular service", "at risk": "regular service", "dormant": "win-back",
-               "lost": "win-back"}
+DEFAULT_TEAM = "general"  # the one team of advisors files without teams
+STAGE_TEAMS = {
+    "prospect": "new-member service",
+    "new": "new-member service",
+    "active": "regular service",
+    "reactivated": "regular service",
+    "at risk": "regular service",
+    "dormant": "win-back",
+    "lost": "win-back",
+}
 
 
 @dataclass(frozen=True)
@@ -38,12 +45,12 @@ class AssignmentSettings(YamlSettings):
     vip_team: str | None = "VIP service"
     grade_shares: tuple = (0.5, 0.3, 0.2)
     tier_grades: dict = field(default_factory=lambda: {"diamond": 3, "platinum": 3, "gold": 2})
-    grade_weight: int = 10          # cost per level between a member's grade and their advisor's level
-    continuity_weight: int = 15     # cost of moving a member who could keep their advisor
-    balance_weight: int = 1         # marginal cost per member rises by this much per fifth of a book's range
-    max_grade_gap: int | None = None    # None: any level; 1: advisors at most one level from the grade
-    capacity_min: int | None = None     # overrides every advisor's capacity_min
-    capacity_max: int | None = None     # overrides every advisor's capacity_max
+    grade_weight: int = 10  # cost per level between a member's grade and their advisor's level
+    continuity_weight: int = 15  # cost of moving a member who could keep their advisor
+    balance_weight: int = 1  # marginal cost per member rises by this much per fifth of a book's range
+    max_grade_gap: int | None = None  # None: any level; 1: advisors at most one level from the grade
+    capacity_min: int | None = None  # overrides every advisor's capacity_min
+    capacity_max: int | None = None  # overrides every advisor's capacity_max
 
     def __post_init__(self):
         for name in ("grade_weight", "continuity_weight", "balance_weight"):
@@ -69,8 +76,12 @@ class AssignmentSettings(YamlSettings):
         return len(self.grade_shares)
 
 
-def member_grades(segmentation: pd.DataFrame, members: pd.DataFrame, settings: AssignmentSettings | None = None,
-                  teams: set[str] | None = None) -> pd.DataFrame:
+def member_grades(
+    segmentation: pd.DataFrame,
+    members: pd.DataFrame,
+    settings: AssignmentSettings | None = None,
+    teams: set[str] | None = None,
+) -> pd.DataFrame:
     """One row per member: ``member_id``, ``grade``, ``team``, ``stage``, ``vip``, ``value`` (net spend),
     ``advisor_id`` (the current one) and ``wants_new_advisor``.
 
@@ -82,19 +93,22 @@ def member_grades(segmentation: pd.DataFrame, members: pd.DataFrame, settings: A
     missing = [c for c in ("member_id", "monetary", "vip", "stage") if c not in segmentation]
     if missing:
         raise ValueError(f"the segmentation lacks column(s) {', '.join(missing)} (use segment_members / segkit rfm)")
-    table = members[["member_id"]].astype({"member_id": str}).merge(
-        segmentation.astype({"member_id": str}), on="member_id", how="left")
+    table = (
+        members[["member_id"]]
+        .astype({"member_id": str})
+        .merge(segmentation.astype({"member_id": str}), on="member_id", how="left")
+    )
     value = table["monetary"].fillna(0.0).to_numpy(dtype=float)
-    order = np.lexsort((table["member_id"].to_numpy(str), value))        # lowest value first
+    order = np.lexsort((table["member_id"].to_numpy(str), value))  # lowest value first
     cut = np.floor(np.cumsum(settings.grade_shares)[:-1] * len(table)).astype(int)
     grade = np.empty(len(table), dtype=int)
     grade[order] = np.searchsorted(cut, np.arange(len(table)), side="right") + 1
     vip = table["vip"].eq(True).to_numpy()
     grade[vip] = settings.grades
     details = members.drop_duplicates("member_id").set_index(members["member_id"].astype(str).rename("member_id"))
-    if "tier" in table:                       # the segmentation's tier (from spend) ...
+    if "tier" in table:  # the segmentation's tier (from spend) ...
         tier = table["tier"]
-    else:                                     # ... or the CRM's
+    else:  # ... or the CRM's
         tier = table["member_id"].map(details["tier"]) if "tier" in details else pd.Series("", index=table.index)
     by_tier = tier.fillna("").astype(str).str.lower().map(settings.tier_grades).fillna(0).to_numpy(dtype=int)
     grade = np.maximum(grade, np.minimum(by_tier, settings.grades))
@@ -106,10 +120,19 @@ def member_grades(segmentation: pd.DataFrame, members: pd.DataFrame, settings: A
         team = pd.Series(DEFAULT_TEAM, index=table.index)
     elif vip_team:
         team = team.where(~(vip & (team == settings.stage_teams["active"]).to_numpy()), vip_team)
-    return pd.DataFrame({
-        "member_id": table["member_id"], "grade": grade, "team": team.to_numpy(), "stage": stage.to_numpy(),
-        "vip": vip, "value": value.round(2),
-        "advisor_id": table["member_id"].map(details["advisor_id"]) if "advisor_id" in details else None,
-        "wants_new_advisor": (table["member_id"].map(details["wants_new_advisor"]).eq(True)
-                              if "wants_new_advisor" in details else False),
-    })
+    return pd.DataFrame(
+        {
+            "member_id": table["member_id"],
+            "grade": grade,
+            "team": team.to_numpy(),
+            "stage": stage.to_numpy(),
+            "vip": vip,
+            "value": value.round(2),
+            "advisor_id": table["member_id"].map(details["advisor_id"]) if "advisor_id" in details else None,
+            "wants_new_advisor": (
+                table["member_id"].map(details["wants_new_advisor"]).eq(True)
+                if "wants_new_advisor" in details
+                else False
+            ),
+        }
+    )

@@ -5,6 +5,7 @@ handed over with context (``../shared/DOMAIN.md`` section 3: the hand-over
 script matters): the last purchase, the value, the stage, and the open
 overdue alert if there is one.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,9 @@ from .assignment import Assignment
 HANDOVER_COLUMNS = ["member_id", "from_advisor", "to_advisor", "from_team", "to_team", "reason", "note"]
 
 
-def handover_list(assignment: Assignment, as_of: Any, features: pd.DataFrame | None = None,
-                  alerts: pd.DataFrame | None = None) -> pd.DataFrame:
+def handover_list(
+    assignment: Assignment, as_of: Any, features: pd.DataFrame | None = None, alerts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``handover.csv``: every member who changes advisor and had one, with a context note.
 
     ``features``: ``member_features`` (for the last purchase); ``alerts``: ``alerts.csv`` (open alerts).
@@ -35,15 +37,26 @@ def handover_list(assignment: Assignment, as_of: Any, features: pd.DataFrame | N
     for row in moved.itertuples(index=False):
         parts = []
         bought = last.get(row.member_id, pd.NaT)
-        parts.append("no purchase yet" if pd.isna(bought) else
-                     f"last purchase {bought:%Y-%m-%d} ({(as_of - bought).days} days ago)")
+        parts.append(
+            "no purchase yet"
+            if pd.isna(bought)
+            else f"last purchase {bought:%Y-%m-%d} ({(as_of - bought).days} days ago)"
+        )
         parts.append(f"spend {row.value:,.0f}; grade {row.grade}" + (", VIP" if getattr(row, "vip", False) else ""))
         if hasattr(row, "stage"):
             parts.append(f"stage {row.stage}")
         if row.member_id in alert.index:
             parts.append(f"open alert: {alert[row.member_id]}")
         notes.append("; ".join(parts))
-    return pd.DataFrame({"member_id": moved["member_id"].to_numpy(), "from_advisor": moved["previous_advisor_id"].to_numpy(),
-                         "to_advisor": moved["advisor_id"].to_numpy(), "from_team": moved["previous_team"].to_numpy(),
-                         "to_team": moved["team"].to_numpy(), "reason": moved["reason"].to_numpy(), "note": notes},
-                        columns=HANDOVER_COLUMNS)
+    return pd.DataFrame(
+        {
+            "member_id": moved["member_id"].to_numpy(),
+            "from_advisor": moved["previous_advisor_id"].to_numpy(),
+            "to_advisor": moved["advisor_id"].to_numpy(),
+            "from_team": moved["previous_team"].to_numpy(),
+            "to_team": moved["team"].to_numpy(),
+            "reason": moved["reason"].to_numpy(),
+            "note": notes,
+        },
+        columns=HANDOVER_COLUMNS,
+    )

@@ -13,6 +13,7 @@ recorded in the ledger (``arm`` = ``control``) and paced like called ones: the
 window and the monthly cap hold them back from the next days' lists, so the
 comparison stays clean.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,11 +28,12 @@ PRIORITY_BANDS = 5
 def _number(*parts) -> float:
     """A uniform number in [0, 1) from ``parts``: the same parts, the same number."""
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()
-    return int(digest[:15], 16) / 16 ** 15
+    return int(digest[:15], 16) / 16**15
 
 
-def control_arms(listed: pd.DataFrame, as_of: pd.Timestamp, share: float, seed: str, vips: bool = True
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def control_arms(
+    listed: pd.DataFrame, as_of: pd.Timestamp, share: float, seed: str, vips: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """``CALLED`` or ``CONTROL`` for each row of ``listed`` (ranked, one row per member: ``member_id``,
     ``campaign``, ``vip``), as the module docstring describes, and each row's chance of being held out
     (``share``, or 0 for a VIP under ``vips=False``). The chance, not the draw, says which listings are part
@@ -43,11 +45,18 @@ def control_arms(listed: pd.DataFrame, as_of: pd.Timestamp, share: float, seed: 
     if share <= 0 or listed.empty:
         return arms, chance
     day = f"{as_of:%Y-%m-%d}"
-    numbers = np.array([_number(seed, campaign, day, member)
-                        for campaign, member in zip(listed["campaign"], listed["member_id"])])
+    numbers = np.array(
+        [_number(seed, campaign, day, member) for campaign, member in zip(listed["campaign"], listed["member_id"])]
+    )
     band = np.arange(len(listed)) * PRIORITY_BANDS // len(listed)
-    strata = pd.DataFrame({"campaign": listed["campaign"].to_numpy(), "vip": listed["vip"].eq(True).to_numpy(),
-                           "band": band, "number": numbers})
+    strata = pd.DataFrame(
+        {
+            "campaign": listed["campaign"].to_numpy(),
+            "vip": listed["vip"].eq(True).to_numpy(),
+            "band": band,
+            "number": numbers,
+        }
+    )
     for (campaign, vip, band_), stratum in strata.groupby(["campaign", "vip", "band"], sort=False):
         if vip and not vips:
             continue

@@ -24,6 +24,7 @@ the list days still to run before an uplift of the observed size would be detect
 agents reported (``agent_won_back``: the called members whose latest outcome is *won back*) stands beside the
 purchases, never mixed into them.
 """
+
 from __future__ import annotations
 
 import html
@@ -46,18 +47,35 @@ from ..result import Result, table_html
 from .control import CALLED, CONTROL
 from .ledger import Ledger
 
-EFFECT_COLUMNS = ["campaign", "segment", "called", "control", "rate_called", "rate_control", "uplift", "uplift_low",
-                  "uplift_high", "incremental", "calls_per_incremental", "list_days_to_detect", "listed_per_day",
-                  "called_bought", "control_bought", "still_open", "agent_won_back", "agent_won_back_share"]
+EFFECT_COLUMNS = [
+    "campaign",
+    "segment",
+    "called",
+    "control",
+    "rate_called",
+    "rate_control",
+    "uplift",
+    "uplift_low",
+    "uplift_high",
+    "incremental",
+    "calls_per_incremental",
+    "list_days_to_detect",
+    "listed_per_day",
+    "called_bought",
+    "control_bought",
+    "still_open",
+    "agent_won_back",
+    "agent_won_back_share",
+]
 CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "vip", "advisor_id", "arm", "control_p"]
 ALL = "all"
-BREAKDOWNS = ("vip", "p_active", "rfm", "advisor", "month")     # the segments after ``all``, in this order
-P_ACTIVE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)     # ``p_active:0.2-0.4``: the alert's P(active) when it listed the member
-WORTHWHILE_UPLIFT = 0.02    # 2 points: one extra buyer per 50 calls; less, and a group of calls is not worth making
+BREAKDOWNS = ("vip", "p_active", "rfm", "advisor", "month")  # the segments after ``all``, in this order
+P_ACTIVE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # ``p_active:0.2-0.4``: the alert's P(active) when it listed the member
+WORTHWHILE_UPLIFT = 0.02  # 2 points: one extra buyer per 50 calls; less, and a group of calls is not worth making
 ADVICE_COLUMNS = ["campaign", "advice", "p_active_below", "called", "control", "uplift", "uplift_high"]
 CONFIDENCE = 0.95
 POWER = 0.80
-RECENT_LIST_DAYS = 28       # the current daily list size: contacts per list day over a campaign's latest list days
+RECENT_LIST_DAYS = 28  # the current daily list size: contacts per list day over a campaign's latest list days
 NO_CONTROL = "no control group in the ledger: set control_share in the contact settings"
 
 
@@ -72,8 +90,9 @@ def wilson_interval(successes, trials, confidence: float = CONFIDENCE) -> tuple[
     return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
-def newcombe_interval(successes1, trials1, successes2, trials2,
-                      confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+def newcombe_interval(
+    successes1, trials1, successes2, trials2, confidence: float = CONFIDENCE
+) -> tuple[np.ndarray, np.ndarray]:
     """The interval of ``p1 - p2`` for two independent proportions, elementwise: Newcombe's hybrid score
     interval (Newcombe, R. G. 1998, Interval estimation for the difference between independent proportions:
     comparison of eleven methods, Statistics in Medicine 17, 873-890; method 10). Each limit combines the
@@ -86,12 +105,15 @@ def newcombe_interval(successes1, trials1, successes2, trials2,
     with np.errstate(divide="ignore", invalid="ignore"):
         p1, p2 = x1 / n1, x2 / n2
     difference = p1 - p2
-    return (difference - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2),
-            difference + np.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2))
+    return (
+        difference - np.sqrt((p1 - low1) ** 2 + (high2 - p2) ** 2),
+        difference + np.sqrt((high1 - p1) ** 2 + (p2 - low2) ** 2),
+    )
 
 
-def contacts_to_detect(rate_called, rate_control, control_per_called, confidence: float = CONFIDENCE,
-                       power: float = POWER) -> np.ndarray:
+def contacts_to_detect(
+    rate_called, rate_control, control_per_called, confidence: float = CONFIDENCE, power: float = POWER
+) -> np.ndarray:
     """Listed members (called and control, ``control_per_called`` control members per called one) needed to
     detect the difference of the two rates with ``power`` in a two-sided test at level ``1 - confidence``: the
     normal approximation for two proportions in unequal groups, without continuity correction (Fleiss, Levin and
@@ -100,8 +122,9 @@ def contacts_to_detect(rate_called, rate_control, control_per_called, confidence
     z_test, z_power = NormalDist().inv_cdf(0.5 + confidence / 2), NormalDist().inv_cdf(power)
     pooled = (p1 + k * p2) / (1 + k)
     with np.errstate(divide="ignore", invalid="ignore"):
-        called = (z_test * np.sqrt(pooled * (1 - pooled) * (1 + 1 / k))
-                  + z_power * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / k)) ** 2 / (p1 - p2) ** 2
+        called = (
+            z_test * np.sqrt(pooled * (1 - pooled) * (1 + 1 / k)) + z_power * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2) / k)
+        ) ** 2 / (p1 - p2) ** 2
     return np.where((p1 != p2) & (k > 0), called * (1 + k), np.nan)
 
 
@@ -110,7 +133,46 @@ class CampaignEffect(Result):
     """What the calls changed (``effect.csv``: ``table``, one row per campaign and segment, ``EFFECT_COLUMNS``),
     as of ``as_of`` over ``window_days``; ``still_open``: compared contacts whose window has not ended,
     ``not_compared``: calls that had no chance of being held out, left out; ``advice``: ``effect_advice`` at
-    ``worthwhile_uplift`` (``advice.csv``). ``write`` adds the chart and the report in ``language`` (None: zh-CN)."""
+    ``worthwhile_uplift`` (``advice.csv``). ``write`` adds the chart and the report in ``language`` (None: zh-CN).
+
+    ``summary()`` gives the ``all`` row of every campaign; ``sentences()`` and
+    ``advice_sentences()`` say the effect and the advice in plain words; ``write(out)`` writes
+    ``effect.csv``, ``advice.csv``, the chart and the report (``effect.html``).
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+        The day the purchases are counted to: only listings whose window has ended by then
+        are compared.
+    window_days : int
+        The days after a list day within which a purchase counts (day + 1 to day + window).
+    table : pandas.DataFrame
+        ``effect.csv`` (``EFFECT_COLUMNS``), one row per campaign (``all`` first) and segment
+        (``all``, ``vip:yes``/``vip:no``, ``p_active:<band>``, ``rfm:<segment>``,
+        ``advisor:<id>``, ``month:YYYY-MM``): the compared members ``called`` and
+        ``control``, ``called_bought`` and ``control_bought``, the rates ``rate_called`` and
+        ``rate_control``, their difference ``uplift`` with its 95 % interval
+        (``uplift_low``, ``uplift_high``), ``incremental`` (extra buyers),
+        ``calls_per_incremental``, ``listed_per_day`` and ``list_days_to_detect``,
+        ``still_open``, and the agents' ``agent_won_back`` and ``agent_won_back_share``
+        (empty without outcomes).
+    still_open : int
+        Compared listings whose window has not ended by ``as_of``: not counted yet.
+    not_compared : int
+        Calls left out of the comparison because they had no chance of being held out
+        (``control_p`` 0 or unknown). A member's later calls in a campaign where they were
+        already compared are left out too (each member counts once), but not counted here.
+    language : str or None
+        The language of the sentences, chart and report (``zh-CN`` or ``en``; None: the one
+        ``use_language`` chose, else zh-CN).
+    advice : pandas.DataFrame
+        ``advice.csv`` (``ADVICE_COLUMNS``, ``effect_advice``): one row per campaign whose
+        calls, or whose calls above a P(active) cut, are shown not worth making; no rows: no
+        advice.
+    worthwhile_uplift : float
+        The smallest uplift worth its calls, that the advice is given at (default 0.02: one
+        extra buyer per 50 calls).
+    """
 
     percent: ClassVar[tuple[str, ...]] = ("uplift", "uplift_low", "uplift_high")
 
@@ -141,17 +203,34 @@ class CampaignEffect(Result):
         return rows.assign(campaign=[_campaign_name(name, texts) for name in rows["campaign"]])
 
     def _describe(self) -> str:
-        lines = [f"{row.campaign} {_points(row.uplift)} points ({_points(row.uplift_low)} to "
-                 f"{_points(row.uplift_high)}), {row.called:,} called, {row.control:,} control"
-                 for row in self.overall().itertuples()]
-        return (f"as of {self.as_of.date()}, {self.window_days}-day window: " + "; ".join(lines)
-                + f"; {self.still_open:,} still open" + (f", {self.not_compared:,} calls without a chance of being held out"
-                                                          if self.not_compared else ""))
+        lines = [
+            f"{row.campaign} {_points(row.uplift)} points ({_points(row.uplift_low)} to "
+            f"{_points(row.uplift_high)}), {row.called:,} called, {row.control:,} control"
+            for row in self.overall().itertuples()
+        ]
+        return (
+            f"as of {self.as_of.date()}, {self.window_days}-day window: "
+            + "; ".join(lines)
+            + f"; {self.still_open:,} still open"
+            + (f", {self.not_compared:,} calls without a chance of being held out" if self.not_compared else "")
+        )
 
     def summary(self) -> pd.DataFrame:
         """The ``all`` rows: both arms, the uplift with its interval, calls per extra buyer, list days to detect."""
-        return self.overall()[["campaign", "called", "control", "rate_called", "rate_control", "uplift",
-                               "uplift_low", "uplift_high", "calls_per_incremental", "list_days_to_detect"]]
+        return self.overall()[
+            [
+                "campaign",
+                "called",
+                "control",
+                "rate_called",
+                "rate_control",
+                "uplift",
+                "uplift_low",
+                "uplift_high",
+                "calls_per_incremental",
+                "list_days_to_detect",
+            ]
+        ]
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``effect.csv``: rates, uplift and interval to 4 decimals, extra buyers and calls per extra buyer to 1;
@@ -189,8 +268,12 @@ class CampaignEffect(Result):
         """One line per campaign (and all of them, when there are several) in plain words: the effect, then how
         long it would take to detect an effect of that size, so that nobody reads noise as a result."""
         texts = catalogue(self.language)
-        return [_effect_sentence(row, self.window_days, texts) + texts.text("effect.gap")
-                + _power_sentence(row, self.window_days, texts) for row in self.overall().itertuples()]
+        return [
+            _effect_sentence(row, self.window_days, texts)
+            + texts.text("effect.gap")
+            + _power_sentence(row, self.window_days, texts)
+            for row in self.overall().itertuples()
+        ]
 
     def advice_sentences(self) -> list[str]:
         """The advice in plain words, one line per campaign it concerns; or one line saying that none is given,
@@ -199,11 +282,18 @@ class CampaignEffect(Result):
         worthwhile = texts.text("effect.points", value=100 * self.worthwhile_uplift).lstrip("+")
         if self.advice.empty:
             return [texts.text("effect.advice.none", worthwhile=worthwhile)]
-        return [texts.text(f"effect.advice.{row.advice}", campaign=_campaign_name(row.campaign, texts),
-                           cut=f"{row.p_active_below:.1f}" if pd.notna(row.p_active_below) else "",
-                           high=texts.text("effect.points", value=100 * row.uplift_high),
-                           called=f"{row.called:,}", control=f"{row.control:,}", worthwhile=worthwhile)
-                for row in self.advice.itertuples()]
+        return [
+            texts.text(
+                f"effect.advice.{row.advice}",
+                campaign=_campaign_name(row.campaign, texts),
+                cut=f"{row.p_active_below:.1f}" if pd.notna(row.p_active_below) else "",
+                high=texts.text("effect.points", value=100 * row.uplift_high),
+                called=f"{row.called:,}",
+                control=f"{row.control:,}",
+                worthwhile=worthwhile,
+            )
+            for row in self.advice.itertuples()
+        ]
 
     def report_html(self, plotly_js: str = "charts/plotly.min.js") -> str:
         """The report: a small page with the sentences, the overall table and the chart (plotly.js from
@@ -215,46 +305,162 @@ class CampaignEffect(Result):
         texts = catalogue(self.language)
         words = texts.section("effect")
         shown = self.named(self.overall())[list(words["columns"])].rename(columns=words["columns"])
-        table = table_html(shown, [words["columns"][c] for c in (*self.percent, "rate_called", "rate_control",
-                                                                 "agent_won_back_share")], texts.language)
-        counted = self.table.iloc[0]            # all campaigns, all members
-        intro = texts.text("effect.counted", called=f"{counted.called:,}", control=f"{counted.control:,}",
-                           window=self.window_days, open=f"{self.still_open:,}")
+        table = table_html(
+            shown,
+            [words["columns"][c] for c in (*self.percent, "rate_called", "rate_control", "agent_won_back_share")],
+            texts.language,
+        )
+        counted = self.table.iloc[0]  # all campaigns, all members
+        intro = texts.text(
+            "effect.counted",
+            called=f"{counted.called:,}",
+            control=f"{counted.control:,}",
+            window=self.window_days,
+            open=f"{self.still_open:,}",
+        )
         if self.not_compared:
             intro += " " + texts.text("effect.not_compared", calls=f"{self.not_compared:,}")
-        agent = ("" if pd.isna(counted.agent_won_back_share) else
-                 "<p>" + html.escape(texts.text("effect.agent", share=_percent(counted.agent_won_back_share, texts)))
-                 + "</p>")
+        agent = (
+            ""
+            if pd.isna(counted.agent_won_back_share)
+            else "<p>"
+            + html.escape(texts.text("effect.agent", share=_percent(counted.agent_won_back_share, texts)))
+            + "</p>"
+        )
         chart = self.chart().to_html(full_html=False, include_plotlyjs=False, div_id="uplift")
         items = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in self.sentences())
         advice = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in self.advice_sentences())
         title = html.escape(words["title"])
         subtitle = html.escape(texts.text("effect.subtitle", window=self.window_days, as_of=f"{self.as_of:%Y-%m-%d}"))
-        return (f"<!DOCTYPE html><html lang='{texts.language}'><head><meta charset='utf-8'><title>{title}</title>"
-                f"{plotly_tags(plotly_js, get_plotlyjs_version())}<style>body{{font-family:sans-serif;max-width:64em;"
-                "margin:1.5em auto;padding:0 1em;line-height:1.5}li{margin:.3em 0}</style></head><body>"
-                f"<h1>{title}</h1><p>{subtitle}</p><p>{html.escape(intro)}</p><ul>{items}</ul>{agent}"
-                f"<h2>{html.escape(words['headings']['advice'])}</h2><ul>{advice}</ul>"
-                f"<h2>{html.escape(words['headings']['overall'])}</h2>{table}"
-                f"<h2>{html.escape(words['headings']['chart'])}</h2>{chart}"
-                f"<h2>{html.escape(words['headings']['method'])}</h2><p>{html.escape(words['method'])}</p>"
-                f"<p>{html.escape(words['purchase'])}</p></body></html>\n")
+        return (
+            f"<!DOCTYPE html><html lang='{texts.language}'><head><meta charset='utf-8'><title>{title}</title>"
+            f"{plotly_tags(plotly_js, get_plotlyjs_version())}<style>body{{font-family:sans-serif;max-width:64em;"
+            "margin:1.5em auto;padding:0 1em;line-height:1.5}li{margin:.3em 0}</style></head><body>"
+            f"<h1>{title}</h1><p>{subtitle}</p><p>{html.escape(intro)}</p><ul>{items}</ul>{agent}"
+            f"<h2>{html.escape(words['headings']['advice'])}</h2><ul>{advice}</ul>"
+            f"<h2>{html.escape(words['headings']['overall'])}</h2>{table}"
+            f"<h2>{html.escape(words['headings']['chart'])}</h2>{chart}"
+            f"<h2>{html.escape(words['headings']['method'])}</h2><p>{html.escape(words['method'])}</p>"
+            f"<p>{html.escape(words['purchase'])}</p></body></html>\n"
+        )
 
 
-def campaign_effect(calls: pd.DataFrame | Ledger, transactions: Any, as_of: Any, window_days: int = 30,
-                    segments: Any = None, outcomes: pd.DataFrame | None = None, language: str | None = None, *,
-                    worthwhile_uplift: float = WORTHWHILE_UPLIFT, backend: str = "duckdb",
-                    con=None) -> CampaignEffect:
+def campaign_effect(
+    calls: pd.DataFrame | Ledger,
+    transactions: Any,
+    as_of: Any,
+    window_days: int = 30,
+    segments: Any = None,
+    outcomes: pd.DataFrame | None = None,
+    language: str | None = None,
+    *,
+    worthwhile_uplift: float = WORTHWHILE_UPLIFT,
+    backend: str = "duckdb",
+    con=None,
+) -> CampaignEffect:
     """What the calls changed, as the module docstring describes. ``calls``: ``Ledger.calls()`` (one row per
     listed member per run, ``arm`` called or control) or a ``Ledger``, whose outcomes are then read too;
     ``transactions``: a canonical transactions table (or ``LoadResult``) or its file; ``segments``: a table or
     file with ``member_id`` and ``segment`` (``segkit segment``'s ``rfm.csv``); ``outcomes``: the ledger's
     outcomes (``Ledger.outcomes()``), shown beside as ``agent_won_back``; ``language``: of the report;
     ``worthwhile_uplift``: the smallest uplift worth its calls, below which ``effect_advice`` advises (default
-    0.02: one extra buyer per 50 calls)."""
+    0.02: one extra buyer per 50 calls).
+
+    Parameters
+    ----------
+    calls : pandas.DataFrame or Ledger
+        The listed members: ``Ledger.calls()``, one row per listed member per run, with
+        ``alert_id``, ``run``, ``member_id``, ``campaign``, ``as_of`` (the list day),
+        ``vip``, ``advisor_id``, ``arm`` (``called`` or ``control``), ``control_p`` (the
+        chance the member had of being held out) and, for the P(active) breakdown,
+        ``p_active``. Or a ``Ledger``: its calls, and its outcomes unless ``outcomes`` is
+        given.
+    transactions : pandas.DataFrame, LoadResult, str, Path or Ibis table
+        Canonical transactions (``member_id``, ``date``, ``amount``) or their file (loaded
+        with ``load_transactions``): the purchases after the list days.
+    as_of : str, date or Timestamp
+        The day the purchases are counted to (``YYYY-MM-DD``); later listings and
+        transactions are ignored.
+    window_days : int, default 30
+        The days after a list day within which a purchase counts.
+    segments : pandas.DataFrame, str or Path, optional
+        A table or file with ``member_id`` and ``segment`` (``segment_members``' ``rfm.csv``):
+        adds the ``rfm:<segment>`` breakdown.
+    outcomes : pandas.DataFrame, optional
+        The outcomes the agents reported (``Ledger.outcomes()``: ``alert_id``, ``outcome``,
+        ``outcome_date``), shown beside the purchases as ``agent_won_back``. None: none
+        (with a ``Ledger``, its outcomes).
+    language : str, optional
+        The language of the sentences, chart and report (``zh-CN`` or ``en``). None: the one
+        ``use_language`` chose, else zh-CN.
+    worthwhile_uplift : float, default 0.02
+        The smallest uplift worth its calls, above 0 and below 1: ``effect_advice`` advises
+        against the calls whose interval lies below it.
+    backend : {"duckdb", "spark"}, default "duckdb"
+        The engine the purchases are read on.
+    con : ibis.BaseBackend, optional
+        A connection to run on (default: a new one to ``backend``).
+
+    Returns
+    -------
+    CampaignEffect
+        The effect table (``effect.csv``) by campaign and segment, the counts left out or
+        still open, and the advice (``advice.csv``); ``sentences()`` says it in plain words.
+
+    Raises
+    ------
+    ValueError
+        ``as_of`` is not a date; ``window_days`` is not a whole number of at least 1, or
+        ``worthwhile_uplift`` not a share above 0 and below 1; the calls hold no control
+        member (no ``control_share`` in the contact settings) or lack a column; a campaign
+        is named ``all``; no control member's window has ended by ``as_of`` (the message
+        says when the first ends); the segment table lacks ``member_id`` or ``segment``; or
+        the transactions lack a required column (a file that cannot be read as
+        transactions: ``ContractError``).
+    LedgerError
+        ``calls`` is a ``Ledger`` that cannot be read.
+    FileNotFoundError
+        The transactions or segments file does not exist.
+
+    Examples
+    --------
+    One list of 12 members on 5 January, a quarter held out as control (in practice:
+    ``segkit.campaign_effect(Ledger(path), "transactions.csv", as_of)``). Four called
+    members bought within 30 days, one control member did; M04's purchase came after its
+    window and does not count:
+
+    >>> import pandas as pd
+    >>> import segkit
+    >>> ids = [f"M{i:02d}" for i in range(12)]
+    >>> calls = pd.DataFrame({
+    ...     "alert_id": [f"churn-20260105-{m}" for m in ids], "run": "churn", "member_id": ids,
+    ...     "campaign": "churn", "as_of": pd.Timestamp("2026-01-05"), "vip": False,
+    ...     "advisor_id": "A1", "arm": ["called"] * 8 + ["control"] * 4, "control_p": 0.25})
+    >>> transactions = pd.DataFrame({
+    ...     "member_id": ["M00", "M01", "M02", "M03", "M04", "M08"],
+    ...     "date": pd.to_datetime(["2026-01-08", "2026-01-12", "2026-01-20", "2026-02-01",
+    ...                             "2026-02-10", "2026-01-15"]),
+    ...     "amount": [120.0, 80.0, 95.0, 60.0, 100.0, 110.0]})
+    >>> effect = segkit.campaign_effect(calls, transactions, "2026-03-01", language="en")
+    >>> effect
+    <CampaignEffect as of 2026-03-01, 30-day window: churn +25.0 points (-28.2 to +60.1),
+    8 called, 4 control; 0 still open>
+    >>> effect.summary()[["campaign", "called", "control", "rate_called", "rate_control", "uplift"]]
+      campaign  called  control  rate_called  rate_control  uplift
+    0    churn       8        4          0.5          0.25    0.25
+    >>> print(effect.sentences()[0])
+    overdue: calling raised the 30-day purchase rate from 25.0 % to 50.0 % (+25.0 points,
+    95 % interval -28.2 to +60.1); 4 calls per household won back; the interval includes
+    zero, so this may be chance. At about 12 listed members a day, a difference of +25.0
+    points would be detected with 80 % power after about 10 more list days and their
+    30-day windows; until then, read the interval, not the estimate.
+    """
     as_of = parse_day(as_of)
-    if isinstance(worthwhile_uplift, bool) or not isinstance(worthwhile_uplift, (int, float)) \
-            or not 0 < worthwhile_uplift < 1:
+    if (
+        isinstance(worthwhile_uplift, bool)
+        or not isinstance(worthwhile_uplift, (int, float))
+        or not 0 < worthwhile_uplift < 1
+    ):
         raise ValueError(f"worthwhile_uplift must be a share above 0 and below 1, got {worthwhile_uplift!r}")
     if isinstance(calls, Ledger):
         outcomes = calls.outcomes() if outcomes is None else outcomes
@@ -268,9 +474,17 @@ def campaign_effect(calls: pd.DataFrame | Ledger, transactions: Any, as_of: Any,
     listed["won_back"] = _won_back(listed["alert_id"], outcomes, as_of)
     table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
     still_open = int((listed["compared"] & ~listed["ended"]).sum())
-    not_compared = int((~listed["compared"] & listed["arm"].eq(CALLED)).sum())
-    return CampaignEffect(as_of, window_days, table, still_open, not_compared, language,
-                          effect_advice(listed, worthwhile_uplift), worthwhile_uplift)
+    not_compared = int((listed["control_p"].le(0) & listed["arm"].eq(CALLED)).sum())  # no chance of control
+    return CampaignEffect(
+        as_of,
+        window_days,
+        table,
+        still_open,
+        not_compared,
+        language,
+        effect_advice(listed, worthwhile_uplift),
+        worthwhile_uplift,
+    )
 
 
 def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> pd.DataFrame:
@@ -278,7 +492,32 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
     ``control_p`` > 0, and it is the member's first such listing in the campaign: each member counts once) and
     ``ended`` (their window ended by ``as_of``).
     Refuses (one line) calls without control members or without a control member's ended window: what
-    ``segkit effect`` checks before it loads the transactions."""
+    ``segkit effect`` checks before it loads the transactions.
+
+    Parameters
+    ----------
+    calls : pandas.DataFrame
+        ``Ledger.calls()``: ``alert_id``, ``run``, ``member_id``, ``campaign``, ``as_of``,
+        ``vip``, ``advisor_id``, ``arm`` and ``control_p`` (``CALL_COLUMNS``), and
+        ``p_active`` when known.
+    as_of : str, date or Timestamp
+        The day the windows are checked on (``YYYY-MM-DD``); later listings are left out.
+    window_days : int, default 30
+        The days after a list day within which a purchase counts.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per listing up to ``as_of``: ``CALL_COLUMNS`` without ``as_of``, then
+        ``list_day``, ``p_active`` (NaN when unknown), ``compared`` and ``ended``.
+
+    Raises
+    ------
+    ValueError
+        ``as_of`` is not a date, ``window_days`` is not a whole number of at least 1, the
+        calls hold no control member or lack a column, a campaign is named ``all``, or no
+        control member's window has ended by ``as_of``.
+    """
     as_of = parse_day(as_of)
     if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
         raise ValueError(f"window_days must be a whole number of days, at least 1, got {window_days!r}")
@@ -286,20 +525,33 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
         raise ValueError(NO_CONTROL)
     missing = [column for column in CALL_COLUMNS if column not in calls]
     if missing:
-        raise ValueError(f"the calls lack column(s) {', '.join(missing)} (Ledger.calls() has them); found "
-                         f"{', '.join(map(str, calls.columns))}")
-    calls = calls.reset_index(drop=True)           # one row, one label: a caller's concatenation may repeat them
-    listed = calls[CALL_COLUMNS].assign(
-        member_id=calls["member_id"].astype(str), list_day=pd.to_datetime(calls["as_of"]).dt.normalize(),
-        vip=calls["vip"].eq(True), control_p=pd.to_numeric(calls["control_p"]).fillna(0.0),
-        p_active=pd.to_numeric(calls["p_active"]) if "p_active" in calls else np.nan).drop(columns="as_of")
+        raise ValueError(
+            f"the calls lack column(s) {', '.join(missing)} (Ledger.calls() has them); found "
+            f"{', '.join(map(str, calls.columns))}"
+        )
+    calls = calls.reset_index(drop=True)  # one row, one label: a caller's concatenation may repeat them
+    listed = (
+        calls[CALL_COLUMNS]
+        .assign(
+            member_id=calls["member_id"].astype(str),
+            list_day=pd.to_datetime(calls["as_of"]).dt.normalize(),
+            vip=calls["vip"].eq(True),
+            control_p=pd.to_numeric(calls["control_p"]).fillna(0.0),
+            p_active=pd.to_numeric(calls["p_active"]) if "p_active" in calls else np.nan,
+        )
+        .drop(columns="as_of")
+    )
     listed = listed.loc[listed["list_day"] <= as_of]
     if listed["campaign"].eq(ALL).any():
         raise ValueError(f"a campaign is named {ALL!r}, the name of all campaigns together: rename its runs")
     # one unit per member and campaign, their first listing with a chance of being held out: later listings of
     # the same member are not independent draws (a household that keeps not buying is listed again and again)
-    first = listed.loc[listed["control_p"] > 0].sort_values(["list_day", "run"], kind="stable").drop_duplicates(
-        ["member_id", "campaign"]).index
+    first = (
+        listed.loc[listed["control_p"] > 0]
+        .sort_values(["list_day", "run"], kind="stable")
+        .drop_duplicates(["member_id", "campaign"])
+        .index
+    )
     listed["compared"] = listed.index.isin(first)
     listed["ended"] = listed["list_day"] + pd.Timedelta(days=window_days) <= as_of
     control = listed["arm"].eq(CONTROL)
@@ -307,22 +559,27 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
         raise ValueError(NO_CONTROL)
     if not (listed["ended"] & control).any():
         first = listed.loc[control, "list_day"].min() + pd.Timedelta(days=window_days)
-        raise ValueError(f"no {window_days}-day window of a control member has ended by {as_of:%Y-%m-%d}: the "
-                         f"first ends on {first:%Y-%m-%d}")
+        raise ValueError(
+            f"no {window_days}-day window of a control member has ended by {as_of:%Y-%m-%d}: the "
+            f"first ends on {first:%Y-%m-%d}"
+        )
     return listed.reset_index(drop=True)
 
 
-def _bought(listed: pd.DataFrame, transactions: Any, as_of: pd.Timestamp, window_days: int,
-            con: ibis.BaseBackend) -> np.ndarray:
+def _bought(
+    listed: pd.DataFrame, transactions: Any, as_of: pd.Timestamp, window_days: int, con: ibis.BaseBackend
+) -> np.ndarray:
     """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``)."""
     members = ibis.memtable(pd.DataFrame({"member_id": listed["member_id"].unique()}))
     occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of).semi_join(members, "member_id")
     days = fetch_arrow(con, occasions.select("member_id", "day")).to_pandas()
-    days = pd.DataFrame({"member_id": days["member_id"].astype(str).to_numpy(),
-                         "day": days["day"].astype("int64").to_numpy()}).sort_values("day", kind="stable")
+    days = pd.DataFrame(
+        {"member_id": days["member_id"].astype(str).to_numpy(), "day": days["day"].astype("int64").to_numpy()}
+    ).sort_values("day", kind="stable")
     first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
-    wanted = pd.DataFrame({"member_id": listed["member_id"].to_numpy(), "first_day": first_day.to_numpy(),
-                           "row": np.arange(len(listed))}).sort_values("first_day", kind="stable")
+    wanted = pd.DataFrame(
+        {"member_id": listed["member_id"].to_numpy(), "first_day": first_day.to_numpy(), "row": np.arange(len(listed))}
+    ).sort_values("first_day", kind="stable")
     found = pd.merge_asof(wanted, days, left_on="first_day", right_on="day", by="member_id", direction="forward")
     bought = found["day"].notna() & (found["day"] < found["first_day"] + window_days)
     return bought.to_numpy()[np.argsort(found["row"].to_numpy())]
@@ -333,8 +590,12 @@ def _won_back(alert_ids: pd.Series, outcomes: pd.DataFrame | None, as_of: pd.Tim
     if outcomes is None or outcomes.empty:
         return np.zeros(len(alert_ids), dtype=bool)
     reported = outcomes.assign(outcome_date=pd.to_datetime(outcomes["outcome_date"]))
-    latest = (reported.loc[reported["outcome_date"] <= as_of].sort_values("outcome_date", kind="stable")
-              .drop_duplicates("alert_id", keep="last").set_index("alert_id")["outcome"])
+    latest = (
+        reported.loc[reported["outcome_date"] <= as_of]
+        .sort_values("outcome_date", kind="stable")
+        .drop_duplicates("alert_id", keep="last")
+        .set_index("alert_id")["outcome"]
+    )
     return alert_ids.map(latest).eq("won_back").to_numpy()
 
 
@@ -345,14 +606,21 @@ def _segments(listed: pd.DataFrame, segments: Any) -> dict[str, pd.Series]:
         raw = read_source(segments)
         table = raw.frame
         if not {"member_id", "segment"} <= set(table.columns):
-            raise ValueError(f"{raw.origin}: expected member_id and segment columns (segkit segment's rfm.csv); "
-                             f"found {', '.join(map(str, table.columns))}")
+            raise ValueError(
+                f"{raw.origin}: expected member_id and segment columns (segkit segment's rfm.csv); "
+                f"found {', '.join(map(str, table.columns))}"
+            )
         segment = table.assign(member_id=table["member_id"].astype(str)).drop_duplicates("member_id")
         labels["rfm"] = "rfm:" + listed["member_id"].map(segment.set_index("member_id")["segment"]).fillna(
-            "unknown").astype(str)
-    bands = pd.cut(listed["p_active"], list(P_ACTIVE_BANDS[:-1]) + [np.inf], right=False,
-                   labels=[f"{low:.1f}-{high:.1f}" for low, high in zip(P_ACTIVE_BANDS, P_ACTIVE_BANDS[1:])])
-    labels["p_active"] = ("p_active:" + bands.astype(str)).where(bands.notna())    # unknown: in no band
+            "unknown"
+        ).astype(str)
+    bands = pd.cut(
+        listed["p_active"],
+        list(P_ACTIVE_BANDS[:-1]) + [np.inf],
+        right=False,
+        labels=[f"{low:.1f}-{high:.1f}" for low, high in zip(P_ACTIVE_BANDS, P_ACTIVE_BANDS[1:])],
+    )
+    labels["p_active"] = ("p_active:" + bands.astype(str)).where(bands.notna())  # unknown: in no band
     labels["advisor"] = "advisor:" + listed["advisor_id"].fillna("none").astype(str).replace("", "none")
     labels["month"] = "month:" + listed["list_day"].dt.strftime("%Y-%m")
     return {name: labels[name] for name in BREAKDOWNS if name in labels}
@@ -373,8 +641,11 @@ def _effect_table(listed: pd.DataFrame, labels: dict[str, pd.Series], with_outco
     for campaign in (listed["campaign"], everyone):
         latest = days.groupby(campaign).rank(method="dense", ascending=False) <= RECENT_LIST_DAYS
         for segment in (everyone, *labels.values()):
-            parts.append(counts.assign(recent=latest).groupby([campaign.rename("campaign"), segment.rename("segment"),
-                                                                listed["control_p"].rename("share")]).sum())
+            parts.append(
+                counts.assign(recent=latest)
+                .groupby([campaign.rename("campaign"), segment.rename("segment"), listed["control_p"].rename("share")])
+                .sum()
+            )
     table = _combined(pd.concat(parts).reset_index())
     table = table.loc[table["listed"] > 0].reset_index(drop=True)
     table["listed_per_day"] = table["recent"] / table["campaign"].map(list_days).clip(upper=RECENT_LIST_DAYS)
@@ -389,10 +660,17 @@ def _counts(listed: pd.DataFrame) -> pd.DataFrame:
     """What each listing adds to its group's counts (booleans to sum)."""
     called, control, compared = listed["arm"].eq(CALLED), listed["arm"].eq(CONTROL), listed["compared"]
     counted = compared & listed["ended"]
-    return pd.DataFrame({
-        "called": counted & called, "control": counted & control, "called_bought": counted & called & listed["bought"],
-        "control_bought": counted & control & listed["bought"], "still_open": compared & ~listed["ended"],
-        "listed": compared, "agent_won_back": counted & called & listed["won_back"]})
+    return pd.DataFrame(
+        {
+            "called": counted & called,
+            "control": counted & control,
+            "called_bought": counted & called & listed["bought"],
+            "control_bought": counted & control & listed["bought"],
+            "still_open": compared & ~listed["ended"],
+            "listed": compared,
+            "agent_won_back": counted & called & listed["won_back"],
+        }
+    )
 
 
 def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UPLIFT) -> pd.DataFrame:
@@ -402,14 +680,35 @@ def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UP
     ``p_active_below`` or more show it (the lowest such cut of ``P_ACTIVE_BANDS`` that leaves members below it:
     the alert threshold that would stop those calls), or ``campaign`` when the campaign's calls as a whole do.
     Nothing is changed: the advice is read by people (``segkit effect`` prints it, the report shows it).
-    ``listed``: ``listed_contacts`` with ``bought`` and ``won_back``."""
+    ``listed``: ``listed_contacts`` with ``bought`` and ``won_back``.
+
+    Parameters
+    ----------
+    listed : pandas.DataFrame
+        The listings (``listed_contacts``) with ``bought`` (a purchase within the window) and
+        ``won_back`` (the agents' latest outcome), as ``campaign_effect`` adds them.
+    worthwhile_uplift : float, default 0.02
+        The smallest uplift worth its calls: a group of calls whose interval's upper limit is
+        below it is advised against.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``advice.csv`` (``ADVICE_COLUMNS``), one row per campaign advised on: ``campaign``,
+        ``advice`` (``campaign`` or ``p_active_below``), ``p_active_below`` (the cut; NaN for
+        ``campaign``), the ``called`` and ``control`` members of the group, its ``uplift``
+        and ``uplift_high``. No rows: no advice.
+    """
     counts = _counts(listed)
     share = listed["control_p"].rename("share")
     groups = [counts.groupby([listed["campaign"], pd.Series(ALL, index=listed.index, name="segment"), share]).sum()]
     for cut in P_ACTIVE_BANDS[1:-1]:
         above = listed["p_active"] >= cut
-        groups.append(counts.loc[above].groupby([listed["campaign"], pd.Series(f"{cut:g}", index=listed.index,
-                                                                                  name="segment"), share]).sum())
+        groups.append(
+            counts.loc[above]
+            .groupby([listed["campaign"], pd.Series(f"{cut:g}", index=listed.index, name="segment"), share])
+            .sum()
+        )
     table = _combined(pd.concat(groups).reset_index())
     counted = listed["compared"] & listed["ended"]
     rows = []
@@ -418,12 +717,17 @@ def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UP
         if (not_worth["segment"] == ALL).any():
             rows.append(not_worth.loc[not_worth["segment"] == ALL].iloc[0].to_dict() | {"advice": "campaign"})
             continue
-        below_some = [cut for cut in not_worth["segment"].astype(float)
-                      if (counted & listed["campaign"].eq(campaign) & (listed["p_active"] < cut)).any()]
+        below_some = [
+            cut
+            for cut in not_worth["segment"].astype(float)
+            if (counted & listed["campaign"].eq(campaign) & (listed["p_active"] < cut)).any()
+        ]
         if below_some:
             cut = min(below_some)
-            rows.append(not_worth.loc[not_worth["segment"] == f"{cut:g}"].iloc[0].to_dict()
-                        | {"advice": "p_active_below", "p_active_below": cut})
+            rows.append(
+                not_worth.loc[not_worth["segment"] == f"{cut:g}"].iloc[0].to_dict()
+                | {"advice": "p_active_below", "p_active_below": cut}
+            )
     advice = pd.DataFrame(rows, columns=[*ADVICE_COLUMNS, "segment"])
     return advice[ADVICE_COLUMNS].astype({"called": int, "control": int}).reset_index(drop=True)
 
@@ -442,15 +746,22 @@ def _combined(strata: pd.DataFrame) -> pd.DataFrame:
     low1, high1 = wilson_interval(both["called_bought"], n1)
     low2, high2 = wilson_interval(both["control_bought"], n2)
     w = both["weight"]
-    both = both.assign(rate_called=w * p1, rate_control=w * p2, below=w ** 2 * ((p1 - low1) ** 2 + (high2 - p2) ** 2),
-                       above=w ** 2 * ((high1 - p1) ** 2 + (p2 - low2) ** 2))
+    both = both.assign(
+        rate_called=w * p1,
+        rate_control=w * p2,
+        below=w**2 * ((p1 - low1) ** 2 + (high2 - p2) ** 2),
+        above=w**2 * ((high1 - p1) ** 2 + (p2 - low2) ** 2),
+    )
     rates = both.groupby(key)[["rate_called", "rate_control", "below", "above"]].sum()
     table = strata.drop(columns="share").groupby(key, sort=False).sum().join(rates).reset_index()
     table["uplift"] = table["rate_called"] - table["rate_control"]
     table["uplift_low"] = table["uplift"] - np.sqrt(table.pop("below"))
     table["uplift_high"] = table["uplift"] + np.sqrt(table.pop("above"))
     # where no share holds both arms, each arm's own rate (the uplift stays unknown)
-    for rate, bought, arm in (("rate_called", "called_bought", "called"), ("rate_control", "control_bought", "control")):
+    for rate, bought, arm in (
+        ("rate_called", "called_bought", "called"),
+        ("rate_control", "control_bought", "control"),
+    ):
         table[rate] = table[rate].fillna(table[bought] / table[arm].where(table[arm] > 0))
     return table
 
@@ -463,12 +774,12 @@ def _rates(table: pd.DataFrame, with_outcomes: bool) -> pd.DataFrame:
     needed = contacts_to_detect(table["rate_called"], table["rate_control"], control / called.where(called > 0))
     per_day = table["listed_per_day"]
     days = np.ceil(np.maximum(needed - table["listed"], 0) / per_day.where(per_day > 0))
-    ongoing = ~table["segment"].str.startswith("month:")       # a month's lists do not go on
+    ongoing = ~table["segment"].str.startswith("month:")  # a month's lists do not go on
     table["listed_per_day"] = per_day.where(ongoing)
-    table["list_days_to_detect"] = pd.array(np.where(np.isfinite(days) & ongoing, days, np.nan),
-                                            dtype="Float64").astype("Int64")
-    table["agent_won_back_share"] = (table["agent_won_back"] / called.where(called > 0) if with_outcomes
-                                     else np.nan)
+    table["list_days_to_detect"] = pd.array(
+        np.where(np.isfinite(days) & ongoing, days, np.nan), dtype="Float64"
+    ).astype("Int64")
+    table["agent_won_back_share"] = table["agent_won_back"] / called.where(called > 0) if with_outcomes else np.nan
     if not with_outcomes:
         table["agent_won_back"] = pd.NA
     return table
@@ -494,10 +805,13 @@ def _effect_sentence(row, window_days: int, texts) -> str:
     fields = {"campaign": _campaign_name(row.campaign, texts), "window": window_days}
     if pd.isna(row.uplift):
         return texts.text("effect.not_measured", **fields)
-    fields.update(called=_percent(row.rate_called, texts), control=_percent(row.rate_control, texts),
-                  uplift=texts.text("effect.points", value=100 * row.uplift),
-                  low=texts.text("effect.points", value=100 * row.uplift_low),
-                  high=texts.text("effect.points", value=100 * row.uplift_high))
+    fields.update(
+        called=_percent(row.rate_called, texts),
+        control=_percent(row.rate_control, texts),
+        uplift=texts.text("effect.points", value=100 * row.uplift),
+        low=texts.text("effect.points", value=100 * row.uplift_low),
+        high=texts.text("effect.points", value=100 * row.uplift_high),
+    )
     direction = "raised" if row.uplift > 0 else "lowered" if row.uplift < 0 else "same"
     sentence = texts.text(f"effect.{direction}", **fields)
     if pd.notna(row.calls_per_incremental):
@@ -515,5 +829,6 @@ def _power_sentence(row, window_days: int, texts) -> str:
     if row.list_days_to_detect == 0:
         return texts.text("effect.power_enough", uplift=uplift, window=window_days)
     daily = f"{row.listed_per_day:,.0f}" if row.listed_per_day >= 10 else f"{row.listed_per_day:.1f}"
-    return texts.text("effect.power_days", uplift=uplift, days=f"{int(row.list_days_to_detect):,}", daily=daily,
-                      window=window_days)
+    return texts.text(
+        "effect.power_days", uplift=uplift, days=f"{int(row.list_days_to_detect):,}", daily=daily, window=window_days
+    )

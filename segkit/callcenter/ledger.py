@@ -18,9 +18,11 @@ errors too.
 
 Tables: ``segkit_runs`` (one per campaign run and as-of date), ``segkit_contacts``
 (one per listed member, keyed by ``alert_id``, with a keyed fingerprint of the
-phone and its ``arm``: called, or held out as the run's control group), ``segkit_outcomes`` (what the call center reported back) and
+phone and its ``arm``: called, or held out as the run's control group), ``segkit_outcomes`` (what the call
+center reported back) and
 ``segkit_meta`` (the id of the key that made the fingerprints).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,14 +40,15 @@ import sqlalchemy as sa
 from ..privacy import mask_url, mask_urls_in, phone_fingerprint, phone_key, url_secrets
 
 LEDGER_ENV = "SEGKIT_LEDGER_URL"
-LOCK_TIMEOUT = 120.0        # seconds a writer waits for another one before giving up
+LOCK_TIMEOUT = 120.0  # seconds a writer waits for another one before giving up
 # One advisory lock per PostgreSQL database: the first 8 bytes of sha256("segkit ledger"), as a signed bigint.
 ADVISORY_LOCK = int.from_bytes(hashlib.sha256(b"segkit ledger").digest()[:8], "big", signed=True)
 PHONE_KEY_ID = "phone_key_id"
 
 metadata = sa.MetaData()
 runs = sa.Table(
-    "segkit_runs", metadata,
+    "segkit_runs",
+    metadata,
     sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(100), nullable=False),
     sa.Column("as_of", sa.Date, nullable=False),
@@ -54,7 +57,8 @@ runs = sa.Table(
     sa.UniqueConstraint("name", "as_of", name="segkit_runs_name_as_of"),
 )
 contacts = sa.Table(
-    "segkit_contacts", metadata,
+    "segkit_contacts",
+    metadata,
     sa.Column("alert_id", sa.String(80), primary_key=True),
     sa.Column("run_id", sa.Integer, sa.ForeignKey("segkit_runs.run_id"), nullable=False, index=True),
     sa.Column("member_id", sa.String(64), nullable=False, index=True),
@@ -66,14 +70,15 @@ contacts = sa.Table(
     sa.Column("queue", sa.String(100), nullable=False),
     sa.Column("call_by", sa.String(64), nullable=False),
     sa.Column("phone_hash", sa.String(16)),
-    sa.Column("arm", sa.String(10), nullable=False, server_default="called"),   # called | control
-    sa.Column("control_p", sa.Float),       # the chance the listing had of being held out (NULL: recorded before)
-    sa.Column("p_active", sa.Float),        # the alert's P(still a customer) when it listed the member
+    sa.Column("arm", sa.String(10), nullable=False, server_default="called"),  # called | control
+    sa.Column("control_p", sa.Float),  # the chance the listing had of being held out (NULL: recorded before)
+    sa.Column("p_active", sa.Float),  # the alert's P(still a customer) when it listed the member
 )
 # columns added after ledgers were first made: each old ledger gains them when opened
 ADDED_COLUMNS = {"arm": "VARCHAR(10) NOT NULL DEFAULT 'called'", "control_p": "FLOAT", "p_active": "FLOAT"}
 outcomes = sa.Table(
-    "segkit_outcomes", metadata,
+    "segkit_outcomes",
+    metadata,
     sa.Column("outcome_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("alert_id", sa.String(80), sa.ForeignKey("segkit_contacts.alert_id"), nullable=False, index=True),
     sa.Column("outcome", sa.String(40), nullable=False),
@@ -83,14 +88,40 @@ outcomes = sa.Table(
     sa.UniqueConstraint("alert_id", "outcome", "outcome_date", name="segkit_outcomes_once"),
 )
 meta = sa.Table(
-    "segkit_meta", metadata,
+    "segkit_meta",
+    metadata,
     sa.Column("name", sa.String(40), primary_key=True),
     sa.Column("value", sa.String(200), nullable=False),
 )
-RECORDED_COLUMNS = ["alert_id", "member_id", "campaign", "priority", "vip", "advisor_id", "queue", "call_by",
-                    "phone_hash", "arm", "control_p", "p_active"]
-CALL_COLUMNS = ["alert_id", "run", "member_id", "campaign", "as_of", "priority", "vip", "advisor_id", "queue",
-                "call_by", "arm", "control_p", "p_active"]
+RECORDED_COLUMNS = [
+    "alert_id",
+    "member_id",
+    "campaign",
+    "priority",
+    "vip",
+    "advisor_id",
+    "queue",
+    "call_by",
+    "phone_hash",
+    "arm",
+    "control_p",
+    "p_active",
+]
+CALL_COLUMNS = [
+    "alert_id",
+    "run",
+    "member_id",
+    "campaign",
+    "as_of",
+    "priority",
+    "vip",
+    "advisor_id",
+    "queue",
+    "call_by",
+    "arm",
+    "control_p",
+    "p_active",
+]
 RUN_COLUMNS = ["run", "as_of", "recorded_at", "listed", "outcomes"]
 
 
@@ -111,9 +142,11 @@ def ledger_url(target: str | Path | None) -> str:
         return f"sqlite:///{Path(text).resolve()}"
     secrets = url_secrets(text)
     if secrets:
-        raise ValueError(f"the ledger URL {mask_url(text)} carries {' and '.join(secrets)}; put the URL in "
-                         f"{LEDGER_ENV} (or the password in the driver's variable, such as PGPASSWORD) instead of "
-                         "a parameter or command line")
+        raise ValueError(
+            f"the ledger URL {mask_url(text)} carries {' and '.join(secrets)}; put the URL in "
+            f"{LEDGER_ENV} (or the password in the driver's variable, such as PGPASSWORD) instead of "
+            "a parameter or command line"
+        )
     return text
 
 
@@ -137,23 +170,26 @@ class Ledger:
         with self._errors("cannot open the ledger"):
             try:
                 self.engine = _engine(self.url, lock_timeout)
-            except (ImportError, sa.exc.ArgumentError) as error:     # a database segkit has no driver for
+            except (ImportError, sa.exc.ArgumentError) as error:  # a database segkit has no driver for
                 raise LedgerError(f"cannot open the ledger {mask_url(self.url)}: {error}") from None
             if self.engine.dialect.name not in ("sqlite", "postgresql"):
-                raise LedgerError(f"the ledger {mask_url(self.url)} is on {self.engine.dialect.name}: segkit "
-                                  "serializes ledger writers on SQLite and PostgreSQL only")
+                raise LedgerError(
+                    f"the ledger {mask_url(self.url)} is on {self.engine.dialect.name}: segkit "
+                    "serializes ledger writers on SQLite and PostgreSQL only"
+                )
             with self.engine.connect() as con:
                 missing = [t for t in metadata.sorted_tables if not sa.inspect(con).has_table(t.name)]
             if missing and not create and len(missing) == len(metadata.sorted_tables):
                 raise _no_ledger(self.url)
             if missing:
-                with self.exclusive() as session:     # two processes creating the schema at once: one does it
+                with self.exclusive() as session:  # two processes creating the schema at once: one does it
                     metadata.create_all(session.con)
             self._add_columns()
 
     def _add_columns(self) -> None:
         """A ledger made before control groups gets ``segkit_contacts``' ``ADDED_COLUMNS``: its calls were all
         made (``arm``), and their chance of being held out and ``p_active`` are unknown (NULL)."""
+
         def missing(con) -> list[str]:
             columns = {column["name"] for column in sa.inspect(con).get_columns(contacts.name)}
             return [name for name in ADDED_COLUMNS if name not in columns]
@@ -167,8 +203,10 @@ class Ledger:
 
     def __repr__(self) -> str:
         counts = self.row_counts()
-        return (f"<Ledger {mask_url(self.url)}: {counts['runs']:,} runs, "
-                f"{counts['contacts']:,} contacts, {counts['outcomes']:,} outcomes>")
+        return (
+            f"<Ledger {mask_url(self.url)}: {counts['runs']:,} runs, "
+            f"{counts['contacts']:,} contacts, {counts['outcomes']:,} outcomes>"
+        )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -178,8 +216,10 @@ class Ledger:
         """One serialized unit of work on this ledger: waits (up to ``lock_timeout``) until no other writer
         holds the ledger, yields a session whose reads see the latest committed state, and commits when the
         block ends (rolls back if it raises). Database errors become one-line ``LedgerError``s."""
-        with self._errors("cannot write the ledger"), \
-                self.engine.execution_options(segkit_exclusive=True).begin() as con:
+        with (
+            self._errors("cannot write the ledger"),
+            self.engine.execution_options(segkit_exclusive=True).begin() as con,
+        ):
             if con.dialect.name == "postgresql":
                 con.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(self.lock_timeout * 1000)}ms'")
                 con.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK)))
@@ -198,8 +238,10 @@ class Ledger:
         except sa.exc.SQLAlchemyError as error:
             cause = getattr(error, "orig", None) or error
             if getattr(cause, "sqlstate", None) == "55P03" or "database is locked" in str(cause):
-                raise LedgerError(f"the ledger {mask_url(self.url)} is busy: another export or import held it for "
-                                  f"more than {self.lock_timeout:g} s; nothing was changed, try again") from None
+                raise LedgerError(
+                    f"the ledger {mask_url(self.url)} is busy: another export or import held it for "
+                    f"more than {self.lock_timeout:g} s; nothing was changed, try again"
+                ) from None
             text = " ".join(mask_urls_in(str(cause)).split())
             raise LedgerError(f"{doing} {mask_url(self.url)}: {type(cause).__name__}: {text}") from None
 
@@ -217,8 +259,9 @@ class Ledger:
         with self._reading() as session:
             return session.runs()
 
-    def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
-                 other_than_run: int | None = None) -> pd.DataFrame:
+    def contacts(
+        self, as_of: Any | None = None, days: int = 30, before_run: int | None = None, other_than_run: int | None = None
+    ) -> pd.DataFrame:
         with self._reading() as session:
             return session.contacts(as_of, days, before_run, other_than_run)
 
@@ -226,16 +269,34 @@ class Ledger:
         """Every listed member of every run (``CALL_COLUMNS``), called or held out as control (``arm``): what
         ``campaign_effect`` compares."""
         with self._reading() as session:
-            query = (sa.select(contacts.c.alert_id, runs.c.name, contacts.c.member_id, contacts.c.campaign,
-                               contacts.c.as_of, contacts.c.priority, contacts.c.vip, contacts.c.advisor_id,
-                               contacts.c.queue, contacts.c.call_by, contacts.c.arm, contacts.c.control_p,
-                               contacts.c.p_active)
-                     .join(runs, runs.c.run_id == contacts.c.run_id)
-                     .order_by(contacts.c.as_of, runs.c.name, contacts.c.priority))
+            query = (
+                sa.select(
+                    contacts.c.alert_id,
+                    runs.c.name,
+                    contacts.c.member_id,
+                    contacts.c.campaign,
+                    contacts.c.as_of,
+                    contacts.c.priority,
+                    contacts.c.vip,
+                    contacts.c.advisor_id,
+                    contacts.c.queue,
+                    contacts.c.call_by,
+                    contacts.c.arm,
+                    contacts.c.control_p,
+                    contacts.c.p_active,
+                )
+                .join(runs, runs.c.run_id == contacts.c.run_id)
+                .order_by(contacts.c.as_of, runs.c.name, contacts.c.priority)
+            )
             return session._frame(query, CALL_COLUMNS)
 
-    def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
-                 before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
+    def outcomes(
+        self,
+        through: Any | None = None,
+        codes: tuple[str, ...] | None = None,
+        before_run: int | None = None,
+        other_than_run: int | None = None,
+    ) -> pd.DataFrame:
         with self._reading() as session:
             return session.outcomes(through, codes, before_run, other_than_run)
 
@@ -274,52 +335,87 @@ class LedgerSession:
         self.con = con
 
     def row_counts(self) -> dict[str, int]:
-        return {name: self.con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
-                for name, table in (("runs", runs), ("contacts", contacts), ("outcomes", outcomes))}
+        return {
+            name: self.con.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+            for name, table in (("runs", runs), ("contacts", contacts), ("outcomes", outcomes))
+        }
 
     def run_id(self, name: str, as_of: Any) -> int | None:
-        return self.con.execute(sa.select(runs.c.run_id).where(runs.c.name == name, runs.c.as_of == _day(as_of))
-                                ).scalar_one_or_none()
+        return self.con.execute(
+            sa.select(runs.c.run_id).where(runs.c.name == name, runs.c.as_of == _day(as_of))
+        ).scalar_one_or_none()
 
     def runs(self) -> pd.DataFrame:
         """Every recorded run (``RUN_COLUMNS``): name, day, when it was recorded, calls listed, outcomes."""
-        answered = (sa.select(contacts.c.run_id, sa.func.count().label("outcomes"))
-                    .join(outcomes, outcomes.c.alert_id == contacts.c.alert_id).group_by(contacts.c.run_id).subquery())
-        query = (sa.select(runs.c.name, runs.c.as_of, runs.c.recorded_at, runs.c.listed,
-                           sa.func.coalesce(answered.c.outcomes, 0))
-                 .outerjoin(answered, answered.c.run_id == runs.c.run_id).order_by(runs.c.as_of, runs.c.run_id))
+        answered = (
+            sa.select(contacts.c.run_id, sa.func.count().label("outcomes"))
+            .join(outcomes, outcomes.c.alert_id == contacts.c.alert_id)
+            .group_by(contacts.c.run_id)
+            .subquery()
+        )
+        query = (
+            sa.select(
+                runs.c.name, runs.c.as_of, runs.c.recorded_at, runs.c.listed, sa.func.coalesce(answered.c.outcomes, 0)
+            )
+            .outerjoin(answered, answered.c.run_id == runs.c.run_id)
+            .order_by(runs.c.as_of, runs.c.run_id)
+        )
         return self._frame(query, RUN_COLUMNS)
 
-    def contacts(self, as_of: Any | None = None, days: int = 30, before_run: int | None = None,
-                 other_than_run: int | None = None) -> pd.DataFrame:
+    def contacts(
+        self, as_of: Any | None = None, days: int = 30, before_run: int | None = None, other_than_run: int | None = None
+    ) -> pd.DataFrame:
         """Contacts (with their phone fingerprint, ``call_by``: an advisor's calls take their capacity, and ``arm``:
         control members are paced like called ones but take no capacity) listed
         less than ``days`` before or after ``as_of`` (all of them without ``as_of``); only
         from runs recorded before ``before_run`` (so that re-running a day sees what it saw the first time),
         or from every run but ``other_than_run`` (what a replacement is paced against)."""
-        query = sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.as_of, contacts.c.campaign,
-                          contacts.c.phone_hash, contacts.c.call_by, contacts.c.arm)
+        query = sa.select(
+            contacts.c.alert_id,
+            contacts.c.member_id,
+            contacts.c.as_of,
+            contacts.c.campaign,
+            contacts.c.phone_hash,
+            contacts.c.call_by,
+            contacts.c.arm,
+        )
         if as_of is not None:
             day = _day(as_of)
-            query = query.where(contacts.c.as_of > day - timedelta(days=days),
-                                contacts.c.as_of < day + timedelta(days=days))
-        return self._frame(self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
-                           ["alert_id", "member_id", "as_of", "campaign", "phone_hash", "call_by", "arm"])
+            query = query.where(
+                contacts.c.as_of > day - timedelta(days=days), contacts.c.as_of < day + timedelta(days=days)
+            )
+        return self._frame(
+            self._of_runs(query, contacts.c.run_id, before_run, other_than_run),
+            ["alert_id", "member_id", "as_of", "campaign", "phone_hash", "call_by", "arm"],
+        )
 
-    def outcomes(self, through: Any | None = None, codes: tuple[str, ...] | None = None,
-                 before_run: int | None = None, other_than_run: int | None = None) -> pd.DataFrame:
+    def outcomes(
+        self,
+        through: Any | None = None,
+        codes: tuple[str, ...] | None = None,
+        before_run: int | None = None,
+        other_than_run: int | None = None,
+    ) -> pd.DataFrame:
         """Outcomes (with the member and the phone fingerprint of their call) dated up to and including
         ``through``, only ``codes`` if given, of contacts from the runs chosen as in ``contacts``."""
-        query = sa.select(outcomes.c.alert_id, contacts.c.member_id, contacts.c.campaign, outcomes.c.outcome,
-                          outcomes.c.outcome_date, outcomes.c.note, contacts.c.phone_hash
-                          ).join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
+        query = sa.select(
+            outcomes.c.alert_id,
+            contacts.c.member_id,
+            contacts.c.campaign,
+            outcomes.c.outcome,
+            outcomes.c.outcome_date,
+            outcomes.c.note,
+            contacts.c.phone_hash,
+        ).join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
         if through is not None:
             query = query.where(outcomes.c.outcome_date <= _day(through))
         if codes is not None:
             query = query.where(outcomes.c.outcome.in_(codes))
         query = self._of_runs(query, contacts.c.run_id, before_run, other_than_run)
-        return self._frame(query.order_by(outcomes.c.outcome_id),
-                           ["alert_id", "member_id", "campaign", "outcome", "outcome_date", "note", "phone_hash"])
+        return self._frame(
+            query.order_by(outcomes.c.outcome_id),
+            ["alert_id", "member_id", "campaign", "outcome", "outcome_date", "note", "phone_hash"],
+        )
 
     def listed(self, run_id: int) -> pd.DataFrame:
         query = sa.select(*[contacts.c[c] for c in RECORDED_COLUMNS]).where(contacts.c.run_id == run_id)
@@ -329,31 +425,47 @@ class LedgerSession:
         """The day of the list each of ``alert_ids`` was on, by alert id (those the ledger knows)."""
         rows = []
         for start in range(0, len(alert_ids), 500):
-            chunk = alert_ids[start:start + 500]
-            rows += self.con.execute(sa.select(contacts.c.alert_id, contacts.c.as_of)
-                                     .where(contacts.c.alert_id.in_(chunk))).all()
-        return pd.Series([pd.Timestamp(day) for _, day in rows], index=[alert for alert, _ in rows], dtype="datetime64[ns]")
+            chunk = alert_ids[start : start + 500]
+            rows += self.con.execute(
+                sa.select(contacts.c.alert_id, contacts.c.as_of).where(contacts.c.alert_id.in_(chunk))
+            ).all()
+        return pd.Series(
+            [pd.Timestamp(day) for _, day in rows], index=[alert for alert, _ in rows], dtype="datetime64[ns]"
+        )
 
     def last_contacts(self, member_ids: list[str], before: Any) -> pd.DataFrame:
         """Each member's latest contact listed before the day ``before``: ``as_of``, ``campaign`` and the
         latest outcome reported for it (``outcome``, ``outcome_date``: missing when none), by member_id.
         What an agent glances at before dialling."""
         reported = outcomes.alias("reported")
-        latest = (outcomes.c.outcome_id == sa.select(sa.func.max(reported.c.outcome_id)).where(
-            reported.c.alert_id == contacts.c.alert_id).correlate(contacts).scalar_subquery())
+        latest = (
+            outcomes.c.outcome_id
+            == sa.select(sa.func.max(reported.c.outcome_id))
+            .where(reported.c.alert_id == contacts.c.alert_id)
+            .correlate(contacts)
+            .scalar_subquery()
+        )
         rows = []
         for start in range(0, len(member_ids), 500):
-            query = (sa.select(contacts.c.member_id, contacts.c.as_of, contacts.c.campaign, outcomes.c.outcome,
-                               outcomes.c.outcome_date)
-                     .select_from(contacts.outerjoin(outcomes, (outcomes.c.alert_id == contacts.c.alert_id) & latest))
-                     .where(contacts.c.member_id.in_(member_ids[start:start + 500]),
-                            contacts.c.as_of < _day(before)))
+            query = (
+                sa.select(
+                    contacts.c.member_id,
+                    contacts.c.as_of,
+                    contacts.c.campaign,
+                    outcomes.c.outcome,
+                    outcomes.c.outcome_date,
+                )
+                .select_from(contacts.outerjoin(outcomes, (outcomes.c.alert_id == contacts.c.alert_id) & latest))
+                .where(contacts.c.member_id.in_(member_ids[start : start + 500]), contacts.c.as_of < _day(before))
+            )
             rows += self.con.execute(query).all()
-        frame = pd.DataFrame.from_records(rows, columns=["member_id", "as_of", "campaign", "outcome",
-                                                         "outcome_date"])
+        frame = pd.DataFrame.from_records(rows, columns=["member_id", "as_of", "campaign", "outcome", "outcome_date"])
         frame[["as_of", "outcome_date"]] = frame[["as_of", "outcome_date"]].apply(pd.to_datetime)
-        return (frame.sort_values(["as_of", "campaign"], kind="stable").drop_duplicates("member_id", keep="last")
-                .set_index("member_id"))
+        return (
+            frame.sort_values(["as_of", "campaign"], kind="stable")
+            .drop_duplicates("member_id", keep="last")
+            .set_index("member_id")
+        )
 
     def check_phone_key(self, key: bytes) -> None:
         """Refuse a ledger whose phone fingerprints were made with another key: wrong-number holds would
@@ -361,16 +473,23 @@ class LedgerSession:
         ours = phone_key_id(key)
         recorded = self.con.execute(sa.select(meta.c.value).where(meta.c.name == PHONE_KEY_ID)).scalar_one_or_none()
         if recorded is None:
-            made = self.con.execute(sa.select(sa.func.count()).select_from(contacts).where(
-                contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != "")).scalar_one()
+            made = self.con.execute(
+                sa.select(sa.func.count())
+                .select_from(contacts)
+                .where(contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != "")
+            ).scalar_one()
             if made:
-                raise LedgerError(f"the ledger holds {made:,} phone fingerprints made without a recorded key (by an "
-                                  "older segkit): wrong-number holds would stop working; re-make them with this key "
-                                  "from the phones on file: segkit ledger adopt-key --members MEMBERS")
+                raise LedgerError(
+                    f"the ledger holds {made:,} phone fingerprints made without a recorded key (by an "
+                    "older segkit): wrong-number holds would stop working; re-make them with this key "
+                    "from the phones on file: segkit ledger adopt-key --members MEMBERS"
+                )
             self.con.execute(meta.insert().values(name=PHONE_KEY_ID, value=ours))
         elif recorded != ours:
-            raise LedgerError(f"the ledger's phone fingerprints were made with another key (key id {recorded}, "
-                              f"this one is {ours}): set SEGKIT_PHONE_KEY to the key the ledger was made with")
+            raise LedgerError(
+                f"the ledger's phone fingerprints were made with another key (key id {recorded}, "
+                f"this one is {ours}): set SEGKIT_PHONE_KEY to the key the ledger was made with"
+            )
 
     def adopt_phone_key(self, key: bytes, phones: pd.Series) -> tuple[int, int]:
         """Re-make, with ``key``, the fingerprints of a ledger that has no key id (made by an older segkit with an
@@ -382,8 +501,11 @@ class LedgerSession:
         on_file = phones.dropna().astype(str)
         on_file.index = on_file.index.astype(str)
         on_file = on_file.loc[~on_file.index.duplicated()]
-        stored = self.con.execute(sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.phone_hash).where(
-            contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != "")).all()
+        stored = self.con.execute(
+            sa.select(contacts.c.alert_id, contacts.c.member_id, contacts.c.phone_hash).where(
+                contacts.c.phone_hash.is_not(None), contacts.c.phone_hash != ""
+            )
+        ).all()
         updates = []
         for alert_id, member_id, fingerprint in stored:
             phone = on_file.get(member_id)
@@ -391,8 +513,12 @@ class LedgerSession:
             matches = phone is not None and fingerprint in (_unkeyed_fingerprint(phone), keyed)
             updates.append({"id": alert_id, "fingerprint": keyed if matches else None})
         if updates:
-            self.con.execute(contacts.update().where(contacts.c.alert_id == sa.bindparam("id"))
-                             .values(phone_hash=sa.bindparam("fingerprint")), updates)
+            self.con.execute(
+                contacts.update()
+                .where(contacts.c.alert_id == sa.bindparam("id"))
+                .values(phone_hash=sa.bindparam("fingerprint")),
+                updates,
+            )
         self.con.execute(meta.insert().values(name=PHONE_KEY_ID, value=phone_key_id(key)))
         remade = sum(update["fingerprint"] is not None for update in updates)
         return remade, len(updates) - remade
@@ -408,8 +534,10 @@ class LedgerSession:
         # a list made without a control draw or alert probabilities: unknown (NULL), so never compared
         listed = listed.assign(**{column: np.nan for column in ("control_p", "p_active") if column not in listed})
         rows = listed[RECORDED_COLUMNS].astype(object).where(listed[RECORDED_COLUMNS].notna(), None)
-        rows = [{**row, "as_of": day, "priority": int(row["priority"]), "vip": bool(row["vip"])}
-                for row in rows.to_dict("records")]
+        rows = [
+            {**row, "as_of": day, "priority": int(row["priority"]), "vip": bool(row["vip"])}
+            for row in rows.to_dict("records")
+        ]
         con = self.con
         run_id = self.run_id(name, day)
         status = "recorded"
@@ -417,23 +545,29 @@ class LedgerSession:
             if self.same_list(run_id, listed):
                 return "unchanged"
             if not replace:
-                raise LedgerError(f"run {name!r} as of {day} is already recorded with a different list; "
-                                  "re-run with replace (--replace) to discard the recorded one")
+                raise LedgerError(
+                    f"run {name!r} as of {day} is already recorded with a different list; "
+                    "re-run with replace (--replace) to discard the recorded one"
+                )
             answered = self._answered(run_id)
             if answered:
-                raise LedgerError(f"run {name!r} as of {day} already has {answered} outcome(s) recorded; "
-                                  "it cannot be replaced")
+                raise LedgerError(
+                    f"run {name!r} as of {day} already has {answered} outcome(s) recorded; it cannot be replaced"
+                )
             con.execute(contacts.delete().where(contacts.c.run_id == run_id))
             con.execute(runs.update().where(runs.c.run_id == run_id).values(listed=len(rows)))
             status = "replaced"
         else:
             latest = con.execute(sa.select(sa.func.max(runs.c.as_of))).scalar_one_or_none()
             if latest is not None and latest > day:
-                raise LedgerError(f"the ledger already has runs up to {latest}; a new run as of {day} would "
-                                  "contact members behind the back of later lists (a mistyped day? see "
-                                  "segkit ledger show / remove-run)")
-            run_id = con.execute(runs.insert().values(name=name, as_of=day, recorded_at=_now(),
-                                                      listed=len(rows))).inserted_primary_key[0]
+                raise LedgerError(
+                    f"the ledger already has runs up to {latest}; a new run as of {day} would "
+                    "contact members behind the back of later lists (a mistyped day? see "
+                    "segkit ledger show / remove-run)"
+                )
+            run_id = con.execute(
+                runs.insert().values(name=name, as_of=day, recorded_at=_now(), listed=len(rows))
+            ).inserted_primary_key[0]
         if rows:
             con.execute(contacts.insert(), [{**row, "run_id": run_id} for row in rows])
         return status
@@ -447,8 +581,10 @@ class LedgerSession:
             raise LedgerError(f"no run {name!r} as of {day} in the ledger (segkit ledger show lists the runs)")
         answered = self._answered(run_id)
         if answered:
-            raise LedgerError(f"run {name!r} as of {day} has {answered} outcome(s) recorded: its calls were made, "
-                              "so it cannot be removed")
+            raise LedgerError(
+                f"run {name!r} as of {day} has {answered} outcome(s) recorded: its calls were made, "
+                "so it cannot be removed"
+            )
         removed = self.con.execute(contacts.delete().where(contacts.c.run_id == run_id)).rowcount
         self.con.execute(runs.delete().where(runs.c.run_id == run_id))
         return removed
@@ -458,14 +594,26 @@ class LedgerSession:
         and date) not yet recorded. Returns (added, already recorded). Alert ids must be known."""
         existing = set()
         for start in range(0, len(frame), 500):
-            chunk = frame["alert_id"].iloc[start:start + 500].tolist()
-            existing.update(tuple(row) for row in self.con.execute(
-                sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date)
-                .where(outcomes.c.alert_id.in_(chunk))))
+            chunk = frame["alert_id"].iloc[start : start + 500].tolist()
+            existing.update(
+                tuple(row)
+                for row in self.con.execute(
+                    sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date).where(
+                        outcomes.c.alert_id.in_(chunk)
+                    )
+                )
+            )
         now = _now()
-        rows = [{"alert_id": r.alert_id, "outcome": r.outcome, "outcome_date": _day(r.outcome_date),
-                 "note": None if pd.isna(r.note) or r.note == "" else str(r.note), "imported_at": now}
-                for r in frame.itertuples(index=False)]
+        rows = [
+            {
+                "alert_id": r.alert_id,
+                "outcome": r.outcome,
+                "outcome_date": _day(r.outcome_date),
+                "note": None if pd.isna(r.note) or r.note == "" else str(r.note),
+                "imported_at": now,
+            }
+            for r in frame.itertuples(index=False)
+        ]
         new = [row for row in rows if (row["alert_id"], row["outcome"], row["outcome_date"]) not in existing]
         if new:
             self.con.execute(outcomes.insert(), new)
@@ -475,15 +623,17 @@ class LedgerSession:
         """Whether run ``run_id`` recorded exactly ``listed``: the same calls, in the same order, by the same hands."""
         key = ["alert_id", "priority", "queue", "call_by", "arm"]
 
-        def calls(frame: pd.DataFrame) -> pd.DataFrame:     # as text: an empty list has no dtypes to agree on
+        def calls(frame: pd.DataFrame) -> pd.DataFrame:  # as text: an empty list has no dtypes to agree on
             return frame[key].astype({"priority": int}).astype(str).sort_values("alert_id").reset_index(drop=True)
 
         return calls(listed).equals(calls(self.listed(run_id)))
 
     def _answered(self, run_id: int) -> int:
-        return self.con.execute(sa.select(sa.func.count()).select_from(
-            outcomes.join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
-        ).where(contacts.c.run_id == run_id)).scalar_one()
+        return self.con.execute(
+            sa.select(sa.func.count())
+            .select_from(outcomes.join(contacts, outcomes.c.alert_id == contacts.c.alert_id))
+            .where(contacts.c.run_id == run_id)
+        ).scalar_one()
 
     @staticmethod
     def _of_runs(query, run_id: sa.Column, before_run: int | None, other_than_run: int | None):
@@ -533,8 +683,10 @@ def _engine(url: str, lock_timeout: float) -> sa.Engine:
 
 
 def _no_ledger(url: str) -> LedgerError:
-    return LedgerError(f"no ledger at {mask_url(url)}: make a new one on purpose with segkit ledger init --ledger "
-                       "URL (Python: Ledger(url, create=True)); an empty ledger would pace against no history")
+    return LedgerError(
+        f"no ledger at {mask_url(url)}: make a new one on purpose with segkit ledger init --ledger "
+        "URL (Python: Ledger(url, create=True)); an empty ledger would pace against no history"
+    )
 
 
 def _day(value: Any):

@@ -6,6 +6,7 @@ expected date, the birthday, the holiday), ``vip`` and ``value_at_risk``; the ov
 alerts' candidates carry their ``p_active`` too, which the ledger keeps.
 Pacing (``pace``) decides which of them are called.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,22 @@ from ..data.sources import read_source
 from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
 
-CALL_LIST_COLUMNS = ["alert_id", "member_id", "name", "phone", "tier", "vip", "advisor_id", "queue", "call_by",
-                     "priority", "reason", "campaign", "due_date", "value_at_risk"]
+CALL_LIST_COLUMNS = [
+    "alert_id",
+    "member_id",
+    "name",
+    "phone",
+    "tier",
+    "vip",
+    "advisor_id",
+    "queue",
+    "call_by",
+    "priority",
+    "reason",
+    "campaign",
+    "due_date",
+    "value_at_risk",
+]
 
 
 def alert_id(member_id: str, campaign: str, as_of: pd.Timestamp) -> str:
@@ -37,15 +52,17 @@ def alert_candidates(alerts: Any, campaign: str = "churn") -> pd.DataFrame:
     missing = [c for c in ("member_id", "reason") if c not in alerts]
     if missing:
         raise ValueError(f"the alerts lack column(s) {', '.join(missing)}; found {', '.join(map(str, alerts.columns))}")
-    candidates = pd.DataFrame({
-        "member_id": alerts["member_id"].astype(str),
-        "campaign": campaign,
-        "reason": alerts["reason"].fillna("").astype(str),
-        "due_date": pd.to_datetime(alerts.get("expected_next_purchase")),
-        "vip": _flags(alerts["vip"]) if "vip" in alerts else False,
-        "value_at_risk": pd.to_numeric(alerts.get("value_at_risk", 0.0), errors="coerce"),
-        "p_active": pd.to_numeric(alerts.get("p_active", np.nan), errors="coerce"),
-    })
+    candidates = pd.DataFrame(
+        {
+            "member_id": alerts["member_id"].astype(str),
+            "campaign": campaign,
+            "reason": alerts["reason"].fillna("").astype(str),
+            "due_date": pd.to_datetime(alerts.get("expected_next_purchase")),
+            "vip": _flags(alerts["vip"]) if "vip" in alerts else False,
+            "value_at_risk": pd.to_numeric(alerts.get("value_at_risk", 0.0), errors="coerce"),
+            "p_active": pd.to_numeric(alerts.get("p_active", np.nan), errors="coerce"),
+        }
+    )
     return candidates[[*CANDIDATE_COLUMNS, "p_active"]]
 
 
@@ -67,13 +84,16 @@ def vip_flags(source: Any) -> pd.Series:
     raw = read_source(source)
     table, where = raw.frame, raw.origin
     if not {"member_id", "vip"} <= set(table.columns):
-        raise ValueError(f"{where}: expected member_id and vip columns (segkit segment's rfm.csv, the alerts' "
-                         f"member_rhythms.csv); found {', '.join(map(str, table.columns))}")
+        raise ValueError(
+            f"{where}: expected member_id and vip columns (segkit segment's rfm.csv, the alerts' "
+            f"member_rhythms.csv); found {', '.join(map(str, table.columns))}"
+        )
     return pd.Series(_flags(table["vip"]).to_numpy(), index=table["member_id"].astype(str).to_numpy())
 
 
-def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings | None = None,
-                    vip: Any = None) -> pd.DataFrame:
+def care_candidates(
+    members: pd.DataFrame, as_of: Any, settings: ContactSettings | None = None, vip: Any = None
+) -> pd.DataFrame:
     """Birthday greetings (birthdays within ``birthday_days_ahead``) and holiday greetings (a holiday within
     ``holiday_days_ahead``: VIPs, or everyone with ``holiday_audience: all``), DOMAIN.md section 7.
 
@@ -83,8 +103,9 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
     ids = members["member_id"].astype(str)
-    is_vip = settings.vip.by_tier(members["tier"]).to_numpy() if "tier" in members \
-        else np.zeros(len(members), dtype=bool)
+    is_vip = (
+        settings.vip.by_tier(members["tier"]).to_numpy() if "tier" in members else np.zeros(len(members), dtype=bool)
+    )
     if vip is not None:
         is_vip |= ids.map(vip_flags(vip)).eq(True).to_numpy()
     frames = [birthday_greetings(members, as_of, settings, is_vip)]
@@ -93,18 +114,30 @@ def care_candidates(members: pd.DataFrame, as_of: Any, settings: ContactSettings
     if len(ahead):
         day = ahead[0]
         holiday_names = catalogue("en").section("holidays")
-        name = holiday_names.get(settings.holidays, holiday_names["holiday"]) if isinstance(settings.holidays, str) \
+        name = (
+            holiday_names.get(settings.holidays, holiday_names["holiday"])
+            if isinstance(settings.holidays, str)
             else holiday_names["holiday"]
+        )
         audience = is_vip if settings.holiday_audience == "vip" else np.ones(len(members), dtype=bool)
-        frames.append(pd.DataFrame({
-            "member_id": ids[audience], "campaign": HOLIDAY,
-            "reason": f"{name} on {day:%Y-%m-%d}: holiday greeting", "due_date": day,
-            "vip": is_vip[audience], "value_at_risk": 0.0}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "member_id": ids[audience],
+                    "campaign": HOLIDAY,
+                    "reason": f"{name} on {day:%Y-%m-%d}: holiday greeting",
+                    "due_date": day,
+                    "vip": is_vip[audience],
+                    "value_at_risk": 0.0,
+                }
+            )
+        )
     return pd.concat([frame for frame in frames if len(frame)] or frames, ignore_index=True)[CANDIDATE_COLUMNS]
 
 
-def birthday_greetings(members: pd.DataFrame, as_of: pd.Timestamp, settings: ContactSettings,
-                       is_vip: np.ndarray | None = None) -> pd.DataFrame:
+def birthday_greetings(
+    members: pd.DataFrame, as_of: pd.Timestamp, settings: ContactSettings, is_vip: np.ndarray | None = None
+) -> pd.DataFrame:
     """The birthday greetings (``CANDIDATE_COLUMNS``) of the members whose birthday is within
     ``birthday_days_ahead`` of ``as_of``; ``is_vip``: the members' VIP flags (default none)."""
     if "birthday" not in members:
@@ -112,24 +145,35 @@ def birthday_greetings(members: pd.DataFrame, as_of: pd.Timestamp, settings: Con
     upcoming = next_birthday(pd.to_datetime(members["birthday"]), as_of)
     days = (upcoming - as_of).dt.days
     due = (days >= 0) & (days <= settings.birthday_days_ahead)
-    return pd.DataFrame({
-        "member_id": members["member_id"].astype(str)[due], "campaign": BIRTHDAY,
-        "reason": [birthday_reason(catalogue("en"), day, as_of) for day in upcoming[due]],
-        "due_date": upcoming[due], "value_at_risk": 0.0,
-        "vip": False if is_vip is None else is_vip[due.to_numpy()]})[CANDIDATE_COLUMNS]
+    return pd.DataFrame(
+        {
+            "member_id": members["member_id"].astype(str)[due],
+            "campaign": BIRTHDAY,
+            "reason": [birthday_reason(catalogue("en"), day, as_of) for day in upcoming[due]],
+            "due_date": upcoming[due],
+            "value_at_risk": 0.0,
+            "vip": False if is_vip is None else is_vip[due.to_numpy()],
+        }
+    )[CANDIDATE_COLUMNS]
 
 
 def birthday_reason(text: Catalogue, birthday: pd.Timestamp, as_of: pd.Timestamp) -> str:
     """The birthday greeting's reason in ``text``'s language: "birthday on Apr 2 (in 2 days)", "4月2日生日（2天后）"
     (English in ``call_list.csv``, the sheet's language on the call sheet)."""
     days = (birthday - as_of).days
-    when = (text.text("words.in_days.today") if days == 0 else text.text("words.in_days.tomorrow") if days == 1
-            else text.text("words.in_days.later", days=days))
+    when = (
+        text.text("words.in_days.today")
+        if days == 0
+        else text.text("words.in_days.tomorrow")
+        if days == 1
+        else text.text("words.in_days.later", days=days)
+    )
     return text.text("call_sheet.reasons.birthday", date=text.day(birthday), when=when)
 
 
 def next_birthday(birthdays: pd.Series, as_of: pd.Timestamp) -> pd.Series:
     """The first birthday on or after ``as_of`` (29 February is celebrated on 28 February in other years)."""
+
     def in_year(year):
         month, day = birthdays.dt.month, birthdays.dt.day
         leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
@@ -149,4 +193,6 @@ def call_list_table(listed: pd.DataFrame, as_of: Any) -> pd.DataFrame:
     table = listed.copy()
     table["alert_id"] = [alert_id(m, c, as_of) for m, c in zip(table["member_id"], table["campaign"])]
     table["value_at_risk"] = table["value_at_risk"].astype(float).round(2)
-    return table.sort_values("priority")[CALL_LIST_COLUMNS + ALSO_COLUMNS + ["arm", "control_p", "p_active"]].reset_index(drop=True)
+    return table.sort_values("priority")[
+        CALL_LIST_COLUMNS + ALSO_COLUMNS + ["arm", "control_p", "p_active"]
+    ].reset_index(drop=True)

@@ -9,7 +9,8 @@ list), ``outcome`` (a code below, its English words or its Chinese label),
 optional ``note``. A file with an unknown alert id, an unknown code, a bad
 date, a date in the future or before the call was listed, or a line that
 holds no usable record is refused whole, with every bad row named: half an
-import would be worse than none (a lost "asked not to be called" is a call). A row repeated in the file counts once (the repeats are
+import would be worse than none (a lost "asked not to be called" is a call). A row repeated in the file counts
+once (the repeats are
 reported); the same alert, outcome and date with two different notes is a
 conflict that refuses the file. Importing the same file twice adds nothing.
 
@@ -20,6 +21,7 @@ file changes; *switched supplier* holds them back for ``switched_hold_days``;
 called again after the window. *Won back* and *switched* are what the
 retention summary reports.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -42,8 +44,9 @@ OUTCOMES = {
     "won_back": ("won back", "已挽回"),
 }
 _ALIASES = {alias.lower(): code for code, aliases in OUTCOMES.items() for alias in (code, *aliases)}
-_ALIASES.update({label.lower(): code for language in LANGUAGES
-                 for code, label in catalogue(language).section("outcomes").items()})
+_ALIASES.update(
+    {label.lower(): code for language in LANGUAGES for code, label in catalogue(language).section("outcomes").items()}
+)
 SHOWN_PROBLEMS = 20
 OUTCOME_KEY = ["alert_id", "outcome", "outcome_date"]
 
@@ -71,14 +74,18 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
         raise ValueError(f"outcomes file lacks column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
     frame = frame.reset_index(drop=True)
     where = frame.pop("where") if "where" in frame else "row " + (frame.index + 2).astype(str)
-    frame = frame.assign(alert_id=frame["alert_id"].astype(str).str.strip(),
-                         note=frame["note"] if "note" in frame else "")
+    frame = frame.assign(
+        alert_id=frame["alert_id"].astype(str).str.strip(), note=frame["note"] if "note" in frame else ""
+    )
     problems = []
     code = frame["outcome"].astype(str).str.strip().str.lower().map(_ALIASES)
     for row in frame.index[code.isna()]:
         shown = frame.at[row, "outcome"]
-        problems.append(f"{where[row]}: unknown outcome {shown!r}" if shown not in ("", None)
-                        else f"{where[row]}: no outcome chosen (a date or note without an outcome)")
+        problems.append(
+            f"{where[row]}: unknown outcome {shown!r}"
+            if shown not in ("", None)
+            else f"{where[row]}: no outcome chosen (a date or note without an outcome)"
+        )
     dates, bad_date = parse_dates(frame["outcome_date"].astype(str))
     for row in frame.index[bad_date]:
         problems.append(f"{where[row]}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
@@ -89,18 +96,28 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     for row in frame.index[(dates > today).fillna(False)]:
         problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is in the future")
     for row in frame.index[(dates < listed_on).fillna(False)]:
-        problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
-                        f"({listed_on[row]:%Y-%m-%d})")
-    table = pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates,
-                          "note": frame["note"].fillna("").astype(str)})
+        problems.append(
+            f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
+            f"({listed_on[row]:%Y-%m-%d})"
+        )
+    table = pd.DataFrame(
+        {
+            "alert_id": frame["alert_id"],
+            "outcome": code,
+            "outcome_date": dates,
+            "note": frame["note"].fillna("").astype(str),
+        }
+    )
     problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]), where)
     if problems:
         shown = "; ".join(problems[:SHOWN_PROBLEMS])
         more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
-        raise ValueError(f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
-                         f"(known outcomes: {', '.join(OUTCOMES)}; on the call sheet: "
-                         f"{' / '.join(', '.join(catalogue(language).section('outcomes').values()) for language in LANGUAGES)}"
-                         f"): {shown}{more}")
+        raise ValueError(
+            f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
+            f"(known outcomes: {', '.join(OUTCOMES)}; on the call sheet: "
+            f"{' / '.join(', '.join(catalogue(language).section('outcomes').values()) for language in LANGUAGES)}"
+            f"): {shown}{more}"
+        )
     return table
 
 
@@ -108,9 +125,11 @@ def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:
     """One problem per alert, outcome and date reported with different notes, naming the first two rows."""
     distinct = table.drop_duplicates()
     clash = distinct.loc[distinct.duplicated(OUTCOME_KEY, keep=False)]
-    return [f"{where[group.index[0]]} and {where[group.index[1]]}: alert_id {key[0]!r} {key[1]} on "
-            f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
-            for key, group in clash.groupby(OUTCOME_KEY, sort=False)]
+    return [
+        f"{where[group.index[0]]} and {where[group.index[1]]}: alert_id {key[0]!r} {key[1]} on "
+        f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
+        for key, group in clash.groupby(OUTCOME_KEY, sort=False)
+    ]
 
 
 def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> OutcomesImport:
@@ -126,7 +145,7 @@ def retention_summary(ledger: Ledger) -> pd.DataFrame:
     (one column per code), calls with no outcome yet, and the won-back share of calls that reached a decision
     (won back or switched)."""
     contacts = ledger.contacts()
-    listed = contacts.loc[contacts["arm"] == "called"].groupby("campaign").size()     # not the control groups
+    listed = contacts.loc[contacts["arm"] == "called"].groupby("campaign").size()  # not the control groups
     recorded = ledger.outcomes()
     latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
     counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)

@@ -53,6 +53,7 @@ Flags are not trusted to be booleans: a ``do_not_call`` or ``active`` column
 of text (a DataFrame built in Python, not by the loader) is read with
 ``parse_flags``, and an unreadable do-not-call value holds the member back.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -71,11 +72,24 @@ from .control import CALLED, CONTROL, control_arms
 
 CANDIDATE_COLUMNS = ["member_id", "campaign", "reason", "due_date", "vip", "value_at_risk"]
 HELD_BACK_COLUMNS = ["member_id", "campaign", "rule", "held_back", "call_reason", "due_date", "vip", "value_at_risk"]
-PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier", "won_back")   # outcomes that hold back
-HOLD_RULES = ["not_a_member", "do_not_call", "asked_not_to_call", "no_phone", "wrong_number", "switched", "won_back",
-              "window", "control_group", "monthly_cap", "later_day", "capacity_full", "once_per_list"]
-ALSO_COLUMNS = ["also_campaign", "also_due_date"]       # the other reason a listed call covers
-BIRTHDAY, HOLIDAY = "birthday", "holiday"               # the care greetings' campaigns
+PACING_OUTCOMES = ("do_not_call", "wrong_number", "switched_supplier", "won_back")  # outcomes that hold back
+HOLD_RULES = [
+    "not_a_member",
+    "do_not_call",
+    "asked_not_to_call",
+    "no_phone",
+    "wrong_number",
+    "switched",
+    "won_back",
+    "window",
+    "control_group",
+    "monthly_cap",
+    "later_day",
+    "capacity_full",
+    "once_per_list",
+]
+ALSO_COLUMNS = ["also_campaign", "also_due_date"]  # the other reason a listed call covers
+BIRTHDAY, HOLIDAY = "birthday", "holiday"  # the care greetings' campaigns
 VIP_QUEUE = "VIP"
 DEFAULT_TEAM = "general"
 CALL_BY_QUEUE = "queue"
@@ -90,23 +104,29 @@ class ContactSettings(YamlSettings):
     window_days: int = 14
     max_per_30_days: int = 2
     advisor_daily_calls: int = 40
-    vip: VipRule = field(default_factory=VipRule)     # its tiers here; the spend part comes with the candidates
+    vip: VipRule = field(default_factory=VipRule)  # its tiers here; the spend part comes with the candidates
     switched_hold_days: int = 90
-    won_back_hold_days: int = 30            # a household reported won back is not called again so soon (but greeted)
+    won_back_hold_days: int = 30  # a household reported won back is not called again so soon (but greeted)
     birthday_days_ahead: int = 7
     holiday_days_ahead: int = 7
     holidays: Any = "spring_festival"
     holiday_audience: str = "vip"
-    control_share: float = 0.10             # of each run's eligible members held out, not called (control group)
-    control_vips: bool = True               # VIPs may be held out too; false: every eligible VIP is called
-    control_seed: str = "segkit"            # the control draw's seed: the same seed, run and day, the same split
-    control_days: int = 30                  # a control member is not called for so many days (segkit effect's window)
-    language: str = DEFAULT_LANGUAGE        # of the call sheet (zh-CN or en); call_list.csv stays English
-    purchase_noun: str | None = None        # the call sheet's word for a purchase ("充气", "refill"); None: generic
+    control_share: float = 0.10  # of each run's eligible members held out, not called (control group)
+    control_vips: bool = True  # VIPs may be held out too; false: every eligible VIP is called
+    control_seed: str = "segkit"  # the control draw's seed: the same seed, run and day, the same split
+    control_days: int = 30  # a control member is not called for so many days (segkit effect's window)
+    language: str = DEFAULT_LANGUAGE  # of the call sheet (zh-CN or en); call_list.csv stays English
+    purchase_noun: str | None = None  # the call sheet's word for a purchase ("充气", "refill"); None: generic
 
     def __post_init__(self):
-        for name in ("window_days", "max_per_30_days", "advisor_daily_calls", "switched_hold_days",
-                     "won_back_hold_days", "control_days"):
+        for name in (
+            "window_days",
+            "max_per_30_days",
+            "advisor_daily_calls",
+            "switched_hold_days",
+            "won_back_hold_days",
+            "control_days",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
@@ -118,14 +138,14 @@ class ContactSettings(YamlSettings):
             raise ValueError(f"holiday_audience must be 'vip' or 'all', got {self.holiday_audience!r}")
         holidays(self.holidays)
         check_language(self.language)
-        if isinstance(self.control_share, bool) or not isinstance(self.control_share, (int, float)) \
-                or not 0 <= self.control_share < 1:
+        if (
+            isinstance(self.control_share, bool)
+            or not isinstance(self.control_share, (int, float))
+            or not 0 <= self.control_share < 1
+        ):
             raise ValueError(f"control_share must be a share from 0 to below 1, got {self.control_share!r}")
         if not isinstance(self.control_vips, bool):
             raise ValueError(f"control_vips must be true or false, got {self.control_vips!r}")
-
-
-
 
 
 @dataclass
@@ -142,10 +162,17 @@ class PacedList:
         return f"<PacedList: {len(self.listed):,} to call, {len(self.held_back):,} held back{notes}>"
 
 
-def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: pd.DataFrame | None = None,
-         outcomes: pd.DataFrame | None = None, advisors: pd.DataFrame | None = None,
-         settings: ContactSettings | None = None, fingerprint_key: bytes | None = None,
-         also: pd.DataFrame | None = None) -> PacedList:
+def pace(
+    candidates: pd.DataFrame,
+    members: pd.DataFrame,
+    as_of: Any,
+    history: pd.DataFrame | None = None,
+    outcomes: pd.DataFrame | None = None,
+    advisors: pd.DataFrame | None = None,
+    settings: ContactSettings | None = None,
+    fingerprint_key: bytes | None = None,
+    also: pd.DataFrame | None = None,
+) -> PacedList:
     """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
 
     ``history``: other runs' contacts (``member_id``, ``as_of``, ``campaign``, ``phone_hash``, ``call_by``),
@@ -183,16 +210,27 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     hold("asked_not_to_call", asked_here.notna(), "asked not to be called on this phone on " + asked_here.astype(str))
     hold("no_phone", table["phone"].fillna("") == "", "no phone number")
     wrong = table["member_id"].map(last_outcome.get("wrong_number_hash", {}))
-    hold("wrong_number", wrong.notna() & (wrong == fingerprint),
-         "wrong number reported on " + table["member_id"].map(last_outcome.get("wrong_number", {})).astype(str))
+    hold(
+        "wrong_number",
+        wrong.notna() & (wrong == fingerprint),
+        "wrong number reported on " + table["member_id"].map(last_outcome.get("wrong_number", {})).astype(str),
+    )
     switched = pd.to_datetime(table["member_id"].map(last_outcome.get("switched_supplier", {})))
-    hold("switched", switched > as_of - pd.Timedelta(days=settings.switched_hold_days),
-         "switched supplier, reported on " + switched.dt.strftime("%Y-%m-%d"))
+    hold(
+        "switched",
+        switched > as_of - pd.Timedelta(days=settings.switched_hold_days),
+        "switched supplier, reported on " + switched.dt.strftime("%Y-%m-%d"),
+    )
     won_back = pd.to_datetime(table["member_id"].map(last_outcome.get("won_back", {})))
-    hold("won_back", (won_back > as_of - pd.Timedelta(days=settings.won_back_hold_days))
-         & ~table["campaign"].isin([BIRTHDAY, HOLIDAY]),
-         "reported won back on " + won_back.dt.strftime("%Y-%m-%d") + ": not called again until "
-         + (won_back + pd.Timedelta(days=settings.won_back_hold_days)).dt.strftime("%Y-%m-%d"))
+    hold(
+        "won_back",
+        (won_back > as_of - pd.Timedelta(days=settings.won_back_hold_days))
+        & ~table["campaign"].isin([BIRTHDAY, HOLIDAY]),
+        "reported won back on "
+        + won_back.dt.strftime("%Y-%m-%d")
+        + ": not called again until "
+        + (won_back + pd.Timedelta(days=settings.won_back_hold_days)).dt.strftime("%Y-%m-%d"),
+    )
 
     nearby = _contacts_around(history, table["member_id"], as_of, max(settings.window_days, 30))
     nearest = nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("member_id").first()
@@ -205,62 +243,109 @@ def pace(candidates: pd.DataFrame, members: pd.DataFrame, as_of: Any, history: p
     gap = gap.where(~closer, line_gap)
     contacted = contacted.where(~closer, fingerprint.map(by_line["campaign"]).astype(str) + ", same phone")
     days = gap.abs().astype("Int64").astype(str)
-    recent = pd.Series(np.where(gap >= 0, "contacted " + days + " days ago (" + contacted + ")",
-                                "listed " + days + " days later (" + contacted + ")"), index=table.index)
+    recent = pd.Series(
+        np.where(
+            gap >= 0,
+            "contacted " + days + " days ago (" + contacted + ")",
+            "listed " + days + " days later (" + contacted + ")",
+        ),
+        index=table.index,
+    )
     # a call of the member today (another run's) carries their birthday greeting: see ``also``
     greeted = gap.eq(0) & ~closer & table["campaign"].eq(BIRTHDAY)
-    hold("window", gap.abs() < settings.window_days,
-         recent.where(~greeted, recent + ", a call that greets the birthday too"))
+    hold(
+        "window",
+        gap.abs() < settings.window_days,
+        recent.where(~greeted, recent + ", a call that greets the birthday too"),
+    )
     held_out = table["member_id"].map(_held_out_since(history, as_of, settings.control_days))
-    hold("control_group", held_out.notna(),
-         "held out as control on " + held_out.dt.strftime("%Y-%m-%d") + ": not called until "
-         + (held_out + pd.Timedelta(days=settings.control_days)).dt.strftime("%Y-%m-%d")
-         + " (keeps the comparison clean)")
+    hold(
+        "control_group",
+        held_out.notna(),
+        "held out as control on "
+        + held_out.dt.strftime("%Y-%m-%d")
+        + ": not called until "
+        + (held_out + pd.Timedelta(days=settings.control_days)).dt.strftime("%Y-%m-%d")
+        + " (keeps the comparison clean)",
+    )
     busiest = _busiest_30_days(nearby)
     in_30 = table["member_id"].map(busiest["contacts"]).fillna(0).astype(int)
     start = table["member_id"].map(busiest["start"]).fillna(-29).astype(int)
-    hold("monthly_cap", in_30 >= settings.max_per_30_days,
-         pd.Series(np.where(start == -29, "contacted " + in_30.astype(str) + " times in the last 30 days",
-                            "contacted " + in_30.astype(str) + " times in the 30 days from "
-                            + (as_of + pd.to_timedelta(start, unit="D")).dt.strftime("%Y-%m-%d")),
-                   index=table.index))
+    hold(
+        "monthly_cap",
+        in_30 >= settings.max_per_30_days,
+        pd.Series(
+            np.where(
+                start == -29,
+                "contacted " + in_30.astype(str) + " times in the last 30 days",
+                "contacted "
+                + in_30.astype(str)
+                + " times in the 30 days from "
+                + (as_of + pd.to_timedelta(start, unit="D")).dt.strftime("%Y-%m-%d"),
+            ),
+            index=table.index,
+        ),
+    )
 
     table = table.iloc[_priority_order(table)]
     rule, why = rule.loc[table.index], why.loc[table.index]
     today = _calls_on(history, as_of)
-    later, full, notes = _beyond_todays_share(table, rule == "", as_of, _total_capacity(advisors, members, settings),
-                                              len(today))
+    later, full, notes = _beyond_todays_share(
+        table, rule == "", as_of, _total_capacity(advisors, members, settings), len(today)
+    )
     holiday = table["due_date"].fillna(as_of).dt.strftime("%Y-%m-%d")
     hold("later_day", later, "greeting planned for a later day before the holiday on " + holiday)
-    hold("capacity_full", full, "no capacity left today and no day left before the holiday on " + holiday
-         + ": not greeted")
+    hold(
+        "capacity_full",
+        full,
+        "no capacity left today and no day left before the holiday on " + holiday + ": not greeted",
+    )
     open_ = rule == ""
     first = ~table["member_id"].where(open_).duplicated(keep="first") | ~open_
-    hold("once_per_list", ~first, "listed once in this run (" + table["member_id"].map(
-        table.loc[open_ & first].set_index("member_id")["campaign"]).astype(str) + ")")
+    hold(
+        "once_per_list",
+        ~first,
+        "listed once in this run ("
+        + table["member_id"].map(table.loc[open_ & first].set_index("member_id")["campaign"]).astype(str)
+        + ")",
+    )
     open_ = (rule == "") & (table["_line"] != "")
     first = ~table["_line"].where(open_).duplicated(keep="first") | ~open_
-    hold("once_per_list", ~first, "listed once in this run (same phone as member " + table["_line"].map(
-        table.loc[open_ & first].set_index("_line")["member_id"]).astype(str) + ")")
+    hold(
+        "once_per_list",
+        ~first,
+        "listed once in this run (same phone as member "
+        + table["_line"].map(table.loc[open_ & first].set_index("_line")["member_id"]).astype(str)
+        + ")",
+    )
 
     listed = table.loc[rule == ""].copy()
-    listed["arm"], listed["control_p"] = control_arms(listed, as_of, settings.control_share, settings.control_seed,
-                                                      settings.control_vips)
+    listed["arm"], listed["control_p"] = control_arms(
+        listed, as_of, settings.control_share, settings.control_seed, settings.control_vips
+    )
     listed = pd.concat([listed.loc[listed["arm"] == CALLED], listed.loc[listed["arm"] == CONTROL]])
-    listed["priority"] = np.arange(1, len(listed) + 1)      # the called in calling order, then the control
+    listed["priority"] = np.arange(1, len(listed) + 1)  # the called in calling order, then the control
     listed = _with_other_reason(listed, table.loc[rule == "once_per_list"], also)
     busy = today["call_by"].value_counts() if "call_by" in today else pd.Series(dtype=int)
     called = listed["arm"] == CALLED
-    listed = pd.concat([_route(listed.loc[called].copy(), advisors, settings, busy),
-                        listed.loc[~called].assign(queue=CONTROL, call_by=CONTROL)])
-    held_back = table.loc[rule != ""].rename(columns={"reason": "call_reason"}).assign(
-        rule=rule[rule != ""], held_back=why[rule != ""])
+    listed = pd.concat(
+        [
+            _route(listed.loc[called].copy(), advisors, settings, busy),
+            listed.loc[~called].assign(queue=CONTROL, call_by=CONTROL),
+        ]
+    )
+    held_back = (
+        table.loc[rule != ""]
+        .rename(columns={"reason": "call_reason"})
+        .assign(rule=rule[rule != ""], held_back=why[rule != ""])
+    )
     held_back = held_back[HELD_BACK_COLUMNS].sort_values(["rule", "member_id", "campaign"], kind="stable")
     return PacedList(listed.reset_index(drop=True), held_back.reset_index(drop=True), notes)
 
 
-def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings,
-                         do_not_call: pd.Series) -> pd.DataFrame:
+def _with_member_details(
+    candidates: pd.DataFrame, members: pd.DataFrame, settings: ContactSettings, do_not_call: pd.Series
+) -> pd.DataFrame:
     missing = [c for c in ("member_id", "campaign", "reason") if c not in candidates]
     if missing:
         raise ValueError(f"candidates lack column(s) {', '.join(missing)}")
@@ -268,8 +353,9 @@ def _with_member_details(candidates: pd.DataFrame, members: pd.DataFrame, settin
     table["member_id"] = table["member_id"].astype(str)
     table["due_date"] = pd.to_datetime(table["due_date"]) if "due_date" in table else pd.NaT
     table["vip"] = table["vip"].eq(True) if "vip" in table else False
-    table["value_at_risk"] = (pd.to_numeric(table["value_at_risk"], errors="coerce").fillna(0.0)
-                              if "value_at_risk" in table else 0.0)
+    table["value_at_risk"] = (
+        pd.to_numeric(table["value_at_risk"], errors="coerce").fillna(0.0) if "value_at_risk" in table else 0.0
+    )
     # the alert's P(still a customer) when it listed the member: kept in the ledger, so that the effect of the
     # calls can be read by it (``campaign_effect``'s advice); unknown for greetings and other campaigns
     table["p_active"] = pd.to_numeric(table["p_active"], errors="coerce") if "p_active" in table else np.nan
@@ -302,8 +388,9 @@ def _do_not_call_lines(members: pd.DataFrame, do_not_call: pd.Series) -> pd.Seri
     ids = members["member_id"].astype(str)
     flagged = ids.map(do_not_call).eq(True).to_numpy()
     lines = members["phone"].map(phone_line)[flagged]
-    return pd.Series(ids[flagged].to_numpy(), index=lines.to_numpy()).loc[lambda s: s.index != ""].groupby(
-        level=0).first()
+    return (
+        pd.Series(ids[flagged].to_numpy(), index=lines.to_numpy()).loc[lambda s: s.index != ""].groupby(level=0).first()
+    )
 
 
 def _last_outcomes(outcomes: pd.DataFrame | None) -> dict[str, pd.Series]:
@@ -316,8 +403,10 @@ def _last_outcomes(outcomes: pd.DataFrame | None) -> dict[str, pd.Series]:
     recorded["member_id"] = recorded["member_id"].astype(str)
     recorded = recorded.sort_values("outcome_date")
     latest = recorded.groupby(["outcome", "member_id"]).last()
-    result = {code: pd.to_datetime(group.droplevel(0)["outcome_date"]).dt.strftime("%Y-%m-%d")
-              for code, group in latest.groupby(level=0)}
+    result = {
+        code: pd.to_datetime(group.droplevel(0)["outcome_date"]).dt.strftime("%Y-%m-%d")
+        for code, group in latest.groupby(level=0)
+    }
     if "wrong_number" in result:
         result["wrong_number_hash"] = latest.loc["wrong_number", "phone_hash"]
     asked = recorded.loc[(recorded["outcome"] == "do_not_call") & recorded["phone_hash"].fillna("").ne("")]
@@ -326,30 +415,37 @@ def _last_outcomes(outcomes: pd.DataFrame | None) -> dict[str, pd.Series]:
     return result
 
 
-def _line_contacts_around(history: pd.DataFrame | None, fingerprints: pd.Series, as_of: pd.Timestamp,
-                          days: int) -> pd.DataFrame:
+def _line_contacts_around(
+    history: pd.DataFrame | None, fingerprints: pd.Series, as_of: pd.Timestamp, days: int
+) -> pd.DataFrame:
     """By phone fingerprint: the nearest contact less than ``days`` from ``as_of`` (``gap``, ``campaign``)."""
     if history is None or history.empty or "phone_hash" not in history:
         return pd.DataFrame({"gap": pd.Series(dtype=int), "campaign": pd.Series(dtype=str)})
     nearby = history.loc[history["phone_hash"].isin(set(fingerprints) - {""}), ["phone_hash", "as_of", "campaign"]]
     nearby = nearby.assign(gap=(as_of - pd.to_datetime(nearby["as_of"]).dt.normalize()).dt.days)
     nearby = nearby.loc[nearby["gap"].abs() < days]
-    return nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("phone_hash")[
-        ["gap", "campaign"]].first()
+    return (
+        nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index]
+        .groupby("phone_hash")[["gap", "campaign"]]
+        .first()
+    )
 
 
-def _contacts_around(history: pd.DataFrame | None, member_ids: pd.Series, as_of: pd.Timestamp,
-                     days: int) -> pd.DataFrame:
+def _contacts_around(
+    history: pd.DataFrame | None, member_ids: pd.Series, as_of: pd.Timestamp, days: int
+) -> pd.DataFrame:
     """The contacts of ``member_ids`` less than ``days`` before or after ``as_of``, with ``gap``: days
     from the contact to ``as_of`` (negative for a contact after it)."""
     if history is None or history.empty:
-        return pd.DataFrame({"member_id": pd.Series(dtype=str), "campaign": pd.Series(dtype=str),
-                             "gap": pd.Series(dtype=int)})
+        return pd.DataFrame(
+            {"member_id": pd.Series(dtype=str), "campaign": pd.Series(dtype=str), "gap": pd.Series(dtype=int)}
+        )
     nearby = history[["member_id", "as_of", "campaign"]].copy()
     nearby["member_id"] = nearby["member_id"].astype(str)
     nearby["gap"] = (as_of - pd.to_datetime(nearby["as_of"]).dt.normalize()).dt.days
-    return nearby.loc[nearby["member_id"].isin(member_ids) & (nearby["gap"].abs() < days),
-                      ["member_id", "campaign", "gap"]].reset_index(drop=True)
+    return nearby.loc[
+        nearby["member_id"].isin(member_ids) & (nearby["gap"].abs() < days), ["member_id", "campaign", "gap"]
+    ].reset_index(drop=True)
 
 
 def _held_out_since(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.Series:
@@ -360,7 +456,8 @@ def _held_out_since(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int
     held = history.loc[history["arm"] == CONTROL, ["member_id", "as_of"]]
     day = pd.to_datetime(held["as_of"]).dt.normalize()
     held = held.assign(member_id=held["member_id"].astype(str), day=day).loc[
-        (day <= as_of) & (day > as_of - pd.Timedelta(days=days))]
+        (day <= as_of) & (day > as_of - pd.Timedelta(days=days))
+    ]
     return held.groupby("member_id")["day"].max()
 
 
@@ -369,22 +466,30 @@ def _busiest_30_days(nearby: pd.DataFrame) -> pd.DataFrame:
     first such span's first day, in days from ``as_of`` (``start``, -29 to 0: -29 is the last 30 days)."""
     within = nearby.loc[nearby["gap"].abs() < 30]
     members, codes = np.unique(within["member_id"].to_numpy(str), return_inverse=True)
-    offset = -within["gap"].to_numpy(int)               # day of the contact, from as_of
+    offset = -within["gap"].to_numpy(int)  # day of the contact, from as_of
     # The spans [s, s + 29] for s in -29..0 that hold a contact on day d are s = max(d - 29, -29) .. min(d, 0):
     # count them per member with a difference array over the 30 starts.
     spans = np.zeros((len(members), 31), dtype=np.int32)
     np.add.at(spans, (codes, np.maximum(offset - 29, -29) + 29), 1)
     np.add.at(spans, (codes, np.minimum(offset, 0) + 30), -1)
     counts = spans.cumsum(axis=1)[:, :30]
-    return pd.DataFrame({"contacts": counts.max(axis=1), "start": counts.argmax(axis=1) - 29},
-                        index=pd.Index(members, name="member_id"))
+    return pd.DataFrame(
+        {"contacts": counts.max(axis=1), "start": counts.argmax(axis=1) - 29}, index=pd.Index(members, name="member_id")
+    )
 
 
 def _priority_order(table: pd.DataFrame) -> np.ndarray:
     """VIPs first, then the most value at risk, the earliest due date, and member id (a total order)."""
     due = table["due_date"].fillna(pd.Timestamp.max).to_numpy()
-    return np.lexsort((table["campaign"].to_numpy(str), table["member_id"].to_numpy(str), due,
-                       -table["value_at_risk"].to_numpy(float), ~table["vip"].to_numpy(bool)))
+    return np.lexsort(
+        (
+            table["campaign"].to_numpy(str),
+            table["member_id"].to_numpy(str),
+            due,
+            -table["value_at_risk"].to_numpy(float),
+            ~table["vip"].to_numpy(bool),
+        )
+    )
 
 
 def _calls_on(history: pd.DataFrame | None, day: pd.Timestamp) -> pd.DataFrame:
@@ -408,8 +513,9 @@ def _total_capacity(advisors: pd.DataFrame | None, members: pd.DataFrame, settin
     return ids[ids != ""].nunique() * settings.advisor_daily_calls or None
 
 
-def _beyond_todays_share(table: pd.DataFrame, open_: pd.Series, as_of: pd.Timestamp, capacity: int | None,
-                         booked: int) -> tuple[pd.Series, pd.Series, list[str]]:
+def _beyond_todays_share(
+    table: pd.DataFrame, open_: pd.Series, as_of: pd.Timestamp, capacity: int | None, booked: int
+) -> tuple[pd.Series, pd.Series, list[str]]:
     """The open holiday greetings that today does not take (``table`` in priority order): ``later``, for a
     later day before the holiday, and ``full``, owed on the holiday itself (or after) beyond the day's capacity;
     and one note per holiday whose greetings cannot all be made before it.
@@ -438,13 +544,17 @@ def _beyond_todays_share(table: pd.DataFrame, open_: pd.Series, as_of: pd.Timest
         days = int(days_left[group.index[0]])
         if days <= 0 and full[group.index].any():
             missed = group.loc[full[group.index]]
-            notes.append(f"{len(missed):,} holiday greetings of {day:%Y-%m-%d} ({int(missed['vip'].sum()):,} VIPs) "
-                         "are not made: no capacity left today and no day left before the holiday")
+            notes.append(
+                f"{len(missed):,} holiday greetings of {day:%Y-%m-%d} ({int(missed['vip'].sum()):,} VIPs) "
+                "are not made: no capacity left today and no day left before the holiday"
+            )
         elif days > 0 and left is not None and len(group) > left + (days - 1) * capacity:
-            missed = group.iloc[left + (days - 1) * capacity:]
-            notes.append(f"{len(missed):,} of the {len(group):,} holiday greetings owed before {day:%Y-%m-%d} "
-                         f"({int(missed['vip'].sum()):,} VIPs among them) cannot be made before the holiday: the "
-                         f"advisors take {capacity:,} calls a day, {left:,} of them left today, {days} day(s) to go")
+            missed = group.iloc[left + (days - 1) * capacity :]
+            notes.append(
+                f"{len(missed):,} of the {len(group):,} holiday greetings owed before {day:%Y-%m-%d} "
+                f"({int(missed['vip'].sum()):,} VIPs among them) cannot be made before the holiday: the "
+                f"advisors take {capacity:,} calls a day, {left:,} of them left today, {days} day(s) to go"
+            )
     return later, full, notes
 
 
@@ -453,8 +563,9 @@ def _with_other_reason(listed: pd.DataFrame, covered: pd.DataFrame, also: pd.Dat
     as listed once (``covered``, in priority order) and then of the greetings ``also`` that the call's own
     campaign is not."""
     listed["also_campaign"], listed["also_due_date"] = "", pd.NaT
-    frames = [frame[["member_id", "campaign", "due_date"]] for frame in (covered, also)
-              if frame is not None and len(frame)]
+    frames = [
+        frame[["member_id", "campaign", "due_date"]] for frame in (covered, also) if frame is not None and len(frame)
+    ]
     if not frames or listed.empty:
         return listed
     reasons = pd.concat(frames)
@@ -473,13 +584,14 @@ def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> 
     book = advisors.drop_duplicates("advisor_id").set_index(advisors["advisor_id"].astype(str).rename("advisor_id"))
     if "active" in book:
         active, unreadable = parse_flags(book["active"])
-        book = book.loc[active.fillna(True).astype(bool) & ~unreadable]     # blank: active; unreadable: not
+        book = book.loc[active.fillna(True).astype(bool) & ~unreadable]  # blank: active; unreadable: not
     calls = book["daily_calls"] if "daily_calls" in book else pd.Series(index=book.index, dtype=float)
     return calls.fillna(settings.advisor_daily_calls).astype(int)
 
 
-def _route(listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: ContactSettings,
-           busy: pd.Series) -> pd.DataFrame:
+def _route(
+    listed: pd.DataFrame, advisors: pd.DataFrame | None, settings: ContactSettings, busy: pd.Series
+) -> pd.DataFrame:
     """``queue`` (the VIP queue or the advisor's team) and ``call_by`` (the advisor within their daily
     capacity less the calls other runs gave them today, ``busy`` by advisor id, in priority order, else
     ``queue``). Without an advisors table every advisor is active."""

@@ -16,6 +16,7 @@ Labels and sentences come from the message catalogue (``segkit.messages``) of
 the ``language`` setting (zh-CN by default). ``call_list.csv`` keeps its English
 columns for dialers and scripts.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,12 +32,40 @@ from ..messages import LANGUAGES, Catalogue, catalogue
 from .lists import birthday_reason
 from .pacing import CALL_BY_QUEUE, HOLD_RULES, VIP_QUEUE
 
-SHEET_COLUMNS = ["priority", "member_id", "name", "phone", "tier", "vip", "campaign", "reason", "last_purchase",
-                 "last_product", "household_size", "last_contact", "action", "expected_purchase", "birthday",
-                 "holiday", "value_at_risk", "alert_id", "outcome", "outcome_date", "note"]
-AGENT_COLUMNS = ["outcome", "outcome_date", "note"]            # filled in by the agent, read back by the import
-CONTEXT_COLUMNS = ["last_purchase", "purchases", "typical_interval", "days_overdue", "last_product",
-                   "last_quantity", "segment", "action"]
+SHEET_COLUMNS = [
+    "priority",
+    "member_id",
+    "name",
+    "phone",
+    "tier",
+    "vip",
+    "campaign",
+    "reason",
+    "last_purchase",
+    "last_product",
+    "household_size",
+    "last_contact",
+    "action",
+    "expected_purchase",
+    "birthday",
+    "holiday",
+    "value_at_risk",
+    "alert_id",
+    "outcome",
+    "outcome_date",
+    "note",
+]
+AGENT_COLUMNS = ["outcome", "outcome_date", "note"]  # filled in by the agent, read back by the import
+CONTEXT_COLUMNS = [
+    "last_purchase",
+    "purchases",
+    "typical_interval",
+    "days_overdue",
+    "last_product",
+    "last_quantity",
+    "segment",
+    "action",
+]
 WIDE_COLUMNS = {"reason": 48, "action": 40, "last_contact": 24, "note": 30}
 SHEET_NAME_UNSAFE = re.compile(r"[\[\]:*?/\\]")
 HOLIDAY_CAMPAIGNS = ("holiday",)
@@ -53,18 +82,26 @@ def member_context(sources: Sequence[Any]) -> pd.DataFrame:
         raw = read_source(source)
         frame = raw.frame
         if "member_id" not in frame:
-            raise ValueError(f"{raw.origin}: a member context table needs a member_id column; "
-                             f"found {', '.join(map(str, frame.columns))}")
+            raise ValueError(
+                f"{raw.origin}: a member context table needs a member_id column; "
+                f"found {', '.join(map(str, frame.columns))}"
+            )
         frame = frame.assign(member_id=frame["member_id"].astype(str)).drop_duplicates("member_id")
         frame = frame.set_index("member_id")[[c for c in CONTEXT_COLUMNS if c in frame]]
         context = context.combine_first(frame) if len(context.columns) else frame
     return context
 
 
-def sheet_table(call_list: pd.DataFrame, as_of: pd.Timestamp, language: str | None = None,
-                context: pd.DataFrame | None = None, members: pd.DataFrame | None = None,
-                last_contacts: pd.DataFrame | None = None, holiday_name: str = "holiday",
-                purchase_noun: str | None = None) -> pd.DataFrame:
+def sheet_table(
+    call_list: pd.DataFrame,
+    as_of: pd.Timestamp,
+    language: str | None = None,
+    context: pd.DataFrame | None = None,
+    members: pd.DataFrame | None = None,
+    last_contacts: pd.DataFrame | None = None,
+    holiday_name: str = "holiday",
+    purchase_noun: str | None = None,
+) -> pd.DataFrame:
     """The call list as agents read it: ``SHEET_COLUMNS`` (canonical names; ``write_call_sheet`` labels them),
     texts in ``language``. ``context``: ``member_context``; ``last_contacts``: ``LedgerSession.last_contacts``."""
     text = catalogue(language)
@@ -74,10 +111,16 @@ def sheet_table(call_list: pd.DataFrame, as_of: pd.Timestamp, language: str | No
     household = _members_by_id(members).reindex(index=ids, columns=["household_size"]).set_axis(call_list.index)
     due = pd.to_datetime(call_list["due_date"])
     campaign = call_list["campaign"].astype(str)
-    also_campaign = (call_list["also_campaign"].fillna("").astype(str) if "also_campaign" in call_list
-                     else pd.Series("", index=call_list.index))
-    also_due = pd.to_datetime(call_list["also_due_date"]) if "also_due_date" in call_list else pd.Series(
-        pd.NaT, index=call_list.index)
+    also_campaign = (
+        call_list["also_campaign"].fillna("").astype(str)
+        if "also_campaign" in call_list
+        else pd.Series("", index=call_list.index)
+    )
+    also_due = (
+        pd.to_datetime(call_list["also_due_date"])
+        if "also_due_date" in call_list
+        else pd.Series(pd.NaT, index=call_list.index)
+    )
     noun = purchase_noun or text.text("words.purchase")
 
     def reason(i) -> str:
@@ -95,46 +138,58 @@ def sheet_table(call_list: pd.DataFrame, as_of: pd.Timestamp, language: str | No
         contact = last_contacts.reindex(ids).set_axis(call_list.index)
         seen = contact["as_of"].notna()
         last_contact[seen] = [
-            text.text("call_sheet.last_contact", date=text.day(day), campaign=_label(text, "campaigns", name),
-                      outcome=_label(text, "outcomes", outcome) if isinstance(outcome, str) and outcome
-                      else text.text("call_sheet.no_outcome"))
-            for day, name, outcome in zip(contact.loc[seen, "as_of"], contact.loc[seen, "campaign"],
-                                          contact.loc[seen, "outcome"])]
+            text.text(
+                "call_sheet.last_contact",
+                date=text.day(day),
+                campaign=_label(text, "campaigns", name),
+                outcome=_label(text, "outcomes", outcome)
+                if isinstance(outcome, str) and outcome
+                else text.text("call_sheet.no_outcome"),
+            )
+            for day, name, outcome in zip(
+                contact.loc[seen, "as_of"], contact.loc[seen, "campaign"], contact.loc[seen, "outcome"]
+            )
+        ]
     care = campaign.isin(["birthday", *HOLIDAY_CAMPAIGNS])
     value = pd.to_numeric(call_list["value_at_risk"], errors="coerce")
-    return pd.DataFrame({
-        "priority": call_list["priority"].astype(int),
-        "member_id": ids,
-        "name": call_list["name"],
-        "phone": call_list["phone"],
-        "tier": call_list["tier"],
-        "vip": np.where(call_list["vip"].eq(True), text.text("formats.flag_yes"), text.text("formats.flag_no")),
-        "campaign": [_label(text, "campaigns", name) for name in campaign],
-        "reason": [reason(i) for i in call_list.index],
-        "last_purchase": pd.to_datetime(known["last_purchase"], errors="coerce").dt.normalize(),
-        "last_product": _last_products(text, known),
-        "household_size": pd.to_numeric(household["household_size"], errors="coerce").astype("Int64"),
-        "last_contact": last_contact,
-        "action": [_action(text, name, vip, segment_action)
-                   for name, vip, segment_action in zip(campaign, call_list["vip"].eq(True),
-                                                        known["action"].fillna(""))],
-        "expected_purchase": dated("churn"),
-        "birthday": dated("birthday"),
-        "holiday": due.where(campaign.isin(HOLIDAY_CAMPAIGNS)).fillna(also_due.where(also_campaign.isin(
-            HOLIDAY_CAMPAIGNS))),
-        "value_at_risk": value.where(~care & (value > 0)).round(2),
-        "alert_id": call_list["alert_id"],
-        "outcome": None,
-        "outcome_date": None,
-        "note": None,
-    })[SHEET_COLUMNS]
+    return pd.DataFrame(
+        {
+            "priority": call_list["priority"].astype(int),
+            "member_id": ids,
+            "name": call_list["name"],
+            "phone": call_list["phone"],
+            "tier": call_list["tier"],
+            "vip": np.where(call_list["vip"].eq(True), text.text("formats.flag_yes"), text.text("formats.flag_no")),
+            "campaign": [_label(text, "campaigns", name) for name in campaign],
+            "reason": [reason(i) for i in call_list.index],
+            "last_purchase": pd.to_datetime(known["last_purchase"], errors="coerce").dt.normalize(),
+            "last_product": _last_products(text, known),
+            "household_size": pd.to_numeric(household["household_size"], errors="coerce").astype("Int64"),
+            "last_contact": last_contact,
+            "action": [
+                _action(text, name, vip, segment_action)
+                for name, vip, segment_action in zip(campaign, call_list["vip"].eq(True), known["action"].fillna(""))
+            ],
+            "expected_purchase": dated("churn"),
+            "birthday": dated("birthday"),
+            "holiday": due.where(campaign.isin(HOLIDAY_CAMPAIGNS)).fillna(
+                also_due.where(also_campaign.isin(HOLIDAY_CAMPAIGNS))
+            ),
+            "value_at_risk": value.where(~care & (value > 0)).round(2),
+            "alert_id": call_list["alert_id"],
+            "outcome": None,
+            "outcome_date": None,
+            "note": None,
+        }
+    )[SHEET_COLUMNS]
 
 
 def _members_by_id(members: pd.DataFrame | None) -> pd.DataFrame:
     if members is None or "member_id" not in members:
         return pd.DataFrame(index=pd.Index([], name="member_id"))
     return members.set_index(members["member_id"].astype(str).rename("member_id")).loc[
-        lambda frame: ~frame.index.duplicated()]
+        lambda frame: ~frame.index.duplicated()
+    ]
 
 
 def _label(text: Catalogue, section: str, key: str) -> str:
@@ -142,20 +197,34 @@ def _label(text: Catalogue, section: str, key: str) -> str:
     return text.section(section).get(key, key)
 
 
-def _reason(text: Catalogue, campaign: str, due: pd.Timestamp, as_of: pd.Timestamp, known: pd.Series,
-            given: str, holiday_name: str, noun: str) -> str:
+def _reason(
+    text: Catalogue,
+    campaign: str,
+    due: pd.Timestamp,
+    as_of: pd.Timestamp,
+    known: pd.Series,
+    given: str,
+    holiday_name: str,
+    noun: str,
+) -> str:
     """Why this call, in plain words: the overdue rhythm, the birthday, the holiday; another campaign's own
     reason as it came (``given``)."""
     if campaign == "birthday" and pd.notna(due):
         return birthday_reason(text, due, as_of)
     if campaign in HOLIDAY_CAMPAIGNS and pd.notna(due):
-        return text.text("call_sheet.reasons.holiday", date=text.day(due),
-                         holiday=_label(text, "holidays", holiday_name))
+        return text.text(
+            "call_sheet.reasons.holiday", date=text.day(due), holiday=_label(text, "holidays", holiday_name)
+        )
     needed = ("last_purchase", "typical_interval", "days_overdue", "purchases")
     if all(pd.notna(known.get(name)) for name in needed):
         last = pd.Timestamp(known["last_purchase"])
-        fields = dict(noun=noun, typical=int(round(float(known["typical_interval"]))), last=text.day(last),
-                      since=(as_of - last.normalize()).days, late=int(known["days_overdue"]))
+        fields = dict(
+            noun=noun,
+            typical=int(round(float(known["typical_interval"]))),
+            last=text.day(last),
+            since=(as_of - last.normalize()).days,
+            late=int(known["days_overdue"]),
+        )
         once = int(known["purchases"]) == 1
         return text.text("call_sheet.reasons.overdue_once" if once else "call_sheet.reasons.overdue", **fields)
     return given if isinstance(given, str) else ""
@@ -181,8 +250,9 @@ def _action(text: Catalogue, campaign: str, vip: bool, segment_action: str) -> s
     return text.text("formats.separator").join(part for part in (hint, str(segment_action).strip()) if part)
 
 
-def sheets_by_caller(call_list: pd.DataFrame, advisors: pd.DataFrame | None, language: str | None = None
-                     ) -> list[tuple[str, pd.Index]]:
+def sheets_by_caller(
+    call_list: pd.DataFrame, advisors: pd.DataFrame | None, language: str | None = None
+) -> list[tuple[str, pd.Index]]:
     """(sheet name, rows) for every advisor with calls (named after them, by advisor id order), then every
     queue with calls (the VIP queue first). Names are unique and fit Excel's 31 characters."""
     text = catalogue(language)
@@ -195,8 +265,11 @@ def sheets_by_caller(call_list: pd.DataFrame, advisors: pd.DataFrame | None, lan
         sheets.append((_sheet_name(names.get(advisor) or advisor, advisor, taken), call_list.index[call_by == advisor]))
     queued = call_list.loc[call_by == CALL_BY_QUEUE, "queue"].astype(str)
     for queue in sorted(set(queued), key=lambda name: (name != VIP_QUEUE, name)):
-        title = (text.text("call_sheet.sheets.vip_queue") if queue == VIP_QUEUE
-                 else text.text("call_sheet.sheets.queue", queue=queue))
+        title = (
+            text.text("call_sheet.sheets.vip_queue")
+            if queue == VIP_QUEUE
+            else text.text("call_sheet.sheets.queue", queue=queue)
+        )
         sheets.append((_sheet_name(title, queue, taken), queued.index[queued == queue]))
     return sheets
 
@@ -206,14 +279,22 @@ def _sheet_name(name: str, fallback: str, taken: set[str]) -> str:
     second advisor of the same name gets their id beside it."""
     clean = SHEET_NAME_UNSAFE.sub("_", name).strip("' ")[:31] or SHEET_NAME_UNSAFE.sub("_", fallback)[:31]
     if clean.lower() in {t.lower() for t in taken}:
-        clean = f"{clean[:31 - len(fallback) - 3]} ({SHEET_NAME_UNSAFE.sub('_', fallback)})"
+        clean = f"{clean[: 31 - len(fallback) - 3]} ({SHEET_NAME_UNSAFE.sub('_', fallback)})"
     taken.add(clean)
     return clean
 
 
-def write_call_sheet(call_list: pd.DataFrame, held_back: pd.DataFrame, path: str | Path, as_of: pd.Timestamp,
-                     run: str, language: str | None = None, advisors: pd.DataFrame | None = None, control: int = 0,
-                     **context) -> Path:
+def write_call_sheet(
+    call_list: pd.DataFrame,
+    held_back: pd.DataFrame,
+    path: str | Path,
+    as_of: pd.Timestamp,
+    run: str,
+    language: str | None = None,
+    advisors: pd.DataFrame | None = None,
+    control: int = 0,
+    **context,
+) -> Path:
     """Write ``call_list.xlsx``: the summary sheet, then one sheet per advisor and per queue (``sheet_table``
     rows, labelled in ``language``, the outcome column with its drop-down). ``context``: ``sheet_table``'s
     keyword arguments (members, context, last_contacts, holiday_name, purchase_noun); ``control``: the members
@@ -226,14 +307,28 @@ def write_call_sheet(call_list: pd.DataFrame, held_back: pd.DataFrame, path: str
     callers = sheets_by_caller(call_list, advisors, language)
     sheets = [_summary_sheet(text, callers, call_list, held_back, as_of, run, control)]
     for title, index in callers:
-        sheets.append(XlsxSheet(title, rows.loc[index].rename(columns=labels), text_columns=text_columns,
-                                choices=choices, widths={labels[c]: w for c, w in WIDE_COLUMNS.items()},
-                                formats={labels["value_at_risk"]: "#,##0.00"}))
+        sheets.append(
+            XlsxSheet(
+                title,
+                rows.loc[index].rename(columns=labels),
+                text_columns=text_columns,
+                choices=choices,
+                widths={labels[c]: w for c, w in WIDE_COLUMNS.items()},
+                formats={labels["value_at_risk"]: "#,##0.00"},
+            )
+        )
     return write_xlsx(sheets, path, timestamp=as_of)
 
 
-def _summary_sheet(text: Catalogue, callers: list[tuple[str, pd.Index]], call_list: pd.DataFrame,
-                   held_back: pd.DataFrame, as_of: pd.Timestamp, run: str, control: int) -> XlsxSheet:
+def _summary_sheet(
+    text: Catalogue,
+    callers: list[tuple[str, pd.Index]],
+    call_list: pd.DataFrame,
+    held_back: pd.DataFrame,
+    as_of: pd.Timestamp,
+    run: str,
+    control: int,
+) -> XlsxSheet:
     """Calls and VIPs per sheet, the control group, then the members held back by reason."""
     label = text.section("call_sheet.summary")
     vip = call_list["vip"].eq(True)
@@ -246,17 +341,29 @@ def _summary_sheet(text: Catalogue, callers: list[tuple[str, pd.Index]], call_li
     for rule in HOLD_RULES:
         if counts.get(rule, 0):
             held = held_back["rule"] == rule
-            lines.append((text.text("call_sheet.summary.held_back_rule", rule=rules[rule]), int(counts[rule]),
-                          int(held_back.loc[held, "vip"].eq(True).sum())))
+            lines.append(
+                (
+                    text.text("call_sheet.summary.held_back_rule", rule=rules[rule]),
+                    int(counts[rule]),
+                    int(held_back.loc[held, "vip"].eq(True).sum()),
+                )
+            )
     frame = pd.DataFrame(lines, columns=[label["sheet"], label["calls"], label["vips"]])
-    return XlsxSheet(text.text("call_sheet.sheets.summary"), frame, widths={label["sheet"]: 36},
-                     preface=(label["title"].format(date=f"{as_of:%Y-%m-%d}", run=run), label["instructions"], ""))
+    return XlsxSheet(
+        text.text("call_sheet.sheets.summary"),
+        frame,
+        widths={label["sheet"]: 36},
+        preface=(label["title"].format(date=f"{as_of:%Y-%m-%d}", run=run), label["instructions"], ""),
+    )
 
 
 def column_labels() -> dict[str, str]:
     """Every language's label of the call sheet's columns, to the canonical name (what the import reads)."""
-    return {label: name for language in LANGUAGES
-            for name, label in catalogue(language).section("call_sheet.columns").items()}
+    return {
+        label: name
+        for language in LANGUAGES
+        for name, label in catalogue(language).section("call_sheet.columns").items()
+    }
 
 
 def read_call_sheet(path: str | Path) -> pd.DataFrame:
@@ -283,7 +390,8 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
             if header is None:
                 continue
             found = True
-            for number, line in enumerate(lines, start=number + 1):
+            first = number + 1
+            for number, line in enumerate(lines, start=first):
                 values = dict(zip(header, line))
                 filled = {name: _cell_text(values.get(name)) for name in ("alert_id", *AGENT_COLUMNS)}
                 if any(filled[name] for name in AGENT_COLUMNS):
@@ -291,9 +399,11 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
     finally:
         workbook.close()
     if not found:
-        raise ValueError(f"{path}: no sheet with a call id and an outcome column "
-                         f"({' / '.join(catalogue(language).text('call_sheet.columns.outcome') for language in LANGUAGES)}): "
-                         "is this a segkit call sheet?")
+        raise ValueError(
+            f"{path}: no sheet with a call id and an outcome column "
+            f"({' / '.join(catalogue(language).text('call_sheet.columns.outcome') for language in LANGUAGES)}): "
+            "is this a segkit call sheet?"
+        )
     return pd.DataFrame(rows, columns=["alert_id", *AGENT_COLUMNS, "where"])
 
 

@@ -36,6 +36,7 @@ Each alert carries what the call center needs to rank it: ``vip``,
 ``value_12m`` (net spend in the last 365 days) and ``value_at_risk``
 (``value_12m x (1 - p_active)``: the year of spend that is probably lost).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -45,8 +46,8 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from ..data.parse import parse_day
 from ..calendar import holidays
+from ..data.parse import parse_day
 from ..engine import as_table, connection
 from ..features import purchase_gaps, purchase_value
 from ..result import Result
@@ -54,14 +55,49 @@ from ..segment.value import VipRule
 from ..settings import YamlSettings, resolve_settings
 from .rhythm import COVARIATES, IntervalModel
 
-ALERT_COLUMNS = ["member_id", "last_purchase", "expected_next_purchase", "days_overdue", "p_active", "reason",
-                 "vip", "value_12m", "value_at_risk", "purchases", "typical_interval", "last_product", "last_quantity"]
+ALERT_COLUMNS = [
+    "member_id",
+    "last_purchase",
+    "expected_next_purchase",
+    "days_overdue",
+    "p_active",
+    "reason",
+    "vip",
+    "value_12m",
+    "value_at_risk",
+    "purchases",
+    "typical_interval",
+    "last_product",
+    "last_quantity",
+]
 STATUSES = ["alert", "late", "not due", "long gone", "never bought"]
 
 
 @dataclass(frozen=True)
 class AlertSettings(YamlSettings):
-    """Every setting of the overdue alert, validated; see the module docstring for the YAML form."""
+    """Every setting of the overdue alert, validated; see the module docstring for the YAML form.
+
+    Made by ``resolve_settings(AlertSettings, ...)`` from a YAML path or a mapping, or directly;
+    a value out of range raises ``ValueError`` naming it.
+
+    Attributes
+    ----------
+    p_active_below : float
+        Alert when P(still a customer) falls below this (between 0 and 1; default 0.6).
+    long_gone_days : int
+        Members with no purchase for this many days are long gone, not alerts (default 180).
+    purchase_noun, purchase_verb : str
+        The words of the reasons: "last refill ...", "usually refills every ..." (default
+        "purchase", "buys").
+    covariates : "auto" or list of str
+        The rhythm's group covariates (``IntervalModel``).
+    holidays : str, list of dates or None
+        The calendar of the ``holiday`` covariate (default ``spring_festival``).
+    churn_prior : float or None
+        ``q``, the probability that a last purchase was the final one; None: estimated.
+    vip : VipRule
+        The one VIP rule (call lists put VIPs first).
+    """
 
     what: ClassVar[str] = "alert"
 
@@ -83,55 +119,147 @@ class AlertSettings(YamlSettings):
             raise ValueError(f"churn_prior must be between 0 and 1 (or null to estimate it), got {self.churn_prior}")
         if self.covariates != "auto":
             if isinstance(self.covariates, str) or not set(self.covariates) <= set(COVARIATES):
-                raise ValueError(f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; "
-                                 f"got {self.covariates!r}")
-        holidays(self.holidays)   # a clear error now rather than at fit
+                raise ValueError(
+                    f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; got {self.covariates!r}"
+                )
+        holidays(self.holidays)  # a clear error now rather than at fit
 
     def model(self) -> IntervalModel:
-        return IntervalModel(covariates=self.covariates, holidays=self.holidays,
-                             max_open_gap_days=self.long_gone_days, churn_prior=self.churn_prior)
+        return IntervalModel(
+            covariates=self.covariates,
+            holidays=self.holidays,
+            max_open_gap_days=self.long_gone_days,
+            churn_prior=self.churn_prior,
+        )
 
 
 @dataclass(repr=False)
 class AlertRun(Result):
-    """Everything behind one day's alerts: the gaps, the fitted model, every member's prediction, the alerts."""
+    """Everything behind one day's alerts: the gaps, the fitted model, every member's prediction, the alerts.
+
+    ``summary()`` counts members by status, with the VIPs and the value at risk among them;
+    ``write(out)`` writes ``alerts.csv`` and ``member_rhythms.csv``.
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+        The day of the alerts.
+    settings : AlertSettings
+        The settings used.
+    gaps : pandas.DataFrame
+        The gap table the rhythm was fitted on (``purchase_gaps``).
+    model : IntervalModel
+        The fitted rhythm (or the one passed in).
+    members : pandas.DataFrame
+        One row per member (``member_rhythms.csv``): ``IntervalModel.predict``'s columns,
+        ``last_product``, ``last_quantity``, ``status`` (alert, late, not due, long gone,
+        never bought), ``reason``, ``vip``, ``value_12m`` and ``value_at_risk``.
+    alerts : pandas.DataFrame
+        ``alerts.csv``: the alerted members (``ALERT_COLUMNS``), freshest lapses first.
+    """
 
     as_of: pd.Timestamp
     settings: AlertSettings
     gaps: pd.DataFrame
     model: IntervalModel
-    members: pd.DataFrame   # one row per member: the prediction, status and reason
-    alerts: pd.DataFrame    # alerts.csv: ALERT_COLUMNS, freshest lapses first
+    members: pd.DataFrame  # one row per member: the prediction, status and reason
+    alerts: pd.DataFrame  # alerts.csv: ALERT_COLUMNS, freshest lapses first
 
     def _describe(self) -> str:
         counts = self.members["status"].value_counts()
-        return (f"as of {self.as_of.date()}: {len(self.alerts):,} alerts among {len(self.members):,} members ("
-                + ", ".join(f"{status} {int(counts.get(status, 0)):,}" for status in STATUSES) + ")")
+        return (
+            f"as of {self.as_of.date()}: {len(self.alerts):,} alerts among {len(self.members):,} members ("
+            + ", ".join(f"{status} {int(counts.get(status, 0)):,}" for status in STATUSES)
+            + ")"
+        )
 
     def summary(self) -> pd.DataFrame:
         """Members by status, with the VIPs and the value at risk among them."""
         table = self.members.assign(vip=self.members["vip"].eq(True))
-        return (table.groupby("status", observed=False)
-                .agg(members=("member_id", "size"), vips=("vip", "sum"), value_at_risk=("value_at_risk", "sum"))
-                .reset_index())
+        return (
+            table.groupby("status", observed=False)
+            .agg(members=("member_id", "size"), vips=("vip", "sum"), value_at_risk=("value_at_risk", "sum"))
+            .reset_index()
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """``alerts.csv`` and ``member_rhythms.csv`` (every member's prediction and status)."""
         return {"alerts.csv": self.alerts, "member_rhythms.csv": self.members.drop(columns="reason").round(4)}
 
 
-def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
-                 settings: AlertSettings | str | Path | dict | None = None, backend: str = "duckdb",
-                 con=None, model: IntervalModel | None = None) -> AlertRun:
+def churn_alerts(
+    transactions: Any,
+    as_of: Any,
+    members: pd.DataFrame | None = None,
+    settings: AlertSettings | str | Path | dict | None = None,
+    backend: str = "duckdb",
+    con=None,
+    model: IntervalModel | None = None,
+) -> AlertRun:
     """Fit every member's rhythm on the purchases up to ``as_of`` and list the overdue members.
     ``settings``: an ``AlertSettings``, a YAML path or a mapping (``resolve_settings``). ``model``: a rhythm
     fitted on an earlier day to score with instead (fitting takes seconds, scoring a fraction of one: a daily
-    loop refits weekly, ``synth.loop``); it must know every member who has bought."""
+    loop refits weekly, ``synth.loop``); it must know every member who has bought.
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame, LoadResult, Parquet path or Ibis table
+        Canonical transactions (``member_id``, ``date``, ``amount``; ``quantity`` and
+        ``product`` are covariates when present).
+    as_of : str, date or Timestamp
+        The day of the alerts (``YYYY-MM-DD``); later transactions are ignored.
+    members : pandas.DataFrame, optional
+        Canonical members: ``household_size`` is a covariate, ``tier`` feeds the VIP
+        rule, and members who never bought get the status ``never bought``.
+    settings : AlertSettings, str, Path or dict, optional
+        The alert threshold, long-gone days, words of the reasons, covariates, holidays,
+        churn prior and VIP rule (the module docstring shows the YAML); a mapping
+        overrides the defaults key by key. None: the defaults.
+    backend : {"duckdb", "spark"}, default "duckdb"
+        The engine the queries run on.
+    con : ibis.BaseBackend, optional
+        A connection to run on (default: a new one to ``backend``).
+    model : IntervalModel, optional
+        A rhythm fitted on an earlier day, to score with instead of fitting one.
+
+    Returns
+    -------
+    AlertRun
+        The gaps, the model, every member's prediction and status, and the alerts
+        (``alerts``, freshest lapses first, each with a reason an agent can read aloud).
+
+    Raises
+    ------
+    ValueError
+        A setting is unknown or out of range (the message names it), ``as_of`` is not a
+        date, the transactions lack a required column, no member has two purchases (no
+        rhythm to learn), the rhythm model did not converge, or ``model`` does not know a
+        member who has bought.
+    FileNotFoundError
+        The settings YAML does not exist.
+
+    Examples
+    --------
+    >>> import segkit
+    >>> from segkit.synth import generate
+    >>> world = generate("gas", 100, seed=1)
+    >>> run = segkit.churn_alerts(world.transactions, "2026-03-31", world.members,
+    ...                           {"purchase_noun": "refill", "purchase_verb": "refills"})
+    >>> run
+    <AlertRun as of 2026-03-31: 3 alerts among 100 members (alert 3, late 13, not due 66, long gone 18, never bought 0)>
+    >>> run.alerts[["member_id", "days_overdue", "p_active", "vip"]]
+      member_id  days_overdue  p_active    vip
+    0   0000100            31    0.5581   True
+    1   0000060            35    0.1922  False
+    2   0000029            91    0.0187  False
+    >>> print(run.alerts["reason"].iloc[0])
+    usually refills every 19 days; last refill 2026-02-09, 50 days ago; 31 days later than expected
+    """
     settings = resolve_settings(AlertSettings, settings)
     as_of = parse_day(as_of)
     con = connection(backend, con)
     transactions = as_table(transactions, con, "transactions", optional=("quantity", "product"))
-    value = purchase_value(transactions, as_of, con=con)      # before the gap table exists: less memory at once
+    value = purchase_value(transactions, as_of, con=con)  # before the gap table exists: less memory at once
     value["vip"] = settings.vip.flag(value, members)
     gaps = purchase_gaps(transactions, as_of, members, con=con)
     model = settings.model().fit(gaps) if model is None else model
@@ -144,21 +272,26 @@ def churn_alerts(transactions: Any, as_of: Any, members: pd.DataFrame | None = N
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
 
 
-def member_statuses(predictions: pd.DataFrame, settings: AlertSettings,
-                    members: pd.DataFrame | None = None) -> pd.DataFrame:
+def member_statuses(
+    predictions: pd.DataFrame, settings: AlertSettings, members: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Status and reason of every member (``IntervalModel.predict`` output, plus members who never bought)."""
     table = predictions.copy()
     long_gone = table["days_since"] > settings.long_gone_days
     alert = ~long_gone & (table["days_overdue"] > 0) & (table["p_active"] < settings.p_active_below)
     late = ~long_gone & ~alert & (table["days_overdue"] > 0)
     table["status"] = np.select([long_gone, alert, late], ["long gone", "alert", "late"], "not due")
-    table["reason"] = [_reason(row, settings) if flagged else ""
-                       for row, flagged in zip(table.itertuples(index=False), alert.to_numpy())]
+    table["reason"] = [
+        _reason(row, settings) if flagged else ""
+        for row, flagged in zip(table.itertuples(index=False), alert.to_numpy())
+    ]
     if members is not None:
         never = pd.Index(members["member_id"].astype(object).unique()).difference(table["member_id"])
         if len(never):
-            table = pd.concat([table, pd.DataFrame({"member_id": never, "purchases": 0, "status": "never bought",
-                                                    "reason": ""})], ignore_index=True)
+            table = pd.concat(
+                [table, pd.DataFrame({"member_id": never, "purchases": 0, "status": "never bought", "reason": ""})],
+                ignore_index=True,
+            )
     table["status"] = pd.Categorical(table["status"], categories=STATUSES)
     return table.astype({"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"})
 
@@ -168,16 +301,21 @@ def _last_purchase_details(gaps: pd.DataFrame) -> dict[str, Any]:
     open gap, in ``IntervalModel.predict``'s row order); empty where the transactions have none. The call
     sheet shows them."""
     last = gaps.loc[~gaps["event"]]
-    return {"last_product": last["product"].astype(object).to_numpy() if "product" in last else None,
-            "last_quantity": last["quantity"].to_numpy() if "quantity" in last else np.nan}
+    return {
+        "last_product": last["product"].astype(object).to_numpy() if "product" in last else None,
+        "last_quantity": last["quantity"].to_numpy() if "quantity" in last else np.nan,
+    }
 
 
 def overdue_alerts(statuses: pd.DataFrame) -> pd.DataFrame:
     """``alerts.csv``: one row per alerted member, the freshest lapses (fewest days overdue) first:
     the sooner the call, the better the chance of winning them back."""
     alerts = statuses.loc[statuses["status"] == "alert"].sort_values(["days_overdue", "member_id"])
-    alerts = alerts.assign(days_overdue=alerts["days_overdue"].astype(int), p_active=alerts["p_active"].round(4),
-                           typical_interval=alerts["typical_interval"].round(1))
+    alerts = alerts.assign(
+        days_overdue=alerts["days_overdue"].astype(int),
+        p_active=alerts["p_active"].round(4),
+        typical_interval=alerts["typical_interval"].round(1),
+    )
     return alerts[ALERT_COLUMNS].reset_index(drop=True)
 
 
@@ -190,6 +328,8 @@ def _reason(row, settings: AlertSettings) -> str:
     late = int(row.days_overdue)
     when = f"{late} day{'s' if late != 1 else ''} later than expected"
     if row.purchases == 1:
-        return (f"only one {noun}, on {last}, {row.days_since} days ago; members like them usually come back "
-                f"after about {typical} days; {when}")
+        return (
+            f"only one {noun}, on {last}, {row.days_since} days ago; members like them usually come back "
+            f"after about {typical} days; {when}"
+        )
     return f"usually {verb} every {typical} days; last {noun} {last}, {row.days_since} days ago; {when}"

@@ -7,6 +7,7 @@
 * ``cure_fraction``: ``q``, the chance that a purchase is a member's last (EM
   over every gap, completed and open).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -12,6 +12,7 @@ probability integral transforms, per band of how many gaps a prediction rests
 on, maps the model's survival ``S`` to the calibrated ``H(S)`` (Kuleshov et
 al. 2018).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -98,8 +99,9 @@ class GapPredictive:
 
     def survival(self, days) -> np.ndarray:
         """``P(T > days)``; 1 for days <= 0. ``days`` broadcasts against the members."""
-        days, location, scale, df, used = np.broadcast_arrays(np.asarray(days, dtype=float), self.location,
-                                                              self.scale, self.df, self.gaps_used)
+        days, location, scale, df, used = np.broadcast_arrays(
+            np.asarray(days, dtype=float), self.location, self.scale, self.df, self.gaps_used
+        )
         with np.errstate(divide="ignore"):
             z = (np.log(np.where(days > 0, days, 1.0)) - location) / scale
         raw = np.where(days > 0, stats.t.sf(z, df), 1.0)
@@ -107,8 +109,9 @@ class GapPredictive:
 
     def days_at(self, survival) -> np.ndarray:
         """The day ``t`` with ``S(t) = survival`` (the survival quantile)."""
-        survival, location, scale, df, used = np.broadcast_arrays(np.asarray(survival, dtype=float), self.location,
-                                                                  self.scale, self.df, self.gaps_used)
+        survival, location, scale, df, used = np.broadcast_arrays(
+            np.asarray(survival, dtype=float), self.location, self.scale, self.df, self.gaps_used
+        )
         raw = self.calibration.inverse(survival, used)
         return np.exp(location + scale * stats.t.isf(raw, df))
 

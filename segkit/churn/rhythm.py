@@ -43,6 +43,7 @@ member's last (they switched). Given an open gap of ``t`` days,
 member's calibrated predictive survival. ``q`` is estimated by EM over every
 gap, completed and open (``cure_fraction``).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -59,7 +60,7 @@ from .predictive import Calibration, GapPredictive
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
 _MIN_PRODUCT_SHARE = 0.02
-_BATCH_GAPS = 1 << 20        # gaps whose covariates are built at a time
+_BATCH_GAPS = 1 << 20  # gaps whose covariates are built at a time
 
 
 def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -70,29 +71,101 @@ def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 class IntervalModel(Estimator):
     """Each member's rhythm: a group AFT model (lifelines) with empirical-Bayes member pace and regularity.
 
+    The model is described in the module docstring. ``fit`` takes the gap table of
+    ``segkit.features.purchase_gaps`` (one row per completed gap, ``event`` True, and
+    one open gap per member up to the as-of date); ``predict`` scores the open gaps of
+    a gap table cut the same way, on the day it was cut.
+
     Parameters
     ----------
-    covariates : "auto" or list
+    covariates : "auto" or list, default "auto"
         Group covariates among ``household_size``, ``quantity``, ``product``,
         ``season``, ``holiday``. "auto" uses those the gap table has.
-    holidays : str, list of dates or None
+    holidays : str, list of dates or None, default "spring_festival"
         The calendar of the ``holiday`` covariate: ``spring_festival`` (the
         default), your own dates, or None.
-    max_open_gap_days : int
+    max_open_gap_days : int, default 180
         Open gaps longer than this are taken as gone members: they are left
         out of the group fit.
-    fit_sample_gaps : int
+    fit_sample_gaps : int, default 150_000
         The group model is fitted on the gaps of members chosen at random
         until about this many gaps; member effects always use every gap.
-    churn_prior : float or None
+    churn_prior : float or None, default None
         ``q``, the prior probability that a last purchase was the final one.
         None: estimated by EM.
-    random_state : int
+    random_state : int, default 0
+        Seed of the member sample of the group fit and of the calibration's
+        tie-breaking: the same data and seed give the same model.
+
+    Attributes
+    ----------
+    covariates_ : list of str
+        The group covariates used (those without a usable value are dropped).
+    design_columns_ : list of str
+        The group model's design columns (``log_household_size``, ``season_cos``,
+        ``product[...]``, ...), without columns that say what an earlier one says.
+    group_model_ : lifelines.LogNormalAFTFitter
+        The fitted group rhythm.
+    coef_ : pandas.Series
+        Its coefficients on the log-interval scale, ``Intercept`` first.
+    group_scale_ : float
+        The spread of log gaps around the group rhythm (sigma).
+    pace_mean_, pace_var_ : float
+        The prior of member pace: ``delta`` and ``tau^2``.
+    prior_df_, prior_var_ : float
+        The prior of member regularity: ``d0`` and ``s0^2``.
+    members_ : pandas.DataFrame
+        One row per member (index ``member_id``): completed ``gaps``, posterior
+        ``pace`` and ``pace_var``, ``regularity`` (sigma_i) and predictive ``df``.
+    calibration_ : segkit.churn.Calibration
+        The calibration of the predictive tail from leave-one-out PITs.
+    churn_prior_ : float
+        ``q``: ``churn_prior`` if given, else the EM estimate.
+    median_interval_ : float
+        The median of the members' typical intervals, in days.
+    calendar_ : pandas.DatetimeIndex
+        The holiday dates of the ``holiday`` covariate.
+    holiday_window_ : float
+        Days ahead in which a holiday counts: the median completed gap.
+    fill_values_ : dict of str to float
+        Medians that stand in for missing household sizes and quantities.
+    product_levels_ : list of str
+        Products with at least 2 % of the gaps, the first the baseline (only
+        with the ``product`` covariate).
+    n_gaps_ : int
+        Completed gaps behind the member effects.
+    n_members_ : int
+        Members with at least one completed gap.
+
+    Examples
+    --------
+    >>> from segkit.churn import IntervalModel, purchase_gaps
+    >>> from segkit.synth import generate
+    >>> world = generate("gas", 100, seed=1)
+    >>> gaps = purchase_gaps(world.transactions, "2026-03-31", world.members)
+    >>> model = IntervalModel().fit(gaps)
+    >>> model
+    <IntervalModel: 1,547 gaps of 97 members; covariates household_size, quantity, product, season, holiday; ...>
+    >>> model.design_columns_
+    ['log_household_size', 'log_quantity', 'season_cos', 'season_sin', 'holiday_ahead']
+
+    Member 0000003 usually refills about every 31 days; 53 days after the last
+    refill, 22 days overdue, they are probably still a customer:
+
+    >>> row = model.predict(gaps).set_index("member_id").loc["0000003"]
+    >>> round(float(row.typical_interval)), int(row.days_since), int(row.days_overdue), round(float(row.p_active), 2)
+    (31, 53, 22, 0.78)
     """
 
-    def __init__(self, covariates: str | list[str] = "auto", holidays: Any = "spring_festival",
-                 max_open_gap_days: int = 180,
-                 fit_sample_gaps: int = 150_000, churn_prior: float | None = None, random_state: int = 0):
+    def __init__(
+        self,
+        covariates: str | list[str] = "auto",
+        holidays: Any = "spring_festival",
+        max_open_gap_days: int = 180,
+        fit_sample_gaps: int = 150_000,
+        churn_prior: float | None = None,
+        random_state: int = 0,
+    ):
         self.covariates = covariates
         self.holidays = holidays
         self.max_open_gap_days = max_open_gap_days
@@ -111,8 +184,9 @@ class IntervalModel(Estimator):
                 raise ValueError(f"unknown covariate(s) {', '.join(unknown)}; choose from {', '.join(COVARIATES)}")
             missing = [c for c in wanted if c not in ("season", "holiday") and c not in gaps.columns]
             if missing:
-                raise ValueError(f"covariate(s) {', '.join(missing)} not in the gap table; "
-                                 f"columns: {', '.join(gaps.columns)}")
+                raise ValueError(
+                    f"covariate(s) {', '.join(missing)} not in the gap table; columns: {', '.join(gaps.columns)}"
+                )
         return wanted
 
     def _design(self, gaps: pd.DataFrame) -> pd.DataFrame:
@@ -121,12 +195,14 @@ class IntervalModel(Estimator):
         for name in self.covariates_:
             if name == "household_size":
                 size = gaps["household_size"].to_numpy(dtype=float)
-                columns["log_household_size"] = np.log(np.where(np.isfinite(size) & (size > 0), size,
-                                                                self.fill_values_["household_size"]))
+                columns["log_household_size"] = np.log(
+                    np.where(np.isfinite(size) & (size > 0), size, self.fill_values_["household_size"])
+                )
             elif name == "quantity":
                 quantity = gaps["quantity"].to_numpy(dtype=float)
-                columns["log_quantity"] = np.log(np.where(np.isfinite(quantity) & (quantity > 0), quantity,
-                                                          self.fill_values_["quantity"]))
+                columns["log_quantity"] = np.log(
+                    np.where(np.isfinite(quantity) & (quantity > 0), quantity, self.fill_values_["quantity"])
+                )
             elif name == "product":
                 product = gaps["product"].astype(object)
                 for level in self.product_levels_[1:]:
@@ -134,8 +210,7 @@ class IntervalModel(Estimator):
             elif name == "season":
                 columns["season_cos"], columns["season_sin"] = _season(gaps["start"])
             elif name == "holiday":
-                columns["holiday_ahead"] = holiday_ahead(gaps["start"].to_numpy(), self.calendar_,
-                                                         self.holiday_window_)
+                columns["holiday_ahead"] = holiday_ahead(gaps["start"].to_numpy(), self.calendar_, self.holiday_window_)
         return pd.DataFrame(columns, index=gaps.index)
 
     def _group_log_interval_of(self, gaps: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
@@ -143,8 +218,8 @@ class IntervalModel(Estimator):
         large file at once would be several times the gap table."""
         out = np.empty(len(positions))
         for start in range(0, len(positions), _BATCH_GAPS):
-            batch = positions[start:start + _BATCH_GAPS]
-            out[start:start + len(batch)] = self._group_log_interval(self._design(gaps.iloc[batch]))
+            batch = positions[start : start + _BATCH_GAPS]
+            out[start : start + len(batch)] = self._group_log_interval(self._design(gaps.iloc[batch]))
         return out
 
     def _group_log_interval(self, design: pd.DataFrame) -> np.ndarray:
@@ -153,7 +228,31 @@ class IntervalModel(Estimator):
 
     # -- fit ----------------------------------------------------------------
     def fit(self, gaps: pd.DataFrame) -> "IntervalModel":
-        """Fit the group model on a sample of members, then every member's pace and regularity."""
+        """Fit the group model on a sample of members, then every member's pace and regularity.
+
+        Parameters
+        ----------
+        gaps : pandas.DataFrame
+            The gap table of ``segkit.features.purchase_gaps``: ``member_id``
+            (categorical), ``start`` (the purchase opening the gap), ``days``,
+            ``event`` (True for a completed gap, False for each member's open
+            one), and the covariates' columns it has (``household_size``,
+            ``quantity``, ``product``).
+
+        Returns
+        -------
+        self
+            The fitted model.
+
+        Raises
+        ------
+        ValueError
+            The gap table lacks ``member_id``, ``start``, ``days`` or ``event``;
+            no member has two purchase occasions (no completed gap); a covariate
+            named in ``covariates`` is unknown or not in the gap table; an
+            unknown holiday calendar; the group model did not converge (the
+            message names the covariates).
+        """
         from lifelines import LogNormalAFTFitter
 
         required = {"member_id", "start", "days", "event"}
@@ -171,7 +270,7 @@ class IntervalModel(Estimator):
                 values = values[np.isfinite(values) & (values > 0)]
                 if values.size:
                     self.fill_values_[column] = float(np.median(values))
-                else:                                 # no usable value at all: not a covariate
+                else:  # no usable value at all: not a covariate
                     self.covariates_.remove(column)
         if "product" in self.covariates_:
             share = gaps.loc[gaps["event"], "product"].value_counts(normalize=True)
@@ -193,8 +292,10 @@ class IntervalModel(Estimator):
         try:
             self.group_model_ = LogNormalAFTFitter().fit(frame, "days", "event")
         except Exception as error:  # lifelines raises its own ConvergenceError, among others
-            raise ValueError(f"the group rhythm model did not converge on {len(frame):,} gaps "
-                             f"(covariates {', '.join(self.design_columns_) or 'none'}): {error}") from error
+            raise ValueError(
+                f"the group rhythm model did not converge on {len(frame):,} gaps "
+                f"(covariates {', '.join(self.design_columns_) or 'none'}): {error}"
+            ) from error
         params = self.group_model_.params_.loc["mu_"]
         self.coef_ = params.reindex(["Intercept", *self.design_columns_])
         self.group_scale_ = float(np.exp(self.group_model_.params_.loc[("sigma_", "Intercept")]))
@@ -207,13 +308,15 @@ class IntervalModel(Estimator):
         mean = np.divide(total, n, out=np.zeros(n_members), where=n > 0)
         squares = np.bincount(member, weights=(residual - mean[member]) ** 2, minlength=n_members)
         d = np.maximum(n - 1, 0)
-        self.prior_df_, self.prior_var_ = moderation_prior(np.divide(squares, d, out=np.full(n_members, np.nan),
-                                                                     where=d > 0), d)
+        self.prior_df_, self.prior_var_ = moderation_prior(
+            np.divide(squares, d, out=np.full(n_members, np.nan), where=d > 0), d
+        )
         self.pace_mean_, self.pace_var_ = pace_prior(mean, n, self._regularity_var(n, squares))
         pace, pace_var, sigma2, df = self._posterior(n, mean, squares)
-        self.members_ = pd.DataFrame({"gaps": n.astype(np.int64), "pace": pace, "pace_var": pace_var,
-                                      "regularity": np.sqrt(sigma2), "df": df},
-                                     index=gaps["member_id"].cat.categories)
+        self.members_ = pd.DataFrame(
+            {"gaps": n.astype(np.int64), "pace": pace, "pace_var": pace_var, "regularity": np.sqrt(sigma2), "df": df},
+            index=gaps["member_id"].cat.categories,
+        )
         self.members_.index.name = "member_id"
         self.calibration_ = self._calibrate(residual, member, n, mean, squares)
 
@@ -262,14 +365,33 @@ class IntervalModel(Estimator):
         n_i = n[member]
         others = n_i - 1
         mean_others = np.divide(n_i * mean[member] - residual, others, out=np.zeros_like(residual), where=others > 0)
-        squares_others = np.maximum(squares[member] - (residual - mean[member]) ** 2 * n_i
-                                    / np.maximum(others, 1), 0.0)
+        squares_others = np.maximum(squares[member] - (residual - mean[member]) ** 2 * n_i / np.maximum(others, 1), 0.0)
         pace, pace_var, sigma2, df = self._posterior(others, mean_others, squares_others)
         return stats.t.sf((residual - pace) / np.sqrt(sigma2 + pace_var), df)
 
     # -- predict ------------------------------------------------------------
     def predictive(self, gaps: pd.DataFrame) -> GapPredictive:
-        """The calibrated predictive distribution of every open gap in ``gaps`` (one per member)."""
+        """The calibrated predictive distribution of every open gap in ``gaps`` (one per member).
+
+        Parameters
+        ----------
+        gaps : pandas.DataFrame
+            A gap table (``purchase_gaps``) of members the model was fitted on.
+
+        Returns
+        -------
+        segkit.churn.GapPredictive
+            The members' calibrated log-Student-t gap distributions, in the order of
+            the open gaps: ``survival(days)``, ``median()``, ``days_at(survival)``,
+            ``conditional_quantile(q, days)``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            A member with an open gap was not in the gaps the model was fitted on.
+        """
         self._check_fitted()
         open_rows = gaps.loc[~gaps["event"]]
         member = self.members_.reindex(open_rows["member_id"].astype(object))
@@ -290,6 +412,28 @@ class IntervalModel(Estimator):
         by now. ``p_active``: probability they are still a customer, given
         the gap so far. ``expected_if_active``: median next purchase date of
         an active member who has not bought yet (conditional survival).
+
+        Parameters
+        ----------
+        gaps : pandas.DataFrame
+            A gap table (``purchase_gaps``) cut at the day to score, of members the
+            model was fitted on (the same table as ``fit``'s, or a later cut).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per open gap: ``member_id``, ``last_purchase``, ``purchases``,
+            ``days_since``, ``typical_interval``, ``expected_next_purchase``,
+            ``days_overdue`` (negative: not due yet), ``p_due``, ``p_active``,
+            ``expected_if_active`` and ``regularity_cv`` (the coefficient of variation
+            of the member's gaps).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            A member with an open gap was not in the gaps the model was fitted on.
         """
         open_rows = gaps.loc[~gaps["event"]]
         predictive = self.predictive(gaps)
@@ -300,23 +444,46 @@ class IntervalModel(Estimator):
         start = open_rows["start"].to_numpy()
         member = self.members_.reindex(open_rows["member_id"].astype(object))
         ahead = predictive.conditional_quantile(0.5, days)
-        return pd.DataFrame({
-            "member_id": open_rows["member_id"].astype(object).to_numpy(),
-            "last_purchase": start,
-            "purchases": member["gaps"].to_numpy() + 1,
-            "days_since": open_rows["days"].to_numpy(),
-            "typical_interval": typical,
-            "expected_next_purchase": start + pd.to_timedelta(np.round(typical), unit="D").to_numpy(),
-            "days_overdue": (days - np.round(typical)).astype(np.int64),
-            "p_due": 1 - survival,
-            "p_active": (1 - q) * survival / ((1 - q) * survival + q),
-            "expected_if_active": start + pd.to_timedelta(np.round(days + ahead), unit="D").to_numpy(),
-            "regularity_cv": np.sqrt(np.expm1(member["regularity"].to_numpy() ** 2)),
-        })
+        return pd.DataFrame(
+            {
+                "member_id": open_rows["member_id"].astype(object).to_numpy(),
+                "last_purchase": start,
+                "purchases": member["gaps"].to_numpy() + 1,
+                "days_since": open_rows["days"].to_numpy(),
+                "typical_interval": typical,
+                "expected_next_purchase": start + pd.to_timedelta(np.round(typical), unit="D").to_numpy(),
+                "days_overdue": (days - np.round(typical)).astype(np.int64),
+                "p_due": 1 - survival,
+                "p_active": (1 - q) * survival / ((1 - q) * survival + q),
+                "expected_if_active": start + pd.to_timedelta(np.round(days + ahead), unit="D").to_numpy(),
+                "regularity_cv": np.sqrt(np.expm1(member["regularity"].to_numpy() ** 2)),
+            }
+        )
 
     def alert_days(self, gaps: pd.DataFrame, p_active_below: float) -> np.ndarray:
         """Days after the last purchase at which each member is first alerted: past their expected date
-        and with ``p_active`` below the threshold."""
+        and with ``p_active`` below the threshold.
+
+        Parameters
+        ----------
+        gaps : pandas.DataFrame
+            A gap table (``purchase_gaps``) of members the model was fitted on.
+        p_active_below : float
+            The alert threshold on ``p_active``, between 0 and 1 (``AlertSettings.p_active_below``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Days after each member's last purchase (in the order of the open gaps) at which
+            the alert would first fire.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        ValueError
+            A member with an open gap was not in the gaps the model was fitted on.
+        """
         self._check_fitted()
         q = self.churn_prior_
         # (1 - q) S / ((1 - q) S + q) < p  <=>  S < q p / ((1 - q) (1 - p))
@@ -327,30 +494,66 @@ class IntervalModel(Estimator):
     def summary(self) -> pd.DataFrame:
         """The group model's coefficients with lifelines' standard errors and 95 % intervals (``exp``: interval
         ratios), the spread of log gaps (its interval: lifelines' for log sigma, exponentiated) and the
-        empirical-Bayes priors, which are point estimates (no standard error or interval)."""
+        empirical-Bayes priors, which are point estimates (no standard error or interval).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per term (index ``term``: ``group: ...``, ``pace: ...``,
+            ``regularity: ...``, ``churn prior q ...``): ``estimate``, ``std_error``,
+            ``lower_95``, ``upper_95`` and ``exp(estimate)``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         self._check_fitted()
         fitted = self.group_model_.summary
         mu = fitted.loc["mu_"].reindex(self.coef_.index)
         log_sigma = fitted.loc[("sigma_", "Intercept")]
-        rows = [(f"group: {name}", value, mu.loc[name, "se(coef)"], mu.loc[name, "coef lower 95%"],
-                 mu.loc[name, "coef upper 95%"], np.exp(value)) for name, value in self.coef_.items()]
-        rows.append(("group: spread of log gaps (sigma)", self.group_scale_, np.nan,
-                     np.exp(log_sigma["coef lower 95%"]), np.exp(log_sigma["coef upper 95%"]), np.nan))
-        rows += [(term, value, np.nan, np.nan, np.nan, ratio) for term, value, ratio in [
-            ("pace: prior mean (log)", self.pace_mean_, np.exp(self.pace_mean_)),
-            ("pace: between-member sd (log)", np.sqrt(self.pace_var_), np.nan),
-            ("regularity: prior sd (log)", np.sqrt(self.prior_var_), np.nan),
-            ("regularity: prior degrees of freedom", self.prior_df_, np.nan),
-            ("churn prior q (last purchase was final)", self.churn_prior_, np.nan),
-        ]]
-        return pd.DataFrame(rows, columns=["term", "estimate", "std_error", "lower_95", "upper_95",
-                                           "exp(estimate)"]).set_index("term")
+        rows = [
+            (
+                f"group: {name}",
+                value,
+                mu.loc[name, "se(coef)"],
+                mu.loc[name, "coef lower 95%"],
+                mu.loc[name, "coef upper 95%"],
+                np.exp(value),
+            )
+            for name, value in self.coef_.items()
+        ]
+        rows.append(
+            (
+                "group: spread of log gaps (sigma)",
+                self.group_scale_,
+                np.nan,
+                np.exp(log_sigma["coef lower 95%"]),
+                np.exp(log_sigma["coef upper 95%"]),
+                np.nan,
+            )
+        )
+        rows += [
+            (term, value, np.nan, np.nan, np.nan, ratio)
+            for term, value, ratio in [
+                ("pace: prior mean (log)", self.pace_mean_, np.exp(self.pace_mean_)),
+                ("pace: between-member sd (log)", np.sqrt(self.pace_var_), np.nan),
+                ("regularity: prior sd (log)", np.sqrt(self.prior_var_), np.nan),
+                ("regularity: prior degrees of freedom", self.prior_df_, np.nan),
+                ("churn prior q (last purchase was final)", self.churn_prior_, np.nan),
+            ]
+        ]
+        return pd.DataFrame(
+            rows, columns=["term", "estimate", "std_error", "lower_95", "upper_95", "exp(estimate)"]
+        ).set_index("term")
 
     def _describe_fit(self) -> str:
-        return (f"{self.n_gaps_:,} gaps of {self.n_members_:,} members; "
-                f"covariates {', '.join(self.covariates_)}; median member rhythm {self.median_interval_:.1f} days; "
-                f"member pace sd {np.sqrt(self.pace_var_):.2f} (log); "
-                f"regularity prior df {self.prior_df_:.1f}; churn prior {self.churn_prior_:.3f}")
+        return (
+            f"{self.n_gaps_:,} gaps of {self.n_members_:,} members; "
+            f"covariates {', '.join(self.covariates_)}; median member rhythm {self.median_interval_:.1f} days; "
+            f"member pace sd {np.sqrt(self.pace_var_):.2f} (log); "
+            f"regularity prior df {self.prior_df_:.1f}; churn prior {self.churn_prior_:.3f}"
+        )
 
 
 def _independent_columns(design: pd.DataFrame) -> list[str]:

@@ -1,5 +1,6 @@
 """What the buy-till-you-die models share: maximum likelihood on log parameters, standard errors,
 a readable summary, and checks of the BTYD summary table."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,24 +16,53 @@ def check_summary(summary: pd.DataFrame, columns=BTYD_COLUMNS) -> pd.DataFrame:
     """The BTYD columns as floats, with a clear error for missing or impossible values."""
     missing = [c for c in columns if c not in summary.columns]
     if missing:
-        raise ValueError(f"the summary lacks {', '.join(missing)}; build it with segkit.clv.btyd_summary "
-                         f"(columns found: {', '.join(map(str, summary.columns))})")
+        raise ValueError(
+            f"the summary lacks {', '.join(missing)}; build it with segkit.clv.btyd_summary "
+            f"(columns found: {', '.join(map(str, summary.columns))})"
+        )
     data = summary[list(columns)].astype(float)
     if data.isna().any().any():
         raise ValueError(f"the summary has missing values in {', '.join(data.columns[data.isna().any()])}")
     if "recency" in data and "T" in data:
-        bad = (data["frequency"] < 0) | (data["recency"] < 0) | (data["recency"] > data["T"]) | (
-            (data["frequency"] == 0) & (data["recency"] != 0))
+        bad = (
+            (data["frequency"] < 0)
+            | (data["recency"] < 0)
+            | (data["recency"] > data["T"])
+            | ((data["frequency"] == 0) & (data["recency"] != 0))
+        )
         if bad.any():
-            raise ValueError(f"{int(bad.sum())} rows are not valid BTYD summaries (need 0 <= recency <= T, "
-                             f"recency 0 when frequency is 0), e.g. row {data.index[bad][0]!r}")
+            raise ValueError(
+                f"{int(bad.sum())} rows are not valid BTYD summaries (need 0 <= recency <= T, "
+                f"recency 0 when frequency is 0), e.g. row {data.index[bad][0]!r}"
+            )
     return data
 
 
 class MaximumLikelihoodModel(Estimator):
     """Base of the BTYD estimators: subclasses define ``_parameter_names``, ``_fit`` (which calls
     ``_maximize``) and ``_log_likelihood``. ``penalizer`` adds ``penalizer * sum(theta ** 2)`` to the
-    mean negative log-likelihood (0: plain maximum likelihood)."""
+    mean negative log-likelihood (0: plain maximum likelihood).
+
+    Parameters
+    ----------
+    penalizer : float, default 0.0
+        Weight of the L2 penalty on the parameters, added to the mean negative log-likelihood per
+        customer. 0 is plain maximum likelihood; a small value (0.001) keeps the estimates finite on
+        data that barely identify them, at the cost of a little bias toward 0.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The estimates, by parameter name (``_parameter_names``).
+    standard_errors_ : dict of str to float
+        Their standard errors, from the inverse Hessian of the log-likelihood (NaN when it is singular).
+    log_likelihood_ : float
+        The log-likelihood at the estimates, summed over customers.
+    n_ : int
+        Customers the model was fitted on.
+    converged_ : bool
+        Whether the likelihood's gradient at the estimates is near zero; ``fit`` warns when it is not.
+    """
 
     _parameter_names: tuple[str, ...] = ()
 
@@ -41,7 +71,38 @@ class MaximumLikelihoodModel(Estimator):
 
     def fit(self, summary: pd.DataFrame) -> "MaximumLikelihoodModel":
         """Fit on a BTYD summary (``btyd_summary``: one row per customer); returns the model. Warns with
-        ``ConvergenceWarning`` when the likelihood's gradient at the estimates is not near zero."""
+        ``ConvergenceWarning`` when the likelihood's gradient at the estimates is not near zero.
+
+        Parameters
+        ----------
+        summary : pandas.DataFrame
+            One row per customer, as ``segkit.clv.btyd_summary`` makes it: ``frequency`` (repeat
+            purchases), ``recency`` (first to last purchase) and ``T`` (first purchase to the end of the
+            calibration period), in one time unit; Gamma-Gamma reads ``frequency`` and
+            ``monetary_value``, MBG/CNBD-k also ``litt``. Other columns are ignored. Identical rows are
+            fitted once, with a weight.
+
+        Returns
+        -------
+        self
+            The fitted model, with ``params_``, ``standard_errors_``, ``log_likelihood_``, ``n_`` and
+            ``converged_``.
+
+        Raises
+        ------
+        ValueError
+            The summary lacks a column the model needs or has missing values in one; a row is not a
+            valid BTYD summary (negative frequency or recency, recency after ``T``, or a recency
+            without a repeat purchase); the likelihood is not finite at the starting point or could
+            not be maximized. Gamma-Gamma: fewer than 2 repeat buyers with a positive mean spend.
+            MBG/CNBD-k: ``k_max`` is not a whole number of at least 1.
+
+        Warns
+        -----
+        sklearn.exceptions.ConvergenceWarning
+            When the likelihood's gradient at the estimates is not near zero: the estimates may be
+            unreliable (``converged_`` is False).
+        """
         self._fit(summary)
         if not self.converged_:
             warn_not_converged(self, "the likelihood's gradient at the estimates is not near zero")
@@ -74,20 +135,23 @@ class MaximumLikelihoodModel(Estimator):
 
         def objective(log_params):
             params = np.exp(log_params)
-            value = -(weights * self._log_likelihood(params, data)).sum() / total + self.penalizer * (params ** 2).sum()
+            value = -(weights * self._log_likelihood(params, data)).sum() / total + self.penalizer * (params**2).sum()
             if not analytic:
                 return value
             gradient = -(weights @ self._gradient(params, data)) / total + 2 * self.penalizer * params
-            return value, gradient * params          # chain rule: d/d log(theta) = theta d/d theta
+            return value, gradient * params  # chain rule: d/d log(theta) = theta d/d theta
 
         start = np.log(self._initial(data))
         if not np.isfinite(objective(start) if not analytic else objective(start)[0]):
             raise ValueError(f"{type(self).__name__}: the likelihood is not finite at the starting point")
         result = optimize.minimize(objective, start, jac=analytic, method="BFGS", options={"gtol": 1e-8})
-        if _gradient_norm(objective, result.x, analytic) > 1e-4:     # not at a maximum: a slower, surer path
-            result = optimize.minimize(lambda p: objective(p)[0] if analytic else objective(p),
-                                       result.x, method="Nelder-Mead",
-                                       options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 2_000, "maxfev": 4_000})
+        if _gradient_norm(objective, result.x, analytic) > 1e-4:  # not at a maximum: a slower, surer path
+            result = optimize.minimize(
+                lambda p: objective(p)[0] if analytic else objective(p),
+                result.x,
+                method="Nelder-Mead",
+                options={"xatol": 1e-8, "fatol": 1e-12, "maxiter": 2_000, "maxfev": 4_000},
+            )
             result = optimize.minimize(objective, result.x, jac=analytic, method="BFGS", options={"gtol": 1e-8})
         params = np.exp(result.x)
         if not np.all(np.isfinite(params)) or not np.isfinite(result.fun):
@@ -107,7 +171,19 @@ class MaximumLikelihoodModel(Estimator):
             self.standard_errors_ = dict.fromkeys(self._parameter_names, np.nan)
 
     def summary(self) -> pd.DataFrame:
-        """Estimates with standard errors and 95 % intervals (normal approximation)."""
+        """Estimates with standard errors and 95 % intervals (normal approximation).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per parameter (index ``parameter``): ``estimate``, ``std_error``, ``lower_95``
+            and ``upper_95`` (estimate -/+ 1.96 standard errors).
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            Before ``fit``.
+        """
         self._check_fitted()
         table = pd.DataFrame({"estimate": self.params_, "std_error": self.standard_errors_})
         table["lower_95"] = table["estimate"] - 1.96 * table["std_error"]
@@ -117,8 +193,10 @@ class MaximumLikelihoodModel(Estimator):
 
     def _describe_fit(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        return (f"{params}; {self.n_:,} customers; "
-                f"log-likelihood {self.log_likelihood_:,.2f}{'' if self.converged_ else '; NOT converged'}")
+        return (
+            f"{params}; {self.n_:,} customers; "
+            f"log-likelihood {self.log_likelihood_:,.2f}{'' if self.converged_ else '; NOT converged'}"
+        )
 
 
 def _gradient_norm(objective, x: np.ndarray, analytic: bool) -> float:
@@ -146,11 +224,13 @@ def _hessian(function, x: np.ndarray, relative_step: float = 1e-4) -> np.ndarray
     hessian = np.empty((n, n))
     for i in range(n):
         for j in range(i, n):
-            def shifted(di, dj):
+
+            def shifted(di, dj, i=i, j=j):
                 point = x.copy()
                 point[i] += di * step[i]
                 point[j] += dj * step[j]
                 return function(point)
+
             value = (shifted(1, 1) - shifted(1, -1) - shifted(-1, 1) + shifted(-1, -1)) / (4 * step[i] * step[j])
             hessian[i, j] = hessian[j, i] = value
     return hessian

@@ -14,6 +14,7 @@ Whatever cannot be computed is said in ``notes`` instead of silently left out:
 a model that did not converge, a spend model that cannot be fitted, and
 the customers a model cannot serve. The customers it can serve still get their values.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,20 +25,39 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
+from ..features.btyd import UNITS, btyd_summary
 from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .base import BTYD_COLUMNS, check_summary
 from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
 from .regularity import MBGCNBDModel
-from ..features.btyd import UNITS, btyd_summary
 
 MODELS = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
-HOLDOUT_TOP = 7          # the holdout check groups customers with 7 or more repeat purchases
+HOLDOUT_TOP = 7  # the holdout check groups customers with 7 or more repeat purchases
 
 
 @dataclass(frozen=True)
 class ValueSettings(YamlSettings):
-    """The purchases model and how value is counted; see the module docstring for the YAML form."""
+    """The purchases model and how value is counted; see the module docstring for the YAML form.
+
+    Made by ``resolve_settings(ValueSettings, ...)`` from a YAML path or a mapping, or directly;
+    a value out of range raises ``ValueError`` naming it.
+
+    Attributes
+    ----------
+    model : {"bgnbd", "paretonbd", "mbgcnbd"}
+        The purchases model: BG/NBD (default), Pareto/NBD or MBG/CNBD-k.
+    unit : {"D", "W", "M"}
+        The models' time unit: days, weeks (default) or months.
+    horizon : float
+        The forecast horizon, in ``unit`` (default 52).
+    periods : int
+        Discounting periods within the horizon (default 12).
+    discount_rate : float
+        The discount rate per period, at least 0 and below 1 (default 0.01).
+    k_max : int
+        MBG/CNBD-k: the largest regularity tried (default 12).
+    """
 
     what: ClassVar[str] = "customer value"
 
@@ -59,8 +79,11 @@ class ValueSettings(YamlSettings):
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, float)) or not self.horizon > 0:
             raise ValueError(f"horizon must be a positive number of units, got {self.horizon!r}")
-        if isinstance(self.discount_rate, bool) or not isinstance(self.discount_rate, (int, float)) \
-                or not 0 <= self.discount_rate < 1:
+        if (
+            isinstance(self.discount_rate, bool)
+            or not isinstance(self.discount_rate, (int, float))
+            or not 0 <= self.discount_rate < 1
+        ):
             raise ValueError(f"discount_rate must be at least 0 and below 1, got {self.discount_rate!r}")
 
     def purchases_model(self):
@@ -72,7 +95,34 @@ class ValueSettings(YamlSettings):
 class CustomerValue(Result):
     """Per customer (``table``, ``customer_value.csv``): the BTYD summary with ``p_alive``, ``expected_purchases``,
     ``expected_spend`` and ``clv`` (those that could be computed) and, with a holdout, ``holdout_forecast``;
-    the fitted models, and one note per thing that could not be computed."""
+    the fitted models, and one note per thing that could not be computed.
+
+    ``summary()`` gives the totals; ``write(out)`` writes ``customer_value.csv`` and, with a
+    holdout, ``holdout_check.csv``.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        ``customer_value.csv``, one row per customer: the BTYD summary (``member_id``,
+        ``frequency``, ``recency``, ``T``, ``monetary_value``, ``litt`` and the holdout's
+        columns), ``p_alive``, ``expected_purchases`` over the horizon, ``expected_spend``
+        and ``clv`` (when the spend model could be fitted) and ``holdout_forecast``.
+    purchases : BetaGeoModel, ParetoNBDModel or MBGCNBDModel
+        The fitted purchases model.
+    spend : GammaGammaModel or None
+        The fitted spend model; None when it could not be fitted (see ``notes``).
+    notes : list of str
+        One note per thing that could not be computed or is uncertain.
+    settings : ValueSettings
+        The settings used.
+    calibration_end : pandas.Timestamp
+        The last day of the calibration period.
+    holdout_end : pandas.Timestamp or None
+        The last day of the holdout period, if any.
+    holdout : pandas.DataFrame or None
+        ``holdout_check.csv``: mean holdout purchases, ``actual`` and ``forecast``, by
+        calibration ``repeat_purchases`` (7 = 7 or more); None without a holdout.
+    """
 
     table: pd.DataFrame
     purchases: Any
@@ -83,20 +133,27 @@ class CustomerValue(Result):
     holdout_end: pd.Timestamp | None = None
 
     def _describe(self) -> str:
-        text = (f"{type(self.purchases).__name__} on {len(self.table):,} customers, calibration to "
-                f"{self.calibration_end.date()}")
+        text = (
+            f"{type(self.purchases).__name__} on {len(self.table):,} customers, calibration to "
+            f"{self.calibration_end.date()}"
+        )
         if "clv" in self.table:
             text += f"; value over {self.settings.horizon:g} {self.settings.unit}: {self.table['clv'].sum():,.0f}"
         if "holdout_forecast" in self.table:
-            text += (f"; holdout to {self.holdout_end.date()}: actual {self.table['holdout_frequency'].sum():,.0f}, "
-                     f"forecast {self.table['holdout_forecast'].sum():,.0f}")
+            text += (
+                f"; holdout to {self.holdout_end.date()}: actual {self.table['holdout_frequency'].sum():,.0f}, "
+                f"forecast {self.table['holdout_forecast'].sum():,.0f}"
+            )
         return text + (f" ({len(self.notes)} note(s))" if self.notes else "")
 
     def summary(self) -> pd.DataFrame:
         """Totals: customers, repeat buyers, mean P(alive), expected purchases, spend and value, and the holdout."""
         table = self.table
-        rows = {"customers": len(table), "repeat buyers": int((table["frequency"] > 0).sum()),
-                "mean p_alive": table["p_alive"].mean()}
+        rows = {
+            "customers": len(table),
+            "repeat buyers": int((table["frequency"] > 0).sum()),
+            "mean p_alive": table["p_alive"].mean(),
+        }
         for column in ("expected_purchases", "clv", "holdout_frequency", "holdout_forecast"):
             if column in table:
                 rows[f"total {column}"] = table[column].sum()
@@ -109,8 +166,12 @@ class CustomerValue(Result):
         if "holdout_forecast" not in self.table:
             return None
         repeat = self.table["frequency"].clip(upper=HOLDOUT_TOP).rename("repeat_purchases")
-        return (self.table.groupby(repeat)[["holdout_frequency", "holdout_forecast"]].mean()
-                .rename(columns={"holdout_frequency": "actual", "holdout_forecast": "forecast"}).reset_index())
+        return (
+            self.table.groupby(repeat)[["holdout_frequency", "holdout_forecast"]]
+            .mean()
+            .rename(columns={"holdout_frequency": "actual", "holdout_forecast": "forecast"})
+            .reset_index()
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         money = ["monetary_value", "holdout_monetary", "expected_spend", "clv"]
@@ -120,12 +181,78 @@ class CustomerValue(Result):
         return tables
 
 
-def customer_value(transactions: Any, calibration_end: Any, holdout_end: Any = None,
-                   settings: ValueSettings | str | Path | dict | None = None, *, backend: str = "duckdb",
-                   con=None) -> CustomerValue:
+def customer_value(
+    transactions: Any,
+    calibration_end: Any,
+    holdout_end: Any = None,
+    settings: ValueSettings | str | Path | dict | None = None,
+    *,
+    backend: str = "duckdb",
+    con=None,
+) -> CustomerValue:
     """Fit the settings' purchases model on the purchases up to ``calibration_end`` and value every customer;
     with ``holdout_end``, forecast the holdout and set it beside what happened. ``settings``: a
-    ``ValueSettings``, a YAML path or a mapping (``resolve_settings``)."""
+    ``ValueSettings``, a YAML path or a mapping (``resolve_settings``).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame, LoadResult, Parquet path or Ibis table
+        Canonical transactions (``member_id``, ``date``, ``amount``).
+    calibration_end : str, date or Timestamp
+        The last day the models learn from (``YYYY-MM-DD``). Only customers whose first
+        purchase is on or before it are valued.
+    holdout_end : str, date or Timestamp, optional
+        The last day of a holdout period after ``calibration_end``: its purchases are
+        forecast and set beside what happened (Fader, Hardie and Lee's check).
+    settings : ValueSettings, str, Path or dict, optional
+        The purchases model, time unit, horizon, discounting and ``k_max`` (the module
+        docstring shows the YAML); a mapping overrides the defaults key by key. None:
+        the defaults (BG/NBD in weeks, a 52-week horizon in 12 periods at 1 %).
+    backend : {"duckdb", "spark"}, default "duckdb"
+        The engine the summary query runs on.
+    con : ibis.BaseBackend, optional
+        A connection to run on (default: a new one to ``backend``).
+
+    Returns
+    -------
+    CustomerValue
+        Every customer's P(alive), expected purchases, spend and CLV, the fitted models,
+        the holdout check and notes on what could not be computed.
+
+    Raises
+    ------
+    ValueError
+        A setting is unknown or out of range (the message names it), a date is not a date,
+        ``holdout_end`` is not after ``calibration_end``, or the purchases model could not
+        be fitted (see ``MaximumLikelihoodModel.fit``). A spend model that cannot be fitted
+        is a note, not an error.
+    FileNotFoundError
+        The settings YAML does not exist.
+
+    Warns
+    -----
+    sklearn.exceptions.ConvergenceWarning
+        A model did not converge (also said in ``notes``).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> from segkit.synth import generate
+    >>> world = generate("supplements", 300, seed=1)
+    >>> value = segkit.customer_value(world.transactions, "2025-09-30", "2026-03-31")
+    >>> value
+    <CustomerValue BetaGeoModel on 224 customers, calibration to 2025-09-30; value over 52 W: 158,623; holdout ...>
+    >>> value.holdout.round(2).head(3)
+       repeat_purchases  actual  forecast
+    0                 0    1.00      0.73
+    1                 1    0.45      0.53
+    2                 2    0.83      0.81
+
+    Another model and horizon, by settings:
+
+    >>> segkit.customer_value(world.transactions, "2025-09-30", settings={"model": "paretonbd", "horizon": 26})
+    <CustomerValue ParetoNBDModel on 224 customers, calibration to 2025-09-30; value over 26 W: ...>
+    """
     settings = resolve_settings(ValueSettings, settings)
     calibration_end = parse_day(calibration_end)
     holdout_end = None if holdout_end is None else parse_day(holdout_end)
@@ -136,12 +263,14 @@ def customer_value(transactions: Any, calibration_end: Any, holdout_end: Any = N
     table, spend, notes = value_table(summary, purchases, settings.horizon, settings.periods, settings.discount_rate)
     if holdout_end is not None:
         table["holdout_forecast"] = purchases.conditional_expected_purchases(
-            summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"])
+            summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"]
+        )
     return CustomerValue(table, purchases, spend, notes, settings, calibration_end, holdout_end)
 
 
-def value_table(summary: pd.DataFrame, purchases, horizon: float, periods: int = 12,
-                discount_rate: float = 0.01) -> tuple[pd.DataFrame, GammaGammaModel | None, list[str]]:
+def value_table(
+    summary: pd.DataFrame, purchases, horizon: float, periods: int = 12, discount_rate: float = 0.01
+) -> tuple[pd.DataFrame, GammaGammaModel | None, list[str]]:
     """The summary with P(alive) from ``purchases`` (a fitted BG/NBD, Pareto/NBD or MBG/CNBD-k); expected
     purchases over ``horizon`` units; Gamma-Gamma spend and CLV (``periods``
     discounting periods within the horizon) for every customer its formula serves. Returns the table, the
@@ -161,14 +290,19 @@ def value_table(summary: pd.DataFrame, purchases, horizon: float, periods: int =
     if not spend.converged_:
         notes.append("GammaGammaModel did not converge: its estimates are uncertain")
     if spend.left_out_:
-        notes.append(f"Gamma-Gamma fitted on {spend.n_:,} repeat buyers with a positive mean spend; "
-                     f"{spend.left_out_:,} with zero or negative spend left out of the fit")
+        notes.append(
+            f"Gamma-Gamma fitted on {spend.n_:,} repeat buyers with a positive mean spend; "
+            f"{spend.left_out_:,} with zero or negative spend left out of the fit"
+        )
     table["expected_spend"] = spend.expected_spend(x, summary["monetary_value"])
-    table["clv"] = customer_lifetime_value(purchases, spend, summary, periods=periods,
-                                           period_length=horizon / periods, discount_rate=discount_rate)
+    table["clv"] = customer_lifetime_value(
+        purchases, spend, summary, periods=periods, period_length=horizon / periods, discount_rate=discount_rate
+    )
     no_value = int(np.isnan(table["clv"].to_numpy(dtype=float)).sum())
     if no_value:
         no_spend = int(np.isnan(table["expected_spend"].to_numpy(dtype=float)).sum())
-        notes.append(f"{no_value:,} customer(s) get no clv ({no_spend:,} of them have no expected_spend: "
-                     "a negative mean spend, refunds above purchases)")
+        notes.append(
+            f"{no_value:,} customer(s) get no clv ({no_spend:,} of them have no expected_spend: "
+            "a negative mean spend, refunds above purchases)"
+        )
     return table, spend, notes

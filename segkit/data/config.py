@@ -23,6 +23,7 @@ A YAML file such as::
 Credentials never live here: a database source names an environment variable
 (``url_env``) that holds the SQLAlchemy URL.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -40,7 +41,52 @@ _SOURCE_KEYS = {"path", "encoding", "sep", "header", "names", "duckdb", "table",
 
 @dataclass
 class LoadConfig:
-    """Parsed mapping configuration; every field has a safe default."""
+    """Parsed mapping configuration; every field has a safe default.
+
+    Made by ``from_dict`` or ``from_yaml`` (which check every setting and raise
+    ``ContractError`` naming the bad one); the loaders accept a ``LoadConfig``, a mapping
+    or a YAML path (``as_config``). The module docstring shows the YAML form.
+
+    Attributes
+    ----------
+    table : str or None
+        The canonical table the mapping is for (``transactions``, ``members`` or
+        ``advisors``); None: the loader's.
+    source : dict
+        Where and how to read: ``path``, ``encoding`` (``auto``), ``sep`` (``auto``),
+        ``header``, ``names``; or ``duckdb`` + ``table``; or ``url_env`` + ``query``.
+    columns : dict of str to str
+        Source column name to canonical column name.
+    date_format : str or None
+        A strftime form for day-first dates such as ``%d/%m/%Y``; None: ISO dates.
+    decimal : str
+        ``"."`` or ``","`` (amounts written ``115,00``).
+    amount : dict
+        ``{"multiply": [column, column, ...]}``: the amount as the product of source
+        columns (quantity times price); empty: the mapped ``amount`` column.
+    combine_order_lines : bool
+        Sum the lines of one ``order_id`` into one transaction.
+    return_order_prefix : str or None
+        Order ids with this prefix are returns (status ``return``).
+    exclude_statuses : list of str
+        Statuses whose rows go to the rejects (cancelled orders, say).
+    drop_duplicates : bool
+        Rows identical in every column are export duplicates; False where identical
+        rows are real purchases (no order id, as in CDNOW).
+    origin : str
+        Where the settings came from, for error messages.
+
+    Examples
+    --------
+    >>> from segkit import LoadConfig
+    >>> config = LoadConfig.from_dict({"columns": {"会员编号": "member_id"}, "decimal": ","})
+    >>> config.columns, config.decimal
+    ({'会员编号': 'member_id'}, ',')
+    >>> LoadConfig.from_dict({"decimals": ","})
+    Traceback (most recent call last):
+    ...
+    segkit.data.contract.ContractError: <dict>: unknown setting(s) decimals; known settings: amount, ...
+    """
 
     table: str | None = None
     source: dict[str, Any] = field(default_factory=dict)
@@ -95,8 +141,10 @@ class LoadConfig:
             try:
                 codecs.lookup(str(encoding))
             except LookupError:
-                raise ContractError(f"{where}: unknown encoding {encoding!r} (source.encoding); "
-                                    "use auto, utf-8, gbk, gb18030, utf-16, ...") from None
+                raise ContractError(
+                    f"{where}: unknown encoding {encoding!r} (source.encoding); "
+                    "use auto, utf-8, gbk, gb18030, utf-16, ..."
+                ) from None
         sep = source.get("sep", "auto")
         if sep not in ("auto", "whitespace") and not (isinstance(sep, str) and len(sep) == 1 and sep not in '"\n'):
             raise ContractError(f"{where}: source.sep must be one character, auto or whitespace, got {sep!r}")
@@ -107,8 +155,10 @@ class LoadConfig:
             raise ContractError(f"{where}: source.names must be a list of column names")
         url = source.get("url")
         if url is not None and url_secrets(str(url)):
-            raise ContractError(f"{where}: source.url carries a credential ({', '.join(url_secrets(str(url)))}); "
-                                "put the URL in an environment variable and name it in source.url_env")
+            raise ContractError(
+                f"{where}: source.url carries a credential ({', '.join(url_secrets(str(url)))}); "
+                "put the URL in an environment variable and name it in source.url_env"
+            )
 
     def _validate(self) -> None:
         where = self.origin
@@ -117,11 +167,12 @@ class LoadConfig:
         if not isinstance(self.columns, dict):
             raise ContractError(f"{where}: 'columns' must map source names to canonical names")
         if not isinstance(self.source, dict):
-            raise ContractError(f"{where}: 'source' must be a mapping of settings (path, encoding, sep, ...), "
-                                f"got {self.source!r}")
+            raise ContractError(
+                f"{where}: 'source' must be a mapping of settings (path, encoding, sep, ...), got {self.source!r}"
+            )
         self._validate_source()
         if self.decimal not in (".", ","):
-            raise ContractError(f"{where}: 'decimal' must be \".\" or \",\", got {self.decimal!r}")
+            raise ContractError(f'{where}: \'decimal\' must be "." or ",", got {self.decimal!r}')
         if self.date_format is not None and not isinstance(self.date_format, str):
             raise ContractError(f"{where}: 'date_format' must be a strftime text such as '%d/%m/%Y'")
         if self.table is not None:

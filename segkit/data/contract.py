@@ -5,6 +5,7 @@ Every loader ends by producing one of these tables; everything downstream
 re-checks raw input. Ids and phone numbers are strings so that ``007`` stays
 ``007``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -84,10 +85,27 @@ def spec_for(table: str | TableSpec) -> TableSpec:
     try:
         return TABLES[table]
     except KeyError:
-        raise ValueError(
-            f"unknown table {table!r}; expected one of {', '.join(TABLES)}"
-        ) from None
+        raise ValueError(f"unknown table {table!r}; expected one of {', '.join(TABLES)}") from None
 
 
 class ContractError(ValueError):
-    """Input that cannot be mapped onto the canonical table at all."""
+    """Input that cannot be mapped onto the canonical table at all.
+
+    Raised by the loaders (``load_table`` and ``load_transactions``, ``load_members``,
+    ``load_advisors``) and by mapping configurations (``LoadConfig``) when no row could
+    be trusted: a required column is missing, a header appears twice, two columns could
+    each be one canonical column, a do-not-call column is not mapped, or a setting is
+    wrong. The message names the file or setting and says what to fix. Rows that are
+    merely bad are not errors: they go to the rejects with a reason. A ``ValueError``,
+    so ``except ValueError`` catches it too.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit import ContractError, load_members
+    >>> try:
+    ...     load_members(pd.DataFrame({"member_id": ["007"], "DNC": ["yes"]}))
+    ... except ContractError as error:
+    ...     print(error)
+    members: the column 'DNC' looks like do_not_call but is not mapped: ... map it (columns: {DNC: do_not_call}) ...
+    """

@@ -12,6 +12,7 @@ Safety flags fail closed: a ``do_not_call`` value that cannot be read counts
 as do-not-call, and a member any of whose rows says do-not-call is not called,
 whichever row is kept.
 """
+
 from __future__ import annotations
 
 import functools
@@ -26,14 +27,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..io import write_table
+from ..progress import BIG, progress
+from ..result import Result
 from . import parse
 from .config import LoadConfig, as_config
 from .contract import DATE, FLAG, ID, INTEGER, NUMBER, PHONE, TEXT, ContractError, TableSpec, spec_for
 from .records import DAMAGE_REASONS
 from .sources import RawTable, clean_column_names, read_source
-from ..io import write_table
-from ..result import Result
-from ..progress import BIG, progress
 
 _PARSERS = {
     ID: parse.ids_with_problems,
@@ -46,19 +47,66 @@ _PARSERS = {
 }
 FLAG_DEFAULTS = {"active": True, "do_not_call": False, "wants_new_advisor": False}
 # Words that mean "do not call" (or not) in that column only, beyond the yes/no words of every flag.
-DO_NOT_CALL_WORDS = (frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
-                     frozenset({"可联系", "可以联系", "可打", "正常"}))
+DO_NOT_CALL_WORDS = (
+    frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
+    frozenset({"可联系", "可以联系", "可打", "正常"}),
+)
 # Headers that name a do-not-call column other than by its contract name: never ignored, because an ignored
 # do-not-call column is a list of people who will be called.
-DO_NOT_CALL_HEADERS = {"dnc", "donotcall", "nocall", "donotdisturb", "dnd", "勿扰", "免打扰", "请勿打扰", "勿打",
-                       "拒接", "拒绝来电", "禁止呼叫", "不要打", "不接受来电"}
+DO_NOT_CALL_HEADERS = {
+    "dnc",
+    "donotcall",
+    "nocall",
+    "donotdisturb",
+    "dnd",
+    "勿扰",
+    "免打扰",
+    "请勿打扰",
+    "勿打",
+    "拒接",
+    "拒绝来电",
+    "禁止呼叫",
+    "不要打",
+    "不接受来电",
+}
 ROW = "source_row"
 LINE = "line"
 
 
 @dataclass
 class LoadReport:
-    """How many rows were read, used, rejected and de-duplicated, and why."""
+    """How many rows were read, used, rejected and de-duplicated, and why.
+
+    ``str(report)`` is every count and reason, as the CLI prints it; ``adds_up`` checks that every
+    record read was used, rejected or a duplicate.
+
+    Attributes
+    ----------
+    table : str
+        The canonical table: ``transactions``, ``members`` or ``advisors``.
+    origin : str
+        Where the rows came from (a path, ``<DataFrame>``, a database table).
+    read : int
+        Records read (for text files: counted from the file's lines, damaged ones included).
+    used : int
+        Records that made it into the canonical table (before order lines are combined).
+    rejected : int
+        Records rejected, damaged lines included.
+    duplicates : int
+        Records identical in every column to an earlier one.
+    rows_out : int
+        Rows of the canonical table.
+    encoding : str or None
+        The text encoding of a text file (detected or given).
+    reasons : dict of str to int
+        Rejected records by reason.
+    blanked : dict of str to int
+        Optional values that could not be read and were blanked, by reason (the row is kept).
+    fail_closed : dict of str to int
+        Rows turned do-not-call because a do-not-call value could not be read, by reason.
+    ignored_columns : list of str
+        Source columns not in the contract (and not mapped), left out.
+    """
 
     table: str
     origin: str
@@ -97,9 +145,24 @@ class LoadReport:
 @dataclass(repr=False)
 class LoadResult(Result):
     """The canonical table, the rejected rows with reasons, and the report (``str(result.report)``: every count
-    and reason, as the CLI prints it)."""
+    and reason, as the CLI prints it).
 
-    rows: pd.DataFrame      # the canonical table with its text compact (categories or Arrow strings)
+    Attributes
+    ----------
+    rows : pandas.DataFrame
+        The canonical table with its text compact (categories or Arrow strings): what
+        the engine reads (``to_arrow``). ``table`` is the same with Python strings.
+    rejects : pandas.DataFrame
+        The records not used, as read: ``source_row`` (and the file's ``line`` for
+        text files), the original values and ``reason``; damaged lines as ``raw_line``.
+    report : LoadReport
+        Every count and reason.
+    table : pandas.DataFrame
+        The canonical table, text as Python strings (missing as None), made when
+        first read.
+    """
+
+    rows: pd.DataFrame  # the canonical table with its text compact (categories or Arrow strings)
     rejects: pd.DataFrame
     report: LoadReport
 
@@ -123,8 +186,10 @@ class LoadResult(Result):
 
     def _describe(self) -> str:
         report = self.report
-        return (f"{report.table} from {report.origin}: read {report.read:,}, used {report.used:,}, rejected "
-                f"{report.rejected:,}, duplicates {report.duplicates:,} -> {report.rows_out:,} rows")
+        return (
+            f"{report.table} from {report.origin}: read {report.read:,}, used {report.used:,}, rejected "
+            f"{report.rejected:,}, duplicates {report.duplicates:,} -> {report.rows_out:,} rows"
+        )
 
     def summary(self) -> pd.DataFrame:
         """Where the rows read went, and why: one row per outcome and reason."""
@@ -146,7 +211,7 @@ class _Rejections:
     def __init__(self, index: pd.Index):
         self.index = index
         self.masks: dict[str, pd.Series] = {}
-        self.texts: list[pd.Series] = []            # per check that rejected rows: its reason for each of them
+        self.texts: list[pd.Series] = []  # per check that rejected rows: its reason for each of them
 
     def add(self, mask: pd.Series, reason: str, values: pd.Series | None = None) -> None:
         mask = mask.fillna(False).astype(bool)
@@ -201,8 +266,10 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
             continue
         alike = [c for c in frame.columns if _header_key(c) == _header_key(column) and c not in config.columns]
         if len(alike) > 1:
-            raise ContractError(f"{spec.name}: the columns {', '.join(map(repr, alike))} could each be {column}; "
-                                "name the one to use in the mapping")
+            raise ContractError(
+                f"{spec.name}: the columns {', '.join(map(repr, alike))} could each be {column}; "
+                "name the one to use in the mapping"
+            )
         if alike:
             mapping[column] = alike[0]
     if config.amount:
@@ -220,9 +287,11 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
     if "do_not_call" in spec.columns:
         unread = [c for c in ignored if _header_key(c) in DO_NOT_CALL_HEADERS]
         if unread:
-            raise ContractError(f"{spec.name}: the column {unread[0]!r} looks like do_not_call but is not mapped: "
-                                f"an ignored do-not-call column would call those members; map it "
-                                f"(columns: {{{unread[0]}: do_not_call}}) or remove it")
+            raise ContractError(
+                f"{spec.name}: the column {unread[0]!r} looks like do_not_call but is not mapped: "
+                f"an ignored do-not-call column would call those members; map it "
+                f"(columns: {{{unread[0]}: do_not_call}}) or remove it"
+            )
     return mapping, ignored
 
 
@@ -237,6 +306,62 @@ def load_table(
     Rows that cannot be used go to ``result.rejects`` with a ``reason``;
     optional fields that cannot be parsed are blanked and counted. A missing
     required column raises ``ContractError`` naming it and listing the columns found.
+
+    Parameters
+    ----------
+    source : str, Path, pandas.DataFrame or None, default None
+        A CSV/TSV/TXT or Parquet file, or a DataFrame (every value is checked as if
+        read as text). None: the ``source`` block of ``config`` says where to read
+        (a path, a DuckDB table, or a database query through ``url_env``).
+    table : str or TableSpec, default "transactions"
+        The canonical table to make: ``transactions``, ``members`` or ``advisors``
+        (the ``table`` of ``config`` wins when it names one).
+    config : LoadConfig, dict, str, Path or None, default None
+        How the export maps onto the table: a ``LoadConfig``, a mapping, or a mapping
+        YAML file (``segkit.data.config`` shows its form). None: the source's columns
+        already have the contract's names (case, spaces and hyphens aside).
+    as_of : str, date or Timestamp, optional
+        Transactions dated after this day are rejected.
+
+    Returns
+    -------
+    LoadResult
+        The canonical table (``table``, and compact as ``rows``), the ``rejects``
+        with reasons and the ``report`` of every count.
+
+    Raises
+    ------
+    ContractError
+        The input cannot be mapped onto the table at all: a required column is missing
+        (named, with the columns found), a column name appears twice, two columns could
+        each be one canonical column, a column that looks like do-not-call is not mapped,
+        a damaged line of a members file has no readable member id, the records do not add
+        up, or the mapping configuration is invalid.
+    FileNotFoundError
+        The file or the mapping YAML does not exist.
+    ValueError
+        An unknown table name, or ``as_of`` is not a date.
+
+    Examples
+    --------
+    The Chinese headers of a CRM export, mapped onto the contract; the row whose date
+    cannot be read is a reject with its reason:
+
+    >>> import pandas as pd
+    >>> from segkit import load_table
+    >>> export = pd.DataFrame({"会员编号": ["007", "008", "008"], "充装日期": ["2026-03-01", "2026-03-02", "March 3"],
+    ...                        "金额": ["115.00", "80", "60"]})
+    >>> mapping = {"columns": {"会员编号": "member_id", "充装日期": "date", "金额": "amount"}}
+    >>> result = load_table(export, "transactions", mapping)
+    >>> result
+    <LoadResult transactions from <DataFrame>: read 3, used 2, rejected 1, duplicates 0 -> 2 rows>
+    >>> result.table[["member_id", "date", "amount"]]
+      member_id       date  amount
+    0       007 2026-03-01   115.0
+    1       008 2026-03-02    80.0
+    >>> result.rejects[["source_row", "reason"]]
+       source_row                     reason
+    0           3  unparseable date: March 3
     """
     config = as_config(config)
     spec = spec_for(config.table or table)
@@ -265,18 +390,27 @@ def load_table(
         key = DAMAGE_REASONS[damage.kind]
         reasons[key] = reasons.get(key, 0) + 1
     report = LoadReport(
-        spec.name, raw.origin, encoding=raw.encoding,
-        read=len(frame) + len(raw.damaged), used=int(keep.sum()),
-        rejected=int(rejected.sum()) + len(raw.damaged), duplicates=int(duplicate.sum()),
-        rows_out=len(result), reasons=reasons, blanked=blanked, fail_closed=fail_closed, ignored_columns=ignored,
+        spec.name,
+        raw.origin,
+        encoding=raw.encoding,
+        read=len(frame) + len(raw.damaged),
+        used=int(keep.sum()),
+        rejected=int(rejected.sum()) + len(raw.damaged),
+        duplicates=int(duplicate.sum()),
+        rows_out=len(result),
+        reasons=reasons,
+        blanked=blanked,
+        fail_closed=fail_closed,
+        ignored_columns=ignored,
     )
     if not report.adds_up:
         accounted = report.used + report.rejected + report.duplicates
-        raise ContractError(f"{raw.origin}: {report.read:,} records read but {accounted:,} accounted for; "
-                            "the file is refused")
+        raise ContractError(
+            f"{raw.origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
+        )
     rejects = _rejects_frame(frame, first_copy, rejections.reasons(), raw)
     result.index = pd.RangeIndex(len(result))
-    pa.default_memory_pool().release_unused()     # the text read is gone; give its memory back for what follows
+    pa.default_memory_pool().release_unused()  # the text read is gone; give its memory back for what follows
     return LoadResult(result, rejects, report)
 
 
@@ -285,9 +419,10 @@ def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: se
     a member with a damaged line, whose flag cannot be read. Returns how many kept rows this turned."""
     said = parsed["do_not_call"].fillna(False).astype(bool)
     counts = {}
-    for reason, members in (("another row of the same member says do-not-call",
-                             set(parsed.loc[said, "member_id"].dropna())),
-                            ("a damaged line of the same member cannot be read", damaged_members)):
+    for reason, members in (
+        ("another row of the same member says do-not-call", set(parsed.loc[said, "member_id"].dropna())),
+        ("a damaged line of the same member cannot be read", damaged_members),
+    ):
         turned = keep & parsed["member_id"].isin(members) & ~parsed["do_not_call"].fillna(False).astype(bool)
         parsed.loc[turned, "do_not_call"] = True
         if turned.any():
@@ -305,12 +440,14 @@ def _members_on_damaged_lines(raw: RawTable, id_column: str) -> set[str]:
     for damage in raw.damaged:
         fields = raw.damaged_fields(damage)
         value = fields[position] if position < len(fields) else ""
-        ids.append("" if re.search(rf'["\n{re.escape(raw.sep or " ")}]', value) else value)   # a field that ran on
+        ids.append("" if re.search(rf'["\n{re.escape(raw.sep or " ")}]', value) else value)  # a field that ran on
     parsed, _ = parse.parse_ids(pd.Series(ids, dtype=object))
     unknown = [damage.line for damage, member in zip(raw.damaged, parsed) if member is None]
     if unknown:
-        raise ContractError(f"{raw.origin}: line {unknown[0]} holds no usable record and no readable member id; it "
-                            "may say do not call for someone: fix the line")
+        raise ContractError(
+            f"{raw.origin}: line {unknown[0]} holds no usable record and no readable member id; it "
+            "may say do not call for someone: fix the line"
+        )
     return set(parsed)
 
 
@@ -324,8 +461,9 @@ def _parse_column(kind: str, column: str, values: pd.Series, config: LoadConfig)
     return _PARSERS[kind](values)
 
 
-def _parse_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str],
-                   rejections: _Rejections) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
+def _parse_columns(
+    frame: pd.DataFrame, spec: TableSpec, config: LoadConfig, mapping: dict[str, str], rejections: _Rejections
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """Parse each mapped column by its kind; required ones reject, optional ones blank, and an unreadable
     ``do_not_call`` counts as do-not-call. Returns the parsed columns and the counts blanked and failed closed."""
     parsed = pd.DataFrame(index=frame.index)
@@ -385,7 +523,7 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=np.int64)
     try:
         table = pa.table({f"c{i}": _hashable(frame.iloc[:, i]) for i in range(frame.shape[1])})
-    except (pa.ArrowInvalid, pa.ArrowTypeError):      # a column of mixed Python types (from a DataFrame)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed Python types (from a DataFrame)
         repeated = frame.duplicated(keep=False).to_numpy()
     else:
         import duckdb
@@ -422,8 +560,13 @@ def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Serie
     if raw.lines is not None:
         rejects.insert(1, LINE, raw.lines[out])
     if raw.damaged:
-        broken = pd.DataFrame({LINE: [d.line for d in raw.damaged], "raw_line": [d.text for d in raw.damaged],
-                               "reason": [d.reason for d in raw.damaged]})
+        broken = pd.DataFrame(
+            {
+                LINE: [d.line for d in raw.damaged],
+                "raw_line": [d.text for d in raw.damaged],
+                "reason": [d.reason for d in raw.damaged],
+            }
+        )
         rejects = pd.concat([rejects, broken], ignore_index=True).sort_values(LINE, kind="stable")
     rejects[ROW] = rejects[ROW].astype("Int64")
     if LINE in rejects:
@@ -448,7 +591,9 @@ def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.Data
         elif kind == DATE:
             table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
         else:
-            table[column] = pd.Series(pd.arrays.ArrowExtensionArray(pa.nulls(len(table), pa.string())), index=table.index)
+            table[column] = pd.Series(
+                pd.arrays.ArrowExtensionArray(pa.nulls(len(table), pa.string())), index=table.index
+            )
     if spec.name == "transactions" and (config.return_order_prefix or config.combine_order_lines):
         table = _with_python_text(table)
         if config.return_order_prefix:
@@ -493,15 +638,147 @@ def combine_order_lines(lines: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_transactions(source: Any = None, config=None, as_of=None) -> LoadResult:
-    """Load transactions (``member_id``, ``date``, ``amount`` + optional columns)."""
+    """Load transactions (``member_id``, ``date``, ``amount`` + optional columns).
+
+    ``load_table(source, "transactions", config, as_of)``: ids stay text (``007``
+    stays ``007``), dates and amounts are parsed, and every row that cannot be used
+    is a reject with its reason. Optional columns: ``order_id``, ``quantity``,
+    ``product``, ``channel``, ``status``.
+
+    Parameters
+    ----------
+    source : str, Path, pandas.DataFrame or None, default None
+        A CSV/TSV/TXT or Parquet file or a DataFrame; None: the ``source`` block of
+        ``config``.
+    config : LoadConfig, dict, str, Path or None, default None
+        The column mapping and parsing options (``LoadConfig``, a mapping or a YAML
+        path); None: the source's columns already have the contract's names.
+    as_of : str, date or Timestamp, optional
+        Transactions dated after this day are rejected.
+
+    Returns
+    -------
+    LoadResult
+        The canonical transactions, their rejects and the load report.
+
+    Raises
+    ------
+    ContractError
+        A required column is missing (named, with the columns found) or the input
+        cannot be mapped onto the table (see ``load_table``).
+    FileNotFoundError
+        The file or the mapping YAML does not exist.
+    ValueError
+        ``as_of`` is not a date.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit import ContractError, load_transactions
+    >>> raw = pd.DataFrame({"member_id": ["007", "008", "009"], "date": ["2026-03-01", "2026-03-02", "2026-04-02"],
+    ...                     "amount": ["115.00", "80", "60"]})
+    >>> result = load_transactions(raw, as_of="2026-03-31")
+    >>> result.summary()
+        outcome                            reason  rows
+    0      used                                       2
+    1  duplicate                                      0
+    2  rejected  date after as-of date 2026-03-31     1
+    >>> load_transactions(raw.drop(columns="amount"))
+    Traceback (most recent call last):
+    ...
+    segkit.data.contract.ContractError: transactions: missing required column amount; columns found: member_id, date
+    """
     return load_table(source, "transactions", config, as_of)
 
 
 def load_members(source: Any = None, config=None) -> LoadResult:
-    """Load members (``member_id`` + optional profile columns)."""
+    """Load members (``member_id`` + optional profile columns).
+
+    ``load_table(source, "members", config)``. Optional columns: ``name``, ``phone``,
+    ``join_date``, ``tier``, ``household_size``, ``birthday``, ``advisor_id``,
+    ``do_not_call``, ``wants_new_advisor``. Safety flags fail closed: a
+    ``do_not_call`` value that cannot be read counts as do-not-call, and so does a
+    member any of whose rows says so.
+
+    Parameters
+    ----------
+    source : str, Path, pandas.DataFrame or None, default None
+        A CSV/TSV/TXT or Parquet file or a DataFrame; None: the ``source`` block of
+        ``config``.
+    config : LoadConfig, dict, str, Path or None, default None
+        The column mapping and parsing options; None: the source's columns already
+        have the contract's names.
+
+    Returns
+    -------
+    LoadResult
+        The canonical members (one row per ``member_id``), their rejects and the load
+        report.
+
+    Raises
+    ------
+    ContractError
+        ``member_id`` is missing, a column that looks like do-not-call (``DNC``,
+        ``勿扰``) is not mapped, a damaged line has no readable member id, or the input
+        cannot be mapped onto the table (see ``load_table``).
+    FileNotFoundError
+        The file or the mapping YAML does not exist.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit import load_members
+    >>> raw = pd.DataFrame({"member_id": ["007", "008"], "phone": ["13800138000", "unknown"],
+    ...                     "do_not_call": ["no", "勿扰"]})
+    >>> members = load_members(raw)
+    >>> members.table[["member_id", "phone", "do_not_call"]]
+      member_id        phone  do_not_call
+    0       007  13800138000        False
+    1       008         None         True
+    >>> members.report.blanked
+    {'unparseable phone': 1}
+    """
     return load_table(source, "members", config)
 
 
 def load_advisors(source: Any = None, config=None) -> LoadResult:
-    """Load advisors (``advisor_id``, ``level`` + optional columns)."""
+    """Load advisors (``advisor_id``, ``level`` + optional columns).
+
+    ``load_table(source, "advisors", config)``. ``level`` is the advisor's seniority
+    on the members' grade scale (1 = lowest). Optional columns: ``name``, ``team``,
+    ``capacity_min``, ``capacity_max``, ``active``.
+
+    Parameters
+    ----------
+    source : str, Path, pandas.DataFrame or None, default None
+        A CSV/TSV/TXT or Parquet file or a DataFrame; None: the ``source`` block of
+        ``config``.
+    config : LoadConfig, dict, str, Path or None, default None
+        The column mapping and parsing options; None: the source's columns already
+        have the contract's names.
+
+    Returns
+    -------
+    LoadResult
+        The canonical advisors (one row per ``advisor_id``), their rejects and the
+        load report.
+
+    Raises
+    ------
+    ContractError
+        ``advisor_id`` or ``level`` is missing, or the input cannot be mapped onto the
+        table (see ``load_table``).
+    FileNotFoundError
+        The file or the mapping YAML does not exist.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from segkit import load_advisors
+    >>> advisors = load_advisors(pd.DataFrame({"advisor_id": ["A1", "A2"], "level": ["3", "two"]}))
+    >>> advisors
+    <LoadResult advisors from <DataFrame>: read 2, used 1, rejected 1, duplicates 0 -> 1 rows>
+    >>> advisors.rejects["reason"].tolist()
+    ['unparseable level: two']
+    """
     return load_table(source, "advisors", config)

@@ -8,6 +8,7 @@ value is allowed. The ``*_with_problems`` forms, which the loader uses, say
 what was wrong with each bad value (``PROBLEMS``): unparseable, out of range,
 a comma that is not a thousands separator, a NUL byte.
 """
+
 from __future__ import annotations
 
 import datetime
@@ -24,25 +25,27 @@ _FLOAT_LIKE = r"^-?\d+\.0+$"
 # Ids and text that parse to themselves: printable ASCII, no space at either end, no Excel quote, no float suffix.
 _CANONICAL_ID = r"^[!-&(-~](?:[ -~]*[!-~])?$"
 _CANONICAL_TEXT = r"^[!-~](?:[ -~]*[!-~])?$"
-_DATE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?$"
-)
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]*(\d{2}):?(\d{2})(?::?(\d{2}))?)?$")
 _TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "是的", "对", "真", "有", "√", "✓", "✔", "☑", "✅"}
 _FALSE = {"0", "false", "f", "no", "n", "off", "否", "不是", "不", "假", "无", "没有", "×", "✗", "✘", "☐"}
 _CURRENCY = "\\s*[¥$€£元]\\s*"
-_SPACE = "[ \u00a0\u202f]"          # a space, a no-break space, a narrow no-break space: thousands in 1 234,50
+_SPACE = "[ \u00a0\u202f]"  # a space, a no-break space, a narrow no-break space: thousands in 1 234,50
 # A number with its thousands separators where they belong; any other comma (1,50 or 115,00) is refused,
 # and so is any other space (1 5).
-_POINT_DECIMAL = (r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:\.\d*)?"
-                  r"|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
-_COMMA_DECIMAL = (r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:,\d*)?"
-                  r"|\d+(?:,\d*)?|,\d+)$")
-_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"     # zero-width spaces and joiners, a byte-order mark
+_POINT_DECIMAL = (
+    r"^[+-]?(?:\d{1,3}(?:,\d{3})+(?:\.\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:\.\d*)?"
+    r"|\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+)
+_COMMA_DECIMAL = (
+    r"^[+-]?(?:\d{1,3}(?:\.\d{3})+(?:,\d*)?|\d{1,3}(?:" + _SPACE + r"\d{3})+(?:,\d*)?"
+    r"|\d+(?:,\d*)?|,\d+)$"
+)
+_INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"  # zero-width spaces and joiners, a byte-order mark
 _PHONE = r"^\+?[0-9][0-9 ()\-./]{4,30}$"
-_SAMPLE = 100_000           # values looked at to tell a column of mostly distinct values
-MAX_ABS_NUMBER = 1e12     # beyond this an amount is an export error, and sums of such lose the cents
-FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")   # 1900-01-01, 9999-12-31: placeholders
+_SAMPLE = 100_000  # values looked at to tell a column of mostly distinct values
+MAX_ABS_NUMBER = 1e12  # beyond this an amount is an export error, and sums of such lose the cents
+FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")  # 1900-01-01, 9999-12-31: placeholders
 
 # What can be wrong with a value; "{column}" is filled in by the loader.
 UNPARSEABLE = "unparseable {column}"
@@ -65,8 +68,10 @@ def parse_day(text) -> pd.Timestamp:
             raise ValueError("not a date: NaT")
         return day.tz_localize(None).normalize() if day.tzinfo else day.normalize()
     if not isinstance(text, str):
-        raise ValueError(f"not a date: {text!r} of type {type(text).__name__} "
-                         "(use 'YYYY-MM-DD' text, a date, a datetime or a Timestamp)")
+        raise ValueError(
+            f"not a date: {text!r} of type {type(text).__name__} "
+            "(use 'YYYY-MM-DD' text, a date, a datetime or a Timestamp)"
+        )
     match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", text.strip())
     if not match:
         raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD)")
@@ -107,20 +112,21 @@ def _by_distinct(values: pd.Series, parse_distinct, canonical=None) -> tuple[pd.
     if canonical and is_arrow_text(values) and not values.isna().any() and len(values):
         if canonical(pa.array(values.array)):
             codes, uniques = _distinct(values)
-            if len(uniques) == len(values):          # every value distinct: the column itself, not a copy
+            if len(uniques) == len(values):  # every value distinct: the column itself, not a copy
                 return values, _fine(values)
-            return pd.Series(text_from_codes(codes, pa.array(uniques, type=pa.string())), index=values.index), \
-                _fine(values)
+            return pd.Series(text_from_codes(codes, pa.array(uniques, type=pa.string())), index=values.index), _fine(
+                values
+            )
     codes, uniques = _distinct(values)
     # Arrow-backed strings: strip, regex and comparisons run in C++, not per value in Python.
     uniques = pd.Series(uniques)
     if not is_arrow_text(uniques):
         uniques = uniques.astype(object).astype(str)
-    uniques = uniques.astype("string[pyarrow]")     # pandas' Arrow strings: its regex replace takes groups
+    uniques = uniques.astype("string[pyarrow]")  # pandas' Arrow strings: its regex replace takes groups
     nul = uniques.str.contains("\x00", regex=False).to_numpy(dtype=bool, na_value=False)
     parsed, problem = parse_distinct(uniques.where(~nul, ""))
     problem = np.where(nul, PROBLEMS.index(NUL), np.asarray(problem, dtype=np.int8)).astype(np.int8)
-    if pd.api.types.is_string_dtype(parsed):   # text: missing as None (code -1 picks the appended None)
+    if pd.api.types.is_string_dtype(parsed):  # text: missing as None (code -1 picks the appended None)
         spread = compact_text(parsed.astype("string[pyarrow]").where(~nul, None), codes, values.index)
     else:
         spread = pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
@@ -138,7 +144,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, object]:
     n = len(values)
     if is_arrow_text(values) and n > 2 * _SAMPLE and not values.isna().any():
         sample = values.iloc[np.random.default_rng(0).choice(n, _SAMPLE, replace=False)]
-        if sample.duplicated().sum() <= _SAMPLE // 1000:     # a column that repeats values shows it in a sample
+        if sample.duplicated().sum() <= _SAMPLE // 1000:  # a column that repeats values shows it in a sample
             return np.arange(n), values.array
     return pd.factorize(values, use_na_sentinel=True)
 
@@ -146,7 +152,7 @@ def _distinct(values: pd.Series) -> tuple[np.ndarray, object]:
 def compact_text(distinct: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
     """Text values given as ``distinct[codes]`` (code -1: missing), stored compactly (``text_from_codes``);
     ``as_python_text`` turns them into Python strings."""
-    if 2 * len(distinct) <= len(codes):        # a categorical: " 007" and "007" parsed are one category
+    if 2 * len(distinct) <= len(codes):  # a categorical: " 007" and "007" parsed are one category
         parsed_codes, distinct = pd.factorize(distinct, use_na_sentinel=True)
         codes = np.append(parsed_codes, -1)[codes]
     return pd.Series(text_from_codes(codes, pa.array(distinct, type=pa.string())), index=index)
@@ -175,7 +181,7 @@ def missing_mask(values: pd.Series) -> pd.Series:
     """True where a raw value is absent: null or blank text."""
     if not _is_text(values):
         return values.isna()
-    if is_arrow_text(values):        # in C++ over every value: cheaper than finding the distinct ones first
+    if is_arrow_text(values):  # in C++ over every value: cheaper than finding the distinct ones first
         return values.str.strip().eq("").fillna(True).astype(bool)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     blank = pd.Series(uniques, dtype=object).astype(str).str.strip().eq("").to_numpy(dtype=bool)
@@ -192,7 +198,7 @@ def _plain(uniques: pd.Series) -> pd.Series:
     """Text as typed in any input method: full-width digits and letters as ASCII (NFKC), zero-width
     characters and byte-order marks removed, spaces stripped. ``０００２`` and ``\u200b0002`` are ``0002``."""
     wide = ~pd.Series(pc.string_is_ascii(pa.array(uniques.array)), index=uniques.index).fillna(True)
-    if wide.any():         # ASCII is its own NFKC form and holds no invisible characters: only the rest is redone
+    if wide.any():  # ASCII is its own NFKC form and holds no invisible characters: only the rest is redone
         uniques = uniques.copy()
         uniques[wide] = uniques[wide].str.normalize("NFKC").str.replace(_INVISIBLE, "", regex=True)
     return uniques.str.strip()
@@ -218,15 +224,18 @@ def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
             values = values.astype("Int64")
-    return _by_distinct(_as_text(values),
-                        lambda u: (_without_float_suffix(_stripped(_plain(u).str.replace(r"^'", "", regex=True))),
-                                   _none_bad(u)), canonical=_canonical_ids)
+    return _by_distinct(
+        _as_text(values),
+        lambda u: (_without_float_suffix(_stripped(_plain(u).str.replace(r"^'", "", regex=True))), _none_bad(u)),
+        canonical=_canonical_ids,
+    )
 
 
 def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Phone numbers as text, as typed (``+86 138-0013-8000``, ``0755 1234567``: leading zeros kept); full-width
     digits as ASCII. A value that is not digits with ``+ ( ) - . /`` and spaces (at least five digits' worth,
     such as ``=HYPERLINK(...)`` or ``unknown``) is unparseable: nobody can dial it."""
+
     def parse_distinct(uniques: pd.Series):
         text = _plain(uniques)
         dialable = text.str.fullmatch(_PHONE).to_numpy(dtype=bool, na_value=False)
@@ -240,8 +249,10 @@ def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _canonical_ids(text: pa.ChunkedArray) -> bool:
     if not pc.all(pc.match_substring_regex(text, _CANONICAL_ID)).as_py():
         return False
-    return not (pc.any(pc.match_substring(text, ".")).as_py()          # no point: no float suffix to look for
-                and pc.any(pc.match_substring_regex(text, _FLOAT_LIKE)).as_py())
+    return not (
+        pc.any(pc.match_substring(text, ".")).as_py()  # no point: no float suffix to look for
+        and pc.any(pc.match_substring_regex(text, _FLOAT_LIKE)).as_py()
+    )
 
 
 def _canonical_text(text: pa.ChunkedArray) -> bool:
@@ -284,7 +295,7 @@ def _parse_date_text(value: str, fmt: str | None):
         if hour > 23 or minute > 59:
             return None
     try:
-        datetime.date(2000, month, day)          # a leap year: the month and day exist in some year
+        datetime.date(2000, month, day)  # a leap year: the month and day exist in some year
     except ValueError:
         return None
     if not FIRST_DAY.year <= year <= LAST_DAY.year:
@@ -318,9 +329,17 @@ def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.S
 
     def parse_distinct(uniques: pd.Series):
         days = [_parse_date_text(u, fmt) for u in uniques]
-        problem = np.array([PROBLEMS.index(UNPARSEABLE) if d is None and u.strip() else
-                            PROBLEMS.index(OUT_OF_RANGE) if d is pd.NaT else 0
-                            for d, u in zip(days, uniques)], dtype=np.int8)
+        problem = np.array(
+            [
+                PROBLEMS.index(UNPARSEABLE)
+                if d is None and u.strip()
+                else PROBLEMS.index(OUT_OF_RANGE)
+                if d is pd.NaT
+                else 0
+                for d, u in zip(days, uniques)
+            ],
+            dtype=np.int8,
+        )
         parsed = pd.Series([d if isinstance(d, pd.Timestamp) else pd.NaT for d in days], dtype="datetime64[ns]")
         return parsed, problem
 
@@ -348,12 +367,14 @@ def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Ser
         if decimal == ",":
             plain = plain.str.replace(",", ".", regex=False)
         parsed = pd.to_numeric(plain.where(well_formed, None), errors="coerce").astype(float)
-        outside = (~np.isfinite(parsed) | (parsed.abs() > MAX_ABS_NUMBER)).to_numpy()    # NaN: too long a number
+        outside = (~np.isfinite(parsed) | (parsed.abs() > MAX_ABS_NUMBER)).to_numpy()  # NaN: too long a number
         present = (text != "").to_numpy(dtype=bool, na_value=False)
         comma = text.str.contains(",", regex=False).to_numpy(dtype=bool, na_value=False)
-        problem = np.select([~present, ~well_formed & comma, ~well_formed, outside],
-                            [0, PROBLEMS.index(AMBIGUOUS_COMMA), PROBLEMS.index(UNPARSEABLE),
-                             PROBLEMS.index(OUT_OF_RANGE)], 0).astype(np.int8)
+        problem = np.select(
+            [~present, ~well_formed & comma, ~well_formed, outside],
+            [0, PROBLEMS.index(AMBIGUOUS_COMMA), PROBLEMS.index(UNPARSEABLE), PROBLEMS.index(OUT_OF_RANGE)],
+            0,
+        ).astype(np.int8)
         return parsed.where(problem == 0), problem
 
     return _by_distinct(values, parse_distinct)
@@ -365,15 +386,17 @@ def integers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Se
     numbers = parsed.to_numpy(dtype=float)
     whole = np.round(numbers)
     present = ~np.isnan(numbers)
-    codes = np.where(present & (numbers != whole), PROBLEMS.index(UNPARSEABLE),
-                     problem.cat.codes.to_numpy()).astype(np.int8)
+    codes = np.where(present & (numbers != whole), PROBLEMS.index(UNPARSEABLE), problem.cat.codes.to_numpy()).astype(
+        np.int8
+    )
     usable = present & (codes == 0)
     integers = pd.arrays.IntegerArray(np.where(usable, whole, 0).astype(np.int64), ~usable)
     return pd.Series(integers, index=values.index), _problems(codes, values.index)
 
 
-def flags_with_problems(values: pd.Series, true: frozenset[str] = frozenset(),
-                        false: frozenset[str] = frozenset()) -> tuple[pd.Series, pd.Series]:
+def flags_with_problems(
+    values: pd.Series, true: frozenset[str] = frozenset(), false: frozenset[str] = frozenset()
+) -> tuple[pd.Series, pd.Series]:
     """Yes/no values as nullable booleans: ``1/0``, ``true/false``, ``Y/N``, ``是/否``, check marks ``√``/``×``
     and the like, case and surrounding spaces ignored; ``true``/``false`` add words for one column."""
     if pd.api.types.is_bool_dtype(values):
@@ -393,9 +416,11 @@ def flags_with_problems(values: pd.Series, true: frozenset[str] = frozenset(),
 
 def _bad(parse):
     """The public form of a parser: ``(parsed, bad)``, ``bad`` True where a present value could not be used."""
+
     def parse_bad(values: pd.Series, *args, **kwargs) -> tuple[pd.Series, pd.Series]:
         parsed, problem = parse(values, *args, **kwargs)
         return as_python_text(parsed), problem != ""
+
     parse_bad.__doc__ = parse.__doc__
     return parse_bad
 

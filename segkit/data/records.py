@@ -21,6 +21,7 @@ line by line, from the text itself, which lines are records:
 Blank lines are not records. The parser then reads only the records found
 here, and must return exactly as many, or the file is refused.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,9 +33,9 @@ import pyarrow.compute as pc
 
 from .contract import ContractError
 
-WHITESPACE = None                  # the separator of whitespace-aligned files (CDNOW)
-MAX_COLUMNS = 1000                 # RE2 repeats a group at most 1000 times
-_BLOCK = 1 << 26                   # bytes scanned per block when looking for line ends
+WHITESPACE = None  # the separator of whitespace-aligned files (CDNOW)
+MAX_COLUMNS = 1000  # RE2 repeats a group at most 1000 times
+_BLOCK = 1 << 26  # bytes scanned per block when looking for line ends
 
 DAMAGE_REASONS = {
     "fields": "wrong number of fields",
@@ -50,9 +51,9 @@ DAMAGE_REASONS = {
 class Damage:
     """A physical line that is not a usable record, and why."""
 
-    line: int          # 1 = the first line of the file
+    line: int  # 1 = the first line of the file
     text: str
-    kind: str          # a key of DAMAGE_REASONS
+    kind: str  # a key of DAMAGE_REASONS
     detail: str
 
     @property
@@ -67,21 +68,23 @@ class Records:
 
     header: list[str] | None
     columns: int
-    body: bytes                                   # the header line (if any) and the records, for the parser
-    lines: np.ndarray                             # the first physical line of each record
+    body: bytes  # the header line (if any) and the records, for the parser
+    lines: np.ndarray  # the first physical line of each record
     damaged: list[Damage] = field(default_factory=list)
-    multiline: bool = False                       # some record runs over several lines (a quoted line break)
+    multiline: bool = False  # some record runs over several lines (a quoted line break)
 
 
-def split_records(data: bytes, sep: str | None, origin: str, header: bool = True,
-                  names: list[str] | None = None) -> Records:
+def split_records(
+    data: bytes, sep: str | None, origin: str, header: bool = True, names: list[str] | None = None
+) -> Records:
     """Find the records of ``data`` (UTF-8, ``\\n`` line ends) separated by ``sep`` (``WHITESPACE``: runs of
     spaces and tabs, quotes not special). ``origin`` names the file in errors."""
     ends = _line_ends(data)
     count = len(ends)
     starts = np.concatenate([[0], ends[:-1] + 1]) if count else np.zeros(0, dtype=np.int64)
-    lines = pa.LargeStringArray.from_buffers(count, pa.py_buffer(np.concatenate([[0], ends + 1]).clip(max=len(data))
-                                                                .astype(np.int64)), pa.py_buffer(data))
+    lines = pa.LargeStringArray.from_buffers(
+        count, pa.py_buffer(np.concatenate([[0], ends + 1]).clip(max=len(data)).astype(np.int64)), pa.py_buffer(data)
+    )
     blank = pc.match_substring_regex(lines, r"^\s*$").to_numpy(zero_copy_only=False)
     text_of = _TextOf(data, starts, ends)
     first = int(np.argmax(~blank)) if (~blank).any() else count
@@ -93,8 +96,10 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
     else:
         fields, span, problem = _fields(text_of, first, count, sep)
         if problem or span > 1:
-            raise ContractError(f"{origin}: line {first + 1}: the {'header' if header else 'first line'} cannot be "
-                                f"read: {problem.reason if problem else 'a quote runs over several lines'}")
+            raise ContractError(
+                f"{origin}: line {first + 1}: the {'header' if header else 'first line'} cannot be "
+                f"read: {problem.reason if problem else 'a quote runs over several lines'}"
+            )
         columns = len(fields)
         header_fields = fields if header else None
         body_from = first + 1 if header else first
@@ -110,12 +115,13 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
     damaged: list[Damage] = []
     for line in np.flatnonzero(~whole & ~blank & (np.arange(count) >= body_from)):
         if keep[line] and not record[line]:
-            continue                                # inside a multi-line record found earlier
+            continue  # inside a multi-line record found earlier
         fields, span, problem = _fields(text_of, int(line), count, sep, columns)
-        if problem is None and span > 1 and whole[line + 1:line + span].any():
-            inner = int(np.flatnonzero(whole[line + 1:line + span])[0]) + line + 2
-            problem = Damage(0, "", "swallowed", f"the quote opened here would swallow line {inner}, a whole "
-                                                 "record by itself")
+        if problem is None and span > 1 and whole[line + 1 : line + span].any():
+            inner = int(np.flatnonzero(whole[line + 1 : line + span])[0]) + line + 2
+            problem = Damage(
+                0, "", "swallowed", f"the quote opened here would swallow line {inner}, a whole record by itself"
+            )
         if problem is None and len(fields) != columns:
             problem = Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
         if problem is not None:
@@ -123,17 +129,18 @@ def split_records(data: bytes, sep: str | None, origin: str, header: bool = True
             damaged.append(Damage(int(line) + 1, text, problem.kind, problem.detail))
             continue
         record[line] = keep[line] = True
-        keep[line + 1:line + span] = True
-        record[line + 1:line + span] = False
+        keep[line + 1 : line + span] = True
+        record[line + 1 : line + span] = False
     multiline = int(keep.sum()) - (header_fields is not None) > int(record.sum())
-    return Records(header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged,
-                   multiline)
+    return Records(
+        header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged, multiline
+    )
 
 
 def _line_ends(data: bytes) -> np.ndarray:
     """Offsets of every ``\\n``, plus the end of a last line without one."""
     view = np.frombuffer(data, dtype=np.uint8)
-    ends = [np.flatnonzero(view[start:start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
+    ends = [np.flatnonzero(view[start : start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
     ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
     if len(data) and data[-1:] != b"\n":
         ends = np.append(ends, len(data))
@@ -143,7 +150,7 @@ def _line_ends(data: bytes) -> np.ndarray:
 def _record_pattern(sep: str | None, columns: int) -> str:
     """One line holding exactly ``columns`` fields, quotes only around whole fields."""
     if sep is WHITESPACE:
-        token = r"[^\s\x00]+"        # \s includes \r: a carriage return inside a line never matches
+        token = r"[^\s\x00]+"  # \s includes \r: a carriage return inside a line never matches
         return rf"^[ \t]*{token}(?:[ \t]+{token}){{{columns - 1}}}[ \t]*\n?$"
     s = re.escape(sep)
     quoted = r'"(?:[^"\x00\r]|"")*"'
@@ -159,11 +166,12 @@ class _TextOf:
         self.data, self.starts, self.ends = data, starts, ends
 
     def __call__(self, line: int) -> str:
-        return self.data[self.starts[line]:self.ends[line]].decode("utf-8")
+        return self.data[self.starts[line] : self.ends[line]].decode("utf-8")
 
 
-def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
-            columns: int | None = None) -> tuple[list[str] | None, int, Damage | None]:
+def _fields(
+    text_of: _TextOf, line: int, count: int, sep: str | None, columns: int | None = None
+) -> tuple[list[str] | None, int, Damage | None]:
     """Read the record that starts on ``line`` by the rules of RFC 4180 (a quote opens a field only at its start,
     ``""`` inside quotes is a quote); it may continue on later lines inside quotes. Returns its fields and the
     number of lines it spans, or the damage that stops it (a span of 1: only its first line is damaged)."""
@@ -182,7 +190,7 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
     current, text, position = line, text_of(line), 0
     while True:
         if position == len(text):
-            if in_quotes:                          # the quoted field goes on with the next line
+            if in_quotes:  # the quoted field goes on with the next line
                 current += 1
                 if current == count:
                     return None, 1, Damage(0, "", "unterminated", "opened on this line, never closed")
@@ -200,7 +208,7 @@ def _fields(text_of: _TextOf, line: int, count: int, sep: str | None,
         if in_quotes:
             if char != '"':
                 value.append(char)
-            elif text[position:position + 1] == '"':
+            elif text[position : position + 1] == '"':
                 value.append('"')
                 position += 1
             else:
@@ -221,4 +229,4 @@ def _join(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -
     if keep.all():
         return data
     edges = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
-    return b"".join(data[starts[a]:ends[b - 1] + 1] for a, b in zip(edges[::2], edges[1::2]))
+    return b"".join(data[starts[a] : ends[b - 1] + 1] for a, b in zip(edges[::2], edges[1::2]))

@@ -3,6 +3,7 @@
 CSV is read as text (every cell a string) so that nothing is reinterpreted
 before the contract checks it: ``007`` stays ``007``, a bad date stays visible.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -25,9 +26,9 @@ from .parse import text_from_codes
 from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
-_ARROW_BLOCK = 1 << 25           # bytes per block of Arrow's CSV reader
-_PARQUET_BATCH = 1 << 20          # rows per block read from a Parquet file
-_DISTINCT_BLOCK, _MIN_BLOCK_ROWS = 0.99, 10_000   # a block this distinct is of a column kept as text (order ids)
+_ARROW_BLOCK = 1 << 25  # bytes per block of Arrow's CSV reader
+_PARQUET_BATCH = 1 << 20  # rows per block read from a Parquet file
+_DISTINCT_BLOCK, _MIN_BLOCK_ROWS = 0.99, 10_000  # a block this distinct is of a column kept as text (order ids)
 _SEPARATORS = [",", "\t", ";", "|"]
 _EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])[ \t]*\n")
 
@@ -42,7 +43,7 @@ class RawTable:
     encoding: str | None = None
     damaged: list[Damage] = field(default_factory=list)
     lines: np.ndarray | None = None
-    sep: str | None = None          # of a text file: its separator (None: runs of whitespace)
+    sep: str | None = None  # of a text file: its separator (None: runs of whitespace)
 
     def damaged_fields(self, damage: Damage) -> list[str]:
         """The fields of a damaged line, read leniently (quotes as a spreadsheet would take them): enough to
@@ -57,8 +58,14 @@ def clean_column_names(columns) -> list[str]:
     return [str(column).replace("\ufeff", "").strip() for column in columns]
 
 
-def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
-                  header: bool = True, names: list[str] | None = None, compact: bool = False) -> RawTable:
+def read_csv_text(
+    path: str | Path,
+    encoding: str = "auto",
+    sep: str = "auto",
+    header: bool = True,
+    names: list[str] | None = None,
+    compact: bool = False,
+) -> RawTable:
     """Read a delimited text file with every cell as a string, and every line accounted for.
 
     The records are found from the lines themselves (``records.split_records``) before a parser reads them;
@@ -73,14 +80,14 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
         raise ContractError(f"{path} is not a file")
     stat = path.stat()
     data, encoding = _as_utf8(path, encoding)
-    as_in_file = _codec(encoding, path) in ("utf-8", "utf-8-sig")     # the bytes of the file (after any BOM)
-    if b"\r" in data:     # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
+    as_in_file = _codec(encoding, path) in ("utf-8", "utf-8-sig")  # the bytes of the file (after any BOM)
+    if b"\r" in data:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
         data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
         as_in_file = False
     declared = _EXCEL_SEPARATOR.match(data)
-    if declared:          # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
+    if declared:  # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
         sep = declared.group(1).decode() if sep == "auto" else sep
-        data = b"\n" + data[declared.end():]
+        data = b"\n" + data[declared.end() :]
         as_in_file = False
     if sep == "auto":
         sep = _detect_separator(data)
@@ -105,8 +112,10 @@ def read_csv_text(path: str | Path, encoding: str = "auto", sep: str = "auto",
     if source is path and _changed(path, stat):
         raise ContractError(f"{path}: the file changed while it was being read; read it again when it is complete")
     if len(frame) != len(records.lines) or frame.shape[1] != records.columns:
-        raise ContractError(f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
-                            f"file has {len(records.lines):,} of {records.columns}; the file is refused")
+        raise ContractError(
+            f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
+            f"file has {len(records.lines):,} of {records.columns}; the file is refused"
+        )
     if records.header is not None:
         frame.columns = records.header
     elif names:
@@ -125,7 +134,7 @@ def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
     one to four times the file's size.
     """
     named_utf8 = encoding != "auto" and _codec(encoding, path) == "utf-8"
-    with open(path, "rb", buffering=0) as handle:      # unbuffered: the file's bytes are read into one object, once
+    with open(path, "rb", buffering=0) as handle:  # unbuffered: the file's bytes are read into one object, once
         utf8_bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
         handle.seek(len(codecs.BOM_UTF8) if utf8_bom and (encoding == "auto" or named_utf8) else 0)
         raw = handle.read()
@@ -140,11 +149,13 @@ def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
             return raw, "utf-8"
         else:
             error = _decode_error(raw, "utf-8")
-            if not raw[:error.start].isascii():
-                line = raw[:error.start].count(b"\n") + 1
-                raise ContractError(f"{path}: line {line}: the file mixes "
-                                    "encodings (UTF-8 before this line, something else here); export it "
-                                    "again in one encoding") from None
+            if not raw[: error.start].isascii():
+                line = raw[: error.start].count(b"\n") + 1
+                raise ContractError(
+                    f"{path}: line {line}: the file mixes "
+                    "encodings (UTF-8 before this line, something else here); export it "
+                    "again in one encoding"
+                ) from None
             encoding = "gb18030"
     _codec(encoding, path)
     try:
@@ -181,9 +192,11 @@ def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError:
 
 def _refuse_bytes(raw: bytes, encoding: str, path: Path):
     error = _decode_error(raw, encoding)
-    line = raw[:error.start].count(b"\n") + 1
-    raise ContractError(f"{path}: line {line}: bytes {raw[error.start:error.start + 4]!r} are not {encoding}; "
-                        "set source.encoding in the mapping") from None
+    line = raw[: error.start].count(b"\n") + 1
+    raise ContractError(
+        f"{path}: line {line}: bytes {raw[error.start : error.start + 4]!r} are not {encoding}; "
+        "set source.encoding in the mapping"
+    ) from None
 
 
 def _detect_separator(data: bytes) -> str:
@@ -199,23 +212,36 @@ def _changed(path: Path, before: os.stat_result) -> bool:
     return (after.st_size, after.st_mtime_ns, after.st_ino) != (before.st_size, before.st_mtime_ns, before.st_ino)
 
 
-def _parse_records(records: Records, separator: str | None, names: list[str] | None, origin: str,
-                   source: bytes | Path, compact: bool) -> pd.DataFrame:
+def _parse_records(
+    records: Records, separator: str | None, names: list[str] | None, origin: str, source: bytes | Path, compact: bool
+) -> pd.DataFrame:
     """The records (in ``source``: the bytes of ``records.body``, or the file when that is the whole file) as a
     frame of text columns, read by Arrow's CSV reader a block at a time (pandas for runs of whitespace)."""
     if separator is WHITESPACE:
         return _parse_whitespace(records, names, origin)
     columns = [f"column_{i + 1}" for i in range(records.columns)]
-    read = pa_csv.ReadOptions(column_names=columns, skip_rows=0 if names or records.header is None else 1,
-                              block_size=_ARROW_BLOCK)
-    parse = pa_csv.ParseOptions(delimiter=separator, quote_char='"', double_quote=True, escape_char=False,
-                                newlines_in_values=records.multiline, ignore_empty_lines=True)
-    convert = pa_csv.ConvertOptions(column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False,
-                                    quoted_strings_can_be_null=False)
+    read = pa_csv.ReadOptions(
+        column_names=columns, skip_rows=0 if names or records.header is None else 1, block_size=_ARROW_BLOCK
+    )
+    parse = pa_csv.ParseOptions(
+        delimiter=separator,
+        quote_char='"',
+        double_quote=True,
+        escape_char=False,
+        newlines_in_values=records.multiline,
+        ignore_empty_lines=True,
+    )
+    convert = pa_csv.ConvertOptions(
+        column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+    )
     text = _TextColumns(compact)
     try:
-        with pa_csv.open_csv(str(source) if isinstance(source, Path) else pa.BufferReader(source),
-                             read_options=read, parse_options=parse, convert_options=convert) as batches:
+        with pa_csv.open_csv(
+            str(source) if isinstance(source, Path) else pa.BufferReader(source),
+            read_options=read,
+            parse_options=parse,
+            convert_options=convert,
+        ) as batches:
             for batch in batches:
                 text.add(batch)
     except pa.ArrowInvalid as error:
@@ -268,8 +294,9 @@ class _TextColumns:
             return pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=pa.string()))
         unified = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
         dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
-        codes = np.concatenate([c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks]
-                               or [np.zeros(0, np.int32)])         # -1: a missing value (Parquet has them)
+        codes = np.concatenate(
+            [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks] or [np.zeros(0, np.int32)]
+        )  # -1: a missing value (Parquet has them)
         return text_from_codes(codes, dictionary)
 
 
@@ -284,7 +311,7 @@ def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
     index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
-    names = [name for name in schema.names if name not in index]     # a saved pandas index is not a column
+    names = [name for name in schema.names if name not in index]  # a saved pandas index is not a column
     columns = _TextColumns(compact=True)
     for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
         columns.add(batch)
@@ -297,8 +324,9 @@ def plain_text(values):
 
 
 def _parse_whitespace(records: Records, names: list[str] | None, origin: str) -> pd.DataFrame:
-    kwargs: dict[str, Any] = dict(dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8",
-                                  sep=r"\s+", quoting=csv.QUOTE_NONE)
+    kwargs: dict[str, Any] = dict(
+        dtype=str, keep_default_na=False, na_filter=False, encoding="utf-8", sep=r"\s+", quoting=csv.QUOTE_NONE
+    )
     if names:
         kwargs.update(names=names, header=None)
     elif records.header is None:
@@ -311,8 +339,9 @@ def _parse_whitespace(records: Records, names: list[str] | None, origin: str) ->
         raise ContractError(f"{origin}: malformed CSV ({' '.join(str(error).split())})") from None
 
 
-def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damaged: bool = False,
-                compact: bool = False) -> RawTable:
+def read_source(
+    source: Any, settings: dict[str, Any] | None = None, keep_damaged: bool = False, compact: bool = False
+) -> RawTable:
     """Read raw rows from a path, a DataFrame, or a ``settings`` source block.
 
     ``source`` may be a CSV/TSV/TXT or Parquet path, or a DataFrame. With
@@ -328,8 +357,10 @@ def read_source(source: Any, settings: dict[str, Any] | None = None, keep_damage
     if raw.damaged and not keep_damaged:
         shown = "; ".join(f"line {d.line}: {d.reason}" for d in raw.damaged[:5])
         more = f"; and {len(raw.damaged) - 5:,} more" if len(raw.damaged) > 5 else ""
-        raise ContractError(f"{raw.origin}: {len(raw.damaged):,} line(s) hold no usable record ({shown}{more}); "
-                            "nothing was read: fix the file")
+        raise ContractError(
+            f"{raw.origin}: {len(raw.damaged):,} line(s) hold no usable record ({shown}{more}); "
+            "nothing was read: fix the file"
+        )
     return raw
 
 

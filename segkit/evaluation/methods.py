@@ -21,6 +21,7 @@ propensity                  P(no purchase in ``horizon_days``) (``ChurnPropensit
 
 The BTYD models are fitted on every customer and scored on the active ones.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,10 +35,10 @@ from ..churn.alerts import AlertRun
 from ..churn.empirical_bayes import cure_fraction
 
 METHODS = ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle", "BG/NBD", "MBG/CNBD-k", "propensity"]
-ACTIVE = ["alert", "late", "not due"]            # statuses of members who bought within long_gone_days
+ACTIVE = ["alert", "late", "not due"]  # statuses of members who bought within long_gone_days
 FIXED_RULE_DAYS = 30
 OWN_MEDIAN_FACTOR = 1.5
-TRAINING_CUTOFFS = 3                             # propensity: cutoffs ending horizon_days, +30, +60 days earlier
+TRAINING_CUTOFFS = 3  # propensity: cutoffs ending horizon_days, +30, +60 days earlier
 
 
 @dataclass
@@ -50,16 +51,24 @@ class Verdict:
     alert_day: np.ndarray | None = None
 
 
-def method_verdicts(run: AlertRun, seen: pd.DataFrame, methods: list[str], members: pd.DataFrame | None = None,
-                    truth: pd.DataFrame | None = None, horizon_days: int = 60,
-                    con: ibis.BaseBackend | None = None) -> tuple[pd.DataFrame, dict[str, Verdict]]:
+def method_verdicts(
+    run: AlertRun,
+    seen: pd.DataFrame,
+    methods: list[str],
+    members: pd.DataFrame | None = None,
+    truth: pd.DataFrame | None = None,
+    horizon_days: int = 60,
+    con: ibis.BaseBackend | None = None,
+) -> tuple[pd.DataFrame, dict[str, Verdict]]:
     """The active members of ``run`` (``member_id``, ``last_purchase``, ``days_since``) and each method's
     verdict on them. ``seen``: the transactions up to the run's as-of date; ``truth``: a gas world's, for the
     oracle."""
     settings, as_of, threshold = run.settings, run.as_of, run.settings.p_active_below
-    buyers = run.members.dropna(subset=["last_purchase"]).reset_index(drop=True)    # in the order of run.gaps
+    buyers = run.members.dropna(subset=["last_purchase"]).reset_index(drop=True)  # in the order of run.gaps
     active = buyers["status"].isin(ACTIVE).to_numpy()
-    table = buyers.loc[active, ["member_id", "last_purchase", "days_since", "p_active", "status"]].reset_index(drop=True)
+    table = buyers.loc[active, ["member_id", "last_purchase", "days_since", "p_active", "status"]].reset_index(
+        drop=True
+    )
     days = table["days_since"].to_numpy(dtype=float)
     verdicts = {}
     if "fixed 30 days" in methods:
@@ -67,12 +76,15 @@ def method_verdicts(run: AlertRun, seen: pd.DataFrame, methods: list[str], membe
     if "1.5 x own median gap" in methods:
         median = own_median_gap(run.gaps, table["member_id"])
         ratio = days / median
-        verdicts["1.5 x own median gap"] = Verdict(ratio, ratio > OWN_MEDIAN_FACTOR,
-                                                   np.floor(OWN_MEDIAN_FACTOR * median) + 1)
+        verdicts["1.5 x own median gap"] = Verdict(
+            ratio, ratio > OWN_MEDIAN_FACTOR, np.floor(OWN_MEDIAN_FACTOR * median) + 1
+        )
     if "interval model" in methods:
-        verdicts["interval model"] = Verdict(1 - table["p_active"].to_numpy(dtype=float),
-                                             (table["status"] == "alert").to_numpy(),
-                                             run.model.alert_days(run.gaps, threshold)[active])
+        verdicts["interval model"] = Verdict(
+            1 - table["p_active"].to_numpy(dtype=float),
+            (table["status"] == "alert").to_numpy(),
+            run.model.alert_days(run.gaps, threshold)[active],
+        )
     if "oracle" in methods:
         # Over every buyer, long gone ones included: the churn prior comes from every open gap, as segkit's does.
         p_active, alert_day = _oracle(buyers, truth, run.gaps, threshold)
@@ -92,8 +104,9 @@ def method_verdicts(run: AlertRun, seen: pd.DataFrame, methods: list[str], membe
         from ..churn.propensity import ChurnPropensity, propensity_frame
 
         cutoffs = sorted(as_of - pd.Timedelta(days=horizon_days + 30 * i) for i in range(TRAINING_CUTOFFS))
-        frames = [propensity_frame(seen, cutoff, horizon_days, members, settings, observed_until=as_of)
-                  for cutoff in cutoffs]
+        frames = [
+            propensity_frame(seen, cutoff, horizon_days, members, settings, observed_until=as_of) for cutoff in cutoffs
+        ]
         model = ChurnPropensity(horizon_days=horizon_days).fit(frames)
         now = propensity_frame(seen, as_of, horizon_days, members, settings, run=run).set_index("member_id")
         p_churn = model.predict_proba(now.loc[table["member_id"]])
@@ -109,8 +122,9 @@ def own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:
     return np.where(np.isnan(median), float(own.median()), median)
 
 
-def _oracle(buyers: pd.DataFrame, truth: pd.DataFrame, gaps: pd.DataFrame,
-            threshold: float) -> tuple[np.ndarray, np.ndarray]:
+def _oracle(
+    buyers: pd.DataFrame, truth: pd.DataFrame, gaps: pd.DataFrame, threshold: float
+) -> tuple[np.ndarray, np.ndarray]:
     """P(active) and the alert day of the threshold rule on each household's true rhythm (Gamma intervals
     around the true mean at the season of the last purchase), past the household's median interval as
     segkit's alerts are past their expected date; the churn prior estimated as segkit estimates it."""
@@ -120,7 +134,8 @@ def _oracle(buyers: pd.DataFrame, truth: pd.DataFrame, gaps: pd.DataFrame,
     days = buyers["days_since"].to_numpy(dtype=float)
     k = rhythm["regularity_k"].to_numpy(dtype=float)
     mean = rhythm["true_mean_interval"].to_numpy(dtype=float) / season_factor(
-        pd.to_datetime(buyers["last_purchase"]).dt.dayofyear.to_numpy())
+        pd.to_datetime(buyers["last_purchase"]).dt.dayofyear.to_numpy()
+    )
     survival = special.gammaincc(k, k * days / mean)
     q = cure_fraction(survival, int(gaps["event"].sum()))
     p_active = (1 - q) * survival / ((1 - q) * survival + q)

@@ -1,5 +1,6 @@
 """A generated world's truth, read back and seen from an as-of date: who had switched by then, and whose
 missed refill was due long enough ago that an alert should have caught them."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -46,8 +47,9 @@ def truth_as_of(truth: pd.DataFrame, as_of) -> pd.DataFrame:
     return out
 
 
-def switch_labels(truth: pd.DataFrame, member_ids: pd.Series, as_of: pd.Timestamp,
-                  recall_days: int = 14) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def switch_labels(
+    truth: pd.DataFrame, member_ids: pd.Series, as_of: pd.Timestamp, recall_days: int = 14
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For ``member_ids`` at ``as_of``: switched (by then), their missed refill's due date, and whether
     it was due ``recall_days`` or more before the as-of date (the switchers an alert should have caught)."""
     seen = truth_as_of(truth, as_of).set_index("member_id").reindex(member_ids)

@@ -3,6 +3,7 @@
 What the BTYD models (``segkit.clv``: BG/NBD, Pareto/NBD, MBG/CNBD-k,
 Gamma-Gamma) are fitted on, in the literature's units and definitions.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,8 +19,14 @@ from .occasions import occasions_expr
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
 
 
-def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = None, unit: str = "W",
-                 backend: str = "duckdb", con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def btyd_summary(
+    transactions: Any,
+    calibration_end: Any,
+    holdout_end: Any = None,
+    unit: str = "W",
+    backend: str = "duckdb",
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
     """``frequency``, ``recency``, ``T``, ``monetary_value`` per customer, from purchases up to ``calibration_end``.
 
     A purchase is a purchase occasion (``segkit.features.occasions``: same-day
@@ -45,14 +52,18 @@ def btyd_summary(transactions: Any, calibration_end: Any, holdout_end: Any = Non
     frame = fetch_arrow(con, _summary_expr(occasions, day_number(calibration_end), holdout_end is not None)).to_pandas()
     per = UNITS[unit]
     frequency = frame["occasions"].to_numpy() - 1
-    summary = pd.DataFrame({
-        "member_id": frame["member_id"],
-        "frequency": frequency,
-        "recency": (frame["last_day"] - frame["first_day"]).to_numpy() / per,
-        "T": (day_number(calibration_end) - frame["first_day"]).to_numpy() / per,
-        "monetary_value": np.where(frequency > 0, (frame["total"] - frame["first_net"]) / np.maximum(frequency, 1), 0.0),
-        "litt": frame["litt"].to_numpy(dtype=float) - frequency * np.log(per),     # log gaps in days -> in units
-    })
+    summary = pd.DataFrame(
+        {
+            "member_id": frame["member_id"],
+            "frequency": frequency,
+            "recency": (frame["last_day"] - frame["first_day"]).to_numpy() / per,
+            "T": (day_number(calibration_end) - frame["first_day"]).to_numpy() / per,
+            "monetary_value": np.where(
+                frequency > 0, (frame["total"] - frame["first_net"]) / np.maximum(frequency, 1), 0.0
+            ),
+            "litt": frame["litt"].to_numpy(dtype=float) - frequency * np.log(per),  # log gaps in days -> in units
+        }
+    )
     if holdout_end is not None:
         summary["holdout_frequency"] = frame["holdout_frequency"].to_numpy()
         summary["holdout_monetary"] = frame["holdout_monetary"].to_numpy(dtype=float)
@@ -72,14 +83,17 @@ def _summary_expr(occasions: ibis.Table, calibration_day: int, holdout: bool) ->
         first_day=calibration.day.min(),
         last_day=calibration.day.max(),
         total=calibration.net.sum(),
-        first_net=calibration.net.max(where=calibration.gap.isnull()),     # the occasion with none before it
+        first_net=calibration.net.max(where=calibration.gap.isnull()),  # the occasion with none before it
         litt=calibration.gap.cast("float64").ln().sum().coalesce(0.0),
     )
     if holdout:
         later = occasions.filter(occasions.day > calibration_day)
-        later = later.group_by("member_id").aggregate(holdout_frequency=later.day.count(),
-                                                      holdout_monetary=later.net.sum())
+        later = later.group_by("member_id").aggregate(
+            holdout_frequency=later.day.count(), holdout_monetary=later.net.sum()
+        )
         summary = summary.left_join(later, "member_id").drop("member_id_right")
-        summary = summary.mutate(holdout_frequency=summary.holdout_frequency.coalesce(0),
-                                 holdout_monetary=summary.holdout_monetary.coalesce(0.0))
+        summary = summary.mutate(
+            holdout_frequency=summary.holdout_frequency.coalesce(0),
+            holdout_monetary=summary.holdout_monetary.coalesce(0.0),
+        )
     return summary.order_by("member_id")

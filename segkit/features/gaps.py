@@ -5,6 +5,7 @@ Every gap between two consecutive purchase occasions is a completed duration
 a right-censored duration. The rhythm model (``segkit.churn.IntervalModel``)
 is fitted on this table.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,11 +18,16 @@ import pyarrow as pa
 from ..engine import arrow_batches, as_table, connection, day_number
 from .occasions import daily_expr, is_purchase
 
-_BATCH_ROWS = 1 << 20          # occasions fetched from the engine at a time
+_BATCH_ROWS = 1 << 20  # occasions fetched from the engine at a time
 
 
-def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = None, backend: str = "duckdb",
-                  con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def purchase_gaps(
+    transactions: Any,
+    as_of: Any,
+    members: pd.DataFrame | None = None,
+    backend: str = "duckdb",
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
     """One row per gap between purchase occasions, plus each member's open gap, as of ``as_of``.
 
     Columns: ``member_id`` (categorical), ``start`` (the purchase that opened
@@ -32,13 +38,14 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     """
     con = connection(backend, con)
     as_of_day = day_number(as_of)
-    daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of,
-                       items=True)
-    occasions = _occasions(con, daily.filter(is_purchase(daily)).drop("refunded", "refund_rows")
-                           .order_by(["member_id", "day"]))
+    daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of, items=True)
+    occasions = _occasions(
+        con, daily.filter(is_purchase(daily)).drop("refunded", "refund_rows").order_by(["member_id", "day"])
+    )
     ids = occasions.pop("member_id")
-    code = np.concatenate([chunk.indices.to_numpy(zero_copy_only=False) for chunk in ids.chunks]
-                          or [np.zeros(0, np.int32)]).astype(np.int32)
+    code = np.concatenate(
+        [chunk.indices.to_numpy(zero_copy_only=False) for chunk in ids.chunks] or [np.zeros(0, np.int32)]
+    ).astype(np.int32)
     member_ids = pd.Index(ids.chunk(0).dictionary.to_pylist() if ids.num_chunks else [], dtype=object)
     days = occasions.pop("day").astype(np.int64)
     n = len(code)
@@ -48,25 +55,30 @@ def purchase_gaps(transactions: Any, as_of: Any, members: pd.DataFrame | None = 
     length = np.empty(n, dtype=np.int64)
     length[:-1] = days[1:] - days[:-1]
     length[last] = as_of_day - days[last]
-    gaps = pd.DataFrame({
-        "member_id": pd.Categorical.from_codes(code, categories=member_ids),
-        "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
-        "days": length,
-        "event": ~last,
-        "net": occasions.pop("net").astype(np.float32),
-    })
+    gaps = pd.DataFrame(
+        {
+            "member_id": pd.Categorical.from_codes(code, categories=member_ids),
+            "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
+            "days": length,
+            "event": ~last,
+            "net": occasions.pop("net").astype(np.float32),
+        }
+    )
     del ids, code, days, length
     if "quantity" in occasions:
         gaps["quantity"] = occasions.pop("quantity")
     if "product" in occasions:
         product = occasions.pop("product")
-        codes = np.concatenate([chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) for chunk in product.chunks]
-                               or [np.zeros(0, np.int32)])
+        codes = np.concatenate(
+            [chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False) for chunk in product.chunks]
+            or [np.zeros(0, np.int32)]
+        )
         levels = product.chunk(0).dictionary.to_pylist() if product.num_chunks else []
         gaps["product"] = pd.Categorical.from_codes(codes, categories=levels)
     if members is not None and "household_size" in members.columns:
-        size = pd.to_numeric(members.drop_duplicates("member_id").set_index("member_id")["household_size"],
-                             errors="coerce")
+        size = pd.to_numeric(
+            members.drop_duplicates("member_id").set_index("member_id")["household_size"], errors="coerce"
+        )
         per_member = size.reindex(gaps["member_id"].cat.categories).to_numpy(dtype=float)
         gaps["household_size"] = per_member[gaps["member_id"].cat.codes.to_numpy()]
     return gaps

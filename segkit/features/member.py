@@ -21,6 +21,7 @@ Definitions (all as of ``as_of``; transactions after it are ignored):
 Members given in ``members`` but without purchases appear with
 ``frequency`` 0; members who only appear in transactions are kept too.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,9 +34,22 @@ from ..engine import as_table, connection, day_number, fetch_arrow, rows_up_to
 from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
-    "member_id", "first_purchase", "last_purchase", "frequency", "monetary", "avg_order_value",
-    "refunds", "refund_count", "recency_days", "tenure_days", "gap_count", "gap_mean",
-    "gap_median", "gap_std", "last_gap", "sum_log_gaps",
+    "member_id",
+    "first_purchase",
+    "last_purchase",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "refunds",
+    "refund_count",
+    "recency_days",
+    "tenure_days",
+    "gap_count",
+    "gap_mean",
+    "gap_median",
+    "gap_std",
+    "last_gap",
+    "sum_log_gaps",
 ]
 
 
@@ -69,15 +83,17 @@ def _daily_member_features(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     daily = daily.mutate(gap=daily.purchase_day - daily.purchase_day.max().over(earlier))
     return daily.group_by("member_id").aggregate(
         monetary=daily.net.sum(),
-        **_purchase_aggregates(daily.purchase_net, daily.purchase_day, daily.gap,
-                               last_gap=daily.gap.argmax(daily.purchase_day)),
+        **_purchase_aggregates(
+            daily.purchase_net, daily.purchase_day, daily.gap, last_gap=daily.gap.argmax(daily.purchase_day)
+        ),
         refunds=daily.refunded.sum(),
         refund_count=daily.refund_rows.sum().cast("int64"),
     )
 
 
-def _purchase_aggregates(net: ibis.Column, day: ibis.Column, gap: ibis.Column,
-                         last_gap: ibis.Scalar) -> dict[str, ibis.Scalar]:
+def _purchase_aggregates(
+    net: ibis.Column, day: ibis.Column, gap: ibis.Column, last_gap: ibis.Scalar
+) -> dict[str, ibis.Scalar]:
     """The aggregates over purchase occasions (``day`` null on other rows) and their gaps."""
     return dict(
         first_day=day.min(),
@@ -127,8 +143,9 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ).order_by("member_id")
 
 
-def member_features(transactions: Any, as_of: Any, members: Any = None, backend: str = "duckdb",
-                    con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def member_features(
+    transactions: Any, as_of: Any, members: Any = None, backend: str = "duckdb", con: ibis.BaseBackend | None = None
+) -> pd.DataFrame:
     """One row per member as of ``as_of`` (see the module docstring for definitions).
 
     ``transactions`` is a canonical transactions DataFrame (``segkit.data.load_transactions``),
@@ -143,10 +160,14 @@ def member_features(transactions: Any, as_of: Any, members: Any = None, backend:
 
 
 _ARROW_TYPES = {
-    "member_id": pa.string(), "first_purchase": pa.timestamp("ns"), "last_purchase": pa.timestamp("ns"),
+    "member_id": pa.string(),
+    "first_purchase": pa.timestamp("ns"),
+    "last_purchase": pa.timestamp("ns"),
     **{c: pa.int64() for c in ("frequency", "refund_count", "gap_count", "recency_days", "tenure_days", "last_gap")},
-    **{c: pa.float64() for c in ("monetary", "avg_order_value", "refunds", "gap_mean", "gap_median", "gap_std",
-                                 "sum_log_gaps")},
+    **{
+        c: pa.float64()
+        for c in ("monetary", "avg_order_value", "refunds", "gap_mean", "gap_median", "gap_std", "sum_log_gaps")
+    },
 }
 
 
@@ -154,11 +175,14 @@ def _to_frame(table: pa.Table) -> pd.DataFrame:
     """Engine-neutral types: day numbers to dates (datetime64), counts to int64, nullable
     integers (``Int64``) where a member may have no value."""
     days = {"first_purchase": "first_day", "last_purchase": "last_day"}
-    table = pa.table({
-        name: table[days[name]].cast(pa.int32()).cast(pa.date32()).cast(_ARROW_TYPES[name]) if name in days
-        else table[name].cast(_ARROW_TYPES[name])
-        for name in FEATURE_COLUMNS
-    })
+    table = pa.table(
+        {
+            name: table[days[name]].cast(pa.int32()).cast(pa.date32()).cast(_ARROW_TYPES[name])
+            if name in days
+            else table[name].cast(_ARROW_TYPES[name])
+            for name in FEATURE_COLUMNS
+        }
+    )
     frame = table.to_pandas(deduplicate_objects=False, types_mapper={pa.int64(): pd.Int64Dtype()}.get)
     for column in ("frequency", "refund_count", "gap_count"):
         frame[column] = frame[column].astype("int64")

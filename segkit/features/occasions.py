@@ -5,6 +5,7 @@ with no refund on it (a free item, as CDNOW has): a member's purchases on one
 day are merged, and an order cancelled the same day (net zero with a refund)
 is not a purchase. Days with only refunds are not purchases.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -47,8 +48,9 @@ def occasions_expr(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     return daily.filter(is_purchase(daily)).select("member_id", "day", "net")
 
 
-def purchase_occasions(transactions: Any, as_of: Any, backend: str = "duckdb",
-                       con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def purchase_occasions(
+    transactions: Any, as_of: Any, backend: str = "duckdb", con: ibis.BaseBackend | None = None
+) -> pd.DataFrame:
     """Every purchase occasion up to ``as_of``: ``member_id``, ``date``, ``net`` (one row per member-day)."""
     con = connection(backend, con)
     occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of)

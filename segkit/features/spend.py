@@ -8,6 +8,7 @@ Two windows, two definitions, each that of the decision it feeds:
   so a refund-only day neither adds nor subtracts: ``value_12m`` is the net of
   the purchases in the last 365 days, what an overdue member's call may win back.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -21,32 +22,44 @@ from .occasions import occasions_expr
 VALUE_DAYS = 365
 
 
-def rolling_spends(transactions: Any, dates: list[pd.Timestamp], window_days: int, backend: str = "duckdb",
-                   con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def rolling_spends(
+    transactions: Any,
+    dates: list[pd.Timestamp],
+    window_days: int,
+    backend: str = "duckdb",
+    con: ibis.BaseBackend | None = None,
+) -> pd.DataFrame:
     """Net spend per member (rows, every member with a transaction) in the ``window_days`` ending on each date
     (columns), in one pass over the transactions."""
     con = connection(backend, con)
     t = as_table(transactions, con)
     day = epoch_day(t.date)
-    sums = {f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
-            for i, end in enumerate(map(day_number, dates))}
+    sums = {
+        f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
+        for i, end in enumerate(map(day_number, dates))
+    }
     spend = fetch_arrow(con, t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
     spend.columns = list(dates)
     return spend
 
 
-def purchase_value(transactions: Any, as_of: Any, backend: str = "duckdb",
-                   con: ibis.BaseBackend | None = None) -> pd.DataFrame:
+def purchase_value(
+    transactions: Any, as_of: Any, backend: str = "duckdb", con: ibis.BaseBackend | None = None
+) -> pd.DataFrame:
     """One row per buyer as of ``as_of``: ``frequency`` (purchase occasions), ``monetary`` (their net) and
     ``value_12m`` (the net of those in the last 365 days, to the cent), sorted by member."""
     con = connection(backend, con)
     occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of)
     recent = occasions.day > day_number(as_of) - VALUE_DAYS
-    value = occasions.group_by("member_id").aggregate(
-        frequency=occasions.day.count(),
-        monetary=occasions.net.sum(),
-        value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
-    ).order_by("member_id")
+    value = (
+        occasions.group_by("member_id")
+        .aggregate(
+            frequency=occasions.day.count(),
+            monetary=occasions.net.sum(),
+            value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
+        )
+        .order_by("member_id")
+    )
     frame = fetch_arrow(con, value).to_pandas()
     frame["value_12m"] = frame["value_12m"].round(2)
     return frame

@@ -9,6 +9,7 @@ prints the DOM after the scripts ran (``--dump-dom``). A figure counts as drawn
 when plotly has turned its ``plotly-graph-div`` into a ``js-plotly-plot`` with
 an SVG inside.
 """
+
 from __future__ import annotations
 
 import html
@@ -25,7 +26,8 @@ JSON.stringify(errors));}
 var original=console.error;console.error=function(){keep(Array.prototype.join.call(arguments,' '));
 original.apply(console,arguments);};
 window.addEventListener('error',function(e){keep('uncaught: '+(e.message||e));});
-window.addEventListener('unhandledrejection',function(e){keep('unhandled rejection: '+(e.reason&&e.reason.message||e.reason));});
+window.addEventListener('unhandledrejection',function(e){
+keep('unhandled rejection: '+(e.reason&&e.reason.message||e.reason));});
 window.addEventListener('load',function(){setTimeout(function(){
 var root=document.documentElement,width=root.clientWidth,wide=[],open=[],sections=[];
 if(root.scrollWidth>width)wide.push('the page: '+root.scrollWidth+' px');
@@ -44,9 +46,18 @@ var empty=sections.filter(function(s){return !s.shown;}).map(function(s){return 
 root.setAttribute('data-segkit-page',JSON.stringify({text:document.body.innerText,wide:wide,empty:empty,width:width}));
 },500);});
 })();</script>"""
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--hide-scrollbars", "--virtual-time-budget=15000"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=15000",
+]
 
 
 @dataclass
@@ -74,8 +85,9 @@ def find_chromium() -> str | None:
     return None
 
 
-def check_in_browser(page: str | Path, chromium: str | None = None, timeout: float = 120,
-                     width: int = 1280) -> BrowserCheck:
+def check_in_browser(
+    page: str | Path, chromium: str | None = None, timeout: float = 120, width: int = 1280
+) -> BrowserCheck:
     """Load ``page`` in headless Chromium without network, in a window ``width`` pixels wide; report JavaScript
     errors, figures drawn and what a reader sees."""
     chromium = chromium or find_chromium()
@@ -86,12 +98,25 @@ def check_in_browser(page: str | Path, chromium: str | None = None, timeout: flo
     text = page.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory(prefix="segkit_browser_") as folder:
         copy = Path(folder) / "page.html"
-        with_recorder = (re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + head, text, count=1)
-                         if re.search(r"<head[^>]*>", text) else head + text)
+        with_recorder = (
+            re.sub(r"(<head[^>]*>)", lambda m: m.group(1) + head, text, count=1)
+            if re.search(r"<head[^>]*>", text)
+            else head + text
+        )
         copy.write_text(with_recorder, encoding="utf-8")
-        dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--window-size={width},900", "--dump-dom",
-                              f"--user-data-dir={folder}/profile", copy.as_uri()],
-                             capture_output=True, text=True, timeout=timeout).stdout
+        dom = subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--window-size={width},900",
+                "--dump-dom",
+                f"--user-data-dir={folder}/profile",
+                copy.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        ).stdout
     errors = _attribute(dom, "data-segkit-errors") or []
     shown = _attribute(dom, "data-segkit-page") or {}
     divs = re.findall(r'<div[^>]*class="([^"]*plotly-graph-div[^"]*)"', dom)
@@ -99,8 +124,14 @@ def check_in_browser(page: str | Path, chromium: str | None = None, timeout: flo
     return BrowserCheck(errors, len(divs), drawn, shown.get("text", ""), shown.get("wide", []), shown.get("empty", []))
 
 
-def screenshot(page: str | Path, out: str | Path, width: int = 1100, height: int = 1400,
-               chromium: str | None = None, timeout: float = 120) -> Path:
+def screenshot(
+    page: str | Path,
+    out: str | Path,
+    width: int = 1100,
+    height: int = 1400,
+    chromium: str | None = None,
+    timeout: float = 120,
+) -> Path:
     """A PNG of the top ``height`` pixels of ``page`` as a reader sees it in a window ``width`` pixels wide."""
     chromium = chromium or find_chromium()
     if chromium is None:
@@ -108,9 +139,19 @@ def screenshot(page: str | Path, out: str | Path, width: int = 1100, height: int
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="segkit_browser_") as folder:
-        subprocess.run([chromium, *CHROMIUM_FLAGS, f"--window-size={width},{height}", f"--screenshot={out}",
-                        f"--user-data-dir={folder}/profile", Path(page).resolve().as_uri()],
-                       capture_output=True, timeout=timeout, check=True)
+        subprocess.run(
+            [
+                chromium,
+                *CHROMIUM_FLAGS,
+                f"--window-size={width},{height}",
+                f"--screenshot={out}",
+                f"--user-data-dir={folder}/profile",
+                Path(page).resolve().as_uri(),
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=True,
+        )
     return out
 
 

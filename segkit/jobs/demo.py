@@ -1,8 +1,8 @@
-"""Demo inputs for notebooks run without data (nbmake, a first look in JupyterLab)."""
+"""Demo inputs for notebooks run without data (the tests, the docs gallery, a first look in JupyterLab)."""
+
 from __future__ import annotations
 
 from pathlib import Path
-
 
 
 def demo_inputs(world: str, members: int, as_of, folder: Path) -> dict[str, Path]:

@@ -14,6 +14,7 @@ the defaults in code. Every problem names its parameter and is one ``ParameterEr
 Notebooks that segkit does not declare (your own) are checked by the types of their
 default values.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ def _database(value: Any) -> str:
     text = _text(value)
     secrets = url_secrets(text)
     if secrets:
-        raise ValueError(f"{mask_url(text)} carries {' and '.join(secrets)}: put the URL in SEGKIT_LEDGER_URL (or "
-                         "the password in the driver's variable, such as PGPASSWORD), never in a parameter")
+        raise ValueError(
+            f"{mask_url(text)} carries {' and '.join(secrets)}: put the URL in SEGKIT_LEDGER_URL (or "
+            "the password in the driver's variable, such as PGPASSWORD), never in a parameter"
+        )
     return text
 
 
@@ -124,8 +127,11 @@ class Parameter:
         except ValueError as error:
             if str(error):
                 raise ValueError(str(error)) from None
-            hint = (" (quote it in YAML: '007' stays text, 007 is the number 7)"
-                    if self.kind in TEXT_KINDS and not isinstance(value, str) else "")
+            hint = (
+                " (quote it in YAML: '007' stays text, 007 is the number 7)"
+                if self.kind in TEXT_KINDS and not isinstance(value, str)
+                else ""
+            )
             raise ValueError(f"must be {what}, got {mask_urls_in(repr(value))}{hint}") from None
         if on_disk and self.kind == "file" and not checked.is_file():
             raise ValueError(f"file not found: {checked}")
@@ -136,41 +142,49 @@ class Parameter:
         return checked
 
 
-Rule = Callable[[dict[str, Any]], "tuple[str, str] | None"]    # checked values -> (parameter, problem) or None
+Rule = Callable[[dict[str, Any]], "tuple[str, str] | None"]  # checked values -> (parameter, problem) or None
 
 
 def requires(given: str, *needed: str) -> Rule:
     """With ``given``, each of ``needed`` is required."""
+
     def rule(values: dict[str, Any]):
         missing = [name for name in needed if values[given] is not None and values[name] is None]
         return (missing[0], f"is required with {given}") if missing else None
+
     return rule
 
 
 def ordered(low: str, high: str) -> Rule:
     """``low`` before ``high`` when both are given."""
+
     def rule(values: dict[str, Any]):
         a, b = values[low], values[high]
         shown = a.date() if isinstance(a, pd.Timestamp) else a
         return (high, f"must be after {low} ({shown})") if a is not None and b is not None and not a < b else None
+
     return rule
 
 
 def at_most(low: str, high: str) -> Rule:
     """``low`` at most ``high`` when both are given."""
+
     def rule(values: dict[str, Any]):
         a, b = values[low], values[high]
         return (low, f"({a}) must not be above {high} ({b})") if a is not None and b is not None and a > b else None
+
     return rule
 
 
 def ledger_needed(given: str, because: str) -> Rule:
     """With ``given`` (the notebook's own data, not its demo), ``ledger`` is required unless ``$SEGKIT_LEDGER_URL``
     is set."""
+
     def rule(values: dict[str, Any]):
         if values[given] is not None and values["ledger"] is None and not os.environ.get("SEGKIT_LEDGER_URL"):
             return "ledger", f"is required (or set SEGKIT_LEDGER_URL): {because}"
         return None
+
     return rule
 
 
@@ -223,61 +237,110 @@ def _files(*names: str) -> list[Parameter]:
 AS_OF = Parameter("as_of", "date")
 SETTINGS = Parameter("settings_path", "file", optional=True)
 DEMO_MEMBERS = Parameter("demo_members", "positive whole number")
-LANGUAGE = Parameter("language", "choice", optional=True, choices=LANGUAGES)   # of the report (and call sheet)
+LANGUAGE = Parameter("language", "choice", optional=True, choices=LANGUAGES)  # of the report (and call sheet)
 OUTPUT = Parameter("output_dir", "folder")
 
 NOTEBOOKS: dict[str, NotebookSpec] = {
     "member_features": _spec(
-        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"), AS_OF,
-        Parameter("backend", "choice", choices=("duckdb", "spark")), DEMO_MEMBERS, LANGUAGE, OUTPUT),
+        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"),
+        AS_OF,
+        Parameter("backend", "choice", choices=("duckdb", "spark")),
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+    ),
     "segmentation": _spec(
-        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"), AS_OF, SETTINGS,
+        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"),
+        AS_OF,
+        SETTINGS,
         Parameter("levels", "choice", optional=True, choices=(3, 4, 5)),
         Parameter("ties", "choice", optional=True, choices=("rank", "quantile")),
-        *_files("segments_path"), Parameter("snapshot_months", "positive whole number", optional=True),
-        DEMO_MEMBERS, LANGUAGE, OUTPUT),
+        *_files("segments_path"),
+        Parameter("snapshot_months", "positive whole number", optional=True),
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+    ),
     "churn_alerts": _spec(
-        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path", "truth_path"), AS_OF,
-        SETTINGS, Parameter("p_active_below", "probability", optional=True),
+        *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path", "truth_path"),
+        AS_OF,
+        SETTINGS,
+        Parameter("p_active_below", "probability", optional=True),
         Parameter("long_gone_days", "positive whole number", optional=True),
         Parameter("compare_methods", "true or false"),
-        Parameter("purchase_noun", "text", optional=True), Parameter("purchase_verb", "text", optional=True),
-        DEMO_MEMBERS, LANGUAGE, OUTPUT),
+        Parameter("purchase_noun", "text", optional=True),
+        Parameter("purchase_verb", "text", optional=True),
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+    ),
     "call_list": _spec(
         *_files("alerts_path", "members_path", "members_mapping_path", "advisors_path"),
-        Parameter("ledger", "database", optional=True), AS_OF, Parameter("campaign", "text"),
-        Parameter("care", "true or false"), *_files("vip_path"), SETTINGS, DEMO_MEMBERS, LANGUAGE, OUTPUT,
-        rules=(requires("alerts_path", "members_path"), ledger_given)),
+        Parameter("ledger", "database", optional=True),
+        AS_OF,
+        Parameter("campaign", "text"),
+        Parameter("care", "true or false"),
+        *_files("vip_path"),
+        SETTINGS,
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+        rules=(requires("alerts_path", "members_path"), ledger_given),
+    ),
     "campaign_effect": _spec(
-        Parameter("ledger", "database", optional=True), *_files("transactions_path", "mapping_path", "segments_path"),
-        AS_OF, Parameter("window_days", "positive whole number"), Parameter("worthwhile_uplift", "probability"),
-        DEMO_MEMBERS, LANGUAGE, OUTPUT,
-        rules=(requires("ledger", "transactions_path"),
-               ledger_needed("transactions_path", "the calls and their control groups are recorded in it"))),
+        Parameter("ledger", "database", optional=True),
+        *_files("transactions_path", "mapping_path", "segments_path"),
+        AS_OF,
+        Parameter("window_days", "positive whole number"),
+        Parameter("worthwhile_uplift", "probability"),
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+        rules=(
+            requires("ledger", "transactions_path"),
+            ledger_needed("transactions_path", "the calls and their control groups are recorded in it"),
+        ),
+    ),
     "customer_value": _spec(
-        *_files("transactions_path", "mapping_path"), Parameter("calibration_end", "date"),
-        Parameter("holdout_end", "date", optional=True), SETTINGS,
+        *_files("transactions_path", "mapping_path"),
+        Parameter("calibration_end", "date"),
+        Parameter("holdout_end", "date", optional=True),
+        SETTINGS,
         Parameter("model", "choice", optional=True, choices=("bgnbd", "paretonbd", "mbgcnbd")),
         Parameter("unit", "choice", optional=True, choices=("D", "W", "M")),
         Parameter("horizon", "positive number", optional=True),
         Parameter("periods", "positive whole number", optional=True),
         Parameter("discount_rate", "rate", optional=True),
-        Parameter("k_max", "positive whole number", optional=True), LANGUAGE, OUTPUT,
-        rules=(ordered("calibration_end", "holdout_end"),)),
+        Parameter("k_max", "positive whole number", optional=True),
+        LANGUAGE,
+        OUTPUT,
+        rules=(ordered("calibration_end", "holdout_end"),),
+    ),
     "advisor_assignment": _spec(
-        *_files("transactions_path", "members_path", "members_mapping_path", "advisors_path", "mapping_path",
-                "alerts_path"), AS_OF, SETTINGS,
+        *_files(
+            "transactions_path", "members_path", "members_mapping_path", "advisors_path", "mapping_path", "alerts_path"
+        ),
+        AS_OF,
+        SETTINGS,
         Parameter("capacity_min", "whole number", optional=True),
         Parameter("capacity_max", "whole number", optional=True),
-        Parameter("continuity_weight", "whole number", optional=True), DEMO_MEMBERS, LANGUAGE, OUTPUT,
-        rules=(at_most("capacity_min", "capacity_max"),
-               requires("transactions_path", "members_path", "advisors_path"))),
+        Parameter("continuity_weight", "whole number", optional=True),
+        DEMO_MEMBERS,
+        LANGUAGE,
+        OUTPUT,
+        rules=(at_most("capacity_min", "capacity_max"), requires("transactions_path", "members_path", "advisors_path")),
+    ),
     "benefit_survey": _spec(
         *_files("screening_path", "costs_path", "ranking_path", "constant_sum_path", "respondents_path"),
-        Parameter("budget", "positive number", optional=True), SETTINGS,
+        Parameter("budget", "positive number", optional=True),
+        SETTINGS,
         Parameter("bootstrap", "whole number", optional=True),
-        Parameter("demo_benefits", "positive whole number"), Parameter("demo_respondents", "positive whole number"),
-        LANGUAGE, OUTPUT, rules=(requires("screening_path", "costs_path", "ranking_path", "constant_sum_path"),)),
+        Parameter("demo_benefits", "positive whole number"),
+        Parameter("demo_respondents", "positive whole number"),
+        LANGUAGE,
+        OUTPUT,
+        rules=(requires("screening_path", "costs_path", "ranking_path", "constant_sum_path"),),
+    ),
 }
 
 
@@ -304,4 +367,4 @@ def _kind_of(default: Any) -> str:
         return "number"
     if isinstance(default, str):
         return "text"
-    return "any"            # None or a structure
+    return "any"  # None or a structure

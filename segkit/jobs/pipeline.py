@@ -43,6 +43,7 @@ write ``'007'`` in YAML), a probability of 1.5 or a date like ``31/03/2026``. No
 hold a credential (a URL's password or a secret query parameter): papermill
 writes parameters into the executed notebook, so credentials come from the environment.
 """
+
 from __future__ import annotations
 
 import ast
@@ -62,8 +63,10 @@ RUNNER_PARAMETERS = {"output_dir"}
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 INPUT_NAME = re.compile(r"[A-Za-z0-9_]+")
 PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[A-Za-z0-9_-]+)?)\}")
-NO_CREDENTIALS = ("credentials come from the environment (SEGKIT_LEDGER_URL, a mapping's url_env), never from "
-                  "pipeline inputs or parameters, which papermill writes into the executed notebook")
+NO_CREDENTIALS = (
+    "credentials come from the environment (SEGKIT_LEDGER_URL, a mapping's url_env), never from "
+    "pipeline inputs or parameters, which papermill writes into the executed notebook"
+)
 
 
 @dataclass
@@ -84,7 +87,7 @@ class Pipeline:
     steps: list[Step]
     description: str = ""
     mappings: dict[str, str] = field(default_factory=dict)
-    language: str | None = None     # of the reports (and call sheets): given to every step that takes one
+    language: str | None = None  # of the reports (and call sheets): given to every step that takes one
 
     @classmethod
     def from_yaml(cls, path: str | Path, inputs: dict[str, str] | None = None) -> "Pipeline":
@@ -97,12 +100,15 @@ class Pipeline:
         spec = read_yaml_mapping(path, "a mapping with job, inputs and steps", ParameterError)
         unknown = sorted(set(spec) - PIPELINE_KEYS)
         if unknown:
-            raise ParameterError(f"{where}: unknown key(s) {', '.join(map(str, unknown))}; "
-                                 f"known: {', '.join(sorted(PIPELINE_KEYS))}")
+            raise ParameterError(
+                f"{where}: unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(PIPELINE_KEYS))}"
+            )
         job = spec.get("job")
         if not isinstance(job, str) or not NAME.fullmatch(job):
-            raise ParameterError(f"{where}: job must be a name of letters, digits, '_' and '-' (starting with a "
-                                 f"letter or digit), got {job!r}")
+            raise ParameterError(
+                f"{where}: job must be a name of letters, digits, '_' and '-' (starting with a "
+                f"letter or digit), got {job!r}"
+            )
         given = _mapping_of_text(spec.get("inputs"), f"{where}: inputs", "a mapping of names to paths")
         for name in given:
             if not INPUT_NAME.fullmatch(name):
@@ -110,17 +116,21 @@ class Pipeline:
         overrides = dict(inputs or {})
         for name in overrides:
             if name not in given:
-                raise ParameterError(f"{where}: no input named {name!r} to override; "
-                                     f"inputs: {', '.join(given) or 'none'}")
+                raise ParameterError(
+                    f"{where}: no input named {name!r} to override; inputs: {', '.join(given) or 'none'}"
+                )
         _refuse_credentials({f"input {name!r}": value for name, value in {**given, **overrides}.items()}, where)
         given.update({name: str(Path(value).resolve()) for name, value in overrides.items()})
         resolved = {name: (path.parent / value).resolve() for name, value in given.items()}
-        mappings = _mapping_of_text(spec.get("mappings"), f"{where}: mappings", "a mapping of input names to "
-                                                                                  "the inputs holding their mappings")
+        mappings = _mapping_of_text(
+            spec.get("mappings"), f"{where}: mappings", "a mapping of input names to the inputs holding their mappings"
+        )
         strangers = sorted(name for pair in mappings.items() for name in pair if name not in given)
         if strangers:
-            raise ParameterError(f"{where}: mappings names {', '.join(map(repr, strangers))}, not an input; "
-                                 f"inputs: {', '.join(given) or 'none'}")
+            raise ParameterError(
+                f"{where}: mappings names {', '.join(map(repr, strangers))}, not an input; "
+                f"inputs: {', '.join(given) or 'none'}"
+            )
         steps = _read_steps(spec.get("steps"), path)
         description = spec.get("description") or ""
         if not isinstance(description, str):
@@ -147,10 +157,13 @@ class Pipeline:
                 try:
                     parameters[key] = _fill(value, values)
                 except KeyError as missing:
-                    problems.append(f"step {step.name!r}, parameter {key!r}: unknown placeholder {{{missing.args[0]}}}"
-                                    f" (known: {', '.join('{' + k + '}' for k in values)})")
-            _refuse_credentials({f"step {step.name!r}, parameter {key!r}": value for key, value in parameters.items()},
-                                str(self.path))
+                    problems.append(
+                        f"step {step.name!r}, parameter {key!r}: unknown placeholder {{{missing.args[0]}}}"
+                        f" (known: {', '.join('{' + k + '}' for k in values)})"
+                    )
+            _refuse_credentials(
+                {f"step {step.name!r}, parameter {key!r}": value for key, value in parameters.items()}, str(self.path)
+            )
             if self.language and "language" not in parameters and "language" in notebook_parameters(step.notebook):
                 parameters["language"] = self.language
             problems += check_parameters(step, parameters)
@@ -177,27 +190,35 @@ def _mapping_of_text(value: Any, where: str, expected: str) -> dict[str, str]:
 def _read_steps(raw_steps: Any, path: Path) -> list[Step]:
     where = str(path)
     if not isinstance(raw_steps, list) or not raw_steps:
-        raise ParameterError(f"{where}: steps must be a list of steps (each a mapping with name, notebook and "
-                             f"parameters), got {raw_steps!r}")
+        raise ParameterError(
+            f"{where}: steps must be a list of steps (each a mapping with name, notebook and "
+            f"parameters), got {raw_steps!r}"
+        )
     steps = []
     for number, raw in enumerate(raw_steps, start=1):
         if not isinstance(raw, dict) or "name" not in raw or "notebook" not in raw:
             raise ParameterError(f"{where}: step {number} must be a mapping with a name and a notebook, got {raw!r}")
         name = raw["name"]
         if not isinstance(name, str) or not NAME.fullmatch(name):
-            raise ParameterError(f"{where}: step {number}: name must be letters, digits, '_' and '-' (starting with "
-                                 f"a letter or digit), got {name!r}")
+            raise ParameterError(
+                f"{where}: step {number}: name must be letters, digits, '_' and '-' (starting with "
+                f"a letter or digit), got {name!r}"
+            )
         extra = sorted(set(raw) - STEP_KEYS)
         if extra:
-            raise ParameterError(f"{where}: step {name!r}: unknown key(s) {', '.join(map(str, extra))}; "
-                                 f"known: {', '.join(sorted(STEP_KEYS))}")
+            raise ParameterError(
+                f"{where}: step {name!r}: unknown key(s) {', '.join(map(str, extra))}; "
+                f"known: {', '.join(sorted(STEP_KEYS))}"
+            )
         if not isinstance(raw["notebook"], str) or not raw["notebook"].endswith(".ipynb"):
-            raise ParameterError(f"{where}: step {name!r}: notebook must be the path of a .ipynb file, "
-                                 f"got {raw['notebook']!r}")
+            raise ParameterError(
+                f"{where}: step {name!r}: notebook must be the path of a .ipynb file, got {raw['notebook']!r}"
+            )
         parameters = raw.get("parameters") or {}
         if not isinstance(parameters, dict) or not all(isinstance(key, str) for key in parameters):
-            raise ParameterError(f"{where}: step {name!r}: parameters must be a mapping of names to values, "
-                                 f"got {parameters!r}")
+            raise ParameterError(
+                f"{where}: step {name!r}: parameters must be a mapping of names to values, got {parameters!r}"
+            )
         _refuse_credentials({f"step {name!r}, parameter {key!r}": value for key, value in parameters.items()}, where)
         steps.append(Step(name, (path.parent / raw["notebook"]).resolve(), dict(parameters)))
     names = [s.name for s in steps]
@@ -212,8 +233,9 @@ def _refuse_credentials(values: dict[str, Any], where: str) -> None:
         for text in _texts(value):
             found = url_secrets(text)
             if found:
-                raise ParameterError(f"{where}: {what} holds a credential ({', '.join(found)}: {mask_url(text)}); "
-                                     + NO_CREDENTIALS)
+                raise ParameterError(
+                    f"{where}: {what} holds a credential ({', '.join(found)}: {mask_url(text)}); " + NO_CREDENTIALS
+                )
 
 
 def _texts(value: Any):
@@ -260,8 +282,9 @@ def check_parameters(step: Step, parameters: dict[str, Any]) -> list[str]:
         if name in RUNNER_PARAMETERS:
             problems.append(f"{where} is set by the runner (runs/<job>/<date>/<step>)")
         elif name not in defaults:
-            problems.append(f"{where} is not a parameter of {step.notebook.name} "
-                            f"(its parameters: {', '.join(defaults)})")
+            problems.append(
+                f"{where} is not a parameter of {step.notebook.name} (its parameters: {', '.join(defaults)})"
+            )
     if problems:
         return problems
     values = {**defaults, **parameters, **{name: step.name for name in RUNNER_PARAMETERS if name in defaults}}

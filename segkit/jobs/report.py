@@ -14,6 +14,7 @@ separator and header detection, the pipeline's column mappings) and
 ``check_private`` refuses a text that shows any of them, or any unmasked
 mainland mobile number at all.
 """
+
 from __future__ import annotations
 
 import html
@@ -26,16 +27,16 @@ from pathlib import Path
 
 from ..messages import catalogue
 
-INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}     # inputs the privacy check reads
+INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}  # inputs the privacy check reads
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_CHARACTER = re.compile(f"[{CJK}]")
-CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")                # names like 阿卜杜·热西提 keep their dot
-WORD = re.compile(f"[^\\W{CJK}]+")                           # a word of other scripts (Ann, José), not Chinese
+CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")  # names like 阿卜杜·热西提 keep their dot
+WORD = re.compile(f"[^\\W{CJK}]+")  # a word of other scripts (Ann, José), not Chinese
 # Numbers standing on their own: not inside a longer run of letters and digits, such as the hex of a plotly
 # figure's id (a5e13912345678f would otherwise read as a mobile number in about one report in two hundred).
 MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?1[3-9]\d([ -]?)\d{4}\1\d{4}(?![0-9A-Za-z])")  # 138-1234-5678
 DIGIT_GROUPS = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ -]\d+)*(?![0-9A-Za-z])")
-MAX_GROUPS = 5                                               # +86 571 8888 6666: at most five groups
+MAX_GROUPS = 5  # +86 571 8888 6666: at most five groups
 BINARY_OUTPUTS = ("image/png", "image/jpeg", "image/gif")
 
 
@@ -53,7 +54,7 @@ class MemberData:
 
     phones: set[str] = field(default_factory=set)
     names: set[str] = field(default_factory=set)
-    checked: dict[str, list[str]] = field(default_factory=dict)     # input -> its columns read ("name", "phone")
+    checked: dict[str, list[str]] = field(default_factory=dict)  # input -> its columns read ("name", "phone")
 
     def __post_init__(self):
         self.names = {" ".join(str(name).split()) for name in self.names}
@@ -99,8 +100,9 @@ class MemberData:
         if self._cjk_lengths:
             for run in CJK_RUN.findall(text):
                 for length in self._cjk_lengths:
-                    seen.update(run[i:i + length] for i in range(len(run) - length + 1)
-                                if run[i:i + length] in self.names)
+                    seen.update(
+                        run[i : i + length] for i in range(len(run) - length + 1) if run[i : i + length] in self.names
+                    )
         if self._by_first_word:
             for word in WORD.finditer(text):
                 for name in self._by_first_word.get(word.group(0), ()):
@@ -160,6 +162,7 @@ def _header(path: Path, source: dict) -> list[str]:
 def notebook_text(path: Path) -> str:
     """Every text of an executed notebook (sources, outputs, metadata, errors), as a reader would see it;
     images are left out."""
+
     def strings(value, key=""):
         if isinstance(value, str):
             if key not in BINARY_OUTPUTS:
@@ -178,8 +181,9 @@ def check_private(text: str, members: MemberData, where: str) -> None:
     """Refuse ``text`` if it shows a member's name or phone, or any unmasked mobile number."""
     leaks = members.leaks(text)
     if leaks:
-        raise PrivacyError(f"{where} shows {' and '.join(leaks)}; mask them (segkit.privacy.mask_personal) "
-                           "before they reach a report")
+        raise PrivacyError(
+            f"{where} shows {' and '.join(leaks)}; mask them (segkit.privacy.mask_personal) before they reach a report"
+        )
 
 
 def notebook_html(executed: Path, header: dict[str, str], language: str | None = None) -> str:
@@ -192,10 +196,14 @@ def notebook_html(executed: Path, header: dict[str, str], language: str | None =
     notebook = nbformat.read(executed, as_version=4)
     notebook.cells = translated_headings(shown_cells(notebook.cells), catalogue(language).section("report.headings"))
     body, _ = exporter.from_notebook_node(notebook)
-    rows = "".join(f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th>"
-                   f"<td>{html.escape(v)}</td></tr>" for k, v in header.items())
-    block = ("<div class='segkit-report-header' style='font-family:sans-serif;border-bottom:1px solid #ccc;"
-             f"margin:1em 2em;padding-bottom:.5em'><table>{rows}</table></div>")
+    rows = "".join(
+        f"<tr><th style='text-align:left;padding-right:1em'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in header.items()
+    )
+    block = (
+        "<div class='segkit-report-header' style='font-family:sans-serif;border-bottom:1px solid #ccc;"
+        f"margin:1em 2em;padding-bottom:.5em'><table>{rows}</table></div>"
+    )
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + block, body, count=1)
 
 
@@ -209,6 +217,8 @@ def translated_headings(cells: list, headings: dict[str, str]) -> list:
         if cell.cell_type == "markdown":
             cell.source = HEADING_LINE.sub(lambda m: m.group(1) + headings.get(m.group(2), m.group(2)), cell.source)
     return cells
+
+
 PLOTLY_JS = "plotly.min.js"
 PLOTLY_VERSION = r"/\*\*\s*\* plotly\.js v([0-9][0-9A-Za-z.-]*)"
 PLOTLY_BUNDLE = re.compile(r"<script[^>]*>(\s*" + PLOTLY_VERSION + r".*?)</script>", re.S)
@@ -225,7 +235,8 @@ def shown_cells(cells: list) -> list:
         if cells[at].cell_type == "markdown" and level != 1:
             end = at + 1
             while end < len(cells) and not (
-                    (0 < _heading_level(cells[end]) <= level) if level else cells[end].cell_type == "markdown"):
+                (0 < _heading_level(cells[end]) <= level) if level else cells[end].cell_type == "markdown"
+            ):
                 end += 1
             code = [cell for cell in cells[at:end] if cell.cell_type == "code"]
             if code and not any(_shows_something(cell) for cell in code):
@@ -248,7 +259,8 @@ def _shows_something(cell) -> bool:
         if output.output_type == "error" or (output.output_type == "stream" and output.text.strip()):
             return True
         if output.output_type in ("display_data", "execute_result") and any(
-                kind != "text/plain" or str(value).strip() for kind, value in output.data.items()):
+            kind != "text/plain" or str(value).strip() for kind, value in output.data.items()
+        ):
             return True
     return False
 
@@ -272,7 +284,8 @@ def share_plotly(executed: Path, folder: Path, run_folder: Path) -> None:
                     if not shared.exists():
                         shared.write_text(found.group(1).strip() + "\n", encoding="utf-8")
                     output.data["text/html"] = PLOTLY_BUNDLE.sub(
-                        lambda bundle: plotly_tags(PLOTLY_JS, bundle.group(2)), page)
+                        lambda bundle: plotly_tags(PLOTLY_JS, bundle.group(2)), page
+                    )
                     changed = True
         if changed:
             nbformat.write(notebook, executed)
@@ -288,16 +301,25 @@ def share_plotly(executed: Path, folder: Path, run_folder: Path) -> None:
         reference = Path(os.path.relpath(shared, beside.parent)).as_posix()
         for page in beside.parent.glob("*.html"):
             text = page.read_text(encoding="utf-8")
-            page.write_text(PLOTLY_BESIDE.sub(lambda _: plotly_tags(reference, version and version.group(1)), text),
-                            encoding="utf-8")
+            page.write_text(
+                PLOTLY_BESIDE.sub(
+                    lambda _, reference=reference, version=version: plotly_tags(
+                        reference, version and version.group(1)
+                    ),
+                    text,
+                ),
+                encoding="utf-8",
+            )
         for page in sorted(folder.rglob("*.html")):
             if page.parent == beside.parent:
                 continue
             below = f'src="{Path(os.path.relpath(beside, page.parent)).as_posix()}"'
             text = page.read_text(encoding="utf-8")
             if below in text:
-                page.write_text(text.replace(below, f'src="{Path(os.path.relpath(shared, page.parent)).as_posix()}"'),
-                                encoding="utf-8")
+                page.write_text(
+                    text.replace(below, f'src="{Path(os.path.relpath(shared, page.parent)).as_posix()}"'),
+                    encoding="utf-8",
+                )
 
 
 def plotly_tags(source: str, version: str | None) -> str:
@@ -308,5 +330,7 @@ def plotly_tags(source: str, version: str | None) -> str:
     if not version:
         return tag
     cdn = f"https://cdn.plot.ly/plotly-{version}.min.js"
-    return tag + ("<script>if(!window.Plotly&&document.readyState==='loading'){document.write("
-                  f"'<script charset=\"utf-8\" src=\"{cdn}\"><\\/script>')}}</script>")
+    return tag + (
+        "<script>if(!window.Plotly&&document.readyState==='loading'){document.write("
+        f'\'<script charset="utf-8" src="{cdn}"><\\/script>\')}}</script>'
+    )

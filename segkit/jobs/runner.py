@@ -21,6 +21,7 @@ manifest saying why. Hidden folders of crashed runs of the job
 (``.DATE.partial-PID``, ``.DATE.old-PID`` whose process is gone) are removed
 by its next run.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -46,7 +47,13 @@ from ..result import Result
 from .parameters import ParameterError
 from .pipeline import Pipeline
 from .report import (
-    MemberData, PrivacyError, check_private, member_data, notebook_html, notebook_text, share_plotly,
+    MemberData,
+    PrivacyError,
+    check_private,
+    member_data,
+    notebook_html,
+    notebook_text,
+    share_plotly,
 )
 
 CRASHED = re.compile(r"\.\d{4}-\d{2}-\d{2}(?:\.failed)?\.(?:partial|old)-(\d+)")
@@ -59,34 +66,113 @@ class JobFailed(RuntimeError):
 @dataclass(repr=False)
 class PipelineRun(Result):
     """A finished run: its folder (``runs/<job>/<date>``) and manifest. The files are in the folder (``files``:
-    the manifest's outputs, by their paths relative to it)."""
+    the manifest's outputs, by their paths relative to it).
+
+    ``summary()`` is one row per step (name, notebook, status, seconds). The files were written as
+    the run went, so ``write`` is not needed (and raises ``NotImplementedError``).
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+        The run folder, ``runs/<job>/<date>``.
+    manifest : dict
+        ``manifest.json``: job, date, pipeline, status, segkit version, git commit, Python,
+        start and finish times, inputs (path, bytes, SHA-256, rows), the privacy check,
+        every step (parameters, executed notebook, report, status, seconds) and every
+        output (path, bytes, SHA-256).
+    files : list of pathlib.Path
+        Every file of the run (the manifest's outputs), in the run folder.
+    """
 
     folder: Path
     manifest: dict[str, Any]
 
     def _describe(self) -> str:
         steps = self.manifest["steps"]
-        return (f"{self.manifest['job']} {self.manifest['date']}: {len(steps)} step(s) in "
-                f"{sum(step['seconds'] for step in steps):.1f} s, {len(self.files)} files in {self.folder}")
+        return (
+            f"{self.manifest['job']} {self.manifest['date']}: {len(steps)} step(s) in "
+            f"{sum(step['seconds'] for step in steps):.1f} s, {len(self.files)} files in {self.folder}"
+        )
 
     def summary(self) -> pd.DataFrame:
         """One row per step: its name, notebook, status and seconds."""
-        return pd.DataFrame([{"step": step["name"], "notebook": Path(step["notebook"]).name,
-                              "status": step["status"], "seconds": step["seconds"]}
-                             for step in self.manifest["steps"]])
+        return pd.DataFrame(
+            [
+                {
+                    "step": step["name"],
+                    "notebook": Path(step["notebook"]).name,
+                    "status": step["status"],
+                    "seconds": step["seconds"],
+                }
+                for step in self.manifest["steps"]
+            ]
+        )
 
     @property
     def files(self) -> list[Path]:
         return [self.folder / name for name in self.manifest["outputs"]]
 
 
-def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = "runs", progress: bool = True,
-                 inputs: dict[str, str] | None = None) -> PipelineRun:
+def run_pipeline(
+    pipeline: Pipeline | str | Path,
+    date: str,
+    runs: str | Path = "runs",
+    progress: bool = True,
+    inputs: dict[str, str] | None = None,
+) -> PipelineRun:
     """Run every step of ``pipeline`` (a ``Pipeline`` or its YAML file, whose ``inputs`` override the file's)
     for ``date``; returns the run (its folder and manifest). Raises ``JobFailed`` (after writing the failed
     attempt's manifest) when a step fails or its report or notebook would show members' names or phones
     (those files are removed), ``ParameterError`` before anything runs or is written when parameters are
-    wrong or hold a credential."""
+    wrong or hold a credential.
+
+    Parameters
+    ----------
+    pipeline : Pipeline, str or Path
+        A checked ``Pipeline`` or its YAML file (``pipelines/README.md`` describes the
+        form: job, inputs, steps with their notebooks and parameters).
+    date : str
+        The run's date, ``YYYY-MM-DD``: the ``{date}`` of the parameters and the name of
+        the run folder.
+    runs : str or Path, default "runs"
+        The folder of all runs; this one goes to ``runs/<job>/<date>``, replacing a
+        previous run of the date only once every step has succeeded.
+    progress : bool, default True
+        Print each step as it starts and ends, and papermill's progress bar.
+    inputs : dict of str to str, optional
+        Input paths overriding the pipeline file's, by input name (``--input NAME=PATH``;
+        only with a YAML path).
+
+    Returns
+    -------
+    PipelineRun
+        The run folder and its manifest.
+
+    Raises
+    ------
+    JobFailed
+        A step failed, or its report or notebook would show members' names or phones
+        (those files are removed). The failed attempt is kept as
+        ``runs/<job>/<date>.failed`` with a manifest saying which step and why; the
+        previous good run is untouched.
+    segkit.jobs.parameters.ParameterError
+        Before anything runs or is written: the date, the pipeline file, an input or a
+        parameter is wrong, or a parameter or input holds a credential.
+    FileNotFoundError
+        The pipeline file does not exist.
+
+    Examples
+    --------
+    Executing notebooks takes a few seconds a step, so this example is not run as a test:
+
+    >>> import segkit
+    >>> run = segkit.run_pipeline("pipelines/monthly_segmentation.yaml", "2026-03-31")  # doctest: +SKIP
+    [1/1] monthly_segmentation 2026-03-31: segmentation (segmentation.ipynb)
+          done in 6.1 s
+    >>> run.summary()  # doctest: +SKIP
+               step          notebook status  seconds
+    0  segmentation  segmentation.ipynb     ok     6.1
+    """
     import papermill as pm
 
     if not isinstance(pipeline, Pipeline):
@@ -97,34 +183,52 @@ def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = 
         raise ParameterError(f"date: {error}") from None
     runs = Path(runs).resolve()
     steps = pipeline.resolve(date, runs)
-    members = member_data(pipeline.inputs, {name: pipeline.inputs[mapping]
-                                            for name, mapping in pipeline.mappings.items()})
+    members = member_data(
+        pipeline.inputs, {name: pipeline.inputs[mapping] for name, mapping in pipeline.mappings.items()}
+    )
     final = runs / pipeline.job / date
     work = final.parent / f".{date}.partial-{os.getpid()}"
     if final.parent.is_dir():
         _remove_crashed_attempts(final.parent)
     work.mkdir(parents=True)
     manifest: dict[str, Any] = {
-        "job": pipeline.job, "date": date, "pipeline": str(pipeline.path), "status": "running",
-        "segkit_version": __version__, "git_commit": _git_commit(), "python": sys.version.split()[0],
-        "started": _now(), "inputs": {name: _describe(path) for name, path in pipeline.inputs.items()},
-        "privacy_check": {"reads": members.checked, "refuses": "these inputs' member names and phone numbers, "
-                                                                "and any unmasked mobile number"},
+        "job": pipeline.job,
+        "date": date,
+        "pipeline": str(pipeline.path),
+        "status": "running",
+        "segkit_version": __version__,
+        "git_commit": _git_commit(),
+        "python": sys.version.split()[0],
+        "started": _now(),
+        "inputs": {name: _describe(path) for name, path in pipeline.inputs.items()},
+        "privacy_check": {
+            "reads": members.checked,
+            "refuses": "these inputs' member names and phone numbers, and any unmasked mobile number",
+        },
         "steps": [],
     }
     texts = catalogue(pipeline.language)
     labels = texts.section("report.header")
-    header = {labels["job"]: pipeline.job, labels["date"]: date,
-              labels["inputs"]: "; ".join(texts.text("report.input_rows", name=name, rows=info["rows"])
-                                          if info.get("rows") is not None else name
-                                          for name, info in manifest["inputs"].items()),
-              labels["segkit"]: f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
-              labels["privacy"]: texts.text("report.masked")}
+    header = {
+        labels["job"]: pipeline.job,
+        labels["date"]: date,
+        labels["inputs"]: "; ".join(
+            texts.text("report.input_rows", name=name, rows=info["rows"]) if info.get("rows") is not None else name
+            for name, info in manifest["inputs"].items()
+        ),
+        labels["segkit"]: f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
+        labels["privacy"]: texts.text("report.masked"),
+    }
     for number, step in enumerate(steps, start=1):
         if progress:
             print(f"[{number}/{len(steps)}] {pipeline.job} {date}: {step.name} ({step.notebook.name})", flush=True)
-        record = {"name": step.name, "notebook": str(step.notebook), "parameters": step.parameters,
-                  "executed": f"{step.name}.ipynb", "report": f"{step.name}.html"}
+        record = {
+            "name": step.name,
+            "notebook": str(step.notebook),
+            "parameters": step.parameters,
+            "executed": f"{step.name}.ipynb",
+            "report": f"{step.name}.html",
+        }
         executed = work / f"{step.name}.ipynb"
         started = time.perf_counter()
         step_of = texts.text("report.step_of", number=number, total=len(steps), name=step.name)
@@ -132,16 +236,19 @@ def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = 
         if error is not None:
             if isinstance(error, PrivacyError):
                 record.update(executed=None, report=None, removed=[f"{step.name}.ipynb", f"{step.name}.html"])
-            record.update(status="failed", seconds=round(time.perf_counter() - started, 2),
-                          error=_error_text(error, members))
+            record.update(
+                status="failed", seconds=round(time.perf_counter() - started, 2), error=_error_text(error, members)
+            )
             manifest["steps"].append(record)
             manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
             failed = final.parent / f"{date}.failed"
             _write_manifest(work, manifest)
             _replace(work, failed)
             notebook = f"and {failed / executed.name}" if record["executed"] else "(notebook and report removed)"
-            raise JobFailed(f"{pipeline.job} {date}: step {step.name!r} failed: {record['error']}; "
-                            f"see {failed / 'manifest.json'} {notebook}")
+            raise JobFailed(
+                f"{pipeline.job} {date}: step {step.name!r} failed: {record['error']}; "
+                f"see {failed / 'manifest.json'} {notebook}"
+            )
         record.update(status="ok", seconds=round(time.perf_counter() - started, 2))
         manifest["steps"].append(record)
         if progress:
@@ -154,15 +261,22 @@ def run_pipeline(pipeline: Pipeline | str | Path, date: str, runs: str | Path = 
     return PipelineRun(final, manifest)
 
 
-def _run_step(pm, step, executed: Path, work: Path, members: MemberData, header: dict[str, str],
-              progress: bool) -> Exception | None:
+def _run_step(
+    pm, step, executed: Path, work: Path, members: MemberData, header: dict[str, str], progress: bool
+) -> Exception | None:
     """Execute one step and write its report; the failure, if any. The executed notebook (also of a failed
     step) and the report must pass ``check_private``: what does not is removed, never left on disk."""
     error: Exception | None = None
     page = None
     try:
-        pm.execute_notebook(str(step.notebook), str(executed), parameters=step.parameters,
-                            cwd=str(work), progress_bar=progress, report_mode=False)
+        pm.execute_notebook(
+            str(step.notebook),
+            str(executed),
+            parameters=step.parameters,
+            cwd=str(work),
+            progress_bar=progress,
+            report_mode=False,
+        )
         share_plotly(executed, work / step.name, work)
         page = notebook_html(executed, header, step.parameters.get("language"))
     except Exception as failure:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
@@ -183,8 +297,11 @@ def _run_step(pm, step, executed: Path, work: Path, members: MemberData, header:
 
 def _outputs(work: Path) -> dict[str, dict[str, Any]]:
     """Every file of the run, by its path relative to the run folder (valid after the rename)."""
-    return {str(path.relative_to(work)): _describe(path, rows=False, shown_as=path.relative_to(work))
-            for path in sorted(work.rglob("*")) if path.is_file()}
+    return {
+        str(path.relative_to(work)): _describe(path, rows=False, shown_as=path.relative_to(work))
+        for path in sorted(work.rglob("*"))
+        if path.is_file()
+    }
 
 
 def _remove_crashed_attempts(job_folder: Path) -> None:
@@ -200,13 +317,13 @@ def _alive(pid: int) -> bool:
     """Whether process ``pid`` runs (our own PID: a folder we have not made yet, so a dead run's)."""
     if pid == os.getpid():
         return False
-    if os.name != "posix":           # no signal 0 to ask with: keep the folder
+    if os.name != "posix":  # no signal 0 to ask with: keep the folder
         return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:          # another user's process
+    except PermissionError:  # another user's process
         return True
     return True
 
@@ -260,14 +377,24 @@ def _error_text(error: Exception, members: MemberData) -> str:
 
 
 def _write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n",
-                                          encoding="utf-8")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
+    )
 
 
 def _git_commit() -> str | None:
     try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, text=True,
-                              capture_output=True, check=True, timeout=10).stdout.strip() or None
+        return (
+            subprocess.run(
+                ["git", "rev-parse", "HEAD"],
+                cwd=Path(__file__).resolve().parent,
+                text=True,
+                capture_output=True,
+                check=True,
+                timeout=10,
+            ).stdout.strip()
+            or None
+        )
     except (OSError, subprocess.SubprocessError):
         return None
 

@@ -12,6 +12,7 @@ Why keyed YAML and not gettext: the labels are looked up both ways (the sheet is
 written in one language and read back in either), a translator edits one
 readable file, and nothing needs compiling into ``.mo`` files at build time.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -77,7 +78,38 @@ _reports = {"language": DEFAULT_LANGUAGE}
 
 def use_language(language: str | None) -> str:
     """Make ``language`` (None: zh-CN) the one that tables and reports shown in this process speak unless
-    told otherwise, as a notebook's ``language`` parameter does for its report; returns it."""
+    told otherwise, as a notebook's ``language`` parameter does for its report; returns it.
+
+    Parameters
+    ----------
+    language : {"zh-CN", "en"} or None
+        The language of the tables and reports shown from now on; None: zh-CN.
+
+    Returns
+    -------
+    str
+        The language chosen.
+
+    Raises
+    ------
+    ValueError
+        A language segkit does not speak.
+
+    Examples
+    --------
+    >>> from segkit import use_language
+    >>> from segkit.messages import catalogue
+    >>> use_language("en")
+    'en'
+    >>> catalogue().language
+    'en'
+    >>> use_language("fr")
+    Traceback (most recent call last):
+    ...
+    ValueError: language must be one of zh-CN, en, got 'fr'
+    >>> use_language(None)
+    'zh-CN'
+    """
     _reports["language"] = check_language(language)
     return _reports["language"]
 

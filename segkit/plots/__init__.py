@@ -1,4 +1,5 @@
 """plotly figures, one function per chart."""
+
 import plotly.io as pio
 
 from .advisors import book_charts, book_load_chart, grade_level_heatmap, team_moves_sankey
@@ -6,10 +7,16 @@ from .callcenter import advisor_load_chart, held_back_chart, retention_chart
 from .churn import alert_probability_chart, backtest_chart, overdue_chart, survival_by_group
 from .effect import uplift_by_month_chart, uplift_chart
 from .features import load_report_chart, purchase_rhythm_chart, recency_frequency_chart
-from .survey import agreement_chart, cost_chart, liking_chart, survey_charts, worth_chart
 from .segments import (
-    cohort_heatmap, funnel_chart, lorenz_chart, rfm_heatmap, sales_split_chart, segment_share_chart, stage_sankey,
+    cohort_heatmap,
+    funnel_chart,
+    lorenz_chart,
+    rfm_heatmap,
+    sales_split_chart,
+    segment_share_chart,
+    stage_sankey,
 )
+from .survey import agreement_chart, cost_chart, liking_chart, survey_charts, worth_chart
 
 
 def notebook_mode() -> None:
@@ -36,7 +43,35 @@ def save_charts(figures: dict, folder) -> list:
     return paths
 
 
-__all__ = ["agreement_chart", "cost_chart", "liking_chart", "survey_charts", "worth_chart", "book_charts", "book_load_chart", "grade_level_heatmap", "team_moves_sankey", "advisor_load_chart", "held_back_chart", "retention_chart", "alert_probability_chart", "backtest_chart", "overdue_chart", "survival_by_group",
-           "save_charts", "cohort_heatmap", "funnel_chart", "load_report_chart", "lorenz_chart", "notebook_mode",
-           "purchase_rhythm_chart", "recency_frequency_chart", "rfm_heatmap", "sales_split_chart",
-           "segment_share_chart", "stage_sankey", "uplift_by_month_chart", "uplift_chart"]
+__all__ = [
+    "agreement_chart",
+    "cost_chart",
+    "liking_chart",
+    "survey_charts",
+    "worth_chart",
+    "book_charts",
+    "book_load_chart",
+    "grade_level_heatmap",
+    "team_moves_sankey",
+    "advisor_load_chart",
+    "held_back_chart",
+    "retention_chart",
+    "alert_probability_chart",
+    "backtest_chart",
+    "overdue_chart",
+    "survival_by_group",
+    "save_charts",
+    "cohort_heatmap",
+    "funnel_chart",
+    "load_report_chart",
+    "lorenz_chart",
+    "notebook_mode",
+    "purchase_rhythm_chart",
+    "recency_frequency_chart",
+    "rfm_heatmap",
+    "sales_split_chart",
+    "segment_share_chart",
+    "stage_sankey",
+    "uplift_by_month_chart",
+    "uplift_chart",
+]

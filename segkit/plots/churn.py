@@ -1,4 +1,5 @@
 """Charts of purchase rhythms, overdue members and the alert backtest."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -20,13 +21,22 @@ def survival_by_group(gaps: pd.DataFrame, by: str = "household_size", max_days: 
     timeline = np.arange(0, max_days + 1)
     for group, rows in gaps.dropna(subset=[by]).groupby(by, observed=True):
         fitter = KaplanMeierFitter().fit(rows["days"], rows["event"], timeline=timeline)
-        fig.add_trace(go.Scatter(x=timeline, y=fitter.survival_function_.iloc[:, 0], mode="lines",
-                                 name=f"{group:g}" if isinstance(group, (int, float, np.number)) else str(group),
-                                 hovertemplate="%{x} days: %{y:.0%} not yet bought again<extra>" + f"{by} {group}"
-                                               "</extra>"))
-    fig.update_layout(title=f"Days between purchases by {by.replace('_', ' ')} (Kaplan-Meier)",
-                      xaxis_title="days since the last purchase", yaxis_title="not yet bought again",
-                      yaxis_tickformat=".0%", legend_title=by.replace("_", " "))
+        fig.add_trace(
+            go.Scatter(
+                x=timeline,
+                y=fitter.survival_function_.iloc[:, 0],
+                mode="lines",
+                name=f"{group:g}" if isinstance(group, (int, float, np.number)) else str(group),
+                hovertemplate="%{x} days: %{y:.0%} not yet bought again<extra>" + f"{by} {group}</extra>",
+            )
+        )
+    fig.update_layout(
+        title=f"Days between purchases by {by.replace('_', ' ')} (Kaplan-Meier)",
+        xaxis_title="days since the last purchase",
+        yaxis_title="not yet bought again",
+        yaxis_tickformat=".0%",
+        legend_title=by.replace("_", " "),
+    )
     return fig
 
 
@@ -34,9 +44,15 @@ def overdue_chart(statuses: pd.DataFrame, clip_days: int = 120) -> go.Figure:
     """How far past their own expected date the members are, coloured by status."""
     shown = statuses.loc[statuses["status"].isin(list(STATUS_COLOURS))].copy()
     shown["days past expected"] = shown["days_overdue"].clip(-clip_days, clip_days)
-    fig = px.histogram(shown, x="days past expected", color="status", nbins=2 * clip_days // 5,
-                       color_discrete_map=STATUS_COLOURS, category_orders={"status": list(STATUS_COLOURS)},
-                       title="Days past each member's own expected purchase date")
+    fig = px.histogram(
+        shown,
+        x="days past expected",
+        color="status",
+        nbins=2 * clip_days // 5,
+        color_discrete_map=STATUS_COLOURS,
+        category_orders={"status": list(STATUS_COLOURS)},
+        title="Days past each member's own expected purchase date",
+    )
     fig.update_layout(yaxis_title="members", bargap=0.05)
     fig.add_vline(x=0, line_dash="dot", line_color="grey")
     return fig
@@ -47,10 +63,17 @@ def alert_probability_chart(statuses: pd.DataFrame, threshold: float) -> go.Figu
     shown = statuses.loc[statuses["status"].isin(list(STATUS_COLOURS))]
     if len(shown) > 20_000:
         shown = shown.sample(20_000, random_state=0)
-    fig = px.scatter(shown, x="days_overdue", y="p_active", color="status", opacity=0.5,
-                     color_discrete_map=STATUS_COLOURS, category_orders={"status": list(STATUS_COLOURS)},
-                     labels={"days_overdue": "days past expected", "p_active": "P(still a customer)"},
-                     title="Who is alerted: days late against the chance of still being a customer")
+    fig = px.scatter(
+        shown,
+        x="days_overdue",
+        y="p_active",
+        color="status",
+        opacity=0.5,
+        color_discrete_map=STATUS_COLOURS,
+        category_orders={"status": list(STATUS_COLOURS)},
+        labels={"days_overdue": "days past expected", "p_active": "P(still a customer)"},
+        title="Who is alerted: days late against the chance of still being a customer",
+    )
     fig.add_hline(y=threshold, line_dash="dot", line_color="grey", annotation_text=f"threshold {threshold:g}")
     return fig
 
@@ -60,7 +83,14 @@ def backtest_chart(table: pd.DataFrame) -> go.Figure:
     over the data sets and as-of dates."""
     scores = table.groupby("method", sort=False)[["precision", "recall", "f1"]].mean().reset_index()
     long = scores.melt(id_vars="method", var_name="score", value_name="value")
-    fig = px.bar(long, x="method", y="value", color="score", barmode="group", text_auto=".2f",
-                 title="Churn methods against what really happened (mean over as-of dates)")
+    fig = px.bar(
+        long,
+        x="method",
+        y="value",
+        color="score",
+        barmode="group",
+        text_auto=".2f",
+        title="Churn methods against what really happened (mean over as-of dates)",
+    )
     fig.update_layout(yaxis_range=[0, 1.05], yaxis_title="", xaxis_title="")
     return fig

@@ -1,4 +1,5 @@
 """The chart of ``segkit effect``: what the calls changed, with how sure we are."""
+
 from __future__ import annotations
 
 import pandas as pd
@@ -19,19 +20,36 @@ def uplift_chart(table: pd.DataFrame, window_days: int = 30, language: str | Non
     fig = go.Figure()
     for name, group in rows.groupby(campaign, sort=False):
         points = 100 * group[["uplift", "uplift_low", "uplift_high"]]
-        fig.add_trace(go.Scatter(
-            x=points["uplift"], y=labels[group.index], mode="markers", name=name, marker=dict(size=9),
-            error_x=dict(type="data", symmetric=False, array=points["uplift_high"] - points["uplift"],
-                         arrayminus=points["uplift"] - points["uplift_low"]),
-            customdata=group[["called", "control", "uplift_low", "uplift_high"]].assign(
-                uplift_low=points["uplift_low"], uplift_high=points["uplift_high"]),
-            hovertemplate=(f"%{{y}}: %{{x:+.1f}} (%{{customdata[2]:+.1f}} .. %{{customdata[3]:+.1f}}); "
-                           f"{words['called']} %{{customdata[0]:,}}, {words['control']} %{{customdata[1]:,}}"
-                           "<extra></extra>")))
+        fig.add_trace(
+            go.Scatter(
+                x=points["uplift"],
+                y=labels[group.index],
+                mode="markers",
+                name=name,
+                marker=dict(size=9),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=points["uplift_high"] - points["uplift"],
+                    arrayminus=points["uplift"] - points["uplift_low"],
+                ),
+                customdata=group[["called", "control", "uplift_low", "uplift_high"]].assign(
+                    uplift_low=points["uplift_low"], uplift_high=points["uplift_high"]
+                ),
+                hovertemplate=(
+                    f"%{{y}}: %{{x:+.1f}} (%{{customdata[2]:+.1f}} .. %{{customdata[3]:+.1f}}); "
+                    f"{words['called']} %{{customdata[0]:,}}, {words['control']} %{{customdata[1]:,}}"
+                    "<extra></extra>"
+                ),
+            )
+        )
     fig.add_vline(x=0, line_dash="dash", line_color="grey")
-    fig.update_layout(title=texts.text("effect.chart.title", window=window_days), xaxis_title=words["axis"],
-                      yaxis=dict(title="", categoryorder="array", categoryarray=list(labels), autorange="reversed"),
-                      height=220 + 24 * len(rows))
+    fig.update_layout(
+        title=texts.text("effect.chart.title", window=window_days),
+        xaxis_title=words["axis"],
+        yaxis=dict(title="", categoryorder="array", categoryarray=list(labels), autorange="reversed"),
+        height=220 + 24 * len(rows),
+    )
     return fig
 
 
@@ -47,18 +65,34 @@ def uplift_by_month_chart(table: pd.DataFrame, window_days: int = 30, language: 
     fig = go.Figure()
     for name, group in rows.groupby(campaign, sort=False):
         points = 100 * group[["uplift", "uplift_low", "uplift_high"]]
-        fig.add_trace(go.Scatter(
-            x=group["month"], y=points["uplift"], mode="lines+markers", name=name, marker=dict(size=9),
-            error_y=dict(type="data", symmetric=False, array=points["uplift_high"] - points["uplift"],
-                         arrayminus=points["uplift"] - points["uplift_low"]),
-            customdata=group[["called", "control"]].assign(low=points["uplift_low"], high=points["uplift_high"]),
-            hovertemplate=(f"{name} %{{x}}: %{{y:+.1f}} (%{{customdata[2]:+.1f}} .. %{{customdata[3]:+.1f}}); "
-                           f"{words['called']} %{{customdata[0]:,}}, {words['control']} %{{customdata[1]:,}}"
-                           "<extra></extra>")))
+        fig.add_trace(
+            go.Scatter(
+                x=group["month"],
+                y=points["uplift"],
+                mode="lines+markers",
+                name=name,
+                marker=dict(size=9),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=points["uplift_high"] - points["uplift"],
+                    arrayminus=points["uplift"] - points["uplift_low"],
+                ),
+                customdata=group[["called", "control"]].assign(low=points["uplift_low"], high=points["uplift_high"]),
+                hovertemplate=(
+                    f"{name} %{{x}}: %{{y:+.1f}} (%{{customdata[2]:+.1f}} .. %{{customdata[3]:+.1f}}); "
+                    f"{words['called']} %{{customdata[0]:,}}, {words['control']} %{{customdata[1]:,}}"
+                    "<extra></extra>"
+                ),
+            )
+        )
     fig.add_hline(y=0, line_dash="dash", line_color="grey")
-    fig.update_layout(title=texts.text("effect.chart.month_title", window=window_days),
-                      xaxis=dict(title=words["month_axis"], type="category", categoryorder="category ascending"),
-                      yaxis_title=words["axis"], height=420)
+    fig.update_layout(
+        title=texts.text("effect.chart.month_title", window=window_days),
+        xaxis=dict(title=words["month_axis"], type="category", categoryorder="category ascending"),
+        yaxis_title=words["axis"],
+        height=420,
+    )
     return fig
 
 

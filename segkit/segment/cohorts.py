@@ -1,4 +1,5 @@
 """Cohort retention: members grouped by the month of their first purchase."""
+
 from __future__ import annotations
 
 import numpy as np

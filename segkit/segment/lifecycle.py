@@ -19,6 +19,7 @@ reactivated     back within ``active`` after a last gap over ``reactivation`` rh
 active          ratio within ``active``
 ==============  ==========================================================
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -51,12 +52,12 @@ class LifecycleRules(YamlSettings):
 
     def __post_init__(self):
         if not 0 < self.active < self.at_risk < self.dormant:
-            raise ValueError(f"lifecycle thresholds must rise: 0 < active ({self.active}) < at_risk "
-                             f"({self.at_risk}) < dormant ({self.dormant})")
+            raise ValueError(
+                f"lifecycle thresholds must rise: 0 < active ({self.active}) < at_risk "
+                f"({self.at_risk}) < dormant ({self.dormant})"
+            )
         if min(self.onboarding_days, self.lost_days) <= 0 or self.prior_gaps < 0 or self.reactivation <= 0:
             raise ValueError("onboarding_days, lost_days and reactivation must be positive, prior_gaps >= 0")
-
-
 
 
 def member_rhythm(features: pd.DataFrame, prior_gaps: float = 2.0) -> pd.Series:
@@ -83,10 +84,19 @@ def lifecycle_stages(features: pd.DataFrame, rules: LifecycleRules | None = None
         ratio > rules.active,
         last_gap_ratio > rules.reactivation,
     ]
-    stage = np.select([c.fillna(False).to_numpy(dtype=bool) for c in conditions],
-                      ["prospect", "new", "lost", "dormant", "at risk", "reactivated"], default="active")
-    return pd.DataFrame({"member_id": features["member_id"], "rhythm_days": rhythm.round(1),
-                         "overdue_ratio": ratio.round(2), "stage": pd.Categorical(stage, categories=STAGES)})
+    stage = np.select(
+        [c.fillna(False).to_numpy(dtype=bool) for c in conditions],
+        ["prospect", "new", "lost", "dormant", "at risk", "reactivated"],
+        default="active",
+    )
+    return pd.DataFrame(
+        {
+            "member_id": features["member_id"],
+            "rhythm_days": rhythm.round(1),
+            "overdue_ratio": ratio.round(2),
+            "stage": pd.Categorical(stage, categories=STAGES),
+        }
+    )
 
 
 def month_ends(as_of: Any, months: int) -> list[pd.Timestamp]:
@@ -95,8 +105,14 @@ def month_ends(as_of: Any, months: int) -> list[pd.Timestamp]:
     return [as_of - pd.offsets.MonthEnd(k) for k in range(months - 1, 0, -1)] + [as_of]
 
 
-def stage_snapshots(transactions: Any, dates: list[pd.Timestamp], members: pd.DataFrame | None = None,
-                    rules: LifecycleRules | None = None, backend: str = "duckdb", con=None) -> pd.DataFrame:
+def stage_snapshots(
+    transactions: Any,
+    dates: list[pd.Timestamp],
+    members: pd.DataFrame | None = None,
+    rules: LifecycleRules | None = None,
+    backend: str = "duckdb",
+    con=None,
+) -> pd.DataFrame:
     """Stages of every member at each date (``member_id``, ``date``, ``stage``), long format.
 
     Members from ``members`` count from their ``join_date`` (as prospects until they buy).
@@ -123,7 +139,8 @@ def transition_matrix(snapshots: pd.DataFrame, normalize: bool = True) -> pd.Dat
     pairs = []
     for before, after in zip(dates, dates[1:]):
         merged = snapshots[snapshots["date"] == before].merge(
-            snapshots[snapshots["date"] == after], on="member_id", suffixes=("_from", "_to"))
+            snapshots[snapshots["date"] == after], on="member_id", suffixes=("_from", "_to")
+        )
         pairs.append(merged[["stage_from", "stage_to"]])
     if not pairs:
         raise ValueError("transitions need snapshots at two dates or more")

@@ -23,6 +23,7 @@ Segments come from a YAML table (``segments.yaml`` beside this module is the
 default: the 11 well-known segments on R and FM = mean(F, M)); rules are
 tried in order and the first match wins; no match gives the fallback.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -46,7 +47,7 @@ TIE_POLICIES = ("rank", "quantile")
 @dataclass
 class SegmentRule:
     name: str
-    ranges: dict[str, tuple[float, float]]     # score column ("r", "f", "m", "fm") -> inclusive range
+    ranges: dict[str, tuple[float, float]]  # score column ("r", "f", "m", "fm") -> inclusive range
     action: str = ""
 
 
@@ -78,8 +79,10 @@ class SegmentTable:
                     ranges[key] = (float(bounds[0]), float(bounds[1]))
             unknown = set(entry) - {"name", "action", "r", "f", "m", "fm"}
             if unknown or not ranges:
-                raise ValueError(f"{where}: segment {entry['name']!r}: give ranges for r, f, m or fm"
-                                 + (f" (unknown keys: {', '.join(sorted(unknown))})" if unknown else ""))
+                raise ValueError(
+                    f"{where}: segment {entry['name']!r}: give ranges for r, f, m or fm"
+                    + (f" (unknown keys: {', '.join(sorted(unknown))})" if unknown else "")
+                )
             rules.append(SegmentRule(entry["name"], ranges, entry.get("action", "")))
         return cls(rules, data.get("fallback", "Others"), int(data.get("scale", 5)))
 
@@ -174,9 +177,13 @@ def interval_scores(values: pd.Series, cuts: list[float], levels: int, higher_is
     return bins if higher_is_better else levels + 1 - bins
 
 
-def rfm_scores(features: pd.DataFrame, levels: int = 5, ties: str = "rank",
-               breakpoints: dict[str, list[float]] | None = None,
-               segments: SegmentTable | str | Path | None = None) -> RFMResult:
+def rfm_scores(
+    features: pd.DataFrame,
+    levels: int = 5,
+    ties: str = "rank",
+    breakpoints: dict[str, list[float]] | None = None,
+    segments: SegmentTable | str | Path | None = None,
+) -> RFMResult:
     """RFM scores, score string and segment for every member of ``features``.
 
     ``features`` is ``segkit.member_features`` output (``recency_days``,
@@ -187,7 +194,9 @@ def rfm_scores(features: pd.DataFrame, levels: int = 5, ties: str = "rank",
     breakpoints = dict(breakpoints or {})
     unknown = set(breakpoints) - set(DIMENSIONS)
     if unknown:
-        raise ValueError(f"breakpoints for unknown dimension(s) {', '.join(sorted(unknown))}; use {', '.join(DIMENSIONS)}")
+        raise ValueError(
+            f"breakpoints for unknown dimension(s) {', '.join(sorted(unknown))}; use {', '.join(DIMENSIONS)}"
+        )
     table = segments if isinstance(segments, SegmentTable) else SegmentTable.from_yaml(segments or DEFAULT_SEGMENTS)
 
     out = features[["member_id", "recency_days", "frequency", "monetary"]].copy()
@@ -214,8 +223,11 @@ def rfm_scores(features: pd.DataFrame, levels: int = 5, ties: str = "rank",
         if never:
             result.collapsed[dim] = never
     if result.collapsed:
-        warnings.warn("RFM scores never given because cut points coincide: "
-                      + "; ".join(f"{d}: {s}" for d, s in result.collapsed.items()), stacklevel=2)
+        warnings.warn(
+            "RFM scores never given because cut points coincide: "
+            + "; ".join(f"{d}: {s}" for d, s in result.collapsed.items()),
+            stacklevel=2,
+        )
 
     for column in SCORE_COLUMNS.values():
         out[column] = pd.array(scores[column].reindex(out.index), dtype="Int64")
@@ -231,12 +243,14 @@ def segment_summary(result: RFMResult) -> pd.DataFrame:
     """Per segment: members, share of members, revenue, share of revenue, average order value, median recency."""
     table = result.table
     grouped = table.groupby("segment", sort=False)
-    summary = pd.DataFrame({
-        "members": grouped.size(),
-        "revenue": grouped["monetary"].sum(),
-        "purchases": grouped["frequency"].sum(),
-        "median_recency_days": grouped["recency_days"].median(),
-    })
+    summary = pd.DataFrame(
+        {
+            "members": grouped.size(),
+            "revenue": grouped["monetary"].sum(),
+            "purchases": grouped["frequency"].sum(),
+            "median_recency_days": grouped["recency_days"].median(),
+        }
+    )
     summary["member_share"] = summary["members"] / summary["members"].sum()
     total = table["monetary"].sum()
     summary["revenue_share"] = summary["revenue"] / total if total else np.nan

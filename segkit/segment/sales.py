@@ -4,6 +4,7 @@ Healthy member businesses sell about nine times as much to returning members
 as to first-time buyers (9:1); 8:1 is acceptable; 5:5 (1:1) means member
 service is failing (``DOMAIN.md`` section 5).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -39,11 +40,13 @@ def sales_split(occasions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
     ordered = occasions.sort_values(["member_id", "date"], kind="stable")
     first = ~ordered["member_id"].duplicated()
     period = ordered["date"].dt.to_period(freq)
-    split = pd.DataFrame({
-        "first_purchase_sales": ordered["net"].where(first, 0.0).groupby(period).sum(),
-        "repeat_sales": ordered["net"].where(~first, 0.0).groupby(period).sum(),
-        "first_time_buyers": first.groupby(period).sum(),
-    })
+    split = pd.DataFrame(
+        {
+            "first_purchase_sales": ordered["net"].where(first, 0.0).groupby(period).sum(),
+            "repeat_sales": ordered["net"].where(~first, 0.0).groupby(period).sum(),
+            "first_time_buyers": first.groupby(period).sum(),
+        }
+    )
     split["repeat_to_first"] = split["repeat_sales"] / split["first_purchase_sales"].replace(0, np.nan)
     split["band"] = split["repeat_to_first"].map(health_band)
     split.index = split.index.astype(str)

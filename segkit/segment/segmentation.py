@@ -9,6 +9,7 @@ Settings come from a YAML file (all optional; defaults in code)::
     tiers: {thresholds: {gold: 2000, platinum: 5000, diamond: 10000}, base: standard, grace_months: 3}
     snapshot_months: 6      # month-end lifecycle snapshots behind the stage transitions
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -28,8 +29,20 @@ from .sales import gross_to_net, sales_split
 from .tiers import TierRules, assign_tiers, tier_changes
 from .value import VipRule
 
-RFM_COLUMNS = ["member_id", "recency_days", "frequency", "monetary", "r_score", "f_score", "m_score",
-               "rfm_score", "segment", "vip", "stage", "tier"]
+RFM_COLUMNS = [
+    "member_id",
+    "recency_days",
+    "frequency",
+    "monetary",
+    "r_score",
+    "f_score",
+    "m_score",
+    "rfm_score",
+    "segment",
+    "vip",
+    "stage",
+    "tier",
+]
 
 
 @dataclass(frozen=True)
@@ -45,8 +58,11 @@ class SegmentationSettings(YamlSettings):
     snapshot_months: int = 6
 
     def __post_init__(self):
-        if isinstance(self.snapshot_months, bool) or not isinstance(self.snapshot_months, int) \
-                or self.snapshot_months < 1:
+        if (
+            isinstance(self.snapshot_months, bool)
+            or not isinstance(self.snapshot_months, int)
+            or self.snapshot_months < 1
+        ):
             raise ValueError(f"snapshot_months must be a whole number of at least 1, got {self.snapshot_months!r}")
 
     @classmethod
@@ -62,23 +78,66 @@ class SegmentationSettings(YamlSettings):
 @dataclass(repr=False)
 class Segmentation(Result):
     """The segmentation of every member as of a date; the analyses over time (tier changes, stage
-    transitions, cohorts, sales) are computed when first read."""
+    transitions, cohorts, sales) are computed when first read.
+
+    ``summary()`` is the segment summary; ``write(out)`` writes ``rfm.csv`` and the
+    analyses beside it (``tables()``).
+
+    Attributes
+    ----------
+    as_of : pandas.Timestamp
+        The day of the segmentation.
+    table : pandas.DataFrame
+        ``rfm.csv``, one row per member: ``member_id``, ``recency_days``,
+        ``frequency``, ``monetary``, ``r_score``, ``f_score``, ``m_score``,
+        ``rfm_score``, ``segment``, ``vip``, ``stage``, ``tier`` and the segment's
+        suggested ``action``.
+    segments : pandas.DataFrame
+        ``segment_summary.csv``: per segment, ``members``, ``member_share``,
+        ``revenue``, ``revenue_share``, ``avg_order_value``, ``median_recency_days``.
+    rfm : RFMResult
+        The RFM scoring: cut points and any scores never given.
+    tiers : pandas.DataFrame
+        Every member's tier with the previous tier and the change.
+    settings : SegmentationSettings
+        The settings used.
+    transactions : pandas.DataFrame or Ibis table
+        The transactions, for the analyses over time.
+    members : pandas.DataFrame or None
+        The members, if given.
+    engine : dict
+        The workflow's ``backend`` and ``con``, for the analyses.
+    tier_changes : pandas.DataFrame
+        ``tier_changes.csv``: this month's upgrades and downgrades.
+    transitions : pandas.DataFrame
+        ``stage_transitions.csv``: the share of each stage's members in each stage a
+        month later.
+    cohorts : pandas.DataFrame
+        ``cohort_retention.csv``: the share of each first-purchase month buying k
+        months later.
+    sales : pandas.DataFrame
+        ``sales_split.csv``: first against repeat purchases per month.
+    funnel : pandas.DataFrame or None
+        Gross orders to net by status (None without statuses).
+    """
 
     as_of: pd.Timestamp
-    table: pd.DataFrame          # rfm.csv: scores, segment, vip, stage, tier (+ action)
-    segments: pd.DataFrame       # segment_summary.csv: per segment, members, revenue, their shares, ...
+    table: pd.DataFrame  # rfm.csv: scores, segment, vip, stage, tier (+ action)
+    segments: pd.DataFrame  # segment_summary.csv: per segment, members, revenue, their shares, ...
     rfm: RFMResult
-    tiers: pd.DataFrame          # tiers with previous tier and change
+    tiers: pd.DataFrame  # tiers with previous tier and change
     settings: SegmentationSettings
     transactions: Any = field(repr=False)
     members: pd.DataFrame | None = field(default=None, repr=False)
-    engine: dict = field(default_factory=dict, repr=False)     # backend= / con= of the workflow
+    engine: dict = field(default_factory=dict, repr=False)  # backend= / con= of the workflow
 
     def _describe(self) -> str:
         counts = self.table["stage"].value_counts()
-        return (f"as of {self.as_of.date()}: {len(self.table):,} members in {self.segments['segment'].nunique()} "
-                f"segments, {int(self.table['vip'].sum()):,} VIPs; stages: "
-                + ", ".join(f"{stage} {count:,}" for stage, count in counts.items() if count))
+        return (
+            f"as of {self.as_of.date()}: {len(self.table):,} members in {self.segments['segment'].nunique()} "
+            f"segments, {int(self.table['vip'].sum()):,} VIPs; stages: "
+            + ", ".join(f"{stage} {count:,}" for stage, count in counts.items() if count)
+        )
 
     def summary(self) -> pd.DataFrame:
         return self.segments
@@ -91,8 +150,13 @@ class Segmentation(Result):
     @cached_property
     def snapshots(self) -> pd.DataFrame:
         """Every member's stage at the last ``snapshot_months`` month ends and the as-of date."""
-        return stage_snapshots(self.transactions, month_ends(self.as_of, self.settings.snapshot_months + 1),
-                               members=self.members, rules=self.settings.lifecycle, **self.engine)
+        return stage_snapshots(
+            self.transactions,
+            month_ends(self.as_of, self.settings.snapshot_months + 1),
+            members=self.members,
+            rules=self.settings.lifecycle,
+            **self.engine,
+        )
 
     @cached_property
     def transitions(self) -> pd.DataFrame:
@@ -129,21 +193,101 @@ class Segmentation(Result):
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The member table and the analyses, rounded (shares to 4 places, money to cents)."""
-        return {"rfm.csv": rounded(self.table, money=["monetary"]),
-                "segment_summary.csv": rounded(self.segments, money=["revenue", "avg_order_value"]),
-                "tier_changes.csv": rounded(self.tier_changes, money=["spend_12m"]),
-                "stage_transitions.csv": rounded(self.transitions.reset_index()),
-                "cohort_retention.csv": rounded(self.cohorts.reset_index()),
-                "sales_split.csv": rounded(self.sales, money=["first_purchase_sales", "repeat_sales"])}
+        return {
+            "rfm.csv": rounded(self.table, money=["monetary"]),
+            "segment_summary.csv": rounded(self.segments, money=["revenue", "avg_order_value"]),
+            "tier_changes.csv": rounded(self.tier_changes, money=["spend_12m"]),
+            "stage_transitions.csv": rounded(self.transitions.reset_index()),
+            "cohort_retention.csv": rounded(self.cohorts.reset_index()),
+            "sales_split.csv": rounded(self.sales, money=["first_purchase_sales", "repeat_sales"]),
+        }
 
 
-def segment_members(transactions: Any, as_of: Any, members: pd.DataFrame | None = None,
-                    settings: SegmentationSettings | str | Path | dict | None = None, *,
-                    features: pd.DataFrame | None = None, backend: str = "duckdb", con=None) -> Segmentation:
+def segment_members(
+    transactions: Any,
+    as_of: Any,
+    members: pd.DataFrame | None = None,
+    settings: SegmentationSettings | str | Path | dict | None = None,
+    *,
+    features: pd.DataFrame | None = None,
+    backend: str = "duckdb",
+    con=None,
+) -> Segmentation:
     """RFM scores and segments, VIP flags, lifecycle stages and tiers of every member as of ``as_of``.
 
     ``settings``: a ``SegmentationSettings``, a YAML path or a mapping (``resolve_settings``).
     ``features``: the member features, when already computed (``segkit.features.member_features``).
+
+    Parameters
+    ----------
+    transactions : pandas.DataFrame, LoadResult, Parquet path or Ibis table
+        Canonical transactions (``member_id``, ``date``, ``amount``; ``status`` for the
+        gross-to-net funnel).
+    as_of : str, date or Timestamp
+        The day of the segmentation (``YYYY-MM-DD``); later transactions are ignored.
+    members : pandas.DataFrame, optional
+        Canonical members: members who never bought get the segment ``No purchase``,
+        and their ``tier`` can make a VIP.
+    settings : SegmentationSettings, str, Path or dict, optional
+        RFM levels and ties, the segment table, the VIP rule, lifecycle thresholds,
+        tier thresholds and ``snapshot_months`` (the module docstring shows the YAML);
+        a mapping overrides the defaults key by key. None: the defaults.
+    features : pandas.DataFrame, optional
+        The member features as of ``as_of`` if already computed (the ``table`` of
+        ``member_features``), to skip computing them again.
+    backend : {"duckdb", "spark"}, default "duckdb"
+        The engine the queries run on.
+    con : ibis.BaseBackend, optional
+        A connection to run on (default: a new one to ``backend``).
+
+    Returns
+    -------
+    Segmentation
+        Every member's scores, segment, VIP flag, lifecycle stage and tier, with the
+        segment summary; tier changes, stage transitions, cohorts and the sales split
+        when first read.
+
+    Raises
+    ------
+    ValueError
+        A setting is unknown or out of range (the message names it), ``as_of`` is not
+        a date, or the transactions lack a required column.
+    FileNotFoundError
+        The settings YAML or the segment table it names does not exist.
+
+    Warns
+    -----
+    UserWarning
+        Some RFM scores are never given because the cut points coincide (``ties:
+        quantile`` on data where most members bought once).
+
+    Examples
+    --------
+    >>> import segkit
+    >>> from segkit.synth import generate
+    >>> world = generate("supplements", 300, seed=1)
+    >>> segmentation = segkit.segment_members(world.transactions, "2026-03-31", world.members)
+    >>> segmentation
+    <Segmentation as of 2026-03-31: 300 members in 12 segments, 53 VIPs; stages: lost 121, active 52, ...>
+    >>> segmentation.summary()[["segment", "members", "revenue"]].head(3)
+               segment  members    revenue
+    0  Loyal Customers       36  190013.66
+    1        Champions       33  149640.43
+    2          At Risk       33   50248.01
+    >>> segmentation.table.set_index("member_id").loc[["0000003"], ["rfm_score", "segment", "stage", "tier"]]
+               rfm_score      segment    stage      tier
+    member_id
+    0000003          222  Hibernating  at risk  standard
+
+    Settings override the defaults key by key:
+
+    >>> three = segkit.segment_members(world.transactions, "2026-03-31", world.members, {"rfm": {"levels": 3}})
+    >>> sorted(three.table["r_score"].dropna().unique().tolist())
+    [1, 2, 3]
+
+    ``segmentation.write("out")`` writes ``rfm.csv``, ``segment_summary.csv``,
+    ``tier_changes.csv``, ``stage_transitions.csv``, ``cohort_retention.csv`` and
+    ``sales_split.csv`` into the folder ``out`` (the analyses take a second more).
     """
     settings = resolve_settings(SegmentationSettings, settings)
     as_of = parse_day(as_of)
@@ -158,5 +302,14 @@ def segment_members(transactions: Any, as_of: Any, members: pd.DataFrame | None 
     table["stage"] = lifecycle_stages(features, settings.lifecycle)["stage"].astype(str).to_numpy()
     tiers = assign_tiers(transactions, as_of, member_ids=features["member_id"], rules=settings.tiers, **engine)
     table["tier"] = table["member_id"].map(tiers.set_index("member_id")["tier"]).fillna(settings.tiers.base)
-    return Segmentation(as_of, table[RFM_COLUMNS + ["action"]], segment_summary(rfm), rfm, tiers, settings,
-                        transactions, members, engine)
+    return Segmentation(
+        as_of,
+        table[RFM_COLUMNS + ["action"]],
+        segment_summary(rfm),
+        rfm,
+        tiers,
+        settings,
+        transactions,
+        members,
+        engine,
+    )

@@ -5,6 +5,7 @@ over the last ``window_days`` reaches. **Upgrades** are immediate; a
 **downgrade** waits out the grace period: the member keeps the best tier they
 qualified for at any month end in the last ``grace_months`` (and today).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,9 @@ from .lifecycle import month_ends
 class TierRules:
     """Tier names with their spend thresholds (ascending), the base tier, window and grace."""
 
-    thresholds: dict[str, float] = field(default_factory=lambda: {"gold": 2000.0, "platinum": 5000.0,
-                                                                  "diamond": 10000.0})
+    thresholds: dict[str, float] = field(
+        default_factory=lambda: {"gold": 2000.0, "platinum": 5000.0, "diamond": 10000.0}
+    )
     base: str = "standard"
     window_days: int = 365
     grace_months: int = 3
@@ -54,8 +56,9 @@ def _qualifying_rank(spend: pd.Series, rules: TierRules) -> pd.Series:
     return pd.Series(np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right"), index=spend.index)
 
 
-def assign_tiers(transactions: Any, as_of: Any, member_ids=None, rules: TierRules | None = None,
-                 backend: str = "duckdb", con=None) -> pd.DataFrame:
+def assign_tiers(
+    transactions: Any, as_of: Any, member_ids=None, rules: TierRules | None = None, backend: str = "duckdb", con=None
+) -> pd.DataFrame:
     """Tier of each member as of ``as_of`` and at the previous month end, with the change between them.
     The rolling spends are one query in the engine (``segkit.features.rolling_spends``).
 
@@ -64,7 +67,7 @@ def assign_tiers(transactions: Any, as_of: Any, member_ids=None, rules: TierRule
     """
     rules = rules or TierRules()
     as_of = parse_day(as_of)
-    now = month_ends(as_of, rules.grace_months + 1)                       # the grace window's month ends
+    now = month_ends(as_of, rules.grace_months + 1)  # the grace window's month ends
     before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
     spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days, backend=backend, con=con)
     ids = spends.index.union(pd.Index(member_ids if member_ids is not None else [], dtype=object)).rename("member_id")
@@ -74,10 +77,16 @@ def assign_tiers(transactions: Any, as_of: Any, member_ids=None, rules: TierRule
     rank_now, rank_before = ranks[now].max(axis=1), ranks[before].max(axis=1)
     names = np.array(rules.order, dtype=object)
     change = np.select([rank_now > rank_before, rank_now < rank_before], ["upgrade", "downgrade"], default="")
-    return pd.DataFrame({
-        "member_id": ids, "spend_12m": spend.to_numpy(), "qualifies_for": names[_qualifying_rank(spend, rules)],
-        "tier": names[rank_now], "previous_tier": names[rank_before], "change": change,
-    }).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "member_id": ids,
+            "spend_12m": spend.to_numpy(),
+            "qualifies_for": names[_qualifying_rank(spend, rules)],
+            "tier": names[rank_now],
+            "previous_tier": names[rank_before],
+            "change": change,
+        }
+    ).reset_index(drop=True)
 
 
 def tier_changes(tiers: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,7 @@
 Member value is net spend (``monetary``). A member whose refunds exceed their
 purchases holds no value: negative values count as zero here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -50,14 +51,24 @@ def pareto_table(values, top_shares=(0.01, 0.05, 0.10, 0.20, 0.50)) -> pd.DataFr
         if not 0 < share <= 1:
             raise ValueError(f"top shares must be in (0, 1], got {share}")
         k = int(np.ceil(share * len(x)))
-        rows.append({"top_member_share": share, "members": k,
-                     "value": float(cumulative[k - 1]) if k else 0.0,
-                     "value_share": float(cumulative[k - 1] / total) if k and total else np.nan})
+        rows.append(
+            {
+                "top_member_share": share,
+                "members": k,
+                "value": float(cumulative[k - 1]) if k else 0.0,
+                "value_share": float(cumulative[k - 1] / total) if k and total else np.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def vip_flag(features: pd.DataFrame, rule: str = "top_share", top_share: float = 0.2,
-             tiers: tuple[str, ...] = ("diamond", "platinum"), members: pd.DataFrame | None = None) -> pd.Series:
+def vip_flag(
+    features: pd.DataFrame,
+    rule: str = "top_share",
+    top_share: float = 0.2,
+    tiers: tuple[str, ...] = ("diamond", "platinum"),
+    members: pd.DataFrame | None = None,
+) -> pd.Series:
     """Which members are VIPs, for priority routing in the call center.
 
     ``top_share``: the ``ceil(top_share x buyers)`` buyers with the highest net
@@ -66,7 +77,7 @@ def vip_flag(features: pd.DataFrame, rule: str = "top_share", top_share: float =
     (without a members table with tiers, only the spend rule can pass).
     Returns a boolean Series aligned with ``features``.
     """
-    checked = VipRule(rule, top_share, tiers)          # the checks a settings file gets
+    checked = VipRule(rule, top_share, tiers)  # the checks a settings file gets
     by_value = pd.Series(False, index=features.index)
     buyers = features[features["frequency"] > 0]
     if len(buyers):
@@ -106,8 +117,11 @@ class VipRule(YamlSettings):
     def __post_init__(self):
         if self.rule not in VIP_RULES:
             raise ValueError(f"VIP rule must be one of {', '.join(VIP_RULES)}, not {self.rule!r}")
-        if isinstance(self.top_share, bool) or not isinstance(self.top_share, (int, float)) \
-                or not 0 < self.top_share <= 1:
+        if (
+            isinstance(self.top_share, bool)
+            or not isinstance(self.top_share, (int, float))
+            or not 0 < self.top_share <= 1
+        ):
             raise ValueError(f"top_share must be in (0, 1], got {self.top_share!r}")
         if isinstance(self.tiers, str):
             raise ValueError(f"tiers must be a list of tier names, got {self.tiers!r}")

@@ -11,6 +11,7 @@
    combined score (``segkit.survey.ranking``) that sets ``final_rank``; the
    same per tier when respondents have tiers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,37 +25,105 @@ from scipy import stats
 from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .inputs import SurveyData
-from .ranking import (borda, bootstrap_plackett_luce, choices, kendalls_w, plackett_luce, respondent_consistency,
-                      shares, softmax)
+from .ranking import (
+    bootstrap_plackett_luce,
+    borda,
+    choices,
+    kendalls_w,
+    plackett_luce,
+    respondent_consistency,
+    shares,
+    softmax,
+)
 from .screening import check_costs, screen_liking
 
 STATUSES = ["kept", "dropped_liking", "dropped_cost"]
-STAGE3_COLUMNS = ["ranked_by", "pl_worth", "pl_worth_low", "pl_worth_high", "pl_share", "pl_share_low",
-                  "pl_share_high", "mean_rank", "borda", "cs_respondents", "cs_share", "cs_share_low",
-                  "cs_share_high", "cs_zero_share", "combined"]
-RANKING_COLUMNS = ["benefit", "status", "screened_by", "liking_mean", "liking_low", "liking_high", "dislike_share",
-                   "caution", "cost_per_member", "budget_share", "over_budget", *STAGE3_COLUMNS, "final_rank"]
+STAGE3_COLUMNS = [
+    "ranked_by",
+    "pl_worth",
+    "pl_worth_low",
+    "pl_worth_high",
+    "pl_share",
+    "pl_share_low",
+    "pl_share_high",
+    "mean_rank",
+    "borda",
+    "cs_respondents",
+    "cs_share",
+    "cs_share_low",
+    "cs_share_high",
+    "cs_zero_share",
+    "combined",
+]
+RANKING_COLUMNS = [
+    "benefit",
+    "status",
+    "screened_by",
+    "liking_mean",
+    "liking_low",
+    "liking_high",
+    "dislike_share",
+    "caution",
+    "cost_per_member",
+    "budget_share",
+    "over_budget",
+    *STAGE3_COLUMNS,
+    "final_rank",
+]
 SURVEY_FILES = ("ranking.csv", "ranking_by_tier.csv", "survey_problems.csv", "respondent_consistency.csv")
 
 
 @dataclass(frozen=True)
 class SurveySettings(YamlSettings):
-    """Every rule and option of the three stages; YAML keys are the field names."""
+    """Every rule and option of the three stages; YAML keys are the field names.
+
+    Made by ``resolve_settings(SurveySettings, ...)`` from a YAML path or a mapping, or directly;
+    a value out of range raises ``ValueError`` naming it.
+
+    Attributes
+    ----------
+    like_below : float
+        Screening: drop a benefit whose mean liking (1-5) is below this (default 3).
+    dislike_share_above : float
+        Screening: drop a benefit that more than this share rate 1 or 2 (default 0.4).
+    small_sample : int
+        Screening: fewer raters than this flags the benefit's liking as a caution (default 20).
+    budget : float or None
+        The budget per member per year; the financial check needs it.
+    max_budget_share : float
+        The largest share of the budget one benefit may cost (default 0.3).
+    cost_rule : {"drop", "flag"}
+        Drop a benefit over budget, or keep and flag it.
+    total_points : float
+        The points each constant-sum respondent splits (default 100).
+    ranking_weight : float
+        ``combined = w x PL share + (1 - w) x constant-sum share`` (default 0.5).
+    bootstrap : int
+        Bootstrap resamples of respondents for the intervals (0: none; default 1000).
+    confidence : float
+        The intervals' confidence (default 0.95).
+    alpha : float
+        Plackett-Luce regularisation (``choix``; default 0.01).
+    inconsistent_below : float
+        Flag respondents whose ranks and points agree less than this (Kendall tau; default 0).
+    seed : int
+        Seed of the bootstrap.
+    """
 
     what: ClassVar[str] = "survey"
 
     like_below: float = 3.0
     dislike_share_above: float = 0.4
     small_sample: int = 20
-    budget: float | None = None         # per member per year; the CLI's --budget sets it
+    budget: float | None = None  # per member per year; the CLI's --budget sets it
     max_budget_share: float = 0.3
-    cost_rule: str = "drop"             # drop | flag
+    cost_rule: str = "drop"  # drop | flag
     total_points: float = 100.0
-    ranking_weight: float = 0.5         # combined = w x PL share + (1 - w) x constant-sum share
+    ranking_weight: float = 0.5  # combined = w x PL share + (1 - w) x constant-sum share
     bootstrap: int = 1000
     confidence: float = 0.95
-    alpha: float = 0.01                 # Plackett-Luce regularisation (choix)
-    inconsistent_below: float = 0.0     # flag respondents whose ranks and points disagree (Kendall tau below)
+    alpha: float = 0.01  # Plackett-Luce regularisation (choix)
+    inconsistent_below: float = 0.0  # flag respondents whose ranks and points disagree (Kendall tau below)
     seed: int = 0
 
     def __post_init__(self):
@@ -73,20 +142,42 @@ class SurveySettings(YamlSettings):
             raise ValueError(f"total_points must be positive, got {self.total_points!r}")
 
 
-
-
-
 @dataclass(repr=False)
 class SurveyResult(Result):
-    """The ranked benefits, per tier, the excluded rows and the agreement between methods."""
+    """The ranked benefits, per tier, the excluded rows and the agreement between methods.
 
-    ranking: pd.DataFrame        # ranking.csv
-    by_tier: pd.DataFrame        # ranking_by_tier.csv (empty without tiers)
-    problems: pd.DataFrame       # survey_problems.csv: respondent, method, problem
-    consistency: pd.DataFrame    # respondent_consistency.csv: tau between a respondent's ranks and points
+    ``final_list()`` is the kept benefits in their final order; ``summary()`` the benefits with
+    the numbers behind it; ``write(out)`` writes ``SURVEY_FILES``.
+
+    Attributes
+    ----------
+    ranking : pandas.DataFrame
+        ``ranking.csv``, one row per candidate benefit (``RANKING_COLUMNS``): its
+        ``status`` (kept, dropped_liking, dropped_cost), the screening's liking, the cost
+        check, Plackett-Luce worths and shares, Borda, constant-sum shares (with bootstrap
+        intervals), ``combined`` and ``final_rank``.
+    by_tier : pandas.DataFrame
+        ``ranking_by_tier.csv``: the same stage-three scores per respondent tier (empty
+        without tiers).
+    problems : pandas.DataFrame
+        ``survey_problems.csv``: the respondent-methods left out, with the problem.
+    consistency : pandas.DataFrame
+        ``respondent_consistency.csv``: Kendall tau between each respondent's ranks and
+        points, and whether it is ``inconsistent``.
+    agreement : dict of str to float
+        Respondents per method, Kendall's W among rankers, tau between the two methods,
+        inconsistent respondents.
+    settings : SurveySettings
+        The settings used.
+    """
+
+    ranking: pd.DataFrame  # ranking.csv
+    by_tier: pd.DataFrame  # ranking_by_tier.csv (empty without tiers)
+    problems: pd.DataFrame  # survey_problems.csv: respondent, method, problem
+    consistency: pd.DataFrame  # respondent_consistency.csv: tau between a respondent's ranks and points
     agreement: dict[str, float]
     settings: SurveySettings
-    percent: ClassVar[tuple[str, ...]] = ("combined",)      # the mean of the two methods' shares
+    percent: ClassVar[tuple[str, ...]] = ("combined",)  # the mean of the two methods' shares
 
     def final_list(self) -> list[str]:
         kept = self.ranking.loc[self.ranking["final_rank"].notna()].sort_values("final_rank")
@@ -94,13 +185,24 @@ class SurveyResult(Result):
 
     def _describe(self) -> str:
         counts = self.ranking["status"].value_counts()
-        return (f"{len(self.ranking)} candidate benefits: " + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES)
-                + f"; {len(self.problems)} respondent-method(s) excluded; final list: {', '.join(self.final_list())}")
+        return (
+            f"{len(self.ranking)} candidate benefits: "
+            + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES)
+            + f"; {len(self.problems)} respondent-method(s) excluded; final list: {', '.join(self.final_list())}"
+        )
 
     def summary(self) -> pd.DataFrame:
         """The benefits in their final order (dropped ones last) with the numbers behind it."""
-        columns = ["benefit", "status", "liking_mean", "cost_per_member", "pl_share", "cs_share", "combined",
-                   "final_rank"]
+        columns = [
+            "benefit",
+            "status",
+            "liking_mean",
+            "cost_per_member",
+            "pl_share",
+            "cs_share",
+            "combined",
+            "final_rank",
+        ]
         return self.ranking[columns].sort_values(["final_rank", "status", "benefit"]).reset_index(drop=True)
 
     def agreement_table(self) -> pd.DataFrame:
@@ -117,17 +219,66 @@ class SurveyResult(Result):
 
 def rank_benefits(data: SurveyData, settings: SurveySettings | str | Path | dict | None = None) -> SurveyResult:
     """Run the three stages on checked survey tables (``read_survey``); ``settings``: a ``SurveySettings``, a
-    YAML path or a mapping (``resolve_settings``)."""
+    YAML path or a mapping (``resolve_settings``).
+
+    Parameters
+    ----------
+    data : SurveyData
+        The checked tables of ``segkit.survey.read_survey``: screening ratings, costs,
+        rankings, constant-sum points and (optionally) respondents' tiers, with the
+        respondent-methods already excluded.
+    settings : SurveySettings, str, Path or dict, optional
+        The rules of the three stages (``budget`` is required); a mapping overrides the
+        defaults key by key.
+
+    Returns
+    -------
+    SurveyResult
+        The ranking of every candidate benefit, per tier, the excluded respondents and the
+        agreement statistics.
+
+    Raises
+    ------
+    ValueError
+        No ``budget`` is set, or a setting is unknown or out of range (the message names it).
+    FileNotFoundError
+        The settings YAML does not exist.
+
+    Examples
+    --------
+    >>> from segkit import rank_benefits
+    >>> from segkit.survey import read_survey
+    >>> from segkit.synth.survey import generate_survey
+    >>> tables = generate_survey(n_benefits=8, n_respondents=60, seed=1)
+    >>> data = read_survey(tables["screening"], tables["costs"], tables["ranking"], tables["constant_sum"],
+    ...                    tables["respondents"])
+    >>> result = rank_benefits(data, {"budget": 300, "bootstrap": 50})
+    >>> result.ranking["status"].value_counts().to_dict()
+    {'kept': 5, 'dropped_liking': 2, 'dropped_cost': 1}
+    >>> result.final_list()[:2]
+    ['family health check 家庭体检', 'nutritionist consult 营养师咨询']
+    >>> len(result.problems)        # the survey's planted mistakes, each respondent-method left out
+    4
+    """
     settings = resolve_settings(SurveySettings, settings)
     if settings.budget is None:
         raise ValueError("a budget per member is needed for the financial check (settings budget or --budget)")
     benefits = data.benefits
-    liking = screen_liking(data.screening, benefits, settings.like_below, settings.dislike_share_above,
-                           settings.small_sample, settings.confidence)
+    liking = screen_liking(
+        data.screening,
+        benefits,
+        settings.like_below,
+        settings.dislike_share_above,
+        settings.small_sample,
+        settings.confidence,
+    )
     cost = check_costs(data.costs, benefits, settings.budget, settings.max_budget_share)
     table = liking.join(cost[["cost_per_member", "budget_share", "over_budget"]])
-    status = np.where(table["dropped_liking"], "dropped_liking",
-                      np.where(table["over_budget"] & (settings.cost_rule == "drop"), "dropped_cost", "kept"))
+    status = np.where(
+        table["dropped_liking"],
+        "dropped_liking",
+        np.where(table["over_budget"] & (settings.cost_rule == "drop"), "dropped_cost", "kept"),
+    )
     table.insert(0, "status", status)
     kept = table.index[table["status"] == "kept"].tolist()
 
@@ -146,24 +297,36 @@ def rank_benefits(data: SurveyData, settings: SurveySettings | str | Path | dict
         tier_of = data.respondents.set_index("respondent_id")["tier"]
         for tier in sorted(tier_of.dropna().unique()):
             ids = set(tier_of.index[tier_of == tier])
-            tier_scores, _ = stage_three(data.ranking.loc[data.ranking["respondent_id"].isin(ids)],
-                                         data.constant_sum.loc[data.constant_sum["respondent_id"].isin(ids)],
-                                         kept, settings, rng)
+            tier_scores, _ = stage_three(
+                data.ranking.loc[data.ranking["respondent_id"].isin(ids)],
+                data.constant_sum.loc[data.constant_sum["respondent_id"].isin(ids)],
+                kept,
+                settings,
+                rng,
+            )
             tier_scores["rank"] = tier_scores["combined"].rank(ascending=False, method="first").astype("Int64")
             tiers.append(tier_scores.reset_index(names="benefit").assign(tier=tier))
-    by_tier = (pd.concat(tiers, ignore_index=True)[["tier", "benefit", *STAGE3_COLUMNS, "rank"]] if tiers
-               else pd.DataFrame(columns=["tier", "benefit", *STAGE3_COLUMNS, "rank"]))
+    by_tier = (
+        pd.concat(tiers, ignore_index=True)[["tier", "benefit", *STAGE3_COLUMNS, "rank"]]
+        if tiers
+        else pd.DataFrame(columns=["tier", "benefit", *STAGE3_COLUMNS, "rank"])
+    )
     return SurveyResult(ranking, by_tier, data.problems, consistency, agreement, settings)
 
 
-def stage_three(ranking: pd.DataFrame, points: pd.DataFrame, kept: list[str], settings: SurveySettings,
-                rng: np.random.Generator) -> tuple[pd.DataFrame, dict[str, float]]:
+def stage_three(
+    ranking: pd.DataFrame, points: pd.DataFrame, kept: list[str], settings: SurveySettings, rng: np.random.Generator
+) -> tuple[pd.DataFrame, dict[str, float]]:
     """Plackett-Luce, Borda, constant-sum and combined scores of the ``kept`` benefits, with bootstrap
     intervals over respondents; and the agreement statistics."""
     scores = pd.DataFrame(index=pd.Index(kept), columns=STAGE3_COLUMNS, dtype=float)
-    agreement = {"ranking_respondents": float(ranking["respondent_id"].nunique()),
-                 "cs_respondents": float(points["respondent_id"].nunique()),
-                 "kendalls_w": float("nan"), "w_respondents": 0.0, "tau_methods": float("nan")}
+    agreement = {
+        "ranking_respondents": float(ranking["respondent_id"].nunique()),
+        "cs_respondents": float(points["respondent_id"].nunique()),
+        "kendalls_w": float("nan"),
+        "w_respondents": 0.0,
+        "tau_methods": float("nan"),
+    }
     if not kept:
         return scores, agreement
     low_q, high_q = 50 * (1 - settings.confidence), 50 * (1 + settings.confidence)
@@ -180,7 +343,11 @@ def stage_three(ranking: pd.DataFrame, points: pd.DataFrame, kept: list[str], se
             boot_share = softmax(boot)
             scores["pl_share_low"], scores["pl_share_high"] = np.percentile(boot_share, [low_q, high_q], axis=0)
         ranks = borda(ranking, kept)
-        scores["ranked_by"], scores["mean_rank"], scores["borda"] = ranks["ranked_by"], ranks["mean_rank"], ranks["borda"]
+        scores["ranked_by"], scores["mean_rank"], scores["borda"] = (
+            ranks["ranked_by"],
+            ranks["mean_rank"],
+            ranks["borda"],
+        )
         agreement["kendalls_w"], w_n = kendalls_w(ranking, kept)
         agreement["w_respondents"] = float(w_n)
     share = shares(points, kept)

@@ -17,6 +17,7 @@ add up to ``total_points``, are negative, or name an unknown benefit is left
 out of the constant-sum method. Nothing is fixed silently: every exclusion
 is a row of ``problems`` (respondent, method, problem).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,8 @@ class SurveyData:
     benefits: list[str]
     screening: pd.DataFrame
     costs: pd.DataFrame
-    ranking: pd.DataFrame        # only respondents with a valid ranking
-    constant_sum: pd.DataFrame   # only respondents with a valid allocation
+    ranking: pd.DataFrame  # only respondents with a valid ranking
+    constant_sum: pd.DataFrame  # only respondents with a valid allocation
     respondents: pd.DataFrame | None
     problems: pd.DataFrame
 
@@ -55,8 +56,9 @@ def _table(source: Any, name: str, required: list[str]) -> pd.DataFrame:
     return frame
 
 
-def read_survey(screening: Any, costs: Any, ranking: Any, constant_sum: Any, respondents: Any = None,
-                total_points: float = 100.0) -> SurveyData:
+def read_survey(
+    screening: Any, costs: Any, ranking: Any, constant_sum: Any, respondents: Any = None, total_points: float = 100.0
+) -> SurveyData:
     """Read and check every table; see the module docstring."""
     cost_table = _table(costs, "costs", ["benefit", "direct_cost", "delivery_cost"])
     for column in ("direct_cost", "delivery_cost"):
@@ -65,7 +67,10 @@ def read_survey(screening: Any, costs: Any, ranking: Any, constant_sum: Any, res
         if bad.any():
             raise ValueError(f"costs: {column} is missing or negative for {', '.join(cost_table.loc[bad, 'benefit'])}")
     if cost_table["benefit"].duplicated().any():
-        raise ValueError(f"costs: benefit(s) listed twice: {', '.join(cost_table.loc[cost_table['benefit'].duplicated(), 'benefit'])}")
+        raise ValueError(
+            "costs: benefit(s) listed twice: "
+            + ", ".join(cost_table.loc[cost_table["benefit"].duplicated(), "benefit"])
+        )
     benefits = cost_table["benefit"].tolist()
     known = set(benefits)
     problems: list[tuple[str, str, str]] = []
@@ -74,8 +79,11 @@ def read_survey(screening: Any, costs: Any, ranking: Any, constant_sum: Any, res
     screen["liking"] = pd.to_numeric(screen["liking"], errors="coerce")
     bad = ~screen["benefit"].isin(known) | ~screen["liking"].isin([1, 2, 3, 4, 5])
     for row in screen.loc[bad].itertuples(index=False):
-        why = (f"unknown benefit {row.benefit!r}" if row.benefit not in known
-               else f"liking {row.liking!r} for {row.benefit!r} is not 1-5")
+        why = (
+            f"unknown benefit {row.benefit!r}"
+            if row.benefit not in known
+            else f"liking {row.liking!r} for {row.benefit!r} is not 1-5"
+        )
         problems.append((row.respondent_id, "screening", why))
     screen = screen.loc[~bad].drop_duplicates(["respondent_id", "benefit"], keep="last")
 

@@ -26,6 +26,7 @@ between their ranks and their points (``inconsistent_below`` flags them).
 constant-sum share``: both estimate a benefit's share of preference, so
 their weighted mean is on the same scale; ``final_rank`` orders it.
 """
+
 from __future__ import annotations
 
 import choix
@@ -57,8 +58,15 @@ def plackett_luce(data: list[tuple[int, list[int]]], n_items: int, alpha: float 
     return choix.ilsr_top1(n_items, data, alpha=alpha)
 
 
-def bootstrap_plackett_luce(data: list[tuple[int, list[int]]], owner: np.ndarray, n_items: int, weights: np.ndarray,
-                            alpha: float = 0.01, iterations: int = 200, tol: float = 1e-8) -> np.ndarray:
+def bootstrap_plackett_luce(
+    data: list[tuple[int, list[int]]],
+    owner: np.ndarray,
+    n_items: int,
+    weights: np.ndarray,
+    alpha: float = 0.01,
+    iterations: int = 200,
+    tol: float = 1e-8,
+) -> np.ndarray:
     """Worths for many weightings of the respondents at once (``weights``: resamples x respondents,
     how often each respondent is drawn): the ILSR fixed point of choix, vectorised over resamples."""
     n_choices = len(data)
@@ -70,11 +78,11 @@ def bootstrap_plackett_luce(data: list[tuple[int, list[int]]], owner: np.ndarray
     pattern = np.zeros((n_choices, n_items * n_items))
     for c, (win, others) in enumerate(data):
         pattern[c, np.asarray(others) * n_items + win] = 1.0
-    w = weights[:, owner]                                       # resamples x choices
+    w = weights[:, owner]  # resamples x choices
     worths = np.zeros((len(weights), n_items))
     for _ in range(iterations):
-        strengths = n_items * softmax(worths)                    # as choix: strengths that add up to n_items
-        rates = (w / (strengths @ member.T)) @ pattern           # resamples x (loser -> winner)
+        strengths = n_items * softmax(worths)  # as choix: strengths that add up to n_items
+        rates = (w / (strengths @ member.T)) @ pattern  # resamples x (loser -> winner)
         rates = rates.reshape(len(weights), n_items, n_items) + alpha
         np.einsum("bii->bi", rates)[:] = 0.0
         updated = np.log(_stationary(rates))
@@ -91,7 +99,7 @@ def _stationary(rates: np.ndarray) -> np.ndarray:
     n = rates.shape[-1]
     generator = rates - np.einsum("bij->bi", rates)[:, :, None] * np.eye(n)
     system = np.swapaxes(generator, 1, 2).copy()
-    system[:, -1, :] = 1.0                                          # replace one equation by sum(pi) = 1
+    system[:, -1, :] = 1.0  # replace one equation by sum(pi) = 1
     rhs = np.zeros((len(rates), n))
     rhs[:, -1] = 1.0
     pi = np.linalg.solve(system, rhs[..., None])[..., 0]
@@ -112,13 +120,16 @@ def borda(ranking: pd.DataFrame, benefits: list[str]) -> pd.DataFrame:
     m = len(benefits)
     respondents = kept["respondent_id"].unique()
     full = pd.DataFrame(index=pd.Index(respondents, name="respondent_id"), columns=benefits, dtype=float)
-    listed = kept.pivot(index="respondent_id", columns="benefit", values="rank").reindex(index=respondents,
-                                                                                          columns=benefits)
+    listed = kept.pivot(index="respondent_id", columns="benefit", values="rank").reindex(
+        index=respondents, columns=benefits
+    )
     counts = listed.notna().sum(axis=1)
-    unranked_place = (counts + 1 + m) / 2                       # the mean of the places k+1 .. m
+    unranked_place = (counts + 1 + m) / 2  # the mean of the places k+1 .. m
     full = listed.apply(lambda col: col.fillna(unranked_place))
-    return pd.DataFrame({"mean_rank": listed.mean(), "borda": (m - full).mean() / max(m - 1, 1),
-                         "ranked_by": listed.notna().sum()}, index=benefits)
+    return pd.DataFrame(
+        {"mean_rank": listed.mean(), "borda": (m - full).mean() / max(m - 1, 1), "ranked_by": listed.notna().sum()},
+        index=benefits,
+    )
 
 
 def kendalls_w(ranking: pd.DataFrame, benefits: list[str]) -> tuple[float, int]:
@@ -132,7 +143,7 @@ def kendalls_w(ranking: pd.DataFrame, benefits: list[str]) -> tuple[float, int]:
     ranks = complete.rank(axis=1).to_numpy()
     totals = ranks.sum(axis=0)
     s = ((totals - totals.mean()) ** 2).sum()
-    return float(12 * s / (n ** 2 * (m ** 3 - m))), n
+    return float(12 * s / (n**2 * (m**3 - m))), n
 
 
 def shares(points: pd.DataFrame, benefits: list[str]) -> pd.DataFrame:

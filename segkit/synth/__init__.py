@@ -8,6 +8,7 @@ features or decisions, so a world stays the same when they change. The one
 exception is ``synth.loop`` (not imported here): the closed loop that runs
 segkit's alerts and call lists on a gas world, day by day.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,7 +28,26 @@ WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
 
 @dataclass
 class World:
-    """A generated world: its canonical tables and the truth that produced them."""
+    """A generated world: its canonical tables and the truth that produced them.
+
+    Attributes
+    ----------
+    kind : str
+        ``gas`` or ``supplements``.
+    transactions : pandas.DataFrame
+        Canonical transactions (``member_id``, ``date``, ``amount``, ``order_id``,
+        ``quantity``, ``product``, ``channel``, ``status``).
+    members : pandas.DataFrame
+        Canonical members, with names, phones, tiers, household sizes, birthdays and
+        advisors.
+    advisors : pandas.DataFrame
+        Canonical advisors, with teams, levels and capacities.
+    truth : pandas.DataFrame
+        One row per member: what generated their purchases. Gas: the household's true
+        mean interval and regularity, whether and when it switched to a competitor
+        (``switched``, ``last_refill``, ``missed_refill_due``); supplements: the purchase
+        rate, dropout probability and ``alive_at_as_of``.
+    """
 
     kind: str
     transactions: pd.DataFrame
@@ -40,8 +60,12 @@ class World:
         if fmt not in {"csv", "parquet"}:
             raise ValueError(f"unknown format {fmt!r}; use csv or parquet")
         out = Path(out)
-        tables = {"transactions": self.transactions, "members": self.members,
-                  "advisors": self.advisors, "truth": self.truth}
+        tables = {
+            "transactions": self.transactions,
+            "members": self.members,
+            "advisors": self.advisors,
+            "truth": self.truth,
+        }
         paths = {}
         rows = sum(map(len, tables.values()))
         with progress(f"writing {out}", total=rows, unit="rows", show=rows >= BIG) as bar:
@@ -51,12 +75,57 @@ class World:
         return paths
 
     def __repr__(self) -> str:
-        return (f"World({self.kind!r}: {len(self.members):,} members, "
-                f"{len(self.transactions):,} transactions, {len(self.advisors)} advisors)")
+        return (
+            f"World({self.kind!r}: {len(self.members):,} members, "
+            f"{len(self.transactions):,} transactions, {len(self.advisors)} advisors)"
+        )
 
 
 def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31", **options) -> World:
-    """Generate a world; the same ``kind``, ``n_members``, ``seed`` and ``as_of`` give the same tables."""
+    """Generate a world; the same ``kind``, ``n_members``, ``seed`` and ``as_of`` give the same tables.
+
+    Parameters
+    ----------
+    kind : {"gas", "supplements"}
+        ``gas``: households refilling gas cylinders on a rhythm of their own (household
+        size, season, Spring Festival travel), some switching to a competitor.
+        ``supplements``: members buying supplements at BG/NBD-like random rates, some
+        dropping out.
+    n_members : int
+        Members (households) to simulate, at least 1.
+    seed : int, default 0
+        The random seed.
+    as_of : str, default "2026-03-31"
+        The last day of the history.
+    **options
+        Passed to the world's generator: ``history_days`` (gas 730, supplements 1095).
+
+    Returns
+    -------
+    World
+        The canonical ``transactions``, ``members`` and ``advisors`` and the ``truth``;
+        ``write(out)`` writes them as CSV or Parquet.
+
+    Raises
+    ------
+    ValueError
+        An unknown ``kind``, or ``n_members`` below 1.
+
+    Examples
+    --------
+    >>> from segkit.synth import generate
+    >>> world = generate("gas", 50, seed=3)
+    >>> world
+    World('gas': 50 members, 818 transactions, 3 advisors)
+    >>> world.transactions[["member_id", "date", "amount", "quantity", "product"]].head(2)
+      member_id       date  amount  quantity   product
+    0   0000014 2024-03-31   110.8         1  LPG 15kg
+    1   0000041 2024-03-31   105.8         1  LPG 15kg
+    >>> world.transactions.equals(generate("gas", 50, seed=3).transactions)
+    True
+    >>> generate("gas", 50, seed=3, history_days=365)
+    World('gas': 50 members, 451 transactions, 3 advisors)
+    """
     if kind not in WORLDS:
         raise ValueError(f"unknown world {kind!r}; choose one of {', '.join(WORLDS)}")
     if n_members < 1:

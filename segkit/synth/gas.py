@@ -29,6 +29,7 @@ How a household behaves:
 (``GasHouseholds``: each one's next refill on its rhythm, and whether it still
 buys from us), so that a simulation (``synth.loop``) carries them on day by day.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -60,7 +61,7 @@ class GasHouseholds:
 
     ids: np.ndarray
     start: pd.Timestamp
-    price_year: int             # the year in which a cylinder costs CYLINDER_PRICE (4 % more each later year)
+    price_year: int  # the year in which a cylinder costs CYLINDER_PRICE (4 % more each later year)
     cylinders: np.ndarray
     mean_interval: np.ndarray
     k: np.ndarray
@@ -85,33 +86,39 @@ class GasHouseholds:
         interval += np.where(self.travels[who] & spans.any(axis=1), self.trip_days[who], 0.0)
         return np.maximum(interval, 2.0)
 
-    def purchases(self, rng: np.random.Generator, member_idx: np.ndarray, day: np.ndarray,
-                  first_order: int = 1) -> pd.DataFrame:
+    def purchases(
+        self, rng: np.random.Generator, member_idx: np.ndarray, day: np.ndarray, first_order: int = 1
+    ) -> pd.DataFrame:
         """Transaction rows of the refills of households ``member_idx`` on days ``day`` (from ``start``),
         order ids numbered from ``first_order``; a delivery fee on 30 % of them."""
         dates = people.days_to_dates(self.start, day)
         qty = self.cylinders[member_idx]
         year_price = CYLINDER_PRICE * (1 + 0.04 * (pd.DatetimeIndex(dates).year - self.price_year))
         delivery = np.where(rng.random(member_idx.size) < 0.3, 5.0, 0.0)
-        return pd.DataFrame({
-            "member_id": self.ids[member_idx],
-            "date": dates,
-            "amount": np.round(qty * year_price + delivery, 2),
-            "order_id": [f"R{i:09d}" for i in range(first_order, first_order + member_idx.size)],
-            "quantity": qty,
-            "product": np.where(qty == 1, "LPG 15kg", "LPG 15kg x2"),
-            "channel": rng.choice(["phone", "wechat", "app", "walk-in"], member_idx.size, p=[0.5, 0.3, 0.15, 0.05]),
-            "status": "completed",
-        })
+        return pd.DataFrame(
+            {
+                "member_id": self.ids[member_idx],
+                "date": dates,
+                "amount": np.round(qty * year_price + delivery, 2),
+                "order_id": [f"R{i:09d}" for i in range(first_order, first_order + member_idx.size)],
+                "quantity": qty,
+                "product": np.where(qty == 1, "LPG 15kg", "LPG 15kg x2"),
+                "channel": rng.choice(["phone", "wechat", "app", "walk-in"], member_idx.size, p=[0.5, 0.3, 0.15, 0.05]),
+                "status": "completed",
+            }
+        )
 
 
-def generate_gas(n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 730) -> dict[str, pd.DataFrame]:
+def generate_gas(
+    n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 730
+) -> dict[str, pd.DataFrame]:
     """Simulate ``n_members`` households over ``history_days`` up to ``as_of``."""
     return gas_history(n_members, seed, as_of, history_days)[0]
 
 
-def gas_history(n_members: int, seed: int, as_of: str | pd.Timestamp,
-                history_days: int = 730) -> tuple[dict[str, pd.DataFrame], GasHouseholds]:
+def gas_history(
+    n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 730
+) -> tuple[dict[str, pd.DataFrame], GasHouseholds]:
     """The gas world up to ``as_of`` (``generate_gas``'s tables) and its households as they stand at its end:
     where a simulation carries on (``synth.loop``)."""
     rng = np.random.default_rng(seed)
@@ -134,8 +141,19 @@ def gas_history(n_members: int, seed: int, as_of: str | pd.Timestamp,
     first_day = np.where(joined_before, rng.uniform(0, 1, n) * mean_interval, join_day + rng.uniform(0, 3, n))
 
     ids = people.zero_padded_ids(n)
-    households = GasHouseholds(ids, start, as_of.year, cylinders, mean_interval, k, travels, trip_days, switch_p,
-                               next_refill=first_day.copy(), with_us=np.ones(n, dtype=bool))
+    households = GasHouseholds(
+        ids,
+        start,
+        as_of.year,
+        cylinders,
+        mean_interval,
+        k,
+        travels,
+        trip_days,
+        switch_p,
+        next_refill=first_day.copy(),
+        with_us=np.ones(n, dtype=bool),
+    )
     t, alive = households.next_refill, households.with_us
     last_refill = np.full(n, np.nan)
     missed_due = np.full(n, np.nan)
@@ -160,32 +178,36 @@ def gas_history(n_members: int, seed: int, as_of: str | pd.Timestamp,
     transactions = households.purchases(rng, member_idx[order], day[order])
 
     advisors = people.advisors(rng, n, teams={"regular service": 0.7, "new-member service": 0.15, "VIP service": 0.15})
-    members = pd.DataFrame({
-        "member_id": ids,
-        "name": people.chinese_names(rng, n),
-        "phone": people.mobile_phones(rng, n),
-        "join_date": people.days_to_dates(start, np.minimum(join_day, first_day)),
-        "tier": None,
-        "household_size": size,
-        "birthday": people.birthdays(rng, n),
-        "advisor_id": people.assign_advisors(rng, advisors, n),
-        "do_not_call": people.flags(rng, n, 0.02),
-        "wants_new_advisor": people.flags(rng, n, 0.01),
-    })
+    members = pd.DataFrame(
+        {
+            "member_id": ids,
+            "name": people.chinese_names(rng, n),
+            "phone": people.mobile_phones(rng, n),
+            "join_date": people.days_to_dates(start, np.minimum(join_day, first_day)),
+            "tier": None,
+            "household_size": size,
+            "birthday": people.birthdays(rng, n),
+            "advisor_id": people.assign_advisors(rng, advisors, n),
+            "do_not_call": people.flags(rng, n, 0.02),
+            "wants_new_advisor": people.flags(rng, n, 0.01),
+        }
+    )
     switched = ~alive
-    truth = pd.DataFrame({
-        "member_id": ids,
-        "household_size": size,
-        "cylinders": cylinders,
-        "true_mean_interval": np.round(mean_interval, 3),
-        "regularity_k": np.round(k, 3),
-        "interval_cv": np.round(1 / np.sqrt(k), 4),
-        "travels_spring_festival": travels,
-        "switch_probability": np.round(switch_p, 5),
-        "switched": switched,
-        "last_refill": pd.Series(people.days_to_dates(start, np.nan_to_num(last_refill))).where(switched),
-        "missed_refill_due": pd.Series(people.days_to_dates(start, np.nan_to_num(missed_due))).where(switched),
-    })
+    truth = pd.DataFrame(
+        {
+            "member_id": ids,
+            "household_size": size,
+            "cylinders": cylinders,
+            "true_mean_interval": np.round(mean_interval, 3),
+            "regularity_k": np.round(k, 3),
+            "interval_cv": np.round(1 / np.sqrt(k), 4),
+            "travels_spring_festival": travels,
+            "switch_probability": np.round(switch_p, 5),
+            "switched": switched,
+            "last_refill": pd.Series(people.days_to_dates(start, np.nan_to_num(last_refill))).where(switched),
+            "missed_refill_due": pd.Series(people.days_to_dates(start, np.nan_to_num(missed_due))).where(switched),
+        }
+    )
     truth["active_at_as_of"] = ~switched
     tables = {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
     return tables, households

@@ -34,6 +34,7 @@ it (``campaign_effect``, the code of ``segkit effect``), over the listings whose
 Files in ``out``: ``ledger.sqlite``, ``transactions.csv`` (the history and the simulated days),
 ``effect.csv``, ``call_truth.csv`` (every listing's arm and both potential outcomes) and ``policy.json``.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,10 +67,19 @@ from .gas import gas_history
 
 POLICIES = ("segkit", "overdue-30", "median-1.5")
 REFIT_DAYS = 7
-CALL_TRUTH_COLUMNS = ["alert_id", "member_id", "as_of", "arm", "switched", "back_if_called", "leaves_if_called",
-                      "bought_if_called", "bought_if_not_called"]
+CALL_TRUTH_COLUMNS = [
+    "alert_id",
+    "member_id",
+    "as_of",
+    "arm",
+    "switched",
+    "back_if_called",
+    "leaves_if_called",
+    "bought_if_called",
+    "bought_if_not_called",
+]
 SIMULATION_FILES = ("ledger.sqlite", "transactions.csv", "effect.csv", "call_truth.csv", "policy.json")
-_DAY_STREAM, _CATCH_UP_STREAM, _AGENT_STREAM = 1, 2, 3    # the simulation's random streams, apart from the history's
+_DAY_STREAM, _CATCH_UP_STREAM, _AGENT_STREAM = 1, 2, 3  # the simulation's random streams, apart from the history's
 
 
 @dataclass(repr=False)
@@ -81,20 +91,33 @@ class Simulation(Result):
 
     def _describe(self) -> str:
         p = self.policy
-        return (f"{p['policy']} on {p['members']:,} gas households, {p['days']} days to {p['end']}: "
-                f"{p['calls']:,} calls, {p['calls_to_active']:,} of them to households that had not switched; "
-                f"{p['won_back']:,} won back, {p['lost_by_annoyance']:,} lost by annoyance, "
-                f"{p['net_retained_per_100_calls']} net per 100 calls; true uplift {p['true_uplift']}, "
-                f"estimated {p['estimated_uplift']}")
+        return (
+            f"{p['policy']} on {p['members']:,} gas households, {p['days']} days to {p['end']}: "
+            f"{p['calls']:,} calls, {p['calls_to_active']:,} of them to households that had not switched; "
+            f"{p['won_back']:,} won back, {p['lost_by_annoyance']:,} lost by annoyance, "
+            f"{p['net_retained_per_100_calls']} net per 100 calls; true uplift {p['true_uplift']}, "
+            f"estimated {p['estimated_uplift']}"
+        )
 
     def summary(self) -> pd.DataFrame:
         """``policy.json`` as a table: one row per measure."""
         return pd.DataFrame({"measure": list(self.policy), "value": [str(v) for v in self.policy.values()]})
 
 
-def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any = "2026-04-01", seed: int = 0,
-             policy: str = "segkit", win_back: float = 0.3, annoyance: float = 0.05, control_share: float = 0.10,
-             window_days: int = 30, history_days: int = 730, settings: Any = None) -> Simulation:
+def simulate(
+    out: str | Path,
+    n_members: int = 8000,
+    days: int = 90,
+    start: Any = "2026-04-01",
+    seed: int = 0,
+    policy: str = "segkit",
+    win_back: float = 0.3,
+    annoyance: float = 0.05,
+    control_share: float = 0.10,
+    window_days: int = 30,
+    history_days: int = 730,
+    settings: Any = None,
+) -> Simulation:
     """Run ``policy`` on a gas world of ``n_members`` households (``history_days`` of history) for ``days`` days
     from ``start``, as the module docstring describes, and write the files into the folder ``out`` (replacing
     those of an earlier simulation). ``settings``: the alert settings of the ``segkit`` policy (an
@@ -105,8 +128,9 @@ def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any 
     start = parse_day(start)
     out = Path(out)
     if (out / "ledger.sqlite").exists() and not (out / "policy.json").exists():
-        raise ValueError(f"{out} holds a ledger.sqlite that no simulation wrote; give the simulation a folder of "
-                         "its own")
+        raise ValueError(
+            f"{out} holds a ledger.sqlite that no simulation wrote; give the simulation a folder of its own"
+        )
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out))
     try:
@@ -120,23 +144,49 @@ def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any 
         with progress(f"simulating {policy}", total=days, unit="days") as bar:
             for _ in range(days):
                 as_of = world.refill()
-                listed = export_list(choose(world.transactions, as_of), world.members, as_of, ledger,
-                                     work / "call_list", run=policy, advisors=world.advisors, settings=contact)
-                truth.append(world.call(listed.call_list["member_id"], listed.control["member_id"], policy,
-                                        win_back, annoyance, window_days))
-                ledger.add_outcomes(agent_reports(truth[-1], seed, stream=world.day))    # the day's outcomes
+                listed = export_list(
+                    choose(world.transactions, as_of),
+                    world.members,
+                    as_of,
+                    ledger,
+                    work / "call_list",
+                    run=policy,
+                    advisors=world.advisors,
+                    settings=contact,
+                )
+                truth.append(
+                    world.call(
+                        listed.call_list["member_id"],
+                        listed.control["member_id"],
+                        policy,
+                        win_back,
+                        annoyance,
+                        window_days,
+                    )
+                )
+                ledger.add_outcomes(agent_reports(truth[-1], seed, stream=world.day))  # the day's outcomes
                 bar.update()
         truth = pd.concat(truth, ignore_index=True)
         effect = campaign_effect(ledger.calls(), world.transactions, as_of, window_days, outcomes=ledger.outcomes())
         _record_on_simulated_days(ledger)
         ledger.close()
-        summary = {"world": "gas", "members": n_members, "days": days, "start": f"{start:%Y-%m-%d}",
-                   "end": f"{as_of:%Y-%m-%d}", "seed": seed, "policy": policy, "win_back": win_back,
-                   "annoyance": annoyance, "control_share": control_share, "window_days": window_days,
-                   **({"p_active_below": settings.p_active_below} if policy == "segkit" else {}),
-                   **_policy_measures(truth, effect.overall(), policy, as_of, window_days),
-                   "households_with_us_at_end": int(world.households.with_us.sum()),
-                   "advice": _advice(effect.advice)}
+        summary = {
+            "world": "gas",
+            "members": n_members,
+            "days": days,
+            "start": f"{start:%Y-%m-%d}",
+            "end": f"{as_of:%Y-%m-%d}",
+            "seed": seed,
+            "policy": policy,
+            "win_back": win_back,
+            "annoyance": annoyance,
+            "control_share": control_share,
+            "window_days": window_days,
+            **({"p_active_below": settings.p_active_below} if policy == "segkit" else {}),
+            **_policy_measures(truth, effect.overall(), policy, as_of, window_days),
+            "households_with_us_at_end": int(world.households.with_us.sum()),
+            "advice": _advice(effect.advice),
+        }
         write_table(world.transactions, work / "transactions.csv")
         write_table(effect.tables()["effect.csv"], work / "effect.csv")
         write_table(truth, work / "call_truth.csv")
@@ -151,8 +201,12 @@ def simulate(out: str | Path, n_members: int = 8000, days: int = 90, start: Any 
 def _check(n_members, days, seed, policy, win_back, annoyance, control_share, window_days, history_days) -> None:
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; choose one of {', '.join(POLICIES)}")
-    for name, value in (("members", n_members), ("days", days), ("window_days", window_days),
-                        ("history_days", history_days)):
+    for name, value in (
+        ("members", n_members),
+        ("days", days),
+        ("window_days", window_days),
+        ("history_days", history_days),
+    ):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
@@ -161,11 +215,14 @@ def _check(n_members, days, seed, policy, win_back, annoyance, control_share, wi
         if not 0 <= value <= 1:
             raise ValueError(f"{name} must be a probability from 0 to 1, got {value!r}")
     if not 0 < control_share < 1:
-        raise ValueError(f"control_share must be above 0 and below 1 (the control group measures the effect), "
-                         f"got {control_share!r}")
+        raise ValueError(
+            f"control_share must be above 0 and below 1 (the control group measures the effect), got {control_share!r}"
+        )
     if days <= window_days:
-        raise ValueError(f"days ({days}) must exceed window_days ({window_days}): the effect is measured over "
-                         "the listings whose window has ended")
+        raise ValueError(
+            f"days ({days}) must exceed window_days ({window_days}): the effect is measured over "
+            "the listings whose window has ended"
+        )
 
 
 class GasLoop:
@@ -177,7 +234,7 @@ class GasLoop:
         self.members, self.advisors = tables["members"], tables["advisors"]
         self.transactions = tables["transactions"]
         self.seed = seed
-        self.day = history_days            # the history's last day, counted from its first
+        self.day = history_days  # the history's last day, counted from its first
         self.index = pd.Index(self.households.ids)
         self._catch_up()
 
@@ -210,8 +267,9 @@ class GasLoop:
         h.with_us[here[switch[here]]] = False
         return h.start + pd.Timedelta(days=self.day)
 
-    def call(self, called: pd.Series, control: pd.Series, campaign: str, win_back: float, annoyance: float,
-             window_days: int) -> pd.DataFrame:
+    def call(
+        self, called: pd.Series, control: pd.Series, campaign: str, win_back: float, annoyance: float, window_days: int
+    ) -> pd.DataFrame:
         """Today's listed households: both potential outcomes of each from one number (``CALL_TRUTH_COLUMNS``);
         the called take the called outcome (a switched one comes back, a loyal one leaves), the control group
         stays as it was."""
@@ -228,11 +286,20 @@ class GasLoop:
         h.with_us[listed[is_called & leaves]] = False
         as_of = h.start + pd.Timedelta(days=self.day)
         ids = h.ids[listed]
-        return pd.DataFrame({
-            "alert_id": [alert_id(member, campaign, as_of) for member in ids], "member_id": ids, "as_of": as_of,
-            "arm": arm, "switched": switched, "back_if_called": comes_back, "leaves_if_called": leaves,
-            "bought_if_called": refills_in_window & (comes_back | (~switched & ~leaves)),
-            "bought_if_not_called": refills_in_window & ~switched}, columns=CALL_TRUTH_COLUMNS)
+        return pd.DataFrame(
+            {
+                "alert_id": [alert_id(member, campaign, as_of) for member in ids],
+                "member_id": ids,
+                "as_of": as_of,
+                "arm": arm,
+                "switched": switched,
+                "back_if_called": comes_back,
+                "leaves_if_called": leaves,
+                "bought_if_called": refills_in_window & (comes_back | (~switched & ~leaves)),
+                "bought_if_not_called": refills_in_window & ~switched,
+            },
+            columns=CALL_TRUTH_COLUMNS,
+        )
 
 
 def _record_on_simulated_days(ledger: Ledger) -> None:
@@ -242,14 +309,20 @@ def _record_on_simulated_days(ledger: Ledger) -> None:
     with ledger.exclusive() as session:
         days = session.con.execute(sa.select(ledger_runs.c.run_id, ledger_runs.c.as_of)).all()
         if days:
-            session.con.execute(ledger_runs.update().where(ledger_runs.c.run_id == sa.bindparam("id"))
-                                .values(recorded_at=sa.bindparam("day")),
-                                [{"id": run_id, "day": datetime.combine(day, time())} for run_id, day in days])
+            session.con.execute(
+                ledger_runs.update()
+                .where(ledger_runs.c.run_id == sa.bindparam("id"))
+                .values(recorded_at=sa.bindparam("day")),
+                [{"id": run_id, "day": datetime.combine(day, time())} for run_id, day in days],
+            )
         reported = session.con.execute(sa.select(ledger_outcomes.c.outcome_id, ledger_outcomes.c.outcome_date)).all()
         if reported:
-            session.con.execute(ledger_outcomes.update().where(ledger_outcomes.c.outcome_id == sa.bindparam("id"))
-                                .values(imported_at=sa.bindparam("day")),
-                                [{"id": outcome_id, "day": datetime.combine(day, time())} for outcome_id, day in reported])
+            session.con.execute(
+                ledger_outcomes.update()
+                .where(ledger_outcomes.c.outcome_id == sa.bindparam("id"))
+                .values(imported_at=sa.bindparam("day")),
+                [{"id": outcome_id, "day": datetime.combine(day, time())} for outcome_id, day in reported],
+            )
 
 
 def _policy(name: str, members: pd.DataFrame, settings: AlertSettings):
@@ -292,16 +365,24 @@ def rule_candidates(transactions: pd.DataFrame, as_of: pd.Timestamp, rule: str, 
         why = f"more than {OWN_MEDIAN_FACTOR:g} x own median gap"
     due = (since > limit) & (since <= long_gone_days)
     last = open_["start"].to_numpy()[due]
-    return pd.DataFrame({
-        "member_id": open_["member_id"].astype(str).to_numpy()[due], "campaign": rule,
-        "reason": [f"last refill {pd.Timestamp(day):%Y-%m-%d}, {days} days ago ({why})"
-                   for day, days in zip(last, since[due])],
-        "due_date": last + pd.to_timedelta(np.floor(limit[due]) + 1, unit="D").to_numpy(),
-        "vip": False, "value_at_risk": 0.0})
+    return pd.DataFrame(
+        {
+            "member_id": open_["member_id"].astype(str).to_numpy()[due],
+            "campaign": rule,
+            "reason": [
+                f"last refill {pd.Timestamp(day):%Y-%m-%d}, {days} days ago ({why})"
+                for day, days in zip(last, since[due])
+            ],
+            "due_date": last + pd.to_timedelta(np.floor(limit[due]) + 1, unit="D").to_numpy(),
+            "vip": False,
+            "value_at_risk": 0.0,
+        }
+    )
 
 
-def _policy_measures(truth: pd.DataFrame, effect: pd.DataFrame, campaign: str, end: pd.Timestamp,
-                     window_days: int) -> dict:
+def _policy_measures(
+    truth: pd.DataFrame, effect: pd.DataFrame, campaign: str, end: pd.Timestamp, window_days: int
+) -> dict:
     """``policy.json``'s measures: calls (to households that had not switched: harassment), won back, lost by
     annoyance, net retained per 100 calls; the true uplift over every listing and over each household's first
     listing whose window ended (what ``effect.csv`` measures), beside the estimate."""
@@ -312,22 +393,36 @@ def _policy_measures(truth: pd.DataFrame, effect: pd.DataFrame, campaign: str, e
     ended = first.loc[first["as_of"] + pd.Timedelta(days=window_days) <= end]
     overall = effect.loc[effect["campaign"] == campaign].iloc[0]
     return {
-        "listed": len(truth), "calls": len(called), "control": int((truth["arm"] == CONTROL).sum()),
-        "calls_to_active": int((~called["switched"]).sum()), "calls_to_switched": int(called["switched"].sum()),
-        "won_back": won, "lost_by_annoyance": lost,
+        "listed": len(truth),
+        "calls": len(called),
+        "control": int((truth["arm"] == CONTROL).sum()),
+        "calls_to_active": int((~called["switched"]).sum()),
+        "calls_to_switched": int(called["switched"].sum()),
+        "won_back": won,
+        "lost_by_annoyance": lost,
         "net_retained_per_100_calls": round(100 * (won - lost) / len(called), 2) if len(called) else None,
-        "true_uplift": _uplift(truth), "listed_window_ended": len(ended), "true_uplift_window_ended": _uplift(ended),
-        **{f"estimated_{name}": None if pd.isna(overall[name]) else round(float(overall[name]), 4)
-           for name in ("uplift", "uplift_low", "uplift_high")},
+        "true_uplift": _uplift(truth),
+        "listed_window_ended": len(ended),
+        "true_uplift_window_ended": _uplift(ended),
+        **{
+            f"estimated_{name}": None if pd.isna(overall[name]) else round(float(overall[name]), 4)
+            for name in ("uplift", "uplift_low", "uplift_high")
+        },
     }
 
 
 def _advice(advice: pd.DataFrame) -> list[dict]:
     """``effect_advice``'s rows for ``policy.json``: what the control group says about the alert settings."""
-    rounded = advice.assign(uplift=advice["uplift"].astype(float).round(4),
-                            uplift_high=advice["uplift_high"].astype(float).round(4))
-    return [{key: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)
-             for key, value in row.items()} for row in rounded.to_dict("records")]
+    rounded = advice.assign(
+        uplift=advice["uplift"].astype(float).round(4), uplift_high=advice["uplift_high"].astype(float).round(4)
+    )
+    return [
+        {
+            key: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)
+            for key, value in row.items()
+        }
+        for row in rounded.to_dict("records")
+    ]
 
 
 def _uplift(truth: pd.DataFrame) -> float | None:
@@ -337,8 +432,7 @@ def _uplift(truth: pd.DataFrame) -> float | None:
     return round(float((truth["bought_if_called"].astype(int) - truth["bought_if_not_called"].astype(int)).mean()), 4)
 
 
-def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5, stream: int = 0
-                  ) -> pd.DataFrame:
+def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5, stream: int = 0) -> pd.DataFrame:
     """What the agents would write down for the called listings of ``truth`` (``call_truth.csv``), as outcomes for
     ``Ledger.add_outcomes`` dated on the list day: a household that had switched and comes back is *won back*,
     one that does not *switched supplier*; a loyal household the call drives away *asked not to be called*; a
@@ -348,9 +442,19 @@ def agent_reports(truth: pd.DataFrame, seed: int = 0, polite_yes: float = 0.5, s
     reports each day's calls on that day, and pacing reads them: a household won back is not called again soon)."""
     called = truth.loc[truth["arm"] == CALLED]
     polite = np.random.default_rng([seed, _AGENT_STREAM, stream]).random(len(called)) < polite_yes
-    switched, back, leaves = (called[name].astype(bool).to_numpy()
-                              for name in ("switched", "back_if_called", "leaves_if_called"))
-    outcome = np.select([switched & back, switched, leaves, polite],
-                        ["won_back", "switched_supplier", "do_not_call", "won_back"], "reached")
-    return pd.DataFrame({"alert_id": called["alert_id"].to_numpy(), "outcome": outcome,
-                         "outcome_date": pd.to_datetime(called["as_of"]).dt.normalize().to_numpy(), "note": ""})
+    switched, back, leaves = (
+        called[name].astype(bool).to_numpy() for name in ("switched", "back_if_called", "leaves_if_called")
+    )
+    outcome = np.select(
+        [switched & back, switched, leaves, polite],
+        ["won_back", "switched_supplier", "do_not_call", "won_back"],
+        "reached",
+    )
+    return pd.DataFrame(
+        {
+            "alert_id": called["alert_id"].to_numpy(),
+            "outcome": outcome,
+            "outcome_date": pd.to_datetime(called["as_of"]).dt.normalize().to_numpy(),
+            "note": "",
+        }
+    )

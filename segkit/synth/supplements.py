@@ -25,6 +25,7 @@
 ``truth`` gives each member's purchase rate (per day), dropout probability,
 whether they were still alive at the as-of date, and their signup channel.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,8 +35,14 @@ from ..data.parse import parse_day
 from ..progress import progress
 from . import people
 
-PRODUCTS = {"钙片 Calcium": 168.0, "鱼油 Fish oil": 298.0, "维生素C Vitamin C": 98.0,
-            "蛋白粉 Protein": 358.0, "益生菌 Probiotics": 198.0, "葡萄籽 Grape seed": 268.0}
+PRODUCTS = {
+    "钙片 Calcium": 168.0,
+    "鱼油 Fish oil": 298.0,
+    "维生素C Vitamin C": 98.0,
+    "蛋白粉 Protein": 358.0,
+    "益生菌 Probiotics": 198.0,
+    "葡萄籽 Grape seed": 268.0,
+}
 TIERS = [("diamond", 10_000.0), ("platinum", 5_000.0), ("gold", 2_000.0)]
 NEW_MEMBER_DAYS = 60
 WIN_BACK_GAPS = 2.5
@@ -44,8 +51,9 @@ KNOWN_RHYTHM_PURCHASES = 3
 VIP_SHARE = 0.2
 
 
-def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
-                         history_days: int = 1095) -> dict[str, pd.DataFrame]:
+def generate_supplements(
+    n_members: int, seed: int, as_of: str | pd.Timestamp, history_days: int = 1095
+) -> dict[str, pd.DataFrame]:
     """Simulate ``n_members`` members over ``history_days`` up to ``as_of``."""
     rng = np.random.default_rng(seed)
     as_of = parse_day(as_of)
@@ -97,66 +105,99 @@ def generate_supplements(n_members: int, seed: int, as_of: str | pd.Timestamp,
 
     def reversal(mask, day_offset, share, row_status, goods_back):
         """Negative rows undoing (part of) the orders in ``mask``."""
-        return pd.DataFrame({
-            "member_idx": member_idx[mask],
-            "day": day[mask] + day_offset,
-            "amount": -np.round(amount[mask] * share, 2),
-            "order_id": order_ids[mask],
-            "quantity": -quantity[mask] if goods_back else 0,
-            "product": names[product[mask]],
-            "channel": order_channel[mask],
-            "status": row_status,
-        })
+        return pd.DataFrame(
+            {
+                "member_idx": member_idx[mask],
+                "day": day[mask] + day_offset,
+                "amount": -np.round(amount[mask] * share, 2),
+                "order_id": order_ids[mask],
+                "quantity": -quantity[mask] if goods_back else 0,
+                "product": names[product[mask]],
+                "channel": order_channel[mask],
+                "status": row_status,
+            }
+        )
 
-    orders = pd.DataFrame({
-        "member_idx": member_idx, "day": day, "amount": amount, "order_id": order_ids,
-        "quantity": quantity, "product": names[product], "channel": order_channel, "status": status,
-    })
+    orders = pd.DataFrame(
+        {
+            "member_idx": member_idx,
+            "day": day,
+            "amount": amount,
+            "order_id": order_ids,
+            "quantity": quantity,
+            "product": names[product],
+            "channel": order_channel,
+            "status": status,
+        }
+    )
     reversals = [
         reversal(cancelled, 0.0, 1.0, "cancelled", goods_back=True),
         reversal(returned, rng.uniform(3, 20, int(returned.sum())), 1.0, "returned", goods_back=True),
-        reversal(refunded, rng.uniform(5, 40, int(refunded.sum())), rng.uniform(0.3, 0.5, int(refunded.sum())),
-                 "refunded", goods_back=False),
+        reversal(
+            refunded,
+            rng.uniform(5, 40, int(refunded.sum())),
+            rng.uniform(0.3, 0.5, int(refunded.sum())),
+            "refunded",
+            goods_back=False,
+        ),
     ]
     lines = pd.concat([orders, *reversals], ignore_index=True)
     lines = lines[lines["day"] <= history_days].sort_values(["day", "member_idx"], kind="stable")
 
     ids = people.zero_padded_ids(n)
-    transactions = pd.DataFrame({
-        "member_id": ids[lines["member_idx"].to_numpy()],
-        "date": people.days_to_dates(start, lines["day"].to_numpy()),
-        "amount": lines["amount"].to_numpy(),
-        "order_id": lines["order_id"].to_numpy(),
-        "quantity": lines["quantity"].to_numpy(),
-        "product": lines["product"].to_numpy(),
-        "channel": lines["channel"].to_numpy(),
-        "status": lines["status"].to_numpy(),
-    })
+    transactions = pd.DataFrame(
+        {
+            "member_id": ids[lines["member_idx"].to_numpy()],
+            "date": people.days_to_dates(start, lines["day"].to_numpy()),
+            "amount": lines["amount"].to_numpy(),
+            "order_id": lines["order_id"].to_numpy(),
+            "quantity": lines["quantity"].to_numpy(),
+            "product": lines["product"].to_numpy(),
+            "channel": lines["channel"].to_numpy(),
+            "status": lines["status"].to_numpy(),
+        }
+    )
 
     tier = _tiers(lines, history_days, n)
 
-    members = pd.DataFrame({
-        "member_id": ids,
-        "name": people.chinese_names(rng, n),
-        "phone": people.mobile_phones(rng, n),
-        "join_date": people.days_to_dates(start, join_day),
-        "tier": tier,
-        "household_size": pd.array([None] * n, dtype="Int64"),
-        "birthday": people.birthdays(rng, n),
-        "do_not_call": people.flags(rng, n, 0.03),
-        "wants_new_advisor": people.flags(rng, n, 0.01),
-    })
+    members = pd.DataFrame(
+        {
+            "member_id": ids,
+            "name": people.chinese_names(rng, n),
+            "phone": people.mobile_phones(rng, n),
+            "join_date": people.days_to_dates(start, join_day),
+            "tier": tier,
+            "household_size": pd.array([None] * n, dtype="Int64"),
+            "birthday": people.birthdays(rng, n),
+            "do_not_call": people.flags(rng, n, 0.03),
+            "wants_new_advisor": people.flags(rng, n, 0.01),
+        }
+    )
     advisors, members["advisor_id"] = _staff(rng, lines, rate, history_days, n)
-    members = members[["member_id", "name", "phone", "join_date", "tier", "household_size", "birthday",
-                       "advisor_id", "do_not_call", "wants_new_advisor"]]
-    truth = pd.DataFrame({
-        "member_id": ids,
-        "signup_channel": channel,
-        "buyer": buyer,
-        "purchase_rate_per_day": np.round(rate, 6),
-        "dropout_probability": np.round(dropout, 5),
-        "alive_at_as_of": alive_at_as_of,
-    })
+    members = members[
+        [
+            "member_id",
+            "name",
+            "phone",
+            "join_date",
+            "tier",
+            "household_size",
+            "birthday",
+            "advisor_id",
+            "do_not_call",
+            "wants_new_advisor",
+        ]
+    ]
+    truth = pd.DataFrame(
+        {
+            "member_id": ids,
+            "signup_channel": channel,
+            "buyer": buyer,
+            "purchase_rate_per_day": np.round(rate, 6),
+            "dropout_probability": np.round(dropout, 5),
+            "alive_at_as_of": alive_at_as_of,
+        }
+    )
     return {"transactions": transactions, "members": members, "advisors": advisors, "truth": truth}
 
 
@@ -190,13 +231,18 @@ def _teams(lines: pd.DataFrame, rate: np.ndarray, day: float, n: int) -> tuple[n
     np.maximum.at(last, member, when)
     spend = np.bincount(seen["member_idx"].to_numpy(), weights=seen["amount"].to_numpy(), minlength=n)
     buyer = np.isfinite(first)
-    own = np.log(2) / rate                                  # the median of exponential gaps
+    own = np.log(2) / rate  # the median of exponential gaps
     known = np.bincount(member, minlength=n) >= KNOWN_RHYTHM_PURCHASES
     typical = np.where(known, own, np.median(own[buyer]) if buyer.any() else np.inf)
     silence = np.floor(day) - last
-    team = np.select([~buyer | (np.floor(day) - first <= NEW_MEMBER_DAYS),
-                      (silence > WIN_BACK_GAPS * typical) | (silence > WIN_BACK_DAYS)],
-                     ["new-member service", "win-back"], "regular service").astype(object)
+    team = np.select(
+        [
+            ~buyer | (np.floor(day) - first <= NEW_MEMBER_DAYS),
+            (silence > WIN_BACK_GAPS * typical) | (silence > WIN_BACK_DAYS),
+        ],
+        ["new-member service", "win-back"],
+        "regular service",
+    ).astype(object)
     buyers = np.flatnonzero(buyer)
     vip = np.isin(_tiers(lines, day, n), ["diamond", "platinum"])
     vip[buyers[np.argsort(-spend[buyers], kind="stable")[: int(np.ceil(VIP_SHARE * buyers.size))]]] = True
@@ -206,15 +252,17 @@ def _teams(lines: pd.DataFrame, rate: np.ndarray, day: float, n: int) -> tuple[n
     return team, grade
 
 
-def _staff(rng: np.random.Generator, lines: pd.DataFrame, rate: np.ndarray, history_days: float,
-           n: int) -> tuple[pd.DataFrame, np.ndarray]:
+def _staff(
+    rng: np.random.Generator, lines: pd.DataFrame, rate: np.ndarray, history_days: float, n: int
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Advisors for the teams as they are at the as-of date, their levels drawn from their members' grades,
     and each member's advisor: one of the team the member belonged to 90 days earlier."""
     team_now, grade_now = _teams(lines, rate, history_days, n)
     team_then, _ = _teams(lines, rate, history_days - 90, n)
     teams, sizes = np.unique(team_now, return_counts=True)
-    shares = {team: np.bincount(grade_now[team_now == team], minlength=4)[1:] / size
-              for team, size in zip(teams, sizes)}
+    shares = {
+        team: np.bincount(grade_now[team_now == team], minlength=4)[1:] / size for team, size in zip(teams, sizes)
+    }
     advisors = people.team_advisors(rng, dict(zip(teams, sizes.tolist())), shares)
     by_team = {team: rows["advisor_id"].to_numpy() for team, rows in advisors.groupby("team")}
     everyone = advisors["advisor_id"].to_numpy()

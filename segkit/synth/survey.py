@@ -14,6 +14,7 @@
   90, a rank given twice, a gap in the ranks, an unknown benefit); ``truth_problems``
   lists them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,17 +24,31 @@ import pandas as pd
 
 from ..io import write_table
 
-BENEFIT_NAMES = ["72h airport parking 机场停车", "family health check 家庭体检", "wellness trip 康养之旅",
-                 "dedicated hotline 专属热线", "birthday gift box 生日礼盒", "home delivery 送货上门",
-                 "nutritionist consult 营养师咨询", "early product trial 新品试用", "double points days 双倍积分",
-                 "spa voucher 水疗券", "annual gala 年度晚宴", "gift wrapping 礼品包装", "car wash 洗车",
-                 "cinema tickets 电影票", "gym pass 健身卡", "priority queue 优先服务"]
+BENEFIT_NAMES = [
+    "72h airport parking 机场停车",
+    "family health check 家庭体检",
+    "wellness trip 康养之旅",
+    "dedicated hotline 专属热线",
+    "birthday gift box 生日礼盒",
+    "home delivery 送货上门",
+    "nutritionist consult 营养师咨询",
+    "early product trial 新品试用",
+    "double points days 双倍积分",
+    "spa voucher 水疗券",
+    "annual gala 年度晚宴",
+    "gift wrapping 礼品包装",
+    "car wash 洗车",
+    "cinema tickets 电影票",
+    "gym pass 健身卡",
+    "priority queue 优先服务",
+]
 TIERS = {"gold": 0.6, "platinum": 0.3, "diamond": 0.1}
 BUDGET, MAX_BUDGET_SHARE = 300.0, 0.3
 
 
-def generate_survey(n_benefits: int = 12, n_respondents: int = 200, seed: int = 0,
-                    screening_respondents: int = 25) -> dict[str, pd.DataFrame]:
+def generate_survey(
+    n_benefits: int = 12, n_respondents: int = 200, seed: int = 0, screening_respondents: int = 25
+) -> dict[str, pd.DataFrame]:
     """All survey tables plus ``truth`` (per benefit) and ``truth_problems`` (the planted bad respondents)."""
     if n_benefits < 4:
         raise ValueError("a survey needs at least 4 candidate benefits")
@@ -58,8 +73,13 @@ def generate_survey(n_benefits: int = 12, n_respondents: int = 200, seed: int = 
     screen_ids = [f"S{i:03d}" for i in range(1, screening_respondents + 1)]
     latent = np.where(disliked, 1.9, 4.0)[None, :] + rng.normal(0, 0.8, (screening_respondents, n_benefits))
     liking = np.clip(np.rint(latent), 1, 5).astype(int)
-    screening = pd.DataFrame({"respondent_id": np.repeat(screen_ids, n_benefits),
-                              "benefit": np.tile(names, screening_respondents), "liking": liking.ravel()})
+    screening = pd.DataFrame(
+        {
+            "respondent_id": np.repeat(screen_ids, n_benefits),
+            "benefit": np.tile(names, screening_respondents),
+            "liking": liking.ravel(),
+        }
+    )
 
     kept = np.flatnonzero(~disliked & ~over)
     ids = [f"R{i:04d}" for i in range(1, n_respondents + 1)]
@@ -68,7 +88,7 @@ def generate_survey(n_benefits: int = 12, n_respondents: int = 200, seed: int = 
     for rid, t in zip(ids, tier):
         u = utility[t][kept]
         order = kept[np.argsort(-(u + rng.gumbel(size=len(kept))))]
-        listed = order if rng.random() < 2 / 3 else order[:min(5, len(order))]
+        listed = order if rng.random() < 2 / 3 else order[: min(5, len(order))]
         rank_rows += [(rid, names[b], r + 1) for r, b in enumerate(listed)]
         share = rng.dirichlet(8 * np.exp(u) / np.exp(u).sum() * len(kept))
         points = _whole_points(share, 100)
@@ -78,13 +98,25 @@ def generate_survey(n_benefits: int = 12, n_respondents: int = 200, seed: int = 
     ranking, constant_sum, problems = _plant_mistakes(ranking, constant_sum, ids)
 
     order = pd.Series(overall[kept], index=[names[b] for b in kept]).rank(ascending=False).astype(int)
-    truth = pd.DataFrame({"benefit": names, "utility": overall.round(4),
-                          **{f"utility_{t}": utility[t].round(4) for t in TIERS},
-                          "disliked": disliked, "over_budget": over})
+    truth = pd.DataFrame(
+        {
+            "benefit": names,
+            "utility": overall.round(4),
+            **{f"utility_{t}": utility[t].round(4) for t in TIERS},
+            "disliked": disliked,
+            "over_budget": over,
+        }
+    )
     truth["true_rank"] = truth["benefit"].map(order).astype("Int64")
-    return {"screening": screening, "costs": costs, "ranking": ranking, "constant_sum": constant_sum,
-            "respondents": pd.DataFrame({"respondent_id": ids, "tier": tier}), "truth": truth,
-            "truth_problems": problems}
+    return {
+        "screening": screening,
+        "costs": costs,
+        "ranking": ranking,
+        "constant_sum": constant_sum,
+        "respondents": pd.DataFrame({"respondent_id": ids, "tier": tier}),
+        "truth": truth,
+        "truth_problems": problems,
+    }
 
 
 def _whole_points(share: np.ndarray, total: int) -> np.ndarray:
@@ -100,15 +132,16 @@ def _plant_mistakes(ranking: pd.DataFrame, constant_sum: pd.DataFrame, ids: list
     ranking, constant_sum = ranking.copy(), constant_sum.copy()
     r1, r2, r3, r4 = ids[:4]
     largest = constant_sum.loc[constant_sum["respondent_id"] == r1, "points"].idxmax()
-    constant_sum.loc[largest, "points"] -= 10                                 # adds up to 90
+    constant_sum.loc[largest, "points"] -= 10  # adds up to 90
     rows = ranking.index[ranking["respondent_id"] == r2]
-    ranking.loc[rows[1], "rank"] = 1                                          # rank 1 twice
+    ranking.loc[rows[1], "rank"] = 1  # rank 1 twice
     rows = ranking.index[ranking["respondent_id"] == r3]
-    ranking.loc[rows[-1], "benefit"] = "free parking 免费停车"                  # not a candidate
+    ranking.loc[rows[-1], "benefit"] = "free parking 免费停车"  # not a candidate
     rows = ranking.index[ranking["respondent_id"] == r4]
-    ranking.loc[rows[-1], "rank"] += 1                                        # a gap before the last rank
-    problems = pd.DataFrame({"respondent_id": [r1, r2, r3, r4],
-                             "method": ["constant_sum", "ranking", "ranking", "ranking"]})
+    ranking.loc[rows[-1], "rank"] += 1  # a gap before the last rank
+    problems = pd.DataFrame(
+        {"respondent_id": [r1, r2, r3, r4], "method": ["constant_sum", "ranking", "ranking", "ranking"]}
+    )
     return ranking, constant_sum, problems
 
 
@@ -116,7 +149,10 @@ def write_survey(tables: dict[str, pd.DataFrame], out: str | Path) -> dict[str, 
     """Write every table as ``out/<name>.csv`` and the budget as ``out/survey.yaml``."""
     out = Path(out)
     paths = {name: write_table(frame, out / f"{name}.csv") for name, frame in tables.items()}
-    (out / "survey.yaml").write_text(f"# budget per member per year and the share one benefit may use\n"
-                                     f"budget: {BUDGET:g}\nmax_budget_share: {MAX_BUDGET_SHARE:g}\n", encoding="utf-8")
+    (out / "survey.yaml").write_text(
+        f"# budget per member per year and the share one benefit may use\n"
+        f"budget: {BUDGET:g}\nmax_budget_share: {MAX_BUDGET_SHARE:g}\n",
+        encoding="utf-8",
+    )
     paths["settings"] = out / "survey.yaml"
     return paths

@@ -1,0 +1,317 @@
+"""Advisor assignment: the rules hold, grades match levels, continuity, optimality against a MILP, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import AS_OF
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from segkit.advisors import (
+    ASSIGNMENT_COLUMNS,
+    HANDOVER_COLUMNS,
+    AssignmentError,
+    AssignmentSettings,
+    assign_advisors,
+    member_grades,
+    plan_books,
+)
+from segkit.advisors.assignment import BALANCE_SEGMENTS
+from segkit.cli import main
+
+
+@pytest.fixture(scope="module")
+def plan(supplements_world):
+    world = supplements_world
+    alerts = pd.DataFrame({"member_id": world.members["member_id"].head(50), "reason": "usually buys every 40 days"})
+    return plan_books(world.transactions, world.members, world.advisors, AS_OF, alerts=alerts)
+
+
+def test_every_member_once_within_capacities_and_the_rules(plan, supplements_world):
+    table, advisors = plan.assignment.table, supplements_world.advisors
+    assert table["member_id"].is_unique and len(table) == len(supplements_world.members)
+    summary = plan.assignment.advisors.set_index("advisor_id")
+    active = summary.loc[summary["active"]]
+    assert active["load"].between(active["capacity_min"], active["capacity_max"]).all()
+    assert (summary.loc[~summary["active"], "load"] == 0).all()  # leavers' books fully handed over
+    left = set(advisors.loc[~advisors["active"], "advisor_id"])
+    assert table["previous_advisor_id"].isin(left).sum() > 0
+    assert (table.loc[table["previous_advisor_id"].isin(left), "reason"] == "advisor left").all()
+    wants = table["member_id"].isin(
+        supplements_world.members.loc[supplements_world.members["wants_new_advisor"], "member_id"]
+    )
+    assert wants.sum() > 0 and (table.loc[wants, "advisor_id"] != table.loc[wants, "previous_advisor_id"]).all()
+    team_of = advisors.set_index("advisor_id")["team"]
+    assert (table["advisor_id"].map(team_of) == table["team"]).all()  # everyone in their stage's team
+    assert list(plan.assignment.assignments().columns) == ASSIGNMENT_COLUMNS
+    assert plan.assignment.cost["total"] == sum(v for k, v in plan.assignment.cost.items() if k != "total")
+
+
+def test_the_grade_match_is_visible(plan):
+    table = plan.assignment.table
+    rank = table["value"].rank(pct=True, method="first")
+    top, bottom = table.loc[rank > 0.9, "level"].mean(), table.loc[rank <= 0.1, "level"].mean()
+    assert top > bottom + 1.0, (top, bottom)
+
+
+def test_handover_notes_give_the_receiving_advisor_context(plan):
+    handover = plan.handover
+    moved = plan.assignment.table.query("changed and previous_advisor_id != ''")
+    assert list(handover.columns) == HANDOVER_COLUMNS and len(handover) == len(moved)
+    assert handover["note"].str.contains(r"last purchase \d{4}-\d\d-\d\d \(\d+ days ago\)|no purchase yet").all()
+    with_alert = handover["member_id"].isin(plan.assignment.table["member_id"].head(50))
+    assert handover.loc[with_alert, "note"].str.contains("open alert: usually buys every 40 days").all()
+    assert (handover["from_team"] != handover["to_team"]).sum() > 0
+
+
+def _world(
+    n_per_advisor: list[int],
+    levels: list[int],
+    teams: list[str],
+    grades=None,
+    wants_new=None,
+    seed=0,
+    capacity=(0, 1000),
+    active=None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Members already with advisors (``n_per_advisor`` each), graded, in their advisor's team."""
+    rng = np.random.default_rng(seed)
+    advisors = pd.DataFrame(
+        {
+            "advisor_id": [f"A{i}" for i in range(len(levels))],
+            "level": levels,
+            "team": teams,
+            "capacity_min": capacity[0],
+            "capacity_max": capacity[1],
+            "active": active if active is not None else True,
+        }
+    )
+    previous = np.repeat(advisors["advisor_id"], n_per_advisor).to_numpy()
+    n = len(previous)
+    graded = pd.DataFrame(
+        {
+            "member_id": [f"{i:05d}" for i in range(n)],
+            "grade": grades if grades is not None else np.repeat(levels, n_per_advisor),
+            "team": previous_team if (previous_team := np.repeat(teams, n_per_advisor)) is not None else None,
+            "value": rng.gamma(2, 500, n).round(2),
+            "advisor_id": previous,
+            "wants_new_advisor": wants_new if wants_new is not None else np.zeros(n, dtype=bool),
+        }
+    )
+    return graded, advisors
+
+
+def test_nothing_moves_when_everything_already_fits():
+    graded, advisors = _world([40, 35, 30, 45], levels=[1, 2, 3, 2], teams=["a", "a", "a", "b"], capacity=(20, 60))
+    graded["grade"] = np.clip(graded["grade"] + np.random.default_rng(1).integers(-1, 2, len(graded)), 1, 3)
+    result = assign_advisors(graded, advisors)
+    assert not result.table["changed"].any()
+    assert (result.table["reason"] == "kept").all()
+
+
+def test_a_full_book_or_a_leaver_moves_only_whom_it_must():
+    graded, advisors = _world(
+        [50, 10, 10], levels=[2, 2, 2], teams=["a", "a", "a"], capacity=(5, 40), active=[True, True, True]
+    )
+    result = assign_advisors(graded, advisors)
+    assert result.table["changed"].sum() == 10  # A0 holds 50 and may keep 40: exactly 10 move
+    kept = result.table.loc[(result.table["previous_advisor_id"] == "A0") & ~result.table["changed"]]
+    movers = result.table.loc[result.table["changed"]]
+    assert kept["value"].min() >= movers["value"].max()  # the most valuable members stay with their advisor
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_flow_is_optimal_against_a_milp_of_the_same_costs(seed):
+    """Random small books (two teams, a leaver, change requests, tight and loose capacities, random weights):
+    the grouped flow, the member-by-member flow and an independent MILP find the same optimal cost."""
+    rng = np.random.default_rng(seed)
+    n_advisors = int(rng.integers(4, 7))
+    levels = rng.integers(1, 4, n_advisors).tolist()
+    teams = ["a"] * (n_advisors - 2) + ["b", "b"]
+    sizes = rng.integers(3, 12, n_advisors).tolist()
+    graded, advisors = _world(sizes, levels, teams, seed=seed, capacity=(0, 30))
+    graded["grade"] = rng.integers(1, 4, len(graded))
+    graded["wants_new_advisor"] = rng.random(len(graded)) < 0.15
+    advisors.loc[0, "active"] = False  # a leaver in team a
+    advisors.loc[1, ["capacity_min", "capacity_max"]] = [int(rng.integers(1, 8)), int(rng.integers(8, 12))]
+    advisors.loc[n_advisors - 1, "capacity_min"] = int(rng.integers(0, 4))
+    settings = AssignmentSettings(
+        grade_weight=int(rng.integers(1, 20)),
+        continuity_weight=int(rng.integers(0, 40)),
+        balance_weight=int(rng.integers(0, 4)),
+    )
+    grouped = assign_advisors(graded, advisors, settings)
+    single = assign_advisors(graded, advisors, settings, group=False)
+    assert grouped.solver["classes"] < single.solver["classes"] == len(graded)
+    assert grouped.cost["total"] == single.cost["total"] == round(_milp_cost(graded, advisors, settings))
+
+
+def _milp_cost(graded, advisors, settings):
+    """The same problem written independently as a mixed-integer program (scipy's HiGHS)."""
+    active = advisors.loc[advisors["active"]].reset_index(drop=True)
+    team_of = advisors.set_index("advisor_id")["team"]
+    pairs, costs = [], []
+    for m, row in graded.iterrows():
+        previous = row["advisor_id"]
+        can_keep = (
+            previous in set(active["advisor_id"]) and team_of[previous] == row["team"] and not row["wants_new_advisor"]
+        )
+        for a, adv in active.iterrows():
+            if adv["team"] != row["team"] or (row["wants_new_advisor"] and adv["advisor_id"] == previous):
+                continue
+            pairs.append((m, a))
+            costs.append(
+                settings.grade_weight * abs(row["grade"] - adv["level"])
+                + settings.continuity_weight * (can_keep and adv["advisor_id"] != previous)
+            )
+    segments = []
+    for a, adv in active.iterrows():
+        width = int(adv["capacity_max"] - adv["capacity_min"])
+        parts = np.diff(np.linspace(0, width, min(BALANCE_SEGMENTS, width) + 1).round().astype(int))
+        segments += [(a, k, int(cap)) for k, cap in enumerate(parts)]
+    n_x, n_s = len(pairs), len(segments)
+    c = np.concatenate([costs, [settings.balance_weight * k for _, k, _ in segments]])
+    rows, lower, upper = [], [], []
+    for m in range(len(graded)):
+        rows.append([1.0 if i < n_x and pairs[i][0] == m else 0.0 for i in range(n_x + n_s)])
+        lower.append(1)
+        upper.append(1)
+    for a, adv in active.iterrows():
+        row = [1.0 if pairs[i][1] == a else 0.0 for i in range(n_x)] + [-1.0 if s[0] == a else 0.0 for s in segments]
+        rows.append(row)
+        lower.append(adv["capacity_min"])
+        upper.append(adv["capacity_min"])
+    result = milp(
+        c,
+        constraints=LinearConstraint(np.array(rows), lower, upper),
+        integrality=np.concatenate([np.ones(n_x), np.zeros(n_s)]),
+        bounds=Bounds(np.zeros(n_x + n_s), np.concatenate([np.ones(n_x), [s[2] for s in segments]])),
+    )
+    return result.fun if result.success else None
+
+
+def test_infeasible_inputs_are_reported_clearly():
+    graded, advisors = _world([30, 30, 5], levels=[1, 2, 3], teams=["a", "a", "b"], capacity=(10, 25))
+    with pytest.raises(AssignmentError, match=r"team 'a': 60 members but its 2 active advisor\(s\) hold at most 50"):
+        assign_advisors(graded, advisors)
+    with pytest.raises(AssignmentError, match=r"team 'b': 5 members but its 1 active advisor\(s\) need at least 10"):
+        assign_advisors(graded, advisors)
+    graded.loc[0, "team"] = "vip"
+    with pytest.raises(AssignmentError, match=r"team 'vip': 1 members but no active advisor"):
+        assign_advisors(graded, advisors, AssignmentSettings(capacity_min=0, capacity_max=100))
+    graded, advisors = _world([10, 10], levels=[1, 1], teams=["a", "a"], grades=[3] * 20)
+    with pytest.raises(AssignmentError, match="20 members of grade 3 but no advisor within 1 level"):
+        assign_advisors(graded, advisors, AssignmentSettings(max_grade_gap=1))
+    graded, advisors = _world([10], levels=[1], teams=["a"], wants_new=[True] + [False] * 9)
+    with pytest.raises(AssignmentError, match="asked for a new advisor but the team has only one active advisor"):
+        assign_advisors(graded, advisors)
+
+
+def test_grades_and_teams_follow_value_vip_tier_and_stage():
+    segmentation = pd.DataFrame(
+        {
+            "member_id": [f"{i}" for i in range(10)],
+            "monetary": np.arange(10) * 100.0,
+            "vip": [False] * 8 + [True, True],
+            "tier": ["standard"] * 9 + ["diamond"],
+            "stage": [
+                "active",
+                "new",
+                "dormant",
+                "lost",
+                "at risk",
+                "active",
+                "prospect",
+                "reactivated",
+                "active",
+                "new",
+            ],
+        }
+    )
+    members = pd.DataFrame({"member_id": segmentation["member_id"]})
+    members.loc[0, "member_id"] = "0"
+    graded = member_grades(segmentation.iloc[::-1], members).set_index("member_id")
+    assert graded["grade"].tolist() == [1, 1, 1, 1, 1, 2, 2, 2, 3, 3]
+    assert graded.loc["8", "team"] == "VIP service" and graded.loc["9", "team"] == "new-member service"
+    assert graded.loc[["2", "3"], "team"].eq("win-back").all()
+    without_vip_team = member_grades(segmentation, members, teams={"regular service", "win-back"})
+    assert without_vip_team.set_index("member_id").loc["8", "team"] == "regular service"
+    with pytest.raises(ValueError, match="grade_shares"):
+        AssignmentSettings(grade_shares=(0.5, 0.4))
+
+
+def test_cli_assign_writes_the_books(supplements_world, tmp_path, capsys):
+    paths = supplements_world.write(tmp_path / "world")
+    code = main(
+        [
+            "assign",
+            "--members",
+            str(paths["members"]),
+            "--advisors",
+            str(paths["advisors"]),
+            "--transactions",
+            str(paths["transactions"]),
+            "--as-of",
+            AS_OF,
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assignments = pd.read_csv(tmp_path / "out" / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    assert list(assignments.columns) == ASSIGNMENT_COLUMNS and assignments["member_id"].str.startswith("0").all()
+    assert (tmp_path / "out" / "handover.csv").exists() and (tmp_path / "out" / "charts" / "team_moves.html").exists()
+    (tmp_path / "tight.yaml").write_text("capacity_min: 0\ncapacity_max: 10\n")
+    assert (
+        main(
+            [
+                "assign",
+                "--members",
+                str(paths["members"]),
+                "--advisors",
+                str(paths["advisors"]),
+                "--transactions",
+                str(paths["transactions"]),
+                "--as-of",
+                AS_OF,
+                "--out",
+                str(tmp_path / "o2"),
+                "--config",
+                str(tmp_path / "tight.yaml"),
+            ]
+        )
+        == 2
+    )
+    assert "total capacity is below the number of members" in capsys.readouterr().err
+
+
+def test_advisors_without_teams_serve_every_member(tmp_path, supplements_world):
+    # an advisors file without a team column: every member is in the one team, none in a stage team nobody staffs
+    paths = supplements_world.write(tmp_path / "world")
+    supplements_world.advisors.drop(columns="team").to_csv(tmp_path / "advisors.csv", index=False)
+    assert (
+        main(
+            [
+                "assign",
+                "--members",
+                str(paths["members"]),
+                "--advisors",
+                str(tmp_path / "advisors.csv"),
+                "--transactions",
+                str(paths["transactions"]),
+                "--as-of",
+                AS_OF,
+                "--out",
+                str(tmp_path / "books"),
+            ]
+        )
+        == 0
+    )
+    table = pd.read_csv(tmp_path / "books" / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    assert len(table) == len(supplements_world.members) and set(table["team"]) == {"general"}
+    assert (
+        table["advisor_id"]
+        .isin(supplements_world.advisors.loc[supplements_world.advisors["active"], "advisor_id"])
+        .all()
+    )

@@ -1,0 +1,258 @@
+"""The call sheet (call_list.xlsx) as the call center reads and fills it, and the outcomes read back from it."""
+
+from __future__ import annotations
+
+import datetime
+import string
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from segkit.callcenter import HOLD_RULES, OUTCOMES, ContactSettings, Ledger, export_calls, export_list, import_outcomes
+from segkit.callcenter.sheet import _sheet_name, read_call_sheet
+from segkit.churn import churn_alerts
+from segkit.cli import main
+from segkit.messages import LANGUAGES, catalogue, flat_keys
+
+AS_OF = pd.Timestamp("2026-03-31")
+ZH = catalogue("zh-CN").section("call_sheet.columns")
+EN = catalogue("en").section("call_sheet.columns")
+
+
+@pytest.fixture(scope="module")
+def gas_alerts(gas_world):
+    return churn_alerts(gas_world.transactions, AS_OF, gas_world.members).alerts
+
+
+def _rows(sheet) -> list[dict]:
+    lines = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(lines[0], line)) for line in lines[1:]]
+
+
+def _fill(path, outcomes: dict[str, list], out):
+    """Fill in outcomes as an agent would: per sheet, (row, outcome, date, note) in the sheet's own columns."""
+    book = openpyxl.load_workbook(path)
+    for title, rows in outcomes.items():
+        sheet = book[title]
+        header = [cell.value for cell in sheet[1]]
+        for row, outcome, day, note in rows:
+            for label, value in zip(("outcome", "outcome_date", "note"), (outcome, day, note)):
+                column = header.index(ZH[label] if ZH[label] in header else EN[label]) + 1
+                sheet.cell(row=row, column=column).value = value
+    book.save(out)
+    return out
+
+
+def test_the_call_sheet_has_one_sheet_per_advisor_in_chinese_and_comes_back_filled_in(
+    gas_world, gas_alerts, tmp_path, capsys
+):
+    world = tmp_path / "world"
+    gas_world.write(world)
+    gas_alerts.to_csv(tmp_path / "alerts.csv", index=False)
+    ledger = str(tmp_path / "ledger.sqlite")
+    assert main(["ledger", "init", "--ledger", ledger]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "--alerts",
+                str(tmp_path / "alerts.csv"),
+                "--members",
+                str(world / "members.csv"),
+                "--advisors",
+                str(world / "advisors.csv"),
+                "--as-of",
+                "2026-03-31",
+                "--ledger",
+                ledger,
+                "--out",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    calls = pd.read_csv(tmp_path / "out" / "call_list.csv", dtype=str, encoding="utf-8-sig")
+    book = openpyxl.load_workbook(tmp_path / "out" / "call_list.xlsx")
+    names = dict(zip(gas_world.advisors["advisor_id"], gas_world.advisors["name"]))
+    by_advisor = calls.loc[calls["call_by"] != "queue"].groupby("call_by").size()
+    assert book.sheetnames[0] == "汇总"
+    assert book.sheetnames[1 : 1 + len(by_advisor)] == [names[a] for a in sorted(by_advisor.index)]
+    for advisor in by_advisor.index:
+        sheet = book[names[advisor]]
+        rows = _rows(sheet)
+        assert [row[ZH["alert_id"]] for row in rows] == calls.loc[calls["call_by"] == advisor, "alert_id"].tolist()
+        assert [row[ZH["priority"]] for row in rows] == sorted(row[ZH["priority"]] for row in rows)
+        assert sheet.freeze_panes == "A2"
+        header = [cell.value for cell in sheet[1]]
+        assert header[-3:] == ["结果", "结果日期", "备注"]
+        (check,) = sheet.data_validations.dataValidation
+        outcome_column = openpyxl.utils.get_column_letter(header.index("结果") + 1)
+        assert check.type == "list" and str(check.sqref).startswith(f"{outcome_column}2:")
+        assert check.formula1.strip('"').split(",") == list(catalogue("zh-CN").section("outcomes").values())
+        phone = sheet.cell(row=2, column=header.index("电话") + 1)
+        assert (
+            phone.data_type == "s"
+            and phone.value == calls.loc[calls["alert_id"] == rows[0]["呼叫编号"], "phone"].item()
+        )
+    first = _rows(book[names[sorted(by_advisor.index)[0]]])[0]
+    alert = gas_alerts.set_index("member_id").loc[first["会员编号"]]
+    assert first["致电原因"].startswith(f"平时每{int(round(alert['typical_interval']))}天购买一次")
+    assert first["上次购买日期"] == pd.Timestamp(alert["last_purchase"]).to_pydatetime()
+    assert first["预计购买日"] == pd.Timestamp(alert["expected_next_purchase"]).to_pydatetime()
+    assert first["上次购买商品"].startswith(str(alert["last_product"]))
+    assert first["家庭人数"] > 0 and first["建议话术"] and first["类型"] == "流失预警"
+    assert first["生日"] is None and first["节日"] is None
+    summary = list(book["汇总"].iter_rows(values_only=True))
+    assert (
+        summary[0][0].startswith("呼叫清单 2026-03-31")
+        and ("合计", len(calls), int((calls["vip"] == "True").sum())) in summary
+    )
+
+    # agents fill in outcomes on two sheets (one in English words), leave the rest blank, and hand it back
+    first_two = sorted(by_advisor.index)[:2]
+    filled = _fill(
+        tmp_path / "out" / "call_list.xlsx",
+        {
+            names[first_two[0]]: [
+                (2, "已挽回", datetime.date(2026, 4, 1), "下周订气"),
+                (3, "未接通", "2026-04-01", None),
+            ],
+            names[first_two[1]]: [(2, "wrong number", datetime.date(2026, 4, 2), None)],
+        },
+        tmp_path / "filled.xlsx",
+    )
+    capsys.readouterr()
+    assert main(["outcomes", "--file", str(filled), "--ledger", ledger]) == 0
+    assert capsys.readouterr().out.startswith("3 outcomes imported")
+    assert main(["outcomes", "--file", str(filled), "--ledger", ledger]) == 0
+    assert capsys.readouterr().out.startswith("0 outcomes imported; 3 already in the ledger")
+    recorded = Ledger(ledger).outcomes()
+    assert sorted(recorded["outcome"]) == ["no_answer", "won_back", "wrong_number"]
+    assert recorded.loc[recorded["outcome"] == "won_back", "note"].item() == "下周订气"
+
+
+def test_a_sheet_with_a_bad_outcome_is_refused_whole_naming_every_bad_row(gas_world, gas_alerts, tmp_path, capsys):
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    export = export_calls(gas_alerts, gas_world.members, AS_OF, ledger, tmp_path / "out", advisors=gas_world.advisors)
+    title = openpyxl.load_workbook(tmp_path / "out" / "call_list.xlsx").sheetnames[1]
+    filled = _fill(
+        export.files[1],
+        {
+            title: [
+                (2, "已接通", "2026-04-01", None),
+                (3, "挂断了", "2026-04-01", None),
+                (4, None, "2026-04-01", "没说结果"),
+            ]
+        },
+        tmp_path / "bad.xlsx",
+    )
+    assert main(["outcomes", "--file", str(filled), "--ledger", str(tmp_path / "ledger.sqlite")]) == 2
+    err = capsys.readouterr().err
+    assert f"sheet '{title}' row 3: unknown outcome '挂断了'" in err and f"sheet '{title}' row 4: no outcome" in err
+    assert len(err.strip().splitlines()) == 1 and "nothing was imported" in err
+    assert ledger.row_counts()["outcomes"] == 0
+
+
+def test_english_sheets_queues_and_the_last_contact(gas_world, gas_alerts, tmp_path):
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    settings = ContactSettings(language="en", window_days=1, advisor_daily_calls=1, purchase_noun="refill")
+    members = gas_world.members.assign(advisor_id="A001")  # one advisor's book: VIPs overflow to the queue
+    first = export_calls(
+        gas_alerts, members, AS_OF, ledger, tmp_path / "d1", advisors=gas_world.advisors, settings=settings
+    )
+    book = openpyxl.load_workbook(first.files[1])
+    assert book.sheetnames[0] == "Summary" and "VIP queue" in book.sheetnames
+    assert any(name.startswith("Queue-") for name in book.sheetnames)
+    queued = _rows(book["VIP queue"])
+    assert queued and all(row["VIP"] == "yes" for row in queued)
+    assert queued[0]["Why we call"].startswith("usually one refill every ")
+    filled = _fill(first.files[1], {"VIP queue": [(2, "no answer", "2026-03-31", None)]}, tmp_path / "f.xlsx")
+    assert import_outcomes(filled, ledger).added == 1
+    second = export_calls(
+        gas_alerts,
+        members,
+        AS_OF + pd.Timedelta(days=1),
+        ledger,
+        tmp_path / "d2",
+        advisors=gas_world.advisors,
+        settings=settings,
+    )
+    rows = pd.DataFrame(
+        [
+            row
+            for title in openpyxl.load_workbook(second.files[1]).sheetnames[1:]
+            for row in _rows(openpyxl.load_workbook(second.files[1])[title])
+        ]
+    )
+    again = rows.loc[rows["Member"] == queued[0]["Member"]]
+    assert again["Last contact"].item() == "Mar 31 overdue: no answer"
+    assert set(rows.loc[rows["Member"] != queued[0]["Member"], "Last contact"]) <= {
+        "Mar 31 overdue: no outcome recorded",
+        None,
+    }
+
+
+def test_care_rows_show_the_day_they_are_about_and_no_value_at_risk(tmp_path):
+    members = pd.DataFrame(
+        {
+            "member_id": ["1", "2"],
+            "name": ["甲乙", "丙丁"],
+            "phone": ["13800000001", "13800000002"],
+            "advisor_id": "A1",
+            "household_size": [3, None],
+        }
+    )
+    candidates = pd.DataFrame(
+        {
+            "member_id": ["1", "2"],
+            "campaign": ["birthday", "holiday"],
+            "reason": "",
+            "due_date": [AS_OF + pd.Timedelta(days=2), pd.Timestamp("2026-04-05")],
+            "vip": [False, True],
+            "value_at_risk": 0.0,
+        }
+    )
+    export = export_list(
+        candidates, members, AS_OF, Ledger(tmp_path / "l.sqlite", create=True), tmp_path / "out", run="care"
+    )
+    rows = {
+        row["会员编号"]: row
+        for title in openpyxl.load_workbook(export.files[1]).sheetnames[1:]
+        for row in _rows(openpyxl.load_workbook(export.files[1])[title])
+    }
+    assert rows["1"]["致电原因"] == "4月2日生日（2天后）" and rows["1"]["生日"] == datetime.datetime(2026, 4, 2)
+    assert rows["2"]["致电原因"] == "春节（4月5日）节日问候" and rows["2"]["节日"] == datetime.datetime(2026, 4, 5)
+    assert rows["1"]["风险金额（元）"] is None and rows["2"]["风险金额（元）"] is None
+    assert rows["1"]["建议话术"] == catalogue("zh-CN").text("call_sheet.actions.birthday")
+
+
+def test_sheet_names_are_valid_and_unique():
+    taken = {"汇总"}
+    assert _sheet_name("王明", "A1", taken) == "王明"
+    assert _sheet_name("王明", "A2", taken) == "王明 (A2)"
+    assert _sheet_name("a/b:c*?[x]", "A3", taken) == "a_b_c___x_"
+    assert len(_sheet_name("x" * 40, "A4", taken)) <= 31
+
+
+def test_a_workbook_that_is_not_a_call_sheet_is_refused(tmp_path):
+    book = openpyxl.Workbook()
+    book.active.append(["member_id", "phone"])
+    book.save(tmp_path / "other.xlsx")
+    with pytest.raises(ValueError, match="no sheet with a call id and an outcome column"):
+        read_call_sheet(tmp_path / "other.xlsx")
+
+
+def test_both_catalogues_have_the_same_texts_with_the_same_fields():
+    def fields(text: str) -> set[str]:
+        return {name.split(".")[0].split("[")[0] for _, name, _, _ in string.Formatter().parse(text) if name}
+
+    texts = {language: flat_keys(catalogue(language)._texts) for language in LANGUAGES}
+    assert texts["zh-CN"].keys() == texts["en"].keys()
+    for key, text in texts["zh-CN"].items():
+        assert fields(text) == fields(texts["en"][key]), key
+    for language in LANGUAGES:
+        assert list(catalogue(language).section("call_sheet.held_back_rules")) == HOLD_RULES
+        assert list(catalogue(language).section("outcomes")) == list(OUTCOMES)
+    with pytest.raises(ValueError, match="language must be one of zh-CN, en"):
+        ContactSettings(language="fr")

@@ -1,0 +1,211 @@
+"""Loaders: encodings, mappings, rejects with reasons, counts that add up, every source kind."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from conftest import REPO
+
+from segkit.data import ContractError, LoadConfig, load_advisors, load_members, load_table, load_transactions
+
+SAMPLE = REPO / "data" / "samples" / "crm_export_gbk.csv"
+SAMPLE_MAPPING = REPO / "data" / "samples" / "crm_export_gbk.yaml"
+CHINESE_MAPPING = {"columns": {"会员编号": "member_id", "充装日期": "date", "金额": "amount"}}
+
+
+def _write(path, text, encoding):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_gbk_export_with_chinese_headers_loads_through_mapping():
+    result = load_transactions(SAMPLE, config=SAMPLE_MAPPING, as_of="2026-03-31")
+    report = result.report
+    assert report.encoding == "gb18030"
+    assert (report.read, report.used, report.rejected, report.duplicates) == (16, 10, 5, 1)
+    assert report.adds_up
+    assert set(result.table["member_id"]) == {"007", "0012", "0103", "0104", "0105"}
+    assert result.table.loc[result.table["order_id"] == "D0005", "amount"].item() == -115.0
+    reasons = result.rejects.set_index("订单号")["reason"].dropna()
+    assert reasons["D0008"] == "duplicate of row 8"
+    assert reasons["D0009"] == "unparseable date: 2026-02-30"
+    assert reasons["D0010"] == "unparseable amount: 一百二"
+    assert reasons["D0011"] == "missing member_id"
+    assert reasons["D0014"] == "date after as-of date 2026-03-31"
+    ragged = result.rejects[result.rejects["reason"].str.startswith("wrong number of fields")]
+    assert ragged["raw_line"].item().startswith("0104,2026-02-11,1,150.00")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"])
+def test_encodings_are_detected(tmp_path, encoding):
+    text = "会员编号,充装日期,金额\n007,2026/3/1,115\n张三的号,20260302,￥230\n"
+    path = _write(tmp_path / "export.csv", text, encoding)
+    result = load_transactions(path, config=CHINESE_MAPPING)
+    assert result.table["member_id"].tolist() == ["007", "张三的号"]
+    assert result.table["amount"].tolist() == [115.0, 230.0]
+
+
+def test_tab_and_semicolon_separated_files(tmp_path):
+    for sep in ["\t", ";"]:
+        path = _write(tmp_path / "x.txt", f"member_id{sep}date{sep}amount\n007{sep}2026-03-01{sep}12.5\n", "utf-8")
+        assert load_transactions(path).table["amount"].item() == 12.5
+
+
+def test_missing_required_column_is_one_clear_error(tmp_path):
+    path = _write(tmp_path / "export.csv", "会员编号,日期,金额\n007,2026-03-01,1\n", "gbk")
+    with pytest.raises(ContractError) as error:
+        load_transactions(path, config=CHINESE_MAPPING)
+    message = str(error.value)
+    assert "missing required column date (mapped from '充装日期')" in message
+    assert "columns found: 会员编号, 日期, 金额" in message
+
+
+def test_mapping_errors_are_named():
+    with pytest.raises(ContractError, match="unknown setting"):
+        LoadConfig.from_dict({"colums": {}})
+    with pytest.raises(ContractError, match="not a column of transactions"):
+        LoadConfig.from_dict({"table": "transactions", "columns": {"x": "memberid"}})
+    with pytest.raises(ContractError, match="several source columns map to member_id"):
+        LoadConfig.from_dict({"columns": {"a": "member_id", "b": "member_id"}})
+
+
+def test_every_row_is_accounted_for(tmp_path):
+    lines = ["member_id,date,amount"]
+    lines += [f"{i:04d},2026-01-{1 + i % 28:02d},{i}.5" for i in range(200)]
+    lines += ["0001,2026-01-02,1.5"] * 3  # duplicates of row 2
+    lines += [",2026-01-01,1", "0002,notadate,1", "0003,2026-01-01,", "0004,2026-01-01,abc"]
+    path = _write(tmp_path / "export.csv", "\n".join(lines) + "\n", "utf-8")
+    result = load_transactions(path)
+    report = result.report
+    assert report.read == 207 and report.duplicates == 3 and report.rejected == 4 and report.used == 200
+    assert len(result.rejects) == report.rejected + report.duplicates
+    assert result.rejects["reason"].str.len().gt(0).all()
+    assert report.reasons == {
+        "missing member_id": 1,
+        "unparseable date": 1,
+        "missing amount": 1,
+        "unparseable amount": 1,
+    }
+
+
+def test_a_row_with_several_problems_lists_them_all(tmp_path):
+    path = _write(tmp_path / "export.csv", "member_id,date,amount\n,xx,yy\n", "utf-8")
+    reason = load_transactions(path).rejects["reason"].item()
+    assert reason == "missing member_id; unparseable date: xx; unparseable amount: yy"
+
+
+def test_excluded_statuses_go_to_rejects(tmp_path):
+    path = _write(
+        tmp_path / "e.csv", "member_id,date,amount,status\n1,2026-01-01,5,paid\n1,2026-01-02,5,已取消\n", "utf-8"
+    )
+    result = load_transactions(path, config={"exclude_statuses": ["已取消"]})
+    assert len(result.table) == 1 and result.rejects["reason"].item() == "excluded status: 已取消"
+
+
+def test_parquet_duckdb_and_sqlalchemy_sources(tmp_path, monkeypatch):
+    frame = pd.DataFrame(
+        {"member_id": ["007", "008"], "date": pd.to_datetime(["2026-03-01", "2026-03-02"]), "amount": [10.0, 20.0]}
+    )
+    frame.to_parquet(tmp_path / "tx.parquet")
+    assert load_transactions(tmp_path / "tx.parquet").table["member_id"].tolist() == ["007", "008"]
+
+    with duckdb.connect(str(tmp_path / "crm.duckdb")) as con:
+        con.sql("create table orders as select * from frame")
+    from_duckdb = load_transactions(config={"source": {"duckdb": str(tmp_path / "crm.duckdb"), "table": "orders"}})
+    assert from_duckdb.table["amount"].sum() == 30.0
+
+    url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
+    engine = sa.create_engine(url)
+    frame.assign(date=frame["date"].dt.strftime("%Y/%m/%d")).to_sql("orders", engine, index=False)
+    engine.dispose()
+    monkeypatch.setenv("CRM_URL", url)
+    config = {"source": {"url_env": "CRM_URL", "query": "select * from orders where amount > 15"}}
+    from_sql = load_transactions(config=config)
+    assert from_sql.table["member_id"].tolist() == ["008"]
+    assert from_sql.report.origin.startswith("sql:sqlite")
+    from_table = load_transactions(config={"source": {"url": url, "table": "orders"}})
+    assert len(from_table.table) == 2
+
+
+def test_missing_environment_variable_for_url(monkeypatch):
+    monkeypatch.delenv("NO_SUCH_URL", raising=False)
+    with pytest.raises(ContractError, match="NO_SUCH_URL"):
+        load_transactions(config={"source": {"url_env": "NO_SUCH_URL", "query": "select 1"}})
+
+
+def test_members_flags_defaults_and_conflicting_duplicates(tmp_path):
+    text = (
+        "member_id,phone,join_date,do_not_call,household_size\n"
+        "007,013800138000,2025-01-01,是,3\n"
+        "008,13900139000,2025/2/1,,2.5\n"
+        "007,13700000000,2025-01-01,否,3\n"
+    )
+    result = load_members(_write(tmp_path / "m.csv", text, "gbk"))
+    table = result.table
+    assert table["member_id"].tolist() == ["007", "008"]
+    assert table["phone"].tolist() == ["013800138000", "13900139000"]
+    assert table["do_not_call"].tolist() == [True, False]
+    assert table["wants_new_advisor"].tolist() == [False, False]  # absent column: its default
+    assert pd.isna(table["household_size"].iloc[1]) and result.report.blanked == {"unparseable household_size": 1}
+    assert result.rejects["reason"].item() == "duplicate member_id with different values"
+    assert result.report.adds_up
+
+
+def test_advisors_need_a_level(tmp_path):
+    text = "advisor_id,level,active\nA01,3,1\nA02,,0\nA03,senior,\n"
+    result = load_advisors(_write(tmp_path / "a.csv", text, "utf-8"))
+    assert result.table["advisor_id"].tolist() == ["A01"] and result.table["active"].tolist() == [True]
+    assert sorted(result.rejects["reason"]) == ["missing level", "unparseable level: senior"]
+
+
+def test_generated_world_round_trips_through_csv(tmp_path, gas_world):
+    paths = gas_world.write(tmp_path / "gas")
+    tx = load_transactions(paths["transactions"])
+    assert tx.report.rejected == 0 and tx.report.duplicates == 0
+    pd.testing.assert_frame_equal(tx.table, gas_world.transactions.astype({"quantity": float}), check_dtype=False)
+    members = load_members(paths["members"]).table
+    assert members["member_id"].tolist() == gas_world.members["member_id"].tolist()
+    assert members["member_id"].str.startswith("0").all()
+    advisors = load_table(paths["advisors"], "advisors").table
+    assert advisors["level"].between(1, 3).all()
+
+
+def test_online_retail_loads_through_its_mapping(shared_data):
+    path = shared_data / "online_retail_ii_subset" / "online_retail_ii_subset.csv"
+    result = load_transactions(path, config=REPO / "data" / "mappings" / "online_retail_ii.yaml")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    report, table = result.report, result.table
+    assert report.read == len(raw) == 34_766 and report.adds_up
+    no_customer = (raw["Customer ID"].str.strip() == "").sum()
+    exact_duplicates = raw.duplicated().sum()
+    assert report.duplicates == exact_duplicates
+    assert report.reasons == {"missing member_id": no_customer - raw[raw.duplicated()]["Customer ID"].eq("").sum()}
+    # one transaction per invoice (with a customer), lines summed: quantity x price
+    kept = raw[(raw["Customer ID"] != "") & ~raw.duplicated()]
+    assert len(table) == kept["Invoice"].nunique() == table["order_id"].nunique()
+    expected = (kept["Quantity"].astype(float) * kept["Price"].astype(float)).groupby(kept["Invoice"]).sum()
+    got = table.set_index("order_id")["amount"]
+    pd.testing.assert_series_equal(got.sort_index(), expected.sort_index(), check_names=False)
+    returns = table[table["order_id"].str.startswith("C")]
+    assert (returns["status"] == "return").all() and (returns["amount"] < 0).all()
+    assert table["member_id"].str.fullmatch(r"\d{5}").all()  # 12417.0 -> 12417
+
+
+def test_cdnow_loads_whitespace_separated_with_leading_zeros(shared_data):
+    result = load_transactions(
+        shared_data / "cdnow" / "CDNOW_master.txt", config=REPO / "data" / "mappings" / "cdnow_master.yaml"
+    )
+    table = result.table
+    assert result.report.read == result.report.used == len(table) == 69_659
+    assert table["member_id"].nunique() == 23_570 and table["member_id"].iloc[0] == "00001"
+    assert table["date"].min() == pd.Timestamp("1997-01-01") and table["date"].max() == pd.Timestamp("1998-06-30")
+    assert table["order_id"].isna().all() and table["order_id"].iloc[0] is None
+
+
+def test_identical_rows_are_kept_when_duplicates_are_real(tmp_path):
+    path = _write(tmp_path / "e.csv", "member_id,date,amount\n1,2026-01-01,5\n1,2026-01-01,5\n", "utf-8")
+    assert load_transactions(path).report.duplicates == 1
+    kept = load_transactions(path, config={"drop_duplicates": False})
+    assert kept.report.duplicates == 0 and kept.table["amount"].sum() == 10

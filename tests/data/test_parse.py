@@ -1,0 +1,168 @@
+import pandas as pd
+import pytest
+
+from segkit.data import parse
+
+
+def test_dates_in_every_common_form():
+    raw = pd.Series(
+        [
+            "2026-03-01",
+            "2026/3/1",
+            "20260301",
+            "2026-03-01 10:30:00",
+            "2026/3/1 8:05",
+            "2026年3月1日",
+            "2026.3.1",
+            "2026-03-01T23:59",
+            " 2026-3-1 ",
+        ]
+    )
+    parsed, bad = parse.parse_dates(raw)
+    assert not bad.any()
+    assert (parsed == pd.Timestamp("2026-03-01")).all()
+
+
+@pytest.mark.parametrize("value", ["2026-02-30", "2026-13-01", "yesterday", "2026-03-01 25:00", "03/01/2026", "2026-3"])
+def test_bad_dates_are_flagged_not_guessed(value):
+    parsed, bad = parse.parse_dates(pd.Series([value]))
+    assert bad.iloc[0] and pd.isna(parsed.iloc[0])
+
+
+def test_missing_dates_are_missing_not_bad():
+    parsed, bad = parse.parse_dates(pd.Series(["", "  ", None], dtype=object))
+    assert not bad.any() and parsed.isna().all()
+
+
+def test_explicit_day_first_format():
+    parsed, bad = parse.parse_dates(pd.Series(["01/03/2026"]), fmt="%d/%m/%Y")
+    assert parsed.iloc[0] == pd.Timestamp("2026-03-01") and not bad.any()
+
+
+def test_native_datetimes_are_normalised_to_days():
+    parsed, bad = parse.parse_dates(pd.Series(pd.to_datetime(["2026-03-01 10:00", None])))
+    assert parsed.iloc[0] == pd.Timestamp("2026-03-01") and pd.isna(parsed.iloc[1]) and not bad.any()
+
+
+def test_ids_keep_leading_zeros_and_drop_float_artefacts():
+    ids, _ = parse.parse_ids(pd.Series(["007", " 0012 ", "12417.0", "A-01", ""]))
+    assert ids.tolist() == ["007", "0012", "12417", "A-01", None]
+    ints, _ = parse.parse_ids(pd.Series([12417.0, None]))
+    assert ints.tolist() == ["12417", None]
+
+
+def test_numbers_with_separators_currency_and_parentheses():
+    values, bad = parse.parse_numbers(pd.Series(["1,150.00", "￥115", "¥ 98元", "(12.5)", "-3", "一百", "nan", "inf"]))
+    assert values.tolist()[:5] == [1150.0, 115.0, 98.0, -12.5, -3.0]
+    assert bad.tolist() == [False] * 5 + [True, True, True]
+
+
+def test_integers_reject_fractions():
+    values, bad = parse.parse_integers(pd.Series(["3", "3.0", "3.5", ""]))
+    assert values.iloc[0] == 3 and values.iloc[1] == 3 and bad.tolist() == [False, False, True, False]
+
+
+def test_flags():
+    values, bad = parse.parse_flags(pd.Series(["1", "0", "Y", "否", "是", "TRUE", "maybe", ""]))
+    assert values.tolist()[:6] == [True, False, True, False, True, True]
+    assert bad.tolist() == [False] * 6 + [True, False]
+
+
+@pytest.mark.parametrize("text", ["March", "31/03/2026", "2026-3-31", "2026-02-30", ""])
+def test_strict_day_refuses_guesses(text):
+    with pytest.raises(ValueError, match="not a date"):
+        parse.parse_day(text)
+
+
+def test_strict_day():
+    assert parse.parse_day("2026-03-31") == pd.Timestamp("2026-03-31")
+
+
+@pytest.mark.parametrize("value", [20260331, 2026.0, None, True, pd.NaT, [2026, 3, 31]])
+def test_a_day_is_text_or_a_date_never_a_number(value):
+    with pytest.raises(ValueError, match="not a date"):
+        parse.parse_day(value)
+
+
+def test_a_day_from_dates_datetimes_and_timestamps():
+    import datetime
+
+    import numpy as np
+
+    for value in (
+        datetime.date(2026, 3, 31),
+        datetime.datetime(2026, 3, 31, 10, 30),
+        pd.Timestamp("2026-03-31 10:30"),
+        np.datetime64("2026-03-31"),
+        pd.Timestamp("2026-03-31 10:30", tz="Asia/Shanghai"),
+    ):
+        assert parse.parse_day(value) == pd.Timestamp("2026-03-31")
+
+
+def test_member_features_refuse_a_number_as_the_as_of_date(gas_world):
+    from segkit.features import member_features
+
+    with pytest.raises(ValueError, match="not a date: 20260331"):
+        member_features(gas_world.transactions, 20260331)
+
+
+def test_commas_are_thousands_separators_only_where_they_belong():
+    values, problem = parse.numbers_with_problems(
+        pd.Series(["1,50", "115,00", "1,5000", "1,150.00", "12,345,678", "1,150", " 2 500 "])
+    )
+    assert values.tolist()[3:] == [1150.0, 12_345_678.0, 1150.0, 2500.0]
+    assert problem.tolist() == [parse.AMBIGUOUS_COMMA] * 3 + [""] * 4
+
+
+def test_a_declared_decimal_comma_is_a_decimal_point():
+    values, bad = parse.parse_numbers(pd.Series(["1,50", "115,00", "1.150,25", "1,150.25", "-3"]), decimal=",")
+    assert values.tolist()[:3] == [1.5, 115.0, 1150.25] and values.tolist()[4] == -3.0
+    assert bad.tolist() == [False, False, False, True, False]
+
+
+def test_numbers_out_of_range_and_nul_bytes():
+    values, problem = parse.numbers_with_problems(pd.Series(["1e300", "1e400", "99999999999999999999", "5", "1\x0050"]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE] * 3 + ["", parse.NUL]
+    assert values.isna().tolist() == [True, True, True, False, True]
+    typed, problem = parse.numbers_with_problems(pd.Series([float("inf"), 2e12, 5.0]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE, parse.OUT_OF_RANGE, ""] and typed.iloc[2] == 5.0
+
+
+@pytest.mark.parametrize("value", ["9999-12-31", "1900-01-01", "0000-01-01", "1000-01-01", "2262-04-12", "2200-01-01"])
+def test_placeholder_dates_are_out_of_range_not_errors(value):
+    parsed, problem = parse.dates_with_problems(pd.Series([value, "2026-03-01"]))
+    assert problem.tolist() == [parse.OUT_OF_RANGE, ""] and pd.isna(parsed.iloc[0])
+    assert parsed.iloc[1] == pd.Timestamp("2026-03-01")
+
+
+def test_flags_in_every_common_spelling():
+    values, bad = parse.parse_flags(pd.Series(["√", "✓", "是的", "yes", "Y ", "×", "不是", "No", "1.0", "maybe", ""]))
+    assert values.tolist()[:9] == [True] * 5 + [False] * 3 + [True]
+    assert bad.tolist() == [False] * 9 + [True, False]
+
+
+def test_all_missing_values_parse_to_missing():
+    for parser in (parse.parse_ids, parse.parse_text, parse.parse_dates, parse.parse_numbers, parse.parse_flags):
+        parsed, bad = parser(pd.Series([None, None], dtype=object))
+        assert parsed.isna().all() and not bad.any()
+
+
+def test_ids_as_typed_in_any_input_method_are_one_id():
+    ids, _ = parse.parse_ids(pd.Series(["０００２", "\u200b0002", "'0002", "\ufeff0002 ", "0002"]))
+    assert ids.tolist() == ["0002"] * 5
+
+
+def test_phones_must_be_dialable():
+    phones, bad = parse.parse_phones(
+        pd.Series(
+            ["+86 138-0013-8000", "0755 1234567", "１３８００１３８０００", '=HYPERLINK("x")', "unknown", "123", ""]
+        )
+    )
+    assert phones.tolist()[:3] == ["+86 138-0013-8000", "0755 1234567", "13800138000"]
+    assert bad.tolist() == [False, False, False, True, True, True, False]
+
+
+def test_spaces_inside_amounts_only_group_thousands():
+    values, bad = parse.parse_numbers(pd.Series(["1 234", "1\u00a0234.5", "1 5", "12 34", "1\n5", "¥ 98元"]))
+    assert values.tolist()[:2] == [1234.0, 1234.5] and values.iloc[5] == 98.0
+    assert bad.tolist() == [False, False, True, True, True, False]
