@@ -164,8 +164,8 @@ def export_calls(
 
     Parameters
     ----------
-    alerts : pandas.DataFrame, str or Path
-        The overdue alerts: the ``alerts`` table of ``churn_alerts`` or its ``alerts.csv``
+    alerts : AlertRun, pandas.DataFrame, str or Path
+        The overdue alerts: ``churn_alerts``' result, its ``alerts`` table or its ``alerts.csv``
         (CSV or Parquet). ``member_id`` and ``reason`` are required; ``expected_next_purchase``
         (the due date), ``vip``, ``value_at_risk`` and ``p_active`` are used when present.
     members : pandas.DataFrame
@@ -272,7 +272,7 @@ def export_calls(
     >>> ledger.close()
     >>> folder.cleanup()
     """
-    alerts = read_source(alerts).frame
+    alerts = read_source(getattr(alerts, "alerts", alerts)).frame  # an AlertRun: its alerts
     return export_list(
         alert_candidates(alerts, campaign),
         members,

@@ -256,3 +256,11 @@ def test_both_catalogues_have_the_same_texts_with_the_same_fields():
         assert list(catalogue(language).section("outcomes")) == list(OUTCOMES)
     with pytest.raises(ValueError, match="language must be one of zh-CN, en"):
         ContactSettings(language="fr")
+
+
+def test_export_calls_takes_the_alert_run_itself(gas_world, tmp_path):
+    run = churn_alerts(gas_world.transactions, AS_OF, gas_world.members)
+    whole = export_calls(run, gas_world.members, AS_OF, Ledger(tmp_path / "a.sqlite", create=True), tmp_path / "a")
+    export_calls(run.alerts, gas_world.members, AS_OF, Ledger(tmp_path / "b.sqlite", create=True), tmp_path / "b")
+    assert len(whole.call_list) > 0
+    assert (tmp_path / "a" / "call_list.csv").read_bytes() == (tmp_path / "b" / "call_list.csv").read_bytes()
