@@ -17,6 +17,7 @@ import os
 import re
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -38,29 +39,37 @@ def _date(text: str) -> pd.Timestamp:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def _number(text: str, kind: type, what: str):
+    """``text`` as a ``kind`` (int or float), or argparse's one-line error naming ``what`` was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{what} expected, got {text!r}") from None
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a whole number")
     if value < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
 
 
 def _seed(text: str) -> int:
-    value = int(text)
+    value = _number(text, int, "a whole number")
     if value < 0:
         raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
 def _probability(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number")
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be a probability from 0 to 1")
     return value
 
 
 def _share(text: str) -> float:
-    value = float(text)
+    value = _number(text, float, "a number")
     if not 0 < value < 1:
         raise argparse.ArgumentTypeError("must be a share above 0 and below 1")
     return value
@@ -876,7 +885,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
     args = build_parser().parse_args(argv)
     try:
-        args.func(args)
+        with warnings.catch_warnings():  # a warning is one line too, naming the verb
+            warnings.showwarning = lambda message, *_, **__: print(
+                f"segkit {args.verb}: warning: {_one_line(message)}", file=sys.stderr
+            )
+            args.func(args)
     except Exception as error:  # noqa: BLE001 - each kind of failure gets its exit code and one line
         from .jobs import JobFailed
 

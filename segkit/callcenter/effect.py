@@ -28,6 +28,7 @@ purchases, never mixed into them.
 from __future__ import annotations
 
 import html
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import NormalDist
@@ -441,9 +442,9 @@ def campaign_effect(
     ...     "date": pd.to_datetime(["2026-01-08", "2026-01-12", "2026-01-20", "2026-02-01",
     ...                             "2026-02-10", "2026-01-15"]),
     ...     "amount": [120.0, 80.0, 95.0, 60.0, 100.0, 110.0]})
-    >>> effect = segkit.campaign_effect(calls, transactions, "2026-03-01", language="en")
+    >>> effect = segkit.campaign_effect(calls, transactions, "2026-02-10", language="en")
     >>> effect
-    <CampaignEffect as of 2026-03-01, 30-day window: churn +25.0 points (-28.2 to +60.1),
+    <CampaignEffect as of 2026-02-10, 30-day window: churn +25.0 points (-28.2 to +60.1),
     8 called, 4 control; 0 still open>
     >>> effect.summary()[["campaign", "called", "control", "rate_called", "rate_control", "uplift"]]
       campaign  called  control  rate_called  rate_control  uplift
@@ -469,8 +470,10 @@ def campaign_effect(
         from ..data import load_transactions
 
         transactions = load_transactions(transactions)
+    con = connection(backend, con)
+    as_of = _within_the_data(transactions, as_of, con)
     listed = listed_contacts(calls, as_of, window_days)
-    listed["bought"] = _bought(listed, transactions, as_of, window_days, connection(backend, con))
+    listed["bought"] = _bought(listed, transactions, as_of, window_days, con)
     listed["won_back"] = _won_back(listed["alert_id"], outcomes, as_of)
     table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
     still_open = int((listed["compared"] & ~listed["ended"]).sum())
@@ -564,6 +567,23 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
             f"first ends on {first:%Y-%m-%d}"
         )
     return listed.reset_index(drop=True)
+
+
+def _within_the_data(transactions: Any, as_of: pd.Timestamp, con: ibis.BaseBackend) -> pd.Timestamp:
+    """``as_of``, or the transactions' last day when they end before it (with a warning): a window that ends
+    after the export's last day cannot be scored, for a purchase after that day would not be in the file;
+    counting it as "did not buy" would bias the rates without a word."""
+    table = as_table(transactions, con, "transactions")
+    last = fetch_arrow(con, table.aggregate(last=table["date"].max())).column("last")[0].as_py()
+    if last is None or pd.Timestamp(last).normalize() >= as_of:
+        return as_of
+    last = pd.Timestamp(last).normalize()
+    warnings.warn(
+        f"the transactions end on {last:%Y-%m-%d}, before {as_of:%Y-%m-%d}: measured as of {last:%Y-%m-%d} "
+        "(a window ending later is still open: its purchases would not be in the file)",
+        stacklevel=3,
+    )
+    return last
 
 
 def _bought(

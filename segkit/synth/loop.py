@@ -131,8 +131,10 @@ def simulate(
         raise ValueError(
             f"{out} holds a ledger.sqlite that no simulation wrote; give the simulation a folder of its own"
         )
+    made = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".simulate-", dir=out))
+    done = False
     try:
         world = GasLoop(n_members, seed, start, history_days)
         ledger = Ledger(work / "ledger.sqlite", create=True)
@@ -167,6 +169,12 @@ def simulate(
                 ledger.add_outcomes(agent_reports(truth[-1], seed, stream=world.day))  # the day's outcomes
                 bar.update()
         truth = pd.concat(truth, ignore_index=True)
+        if not (truth["arm"] == CONTROL).any():
+            raise ValueError(
+                f"no household was held out as control in {days} days ({len(truth):,} listed, control share "
+                f"{control_share:g}): the calls cannot be measured; simulate more households or days, or hold out "
+                "a larger share"
+            )
         effect = campaign_effect(ledger.calls(), world.transactions, as_of, window_days, outcomes=ledger.outcomes())
         _record_on_simulated_days(ledger)
         ledger.close()
@@ -193,8 +201,11 @@ def simulate(
         (work / "policy.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         for name in SIMULATION_FILES:
             os.replace(work / name, out / name)
+        done = True
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if made and not done and not any(out.iterdir()):
+            out.rmdir()  # a failed simulation leaves no empty folder it made
     return Simulation(summary, [out / name for name in SIMULATION_FILES])
 
 

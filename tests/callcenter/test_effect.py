@@ -100,6 +100,7 @@ def _transactions() -> pd.DataFrame:
             ("k1", day(31), 40.0),
             ("c8", LATER + pd.Timedelta(days=2), 50.0),  # its window has not ended: not counted
             ("g0", day(2), 30.0),
+            ("x0", AS_OF, 10.0),  # a member never listed: the export runs to AS_OF
         ],
         columns=["member_id", "date", "amount"],
     )
@@ -366,9 +367,10 @@ def _listing(
 
 def _lists(*lists) -> tuple[pd.DataFrame, pd.DataFrame]:
     parts = [_listing(*spec) for spec in lists]
+    export_end = pd.DataFrame({"member_id": ["x-end"], "date": [AS_OF], "amount": [10.0]})  # the file runs to AS_OF
     return (
         pd.concat([calls for calls, _ in parts], ignore_index=True),
-        pd.concat([bought for _, bought in parts], ignore_index=True),
+        pd.concat([*(bought for _, bought in parts), export_end], ignore_index=True),
     )
 
 
@@ -477,3 +479,20 @@ def test_over_many_control_draws_the_interval_holds_the_true_uplift_95_times_in_
     # the benchmark does the same over whole simulated worlds (benchmarks/bench_effect_coverage.py)
     assert _coverage(0.25) >= 0.94
     assert _coverage(0.0) >= 0.94  # calls that change nothing: the interval holds 0
+
+
+def test_an_as_of_after_the_data_ends_is_measured_to_its_last_day_and_said(tmp_path, capsys):
+    # days after the export's last one hold no purchases: counting their windows as "did not buy" would bias
+    # the rates without a word
+    later = pd.Timestamp("2030-01-01")
+    with pytest.warns(UserWarning, match="the transactions end on 2026-03-01, before 2030-01-01: measured as of"):
+        effect = campaign_effect(_calls(), _transactions(), later)
+    assert effect.as_of == AS_OF and effect.table.equals(campaign_effect(_calls(), _transactions(), AS_OF).table)
+    _transactions().to_csv(tmp_path / "transactions.csv", index=False)
+    _ledger(str(tmp_path / "ledger.sqlite")).close()
+    assert _effect(str(tmp_path / "ledger.sqlite"), tmp_path, "out", "--as-of", "2030-01-01") == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    assert warned == [
+        "segkit effect: warning: the transactions end on 2026-03-01, before 2030-01-01: measured as of 2026-03-01 "
+        "(a window ending later is still open: its purchases would not be in the file)"
+    ]

@@ -111,6 +111,8 @@ def test_errors_are_one_line_and_exit_2(tmp_path, capsys):
         "date": ["--start", "2026-02-30"],
         "out is a file": ["--out", tmp_path / "a_file"],
         "someone's ledger": ["--out", tmp_path / "real"],
+        "not a number": ["--days", "abc"],
+        "nobody held out: a world too small": ["--n-members", "100", "--days", "6", "--window-days", "3"],
     }
     for case, args in cases.items():
         argv = ["simulate", "gas", "--n-members", "50", "--out", tmp_path / "sim", *args]
