@@ -176,6 +176,7 @@ def simulate(
                 "a larger share"
             )
         effect = campaign_effect(ledger.calls(), world.transactions, as_of, window_days, outcomes=ledger.outcomes())
+        tables = effect.tables()
         _record_on_simulated_days(ledger)
         ledger.close()
         summary = {
@@ -193,10 +194,10 @@ def simulate(
             **({"p_active_below": settings.p_active_below} if policy == "segkit" else {}),
             **_policy_measures(truth, effect.overall(), policy, as_of, window_days),
             "households_with_us_at_end": int(world.households.with_us.sum()),
-            "advice": _advice(effect.advice),
+            "advice": json.loads(tables["advice.csv"].to_json(orient="records")),  # rounded as in advice.csv
         }
         write_table(world.transactions, work / "transactions.csv")
-        write_table(effect.tables()["effect.csv"], work / "effect.csv")
+        write_table(tables["effect.csv"], work / "effect.csv")
         write_table(truth, work / "call_truth.csv")
         (work / "policy.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
         for name in SIMULATION_FILES:
@@ -318,22 +319,16 @@ def _record_on_simulated_days(ledger: Ledger) -> None:
     call center records its list and its outcomes on the day, and a wall-clock time would make every re-run's
     ledger differ."""
     with ledger.exclusive() as session:
-        days = session.con.execute(sa.select(ledger_runs.c.run_id, ledger_runs.c.as_of)).all()
-        if days:
-            session.con.execute(
-                ledger_runs.update()
-                .where(ledger_runs.c.run_id == sa.bindparam("id"))
-                .values(recorded_at=sa.bindparam("day")),
-                [{"id": run_id, "day": datetime.combine(day, time())} for run_id, day in days],
-            )
-        reported = session.con.execute(sa.select(ledger_outcomes.c.outcome_id, ledger_outcomes.c.outcome_date)).all()
-        if reported:
-            session.con.execute(
-                ledger_outcomes.update()
-                .where(ledger_outcomes.c.outcome_id == sa.bindparam("id"))
-                .values(imported_at=sa.bindparam("day")),
-                [{"id": outcome_id, "day": datetime.combine(day, time())} for outcome_id, day in reported],
-            )
+        for table, key, day, stamp in (
+            (ledger_runs, "run_id", "as_of", "recorded_at"),
+            (ledger_outcomes, "outcome_id", "outcome_date", "imported_at"),
+        ):
+            rows = session.con.execute(sa.select(table.c[key], table.c[day])).all()
+            if rows:
+                session.con.execute(
+                    table.update().where(table.c[key] == sa.bindparam("id")).values({stamp: sa.bindparam("day")}),
+                    [{"id": row_id, "day": datetime.combine(when, time())} for row_id, when in rows],
+                )
 
 
 def _policy(name: str, members: pd.DataFrame, settings: AlertSettings):
@@ -420,20 +415,6 @@ def _policy_measures(
             for name in ("uplift", "uplift_low", "uplift_high")
         },
     }
-
-
-def _advice(advice: pd.DataFrame) -> list[dict]:
-    """``effect_advice``'s rows for ``policy.json``: what the control group says about the alert settings."""
-    rounded = advice.assign(
-        uplift=advice["uplift"].astype(float).round(4), uplift_high=advice["uplift_high"].astype(float).round(4)
-    )
-    return [
-        {
-            key: (None if pd.isna(value) else value.item() if hasattr(value, "item") else value)
-            for key, value in row.items()
-        }
-        for row in rounded.to_dict("records")
-    ]
 
 
 def _uplift(truth: pd.DataFrame) -> float | None:
