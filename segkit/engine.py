@@ -14,8 +14,10 @@ dates in pandas.
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from .data.parse import parse_day
 BACKENDS = ("duckdb", "spark")
 DUCKDB_MEMORY_LIMIT = "1GB"
 _FETCH_ROWS = 1 << 20
+_RANGE_ROWS = 1 << 23  # transaction rows per query grouped by member: within DuckDB's default 1 GB
 EPOCH = pd.Timestamp("1970-01-01")
 
 
@@ -122,6 +125,57 @@ def fetch_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
     if con.name != "duckdb":
         return con.to_pyarrow(expr)
     return arrow_batches(con, expr, _FETCH_ROWS).read_all().cast(expr.as_table().schema().to_pyarrow())
+
+
+def member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple[Any, Any]]:
+    """Ranges of member ids (``lo <= member_id < hi``; None: open), in member order, each holding about
+    ``_RANGE_ROWS`` of the transactions' rows, for queries that group by member.
+
+    Grouping 107M rows (10M households) by member in one DuckDB query needs more memory than 8 GB; a range
+    at a time needs what a million households need. A single open range when the rows fit in one, and on
+    Spark, which partitions by member itself.
+    """
+    if con.name != "duckdb":
+        return [(None, None)]
+    ranges = math.ceil(int(con.execute(transactions.count())) / _RANGE_ROWS)
+    if ranges <= 1:
+        return [(None, None)]
+    ids = fetch_arrow(con, transactions.select("member_id").distinct().order_by("member_id")).column("member_id")
+    bounds = [ids[len(ids) * k // ranges].as_py() for k in range(1, ranges)]
+    return list(zip([None, *bounds], [*bounds, None]))
+
+
+def _in_range(table: ibis.Table | None, lo: Any, hi: Any) -> ibis.Table | None:
+    if table is not None and lo is not None:
+        table = table.filter(table.member_id >= lo)
+    if table is not None and hi is not None:
+        table = table.filter(table.member_id < hi)
+    return table
+
+
+def batches_by_member(
+    con: ibis.BaseBackend,
+    query: Callable[..., ibis.Table],
+    transactions: ibis.Table,
+    *others: ibis.Table | None,
+    rows: int = _FETCH_ROWS,
+) -> Iterator[pa.RecordBatch]:
+    """The result of ``query(transactions, *others)``, a query grouped (and ordered) by member, run a range of
+    members at a time (``member_ranges``; every table filtered to the range) and read as Arrow batches: the
+    ranges follow each other in member order, so an ordered query's batches come in its order."""
+    for lo, hi in member_ranges(con, transactions):
+        part = [_in_range(table, lo, hi) for table in (transactions, *others)]
+        yield from arrow_batches(con, query(*part), rows)
+
+
+def fetch_arrow_by_member(
+    con: ibis.BaseBackend, query: Callable[..., ibis.Table], transactions: ibis.Table, *others: ibis.Table | None
+) -> pa.Table:
+    """``fetch_arrow`` of ``query(transactions, *others)``, run a range of members at a time
+    (``batches_by_member``)."""
+    schema = query(transactions, *others).as_table().schema().to_pyarrow()
+    batches = list(batches_by_member(con, query, transactions, *others))
+    return (pa.Table.from_batches(batches) if batches else schema.empty_table()).cast(schema)
 
 
 def day_number(day: Any) -> int:

@@ -12,11 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import AS_OF, REPO
 
+from segkit import engine
 from segkit.cli import main
 from segkit.data import load_table, sources
 from segkit.data.contract import ContractError
+from segkit.features import btyd_summary, member_features, purchase_gaps, purchase_value, rolling_spends
 from segkit.features import gaps as gaps_module
-from segkit.features import purchase_gaps
 
 SETTINGS = REPO / "data" / "samples" / "alerts_gas.yaml"
 
@@ -86,6 +87,28 @@ def test_blocks_and_batches_do_not_change_the_result(gas_files, monkeypatch):
     blocks = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
     pd.testing.assert_frame_equal(blocks.table, whole.table)
     pd.testing.assert_frame_equal(purchase_gaps(blocks, AS_OF), whole_gaps)
+
+
+def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_tables(gas_files, monkeypatch):
+    """A large file is grouped by member a range of members at a time (10M households do not fit in one
+    query): from memory or from Parquet, every per-member table is the one of a single query."""
+    loaded = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
+    members = load_table(gas_files / "members.csv", "members").table
+    tables = {
+        "gaps": lambda tx: purchase_gaps(tx, AS_OF, members),
+        "features": lambda tx: member_features(tx, AS_OF, members),
+        "value": lambda tx: purchase_value(tx, AS_OF),
+        "spends": lambda tx: rolling_spends(tx, [pd.Timestamp(AS_OF)], 90).sort_index(),
+        "btyd": lambda tx: btyd_summary(tx, "2026-01-31", holdout_end=AS_OF),
+    }
+    whole = {name: table(loaded) for name, table in tables.items()}
+    monkeypatch.setattr(engine, "_RANGE_ROWS", len(loaded.table) // 7)
+    monkeypatch.setattr(gaps_module, "_BATCH_ROWS", 999)
+    con = engine.connection()
+    assert len(engine.member_ranges(con, engine.as_table(loaded, con))) == 8
+    for source in (loaded, gas_files / "transactions.parquet"):
+        for name, table in tables.items():
+            pd.testing.assert_frame_equal(table(source), whole[name], obj=name)
 
 
 def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..engine import as_table, connection, day_number, fetch_arrow
+from ..engine import as_table, connection, day_number, fetch_arrow_by_member
 from .occasions import occasions_expr
 
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -48,8 +48,11 @@ def btyd_summary(
     if end < calibration_end:
         raise ValueError(f"holdout_end {end.date()} is before calibration_end {calibration_end.date()}")
     con = connection(backend, con)
-    occasions = occasions_expr(as_table(transactions, con, "transactions"), end)
-    frame = fetch_arrow(con, _summary_expr(occasions, day_number(calibration_end), holdout_end is not None)).to_pandas()
+
+    def summary(transactions: ibis.Table) -> ibis.Table:
+        return _summary_expr(occasions_expr(transactions, end), day_number(calibration_end), holdout_end is not None)
+
+    frame = fetch_arrow_by_member(con, summary, as_table(transactions, con, "transactions")).to_pandas()
     per = UNITS[unit]
     frequency = frame["occasions"].to_numpy() - 1
     summary = pd.DataFrame(

@@ -8,6 +8,7 @@ is fitted on this table.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import ibis
@@ -15,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import arrow_batches, as_table, connection, day_number
+from ..engine import as_table, batches_by_member, connection, day_number
 from .occasions import daily_expr, is_purchase
 
 _BATCH_ROWS = 1 << 20  # occasions fetched from the engine at a time
@@ -38,9 +39,10 @@ def purchase_gaps(
     """
     con = connection(backend, con)
     as_of_day = day_number(as_of)
-    daily = daily_expr(as_table(transactions, con, "transactions", optional=("quantity", "product")), as_of, items=True)
+    table = as_table(transactions, con, "transactions", optional=("quantity", "product"))
     occasions = _occasions(
-        con, daily.filter(is_purchase(daily)).drop("refunded", "refund_rows").order_by(["member_id", "day"])
+        batches_by_member(con, lambda part: _occasion_expr(part, as_of), table, rows=_BATCH_ROWS),
+        _occasion_expr(table, as_of).columns,
     )
     ids = occasions.pop("member_id")
     code = np.concatenate(
@@ -58,11 +60,12 @@ def purchase_gaps(
     gaps = pd.DataFrame(
         {
             "member_id": pd.Categorical.from_codes(code, categories=member_ids),
-            "start": days.astype("datetime64[D]").astype("datetime64[ns]"),
+            "start": (days * 86_400_000_000_000).view("datetime64[ns]"),
             "days": length,
             "event": ~last,
             "net": occasions.pop("net").astype(np.float32),
-        }
+        },
+        copy=False,
     )
     del ids, code, days, length
     if "quantity" in occasions:
@@ -84,22 +87,27 @@ def purchase_gaps(
     return gaps
 
 
-def _occasions(con: ibis.BaseBackend, expr: ibis.Table) -> dict[str, Any]:
-    """The occasions' columns, fetched in batches so that no column of text is held whole: ``member_id`` and
-    ``product`` as dictionary-encoded chunked arrays sharing one dictionary (in order of first appearance),
-    the numbers as numpy arrays."""
-    batches = arrow_batches(con, expr, _BATCH_ROWS)
-    text = [name for name in ("member_id", "product") if name in batches.schema.names]
-    parts: dict[str, list] = {name: [] for name in batches.schema.names}
+def _occasion_expr(table: ibis.Table, as_of: Any) -> ibis.Table:
+    daily = daily_expr(table, as_of, items=True)
+    return daily.filter(is_purchase(daily)).drop("refunded", "refund_rows").order_by(["member_id", "day"])
+
+
+def _occasions(batches: Iterator[pa.RecordBatch], names: list[str]) -> dict[str, Any]:
+    """The occasions' columns ``names``, read batch by batch so that no column of text is held whole:
+    ``member_id`` and ``product`` as dictionary-encoded chunked arrays sharing one dictionary (in order of
+    first appearance), the numbers as numpy arrays."""
+    text = [name for name in ("member_id", "product") if name in names]
+    parts: dict[str, list] = {name: [] for name in names}
     for batch in batches:
-        for name in batches.schema.names:
+        for name in names:
             column = batch.column(name)
             if name in text:
                 parts[name].append(column.cast(pa.string()).dictionary_encode())
-            else:
-                parts[name].append(column.to_numpy(zero_copy_only=False))
+            else:  # a copy: a view would keep the whole batch (its text too) alive
+                parts[name].append(np.array(column.to_numpy(zero_copy_only=False)))
     columns: dict[str, Any] = {}
-    for name, chunks in parts.items():
+    for name in names:
+        chunks = parts.pop(name)
         if name in text:
             columns[name] = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
         else:

@@ -30,7 +30,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import as_table, connection, day_number, fetch_arrow, rows_up_to
+from ..engine import as_table, connection, day_number, fetch_arrow_by_member, rows_up_to
 from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
@@ -154,9 +154,13 @@ def member_features(
     con = connection(backend, con)
     tx = as_table(transactions, con, "transactions")
     mem = None if members is None else as_table(members, con, "members")
+
     # Typed in Arrow, then converted once: Ibis's to_pandas and casts in pandas cost a
     # second more on a million members.
-    return _to_frame(fetch_arrow(con, member_features_expr(tx, as_of, mem)))
+    def features(tx: ibis.Table, mem: ibis.Table | None) -> ibis.Table:
+        return member_features_expr(tx, as_of, mem)
+
+    return _to_frame(fetch_arrow_by_member(con, features, tx, mem))
 
 
 _ARROW_TYPES = {

@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from ..engine import as_table, connection, day_number, epoch_day, fetch_arrow
+from ..engine import as_table, connection, day_number, epoch_day, fetch_arrow_by_member
 from .occasions import occasions_expr
 
 VALUE_DAYS = 365
@@ -32,13 +32,16 @@ def rolling_spends(
     """Net spend per member (rows, every member with a transaction) in the ``window_days`` ending on each date
     (columns), in one pass over the transactions."""
     con = connection(backend, con)
-    t = as_table(transactions, con)
-    day = epoch_day(t.date)
-    sums = {
-        f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
-        for i, end in enumerate(map(day_number, dates))
-    }
-    spend = fetch_arrow(con, t.group_by("member_id").aggregate(**sums)).to_pandas().set_index("member_id")
+
+    def spends(t: ibis.Table) -> ibis.Table:
+        day = epoch_day(t.date)
+        sums = {
+            f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
+            for i, end in enumerate(map(day_number, dates))
+        }
+        return t.group_by("member_id").aggregate(**sums)
+
+    spend = fetch_arrow_by_member(con, spends, as_table(transactions, con)).to_pandas().set_index("member_id")
     spend.columns = list(dates)
     return spend
 
@@ -49,17 +52,20 @@ def purchase_value(
     """One row per buyer as of ``as_of``: ``frequency`` (purchase occasions), ``monetary`` (their net) and
     ``value_12m`` (the net of those in the last 365 days, to the cent), sorted by member."""
     con = connection(backend, con)
-    occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of)
-    recent = occasions.day > day_number(as_of) - VALUE_DAYS
-    value = (
-        occasions.group_by("member_id")
-        .aggregate(
-            frequency=occasions.day.count(),
-            monetary=occasions.net.sum(),
-            value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
+
+    def value(transactions: ibis.Table) -> ibis.Table:
+        occasions = occasions_expr(transactions, as_of)
+        recent = occasions.day > day_number(as_of) - VALUE_DAYS
+        return (
+            occasions.group_by("member_id")
+            .aggregate(
+                frequency=occasions.day.count(),
+                monetary=occasions.net.sum(),
+                value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
+            )
+            .order_by("member_id")
         )
-        .order_by("member_id")
-    )
-    frame = fetch_arrow(con, value).to_pandas()
+
+    frame = fetch_arrow_by_member(con, value, as_table(transactions, con, "transactions")).to_pandas()
     frame["value_12m"] = frame["value_12m"].round(2)
     return frame
