@@ -90,6 +90,7 @@ def stage_sankey(snapshots: pd.DataFrame) -> go.Figure:
     """Members flowing between lifecycle stages from one snapshot to the next; each stage in its colour
     (``STAGE_COLOURS``), each flow in a pale shade of the stage it leaves."""
     from ..segment import STAGES
+    from ..segment.lifecycle import stage_flows
 
     dates = sorted(snapshots["date"].unique())
     labels, colours, index = [], [], {}
@@ -99,15 +100,11 @@ def stage_sankey(snapshots: pd.DataFrame) -> go.Figure:
             labels.append(f"{stage} ({pd.Timestamp(date):%Y-%m})")
             colours.append(STAGE_COLOURS[stage])
     sources, targets, values = [], [], []
-    for before, after in zip(dates, dates[1:]):
-        merged = snapshots[snapshots["date"] == before].merge(
-            snapshots[snapshots["date"] == after], on="member_id", suffixes=("_from", "_to")
-        )
-        flows = merged.groupby(["stage_from", "stage_to"], observed=True).size()
-        for (stage_from, stage_to), n in flows.items():
-            sources.append(index[(before, stage_from)])
-            targets.append(index[(after, stage_to)])
-            values.append(int(n))
+    for before, after, counts in stage_flows(snapshots):
+        for i, j in zip(*np.nonzero(counts)):
+            sources.append(index[(before, STAGES[i])])
+            targets.append(index[(after, STAGES[j])])
+            values.append(int(counts[i, j]))
     fig = go.Figure(
         go.Sankey(
             node={"label": labels, "pad": 12, "color": colours},

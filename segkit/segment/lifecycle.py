@@ -27,9 +27,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data.parse import parse_day
-from ..engine import connection
+from ..engine import as_table, connection
 from ..features import member_features
 from ..settings import YamlSettings
 
@@ -84,17 +86,18 @@ def lifecycle_stages(features: pd.DataFrame, rules: LifecycleRules | None = None
         ratio > rules.active,
         last_gap_ratio > rules.reactivation,
     ]
+    # the codes of the stages (no string per member)
     stage = np.select(
         [c.fillna(False).to_numpy(dtype=bool) for c in conditions],
-        ["prospect", "new", "lost", "dormant", "at risk", "reactivated"],
-        default="active",
+        [STAGES.index(name) for name in ("prospect", "new", "lost", "dormant", "at risk", "reactivated")],
+        default=STAGES.index("active"),
     )
     return pd.DataFrame(
         {
             "member_id": features["member_id"],
             "rhythm_days": rhythm.round(1),
             "overdue_ratio": ratio.round(2),
-            "stage": pd.Categorical(stage, categories=STAGES),
+            "stage": pd.Categorical.from_codes(stage.astype(np.int8), categories=STAGES),
         }
     )
 
@@ -113,39 +116,93 @@ def stage_snapshots(
     backend: str = "duckdb",
     con=None,
 ) -> pd.DataFrame:
-    """Stages of every member at each date (``member_id``, ``date``, ``stage``), long format.
+    """Stages of every member at each date (``member_id``, ``stage``, ``date``), long format, one date after
+    the other.
 
-    Members from ``members`` count from their ``join_date`` (as prospects until they buy).
+    Members from ``members`` count from their ``join_date`` (as prospects until they buy). The table is
+    compact, a few bytes a row: ``member_id`` is categorical, its categories (every member seen, sorted) shared
+    by all dates, and ``stage`` categorical (``STAGES``).
     """
     con = connection(backend, con)
-    frames = []
+    if members is not None:  # in the engine once, filtered there at each date
+        members = as_table(members, con, "members", optional=("join_date",))
+    ids = pd.Index([], dtype=object)  # every member seen so far; each date's codes point into it
+    codes, stages, counts = [], [], []
     for date in dates:
         known = None
         if members is not None:
-            joined = members["join_date"].isna() | (members["join_date"] <= date)
-            known = members.loc[joined, ["member_id"]]
-        features = member_features(transactions, date, members=known, con=con)
-        stages = lifecycle_stages(features, rules)[["member_id", "stage"]]
-        frames.append(stages.assign(date=date))
-    return pd.concat(frames, ignore_index=True)
+            known = members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
+        staged = lifecycle_stages(member_features(transactions, date, members=known, con=con), rules)
+        member_ids = staged["member_id"].to_numpy()
+        found = ids.get_indexer(member_ids)
+        if (found < 0).any():  # new members are appended: the codes of the earlier dates stay valid
+            ids = ids.append(pd.Index(member_ids[found < 0], dtype=object))
+            found = ids.get_indexer(member_ids)
+        codes.append(found)
+        stages.append(staged["stage"].cat.codes.to_numpy())
+        counts.append(len(staged))
+    # categories in sorted order (Arrow sorts the text without a Python comparison per pair)
+    order = pc.sort_indices(pa.array(ids.to_numpy(), type=pa.string())).to_numpy()
+    rank = np.empty(len(ids), dtype=np.int32)
+    rank[order] = np.arange(len(ids), dtype=np.int32)
+    snapshots = pd.DataFrame(
+        {
+            "member_id": pd.Categorical.from_codes(rank[_joined(codes, np.int64)], categories=ids[order]),
+            "stage": pd.Categorical.from_codes(_joined(stages, np.int8), categories=STAGES),
+        }
+    )
+    snapshots["date"] = np.repeat(np.array([pd.Timestamp(date).to_datetime64() for date in dates]), counts)
+    return snapshots
+
+
+def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
+    return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
+
+
+def stage_flows(snapshots: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, np.ndarray]]:
+    """Members moving between stages from each snapshot date to the next: ``(before, after, counts)`` per pair
+    of consecutive dates, ``counts[i, j]`` the members in ``STAGES[i]`` before and ``STAGES[j]`` after (members
+    in one snapshot only, or in a stage not of ``STAGES``, are not counted).
+
+    Worked on the member codes, one array of stages per date: no join of the snapshots.
+    """
+    dates = sorted(snapshots["date"].unique())
+    member = snapshots["member_id"]
+    if isinstance(member.dtype, pd.CategoricalDtype):
+        codes, size = member.cat.codes.to_numpy(), len(member.cat.categories)
+    else:
+        codes, uniques = pd.factorize(member)
+        size = len(uniques)
+    stage = pd.Categorical(snapshots["stage"], categories=STAGES).codes
+    day = snapshots["date"].to_numpy()
+    stages_at = []
+    for date in dates:
+        at = np.full(size, -1, dtype=np.int8)  # the stage of each member at the date (-1: not in the snapshot)
+        on = day == date
+        at[codes[on]] = stage[on]
+        stages_at.append(at)
+    flows = []
+    for (before, after), (a, b) in zip(zip(dates, dates[1:]), zip(stages_at, stages_at[1:])):
+        moved = (a >= 0) & (b >= 0)
+        counts = np.bincount(a[moved].astype(np.int64) * len(STAGES) + b[moved], minlength=len(STAGES) ** 2)
+        flows.append((before, after, counts.reshape(len(STAGES), len(STAGES))))
+    return flows
 
 
 def transition_matrix(snapshots: pd.DataFrame, normalize: bool = True) -> pd.DataFrame:
-    """Members moving from each stage (rows) to each stage (columns) between consecutive snapshots, pooled.
+    """Members moving from each stage (rows) to each stage (columns) between consecutive snapshots, pooled
+    (``stage_flows``).
 
     With ``normalize``, each row is the share of that stage's members going to each stage.
     """
-    dates = sorted(snapshots["date"].unique())
-    pairs = []
-    for before, after in zip(dates, dates[1:]):
-        merged = snapshots[snapshots["date"] == before].merge(
-            snapshots[snapshots["date"] == after], on="member_id", suffixes=("_from", "_to")
-        )
-        pairs.append(merged[["stage_from", "stage_to"]])
-    if not pairs:
+    flows = stage_flows(snapshots)
+    if not flows:
         raise ValueError("transitions need snapshots at two dates or more")
-    moves = pd.concat(pairs, ignore_index=True)
-    matrix = pd.crosstab(moves["stage_from"], moves["stage_to"]).reindex(index=STAGES, columns=STAGES, fill_value=0)
+    matrix = pd.DataFrame(
+        sum(counts for _, _, counts in flows),
+        index=pd.Index(STAGES, name="stage_from"),
+        columns=pd.Index(STAGES, name="stage_to"),
+    )
     if normalize:
         matrix = matrix.div(matrix.sum(axis=1).replace(0, np.nan), axis=0)
     return matrix

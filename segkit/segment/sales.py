@@ -7,8 +7,14 @@ service is failing (``DOMAIN.md`` section 5).
 
 from __future__ import annotations
 
+from typing import Any
+
+import ibis
 import numpy as np
 import pandas as pd
+
+from ..engine import as_table, connection, days_to_dates, fetch_arrow
+from .cohorts import activity_of
 
 # Reversal steps from gross orders to net sales, in the domain's order, with the statuses of each.
 FUNNEL_STEPS = {
@@ -33,20 +39,14 @@ def health_band(ratio: float) -> str:
 def sales_split(occasions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
     """First-purchase and repeat sales per period, the repeat:first ratio and its health band.
 
-    ``occasions`` comes from ``segkit.features.purchase_occasions``: a member's
-    first occasion is first-purchase sales, every later one repeat sales.
+    ``occasions``: the purchase occasions of ``segkit.features.purchase_occasions``, or their
+    ``segkit.segment.cohorts.cohort_activity`` (what ``Segmentation.sales`` passes: the occasions stay in
+    the engine). A member's first occasion is first-purchase sales, every later one repeat sales.
     Refunds on days without a purchase are not in these sales (see ``gross_to_net``).
     """
-    ordered = occasions.sort_values(["member_id", "date"], kind="stable")
-    first = ~ordered["member_id"].duplicated()
-    period = ordered["date"].dt.to_period(freq)
-    split = pd.DataFrame(
-        {
-            "first_purchase_sales": ordered["net"].where(first, 0.0).groupby(period).sum(),
-            "repeat_sales": ordered["net"].where(~first, 0.0).groupby(period).sum(),
-            "first_time_buyers": first.groupby(period).sum(),
-        }
-    )
+    activity = activity_of(occasions)
+    period = days_to_dates(activity["day"]).dt.to_period(freq)
+    split = activity[["first_purchase_sales", "repeat_sales", "first_time_buyers"]].groupby(period).sum()
     split["repeat_to_first"] = split["repeat_sales"] / split["first_purchase_sales"].replace(0, np.nan)
     split["band"] = split["repeat_to_first"].map(health_band)
     split.index = split.index.astype(str)
@@ -79,3 +79,17 @@ def gross_to_net(transactions: pd.DataFrame, steps: dict[str, tuple[str, ...]] |
     funnel["share_of_gross"] = funnel["amount"] / funnel["amount"].iloc[0]
     funnel["share_of_previous"] = funnel["amount"] / funnel["amount"].shift().fillna(funnel["amount"].iloc[0])
     return funnel
+
+
+def status_totals(
+    transactions: Any, backend: str = "duckdb", con: ibis.BaseBackend | None = None
+) -> pd.DataFrame | None:
+    """The transactions' ``amount`` summed per ``status`` and sign in the engine: what ``gross_to_net`` needs,
+    a few rows whatever the number of transactions (``gross_to_net(status_totals(tx))`` is
+    ``gross_to_net(tx)``). None when the transactions have no status."""
+    con = connection(backend, con)
+    table = as_table(transactions, con, "transactions", optional=("status",))
+    if "status" not in table.columns:
+        return None
+    totals = table.group_by("status", negative=table.amount < 0).aggregate(amount=table.amount.sum())
+    return fetch_arrow(con, totals.order_by(["status", "negative"]).select("status", "amount")).to_pandas()

@@ -22,10 +22,10 @@ import pandas as pd
 from ..data.parse import parse_day
 from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
-from .cohorts import cohort_retention
+from .cohorts import cohort_activity, cohort_retention
 from .lifecycle import LifecycleRules, lifecycle_stages, month_ends, stage_snapshots, transition_matrix
 from .rfm import RFMResult, RFMSettings, rfm_scores, segment_summary
-from .sales import gross_to_net, sales_split
+from .sales import gross_to_net, sales_split, status_totals
 from .tiers import TierRules, assign_tiers, tier_changes
 from .value import VipRule
 
@@ -109,6 +109,9 @@ class Segmentation(Result):
         The workflow's ``backend`` and ``con``, for the analyses.
     tier_changes : pandas.DataFrame
         ``tier_changes.csv``: this month's upgrades and downgrades.
+    snapshots : pandas.DataFrame
+        Every member's lifecycle stage at the last ``snapshot_months`` month ends and
+        the as-of date (``stage_snapshots``: ``member_id`` and ``stage`` categorical).
     transitions : pandas.DataFrame
         ``stage_transitions.csv``: the share of each stage's members in each stage a
         month later.
@@ -117,8 +120,13 @@ class Segmentation(Result):
         months later.
     sales : pandas.DataFrame
         ``sales_split.csv``: first against repeat purchases per month.
+    activity : pandas.DataFrame
+        The purchase occasions counted per first-purchase month and day in the engine
+        (``segkit.segment.cohorts.cohort_activity``): the cohorts and the sales split
+        are read from it, the occasions themselves never reach pandas.
     funnel : pandas.DataFrame or None
-        Gross orders to net by status (None without statuses).
+        Gross orders to net by status (None without statuses), from the amounts
+        summed per status in the engine.
     """
 
     as_of: pd.Timestamp
@@ -164,32 +172,27 @@ class Segmentation(Result):
         return transition_matrix(self.snapshots)
 
     @cached_property
-    def occasions(self) -> pd.DataFrame:
-        from ..features import purchase_occasions
-
-        return purchase_occasions(self.transactions, self.as_of, **self.engine)
+    def activity(self) -> pd.DataFrame:
+        """The purchase occasions per first-purchase month and day, counted in the engine (``cohort_activity``):
+        what the cohorts and the sales split are read from."""
+        return cohort_activity(self.transactions, self.as_of, **self.engine)
 
     @cached_property
     def cohorts(self) -> pd.DataFrame:
         """cohort_retention.csv: the share of each first-purchase month buying k months later."""
-        return cohort_retention(self.occasions, self.as_of)
+        return cohort_retention(self.activity, self.as_of)
 
     @cached_property
     def sales(self) -> pd.DataFrame:
         """sales_split.csv: first against repeat purchases per month."""
-        return sales_split(self.occasions)
+        return sales_split(self.activity)
 
     @cached_property
     def funnel(self) -> pd.DataFrame | None:
-        """Gross orders to net, by status (None when the transactions have no status)."""
-        from ..engine import as_table, connection, fetch_arrow
-
-        con = connection(**self.engine)
-        table = as_table(self.transactions, con, "transactions", optional=("status",))
-        if "status" not in table.columns:
-            return None
-        frame = fetch_arrow(con, table.select("amount", "status")).to_pandas()
-        return gross_to_net(frame) if frame["status"].notna().any() else None
+        """Gross orders to net, by status (None when the transactions have no status); the amounts are
+        summed per status in the engine (``status_totals``)."""
+        totals = status_totals(self.transactions, **self.engine)
+        return gross_to_net(totals) if totals is not None and totals["status"].notna().any() else None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The member table and the analyses, rounded (shares to 4 places, money to cents)."""
@@ -299,12 +302,14 @@ def segment_members(
     rfm = rfm_scores(features, **settings.rfm.as_dict())
     table = rfm.table
     table["vip"] = settings.vip.flag(features, members)
-    table["stage"] = lifecycle_stages(features, settings.lifecycle)["stage"].astype(str).to_numpy()
+    # the stage names themselves, not a string per member (astype(str) makes one)
+    table["stage"] = lifecycle_stages(features, settings.lifecycle)["stage"].astype(object).to_numpy()
     tiers = assign_tiers(transactions, as_of, member_ids=features["member_id"], rules=settings.tiers, **engine)
     table["tier"] = table["member_id"].map(tiers.set_index("member_id")["tier"]).fillna(settings.tiers.base)
+    table["action"] = table.pop("action")  # last: the columns of rfm.csv, in place (no second copy of the table)
     return Segmentation(
         as_of,
-        table[RFM_COLUMNS + ["action"]],
+        table,
         segment_summary(rfm),
         rfm,
         tiers,

@@ -70,13 +70,16 @@ def assign_tiers(
     now = month_ends(as_of, rules.grace_months + 1)  # the grace window's month ends
     before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
     spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days, backend=backend, con=con)
-    ids = spends.index.union(pd.Index(member_ids if member_ids is not None else [], dtype=object)).rename("member_id")
+    # the given ids first: where they hold a member, the union keeps their strings (not a second copy)
+    ids = pd.Index(member_ids if member_ids is not None else [], dtype=object).union(spends.index).rename("member_id")
     spends = spends.reindex(ids, fill_value=0.0)
     ranks = spends.apply(lambda column: _qualifying_rank(column, rules))
     spend = spends[as_of]
     rank_now, rank_before = ranks[now].max(axis=1), ranks[before].max(axis=1)
     names = np.array(rules.order, dtype=object)
-    change = np.select([rank_now > rank_before, rank_now < rank_before], ["upgrade", "downgrade"], default="")
+    # the three names themselves, not a string per member (np.select on strings makes one)
+    changes = np.array(["", "upgrade", "downgrade"], dtype=object)
+    change = changes[np.select([rank_now > rank_before, rank_now < rank_before], [1, 2], default=0)]
     return pd.DataFrame(
         {
             "member_id": ids,
