@@ -130,9 +130,9 @@ def _transactions_and_members(args, out: Path) -> Iterator[tuple[Path, pd.DataFr
     """The transactions (checked against --as-of) and, if given, the members of a per-member verb.
 
     The checked transactions are handed to the workflow as a Parquet file in a temporary folder (removed
-    afterwards), which the engine reads a range of members at a time: the loaded table is not held in memory
-    while the workflow runs (on 10M households it is about 5 GB)."""
-    import pyarrow.parquet as pq
+    afterwards), in member order, which the engine reads a range of members at a time: the loaded table is not
+    held in memory while the workflow runs (on 10M households it is about 5 GB)."""
+    from .engine import write_by_member
 
     loaded = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects)
     members = None
@@ -140,7 +140,7 @@ def _transactions_and_members(args, out: Path) -> Iterator[tuple[Path, pd.DataFr
         members = _load(args.members, "members", args.members_mapping, None, out, None).table
     with tempfile.TemporaryDirectory(prefix="segkit-") as folder:
         transactions = Path(folder) / "transactions.parquet"
-        pq.write_table(loaded.to_arrow(), transactions)
+        write_by_member(loaded.to_arrow(), transactions)
         del loaded
         yield transactions, members
 

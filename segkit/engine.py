@@ -145,6 +145,37 @@ def member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple
     return list(zip([None, *bounds], [*bounds, None]))
 
 
+def write_by_member(table: pa.Table, path: str | Path) -> Path:
+    """Write ``table`` to Parquet with its rows in member order (each member's rows in the order they came).
+
+    A query run a range of members at a time (``member_ranges``) then reads only the row groups of its range,
+    which DuckDB finds from their statistics, instead of the whole file: on 10M households the file would
+    otherwise be read once per range, 13 times per query."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from .data.sources import plain_text
+
+    table = table.unify_dictionaries()
+    member = table.column("member_id")
+    if pa.types.is_dictionary(member.type):
+        dictionary = member.chunk(0).dictionary if member.num_chunks else pa.array([], pa.string())
+        rank = np.empty(len(dictionary), dtype=np.int64)
+        rank[pc.sort_indices(dictionary).to_numpy()] = np.arange(len(dictionary))
+        codes = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in member.chunks]
+        order = np.argsort(rank[np.concatenate(codes)] if codes else rank[:0], kind="stable")
+    else:
+        order = pc.sort_indices(member).to_numpy()  # stable
+    # Member ids are written as text: Parquet stores a column's dictionary in every row group, and the ids'
+    # dictionary (one entry per member, 10M of them) would be written a hundred times.
+    where = table.schema.get_field_index("member_id")
+    with pq.ParquetWriter(path, table.schema.set(where, pa.field("member_id", pa.string()))) as writer:
+        for start in range(0, len(order), _FETCH_ROWS):
+            rows = table.take(order[start : start + _FETCH_ROWS])
+            writer.write_table(rows.set_column(where, "member_id", plain_text(rows.column(where)).cast(pa.string())))
+    return Path(path)
+
+
 def _in_range(table: ibis.Table | None, lo: Any, hi: Any) -> ibis.Table | None:
     if table is not None and lo is not None:
         table = table.filter(table.member_id >= lo)

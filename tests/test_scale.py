@@ -89,9 +89,10 @@ def test_blocks_and_batches_do_not_change_the_result(gas_files, monkeypatch):
     pd.testing.assert_frame_equal(purchase_gaps(blocks, AS_OF), whole_gaps)
 
 
-def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_tables(gas_files, monkeypatch):
+def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_tables(gas_files, tmp_path, monkeypatch):
     """A large file is grouped by member a range of members at a time (10M households do not fit in one
-    query): from memory or from Parquet, every per-member table is the one of a single query."""
+    query): from memory or from Parquet, in its order or in member order (the CLI's), every per-member table is
+    the one of a single query."""
     loaded = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
     members = load_table(gas_files / "members.csv", "members").table
     tables = {
@@ -106,9 +107,25 @@ def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_ta
     monkeypatch.setattr(gaps_module, "_BATCH_ROWS", 999)
     con = engine.connection()
     assert len(engine.member_ranges(con, engine.as_table(loaded, con))) == 8
-    for source in (loaded, gas_files / "transactions.parquet"):
+    by_member = engine.write_by_member(loaded.to_arrow(), tmp_path / "by_member.parquet")
+    for source in (loaded, gas_files / "transactions.parquet", by_member):
         for name, table in tables.items():
             pd.testing.assert_frame_equal(table(source), whole[name], obj=name)
+
+
+def test_transactions_written_in_member_order_keep_each_members_rows_and_their_order(gas_files, tmp_path, monkeypatch):
+    """The CLI's temporary Parquet is in member order: its row groups hold ranges of member ids that do not
+    overlap, so a range of members reads only its own; nothing is lost or reordered within a member."""
+    loaded = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
+    monkeypatch.setattr(engine, "_FETCH_ROWS", len(loaded.table) // 5)
+    path = engine.write_by_member(loaded.to_arrow(), tmp_path / "by_member.parquet")
+    written = pq.read_table(path).to_pandas().astype({"member_id": str})
+    expected = loaded.table.astype({"member_id": str}).sort_values("member_id", kind="stable")
+    pd.testing.assert_frame_equal(written, expected.reset_index(drop=True), check_dtype=False, check_categorical=False)
+    metadata = pq.ParquetFile(path).metadata
+    spans = [metadata.row_group(k).column(0).statistics for k in range(metadata.num_row_groups)]
+    assert len(spans) >= 5
+    assert all(before.max <= after.min for before, after in zip(spans, spans[1:]))
 
 
 def test_a_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):

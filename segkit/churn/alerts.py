@@ -281,10 +281,8 @@ def member_statuses(
     alert = ~long_gone & (table["days_overdue"] > 0) & (table["p_active"] < settings.p_active_below)
     late = ~long_gone & ~alert & (table["days_overdue"] > 0)
     table["status"] = np.select([long_gone, alert, late], ["long gone", "alert", "late"], "not due")
-    table["reason"] = [
-        _reason(row, settings) if flagged else ""
-        for row, flagged in zip(table.itertuples(index=False), alert.to_numpy())
-    ]
+    table["reason"] = ""
+    table.loc[alert, "reason"] = [_reason(row, settings) for row in table[alert].itertuples(index=False)]
     if members is not None:
         never = pd.Index(members["member_id"].astype(object).unique()).difference(table["member_id"])
         if len(never):
