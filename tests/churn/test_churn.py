@@ -109,6 +109,24 @@ def test_student_t_predictive_has_heavier_tail_and_calibration_round_trips():
     assert np.allclose(Calibration({}).forward(values, used), values)
 
 
+def test_calibration_computes_only_the_transforms_it_keeps_and_keeps_the_same_curves():
+    rng = np.random.default_rng(3)
+    pits = rng.uniform(size=200_000) ** 1.3
+    gaps_used = rng.choice([0, 1, 4, 20], size=pits.size, p=[0.001, 0.05, 0.449, 0.5])  # band 0 under 300 gaps
+    asked = []
+
+    def pits_of(rows):
+        asked.append(len(rows))
+        return pits[rows]
+
+    kept = Calibration.from_rows(pits_of, gaps_used, np.random.default_rng(7))
+    every = Calibration.from_pits(pits, gaps_used, np.random.default_rng(7))
+    assert sorted(kept.knots) == sorted(every.knots) == [1, 3, 6]
+    for band in every.knots:
+        np.testing.assert_array_equal(kept.knots[band], every.knots[band])
+    assert sorted(asked) == [(gaps_used == 1).sum(), 50_000, 50_000]  # not the 200,000 transforms
+
+
 def test_cure_fraction_recovers_the_chance_that_a_purchase_is_the_last():
     # members buy with exponential gaps (mean 30 days); each purchase is the last with chance q
     rng = np.random.default_rng(2)
