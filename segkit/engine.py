@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,8 @@ def as_table(
         return ibis.memtable(data)
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
+        if con.name == "duckdb" and name == "transactions":
+            _warn_unless_in_member_order(path)
         return con.read_parquet(str(path))
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
 
@@ -174,6 +177,32 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
             rows = table.take(order[start : start + _FETCH_ROWS])
             writer.write_table(rows.set_column(where, "member_id", plain_text(rows.column(where)).cast(pa.string())))
     return Path(path)
+
+
+def _warn_unless_in_member_order(path: Path) -> None:
+    """Warn when a Parquet file of more transactions than one range of members holds is not in member order
+    (read from its row groups' statistics): each range then reads the whole file (on 10M households the gaps
+    took 119 s instead of 75 s)."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(path).metadata
+    except (OSError, pa.ArrowException):
+        return  # the engine's own error about the file follows
+    if metadata.num_rows <= _RANGE_ROWS or "member_id" not in metadata.schema.names:
+        return
+    where = metadata.schema.names.index("member_id")
+    spans = [metadata.row_group(k).column(where).statistics for k in range(metadata.num_row_groups)]
+    if all(span is not None and span.has_min_max for span in spans) and all(
+        before.max <= after.min for before, after in zip(spans, spans[1:])
+    ):
+        return
+    warnings.warn(
+        f"{path.name} ({metadata.num_rows:,} rows) is not in member order, so each range of members reads the "
+        f"whole file; sort it by member_id once, e.g. in DuckDB: COPY (FROM '{path}' ORDER BY member_id) TO "
+        "'sorted.parquet'",
+        stacklevel=2,  # one place: shown once per file
+    )
 
 
 def _in_range(table: ibis.Table | None, lo: Any, hi: Any) -> ibis.Table | None:
