@@ -47,9 +47,9 @@ def purchase_gaps(
     ids = occasions.pop("member_id")
     code = np.concatenate(
         [chunk.indices.to_numpy(zero_copy_only=False) for chunk in ids.chunks] or [np.zeros(0, np.int32)]
-    ).astype(np.int32)
+    ).astype(np.int32, copy=False)
     member_ids = pd.Index(ids.chunk(0).dictionary.to_pylist() if ids.num_chunks else [], dtype=object)
-    days = occasions.pop("day").astype(np.int64)
+    days = occasions.pop("day").astype(np.int64, copy=False)
     n = len(code)
     # The occasion that closes each member's history opens their censored gap.
     last = np.ones(n, dtype=bool)
@@ -57,10 +57,11 @@ def purchase_gaps(
     length = np.empty(n, dtype=np.int64)
     length[:-1] = days[1:] - days[:-1]
     length[last] = as_of_day - days[last]
+    days *= 86_400_000_000_000  # in place, to nanoseconds: 107M occasions on 10M households
     gaps = pd.DataFrame(
         {
             "member_id": pd.Categorical.from_codes(code, categories=member_ids),
-            "start": (days * 86_400_000_000_000).view("datetime64[ns]"),
+            "start": days.view("datetime64[ns]"),
             "days": length,
             "event": ~last,
             "net": occasions.pop("net").astype(np.float32),
