@@ -129,6 +129,23 @@ def test_transactions_written_in_member_order_keep_each_members_rows_and_their_o
     assert all(before.max <= after.min for before, after in zip(spans, spans[1:]))
 
 
+def test_written_in_member_order_whatever_the_ids_are(tmp_path, monkeypatch):
+    """Integer ids stay integers (sorted as numbers, so the row groups are in order); a dictionary that repeats
+    a value keeps each member's rows in their order; a missing id goes last."""
+    monkeypatch.setattr(engine, "_FETCH_ROWS", 10)
+    numbers = pa.table({"member_id": np.random.default_rng(1).permutation(40), "x": np.arange(40)})
+    path = engine.write_by_member(numbers, tmp_path / "numbers.parquet")
+    assert pq.read_table(path).column("member_id").to_pylist() == list(range(40))
+    metadata = pq.ParquetFile(path).metadata
+    spans = [metadata.row_group(k).column(0).statistics for k in range(metadata.num_row_groups)]
+    assert [(span.min, span.max) for span in spans] == [(0, 9), (10, 19), (20, 29), (30, 39)]
+    repeated = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2, 0, None, 2], pa.int32()), pa.array(["b", "a", "b"]))
+    path = engine.write_by_member(pa.table({"member_id": repeated, "x": range(6)}), tmp_path / "repeated.parquet")
+    written = pq.read_table(path)
+    assert written.column("member_id").to_pylist() == ["a", "b", "b", "b", "b", None]
+    assert written.column("x").to_pylist() == [1, 0, 2, 3, 5, 4]
+
+
 def test_a_large_parquet_file_not_in_member_order_is_named_in_a_warning(gas_files, tmp_path, monkeypatch):
     """Each range of members reads the whole of a file that is not in member order (several times slower on 10M
     households): the user is told, and how to fix it; a file in member order, or small enough for one range,
@@ -145,8 +162,16 @@ def test_a_large_parquet_file_not_in_member_order_is_named_in_a_warning(gas_file
         monkeypatch.setattr(engine, "_RANGE_ROWS", len(shuffled) // 7)
         engine.as_table(by_member, con)
         engine.as_table(tmp_path / "tx.parquet", con, "members")  # members are not read by range
-    assert not [w for w in caught if "member order" in str(w.message)]
-    with pytest.warns(UserWarning, match=r"tx\.parquet \([\d,]+ rows\) is not in member order.*ORDER BY member_id"):
+        descending = shuffled.sort_values("member_id", ascending=False)  # row groups apart, in any order
+        pq.write_table(pa.Table.from_pandas(descending, preserve_index=False), tmp_path / "desc.parquet", 5000)
+        engine.as_table(tmp_path / "desc.parquet", con)
+    assert not [w for w in caught if "row groups by member" in str(w.message)]
+    one_group = tmp_path / "one_group.parquet"  # in order, but a range cannot skip part of one row group
+    pq.write_table(pa.Table.from_pandas(shuffled.sort_values("member_id"), preserve_index=False), one_group)
+    with pytest.warns(UserWarning, match="one_group.parquet"):
+        engine.as_table(one_group, con)
+    not_by_member = r"tx\.parquet \([\d,]+ rows\) is not in row groups by member.*ORDER BY member_id"
+    with pytest.warns(UserWarning, match=not_by_member):
         engine.as_table(tmp_path / "tx.parquet", con)
 
 
