@@ -184,8 +184,7 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
 def _warn_unless_in_member_order(path: Path) -> None:
     """Warn when a Parquet file of more transactions than one range of members holds is not in row groups by
     member (one row group, or row groups whose member_id spans overlap or have no statistics): each range then
-    reads the whole file (on 10M households the gaps
-    took 119 s instead of 75 s)."""
+    reads the whole file (on 10M households the gaps took 119 s instead of 75 s)."""
     import pyarrow.parquet as pq
 
     try:

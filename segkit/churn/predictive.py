@@ -50,7 +50,7 @@ class Calibration:
         """``H`` from the held-out transforms of the rows each band keeps, ``pits_of(rows)``.
 
         A band keeps every row, or a random ``_MAX_CALIBRATION_GAPS`` of them, so only those transforms need
-        computing: at most 50,000 a band instead of one per gap (107M on 10M households). The rows and the
+        computing: at most 50,000 a band instead of one per completed gap (97M on 10M households). The rows and the
         curves are those of ``from_pits`` on all the transforms."""
         band = _band(gaps_used)
         rows = {}
