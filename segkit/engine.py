@@ -162,7 +162,8 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
 
     table = table.unify_dictionaries()
     member = table.column("member_id")
-    if pa.types.is_dictionary(member.type):
+    encoded = pa.types.is_dictionary(member.type)
+    if encoded:
         dictionary = member.chunk(0).dictionary if member.num_chunks else pa.array([], member.type.value_type)
         # equal entries share a rank (a dictionary may repeat a value); a missing id sorts last
         rank = np.append(pc.rank(dictionary, tiebreaker="dense").to_numpy(), len(dictionary) + 1)
@@ -173,7 +174,7 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
     # Member ids are written decoded: Parquet stores a column's dictionary in every row group, and the ids'
     # dictionary (one entry per member, 10M of them) would be written a hundred times.
     where = table.schema.get_field_index("member_id")
-    decoded = member.type.value_type if pa.types.is_dictionary(member.type) else member.type
+    decoded = member.type.value_type if encoded else member.type
     with pq.ParquetWriter(path, table.schema.set(where, pa.field("member_id", decoded))) as writer:
         for start in range(0, len(order), _FETCH_ROWS):
             rows = table.take(order[start : start + _FETCH_ROWS])
