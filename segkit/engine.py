@@ -210,7 +210,8 @@ def _warn_unless_in_member_order(path: Path) -> None:
     )
 
 
-def _in_range(table: ibis.Table | None, lo: Any, hi: Any) -> ibis.Table | None:
+def in_range(table: ibis.Table | None, lo: Any, hi: Any) -> ibis.Table | None:
+    """The rows of ``table`` whose member id is in a range of ``member_ranges`` (``lo <= member_id < hi``)."""
     if table is not None and lo is not None:
         table = table.filter(table.member_id >= lo)
     if table is not None and hi is not None:
@@ -229,7 +230,7 @@ def batches_by_member(
     members at a time (``member_ranges``; every table filtered to the range) and read as Arrow batches: the
     ranges follow each other in member order, so an ordered query's batches come in its order."""
     for lo, hi in member_ranges(con, transactions):
-        part = [_in_range(table, lo, hi) for table in (transactions, *others)]
+        part = [in_range(table, lo, hi) for table in (transactions, *others)]
         yield from arrow_batches(con, query(*part), rows)
 
 

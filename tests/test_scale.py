@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import filecmp
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,6 +120,41 @@ def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_ta
     for source in (loaded, gas_files / "transactions.parquet", by_member):
         for name, table in tables.items():
             pd.testing.assert_frame_equal(table(source), whole[name], obj=name)
+
+
+@pytest.mark.filterwarnings("ignore:.*is not in row groups by member")  # ranges made small: the file warns
+def test_the_alert_run_holds_its_gaps_a_range_of_members_at_a_time_and_alerts_the_same(gas_files, monkeypatch):
+    """On a large file the gap table stays on disk, a range of members per file, and what the run holds is one row
+    per member; the rhythm fitted in three passes over the ranges, and the alerts, are those of one range. The
+    calibration keeps a random 400 gaps of its larger bands (50,000 on a large file), picked alike."""
+    from segkit.churn import churn_alerts, predictive
+
+    loaded = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
+    members = load_table(gas_files / "members.csv", "members").table
+    monkeypatch.setattr(predictive, "_MAX_CALIBRATION_GAPS", 400)
+    whole = churn_alerts(loaded, AS_OF, members, SETTINGS)
+    assert "in memory" in repr(whole.gaps)
+    monkeypatch.setattr(engine, "_RANGE_ROWS", len(loaded.table) // 7)
+    ranged = churn_alerts(gas_files / "transactions.parquet", AS_OF, members, SETTINGS)
+
+    assert "8 ranges on disk" in repr(ranged.gaps)
+    assert all(isinstance(part, Path) for part in ranged.gaps._parts)  # nothing per gap held in memory
+    assert len(ranged.gaps.open) == ranged.members["last_purchase"].notna().sum()
+    pd.testing.assert_frame_equal(ranged.gaps.to_pandas(), whole.gaps.to_pandas())
+    pd.testing.assert_frame_equal(ranged.model.members_, whole.model.members_)
+    pd.testing.assert_series_equal(ranged.model.coef_, whole.model.coef_)
+    assert ranged.model.calibration_.knots.keys() == whole.model.calibration_.knots.keys()
+    assert max(values.size for values in whole.model.calibration_.knots.values()) == 400  # drawn, not all
+    for band, values in whole.model.calibration_.knots.items():
+        np.testing.assert_array_equal(ranged.model.calibration_.knots[band], values)
+    assert ranged.model.churn_prior_ == whole.model.churn_prior_
+    pd.testing.assert_frame_equal(ranged.alerts, whole.alerts)
+    pd.testing.assert_frame_equal(ranged.members, whole.members)
+
+    folder = ranged.gaps._folder
+    assert folder.exists()
+    del ranged
+    assert not folder.exists()  # the spilled ranges go with the table
 
 
 def test_transactions_written_in_member_order_keep_each_members_rows_and_their_order(gas_files, tmp_path, monkeypatch):

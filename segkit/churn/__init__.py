@@ -2,7 +2,7 @@
 the overdue alert and the churn propensity. The gap table is a query over transactions: it lives in
 ``segkit.features.gaps`` and is re-exported here."""
 
-from ..features.gaps import purchase_gaps
+from ..features.gaps import GapTable, gap_table, purchase_gaps
 from .alerts import ALERT_COLUMNS, STATUSES, AlertRun, AlertSettings, churn_alerts, member_statuses, overdue_alerts
 from .predictive import Calibration, GapPredictive
 from .rhythm import IntervalModel
@@ -14,8 +14,10 @@ __all__ = [
     "AlertSettings",
     "Calibration",
     "GapPredictive",
+    "GapTable",
     "IntervalModel",
     "churn_alerts",
+    "gap_table",
     "member_statuses",
     "overdue_alerts",
     "purchase_gaps",

@@ -49,7 +49,7 @@ import pandas as pd
 from ..calendar import holidays
 from ..data.parse import parse_day
 from ..engine import as_table, connection
-from ..features import purchase_gaps, purchase_value
+from ..features import GapTable, gap_table, purchase_value
 from ..result import Result
 from ..segment.value import VipRule
 from ..settings import YamlSettings, resolve_settings
@@ -146,8 +146,9 @@ class AlertRun(Result):
         The day of the alerts.
     settings : AlertSettings
         The settings used.
-    gaps : pandas.DataFrame
-        The gap table the rhythm was fitted on (``purchase_gaps``).
+    gaps : segkit.features.GapTable
+        The gap table the rhythm was fitted on (``gap_table``): every member's open gap in ``gaps.open``,
+        the whole table a range of members at a time (``batches()``) or at once (``to_pandas()``).
     model : IntervalModel
         The fitted rhythm (or the one passed in).
     members : pandas.DataFrame
@@ -160,7 +161,7 @@ class AlertRun(Result):
 
     as_of: pd.Timestamp
     settings: AlertSettings
-    gaps: pd.DataFrame
+    gaps: GapTable
     model: IntervalModel
     members: pd.DataFrame  # one row per member: the prediction, status and reason
     alerts: pd.DataFrame  # alerts.csv: ALERT_COLUMNS, freshest lapses first
@@ -261,9 +262,9 @@ def churn_alerts(
     transactions = as_table(transactions, con, "transactions", optional=("quantity", "product"))
     value = purchase_value(transactions, as_of, con=con)  # before the gap table exists: less memory at once
     value["vip"] = settings.vip.flag(value, members)
-    gaps = purchase_gaps(transactions, as_of, members, con=con)
+    gaps = gap_table(transactions, as_of, members, con=con)  # held a range of members at a time
     model = settings.model().fit(gaps) if model is None else model
-    predictions = model.predict(gaps).assign(**_last_purchase_details(gaps))
+    predictions = model.predict(gaps).assign(**_last_purchase_details(gaps.open))
     table = member_statuses(predictions, settings, members)
     table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")
     table["vip"] = table["vip"].eq(True)
@@ -294,11 +295,10 @@ def member_statuses(
     return table.astype({"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"})
 
 
-def _last_purchase_details(gaps: pd.DataFrame) -> dict[str, Any]:
+def _last_purchase_details(last: pd.DataFrame) -> dict[str, Any]:
     """``last_product`` and ``last_quantity`` of every member's last purchase (the opening purchase of their
-    open gap, in ``IntervalModel.predict``'s row order); empty where the transactions have none. The call
-    sheet shows them."""
-    last = gaps.loc[~gaps["event"]]
+    open gap, ``last``, in ``IntervalModel.predict``'s row order); empty where the transactions have none. The
+    call sheet shows them."""
     return {
         "last_product": last["product"].astype(object).to_numpy() if "product" in last else None,
         "last_quantity": last["quantity"].to_numpy() if "quantity" in last else np.nan,

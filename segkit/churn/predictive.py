@@ -53,16 +53,34 @@ class Calibration:
         computing: at most 50,000 a band instead of one per completed gap (97M on 10M households). The rows and the
         curves are those of ``from_pits`` on all the transforms."""
         band = _band(gaps_used)
-        rows = {}
-        for b in range(len(CALIBRATION_BANDS)):
-            in_band = np.flatnonzero(band == b)
-            if in_band.size >= _MIN_CALIBRATION_GAPS:
-                if in_band.size > _MAX_CALIBRATION_GAPS:
-                    in_band = rng.choice(in_band, _MAX_CALIBRATION_GAPS, replace=False)
-                rows[b] = in_band
-        if not rows and band.size >= _MIN_CALIBRATION_GAPS:
-            rows[0] = np.arange(band.size)
-        return cls({b: np.sort(pits_of(chosen)) for b, chosen in rows.items()})
+        in_band = [np.flatnonzero(band == b) for b in range(len(CALIBRATION_BANDS))]
+        kept = _kept_ranks([rows.size for rows in in_band], rng)
+        return cls.from_kept({b: pits_of(ranks if b is None else in_band[b][ranks]) for b, ranks in kept.items()})
+
+    @classmethod
+    def from_kept(cls, pits: dict[int | None, np.ndarray]) -> "Calibration":
+        """``H`` from the transforms of the rows kept (``kept_rows``), by band (None: every band as one)."""
+        return cls({0 if b is None else b: np.sort(values) for b, values in pits.items()})
+
+    @staticmethod
+    def kept_rows(completed: np.ndarray, rng: np.random.Generator) -> dict[int | None, np.ndarray]:
+        """The rows ``from_rows`` keeps, from each member's number of completed gaps (in member order; a row is a
+        completed gap, numbered member after member): what a pass over the gaps a range of members at a time
+        needs to know beforehand. The same rows as ``from_rows`` given every row's ``completed - 1``."""
+        completed = np.asarray(completed, dtype=np.int64)
+        member_band = _band(np.maximum(completed - 1, 0))
+        first = np.cumsum(completed) - completed  # each member's first row
+        sizes = [int(completed[member_band == b].sum()) for b in range(len(CALIBRATION_BANDS))]
+        kept = {}
+        for b, ranks in _kept_ranks(sizes, rng).items():
+            if b is None:
+                kept[b] = ranks
+                continue
+            members = np.flatnonzero((member_band == b) & (completed > 0))
+            ends = np.cumsum(completed[members])  # the band's rows, member after member
+            j = np.searchsorted(ends, ranks, side="right")
+            kept[b] = first[members[j]] + ranks - (ends[j] - completed[members[j]])
+        return kept
 
     def _curve(self, band: int) -> tuple[np.ndarray, np.ndarray] | None:
         if not self.knots:
@@ -91,6 +109,20 @@ class Calibration:
 
     def __repr__(self) -> str:
         return f"Calibration({', '.join(f'band {b}: {v.size:,} gaps' for b, v in self.knots.items()) or 'identity'})"
+
+
+def _kept_ranks(sizes: list[int], rng: np.random.Generator) -> dict[int | None, np.ndarray]:
+    """For each band of ``sizes`` rows, the ranks (within the band) of the rows it keeps: every one, or a random
+    ``_MAX_CALIBRATION_GAPS``; none under ``_MIN_CALIBRATION_GAPS``. When every band is that small, all the rows
+    as one (key None, ranks among all rows)."""
+    kept: dict[int | None, np.ndarray] = {}
+    for b, size in enumerate(sizes):
+        if size >= _MIN_CALIBRATION_GAPS:
+            many = size > _MAX_CALIBRATION_GAPS
+            kept[b] = rng.choice(size, _MAX_CALIBRATION_GAPS, replace=False) if many else np.arange(size)
+    if not kept and sum(sizes) >= _MIN_CALIBRATION_GAPS:
+        kept[None] = np.arange(sum(sizes))
+    return kept
 
 
 def _band(gaps_used: np.ndarray) -> np.ndarray:

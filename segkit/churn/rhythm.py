@@ -46,6 +46,7 @@ gap, completed and open (``cure_fraction``).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,7 @@ from scipy import stats
 
 from ..calendar import holiday_ahead, holidays
 from ..estimator import Estimator
+from ..features.gaps import GapTable
 from .empirical_bayes import cure_fraction, moderation_prior, pace_prior
 from .predictive import Calibration, GapPredictive
 
@@ -61,6 +63,7 @@ YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
 _MIN_PRODUCT_SHARE = 0.02
 _BATCH_GAPS = 1 << 20  # gaps whose covariates are built at a time
+_MAX_DAYS_AHEAD = 36_525  # a predicted date further ahead than a century is missing
 
 
 def _season(start: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -227,13 +230,17 @@ class IntervalModel(Estimator):
         return coef["Intercept"] + design[coef.index.drop("Intercept")].to_numpy() @ coef.drop("Intercept").to_numpy()
 
     # -- fit ----------------------------------------------------------------
-    def fit(self, gaps: pd.DataFrame) -> "IntervalModel":
+    def fit(self, gaps: pd.DataFrame | GapTable) -> "IntervalModel":
         """Fit the group model on a sample of members, then every member's pace and regularity.
+
+        Three passes over the gaps, a range of members at a time when ``gaps`` is a ``GapTable``
+        (one batch when it is a DataFrame): counts and medians; the group model's sample; every completed
+        gap's residual, summed per member. What is held grows with the members, not with the gaps.
 
         Parameters
         ----------
-        gaps : pandas.DataFrame
-            The gap table of ``segkit.features.purchase_gaps``: ``member_id``
+        gaps : pandas.DataFrame or segkit.features.GapTable
+            The gap table of ``segkit.features.purchase_gaps`` (or ``gap_table``): ``member_id``
             (categorical), ``start`` (the purchase opening the gap), ``days``,
             ``event`` (True for a completed gap, False for each member's open
             one), and the covariates' columns it has (``household_size``,
@@ -258,37 +265,33 @@ class IntervalModel(Estimator):
         required = {"member_id", "start", "days", "event"}
         if missing := sorted(required - set(gaps.columns)):
             raise ValueError(f"gap table lacks {', '.join(missing)}; build it with purchase_gaps()")
-        if not gaps["event"].any():
-            raise ValueError("no member has two purchase occasions: there is no interval to learn a rhythm from")
         self.covariates_ = self._resolve_covariates(gaps)
         self.calendar_ = holidays(self.holidays)
-        self.holiday_window_ = float(np.median(gaps.loc[gaps["event"], "days"]))
+        tally = self._tally(gaps)
+        if not tally["completed"].any():
+            raise ValueError("no member has two purchase occasions: there is no interval to learn a rhythm from")
+        self.holiday_window_ = _median(*tally["days"])
         self.fill_values_ = {}
         for column in ("household_size", "quantity"):
             if column in self.covariates_:
-                values = gaps[column].to_numpy(dtype=float)
-                values = values[np.isfinite(values) & (values > 0)]
-                if values.size:
-                    self.fill_values_[column] = float(np.median(values))
+                if tally[column][0].size:
+                    self.fill_values_[column] = _median(*tally[column])
                 else:  # no usable value at all: not a covariate
                     self.covariates_.remove(column)
         if "product" in self.covariates_:
-            share = gaps.loc[gaps["event"], "product"].value_counts(normalize=True)
+            share = pd.Series(tally["product"], dtype=float)
+            share = (share / share.sum()).sort_values(ascending=False, kind="stable")
             self.product_levels_ = list(share.index[share >= _MIN_PRODUCT_SHARE])
-        self.design_columns_ = _independent_columns(self._design(gaps.iloc[:: max(1, len(gaps) // 200_000)]))
 
         # Group rhythm: lifelines on a sample of whole members (open gaps of gone members left out).
-        codes = gaps["member_id"].cat.codes.to_numpy()
-        n_members = len(gaps["member_id"].cat.categories)
-        days = gaps["days"].to_numpy(dtype=float)
-        event = gaps["event"].to_numpy()
-        usable = event | ((days > 0) & (days <= self.max_open_gap_days))
+        n_members = len(tally["members"])
         order = np.random.default_rng(self.random_state).permutation(n_members)
-        per_member = np.bincount(codes[usable], minlength=n_members)[order]
+        per_member = tally["usable"][order]
         chosen = np.zeros(n_members, dtype=bool)
         chosen[order[: np.searchsorted(np.cumsum(per_member), self.fit_sample_gaps) + 1]] = True
-        rows = chosen[codes] & usable
-        frame = self._design(gaps.loc[rows])[self.design_columns_].assign(days=days[rows], event=event[rows])
+        sample, frame = self._group_fit_rows(gaps, chosen, every=max(1, tally["rows"] // 200_000))
+        self.design_columns_ = _independent_columns(sample)
+        frame = frame[self.design_columns_ + ["days", "event"]]
         try:
             self.group_model_ = LogNormalAFTFitter().fit(frame, "days", "event")
         except Exception as error:  # lifelines raises its own ConvergenceError, among others
@@ -300,18 +303,9 @@ class IntervalModel(Estimator):
         self.coef_ = params.reindex(["Intercept", *self.design_columns_])
         self.group_scale_ = float(np.exp(self.group_model_.params_.loc[("sigma_", "Intercept")]))
 
-        # Member pace and regularity from every completed gap's residual.
-        residual = days[event]  # worked in place: one value per completed gap, 97M on 10M households
-        np.log(residual, out=residual)
-        residual -= self._group_log_interval_of(gaps, np.flatnonzero(event))
-        member = codes[event]
-        n = np.bincount(member, minlength=n_members).astype(float)
-        total = np.bincount(member, weights=residual, minlength=n_members)
-        mean = np.divide(total, n, out=np.zeros(n_members), where=n > 0)
-        deviation = residual - mean[member]
-        deviation **= 2
-        squares = np.bincount(member, weights=deviation, minlength=n_members)
-        del deviation
+        # Member pace and regularity from every completed gap's residual; the calibration's rows drawn beforehand.
+        kept = Calibration.kept_rows(tally["completed"], np.random.default_rng(self.random_state))
+        n, mean, squares, held_out = self._member_residuals(gaps, n_members, kept)
         d = np.maximum(n - 1, 0)
         self.prior_df_, self.prior_var_ = moderation_prior(
             np.divide(squares, d, out=np.full(n_members, np.nan), where=d > 0), d
@@ -320,21 +314,117 @@ class IntervalModel(Estimator):
         pace, pace_var, sigma2, df = self._posterior(n, mean, squares)
         self.members_ = pd.DataFrame(
             {"gaps": n.astype(np.int64), "pace": pace, "pace_var": pace_var, "regularity": np.sqrt(sigma2), "df": df},
-            index=gaps["member_id"].cat.categories,
+            index=tally["members"].rename("member_id"),  # a new index: the gap table's categories keep no name
         )
-        self.members_.index.name = "member_id"
-        self.calibration_ = self._calibrate(residual, member, n, mean, squares)
+        # Each kept completed gap predicted from the member's other gaps (see _leave_one_out_pit).
+        self.calibration_ = Calibration.from_kept(
+            {b: self._leave_one_out_pit(*rows, n, mean, squares) for b, rows in held_out.items()}
+        )
 
-        predictive = self.predictive(gaps)
+        open_rows = _open_gaps(gaps)
+        predictive = self.predictive(open_rows)
         self.median_interval_ = float(np.median(predictive.median()))
+        n_completed = int(tally["completed"].sum())
         if self.churn_prior is not None:
             self.churn_prior_ = float(self.churn_prior)
         else:
-            survival = predictive.survival(gaps.loc[~gaps["event"], "days"].to_numpy(dtype=float))
-            self.churn_prior_ = cure_fraction(survival, n_completed=int(event.sum()))
-        self.n_gaps_ = int(event.sum())
+            survival = predictive.survival(open_rows["days"].to_numpy(dtype=float))
+            self.churn_prior_ = cure_fraction(survival, n_completed=n_completed)
+        self.n_gaps_ = n_completed
         self.n_members_ = int((n > 0).sum())
         return self
+
+    def _tally(self, gaps: pd.DataFrame | GapTable) -> dict[str, Any]:
+        """The first pass: the members in order, their completed and usable gaps (open gaps of gone members are
+        not usable), the rows, and the value counts behind the medians and the product shares."""
+        members, completed, usable, values = [], [], [], {"days": [], "household_size": [], "quantity": []}
+        products: dict[Any, int] = {}
+        rows = 0
+        for batch in _batches(gaps):
+            codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
+            size = len(batch["member_id"].cat.categories)
+            days = batch["days"].to_numpy(dtype=float)
+            event = batch["event"].to_numpy()
+            members.append(batch["member_id"].cat.categories)
+            completed.append(np.bincount(codes[event], minlength=size))
+            usable.append(np.bincount(codes[event | ((days > 0) & (days <= self.max_open_gap_days))], minlength=size))
+            values["days"].append(np.unique(batch["days"].to_numpy()[event], return_counts=True))
+            for column in ("household_size", "quantity"):
+                if column in self.covariates_:
+                    present = batch[column].to_numpy(dtype=float)
+                    values[column].append(np.unique(present[np.isfinite(present) & (present > 0)], return_counts=True))
+            if "product" in self.covariates_:
+                for level, count in batch.loc[event, "product"].value_counts(sort=False).items():
+                    products[level] = products.get(level, 0) + int(count)
+            rows += len(batch)
+        tally = {
+            "members": members[0].append(members[1:]) if len(members) > 1 else members[0],
+            "completed": np.concatenate(completed),
+            "usable": np.concatenate(usable),
+            "product": products,
+            "rows": rows,
+        }
+        for column, counted in values.items():
+            if counted:
+                merged, where = np.unique(np.concatenate([v for v, _ in counted]), return_inverse=True)
+                tally[column] = merged, np.bincount(where, weights=np.concatenate([c for _, c in counted]))
+        return tally
+
+    def _group_fit_rows(
+        self, gaps: pd.DataFrame | GapTable, chosen: np.ndarray, every: int
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The second pass: the design of every ``every``-th gap (to judge which columns are independent) and the
+        group model's rows, the usable gaps of the ``chosen`` members, with ``days`` and ``event``."""
+        sample, fit = [], []
+        first_member = first_row = 0
+        for batch in _batches(gaps):
+            codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
+            days = batch["days"].to_numpy(dtype=float)
+            event = batch["event"].to_numpy()
+            rows = chosen[first_member + codes] & (event | ((days > 0) & (days <= self.max_open_gap_days)))
+            sample.append(self._design(batch.iloc[(-first_row) % every :: every]))
+            fit.append(self._design(batch.loc[rows]).assign(days=days[rows], event=event[rows]))
+            first_member += len(batch["member_id"].cat.categories)
+            first_row += len(batch)
+        return pd.concat(sample, ignore_index=True), pd.concat(fit, ignore_index=True)
+
+    def _member_residuals(
+        self, gaps: pd.DataFrame | GapTable, n_members: int, kept: dict[int | None, np.ndarray]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+        """The third pass: each member's completed gaps ``n``, mean log residual from the group rhythm and sum of
+        squared deviations from it, and the residuals (with their member) of the completed gaps the
+        calibration keeps (``kept``: rows numbered over every completed gap)."""
+        n, total, squares = np.zeros(n_members), np.zeros(n_members), np.zeros(n_members)
+        wanted = {b: np.sort(rows) for b, rows in kept.items()}
+        held_out = {b: ([], []) for b in kept}
+        first_member = first_completed = 0
+        for batch in _batches(gaps):
+            codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
+            size = len(batch["member_id"].cat.categories)
+            event = batch["event"].to_numpy()
+            residual = batch["days"].to_numpy(dtype=float)[event]  # a new array, worked in place
+            np.log(residual, out=residual)
+            residual -= self._group_log_interval_of(batch, np.flatnonzero(event))
+            member = codes[event]
+            members = slice(first_member, first_member + size)
+            n[members] = np.bincount(member, minlength=size)
+            total[members] = np.bincount(member, weights=residual, minlength=size)
+            mean = np.divide(total[members], n[members], out=np.zeros(size), where=n[members] > 0)
+            deviation = residual - mean[member]
+            deviation **= 2
+            squares[members] = np.bincount(member, weights=deviation, minlength=size)
+            del deviation
+            for b, rows in wanted.items():
+                here = rows[
+                    np.searchsorted(rows, first_completed) : np.searchsorted(rows, first_completed + len(member))
+                ]
+                here -= first_completed
+                held_out[b][0].append(residual[here])
+                held_out[b][1].append(first_member + member[here])
+            first_member += size
+            first_completed += len(member)
+        mean = np.divide(total, n, out=np.zeros(n_members), where=n > 0)
+        return n, mean, squares, {b: (np.concatenate(r), np.concatenate(m)) for b, (r, m) in held_out.items()}
 
     def _regularity_var(self, n: np.ndarray, squares: np.ndarray) -> np.ndarray:
         """Each member's log-gap variance, moderated toward the prior (Smyth)."""
@@ -351,9 +441,9 @@ class IntervalModel(Estimator):
         df = self.prior_df_ + np.maximum(n - 1, 0)
         return pace, (1 - weight) * self.pace_var_, sigma2, np.minimum(df, 1e6)
 
-    def _calibrate(self, residual, member, n, mean, squares) -> Calibration:
-        """Probability integral transforms of the completed gaps, each predicted from the member's other gaps
-        (computed for the gaps the calibration keeps: every one, or a random 50,000 a band).
+    def _leave_one_out_pit(self, residual, member, n, mean, squares) -> np.ndarray:
+        """Probability integral transforms of completed gaps (their log residuals), each predicted from the
+        member's other gaps: the calibration's data.
 
         If the log-t predictive were exact these would be uniform; their
         empirical distribution ``H`` maps the model's survival ``S`` to the
@@ -361,13 +451,6 @@ class IntervalModel(Estimator):
         for instance, have a thinner right tail than log-t, so the raw model
         would alert late. Kept per band of how many gaps the prediction used.
         """
-        return Calibration.from_rows(
-            lambda rows: self._leave_one_out_pit(residual[rows], member[rows], n, mean, squares),
-            (n - 1).astype(np.int32)[member],
-            np.random.default_rng(self.random_state),
-        )
-
-    def _leave_one_out_pit(self, residual, member, n, mean, squares) -> np.ndarray:
         n_i = n[member]
         others = n_i - 1
         mean_others = np.divide(n_i * mean[member] - residual, others, out=np.zeros_like(residual), where=others > 0)
@@ -376,7 +459,7 @@ class IntervalModel(Estimator):
         return stats.t.sf((residual - pace) / np.sqrt(sigma2 + pace_var), df)
 
     # -- predict ------------------------------------------------------------
-    def predictive(self, gaps: pd.DataFrame) -> GapPredictive:
+    def predictive(self, gaps: pd.DataFrame | GapTable) -> GapPredictive:
         """The calibrated predictive distribution of every open gap in ``gaps`` (one per member).
 
         Parameters
@@ -399,7 +482,7 @@ class IntervalModel(Estimator):
             A member with an open gap was not in the gaps the model was fitted on.
         """
         self._check_fitted()
-        open_rows = gaps.loc[~gaps["event"]]
+        open_rows = _open_gaps(gaps)
         member = self.members_.reindex(open_rows["member_id"].astype(object))
         if member["gaps"].isna().any():
             unknown = open_rows["member_id"].astype(object)[member["gaps"].isna().to_numpy()].iloc[:3].tolist()
@@ -409,7 +492,7 @@ class IntervalModel(Estimator):
         scale = np.sqrt(member["regularity"].to_numpy() ** 2 + member["pace_var"].to_numpy())
         return GapPredictive(location, scale, member["df"].to_numpy(), member["gaps"].to_numpy(), self.calibration_)
 
-    def predict(self, gaps: pd.DataFrame) -> pd.DataFrame:
+    def predict(self, gaps: pd.DataFrame | GapTable) -> pd.DataFrame:
         """One row per member with a purchase, as of the date ``gaps`` was cut at.
 
         ``typical_interval``: the member's median gap at the season of their
@@ -417,7 +500,8 @@ class IntervalModel(Estimator):
         ``p_due``: probability that an active member would have bought again
         by now. ``p_active``: probability they are still a customer, given
         the gap so far. ``expected_if_active``: median next purchase date of
-        an active member who has not bought yet (conditional survival).
+        an active member who has not bought yet (conditional survival). A date more than a century
+        ahead (a rhythm far slower than the data) is missing (NaT).
 
         Parameters
         ----------
@@ -441,7 +525,7 @@ class IntervalModel(Estimator):
         ValueError
             A member with an open gap was not in the gaps the model was fitted on.
         """
-        open_rows = gaps.loc[~gaps["event"]]
+        open_rows = _open_gaps(gaps)
         predictive = self.predictive(gaps)
         days = open_rows["days"].to_numpy(dtype=float)
         survival = predictive.survival(days)
@@ -457,16 +541,16 @@ class IntervalModel(Estimator):
                 "purchases": member["gaps"].to_numpy() + 1,
                 "days_since": open_rows["days"].to_numpy(),
                 "typical_interval": typical,
-                "expected_next_purchase": start + pd.to_timedelta(np.round(typical), unit="D").to_numpy(),
+                "expected_next_purchase": _days_after(start, typical),
                 "days_overdue": (days - np.round(typical)).astype(np.int64),
                 "p_due": 1 - survival,
                 "p_active": (1 - q) * survival / ((1 - q) * survival + q),
-                "expected_if_active": start + pd.to_timedelta(np.round(days + ahead), unit="D").to_numpy(),
+                "expected_if_active": _days_after(start, days + ahead),
                 "regularity_cv": np.sqrt(np.expm1(member["regularity"].to_numpy() ** 2)),
             }
         )
 
-    def alert_days(self, gaps: pd.DataFrame, p_active_below: float) -> np.ndarray:
+    def alert_days(self, gaps: pd.DataFrame | GapTable, p_active_below: float) -> np.ndarray:
         """Days after the last purchase at which each member is first alerted: past their expected date
         and with ``p_active`` below the threshold.
 
@@ -574,3 +658,30 @@ def _independent_columns(design: pd.DataFrame) -> list[str]:
             kept.append(column)
             basis = trial
     return kept
+
+
+def _batches(gaps: pd.DataFrame | GapTable) -> Iterator[pd.DataFrame]:
+    """A gap table a range of whole members at a time: a DataFrame is one range."""
+    return gaps.batches() if isinstance(gaps, GapTable) else iter([gaps])
+
+
+def _days_after(start: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``start`` plus ``days`` rounded, as dates; missing (NaT) beyond ``_MAX_DAYS_AHEAD``, where pandas' dates
+    end (year 2262) and no call is planned."""
+    days = np.round(days)
+    far = ~(days <= _MAX_DAYS_AHEAD)  # NaN too
+    dates = start + np.where(far, 0, days).astype("timedelta64[D]")
+    dates[far] = np.datetime64("NaT")
+    return dates
+
+
+def _open_gaps(gaps: pd.DataFrame | GapTable) -> pd.DataFrame:
+    """Every member's open gap, one row per member: all that scoring reads."""
+    return gaps.open if isinstance(gaps, GapTable) else gaps.loc[~gaps["event"]]
+
+
+def _median(values: np.ndarray, counts: np.ndarray) -> float:
+    """The median of ``values`` (sorted, distinct) each repeated ``counts`` times: ``np.median`` of them all."""
+    ends = np.cumsum(counts)
+    middle = values[np.searchsorted(ends, [(ends[-1] - 1) // 2, ends[-1] // 2], side="right")]
+    return float((middle[0] + middle[1]) / 2)

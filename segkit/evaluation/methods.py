@@ -33,6 +33,7 @@ from scipy import special
 
 from ..churn.alerts import AlertRun
 from ..churn.empirical_bayes import cure_fraction
+from ..features import GapTable
 
 METHODS = ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle", "BG/NBD", "MBG/CNBD-k", "propensity"]
 ACTIVE = ["alert", "late", "not due"]  # statuses of members who bought within long_gone_days
@@ -114,16 +115,17 @@ def method_verdicts(
     return table[["member_id", "last_purchase", "days_since"]], {m: verdicts[m] for m in methods}
 
 
-def own_median_gap(gaps: pd.DataFrame, member_ids: pd.Series) -> np.ndarray:
+def own_median_gap(gaps: GapTable, member_ids: pd.Series) -> np.ndarray:
     """Each member's median completed gap; the median of those for members with none."""
-    completed = gaps.loc[gaps["event"]]
-    own = completed.groupby("member_id", observed=True)["days"].median()
+    own = pd.concat(
+        [batch.loc[batch["event"]].groupby("member_id", observed=True)["days"].median() for batch in gaps.batches()]
+    )
     median = own.reindex(member_ids.astype(object)).to_numpy(dtype=float)
     return np.where(np.isnan(median), float(own.median()), median)
 
 
 def _oracle(
-    buyers: pd.DataFrame, truth: pd.DataFrame, gaps: pd.DataFrame, threshold: float
+    buyers: pd.DataFrame, truth: pd.DataFrame, gaps: GapTable, threshold: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """P(active) and the alert day of the threshold rule on each household's true rhythm (Gamma intervals
     around the true mean at the season of the last purchase), past the household's median interval as
@@ -137,7 +139,7 @@ def _oracle(
         pd.to_datetime(buyers["last_purchase"]).dt.dayofyear.to_numpy()
     )
     survival = special.gammaincc(k, k * days / mean)
-    q = cure_fraction(survival, int(gaps["event"].sum()))
+    q = cure_fraction(survival, gaps.n_completed)
     p_active = (1 - q) * survival / ((1 - q) * survival + q)
     target = min(q * threshold / ((1 - q) * (1 - threshold)), 1.0)
     median = np.round(mean / k * special.gammainccinv(k, 0.5))

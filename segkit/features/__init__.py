@@ -7,15 +7,17 @@ Each returns a pandas frame; everything downstream models and decides on those.
 """
 
 from .btyd import btyd_summary
-from .gaps import purchase_gaps
+from .gaps import GapTable, gap_table, purchase_gaps
 from .member import FEATURE_COLUMNS, member_features, member_features_expr
 from .occasions import daily_expr, is_purchase, occasions_expr, purchase_occasions
 from .spend import purchase_value, rolling_spends
 
 __all__ = [
     "FEATURE_COLUMNS",
+    "GapTable",
     "btyd_summary",
     "daily_expr",
+    "gap_table",
     "is_purchase",
     "member_features",
     "member_features_expr",

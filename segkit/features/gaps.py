@@ -8,15 +8,21 @@ is fitted on this table.
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import weakref
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from pandas.api.types import union_categoricals
+from pyarrow import feather
 
-from ..engine import as_table, batches_by_member, connection, day_number
+from ..engine import arrow_batches, as_table, connection, day_number, in_range, member_ranges
 from .occasions import daily_expr, is_purchase
 
 _BATCH_ROWS = 1 << 20  # occasions fetched from the engine at a time
@@ -35,15 +41,98 @@ def purchase_gaps(
     the gap), ``days``, ``event`` (True: the gap ended with a purchase; False:
     still open at ``as_of``), ``net`` spend of the opening purchase, ``quantity`` and ``product`` of the opening
     purchase when the transactions have them, ``household_size`` when
-    ``members`` has it.
+    ``members`` has it. (``gap_table`` gives the same rows a range of members at a time.)
     """
+    return _concat(list(_gap_frames(transactions, as_of, members, backend, con)))
+
+
+def gap_table(
+    transactions: Any,
+    as_of: Any,
+    members: pd.DataFrame | None = None,
+    backend: str = "duckdb",
+    con: ibis.BaseBackend | None = None,
+) -> "GapTable":
+    """The rows of ``purchase_gaps``, kept a range of members at a time (``GapTable``): what the rhythm model
+    needs without holding every gap at once (107M gaps on 10M households)."""
+    return GapTable(_gap_frames(transactions, as_of, members, backend, con))
+
+
+class GapTable:
+    """``purchase_gaps``' table, a range of members at a time: in memory when it is one range, else each range in
+    an Arrow file of a temporary folder (removed with the table). What grows with the purchases stays on disk;
+    what is held is one row per member, ``open``.
+
+    Attributes
+    ----------
+    open : pandas.DataFrame
+        Every member's open gap (``event`` False), one row per member in member order: what scoring needs.
+    columns : pandas.Index
+        The gap table's columns.
+    n_rows, n_completed : int
+        Gaps, and completed gaps (``event`` True), over every range.
+    """
+
+    def __init__(self, frames: Iterator[pd.DataFrame]):
+        self._parts: list[pd.DataFrame | Path] = []
+        self._folder: Path | None = None
+        opens = []
+        self.n_rows = self.n_completed = 0
+        for frame in frames:
+            if self._parts and self._folder is None:  # a second range: every range goes to disk
+                self._folder = Path(tempfile.mkdtemp(prefix="segkit-gaps-"))
+                weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+                self._parts = [self._spill(self._parts[0], 0)]
+            self._parts.append(frame if self._folder is None else self._spill(frame, len(self._parts)))
+            opens.append(frame.loc[~frame["event"].to_numpy()])
+            self.n_rows += len(frame)
+            self.n_completed += int(frame["event"].sum())
+            self.columns = frame.columns
+        self.open = _concat(opens).reset_index(drop=True)
+
+    def _spill(self, frame: pd.DataFrame, number: int) -> Path:
+        path = self._folder / f"{number:05d}.arrow"
+        feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path)
+        return path
+
+    def batches(self) -> Iterator[pd.DataFrame]:
+        """The table a range of members at a time, in member order; each member's gaps are all in one batch
+        (``member_id`` a categorical of the batch's members)."""
+        for part in self._parts:
+            yield feather.read_table(part).to_pandas() if isinstance(part, Path) else part
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The whole table, ``purchase_gaps``' DataFrame."""
+        return _concat(list(self.batches()))
+
+    def __len__(self) -> int:
+        return self.n_rows
+
+    def __repr__(self) -> str:
+        where = f"{len(self._parts)} ranges on disk" if self._folder else "in memory"
+        return f"<GapTable: {self.n_rows:,} gaps of {len(self.open):,} members, {where}>"
+
+
+def _gap_frames(
+    transactions: Any, as_of: Any, members: pd.DataFrame | None, backend: str, con: ibis.BaseBackend | None
+) -> Iterator[pd.DataFrame]:
+    """The gap table, one range of members (``member_ranges``) at a time."""
     con = connection(backend, con)
     as_of_day = day_number(as_of)
     table = as_table(transactions, con, "transactions", optional=("quantity", "product"))
-    occasions = _occasions(
-        batches_by_member(con, lambda part: _occasion_expr(part, as_of), table, rows=_BATCH_ROWS),
-        _occasion_expr(table, as_of).columns,
-    )
+    names = _occasion_expr(table, as_of).columns
+    size = None
+    if members is not None and "household_size" in members.columns:
+        size = pd.to_numeric(
+            members.drop_duplicates("member_id").set_index("member_id")["household_size"], errors="coerce"
+        )
+    for lo, hi in member_ranges(con, table):
+        occasions = _occasions(arrow_batches(con, _occasion_expr(in_range(table, lo, hi), as_of), _BATCH_ROWS), names)
+        yield _gap_frame(occasions, as_of_day, size)
+
+
+def _gap_frame(occasions: dict[str, Any], as_of_day: int, household_size: pd.Series | None) -> pd.DataFrame:
+    """The gaps of a range of members' occasions (in member and day order)."""
     ids = occasions.pop("member_id")
     code = np.concatenate(
         [chunk.indices.to_numpy(zero_copy_only=False) for chunk in ids.chunks] or [np.zeros(0, np.int32)]
@@ -57,7 +146,7 @@ def purchase_gaps(
     length = np.empty(n, dtype=np.int64)
     length[:-1] = days[1:] - days[:-1]
     length[last] = as_of_day - days[last]
-    days *= 86_400_000_000_000  # in place, to nanoseconds: 107M occasions on 10M households
+    days *= 86_400_000_000_000  # in place, to nanoseconds
     gaps = pd.DataFrame(
         {
             "member_id": pd.Categorical.from_codes(code, categories=member_ids),
@@ -79,13 +168,24 @@ def purchase_gaps(
         )
         levels = product.chunk(0).dictionary.to_pylist() if product.num_chunks else []
         gaps["product"] = pd.Categorical.from_codes(codes, categories=levels)
-    if members is not None and "household_size" in members.columns:
-        size = pd.to_numeric(
-            members.drop_duplicates("member_id").set_index("member_id")["household_size"], errors="coerce"
-        )
-        per_member = size.reindex(gaps["member_id"].cat.categories).to_numpy(dtype=float)
+    if household_size is not None:
+        per_member = household_size.reindex(gaps["member_id"].cat.categories).to_numpy(dtype=float)
         gaps["household_size"] = per_member[gaps["member_id"].cat.codes.to_numpy()]
     return gaps
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Gap tables of consecutive ranges as one: categories in order of first appearance, as one range's."""
+    if len(frames) == 1:
+        return frames[0]
+    columns = {}
+    for name in frames[0].columns:
+        parts = [frame[name] for frame in frames]
+        if isinstance(parts[0].dtype, pd.CategoricalDtype):
+            columns[name] = union_categoricals(parts)
+        else:
+            columns[name] = np.concatenate([part.to_numpy() for part in parts])
+    return pd.DataFrame(columns, copy=False)
 
 
 def _occasion_expr(table: ibis.Table, as_of: Any) -> ibis.Table:

@@ -7,20 +7,28 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
+from ..features import GapTable
+
 STATUS_COLOURS = {"alert": "#d62728", "late": "#ff7f0e", "not due": "#2ca02c"}
 
 
-def survival_by_group(gaps: pd.DataFrame, by: str = "household_size", max_days: int = 120) -> go.Figure:
+def survival_by_group(gaps: pd.DataFrame | GapTable, by: str = "household_size", max_days: int = 120) -> go.Figure:
     """Kaplan-Meier curves of the gaps between purchases per group: the share of members who have
-    not bought again after so many days (open gaps are censored, not dropped)."""
+    not bought again after so many days (open gaps are censored, not dropped). ``gaps``: a gap table
+    (``purchase_gaps``), or a ``GapTable``, counted a range of members at a time."""
     from lifelines import KaplanMeierFitter
 
     if by not in gaps.columns:
         raise ValueError(f"the gap table has no {by!r} column; columns: {', '.join(gaps.columns)}")
+    batches = gaps.batches() if isinstance(gaps, GapTable) else [gaps]
+    counts = pd.concat(
+        [batch.dropna(subset=[by]).groupby([by, "days", "event"], observed=True).size() for batch in batches]
+    )
+    counts = counts.groupby(level=[0, 1, 2]).sum().reset_index(name="gaps")
     fig = go.Figure()
     timeline = np.arange(0, max_days + 1)
-    for group, rows in gaps.dropna(subset=[by]).groupby(by, observed=True):
-        fitter = KaplanMeierFitter().fit(rows["days"], rows["event"], timeline=timeline)
+    for group, rows in counts.groupby(by, observed=True):
+        fitter = KaplanMeierFitter().fit(rows["days"], rows["event"], timeline=timeline, weights=rows["gaps"])
         fig.add_trace(
             go.Scatter(
                 x=timeline,

@@ -286,6 +286,20 @@ def test_alerts_scored_with_an_earlier_fit(gas_run, gas_world):
     assert later.model is gas_run.model and (later.members["days_since"] >= 10).all()
 
 
+def test_a_rhythm_slower_than_any_date_gives_missing_dates_not_a_crash(gas_run):
+    """A member whose pace puts the next purchase beyond pandas' last date (year 2262) gets missing dates; seen on
+    a history with a two-year hole, where the fitted rhythm of a few members ran to millions of days."""
+    from sklearn.base import clone
+
+    model = clone(gas_run.model).fit(gas_run.gaps)
+    slow = model.members_.index[0]
+    model.members_.loc[slow, "pace"] = 30.0  # e^30 days
+    predicted = model.predict(gas_run.gaps).set_index("member_id")
+    assert pd.isna(predicted.loc[slow, "expected_next_purchase"]) and pd.isna(predicted.loc[slow, "expected_if_active"])
+    others = predicted.drop(index=slow)
+    assert others["expected_next_purchase"].notna().all() and others["expected_if_active"].notna().all()
+
+
 def test_alert_settings_are_validated(tmp_path):
     with pytest.raises(ValueError, match="unknown alert setting.*threshold"):
         AlertSettings.from_dict({"threshold": 0.5})
@@ -336,3 +350,22 @@ def test_propensity_learns_from_earlier_cutoffs_and_is_calibrated():
     recent = propensity_frame(w.transactions, "2026-09-15", 60, w.members)
     assert "churned" not in recent  # the horizon runs past the data: no label
     assert "trained on cutoffs 2026-02-28, 2026-03-31" in repr(model)
+
+
+def test_the_calibration_rows_known_from_each_members_count_are_those_it_keeps_from_every_row():
+    """A pass over the gaps a range of members at a time draws the calibration's rows beforehand from how many
+    completed gaps each member has; they are the rows ``from_rows`` keeps given every row's gaps used."""
+    rng = np.random.default_rng(5)
+    completed = rng.choice([0, 1, 2, 3, 6, 30], size=40_000, p=[0.05, 0.1, 0.1, 0.25, 0.3, 0.2])
+    gaps_used = np.repeat(completed - 1, completed)  # a row per completed gap, member after member
+    chosen = {}
+    Calibration.from_rows(
+        lambda rows: chosen.setdefault(len(chosen), rows).astype(float), gaps_used, rng=np.random.default_rng(9)
+    )
+    kept = Calibration.kept_rows(completed, np.random.default_rng(9))
+    assert len(kept) == len(chosen) >= 3
+    assert max(len(rows) for rows in kept.values()) == 50_000  # a band larger than 50,000 is drawn from
+    for rows, expected in zip(kept.values(), chosen.values()):
+        np.testing.assert_array_equal(np.sort(rows), np.sort(expected))
+    few = Calibration.kept_rows(np.array([0, 3, 5, 250, 2, 8, 40]), np.random.default_rng(1))  # no band has 300
+    assert list(few) == [None] and few[None].tolist() == list(range(308))  # so all 308 rows as one
