@@ -46,7 +46,6 @@ gap, completed and open (``cure_fraction``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -55,7 +54,7 @@ from scipy import stats
 
 from ..calendar import holiday_ahead, holidays
 from ..estimator import Estimator
-from ..features.gaps import GapTable
+from ..features.gaps import GapTable, gap_batches
 from .empirical_bayes import cure_fraction, moderation_prior, pace_prior
 from .predictive import Calibration, GapPredictive
 
@@ -340,7 +339,7 @@ class IntervalModel(Estimator):
         members, completed, usable, values = [], [], [], {"days": [], "household_size": [], "quantity": []}
         products: dict[Any, int] = {}
         rows = 0
-        for batch in _batches(gaps):
+        for batch in gap_batches(gaps):
             codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
             size = len(batch["member_id"].cat.categories)
             days = batch["days"].to_numpy(dtype=float)
@@ -377,7 +376,7 @@ class IntervalModel(Estimator):
         group model's rows, the usable gaps of the ``chosen`` members, with ``days`` and ``event``."""
         sample, fit = [], []
         first_member = first_row = 0
-        for batch in _batches(gaps):
+        for batch in gap_batches(gaps):
             codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
             days = batch["days"].to_numpy(dtype=float)
             event = batch["event"].to_numpy()
@@ -398,7 +397,7 @@ class IntervalModel(Estimator):
         wanted = {b: np.sort(rows) for b, rows in kept.items()}
         held_out = {b: ([], []) for b in kept}
         first_member = first_completed = 0
-        for batch in _batches(gaps):
+        for batch in gap_batches(gaps):
             codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
             size = len(batch["member_id"].cat.categories)
             event = batch["event"].to_numpy()
@@ -658,11 +657,6 @@ def _independent_columns(design: pd.DataFrame) -> list[str]:
             kept.append(column)
             basis = trial
     return kept
-
-
-def _batches(gaps: pd.DataFrame | GapTable) -> Iterator[pd.DataFrame]:
-    """A gap table a range of whole members at a time: a DataFrame is one range."""
-    return gaps.batches() if isinstance(gaps, GapTable) else iter([gaps])
 
 
 def _days_after(start: np.ndarray, days: np.ndarray) -> np.ndarray:

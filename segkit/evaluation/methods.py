@@ -33,7 +33,7 @@ from scipy import special
 
 from ..churn.alerts import AlertRun
 from ..churn.empirical_bayes import cure_fraction
-from ..features import GapTable
+from ..features import GapTable, gap_batches
 
 METHODS = ["fixed 30 days", "1.5 x own median gap", "interval model", "oracle", "BG/NBD", "MBG/CNBD-k", "propensity"]
 ACTIVE = ["alert", "late", "not due"]  # statuses of members who bought within long_gone_days
@@ -115,10 +115,10 @@ def method_verdicts(
     return table[["member_id", "last_purchase", "days_since"]], {m: verdicts[m] for m in methods}
 
 
-def own_median_gap(gaps: GapTable, member_ids: pd.Series) -> np.ndarray:
+def own_median_gap(gaps: pd.DataFrame | GapTable, member_ids: pd.Series) -> np.ndarray:
     """Each member's median completed gap; the median of those for members with none."""
     own = pd.concat(
-        [batch.loc[batch["event"]].groupby("member_id", observed=True)["days"].median() for batch in gaps.batches()]
+        [batch.loc[batch["event"]].groupby("member_id", observed=True)["days"].median() for batch in gap_batches(gaps)]
     )
     median = own.reindex(member_ids.astype(object)).to_numpy(dtype=float)
     return np.where(np.isnan(median), float(own.median()), median)

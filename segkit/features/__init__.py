@@ -7,7 +7,7 @@ Each returns a pandas frame; everything downstream models and decides on those.
 """
 
 from .btyd import btyd_summary
-from .gaps import GapTable, gap_table, purchase_gaps
+from .gaps import GapTable, gap_batches, gap_table, purchase_gaps
 from .member import FEATURE_COLUMNS, member_features, member_features_expr
 from .occasions import daily_expr, is_purchase, occasions_expr, purchase_occasions
 from .spend import purchase_value, rolling_spends
@@ -17,6 +17,7 @@ __all__ = [
     "GapTable",
     "btyd_summary",
     "daily_expr",
+    "gap_batches",
     "gap_table",
     "is_purchase",
     "member_features",

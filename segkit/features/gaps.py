@@ -75,13 +75,12 @@ class GapTable:
 
     def __init__(self, frames: Iterator[pd.DataFrame]):
         self._parts: list[pd.DataFrame | Path] = []
-        self._folder: Path | None = None
+        self._folder: _TemporaryFolder | None = None
         opens = []
         self.n_rows = self.n_completed = 0
         for frame in frames:
             if self._parts and self._folder is None:  # a second range: every range goes to disk
-                self._folder = Path(tempfile.mkdtemp(prefix="segkit-gaps-"))
-                weakref.finalize(self, shutil.rmtree, self._folder, ignore_errors=True)
+                self._folder = _TemporaryFolder()
                 self._parts = [self._spill(self._parts[0], 0)]
             self._parts.append(frame if self._folder is None else self._spill(frame, len(self._parts)))
             opens.append(frame.loc[~frame["event"].to_numpy()])
@@ -91,9 +90,19 @@ class GapTable:
         self.open = _concat(opens).reset_index(drop=True)
 
     def _spill(self, frame: pd.DataFrame, number: int) -> Path:
-        path = self._folder / f"{number:05d}.arrow"
-        feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path)
+        path = self._folder.path / f"{number:05d}.arrow"
+        try:
+            feather.write_feather(pa.Table.from_pandas(frame, preserve_index=False), path)
+        except OSError as error:
+            raise OSError(
+                f"cannot write the gap table's ranges to {self._folder.path} ({error}); they take about 40 bytes "
+                "a transaction: free space there, or point TMPDIR at a folder with room"
+            ) from None
         return path
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy (or a pickle) holds its ranges in memory: the folder goes with the table that made it."""
+        return {**self.__dict__, "_parts": list(self.batches()), "_folder": None}
 
     def batches(self) -> Iterator[pd.DataFrame]:
         """The table a range of members at a time, in member order; each member's gaps are all in one batch
@@ -102,8 +111,9 @@ class GapTable:
             yield feather.read_table(part).to_pandas() if isinstance(part, Path) else part
 
     def to_pandas(self) -> pd.DataFrame:
-        """The whole table, ``purchase_gaps``' DataFrame."""
-        return _concat(list(self.batches()))
+        """The whole table, ``purchase_gaps``' DataFrame (a copy)."""
+        parts = list(self.batches())
+        return parts[0].copy() if len(parts) == 1 else _concat(parts)
 
     def __len__(self) -> int:
         return self.n_rows
@@ -111,6 +121,25 @@ class GapTable:
     def __repr__(self) -> str:
         where = f"{len(self._parts)} ranges on disk" if self._folder else "in memory"
         return f"<GapTable: {self.n_rows:,} gaps of {len(self.open):,} members, {where}>"
+
+
+def gap_batches(gaps: pd.DataFrame | GapTable) -> Iterator[pd.DataFrame]:
+    """A gap table a range of whole members at a time, each member's rows together and in the order of the
+    ``member_id`` categories: a ``GapTable``'s ranges, or a DataFrame (``purchase_gaps``) as one range, sorted
+    by member if its rows are not (the rhythm's passes number the completed gaps member after member)."""
+    if isinstance(gaps, GapTable):
+        yield from gaps.batches()
+        return
+    codes = gaps["member_id"].cat.codes.to_numpy()
+    yield gaps if (codes[1:] >= codes[:-1]).all() else gaps.iloc[np.argsort(codes, kind="stable")]
+
+
+class _TemporaryFolder:
+    """A temporary folder, removed with the table that made it."""
+
+    def __init__(self):
+        self.path = Path(tempfile.mkdtemp(prefix="segkit-gaps-"))
+        weakref.finalize(self, shutil.rmtree, self.path, ignore_errors=True)
 
 
 def _gap_frames(

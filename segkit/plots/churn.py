@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-from ..features import GapTable
+from ..features import GapTable, gap_batches
 
 STATUS_COLOURS = {"alert": "#d62728", "late": "#ff7f0e", "not due": "#2ca02c"}
 
@@ -20,9 +20,8 @@ def survival_by_group(gaps: pd.DataFrame | GapTable, by: str = "household_size",
 
     if by not in gaps.columns:
         raise ValueError(f"the gap table has no {by!r} column; columns: {', '.join(gaps.columns)}")
-    batches = gaps.batches() if isinstance(gaps, GapTable) else [gaps]
     counts = pd.concat(
-        [batch.dropna(subset=[by]).groupby([by, "days", "event"], observed=True).size() for batch in batches]
+        [batch.dropna(subset=[by]).groupby([by, "days", "event"], observed=True).size() for batch in gap_batches(gaps)]
     )
     counts = counts.groupby(level=[0, 1, 2]).sum().reset_index(name="gaps")
     fig = go.Figure()

@@ -300,6 +300,23 @@ def test_a_rhythm_slower_than_any_date_gives_missing_dates_not_a_crash(gas_run):
     assert others["expected_next_purchase"].notna().all() and others["expected_if_active"].notna().all()
 
 
+def test_the_order_of_a_gap_tables_rows_does_not_change_the_rhythm(gas_run):
+    """The fit numbers completed gaps member after member; a gap table sorted otherwise (by date, or shuffled)
+    is taken member by member, so the calibration reads each member's own gaps."""
+    from sklearn.base import clone
+
+    from segkit.evaluation.methods import own_median_gap
+
+    gaps = gas_run.gaps.to_pandas()
+    shuffled = gaps.sample(frac=1.0, random_state=3)
+    ordered, mixed = clone(gas_run.model).fit(gaps), clone(gas_run.model).fit(shuffled)
+    for band, values in ordered.calibration_.knots.items():
+        np.testing.assert_allclose(mixed.calibration_.knots[band], values, rtol=1e-9)
+    np.testing.assert_allclose(mixed.churn_prior_, ordered.churn_prior_, rtol=1e-9)
+    members = gaps.loc[~gaps["event"], "member_id"]
+    np.testing.assert_array_equal(own_median_gap(shuffled, members), own_median_gap(gas_run.gaps, members))
+
+
 def test_alert_settings_are_validated(tmp_path):
     with pytest.raises(ValueError, match="unknown alert setting.*threshold"):
         AlertSettings.from_dict({"threshold": 0.5})
@@ -369,3 +386,14 @@ def test_the_calibration_rows_known_from_each_members_count_are_those_it_keeps_f
         np.testing.assert_array_equal(np.sort(rows), np.sort(expected))
     few = Calibration.kept_rows(np.array([0, 3, 5, 250, 2, 8, 40]), np.random.default_rng(1))  # no band has 300
     assert list(few) == [None] and few[None].tolist() == list(range(308))  # so all 308 rows as one
+
+
+def test_the_naive_rules_of_the_closed_loop_take_a_gap_dataframe(gas_world):
+    """The closed loop's "1.5 x own median gap" rule reads ``purchase_gaps``' DataFrame, as the backtest reads
+    an alert run's ``GapTable``."""
+    from segkit.synth.loop import rule_candidates
+
+    as_of = pd.Timestamp("2026-03-31")
+    candidates = rule_candidates(gas_world.transactions, as_of, "median-1.5", 180)
+    assert len(candidates) and candidates["member_id"].is_unique
+    assert len(rule_candidates(gas_world.transactions, as_of, "overdue-30", 180)) >= len(candidates) > 0
