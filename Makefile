@@ -137,6 +137,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_features.py
 	$(BIN)/python benchmarks/bench_segment.py
 	$(BIN)/python benchmarks/bench_alerts.py
+	$(BIN)/python benchmarks/bench_alerts_history.py
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/backtest_alerts.py
 	$(BIN)/python benchmarks/bench_clv.py

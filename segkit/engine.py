@@ -19,7 +19,6 @@ import math
 import os
 import tempfile
 import warnings
-import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,6 @@ DUCKDB_MEMORY_LIMIT = "1GB"
 _FETCH_ROWS = 1 << 20
 _RANGE_ROWS = 1 << 23  # transaction rows per query grouped by member: within DuckDB's default 1 GB
 EPOCH = pd.Timestamp("1970-01-01")
-_RANGES: dict[int, weakref.WeakKeyDictionary] = {}  # id(connection) -> table -> (_RANGE_ROWS, ranges)
-_PARQUET_TABLES: dict[int, dict] = {}  # id(connection) -> (path, stat) -> table
 
 
 def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
@@ -111,14 +108,7 @@ def as_table(
     if path.suffix.lower() in {".parquet", ".pq"}:
         if con.name == "duckdb" and name == "transactions":
             _warn_unless_in_member_order(path)
-        # One table per file and connection while the file is unchanged: the steps of a workflow given the same
-        # path then share its member ranges (``member_ranges``).
-        stat = path.stat() if path.exists() else None
-        key = (str(path.resolve()), stat and (stat.st_mtime_ns, stat.st_size))
-        known = _known(_PARQUET_TABLES, con, dict)
-        if key not in known:
-            known[key] = con.read_parquet(str(path))
-        return known[key]
+        return con.read_parquet(str(path))
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
 
 
@@ -147,31 +137,10 @@ def member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple
 
     Grouping 107M rows (10M households) by member in one DuckDB query needs more memory than 8 GB; a range
     at a time needs what a million households need. A single open range when the rows fit in one, and on
-    Spark, which partitions by member itself. Worked out once per connection and table (11 s on 10M
-    households; a segmentation asks about ten times, and ``as_table`` gives one table per Parquet file): the
-    first and last ranges are open, so bounds from data that has since grown only make the ranges unequal,
-    never lose a row.
+    Spark, which partitions by member itself.
     """
     if con.name != "duckdb":
         return [(None, None)]
-    known = _known(_RANGES, con, weakref.WeakKeyDictionary)
-    size, ranges = known.get(transactions.op(), (None, None))
-    if size != _RANGE_ROWS:
-        ranges = _member_ranges(con, transactions)
-        known[transactions.op()] = _RANGE_ROWS, ranges
-    return ranges
-
-
-def _known(cache: dict[int, Any], con: ibis.BaseBackend, new: Callable[[], Any]) -> Any:
-    """``con``'s entry of ``cache``, dropped with ``con``. (By identity: Ibis takes two in-memory DuckDB connections
-    to be equal.)"""
-    if id(con) not in cache:
-        cache[id(con)] = new()
-        weakref.finalize(con, cache.pop, id(con), None)
-    return cache[id(con)]
-
-
-def _member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple[Any, Any]]:
     ranges = math.ceil(int(con.execute(transactions.count())) / _RANGE_ROWS)
     if ranges <= 1:
         return [(None, None)]

@@ -162,34 +162,6 @@ def test_the_alert_run_holds_its_gaps_a_range_of_members_at_a_time_and_alerts_th
     pd.testing.assert_frame_equal(pickled.to_pandas(), whole_gaps)
 
 
-def test_a_parquet_file_is_one_table_per_connection_and_its_ranges_are_worked_out_once(
-    gas_files, tmp_path, monkeypatch
-):
-    """The steps of a workflow given the same file share one table and its member ranges (11 s each on 10M
-    households); another connection (which Ibis takes to be equal to the first) or a rewritten file does not."""
-    monkeypatch.setattr(engine, "_RANGE_ROWS", 20_000)
-    worked_out = []
-    monkeypatch.setattr(engine, "_member_ranges", lambda con, table: worked_out.append(table) or [(None, None)])
-    path = tmp_path / "transactions.parquet"
-    path.write_bytes((gas_files / "transactions.parquet").read_bytes())
-    first, second = engine.connection(), engine.connection()
-    assert first == second  # Ibis' equality: the caches go by identity
-    table = engine.as_table(path, first)
-    assert engine.as_table(path, first) is table and engine.as_table(str(path), first) is table
-    for _ in range(3):
-        engine.member_ranges(first, table)
-    assert len(worked_out) == 1
-    other = engine.as_table(path, second)
-    assert other is not table
-    engine.member_ranges(second, other)
-    assert len(worked_out) == 2
-    pd.read_parquet(path).iloc[:100].to_parquet(path)  # rewritten: a new table, new ranges
-    again = engine.as_table(path, first)
-    assert again is not table and again.count().execute() == 100
-    engine.member_ranges(first, again)
-    assert len(worked_out) == 3
-
-
 def test_transactions_written_in_member_order_keep_each_members_rows_and_their_order(gas_files, tmp_path, monkeypatch):
     """The CLI's temporary Parquet is in member order: its row groups hold ranges of member ids that do not
     overlap, so a range of members reads only its own; nothing is lost or reordered within a member."""
