@@ -153,7 +153,7 @@ def test_the_alert_run_holds_its_gaps_a_range_of_members_at_a_time_and_alerts_th
     pd.testing.assert_frame_equal(ranged.alerts, whole.alerts)
     pd.testing.assert_frame_equal(ranged.members, whole.members)
 
-    folder, whole_gaps = ranged.gaps._folder.path, whole.gaps.to_pandas()
+    folder, whole_gaps = ranged.gaps._folder, whole.gaps.to_pandas()
     copied, pickled = copy.deepcopy(ranged.gaps), pickle.loads(pickle.dumps(ranged.gaps))
     assert folder.exists()
     del ranged
