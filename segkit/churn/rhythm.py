@@ -346,7 +346,7 @@ class IntervalModel(Estimator):
             event = batch["event"].to_numpy()
             members.append(batch["member_id"].cat.categories)
             completed.append(np.bincount(codes[event], minlength=size))
-            usable.append(np.bincount(codes[event | ((days > 0) & (days <= self.max_open_gap_days))], minlength=size))
+            usable.append(np.bincount(codes[self._usable(days, event)], minlength=size))
             values["days"].append(np.unique(batch["days"].to_numpy()[event], return_counts=True))
             for column in ("household_size", "quantity"):
                 if column in self.covariates_:
@@ -369,6 +369,10 @@ class IntervalModel(Estimator):
                 tally[column] = merged, np.bincount(where, weights=np.concatenate([c for _, c in counted]))
         return tally
 
+    def _usable(self, days: np.ndarray, event: np.ndarray) -> np.ndarray:
+        """The gaps the group model may use: completed ones, and open ones of members not yet gone."""
+        return event | ((days > 0) & (days <= self.max_open_gap_days))
+
     def _group_fit_rows(
         self, gaps: pd.DataFrame | GapTable, chosen: np.ndarray, every: int
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -380,7 +384,7 @@ class IntervalModel(Estimator):
             codes = batch["member_id"].cat.codes.to_numpy().astype(np.intp)  # int8 in a small batch
             days = batch["days"].to_numpy(dtype=float)
             event = batch["event"].to_numpy()
-            rows = chosen[first_member + codes] & (event | ((days > 0) & (days <= self.max_open_gap_days)))
+            rows = chosen[first_member + codes] & self._usable(days, event)
             sample.append(self._design(batch.iloc[(-first_row) % every :: every]))
             fit.append(self._design(batch.loc[rows]).assign(days=days[rows], event=event[rows]))
             first_member += len(batch["member_id"].cat.categories)
