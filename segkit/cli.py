@@ -134,14 +134,12 @@ def _transactions_and_members(args, out: Path) -> Iterator[tuple[Path, pd.DataFr
     held in memory while the workflow runs (on 10M households it is about 5 GB)."""
     from .engine import write_by_member
 
-    loaded = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects)
-    members = None
-    if args.members:
-        members = _load(args.members, "members", args.members_mapping, None, out, None).table
+    checked = _load(args.transactions, "transactions", args.mapping, args.as_of, out, args.rejects).to_arrow()
     with tempfile.TemporaryDirectory(prefix="segkit-") as folder:
         transactions = Path(folder) / "transactions.parquet"
-        write_by_member(loaded.to_arrow(), transactions)
-        del loaded
+        write_by_member(checked, transactions)
+        del checked  # before the members are loaded: on 10M households each table takes gigabytes
+        members = _load(args.members, "members", args.members_mapping, None, out, None).table if args.members else None
         yield transactions, members
 
 

@@ -70,6 +70,7 @@ DO_NOT_CALL_HEADERS = {
     "不接受来电",
 }
 ROW = "source_row"
+_HASH_ROWS = 1 << 22  # rows hashed at a time for the duplicate check
 LINE = "line"
 
 
@@ -366,12 +367,13 @@ def load_table(
     config = as_config(config)
     spec = spec_for(config.table or table)
     raw = read_source(source, config.source, keep_damaged=True, compact=True)
+    pa.default_memory_pool().release_unused()  # the reader's blocks, now in the frame
     frame = _normalise_headers(raw.frame, raw.origin)
     frame.index = pd.RangeIndex(1, len(frame) + 1, name=ROW)
     mapping, ignored = _map_columns(frame, spec, config)
 
     first_copy = _first_copies(frame) if config.drop_duplicates else pd.Series(dtype=np.int64)
-    duplicate = pd.Series(frame.index.isin(first_copy.index), index=frame.index)
+    duplicate = pd.Series(_at_rows(frame.index, first_copy.index), index=frame.index)
     rejections = _Rejections(frame.index)
     parsed, blanked, fail_closed = _parse_columns(frame, spec, config, mapping, rejections)
     _check_rows(parsed, spec, config, as_of, rejections)
@@ -383,19 +385,24 @@ def load_table(
     keep = ~(duplicate | rejected)
     if "do_not_call" in parsed:
         fail_closed.update(_do_not_call_wins(parsed, keep, _members_on_damaged_lines(raw, mapping["member_id"])))
-    result = _finish(parsed if keep.all() else parsed[keep], spec, config)
 
     reasons = rejections.counts(rejected)
     for damage in raw.damaged:
         key = DAMAGE_REASONS[damage.kind]
         reasons[key] = reasons.get(key, 0) + 1
+    read, origin, encoding, damaged = len(frame), raw.origin, raw.encoding, len(raw.damaged)
+    rejects = _rejects_frame(frame, first_copy, rejections.reasons(), raw)
+    del raw, frame  # the rows as read (on 10M households, 7 GB) go before the table is made
+    pa.default_memory_pool().release_unused()
+    result = _finish(parsed if keep.all() else parsed[keep], spec, config)
+    del parsed
     report = LoadReport(
         spec.name,
-        raw.origin,
-        encoding=raw.encoding,
-        read=len(frame) + len(raw.damaged),
+        origin,
+        encoding=encoding,
+        read=read + damaged,
         used=int(keep.sum()),
-        rejected=int(rejected.sum()) + len(raw.damaged),
+        rejected=int(rejected.sum()) + damaged,
         duplicates=int(duplicate.sum()),
         rows_out=len(result),
         reasons=reasons,
@@ -406,9 +413,8 @@ def load_table(
     if not report.adds_up:
         accounted = report.used + report.rejected + report.duplicates
         raise ContractError(
-            f"{raw.origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
+            f"{origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
         )
-    rejects = _rejects_frame(frame, first_copy, rejections.reasons(), raw)
     result.index = pd.RangeIndex(len(result))
     pa.default_memory_pool().release_unused()  # the text read is gone; give its memory back for what follows
     return LoadResult(result, rejects, report)
@@ -466,7 +472,7 @@ def _parse_columns(
 ) -> tuple[pd.DataFrame, dict[str, int], dict[str, int]]:
     """Parse each mapped column by its kind; required ones reject, optional ones blank, and an unreadable
     ``do_not_call`` counts as do-not-call. Returns the parsed columns and the counts blanked and failed closed."""
-    parsed = pd.DataFrame(index=frame.index)
+    parsed: dict[str, pd.Series] = {}  # gathered, then made a frame without copying (assignment would copy)
     blanked: dict[str, int] = {}
     fail_closed: dict[str, int] = {}
     columns = [c for c in spec.columns if c in mapping]
@@ -483,11 +489,12 @@ def _parse_columns(
                 if column in spec.required:
                     rejections.add(bad, reason, values)
                 elif column == "do_not_call":
-                    parsed.loc[bad, column] = True
+                    parsed[column] = parsed[column].mask(bad, True)
                     key = "unreadable value, taken as do-not-call"
                     fail_closed[key] = fail_closed.get(key, 0) + int(bad.sum())
                 else:
                     blanked[reason] = int(bad.sum())
+            pa.default_memory_pool().release_unused()  # the column's working copies
             bar.update()
     if config.amount:
         factors = []
@@ -499,10 +506,10 @@ def _parse_columns(
             values, bad = parse.parse_numbers(frame[name], decimal=config.decimal)
             rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
             factors.append(values)
-        parsed["amount"] = np.prod(factors, axis=0)
+        parsed["amount"] = pd.Series(np.prod(factors, axis=0), index=frame.index)
     if "amount" in parsed:
         rejections.add(parsed["amount"].abs() > parse.MAX_ABS_NUMBER, "amount out of range")
-    return parsed, blanked, fail_closed
+    return pd.DataFrame(parsed, index=frame.index, copy=False), blanked, fail_closed
 
 
 def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of, rejections: _Rejections) -> None:
@@ -511,7 +518,11 @@ def _check_rows(parsed: pd.DataFrame, spec: TableSpec, config: LoadConfig, as_of
         as_of = parse.parse_day(as_of)
         rejections.add(parsed["date"] > as_of, f"date after as-of date {as_of.date()}")
     if config.exclude_statuses and "status" in parsed:
-        excluded = parse.as_python_text(parsed["status"]).str.lower().isin([s.lower() for s in config.exclude_statuses])
+        codes, statuses = pd.factorize(parsed["status"])  # each distinct status once, not a string per row
+        named = (
+            pd.Series(statuses, dtype=object).astype(str).str.lower().isin([s.lower() for s in config.exclude_statuses])
+        )
+        excluded = pd.Series(np.append(named.to_numpy(), False)[codes], index=parsed.index)
         rejections.add(excluded, "excluded status", parsed["status"])
 
 
@@ -522,18 +533,9 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
     if frame.empty:
         return pd.Series(dtype=np.int64)
     try:
-        table = pa.table({f"c{i}": _hashable(frame.iloc[:, i]) for i in range(frame.shape[1])})
+        repeated = _repeated(_row_hashes(frame))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed Python types (from a DataFrame)
         repeated = frame.duplicated(keep=False).to_numpy()
-    else:
-        import duckdb
-
-        with duckdb.connect() as con:
-            con.register("rows_read", table)
-            hashes = con.sql(f"select hash({', '.join(table.column_names)}) as h from rows_read").fetchnumpy()["h"]
-            con.register("hashes", pa.table({"h": hashes}))
-            twice = con.sql("select h from hashes group by h having count(*) > 1").fetchnumpy()["h"]
-        repeated = np.isin(hashes, twice)
     if not repeated.any():
         return pd.Series(dtype=np.int64)
     candidates = _with_python_text(frame[repeated])
@@ -543,11 +545,53 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
     return first_row[first_row != rows].astype(np.int64)
 
 
-def _hashable(values: pd.Series) -> pa.Array:
-    """A column as DuckDB hashes it; -0.0 as 0.0, which pandas takes as equal."""
-    if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.ArrowDtype):
-        return pa.array(values.to_numpy() + 0.0)
+def _row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """DuckDB's hash of each row, a block of rows at a time (a hash of every row at once held 8 GB besides the
+    rows on 10M households). Columns go to Arrow once, without copies; -0.0 is hashed as 0.0, which pandas
+    takes as equal."""
+    import duckdb
+
+    table = pa.table({f"c{i}": _as_arrow(frame.iloc[:, i]) for i in range(frame.shape[1])})
+    columns = ", ".join(
+        f"{name} + 0.0" if pa.types.is_floating(table.schema.field(name).type) else name for name in table.column_names
+    )
+    query = f"select hash({columns}) as h from rows_read"
+    hashes = np.empty(len(frame), dtype=np.uint64)
+    with duckdb.connect() as con:
+        for start in range(0, len(frame), _HASH_ROWS):
+            block = table.slice(start, _HASH_ROWS)
+            con.register("rows_read", block)
+            hashes[start : start + len(block)] = con.sql(query).fetchnumpy()["h"]
+            con.unregister("rows_read")
+    return hashes
+
+
+def _repeated(hashes: np.ndarray) -> np.ndarray:
+    """Where a hash occurs more than once."""
+    ordered = np.sort(hashes)
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    repeated = np.zeros(len(hashes), dtype=bool)
+    if len(twice):
+        for start in range(0, len(hashes), _HASH_ROWS):
+            block = hashes[start : start + _HASH_ROWS]
+            at = np.minimum(np.searchsorted(twice, block), len(twice) - 1)
+            repeated[start : start + len(block)] = twice[at] == block
+    return repeated
+
+
+def _as_arrow(values: pd.Series) -> pa.Array:
+    """A column in Arrow as it is (NaN stays NaN, not missing), sharing the memory of numbers."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
+        return pa.array(values.to_numpy())
     return pa.array(values.array)
+
+
+def _at_rows(index: pd.Index, rows: pd.Index) -> np.ndarray:
+    """True at the ``rows`` of ``index`` (``index.isin`` would first write out a number per row of the file)."""
+    mask = np.zeros(len(index), dtype=bool)
+    mask[index.get_indexer(rows)] = True
+    return mask
 
 
 def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Series, raw: RawTable) -> pd.DataFrame:
@@ -555,10 +599,10 @@ def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Serie
     duplicate's reason is that it is one); damaged lines as ``raw_line``, in the order of the file."""
     duplicates = pd.Series([f"duplicate of row {r}" for r in first_copy], index=first_copy.index, dtype=object)
     reasons = pd.concat([reasons.drop(first_copy.index, errors="ignore"), duplicates]).sort_index()
-    out = frame.index.isin(reasons.index)
-    rejects = frame[out].assign(reason=reasons.to_numpy()).reset_index()
+    positions = frame.index.get_indexer(reasons.index)  # sorted, as the reasons are
+    rejects = frame.iloc[positions].assign(reason=reasons.to_numpy()).reset_index()
     if raw.lines is not None:
-        rejects.insert(1, LINE, raw.lines[out])
+        rejects.insert(1, LINE, raw.lines[positions])
     if raw.damaged:
         broken = pd.DataFrame(
             {
@@ -575,25 +619,23 @@ def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Serie
 
 
 def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:
-    """Fill absent optional columns, apply order rules, fix the column order."""
-    table = table.copy(deep=False)
+    """Fill absent optional columns, apply order rules, fix the column order (the columns are not copied)."""
+    columns = {}
     for column, kind in spec.columns.items():
         if column in table:
-            if kind == FLAG and column in FLAG_DEFAULTS:
-                table[column] = table[column].fillna(FLAG_DEFAULTS[column])
-            continue
-        if kind == FLAG:
-            table[column] = pd.array([FLAG_DEFAULTS.get(column)] * len(table), dtype="boolean")
+            defaulted = kind == FLAG and column in FLAG_DEFAULTS
+            columns[column] = table[column].fillna(FLAG_DEFAULTS[column]) if defaulted else table[column]
+        elif kind == FLAG:
+            columns[column] = pd.array([FLAG_DEFAULTS.get(column)] * len(table), dtype="boolean")
         elif kind == INTEGER:
-            table[column] = pd.array([None] * len(table), dtype="Int64")
+            columns[column] = pd.array([None] * len(table), dtype="Int64")
         elif kind == NUMBER:
-            table[column] = np.nan
+            columns[column] = np.full(len(table), np.nan)
         elif kind == DATE:
-            table[column] = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+            columns[column] = np.full(len(table), np.datetime64("NaT"), dtype="datetime64[ns]")
         else:
-            table[column] = pd.Series(
-                pd.arrays.ArrowExtensionArray(pa.nulls(len(table), pa.string())), index=table.index
-            )
+            columns[column] = pd.arrays.ArrowExtensionArray(pa.nulls(len(table), pa.string()))
+    table = pd.DataFrame(columns, index=table.index, copy=False)
     if spec.name == "transactions" and (config.return_order_prefix or config.combine_order_lines):
         table = _with_python_text(table)
         if config.return_order_prefix:
@@ -601,7 +643,8 @@ def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.Data
             table.loc[is_return & table["status"].isna(), "status"] = "return"
         if config.combine_order_lines:
             table = combine_order_lines(table)
-    return table[list(spec.columns)]
+        table = table[list(spec.columns)]
+    return table
 
 
 def _with_python_text(frame: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,7 @@ _COMMA_DECIMAL = (
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"  # zero-width spaces and joiners, a byte-order mark
 _PHONE = r"^\+?[0-9][0-9 ()\-./]{4,30}$"
 _SAMPLE = 100_000  # values looked at to tell a column of mostly distinct values
+_MIDNIGHT_BLOCK = 1 << 22  # date-times checked at a time for a time of day (a 32 MB block, not a copy)
 MAX_ABS_NUMBER = 1e12  # beyond this an amount is an export error, and sums of such lose the cents
 FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-02"), pd.Timestamp("2199-12-31")  # 1900-01-01, 9999-12-31: placeholders
 
@@ -109,6 +110,8 @@ def _by_distinct(values: pd.Series, parse_distinct, canonical=None) -> tuple[pd.
     where the parser returns every value as it is (``A-0017``, ``LPG 15kg``): such a column is its own
     result, and no copy of it is made.
     """
+    if canonical and isinstance(values.dtype, pd.CategoricalDtype) and _canonical_categories(values, canonical):
+        return values, _fine(values)  # the column is its own result
     if canonical and is_arrow_text(values) and not values.isna().any() and len(values):
         if canonical(pa.array(values.array)):
             codes, uniques = _distinct(values)
@@ -131,6 +134,20 @@ def _by_distinct(values: pd.Series, parse_distinct, canonical=None) -> tuple[pd.
     else:
         spread = pd.Series(parsed.array.take(codes, allow_fill=True), index=values.index)
     return spread, _problems(np.append(problem, np.int8(0))[codes], values.index)
+
+
+def _canonical_categories(values: pd.Series, canonical) -> bool:
+    """Whether a categorical's categories are all text that ``canonical`` holds for, and all used (a category
+    nobody has would become a group of nobody)."""
+    categories = values.cat.categories
+    if not len(categories) or categories.dtype != object:
+        return False
+    try:
+        text = pa.array(categories, type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # categories that are not all text
+        return False
+    codes = values.cat.codes.to_numpy()
+    return bool(np.bincount(codes[codes >= 0], minlength=len(categories)).all()) and canonical(text)
 
 
 def is_arrow_text(values: pd.Series) -> bool:
@@ -164,7 +181,7 @@ def text_from_codes(codes: np.ndarray, values: pa.Array):
     when they repeat."""
     if 2 * len(values) > len(codes):
         return pd.arrays.ArrowExtensionArray(values.take(pa.array(codes, mask=codes < 0)))
-    return pd.Categorical.from_codes(codes, categories=pd.Index(values.to_pylist(), dtype=object))
+    return pd.Categorical.from_codes(codes, categories=pd.Index(values.to_numpy(zero_copy_only=False), dtype=object))
 
 
 def as_python_text(values: pd.Series) -> pd.Series:
@@ -181,8 +198,14 @@ def missing_mask(values: pd.Series) -> pd.Series:
     """True where a raw value is absent: null or blank text."""
     if not _is_text(values):
         return values.isna()
-    if is_arrow_text(values):  # in C++ over every value: cheaper than finding the distinct ones first
-        return values.str.strip().eq("").fillna(True).astype(bool)
+    if is_arrow_text(values):  # in C++ over every value, a block at a time: cheaper than finding distinct ones
+        text = pa.array(values.array)
+        chunks = text.chunks if isinstance(text, pa.ChunkedArray) else [text]
+        blank = [
+            pc.equal(pc.utf8_trim_whitespace(chunk), "").fill_null(True).to_numpy(zero_copy_only=False)
+            for chunk in chunks
+        ]
+        return pd.Series(np.concatenate(blank) if blank else np.zeros(0, dtype=bool), index=values.index)
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     blank = pd.Series(uniques, dtype=object).astype(str).str.strip().eq("").to_numpy(dtype=bool)
     return pd.Series((codes < 0) | np.append(blank, False)[codes], index=values.index)
@@ -320,10 +343,12 @@ def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.S
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_localize(None)
-        days = values.dt.normalize()
+        days = values if _at_midnight(values) else values.dt.normalize()  # dates read as dates are not copied
         outside = days.notna() & ((days < FIRST_DAY) | (days > LAST_DAY))
-        problem = np.where(outside, PROBLEMS.index(OUT_OF_RANGE), 0).astype(np.int8)
-        return days.where(~outside).astype("datetime64[ns]"), _problems(problem, values.index)
+        problem = np.where(outside, np.int8(PROBLEMS.index(OUT_OF_RANGE)), np.int8(0))
+        if outside.any():
+            days = days.where(~outside)
+        return days.astype("datetime64[ns]", copy=False), _problems(problem, values.index)
     if not _is_text(values):
         values = _as_text(values).map(lambda v: v if v is None else str(v))
 
@@ -346,6 +371,20 @@ def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.S
     return _by_distinct(values, parse_distinct)
 
 
+def _at_midnight(values: pd.Series) -> bool:
+    """Whether every date-time of a ``datetime64[ns]`` column is at midnight (checked a block at a time, so that
+    no copy of the column is made)."""
+    if values.dtype != np.dtype("datetime64[ns]"):
+        return False
+    nanoseconds = values.to_numpy().view(np.int64)
+    day = np.int64(86_400 * 10**9)
+    for start in range(0, len(nanoseconds), _MIDNIGHT_BLOCK):
+        block = nanoseconds[start : start + _MIDNIGHT_BLOCK]
+        if ((block % day != 0) & (block != np.iinfo(np.int64).min)).any():  # the minimum is NaT
+            return False
+    return True
+
+
 def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Series, pd.Series]:
     """Numbers, tolerating currency signs, ``(12.5)`` negatives and thousands separators where they belong.
 
@@ -354,10 +393,11 @@ def numbers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Ser
     Values beyond ``MAX_ABS_NUMBER`` in size are out of range.
     """
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = values.astype(float)
-        outside = ~np.isfinite(numbers.fillna(0)) | (numbers.abs() > MAX_ABS_NUMBER)
-        problem = np.where(outside, PROBLEMS.index(OUT_OF_RANGE), 0).astype(np.int8)
-        return numbers.where(~outside), _problems(problem, values.index)
+        numbers = values.astype(float, copy=False)  # numbers read as floats are not copied
+        array = numbers.to_numpy()
+        outside = (array > MAX_ABS_NUMBER) | (array < -MAX_ABS_NUMBER)  # infinities too; NaN is missing
+        problem = np.where(outside, np.int8(PROBLEMS.index(OUT_OF_RANGE)), np.int8(0))
+        return numbers.where(~outside) if outside.any() else numbers, _problems(problem, values.index)
     pattern, thousands = (_POINT_DECIMAL, ",") if decimal == "." else (_COMMA_DECIMAL, ".")
 
     def parse_distinct(uniques: pd.Series):

@@ -279,8 +279,14 @@ class _TextColumns:
                 chunks.append(encoded)
 
     def frame(self, names: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame:
-        """The columns ``names`` (of Arrow ``types``, for columns no block reached)."""
-        return pd.DataFrame({name: self._column(name, types[name]) for name in names}, copy=False)
+        """The columns ``names`` (of Arrow ``types``, for columns no block reached). Each column's blocks are
+        given back as soon as it is made: Arrow keeps freed memory for itself, and the whole table would
+        otherwise be held twice (12 GB rather than 7 on 10M households)."""
+        columns = {}
+        for name in names:
+            columns[name] = self._column(name, types[name])
+            pa.default_memory_pool().release_unused()
+        return pd.DataFrame(columns, copy=False)
 
     def _column(self, name: str, kind: pa.DataType):
         chunks = self.chunks.pop(name, [])

@@ -209,3 +209,22 @@ def test_identical_rows_are_kept_when_duplicates_are_real(tmp_path):
     assert load_transactions(path).report.duplicates == 1
     kept = load_transactions(path, config={"drop_duplicates": False})
     assert kept.report.duplicates == 0 and kept.table["amount"].sum() == 10
+
+
+def test_typed_rows_that_pandas_takes_as_equal_are_duplicates(monkeypatch):
+    """Rows are hashed a block at a time; -0.0 and 0.0, and two missing amounts, are the same value, across
+    blocks too."""
+    import segkit.data.load as load
+
+    monkeypatch.setattr(load, "_HASH_ROWS", 2)
+    frame = pd.DataFrame(
+        {
+            "member_id": ["1", "2", "1", "3", "2", "3"],
+            "date": pd.to_datetime(["2026-01-01", "2026-01-02"] * 2 + ["2026-01-03", "2026-01-04"])[[0, 1, 0, 4, 1, 5]],
+            "amount": [0.0, float("nan"), -0.0, 5.0, float("nan"), 5.0],
+        }
+    )
+    result = load_transactions(frame)
+    assert (result.report.duplicates, result.report.used, result.report.rejected) == (2, 3, 1)
+    assert result.rejects["reason"].tolist() == ["missing amount", "duplicate of row 1", "duplicate of row 2"]
+    assert result.rejects["source_row"].tolist() == [2, 3, 5]
