@@ -299,10 +299,15 @@ class _TextColumns:
         if name in self.plain:
             return pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=pa.string()))
         unified = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
+        del chunks  # each block's own dictionary: on 10M households 70M ids, which the categories do not need
         dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
-        codes = np.concatenate(
-            [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in unified.chunks] or [np.zeros(0, np.int32)]
-        )  # -1: a missing value (Parquet has them)
+        codes = np.empty(len(unified), dtype=np.int32)
+        start = 0
+        for chunk in unified.iterchunks():
+            codes[start : start + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+            start += len(chunk)  # -1: a missing value (Parquet has them)
+        del unified
+        pa.default_memory_pool().release_unused()
         return text_from_codes(codes, dictionary)
 
 
