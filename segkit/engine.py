@@ -263,6 +263,18 @@ def days_to_dates(days: pd.Series) -> pd.Series:
     return pd.Series(dates, index=days.index)
 
 
+def exact_sum(values: ibis.NumericColumn, digits: int = 12) -> ibis.FloatingScalar:
+    """The sum of ``values`` (finite numbers), each rounded to ``digits`` decimals and added exactly as decimals.
+
+    A sum of floats depends on the order in which the engine's threads add them up, so the same day run twice
+    wrote other last digits (on 20,000 households and two threads, 2 to 5 members' features differed). Added as
+    decimals, a sum is the same on every run and every engine, and money comes out to the cent (3194.0, not
+    3194.000000000001)."""
+    import ibis.expr.datatypes as dt
+
+    return values.cast(dt.Decimal(38, digits)).sum().cast("float64")
+
+
 def rows_up_to(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     """The rows dated up to ``as_of``, with ``day``, their day number."""
     day = epoch_day(transactions.date)

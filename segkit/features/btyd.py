@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..engine import as_table, connection, day_number, fetch_arrow_by_member
+from ..engine import as_table, connection, day_number, exact_sum, fetch_arrow_by_member
 from .occasions import occasions_expr
 
 UNITS = {"D": 1.0, "W": 7.0, "M": 365.25 / 12}
@@ -85,14 +85,14 @@ def _summary_expr(occasions: ibis.Table, calibration_day: int, holdout: bool) ->
         occasions=calibration.day.count(),
         first_day=calibration.day.min(),
         last_day=calibration.day.max(),
-        total=calibration.net.sum(),
+        total=exact_sum(calibration.net),
         first_net=calibration.net.max(where=calibration.gap.isnull()),  # the occasion with none before it
-        litt=calibration.gap.cast("float64").ln().sum().coalesce(0.0),
+        litt=exact_sum(calibration.gap.cast("float64").ln(), digits=15).coalesce(0.0),
     )
     if holdout:
         later = occasions.filter(occasions.day > calibration_day)
         later = later.group_by("member_id").aggregate(
-            holdout_frequency=later.day.count(), holdout_monetary=later.net.sum()
+            holdout_frequency=later.day.count(), holdout_monetary=exact_sum(later.net)
         )
         summary = summary.left_join(later, "member_id").drop("member_id_right")
         summary = summary.mutate(

@@ -30,7 +30,7 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import as_table, connection, day_number, fetch_arrow_by_member, rows_up_to
+from ..engine import as_table, connection, day_number, exact_sum, fetch_arrow_by_member, rows_up_to
 from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
@@ -63,7 +63,7 @@ def _simple_member_features(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     tx = tx.mutate(gap=tx.day - tx.day.lag().over(by_day), last=tx.day.lead().over(by_day).isnull())
     return tx.group_by("member_id").aggregate(
         simple=~((tx.amount < 0) | (tx.gap == 0).fill_null(False)).any(),
-        monetary=tx.amount.sum(),
+        monetary=exact_sum(tx.amount),
         **_purchase_aggregates(tx.amount, tx.day, tx.gap, last_gap=tx.gap.max(where=tx.last)),
         refunds=ibis.literal(0.0),
         refund_count=ibis.literal(0, "int64"),
@@ -82,11 +82,11 @@ def _daily_member_features(transactions: ibis.Table, as_of: Any) -> ibis.Table:
     daily = daily.mutate(purchase_day=purchase_day, purchase_net=ibis.ifelse(purchase, daily.net, ibis.null("float64")))
     daily = daily.mutate(gap=daily.purchase_day - daily.purchase_day.max().over(earlier))
     return daily.group_by("member_id").aggregate(
-        monetary=daily.net.sum(),
+        monetary=exact_sum(daily.net),
         **_purchase_aggregates(
             daily.purchase_net, daily.purchase_day, daily.gap, last_gap=daily.gap.argmax(daily.purchase_day)
         ),
-        refunds=daily.refunded.sum(),
+        refunds=exact_sum(daily.refunded),
         refund_count=daily.refund_rows.sum().cast("int64"),
     )
 
@@ -94,18 +94,21 @@ def _daily_member_features(transactions: ibis.Table, as_of: Any) -> ibis.Table:
 def _purchase_aggregates(
     net: ibis.Column, day: ibis.Column, gap: ibis.Column, last_gap: ibis.Scalar
 ) -> dict[str, ibis.Scalar]:
-    """The aggregates over purchase occasions (``day`` null on other rows) and their gaps."""
+    """The aggregates over purchase occasions (``day`` null on other rows) and their gaps. Sums are exact
+    (``exact_sum``; the gaps' standard deviation from integer sums), so a re-run gives the same digits."""
+    n, whole = gap.count(), gap.cast("int64")
+    spread = (n * (whole * whole).sum() - whole.sum() * whole.sum()).cast("float64")  # n^2 times the variance, exactly
     return dict(
         first_day=day.min(),
         last_day=day.max(),
         frequency=day.count(),
-        avg_order_value=net.mean(),
-        gap_count=gap.count(),
+        avg_order_value=exact_sum(net) / net.count(),
+        gap_count=n,
         gap_mean=gap.mean(),
         gap_median=gap.median(),
-        gap_std=gap.std(how="sample"),
+        gap_std=ibis.ifelse(n > 1, (spread / (n * (n - 1)).cast("float64")).sqrt(), ibis.null("float64")),
         last_gap=last_gap,
-        sum_log_gaps=gap.cast("float64").ln().sum(),
+        sum_log_gaps=exact_sum(gap.nullif(0).cast("float64").ln(), digits=15),  # 0: a same-day row (not used)
     )
 
 

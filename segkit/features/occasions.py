@@ -13,7 +13,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from ..engine import as_table, connection, days_to_dates, fetch_arrow, rows_up_to
+from ..engine import as_table, connection, days_to_dates, exact_sum, fetch_arrow, rows_up_to
 
 
 def daily_expr(transactions: ibis.Table, as_of: Any, items: bool = False) -> ibis.Table:
@@ -26,12 +26,12 @@ def daily_expr(transactions: ibis.Table, as_of: Any, items: bool = False) -> ibi
     """
     tx = rows_up_to(transactions, as_of)
     aggregates = {
-        "net": tx.amount.sum(),
-        "refunded": ibis.ifelse(tx.amount < 0, -tx.amount, 0.0).sum(),
+        "net": exact_sum(tx.amount),
+        "refunded": exact_sum(ibis.ifelse(tx.amount < 0, -tx.amount, 0.0)),
         "refund_rows": ibis.ifelse(tx.amount < 0, 1, 0).sum(),
     }
     if items and "quantity" in tx.columns:
-        aggregates["quantity"] = ibis.ifelse(tx.amount > 0, tx.quantity.cast("float64"), 0.0).sum()
+        aggregates["quantity"] = exact_sum(ibis.ifelse(tx.amount > 0, tx.quantity.cast("float64"), 0.0))
     if items and "product" in tx.columns:
         aggregates["product"] = tx["product"].argmax(tx.amount)
     return tx.group_by(["member_id", "day"]).aggregate(**aggregates)

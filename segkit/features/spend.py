@@ -16,7 +16,7 @@ from typing import Any
 import ibis
 import pandas as pd
 
-from ..engine import as_table, connection, day_number, epoch_day, fetch_arrow_by_member
+from ..engine import as_table, connection, day_number, epoch_day, exact_sum, fetch_arrow_by_member
 from .occasions import occasions_expr
 
 VALUE_DAYS = 365
@@ -36,7 +36,7 @@ def rolling_spends(
     def spends(t: ibis.Table) -> ibis.Table:
         day = epoch_day(t.date)
         sums = {
-            f"d{i}": ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0).sum()
+            f"d{i}": exact_sum(ibis.ifelse((day > end - window_days) & (day <= end), t.amount, 0.0))
             for i, end in enumerate(map(day_number, dates))
         }
         return t.group_by("member_id").aggregate(**sums)
@@ -60,8 +60,8 @@ def purchase_value(
             occasions.group_by("member_id")
             .aggregate(
                 frequency=occasions.day.count(),
-                monetary=occasions.net.sum(),
-                value_12m=ibis.ifelse(recent, occasions.net, 0.0).sum(),
+                monetary=exact_sum(occasions.net),
+                value_12m=exact_sum(ibis.ifelse(recent, occasions.net, 0.0)),
             )
             .order_by("member_id")
         )

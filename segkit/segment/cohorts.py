@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_day
-from ..engine import EPOCH, as_table, connect, connection, fetch_arrow_by_member
+from ..engine import EPOCH, as_table, connect, connection, exact_sum, fetch_arrow_by_member
 
 ACTIVITY_COLUMNS = ["cohort", "month", "day", "members", "first_purchase_sales", "repeat_sales", "first_time_buyers"]
 
@@ -53,8 +53,8 @@ def cohort_activity_expr(occasions: ibis.Table) -> ibis.Table:
         occasions.group_by(["cohort", "month", "day"])
         .aggregate(
             members=ibis.ifelse(occasions.new_month, 1, 0).sum().cast("int64"),
-            first_purchase_sales=ibis.ifelse(occasions.is_first, occasions.net, 0.0).sum(),
-            repeat_sales=ibis.ifelse(occasions.is_first, 0.0, occasions.net).sum(),
+            first_purchase_sales=exact_sum(ibis.ifelse(occasions.is_first, occasions.net, 0.0)),
+            repeat_sales=exact_sum(ibis.ifelse(occasions.is_first, 0.0, occasions.net)),
             first_time_buyers=ibis.ifelse(occasions.is_first, 1, 0).sum().cast("int64"),
         )
         .order_by(["cohort", "day"])
