@@ -42,7 +42,9 @@ def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
 
     DuckDB works within ``memory_limit`` (``DUCKDB_MEMORY_LIMIT``, or the environment's
     ``SEGKIT_DUCKDB_MEMORY_LIMIT``; a larger query spills to a temporary folder): by default it would take up
-    to 80 % of the machine, on top of what Python holds.
+    to 80 % of the machine, on top of what Python holds. Its allocator gives freed memory back to the system
+    in the background (``allocator_background_threads``): otherwise it keeps it for the next query, where the
+    pandas work between queries cannot use it (on 10M households, 450 MB after the purchase value alone).
 
     For a Spark cluster, build your own ``SparkSession`` (master ``yarn``,
     ``k8s://...``) and pass ``ibis.pyspark.connect(session)`` as ``con``.
@@ -50,6 +52,7 @@ def connect(backend: str = "duckdb", **options) -> ibis.BaseBackend:
     _check_backend(backend)
     if backend == "duckdb":
         options.setdefault("memory_limit", os.environ.get("SEGKIT_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT))
+        options.setdefault("allocator_background_threads", True)
         options.setdefault("temp_directory", str(Path(tempfile.gettempdir()) / f"segkit-duckdb-{os.getpid()}"))
         return ibis.duckdb.connect(**options)
     try:

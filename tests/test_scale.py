@@ -283,6 +283,16 @@ def test_duckdb_works_within_a_memory_limit(monkeypatch):
     assert limit(connect(memory_limit="500MB")) == pytest.approx(5e8, rel=0.08)
 
 
+def test_duckdb_gives_freed_memory_back_between_queries():
+    from segkit.engine import connect
+
+    def background(con) -> bool:
+        return con.raw_sql("select current_setting('allocator_background_threads')").fetchone()[0]
+
+    assert background(connect()) is True  # else freed memory stays with DuckDB while pandas works
+    assert background(connect(allocator_background_threads=False)) is False
+
+
 def test_vip_ties_do_not_depend_on_the_order_money_was_added_up():
     from segkit.segment import vip_flag
 
@@ -291,6 +301,26 @@ def test_vip_ties_do_not_depend_on_the_order_money_was_added_up():
     )  # 0.30000000000000004 and 0.3: a tie
     assert vip_flag(features, "top_share", 1 / 3).tolist() == [False, True, False]  # the tie goes to member a
     np.testing.assert_array_equal(vip_flag(features.iloc[::-1], "top_share", 1 / 3).to_numpy(), [False, True, False])
+
+
+@pytest.mark.parametrize("top_share", [0.0001, 0.001, 0.2, 0.5, 1.0])
+def test_the_top_spenders_are_the_first_by_spend_then_member_id(top_share):
+    from segkit.segment import vip_flag
+
+    rng = np.random.default_rng(7)
+    n = 3_000
+    features = pd.DataFrame(
+        {
+            "member_id": rng.permutation([f"{i:05d}" for i in range(n)]),
+            "frequency": rng.integers(0, 3, n),  # a third never bought: never VIPs by spend
+            "monetary": rng.integers(0, 40, n) * 10.0,  # many ties at every spend
+        }
+    )
+    features.loc[[5, 6], "monetary"] = np.nan
+    buyers = features[features["frequency"] > 0]
+    order = np.lexsort((buyers["member_id"].to_numpy(), -buyers["monetary"].fillna(-np.inf).to_numpy()))
+    expected = features.index.isin(buyers.index[order[: int(np.ceil(top_share * len(buyers)))]])
+    np.testing.assert_array_equal(vip_flag(features, "top_share", top_share).to_numpy(), expected)
 
 
 def test_the_engine_out_of_memory_is_one_line_naming_the_setting(gas_files, tmp_path, monkeypatch, capsys):

@@ -266,9 +266,11 @@ def churn_alerts(
     model = settings.model().fit(gaps) if model is None else model
     predictions = model.predict(gaps).assign(**_last_purchase_details(gaps.open))
     table = member_statuses(predictions, settings, members)
-    table = table.merge(value[["member_id", "vip", "value_12m"]], on="member_id", how="left")
-    table["vip"] = table["vip"].eq(True)
-    table["value_12m"] = table["value_12m"].fillna(0.0)
+    # looked up, not merged: a merge copies every column of the 10M-row table
+    per_member = value.set_index("member_id")[["vip", "value_12m"]].reindex(table["member_id"])
+    table["vip"] = per_member["vip"].eq(True).to_numpy()
+    table["value_12m"] = per_member["value_12m"].fillna(0.0).to_numpy()
+    del per_member
     table["value_at_risk"] = (table["value_12m"] * (1 - table["p_active"])).round(2)
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
 

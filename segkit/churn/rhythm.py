@@ -486,10 +486,18 @@ class IntervalModel(Estimator):
         """
         self._check_fitted()
         open_rows = _open_gaps(gaps)
+        return self._predictive(open_rows, self._fitted_members(open_rows))
+
+    def _fitted_members(self, open_rows: pd.DataFrame) -> pd.DataFrame:
+        """``members_``' rows of the open gaps' members, in their order (looked up once: 10M ids take seconds)."""
         member = self.members_.reindex(open_rows["member_id"].astype(object))
         if member["gaps"].isna().any():
             unknown = open_rows["member_id"].astype(object)[member["gaps"].isna().to_numpy()].iloc[:3].tolist()
             raise ValueError(f"member(s) {unknown} were not in the gaps the model was fitted on")
+        return member
+
+    def _predictive(self, open_rows: pd.DataFrame, member: pd.DataFrame) -> GapPredictive:
+        """``predictive`` of ``open_rows``, whose members' fitted rows are ``member``."""
         design = self._design(open_rows)
         location = self._group_log_interval(design) + member["pace"].to_numpy()
         scale = np.sqrt(member["regularity"].to_numpy() ** 2 + member["pace_var"].to_numpy())
@@ -528,14 +536,15 @@ class IntervalModel(Estimator):
         ValueError
             A member with an open gap was not in the gaps the model was fitted on.
         """
+        self._check_fitted()
         open_rows = _open_gaps(gaps)
-        predictive = self.predictive(gaps)
+        member = self._fitted_members(open_rows)
+        predictive = self._predictive(open_rows, member)
         days = open_rows["days"].to_numpy(dtype=float)
         survival = predictive.survival(days)
         q = self.churn_prior_
         typical = predictive.median()
         start = open_rows["start"].to_numpy()
-        member = self.members_.reindex(open_rows["member_id"].astype(object))
         ahead = predictive.conditional_quantile(0.5, days)
         return pd.DataFrame(
             {
