@@ -283,7 +283,10 @@ def member_statuses(
     long_gone = table["days_since"] > settings.long_gone_days
     alert = ~long_gone & (table["days_overdue"] > 0) & (table["p_active"] < settings.p_active_below)
     late = ~long_gone & ~alert & (table["days_overdue"] > 0)
-    table["status"] = np.select([long_gone, alert, late], ["long gone", "alert", "late"], "not due")
+    # as categories from the start: 10M statuses as text are 10M Python strings
+    codes = [STATUSES.index(name) for name in ("long gone", "alert", "late", "not due")]
+    status = np.select([long_gone, alert, late], codes[:3], codes[3])
+    table["status"] = pd.Categorical.from_codes(status, categories=STATUSES)
     table["reason"] = ""
     table.loc[alert, "reason"] = [_reason(row, settings) for row in table[alert].itertuples(index=False)]
     if members is not None:
@@ -294,7 +297,9 @@ def member_statuses(
                 ignore_index=True,
             )
     table["status"] = pd.Categorical(table["status"], categories=STATUSES)
-    return table.astype({"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"})
+    for column, dtype in {"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"}.items():
+        table[column] = table[column].astype(dtype)  # a column at a time: the frame's astype copies every column
+    return table
 
 
 def _last_purchase_details(last: pd.DataFrame) -> dict[str, Any]:
