@@ -225,6 +225,11 @@ def test_vip_flag_rules():
     members = pd.DataFrame({"member_id": IDS, "tier": ["standard"] * 9 + ["Diamond"]})
     assert features.loc[vip_flag(features, rule="tier", members=members), "member_id"].tolist() == ["m10"]
     assert vip_flag(features, rule="either", top_share=0.2, members=members).sum() == 3
+    # the members table in its own order, with a member who never bought and tiers missing or compact
+    others = pd.DataFrame({"member_id": ["m99", *IDS[::-1]], "tier": ["diamond", "PLATINUM", None, *["gold"] * 8]})
+    for tier in (others["tier"], others["tier"].astype("category")):
+        by_tier = vip_flag(features, rule="tier", members=others.assign(tier=tier))
+        assert features.loc[by_tier, "member_id"].tolist() == ["m10"]
     with pytest.raises(ValueError, match="needs the members table"):
         vip_flag(features, rule="tier")
 
