@@ -99,6 +99,29 @@ def test_blocks_and_batches_do_not_change_the_result(gas_files, monkeypatch):
     pd.testing.assert_frame_equal(purchase_gaps(blocks, AS_OF), whole_gaps)
 
 
+def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_first_come(tmp_path, monkeypatch):
+    """Each block's dictionary is merged into the column's as blocks come (a few blocks at a time once the
+    dictionary is large): the codes and the categories are those of the whole column encoded at once, missing
+    values included, and a column whose blocks turn nearly all distinct becomes text with every value."""
+    rng = np.random.default_rng(3)
+    ids = pd.Series(rng.choice([f"{i:05d}" for i in range(4000)], 30_000), dtype=object)
+    ids[rng.random(len(ids)) < 0.05] = None
+    orders = pd.Series([f"o{i}" for i in range(len(ids))], dtype=object)
+    orders[:9000] = rng.choice(["o1", "o2", "o3"], 9000)  # repeated at first, distinct after
+    frame = pd.DataFrame({"member_id": ids, "product": rng.choice(["a", "b", None], len(ids)), "order_id": orders})
+    frame.to_parquet(tmp_path / "rows.parquet", index=False)
+    monkeypatch.setattr(sources, "_PARQUET_BATCH", 700)
+    monkeypatch.setattr(sources, "_MIN_BLOCK_ROWS", 10)
+    read = sources.read_source(tmp_path / "rows.parquet", compact=True).frame
+    for column in ("member_id", "product"):
+        codes, categories = pd.factorize(frame[column])  # first come, first coded; missing -1
+        assert isinstance(read[column].dtype, pd.CategoricalDtype), column
+        np.testing.assert_array_equal(read[column].cat.codes.to_numpy(), codes)
+        assert read[column].cat.categories.tolist() == categories.tolist()
+    assert isinstance(read["order_id"].dtype, pd.ArrowDtype | pd.StringDtype)
+    assert read["order_id"].tolist() == orders.tolist()
+
+
 @pytest.mark.filterwarnings("ignore:.*is not in row groups by member")  # ranges made small: the files warn
 def test_queries_by_member_run_a_range_of_members_at_a_time_and_give_the_same_tables(gas_files, tmp_path, monkeypatch):
     """A large file is grouped by member a range of members at a time (10M households do not fit in one

@@ -252,31 +252,30 @@ def _parse_records(
 
 class _TextColumns:
     """Columns gathered a block at a time. Text as Python strings (``compact=False``), or compact: each block's
-    column dictionary-encoded, and at the end a categorical when its values repeat, or Arrow text when they
-    do not (a block of order ids, nearly all distinct, is kept as text at once). Other types (from Parquet)
-    as pandas makes them."""
+    column dictionary-encoded into one dictionary per column that grows as blocks come (``_Dictionary``), and
+    at the end a categorical when its values repeat, or Arrow text when they do not (a block of order ids,
+    nearly all distinct, is kept as text at once). Other types (from Parquet) as pandas makes them."""
 
     def __init__(self, compact: bool):
         self.compact = compact
         self.chunks: dict[str, list[pa.Array]] = {}
-        self.plain: set[str] = set()
+        self.encoded: dict[str, _Dictionary] = {}
 
     def add(self, batch: pa.RecordBatch) -> None:
         for name, column in zip(batch.schema.names, batch.columns):
-            chunks = self.chunks.setdefault(name, [])
             if pa.types.is_dictionary(column.type) and _is_text_type(column.type.value_type):
                 column = column.cast(pa.string())
             elif pa.types.is_large_string(column.type):
                 column = column.cast(pa.string())
-            if not self.compact or name in self.plain or not pa.types.is_string(column.type):
-                chunks.append(column)
+            if not self.compact or name in self.chunks or not pa.types.is_string(column.type):
+                self.chunks.setdefault(name, []).append(column)
                 continue
             encoded = column.dictionary_encode()
             if len(encoded.dictionary) > _DISTINCT_BLOCK * len(column) and len(column) >= _MIN_BLOCK_ROWS:
-                self.plain.add(name)
-                self.chunks[name] = [plain_text(chunk) for chunk in chunks] + [column]
+                earlier = self.encoded.pop(name, None)
+                self.chunks[name] = (earlier.as_text() if earlier else []) + [column]
             else:
-                chunks.append(encoded)
+                self.encoded.setdefault(name, _Dictionary()).add(encoded)
 
     def frame(self, names: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame:
         """The columns ``names`` (of Arrow ``types``, for columns no block reached). Each column's blocks are
@@ -289,6 +288,9 @@ class _TextColumns:
         return pd.DataFrame(columns, copy=False)
 
     def _column(self, name: str, kind: pa.DataType):
+        if name in self.encoded:
+            codes, dictionary = self.encoded.pop(name).codes()
+            return text_from_codes(codes, dictionary)
         chunks = self.chunks.pop(name, [])
         text = _is_text_type(kind) or pa.types.is_dictionary(kind) and _is_text_type(kind.value_type)
         if not text:
@@ -296,19 +298,52 @@ class _TextColumns:
         if not self.compact:
             values = pa.chunked_array(chunks, type=pa.string())
             return pd.array(values.to_numpy(zero_copy_only=False), dtype=object)
-        if name in self.plain:
+        if chunks:  # kept as text: its blocks were nearly all distinct
             return pd.arrays.ArrowExtensionArray(pa.chunked_array(chunks, type=pa.string()))
-        unified = pa.chunked_array(chunks, type=pa.dictionary(pa.int32(), pa.string())).unify_dictionaries()
-        del chunks  # each block's own dictionary: on 10M households 70M ids, which the categories do not need
-        dictionary = unified.chunk(0).dictionary if unified.num_chunks else pa.array([], pa.string())
-        codes = np.empty(len(unified), dtype=np.int32)
-        start = 0
-        for chunk in unified.iterchunks():
-            codes[start : start + len(chunk)] = chunk.indices.fill_null(-1).to_numpy(zero_copy_only=False)
-            start += len(chunk)  # -1: a missing value (Parquet has them)
-        del unified
-        pa.default_memory_pool().release_unused()
-        return text_from_codes(codes, dictionary)
+        return text_from_codes(np.empty(0, dtype=np.int32), pa.array([], pa.string()))
+
+
+class _Dictionary:
+    """A text column as codes into one dictionary, made a block at a time: each block's own dictionary is
+    merged into the column's as the blocks come, first values first (on 10M households the blocks' own
+    dictionaries held 70M member ids, and merging them all at the end took 1.6 GB at once). A merge hashes the
+    whole dictionary, so blocks wait until theirs hold as many values as it does, or rows enough to pay for it."""
+
+    def __init__(self):
+        self.dictionary = pa.array([], pa.string())
+        self.blocks: list[np.ndarray] = []  # codes (-1: missing) of the blocks merged
+        self.waiting: list[pa.DictionaryArray] = []
+        self.waiting_values = self.waiting_rows = 0
+
+    def add(self, encoded: pa.DictionaryArray) -> None:
+        self.waiting.append(encoded)
+        self.waiting_values += len(encoded.dictionary)
+        self.waiting_rows += len(encoded)
+        if self.waiting_values >= len(self.dictionary) or self.waiting_rows >= 16 * len(self.dictionary):
+            self._merge()
+
+    def _merge(self) -> None:
+        if not self.waiting:
+            return
+        # Arrow merges dictionaries in order: the values so far keep their codes, new ones come after them
+        known = pa.DictionaryArray.from_arrays(pa.array([], pa.int32()), self.dictionary)
+        merged = pa.chunked_array([known, *self.waiting]).unify_dictionaries()
+        self.waiting, self.waiting_values, self.waiting_rows = [], 0, 0
+        self.dictionary = merged.chunk(0).dictionary
+        for block in merged.chunks[1:]:
+            self.blocks.append(block.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32, copy=False))
+
+    def codes(self) -> tuple[np.ndarray, pa.Array]:
+        """Every row's code (-1: missing), and the dictionary."""
+        self._merge()
+        codes = np.concatenate(self.blocks) if self.blocks else np.empty(0, dtype=np.int32)
+        self.blocks = []
+        return codes, self.dictionary
+
+    def as_text(self) -> list[pa.Array]:
+        """The blocks so far as text (a column that turned out to be nearly all distinct)."""
+        codes, dictionary = self.codes()
+        return [dictionary.take(pa.array(codes, mask=codes < 0))] if len(codes) else []
 
 
 def _is_text_type(kind: pa.DataType) -> bool:
