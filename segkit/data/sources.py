@@ -316,7 +316,8 @@ def _as_pandas(chunks: list[pa.Array], kind: pa.DataType):
         block = chunks.pop(0).to_pandas().to_numpy()
         values[start : start + len(block)] = block
         start += len(block)
-    pa.default_memory_pool().release_unused()
+        del block
+        pa.default_memory_pool().release_unused()
     return values
 
 
@@ -358,7 +359,8 @@ class _Dictionary:
             block = self.blocks.pop(0).to_numpy()
             codes[start : start + len(block)] = block
             start += len(block)
-        pa.default_memory_pool().release_unused()
+            del block
+            pa.default_memory_pool().release_unused()
         return codes, self.dictionary
 
     def as_text(self) -> list[pa.Array]:
