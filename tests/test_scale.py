@@ -86,7 +86,7 @@ def test_loaded_text_is_compact_and_reads_back_as_python_strings(gas_files):
     assert arrow.column("member_id").to_pylist() == table["member_id"].tolist()
 
 
-def test_blocks_and_batches_do_not_change_the_result(gas_files, monkeypatch):
+def test_blocks_and_batches_do_not_change_the_result(gas_files, tmp_path, monkeypatch):
     """Small blocks make several CSV blocks (one switching a column to plain text midway) and several engine
     batches; the tables are those of one block."""
     whole = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
@@ -97,6 +97,14 @@ def test_blocks_and_batches_do_not_change_the_result(gas_files, monkeypatch):
     blocks = load_table(gas_files / "transactions.csv", "transactions", as_of=AS_OF)
     pd.testing.assert_frame_equal(blocks.table, whole.table)
     pd.testing.assert_frame_equal(purchase_gaps(blocks, AS_OF), whole_gaps)
+    # the rows after an earlier day are rejects: the same rows, values and lines
+    early = load_table(gas_files / "transactions.csv", "transactions", as_of="2026-02-28")
+    monkeypatch.undo()
+    whole_early = load_table(gas_files / "transactions.csv", "transactions", as_of="2026-02-28")
+    assert len(whole_early.rejects) > 400  # the last days: several blocks
+    pd.testing.assert_frame_equal(early.table, whole_early.table)
+    written = [result.write_rejects(tmp_path / f"rejects_{i}.csv") for i, result in enumerate((early, whole_early))]
+    assert filecmp.cmp(*written, shallow=False)
 
 
 def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_first_come(tmp_path, monkeypatch):
