@@ -145,3 +145,25 @@ def test_import_segkit_is_fast_and_every_subpackage_and_workflow_is_there_on_fir
     assert callable(segkit.load_members) and callable(segkit.resolve_settings)
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         segkit.nothing  # noqa: B018
+
+
+def test_the_per_member_workflows_read_members_compact_as_the_cli_hands_them_over(tmp_path, supplements_world):
+    """The CLI hands features, segmentation and alerts the members with their text compact (categories and
+    Arrow text, ``LoadResult.rows``); the files written are those from Python strings, VIPs by tier included."""
+    paths = supplements_world.write(tmp_path / "world")
+    transactions = segkit.load_transactions(paths["transactions"], as_of=AS_OF).table
+    members = segkit.load_members(paths["members"])
+    assert isinstance(members.rows["tier"].dtype, pd.CategoricalDtype)
+    settings = {"vip": {"rule": "tier", "tiers": ["diamond", "platinum"]}}
+    runs = {
+        "features.csv": lambda m: segkit.member_features(transactions, AS_OF, members=m),
+        "segments.csv": lambda m: segkit.segment_members(transactions, AS_OF, m, settings),
+        "alerts.csv": lambda m: segkit.churn_alerts(transactions, AS_OF, m, settings),
+    }
+    for name, run in runs.items():
+        compact = run(members.rows).write(tmp_path / "compact" / name)
+        python = run(members.table).write(tmp_path / "python" / name)
+        assert [path.read_bytes() for path in compact] == [path.read_bytes() for path in python], name
+    vips = pd.read_csv(tmp_path / "compact" / "alerts.member_rhythms.csv", dtype={"member_id": str})
+    tiers = members.table.set_index("member_id")["tier"]
+    assert vips["vip"].sum() == tiers.isin(["diamond", "platinum"]).sum() > 0
