@@ -111,6 +111,7 @@ def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_fi
     """Each block's dictionary is merged into the column's as blocks come (a few blocks at a time once the
     dictionary is large): the codes and the categories are those of the whole column encoded at once, missing
     values included, and a column whose blocks turn nearly all distinct becomes text with every value."""
+    merge = sources._Dictionary._merge
     rng = np.random.default_rng(3)
     ids = pd.Series(rng.choice([f"{i:05d}" for i in range(4000)], 30_000), dtype=object)
     ids[rng.random(len(ids)) < 0.05] = None
@@ -124,7 +125,11 @@ def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_fi
     frame.to_parquet(tmp_path / "rows.parquet", index=False)
     monkeypatch.setattr(sources, "_PARQUET_BATCH", 700)
     monkeypatch.setattr(sources, "_MIN_BLOCK_ROWS", 10)
+    monkeypatch.setattr(sources, "_MERGE_VALUES", 1000)
+    merges = []
+    monkeypatch.setattr(sources._Dictionary, "_merge", lambda self: merges.append(1) or merge(self))
     read = sources.read_source(tmp_path / "rows.parquet", compact=True).frame
+    assert len(merges) > 60  # the ids' dictionary merged several times, the products' every few blocks
     for column in ("member_id", "product"):
         codes, categories = pd.factorize(frame[column])  # first come, first coded; missing -1
         assert isinstance(read[column].dtype, pd.CategoricalDtype), column

@@ -28,6 +28,7 @@ from .records import WHITESPACE, Damage, Records, split_records
 _SAMPLE_BYTES = 1 << 20
 _ARROW_BLOCK = 1 << 25  # bytes per block of Arrow's CSV reader
 _PARQUET_BATCH = 1 << 20  # rows per block read from a Parquet file
+_MERGE_VALUES = 1 << 24  # values of the blocks' own dictionaries held before they are merged (_Dictionary)
 _DISTINCT_BLOCK, _MIN_BLOCK_ROWS = 0.99, 10_000  # a block this distinct is of a column kept as text (order ids)
 _SEPARATORS = [",", "\t", ";", "|"]
 _EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])[ \t]*\n")
@@ -325,11 +326,12 @@ class _Dictionary:
     """A text column as codes into one dictionary, made a block at a time: each block's own dictionary is
     merged into the column's as the blocks come, first values first (on 10M households the blocks' own
     dictionaries held 70M member ids, and merging them all at the end took 1.6 GB at once). A merge hashes the
-    whole dictionary, so blocks wait until theirs hold as many values as it does, or rows enough to pay for it."""
+    whole dictionary, so blocks wait until theirs hold as many values as it does and 16M at least (about 200 MB
+    of ids), or rows enough to pay for it."""
 
     def __init__(self):
         self.dictionary = pa.array([], pa.string())
-        self.blocks: list[pa.Array] = []  # codes (-1: missing) of the blocks merged, in Arrow's pool (given back)
+        self.blocks: list[pa.Array] = []  # codes of the blocks merged, in Arrow's pool (given back)
         self.waiting: list[pa.DictionaryArray] = []
         self.waiting_values = self.waiting_rows = 0
 
@@ -337,7 +339,8 @@ class _Dictionary:
         self.waiting.append(encoded)
         self.waiting_values += len(encoded.dictionary)
         self.waiting_rows += len(encoded)
-        if self.waiting_values >= len(self.dictionary) or self.waiting_rows >= 16 * len(self.dictionary):
+        enough_values = self.waiting_values >= max(len(self.dictionary), _MERGE_VALUES)
+        if enough_values or self.waiting_rows >= 16 * len(self.dictionary):
             self._merge()
 
     def _merge(self) -> None:
@@ -348,7 +351,7 @@ class _Dictionary:
         merged = pa.chunked_array([known, *self.waiting]).unify_dictionaries()
         self.waiting, self.waiting_values, self.waiting_rows = [], 0, 0
         self.dictionary = merged.chunk(0).dictionary
-        self.blocks += [block.indices.fill_null(-1) for block in merged.chunks[1:]]
+        self.blocks += [block.indices for block in merged.chunks[1:]]
 
     def codes(self) -> tuple[np.ndarray, pa.Array]:
         """Every row's code (-1: missing), and the dictionary."""
@@ -356,7 +359,7 @@ class _Dictionary:
         codes = np.empty(sum(len(block) for block in self.blocks), dtype=np.int32)
         start = 0
         while self.blocks:
-            block = self.blocks.pop(0).to_numpy()
+            block = self.blocks.pop(0).fill_null(-1).to_numpy()
             codes[start : start + len(block)] = block
             start += len(block)
             del block
@@ -364,9 +367,9 @@ class _Dictionary:
         return codes, self.dictionary
 
     def as_text(self) -> list[pa.Array]:
-        """The blocks so far as text (a column that turned out to be nearly all distinct)."""
-        codes, dictionary = self.codes()
-        return [dictionary.take(pa.array(codes, mask=codes < 0))] if len(codes) else []
+        """The blocks so far as text (a column that turned out to be nearly all distinct), without merging the
+        blocks still waiting."""
+        return [self.dictionary.take(block) for block in self.blocks] + [plain_text(block) for block in self.waiting]
 
 
 def _is_text_type(kind: pa.DataType) -> bool:
