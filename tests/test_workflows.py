@@ -47,6 +47,9 @@ def test_bad_settings_are_one_clear_error_naming_the_file_and_the_key(tmp_path):
         resolve_settings(AlertSettings, None, p_active_below=1.5)
     with pytest.raises(ValueError, match="unknown vip setting"):
         resolve_settings(ContactSettings, {"vip": {"tier": ["gold"]}})
+    path.write_text('vip: {rule: tier, tiers: [diamond, ""]}\n')  # not "every member without a tier"
+    with pytest.raises(ValueError, match=r"segmentation.yaml: tiers must name tiers: a blank one would make"):
+        resolve_settings(SegmentationSettings, path)
 
 
 def test_one_vip_rule_in_one_shape_for_segmentation_alerts_and_call_lists():

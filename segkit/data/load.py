@@ -220,7 +220,10 @@ class _Rejections:
             return
         self.masks[reason] = self.masks[reason] | mask if reason in self.masks else mask
         rows = mask.index.take(np.flatnonzero(mask.to_numpy()))  # a RangeIndex picked by a mask is written out
-        text = reason + ": " + values[mask].astype(str) if values is not None else pd.Series(reason, index=rows)
+        if values is None:
+            text = pd.Series(reason, index=rows)
+        else:
+            text = reason + ": " + pd.Series(_picked(values.array, mask.to_numpy()), index=rows).astype(str)
         self.texts.append(text)
 
     @property
@@ -622,14 +625,15 @@ def _rows_where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``frame[mask]``, with Arrow text filtered a block at a time and the index taken, not made: pandas takes
     rows by position, and Arrow's take joins all of a column's blocks into one first (1.7 GB of order ids on 10M
     households, even for no row at all), as a row index picked by a mask first writes out every row number."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name].array
-        if isinstance(values, pd.arrays.ArrowExtensionArray):
-            columns[name] = type(values)(pa.array(values).filter(mask))
-        else:
-            columns[name] = values[mask]
+    columns = {name: _picked(frame[name].array, mask) for name in frame.columns}
     return pd.DataFrame(columns, index=frame.index.take(np.flatnonzero(mask)), copy=False)
+
+
+def _picked(values, mask: np.ndarray):
+    """``values[mask]`` of a column's array, Arrow text filtered a block at a time (see ``_rows_where``)."""
+    if isinstance(values, pd.arrays.ArrowExtensionArray):
+        return type(values)(pa.array(values).filter(mask))
+    return values[mask]
 
 
 def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:

@@ -132,6 +132,8 @@ class VipRule(YamlSettings):
         if isinstance(self.tiers, str):
             raise ValueError(f"tiers must be a list of tier names, got {self.tiers!r}")
         object.__setattr__(self, "tiers", tuple(str(tier).lower() for tier in self.tiers))
+        if any(not tier.strip() for tier in self.tiers):
+            raise ValueError("tiers must name tiers: a blank one would make every member without a tier a VIP")
 
     def flag(self, features: pd.DataFrame, members: pd.DataFrame | None = None) -> pd.Series:
         """``vip_flag`` with this rule."""
