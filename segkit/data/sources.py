@@ -311,10 +311,16 @@ def _as_pandas(chunks: list[pa.Array], kind: pa.DataType):
     simple = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_timestamp(kind) and not kind.tz
     if not simple or any(chunk.null_count for chunk in chunks):
         return pa.chunked_array(chunks, type=kind).to_pandas()
-    values = np.empty(sum(len(chunk) for chunk in chunks), dtype=pa.chunked_array([], type=kind).to_pandas().dtype)
+    dtype = pa.chunked_array([], type=kind).to_pandas().dtype
+    return _copied_into_one(chunks, dtype, lambda chunk: chunk.to_pandas().to_numpy())
+
+
+def _copied_into_one(blocks: list[pa.Array], dtype, as_numpy) -> np.ndarray:
+    """``blocks`` (emptied) as one numpy array of ``dtype``, each block given back to Arrow's pool once copied."""
+    values = np.empty(sum(len(block) for block in blocks), dtype=dtype)
     start = 0
-    while chunks:
-        block = chunks.pop(0).to_pandas().to_numpy()
+    while blocks:
+        block = as_numpy(blocks.pop(0))
         values[start : start + len(block)] = block
         start += len(block)
         del block
@@ -356,15 +362,7 @@ class _Dictionary:
     def codes(self) -> tuple[np.ndarray, pa.Array]:
         """Every row's code (-1: missing), and the dictionary."""
         self._merge()
-        codes = np.empty(sum(len(block) for block in self.blocks), dtype=np.int32)
-        start = 0
-        while self.blocks:
-            block = self.blocks.pop(0).fill_null(-1).to_numpy()
-            codes[start : start + len(block)] = block
-            start += len(block)
-            del block
-            pa.default_memory_pool().release_unused()
-        return codes, self.dictionary
+        return _copied_into_one(self.blocks, np.int32, lambda block: block.fill_null(-1).to_numpy()), self.dictionary
 
     def as_text(self) -> list[pa.Array]:
         """The blocks so far as text (a column that turned out to be nearly all distinct), without merging the
