@@ -482,7 +482,10 @@ def _parse_columns(
     with progress(f"checking {spec.name}", total=len(columns), unit="columns", show=len(frame) >= BIG) as bar:
         for column in columns:
             values = frame[mapping[column]]
-            parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
+            try:
+                parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
+            except TypeError as error:  # a cell no parser can read: a list or a record
+                raise _nested_refused(spec.name, column, mapping[column], values) from error
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
             codes = problem.cat.codes.to_numpy()
@@ -506,7 +509,10 @@ def _parse_columns(
                 raise ContractError(
                     f"amount.multiply names '{name}', which is not a column; columns found: {', '.join(frame.columns)}"
                 )
-            values, bad = parse.parse_numbers(frame[name], decimal=config.decimal)
+            try:
+                values, bad = parse.parse_numbers(frame[name], decimal=config.decimal)
+            except TypeError as error:
+                raise _nested_refused(spec.name, "amount", name, frame[name]) from error
             rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
             factors.append(values)
         parsed["amount"] = pd.Series(np.prod(factors, axis=0), index=frame.index)
@@ -538,14 +544,40 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
     try:
         repeated = _repeated(_row_hashes(frame))
     except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed Python types (from a DataFrame)
+        frame = frame.apply(_hashable)
         repeated = frame.duplicated(keep=False).to_numpy()
     if not repeated.any():
         return pd.Series(dtype=np.int64)
-    candidates = _with_python_text(frame[repeated])
+    candidates = _with_python_text(frame[repeated]).apply(_hashable)
     group = candidates.groupby(list(candidates.columns), dropna=False, sort=False).ngroup()
     rows = candidates.index.to_series()
     first_row = rows.groupby(group.to_numpy()).transform("first")
     return first_row[first_row != rows].astype(np.int64)
+
+
+_NESTED = (list, dict, set, np.ndarray)  # what a cell of Parquet or of a DataFrame may hold and no parser reads
+
+
+def _hashable(values: pd.Series) -> pd.Series:
+    """A column with its lists and records (unhashable) as tuples of their type and text, so that rows can be
+    compared; other values as they are."""
+    if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in ("mixed", "mixed-integer"):
+        return values  # text, numbers, dates: what nearly every column holds, seen in C without a Python call
+    return values.map(lambda v: (type(v).__name__, repr(v)) if isinstance(v, _NESTED) else v)
+
+
+def _nested_refused(table: str, column: str, source: str, values: pd.Series) -> ContractError:
+    """The error for a contract column holding lists or records (a Parquet struct, a DataFrame cell): no
+    parser reads them, and guessing at one would load something no one exported."""
+    nested = values.map(lambda v: isinstance(v, _NESTED)).to_numpy(dtype=bool)
+    if not nested.any():
+        raise AssertionError(f"{table}: parsing column {source!r} failed on values that are not nested")
+    row = values.index[nested.argmax()]
+    named = repr(source) if source == column else f"{source!r} ({column})"
+    return ContractError(
+        f"{table}: column {named} holds lists or records, not text, numbers or dates "
+        f"(row {row}: {repr(values[row])[:60]}); flatten it before loading"
+    )
 
 
 def _row_hashes(frame: pd.DataFrame) -> np.ndarray:

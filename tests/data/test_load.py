@@ -228,3 +228,14 @@ def test_typed_rows_that_pandas_takes_as_equal_are_duplicates(monkeypatch):
     assert (result.report.duplicates, result.report.used, result.report.rejected) == (2, 3, 1)
     assert result.rejects["reason"].tolist() == ["missing amount", "duplicate of row 1", "duplicate of row 2"]
     assert result.rejects["source_row"].tolist() == [2, 3, 5]
+
+
+def test_lists_and_records_refuse_a_contract_column_and_still_tell_ignored_columns_apart():
+    export = pd.DataFrame(
+        {"会员编号": ["007", "008"], "充装日期": ["2026-03-01", "2026-03-02"], "金额": ["115", {"v": 80}]}
+    )
+    with pytest.raises(ContractError, match=r"column '金额' \(amount\) holds lists or records.*row 2: \{'v': 80\}"):
+        load_transactions(export, config=CHINESE_MAPPING)
+    rows = {"member_id": ["007", "007", "007"], "date": ["2026-03-01"] * 3, "amount": ["115"] * 3}
+    tagged = pd.DataFrame({**rows, "tags": [["vip"], ["vip"], "['vip']"]})  # a list and its text are not the same
+    assert load_transactions(tagged).report.duplicates == 1
