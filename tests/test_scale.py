@@ -188,6 +188,8 @@ def test_the_alert_run_holds_its_gaps_a_range_of_members_at_a_time_and_alerts_th
     assert len(ranged.gaps.open) == ranged.members["last_purchase"].notna().sum()
     pd.testing.assert_frame_equal(ranged.gaps.to_pandas(), whole.gaps.to_pandas())
     pd.testing.assert_frame_equal(ranged.model.members_, whole.model.members_)
+    ids = ranged.gaps.open["member_id"].cat.categories  # the fitted members' ids are these, not a copy read back
+    assert all(fitted is held for fitted, held in zip(ranged.model.members_.index, ids))
     pd.testing.assert_series_equal(ranged.model.coef_, whole.model.coef_)
     assert ranged.model.calibration_.knots.keys() == whole.model.calibration_.knots.keys()
     assert max(values.size for values in whole.model.calibration_.knots.values()) == 400  # drawn, not all

@@ -45,9 +45,11 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..calendar import holidays
-from ..data.parse import parse_day
+from ..data.parse import is_arrow_text, parse_day
 from ..engine import as_table, connection
 from ..features import GapTable, gap_table, purchase_value
 from ..result import Result
@@ -264,8 +266,11 @@ def churn_alerts(
     value["vip"] = settings.vip.flag(value, members)
     gaps = gap_table(transactions, as_of, members, con=con)  # held a range of members at a time
     model = settings.model().fit(gaps) if model is None else model
-    predictions = model.predict(gaps).assign(**_last_purchase_details(gaps.open))
+    predictions = model.predict(gaps)
+    for name, values in _last_purchase_details(gaps.open).items():
+        predictions[name] = values  # set, not assign(): assign copies every column of the 10M rows
     table = member_statuses(predictions, settings, members)
+    del predictions  # copied where members who never bought were added
     # looked up, not merged: a merge copies every column of the 10M-row table
     per_member = value.set_index("member_id")[["vip", "value_12m"]].reindex(table["member_id"])
     table["vip"] = per_member["vip"].eq(True).to_numpy()
@@ -279,27 +284,53 @@ def member_statuses(
     predictions: pd.DataFrame, settings: AlertSettings, members: pd.DataFrame | None = None
 ) -> pd.DataFrame:
     """Status and reason of every member (``IntervalModel.predict`` output, plus members who never bought)."""
-    table = predictions.copy()
+    table = predictions.copy(deep=False)  # columns are added, none changed: a deep copy held 10M rows twice
     long_gone = table["days_since"] > settings.long_gone_days
     alert = ~long_gone & (table["days_overdue"] > 0) & (table["p_active"] < settings.p_active_below)
     late = ~long_gone & ~alert & (table["days_overdue"] > 0)
-    # as categories from the start: 10M statuses as text are 10M Python strings
+    # as categories from the start, and for the members who never bought: 10M statuses as text are 10M Python
+    # strings, and making them categories again hashed them all
     codes = [STATUSES.index(name) for name in ("long gone", "alert", "late", "not due")]
     status = np.select([long_gone, alert, late], codes[:3], codes[3])
     table["status"] = pd.Categorical.from_codes(status, categories=STATUSES)
     table["reason"] = ""
     table.loc[alert, "reason"] = [_reason(row, settings) for row in table[alert].itertuples(index=False)]
     if members is not None:
-        never = pd.Index(members["member_id"].astype(object).unique()).difference(table["member_id"])
+        never = _never_bought(members["member_id"], table["member_id"])
         if len(never):
-            table = pd.concat(
-                [table, pd.DataFrame({"member_id": never, "purchases": 0, "status": "never bought", "reason": ""})],
-                ignore_index=True,
-            )
-    table["status"] = pd.Categorical(table["status"], categories=STATUSES)
+            status = pd.Categorical.from_codes(np.full(len(never), STATUSES.index("never bought")), categories=STATUSES)
+            added = pd.DataFrame({"member_id": never, "purchases": 0, "status": status, "reason": ""})
+            table = _appended(table, added)
     for column, dtype in {"purchases": "int64", "days_since": "Int64", "days_overdue": "Int64"}.items():
         table[column] = table[column].astype(dtype)  # a column at a time: the frame's astype copies every column
     return table
+
+
+def _never_bought(members: pd.Series, buyers: pd.Series) -> pd.Index:
+    """The ids of ``members`` that are not ``buyers``, sorted. In Arrow where both are text: 10M ids made Python
+    strings, with pandas' hash tables over them, took 1.5 GB at once."""
+    if is_arrow_text(members):
+        ids = pc.unique(pa.array(members.array))
+        try:
+            bought = pa.array(buyers.to_numpy(dtype=object), type=ids.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # buyers' ids that are not all text
+            bought = None
+        if bought is not None:
+            never = ids.filter(pc.invert(pc.is_in(ids, value_set=bought)))
+            return pd.Index(never.take(pc.array_sort_indices(never, null_placement="at_end")).to_pylist(), dtype=object)
+    return pd.Index(members.astype(object).unique()).difference(buyers)
+
+
+def _appended(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``pd.concat([table, rows], ignore_index=True)`` for ``rows`` with some of ``table``'s columns, a column at
+    a time: ``pd.concat`` copied every column and then copied them again into blocks (2 GB at once on 10M
+    members)."""
+    columns = {}
+    for name in table.columns:
+        # a column the rows lack is missing there, as pandas fills it (int becomes float, a date NaT)
+        added = rows[name] if name in rows else table[name].iloc[:0].reindex(range(len(rows)))
+        columns[name] = pd.concat([table[name], added], ignore_index=True)
+    return pd.DataFrame(columns, copy=False)
 
 
 def _last_purchase_details(last: pd.DataFrame) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from segkit.churn import (
     Calibration,
     GapPredictive,
     churn_alerts,
+    member_statuses,
     purchase_gaps,
 )
 from segkit.churn.empirical_bayes import cure_fraction
@@ -315,6 +316,52 @@ def test_the_order_of_a_gap_tables_rows_does_not_change_the_rhythm(gas_run):
     np.testing.assert_allclose(mixed.churn_prior_, ordered.churn_prior_, rtol=1e-9)
     members = gaps.loc[~gaps["event"], "member_id"]
     np.testing.assert_array_equal(own_median_gap(shuffled, members), own_median_gap(gas_run.gaps, members))
+    # scored in member order the fitted members are read as they are; in any other order, looked up
+    by_member = [ordered.predict(table).set_index("member_id").sort_index() for table in (gaps, shuffled)]
+    pd.testing.assert_frame_equal(by_member[1], by_member[0])
+
+
+def test_members_scored_a_batch_at_a_time_score_exactly_as_all_at_once(gas_run, monkeypatch):
+    """Scores are made ``_BATCH_GAPS`` members at a time (10M at once held 1.7 GB of temporary arrays)."""
+    from sklearn.base import clone
+
+    from segkit.churn import rhythm
+
+    whole = clone(gas_run.model).fit(gas_run.gaps)
+    monkeypatch.setattr(rhythm, "_BATCH_GAPS", 64)  # a power of two, as the real one: the same SIMD lanes
+    batched = clone(gas_run.model).fit(gas_run.gaps)
+    assert (batched.median_interval_, batched.churn_prior_) == (whole.median_interval_, whole.churn_prior_)
+    pd.testing.assert_frame_equal(batched.predict(gas_run.gaps), whole.predict(gas_run.gaps), check_exact=True)
+    assert len(gas_run.gaps.open) > 64 * 3
+
+
+def test_members_who_never_bought_come_last_sorted_whatever_holds_their_ids(gas_run, gas_world):
+    predictions = gas_run.model.predict(gas_run.gaps)
+    members = pd.concat([gas_world.members, pd.DataFrame({"member_id": ["X2", "X1", "X2"]})], ignore_index=True)
+    tables = [
+        member_statuses(predictions, gas_run.settings, members.assign(member_id=members["member_id"].astype(dtype)))
+        for dtype in (object, "string[pyarrow]", "category")
+    ]
+    for table in tables[1:]:
+        pd.testing.assert_frame_equal(table, tables[0], check_exact=True)
+    table = tables[0]
+    never = table.iloc[len(predictions) :]
+    expected = sorted(set(members["member_id"]) - set(predictions["member_id"]))
+    assert never["member_id"].tolist() == expected and {"X1", "X2"} <= set(expected)
+    assert (never["status"] == "never bought").all() and (never["purchases"] == 0).all()
+    assert never["days_since"].isna().all() and never["last_purchase"].isna().all() and (never["reason"] == "").all()
+    assert table["days_since"].dtype == "Int64"
+    bought = table.iloc[: len(predictions)].drop(columns=["status", "reason"])
+    pd.testing.assert_frame_equal(bought, predictions.astype(bought.dtypes.to_dict()), check_exact=True)
+
+
+def test_statuses_leave_the_predictions_as_they_were(gas_run, gas_world):
+    """``member_statuses`` adds columns to a shallow copy (a deep one held 10M members' scores twice)."""
+    predictions = gas_run.model.predict(gas_run.gaps)
+    before = predictions.copy()
+    statuses = member_statuses(predictions, gas_run.settings, gas_world.members)
+    pd.testing.assert_frame_equal(predictions, before)
+    assert (statuses["status"] == "alert").sum() == len(gas_run.alerts)
 
 
 def test_alert_settings_are_validated(tmp_path):
