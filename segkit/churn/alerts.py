@@ -309,7 +309,7 @@ def member_statuses(
 def _never_bought(members: pd.Series, buyers: pd.Series) -> pd.Index:
     """The ids of ``members`` that are not ``buyers``, sorted. In Arrow where both are text: 10M ids made Python
     strings, with pandas' hash tables over them, took 1.5 GB at once."""
-    if is_arrow_text(members):
+    if is_arrow_text(members) and len(buyers) and not members.isna().any():  # else as pandas does it
         ids = pc.unique(pa.array(members.array))
         try:
             bought = pa.array(buyers.to_numpy(dtype=object), type=ids.type)
@@ -317,7 +317,7 @@ def _never_bought(members: pd.Series, buyers: pd.Series) -> pd.Index:
             bought = None
         if bought is not None:
             never = ids.filter(pc.invert(pc.is_in(ids, value_set=bought)))
-            return pd.Index(never.take(pc.array_sort_indices(never, null_placement="at_end")).to_pylist(), dtype=object)
+            return pd.Index(never.take(pc.array_sort_indices(never)).to_pylist(), dtype=object)
     return pd.Index(members.astype(object).unique()).difference(buyers)
 
 

@@ -485,7 +485,7 @@ def _parse_columns(
             try:
                 parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
             except TypeError as error:  # a cell no parser can read: a list or a record
-                raise _nested_refused(spec.name, column, mapping[column], values) from error
+                raise _nested_refused(spec.name, column, mapping[column], values, error) from error
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
             codes = problem.cat.codes.to_numpy()
@@ -512,7 +512,7 @@ def _parse_columns(
             try:
                 values, bad = parse.parse_numbers(frame[name], decimal=config.decimal)
             except TypeError as error:
-                raise _nested_refused(spec.name, "amount", name, frame[name]) from error
+                raise _nested_refused(spec.name, "amount", name, frame[name], error) from error
             rejections.add(parse.missing_mask(frame[name]) | bad, f"unparseable {name}", frame[name])
             factors.append(values)
         parsed["amount"] = pd.Series(np.prod(factors, axis=0), index=frame.index)
@@ -539,11 +539,14 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
     """For each row identical in every column to an earlier one (by ``source_row``), the ``source_row`` of the
     first such row. Rows are hashed in DuckDB, and only rows whose hash repeats are compared in full: pandas
     would turn every value of a 16M-row file into a Python string to compare them."""
+    import duckdb
+
     if frame.empty:
         return pd.Series(dtype=np.int64)
     try:
         repeated = _repeated(_row_hashes(frame))
-    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a column of mixed Python types (from a DataFrame)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, duckdb.NotImplementedException):
+        # a column of mixed Python types (from a DataFrame), or of a type DuckDB cannot hash (float16)
         frame = frame.apply(_hashable)
         repeated = frame.duplicated(keep=False).to_numpy()
     if not repeated.any():
@@ -555,24 +558,51 @@ def _first_copies(frame: pd.DataFrame) -> pd.Series:
     return first_row[first_row != rows].astype(np.int64)
 
 
-_NESTED = (list, dict, set, np.ndarray)  # what a cell of Parquet or of a DataFrame may hold and no parser reads
-
-
 def _hashable(values: pd.Series) -> pd.Series:
-    """A column with its lists and records (unhashable) as tuples of their type and text, so that rows can be
-    compared; other values as they are."""
+    """A column with its lists, records, arrays and other unhashable cells as exact stand-ins (``_comparable``),
+    so that rows can be compared (half floats as float32, which pandas groups); other values as they are."""
+    if values.dtype == np.float16:
+        return values.astype(np.float32)
     if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) not in ("mixed", "mixed-integer"):
         return values  # text, numbers, dates: what nearly every column holds, seen in C without a Python call
-    return values.map(lambda v: (type(v).__name__, repr(v)) if isinstance(v, _NESTED) else v)
+    return values.map(_comparable)
 
 
-def _nested_refused(table: str, column: str, source: str, values: pd.Series) -> ContractError:
-    """The error for a contract column holding lists or records (a Parquet struct, a DataFrame cell): no
-    parser reads them, and guessing at one would load something no one exported."""
-    nested = values.map(lambda v: isinstance(v, _NESTED)).to_numpy(dtype=bool)
-    if not nested.any():
-        raise AssertionError(f"{table}: parsing column {source!r} failed on values that are not nested")
-    row = values.index[nested.argmax()]
+def _comparable(value: Any) -> Any:
+    """A hashable stand-in for a cell, equal exactly when the cells are equal: containers by their contents
+    (their text would not do: it rounds floats to 8 digits and shortens long arrays, so two different rows
+    would be dropped as duplicates), anything else unhashable by identity, never a duplicate of another."""
+    if isinstance(value, np.ndarray):
+        if value.dtype != object:
+            return ("ndarray", value.dtype.str, value.shape, value.tobytes())
+        return ("ndarray", value.shape, tuple(_comparable(item) for item in value.ravel()))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_comparable(item) for item in value))
+    if isinstance(value, dict):
+        return ("dict", frozenset((key, _comparable(item)) for key, item in value.items()))
+    if isinstance(value, (set, frozenset)):
+        return (type(value).__name__, frozenset(_comparable(item) for item in value))
+    if isinstance(value, bytearray):
+        return ("bytearray", bytes(value))
+    return value if _is_hashable(value) else ("unhashable", id(value))
+
+
+def _is_hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _nested_refused(table: str, column: str, source: str, values: pd.Series, error: TypeError) -> ContractError:
+    """The error for a contract column holding lists, records or other values no parser reads (a Parquet struct,
+    a dict or bytearray in a DataFrame cell): guessing at one would load something no one exported. ``error``
+    is raised again where no such value is found."""
+    unreadable = values.map(lambda value: not _is_hashable(value)).to_numpy(dtype=bool)
+    if not unreadable.any():
+        raise error
+    row = values.index[unreadable.argmax()]
     named = repr(source) if source == column else f"{source!r} ({column})"
     return ContractError(
         f"{table}: column {named} holds lists or records, not text, numbers or dates "
@@ -617,6 +647,8 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
 
 def _as_arrow(values: pd.Series) -> pa.Array:
     """A column in Arrow as it is (NaN stays NaN, not missing), sharing the memory of numbers."""
+    if values.dtype == np.float16:  # DuckDB does not hash half floats; float32 holds each of them exactly
+        return pa.array(values.to_numpy(dtype=np.float32))
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "fiub":
         return pa.array(values.to_numpy())
     return pa.array(values.array)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -239,3 +240,12 @@ def test_lists_and_records_refuse_a_contract_column_and_still_tell_ignored_colum
     rows = {"member_id": ["007", "007", "007"], "date": ["2026-03-01"] * 3, "amount": ["115"] * 3}
     tagged = pd.DataFrame({**rows, "tags": [["vip"], ["vip"], "['vip']"]})  # a list and its text are not the same
     assert load_transactions(tagged).report.duplicates == 1
+    # compared exactly: as text, these two arrays are the same and the row would be dropped as a duplicate
+    close = [np.array([0.1234567891]), np.array([0.1234567892]), np.arange(2000), np.arange(2000)]
+    close[3][1000] = -1
+    four = {key: values[:1] * 4 for key, values in rows.items()}
+    assert load_transactions(pd.DataFrame({**four, "x": close})).report.duplicates == 0
+    reordered = pd.DataFrame({**rows, "x": [{"a": 1, "b": [2]}, {"b": [2], "a": 1}, bytearray(b"7")]})
+    assert load_transactions(reordered).report.duplicates == 1  # equal records, whatever the order of their keys
+    with pytest.raises(ContractError, match=r"column 'member_id' holds .*row 2: bytearray"):
+        load_transactions(pd.DataFrame({**rows, "member_id": ["007", bytearray(b"8"), "009"]}))
