@@ -148,6 +148,7 @@ bench: install
 	$(BIN)/python benchmarks/bench_closed_loop.py
 	$(BIN)/python benchmarks/bench_assignment.py
 	$(BIN)/python benchmarks/bench_survey.py
+	$(BIN)/python benchmarks/bench_spark.py
 	$(BIN)/python benchmarks/bench_10m.py
 
 clean:

@@ -27,6 +27,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .data.parse import parse_day
 
@@ -111,8 +112,37 @@ def as_table(
     if path.suffix.lower() in {".parquet", ".pq"}:
         if con.name == "duckdb" and name == "transactions":
             _warn_unless_in_member_order(path)
+        if con.name == "pyspark" and _in_nanoseconds(path):
+            warnings.warn(
+                f"{path.name} stores times in nanoseconds (pandas' default), which Spark cannot read; it is read "
+                "here and handed to Spark from memory. Write it with microseconds to let Spark read it itself: "
+                "frame.to_parquet(path, coerce_timestamps='us')",
+                stacklevel=2,
+            )
+            return as_table(_in_microseconds(pq.read_table(path)), con, name, optional)
         return con.read_parquet(str(path))
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def _in_nanoseconds(path: Path) -> bool:
+    """Whether a local Parquet file holds a timestamp column in nanoseconds (False if it cannot be read here)."""
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, pa.ArrowException):
+        return False  # not a local file (s3a://...): Spark reads it, or says why not
+    return any(pa.types.is_timestamp(f.type) and f.type.unit == "ns" for f in schema)
+
+
+def _in_microseconds(table: pa.Table) -> pa.Table:
+    """``table`` with its nanosecond timestamps in microseconds (a purchase's time of day to the microsecond is
+    more than any feature uses, so a finer part is dropped rather than refused)."""
+    schema = pa.schema(
+        [
+            f.with_type(pa.timestamp("us", f.type.tz)) if pa.types.is_timestamp(f.type) and f.type.unit == "ns" else f
+            for f in table.schema
+        ]
+    )
+    return table.cast(schema, safe=False)
 
 
 def arrow_batches(con: ibis.BaseBackend, expr: ibis.Table, rows: int) -> pa.RecordBatchReader:
@@ -122,13 +152,25 @@ def arrow_batches(con: ibis.BaseBackend, expr: ibis.Table, rows: int) -> pa.Reco
     if con.name == "duckdb":
         con._run_pre_execute_hooks(expr)  # registers the in-memory tables the query reads
         return con.con.sql(str(con.compile(expr))).to_arrow_reader(rows)
-    table = con.to_pyarrow(expr)
+    table = _spark_arrow(con, expr) if con.name == "pyspark" else con.to_pyarrow(expr)
     return pa.RecordBatchReader.from_batches(table.schema, table.to_batches(rows))
+
+
+def _spark_arrow(con: ibis.BaseBackend, expr: ibis.Expr) -> pa.Table:
+    """The result of ``expr`` from Spark, collected as Arrow. (Ibis collects through ``toPandas``, a row at a time
+    in the driver's JVM: the occasions of 1M households, 10M rows, ran the driver out of its 1 GB heap.)"""
+    table = expr.as_table()
+    con._run_pre_execute_hooks(table)  # registers the in-memory tables the query reads
+    result = con._session.sql(str(con.compile(table)))
+    arrow = result.toArrow() if hasattr(result, "toArrow") else pa.Table.from_batches(result._collect_as_arrow())
+    return arrow.cast(table.schema().to_pyarrow())  # Ibis's types (Spark gives its times with a time zone)
 
 
 def fetch_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
     """The result of ``expr`` as one Arrow table, fetched in batches: DuckDB then never holds the whole result
     within its memory limit (10M members' features are larger than the default limit)."""
+    if con.name == "pyspark":
+        return _spark_arrow(con, expr)
     if con.name != "duckdb":
         return con.to_pyarrow(expr)
     return arrow_batches(con, expr, _FETCH_ROWS).read_all().cast(expr.as_table().schema().to_pyarrow())
@@ -139,11 +181,10 @@ def member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple
     ``_RANGE_ROWS`` of the transactions' rows, for queries that group by member.
 
     Grouping 107M rows (10M households) by member in one DuckDB query needs more memory than 8 GB; a range
-    at a time needs what a million households need. A single open range when the rows fit in one, and on
-    Spark, which partitions by member itself.
+    at a time needs what a million households need. On Spark the ranges bound what the driver collects at
+    once (the purchase occasions of 1M households in one result ran its 1 GB heap out). A single open range
+    when the rows fit in one.
     """
-    if con.name != "duckdb":
-        return [(None, None)]
     ranges = math.ceil(int(con.execute(transactions.count())) / _RANGE_ROWS)
     if ranges <= 1:
         return [(None, None)]
@@ -159,7 +200,6 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
     which DuckDB finds from their statistics, instead of the whole file: on 10M households the file would
     otherwise be read once per range, 13 times per query."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     from .data.sources import plain_text
 
@@ -178,7 +218,10 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
     # dictionary (one entry per member, 10M of them) would be written a hundred times.
     where = table.schema.get_field_index("member_id")
     decoded = member.type.value_type if encoded else member.type
-    with pq.ParquetWriter(path, table.schema.set(where, pa.field("member_id", decoded))) as writer:
+    # Dates in microseconds, not pandas' nanoseconds: Spark 4 refuses to read nanoseconds (the contract's dates
+    # are days, so nothing is lost, and the writer refuses rather than truncates).
+    schema = table.schema.set(where, pa.field("member_id", decoded))
+    with pq.ParquetWriter(path, schema, coerce_timestamps="us") as writer:
         for start in range(0, len(order), _FETCH_ROWS):
             rows = table.take(order[start : start + _FETCH_ROWS])
             writer.write_table(rows.set_column(where, "member_id", plain_text(rows.column(where))))
@@ -189,7 +232,6 @@ def _warn_unless_in_member_order(path: Path) -> None:
     """Warn when a Parquet file of more transactions than one range of members holds is not in row groups by
     member (one row group, or row groups whose member_id spans overlap or have no statistics): each range then
     reads the whole file (on 10M households the gaps took 119 s instead of 75 s)."""
-    import pyarrow.parquet as pq
 
     try:
         metadata = pq.ParquetFile(path).metadata

@@ -57,6 +57,20 @@ def test_generate_then_features(tmp_path):
     assert (tmp_path / "features.transactions_rejects.csv").exists()
 
 
+@pytest.mark.spark
+def test_features_on_spark_equal_duckdb(spark_con, gas_world, tmp_path):
+    """``--backend spark`` reads the checked transactions the CLI hands it (they were written in nanoseconds,
+    which Spark refuses: the run failed with an AnalysisException) and writes DuckDB's features."""
+    gas_world.transactions.to_parquet(tmp_path / "transactions.parquet")
+    for backend in ("duckdb", "spark"):
+        out = tmp_path / f"{backend}.parquet"
+        arguments = ["features", "--transactions", tmp_path / "transactions.parquet", "--as-of", "2026-03-31"]
+        assert main([*map(str, arguments), "--out", str(out), "--backend", backend]) == 0
+    on_duckdb, on_spark = (pd.read_parquet(tmp_path / f"{backend}.parquet") for backend in ("duckdb", "spark"))
+    assert len(on_spark) == gas_world.transactions["member_id"].nunique()
+    pd.testing.assert_frame_equal(on_duckdb, on_spark, check_exact=False, rtol=1e-12)
+
+
 def test_generate_supplements_as_parquet(tmp_path):
     run = segkit("generate", "supplements", "--n-members", 100, "--format", "parquet", "--out", tmp_path)
     assert run.returncode == 0, run.stderr

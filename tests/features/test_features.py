@@ -241,6 +241,17 @@ def test_duckdb_and_spark_give_identical_features(spark_con, supplements_world, 
         pd.testing.assert_frame_equal(on_duckdb, on_spark, check_exact=False, rtol=1e-12)
 
 
+@pytest.mark.spark
+def test_spark_reads_a_parquet_file_pandas_wrote(spark_con, gas_world, tmp_path):
+    """pandas writes times in nanoseconds, which Spark 4 refuses to read ("Illegal Parquet type"): such a file is
+    read here, with a warning that says how to write it, and gives DuckDB's features."""
+    path = tmp_path / "transactions.parquet"
+    gas_world.transactions.to_parquet(path)
+    with pytest.warns(UserWarning, match="nanoseconds.*coerce_timestamps='us'"):
+        on_spark = member_features(str(path), AS_OF, con=spark_con)
+    pd.testing.assert_frame_equal(member_features(str(path), AS_OF), on_spark, check_exact=False, rtol=1e-12)
+
+
 def test_a_rerun_gives_the_same_digits_on_several_threads():
     """Money, log-gap sums and the gaps' spread are added exactly: a scheduled day run again writes the same
     files. (With float sums, the order in which DuckDB's threads add up changed the last digits of 2 to 5 of
