@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+import pyarrow.parquet as pq
 from bench_features import AS_OF, ROOT, ensure_data, members_path
 
 SETTINGS = ROOT / "data" / "samples" / "alerts_gas.yaml"
@@ -41,8 +42,6 @@ DRIVER_MEMORY = "2g"  # the driver collects a range of members' results at a tim
 
 def spark_world(members: int, history_days: int, seed: int) -> Path:
     """The benchmark world with timestamps in microseconds, which Spark reads (written once)."""
-    import pyarrow.parquet as pq
-
     source = ensure_data(members, history_days, seed)
     folder = source.parent / f"{source.stem}_spark"
     for table, path in (("transactions", source), ("members", members_path(source))):
@@ -62,6 +61,7 @@ class StandaloneCluster:
         self.home = Path(pyspark.__file__).parent
         self.work, self.cores, self.memory = work, cores, memory
         self.processes: list[subprocess.Popen] = []
+        self.logs: list = []
         self.master = "spark://127.0.0.1:7077"
 
     def __enter__(self) -> StandaloneCluster:
@@ -86,7 +86,8 @@ class StandaloneCluster:
         return self
 
     def _start(self, name: str, main_class: str, *arguments: str) -> None:
-        log = open(self.work / f"{name}.log", "w")  # noqa: SIM115 (open while the process runs)
+        log = open(self.work / f"{name}.log", "w")  # noqa: SIM115 (open while the process runs; closed on exit)
+        self.logs.append(log)
         environment = {**os.environ, "SPARK_HOME": str(self.home), "SPARK_NO_DAEMONIZE": "1"}
         self.processes.append(
             subprocess.Popen(
@@ -101,6 +102,8 @@ class StandaloneCluster:
         for process in reversed(self.processes):
             process.terminate()
             process.wait(timeout=60)
+        for log in self.logs:
+            log.close()
 
 
 def child(engine: str, workflow: str, world: str, out: str, master: str) -> None:
@@ -210,7 +213,7 @@ def main() -> int:
             check_agreement(workflow, *outputs)
             timings["spark", workflow]["rows"] = len(outputs[1])
 
-    rows = pd.read_parquet(world / "transactions.parquet", columns=["member_id"]).shape[0]
+    rows = pq.ParquetFile(world / "transactions.parquet").metadata.num_rows
     where = args.master or f"a standalone cluster on this machine (1 worker, {os.cpu_count()} cores)"
     print(f"\n{args.members:,} households, {rows:,} transactions, as of {AS_OF}; Spark: {where}\n")
     header = ["rows out", "DuckDB s", "Spark s", "x DuckDB", "DuckDB MB", "Spark MB"]
