@@ -92,7 +92,7 @@ def as_table(
     from .data.sources import plain_text
 
     if isinstance(data, ibis.Table):
-        return data
+        return _with_text_ids(data, name)
     if isinstance(data, LoadResult):
         data = data.to_arrow()
     if isinstance(data, (pd.DataFrame, pa.Table)):
@@ -103,11 +103,11 @@ def as_table(
             raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(present)}")
         columns += [c for c in optional if c in present]
         if isinstance(data, pd.DataFrame):
-            return ibis.memtable(data[columns])
+            return _with_text_ids(ibis.memtable(data[columns]), name)
         data = data.select(columns)
         if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
-        return ibis.memtable(data)
+        return _with_text_ids(ibis.memtable(data), name)
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
         if con.name == "duckdb" and name == "transactions":
@@ -120,8 +120,20 @@ def as_table(
                 stacklevel=2,
             )
             return as_table(_in_microseconds(pq.read_table(path)), con, name, optional)
-        return con.read_parquet(str(path))
+        return _with_text_ids(con.read_parquet(str(path)), name)
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def _with_text_ids(table: ibis.Table, name: str) -> ibis.Table:
+    """``table``, whose ``member_id`` is text, as segkit's loaders make it. Numbers as ids lose their leading zeros
+    and match no id written as text: a members table with numeric ids made every member one who never bought."""
+    kind = table.schema()["member_id"] if "member_id" in table.columns else None
+    if kind is not None and not kind.is_string():
+        raise ValueError(
+            f"{name}: member_id must be text, as segkit.data's loaders give it, not {kind} (ids such as 0042 keep "
+            "their leading zeros only as text); load the file with segkit.data, or pass member_id as strings"
+        )
+    return table
 
 
 def _in_nanoseconds(path: Path) -> bool:

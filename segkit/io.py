@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -36,6 +37,7 @@ FORMULA_START = r"^[=+\-@\t\r]"
 PLAIN_DATA = r"^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\+\d+(?:[ -]\d+)*)$"
 LONE_CR = r"\r(?!\n)"  # a carriage return that does not start a CRLF
 LONE_CR_RE2 = r"\r(?:[^\n]|$)"  # the same for Arrow's RE2, which has no look-ahead
+_CHECK_ROWS = 1 << 20  # values checked at once by safe_csv_text
 # Files that desktops and Excel leave in a folder someone looked at: replaced along with the folder.
 DESKTOP_LITTER = r"\.DS_Store|Thumbs\.db|desktop\.ini|~\$.*|\._.*"
 
@@ -163,14 +165,19 @@ def safe_csv_text(values: pd.Series) -> pd.Series:
         values = values.astype(object)
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return values
-    try:
-        text = pa.array(values, type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid):  # text mixed with other values: check the text only
-        text = pa.array([v if isinstance(v, str) else None for v in values], type=pa.string())
-    plain = pc.match_substring_regex(text, PLAIN_DATA)
-    formula = pc.and_(pc.match_substring_regex(text, FORMULA_START), pc.invert(plain))
-    formula = formula.fill_null(False).to_numpy(zero_copy_only=False)
-    lone_cr = pc.match_substring_regex(text, LONE_CR_RE2).fill_null(False).to_numpy(zero_copy_only=False)
+    # checked a slice at a time: the whole column as Arrow text was half a gigabyte of rfm.csv's actions on 10M
+    formula, lone_cr = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
+    for start in range(0, len(values), _CHECK_ROWS):
+        part = values.iloc[start : start + _CHECK_ROWS]
+        try:
+            text = pa.array(part, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):  # text mixed with other values: check the text only
+            text = pa.array([v if isinstance(v, str) else None for v in part], type=pa.string())
+        plain = pc.match_substring_regex(text, PLAIN_DATA)
+        starts = pc.and_(pc.match_substring_regex(text, FORMULA_START), pc.invert(plain))
+        formula[start : start + len(part)] = starts.fill_null(False).to_numpy(zero_copy_only=False)
+        cr = pc.match_substring_regex(text, LONE_CR_RE2)
+        lone_cr[start : start + len(part)] = cr.fill_null(False).to_numpy(zero_copy_only=False)
     if not (formula.any() or lone_cr.any()):
         return values
     values = values.copy()

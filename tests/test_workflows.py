@@ -170,3 +170,16 @@ def test_the_per_member_workflows_read_members_compact_as_the_cli_hands_them_ove
     vips = pd.read_csv(tmp_path / "compact" / "alerts.member_rhythms.csv", dtype={"member_id": str})
     tiers = members.table.set_index("member_id")["tier"]
     assert vips["vip"].sum() == tiers.isin(["diamond", "platinum"]).sum() > 0
+
+
+def test_member_ids_that_are_not_text_are_refused_not_matched_to_nothing(gas_world):
+    """Numbers as ids lose their leading zeros and equal no id written as text: a members table with numeric ids
+    made every member of an alert run one who never bought. Each workflow refuses them in one line instead."""
+    tx, members = gas_world.transactions, gas_world.members
+    numeric_members = members.assign(member_id=members["member_id"].astype(int))
+    numeric_tx = tx.assign(member_id=tx["member_id"].astype(int))
+    for workflow in (segkit.churn_alerts, segkit.segment_members, segkit.member_features):
+        with pytest.raises(ValueError, match=r"^members: member_id must be text.*not int64"):
+            workflow(tx, AS_OF, numeric_members)
+        with pytest.raises(ValueError, match=r"^transactions: member_id must be text.*not int64"):
+            workflow(numeric_tx, AS_OF, members)

@@ -262,7 +262,10 @@ def churn_alerts(
     as_of = parse_day(as_of)
     con = connection(backend, con)
     transactions = as_table(transactions, con, "transactions", optional=("quantity", "product"))
-    value = purchase_value(transactions, as_of, con=con)  # before the gap table exists: less memory at once
+    if members is not None:
+        as_table(members, con, "members")  # refuses ids that are not text before any work, as for the transactions
+    # before the gap table exists (less memory at once), its ids in Arrow (no second Python string per member)
+    value = purchase_value(transactions, as_of, con=con, arrow_ids=True)
     value["vip"] = settings.vip.flag(value, members)
     gaps = gap_table(transactions, as_of, members, con=con)  # held a range of members at a time
     model = settings.model().fit(gaps) if model is None else model
@@ -271,13 +274,22 @@ def churn_alerts(
         predictions[name] = values  # set, not assign(): assign copies every column of the 10M rows
     table = member_statuses(predictions, settings, members)
     del predictions  # copied where members who never bought were added
-    # looked up, not merged: a merge copies every column of the 10M-row table
-    per_member = value.set_index("member_id")[["vip", "value_12m"]].reindex(table["member_id"])
-    table["vip"] = per_member["vip"].eq(True).to_numpy()
-    table["value_12m"] = per_member["value_12m"].fillna(0.0).to_numpy()
-    del per_member
+    # looked up in Arrow, not merged: a merge copies every column of the 10M-row table
+    ids = pa.array(table["member_id"].to_numpy(dtype=object), type=pa.string())
+    at = pc.index_in(ids, value_set=pa.array(value["member_id"].array)).fill_null(-1).to_numpy()
+    table["vip"] = _looked_up(value["vip"].to_numpy(dtype=bool), at, False)
+    table["value_12m"] = _looked_up(value["value_12m"].to_numpy(dtype=float), at, 0.0)
+    del ids, at, value
     table["value_at_risk"] = (table["value_12m"] * (1 - table["p_active"])).round(2)
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
+
+
+def _looked_up(values: np.ndarray, at: np.ndarray, missing) -> np.ndarray:
+    """``values[at]``, and ``missing`` where ``at`` is -1 (not found)."""
+    out = np.full(len(at), missing, dtype=values.dtype)
+    found = at >= 0
+    out[found] = values[at[found]]
+    return out
 
 
 def member_statuses(

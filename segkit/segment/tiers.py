@@ -51,9 +51,10 @@ class TierRules:
         return [self.base, *self.thresholds]
 
 
-def _qualifying_rank(spend: pd.Series, rules: TierRules) -> pd.Series:
+def _qualifying_rank(spend: pd.Series, rules: TierRules) -> np.ndarray:
+    """The position in ``rules.order`` of the tier each spend qualifies for, in two bytes a member."""
     thresholds = np.array(list(rules.thresholds.values()))
-    return pd.Series(np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right"), index=spend.index)
+    return np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right").astype(np.int16)
 
 
 def assign_tiers(
@@ -73,9 +74,10 @@ def assign_tiers(
     # the given ids first: where they hold a member, the union keeps their strings (not a second copy)
     ids = pd.Index(member_ids if member_ids is not None else [], dtype=object).union(spends.index).rename("member_id")
     spends = spends.reindex(ids, fill_value=0.0)
-    ranks = spends.apply(lambda column: _qualifying_rank(column, rules))
+    # a column of ranks at a time (a frame of them in int64 was half a gigabyte on 10M members)
+    ranks = {date: _qualifying_rank(spends[date], rules) for date in spends.columns}
     spend = spends[as_of]
-    rank_now, rank_before = ranks[now].max(axis=1), ranks[before].max(axis=1)
+    rank_now, rank_before = (np.max([ranks[date] for date in dates], axis=0) for dates in (now, before))
     names = np.array(rules.order, dtype=object)
     # the three names themselves, not a string per member (np.select on strings makes one)
     changes = np.array(["", "upgrade", "downgrade"], dtype=object)

@@ -54,6 +54,23 @@ def test_only_text_is_touched_and_nothing_is_copied_when_nothing_needs_it():
     assert safe_csv_text(typed).tolist() == ["'=1+1", pd.NA]
 
 
+def test_a_long_column_is_checked_a_slice_at_a_time_and_every_slice_counts(monkeypatch):
+    """safe_csv_text checks a column a slice of rows at a time: a formula in any slice, at its edges, in a slice
+    of text mixed with numbers or of text only, is neutralised as in one pass."""
+    import segkit.io
+
+    values = pd.Series(
+        ["ok", "=1+1", "ok", 7, "@A1", "ok", "ok", "a\rb", "-1"] * 3, dtype=object, index=range(100, 127)
+    )
+    whole = safe_csv_text(values)
+    monkeypatch.setattr(segkit.io, "_CHECK_ROWS", 2)
+    sliced = safe_csv_text(values)
+    pd.testing.assert_series_equal(sliced, whole)
+    assert sliced.tolist()[:9] == ["ok", "'=1+1", "ok", 7, "'@A1", "ok", "ok", "a\nb", "-1"]
+    plain = pd.Series(["ok", "fine"] * 3)
+    assert safe_csv_text(plain) is plain
+
+
 def test_every_csv_segkit_writes_goes_through_the_neutraliser(tmp_path):
     write_table(pd.DataFrame({"name": ["@SUM(A1)", "-12.5"], "amount": [-12.5, 3.0]}), tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text(encoding="utf-8-sig").splitlines() == [

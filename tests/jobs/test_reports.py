@@ -85,9 +85,11 @@ def test_output_tables_are_rounded_without_renaming_anything():
     frame = pd.DataFrame(
         {"segment": ["a"], "members": [3], "member_share": [0.1297709923664122], "revenue": [758710.6599999999]}
     )
+    before = frame.copy()
     out = rounded(frame, money=["revenue"])
     assert list(out.columns) == list(frame.columns) and out["members"].dtype == frame["members"].dtype
     assert out.to_csv(index=False).splitlines()[1] == "a,3,0.1298,758710.66"
+    pd.testing.assert_frame_equal(frame, before, check_exact=True)  # its columns are shared, never rounded in place
 
 
 def _notebook(*cells):

@@ -137,6 +137,13 @@ def test_compact_snapshots_hold_the_same_stages_and_transitions(world):
     sankey = plots.stage_sankey(snapshots).data[0]
     assert sankey == plots.stage_sankey(expected).data[0]
     assert sum(sankey.link.value) == transition_matrix(snapshots, normalize=False).to_numpy().sum()
+    # the dates in the order given, whichever order the engine runs them in
+    backwards = dates[::-1]
+    pd.testing.assert_frame_equal(
+        stage_snapshots(tx, backwards, members=members).astype({"member_id": object}),
+        pandas_snapshots(tx, backwards, members),
+        check_exact=True,
+    )
 
 
 def test_a_range_of_members_at_a_time_gives_the_same_analyses(supplements_world, monkeypatch):
