@@ -27,6 +27,7 @@ import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .data.parse import parse_day
@@ -128,7 +129,7 @@ def _with_text_ids(table: ibis.Table, name: str) -> ibis.Table:
     """``table``, whose ``member_id`` is text, as segkit's loaders make it. Numbers as ids lose their leading zeros
     and match no id written as text: a members table with numeric ids made every member one who never bought."""
     kind = table.schema()["member_id"] if "member_id" in table.columns else None
-    if kind is not None and not kind.is_string():
+    if kind is not None and not (kind.is_string() or kind.is_null()):  # null: no id at all (an empty table)
         raise ValueError(
             f"{name}: member_id must be text, as segkit.data's loaders give it, not {kind} (ids such as 0042 keep "
             "their leading zeros only as text); load the file with segkit.data, or pass member_id as strings"
@@ -299,6 +300,31 @@ def fetch_arrow_by_member(
     schema = query(transactions, *others).as_table().schema().to_pyarrow()
     batches = list(batches_by_member(con, query, transactions, *others))
     return (pa.Table.from_batches(batches) if batches else schema.empty_table()).cast(schema)
+
+
+def text_ids(ids: Any) -> pa.Array:
+    """Member ids (a Series, Index or array of strings) as Arrow text; ids that are not all text are refused."""
+    try:
+        text = pa.array(np.asarray(ids, dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid) as error:
+        raise ValueError(f"member ids must be text, as segkit.data's loaders give them: {error}") from error
+    if text.null_count:
+        raise ValueError(f"member ids must be text, as segkit.data's loaders give them: {text.null_count:,} missing")
+    return text
+
+
+def positions_in(ids: Any, among: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """The position of each of ``ids`` (``text_ids``) in the Arrow text ``among``, -1 where it is not there.
+    Looked up in Arrow: a pandas lookup built a hash table over 10M Python strings (about 1 GB)."""
+    return pc.index_in(text_ids(ids), value_set=among).fill_null(-1).to_numpy()
+
+
+def taken(values: np.ndarray, at: np.ndarray, missing: Any) -> np.ndarray:
+    """``values[at]``, and ``missing`` where ``at`` is -1 (``positions_in``: not there)."""
+    out = np.full(len(at), missing, dtype=values.dtype)
+    found = at >= 0
+    out[found] = values[at[found]]
+    return out
 
 
 def day_number(day: Any) -> int:

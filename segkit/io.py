@@ -165,13 +165,15 @@ def safe_csv_text(values: pd.Series) -> pd.Series:
         values = values.astype(object)
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return values
+    # only text is checked (bytes are written as b'...'), the same way in every slice of the column
+    only_text = pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")
     # checked a slice at a time: the whole column as Arrow text was half a gigabyte of rfm.csv's actions on 10M
     formula, lone_cr = np.zeros(len(values), dtype=bool), np.zeros(len(values), dtype=bool)
     for start in range(0, len(values), _CHECK_ROWS):
         part = values.iloc[start : start + _CHECK_ROWS]
-        try:
+        if only_text:
             text = pa.array(part, type=pa.string(), from_pandas=True)
-        except (pa.ArrowTypeError, pa.ArrowInvalid):  # text mixed with other values: check the text only
+        else:  # text mixed with other values: check the text only
             text = pa.array([v if isinstance(v, str) else None for v in part], type=pa.string())
         plain = pc.match_substring_regex(text, PLAIN_DATA)
         starts = pc.and_(pc.match_substring_regex(text, FORMULA_START), pc.invert(plain))

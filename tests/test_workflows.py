@@ -183,3 +183,13 @@ def test_member_ids_that_are_not_text_are_refused_not_matched_to_nothing(gas_wor
             workflow(tx, AS_OF, numeric_members)
         with pytest.raises(ValueError, match=r"^transactions: member_id must be text.*not int64"):
             workflow(numeric_tx, AS_OF, members)
+        workflow(tx, AS_OF, members.iloc[:0])  # no member at all: no id to be anything but text
+
+
+def test_member_ids_as_categories_or_arrow_text_give_the_same_vips(supplements_world):
+    tx, members = supplements_world.transactions, supplements_world.members
+    expected = segkit.churn_alerts(tx, AS_OF, members).members
+    assert expected["vip"].any() and members["tier"].str.lower().isin(["diamond", "platinum"]).any()
+    for dtype in ("category", "string[pyarrow]"):
+        run = segkit.churn_alerts(tx, AS_OF, members.astype({"member_id": dtype})).members
+        pd.testing.assert_series_equal(run["vip"], expected["vip"])

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 
 from ..calendar import holidays
 from ..data.parse import is_arrow_text, parse_day
-from ..engine import as_table, connection
+from ..engine import as_table, connection, positions_in, taken
 from ..features import GapTable, gap_table, purchase_value
 from ..result import Result
 from ..segment.value import VipRule
@@ -275,21 +275,12 @@ def churn_alerts(
     table = member_statuses(predictions, settings, members)
     del predictions  # copied where members who never bought were added
     # looked up in Arrow, not merged: a merge copies every column of the 10M-row table
-    ids = pa.array(table["member_id"].to_numpy(dtype=object), type=pa.string())
-    at = pc.index_in(ids, value_set=pa.array(value["member_id"].array)).fill_null(-1).to_numpy()
-    table["vip"] = _looked_up(value["vip"].to_numpy(dtype=bool), at, False)
-    table["value_12m"] = _looked_up(value["value_12m"].to_numpy(dtype=float), at, 0.0)
-    del ids, at, value
+    at = positions_in(table["member_id"], pa.array(value["member_id"].array))
+    table["vip"] = taken(value["vip"].to_numpy(dtype=bool), at, False)
+    table["value_12m"] = taken(value["value_12m"].to_numpy(dtype=float), at, 0.0)
+    del at, value
     table["value_at_risk"] = (table["value_12m"] * (1 - table["p_active"])).round(2)
     return AlertRun(as_of, settings, gaps, model, table, overdue_alerts(table))
-
-
-def _looked_up(values: np.ndarray, at: np.ndarray, missing) -> np.ndarray:
-    """``values[at]``, and ``missing`` where ``at`` is -1 (not found)."""
-    out = np.full(len(at), missing, dtype=values.dtype)
-    found = at >= 0
-    out[found] = values[at[found]]
-    return out
 
 
 def member_statuses(

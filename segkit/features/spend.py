@@ -21,6 +21,7 @@ from ..engine import as_table, connection, day_number, epoch_day, exact_sum, fet
 from .occasions import occasions_expr
 
 VALUE_DAYS = 365
+_ARROW_TEXT = {pa.string(): pd.ArrowDtype(pa.string())}.get  # to_pandas: text stays Arrow (arrow_ids)
 
 
 def rolling_spends(
@@ -29,9 +30,13 @@ def rolling_spends(
     window_days: int,
     backend: str = "duckdb",
     con: ibis.BaseBackend | None = None,
+    *,
+    arrow_ids: bool = False,
 ) -> pd.DataFrame:
     """Net spend per member (rows, every member with a transaction) in the ``window_days`` ending on each date
-    (columns), in one pass over the transactions."""
+    (columns), in one pass over the transactions.
+
+    ``arrow_ids``: the member ids (the index) as Arrow text, as for ``purchase_value``."""
     con = connection(backend, con)
 
     def spends(t: ibis.Table) -> ibis.Table:
@@ -42,7 +47,8 @@ def rolling_spends(
         }
         return t.group_by("member_id").aggregate(**sums)
 
-    spend = fetch_arrow_by_member(con, spends, as_table(transactions, con)).to_pandas().set_index("member_id")
+    spend = fetch_arrow_by_member(con, spends, as_table(transactions, con))
+    spend = spend.to_pandas(types_mapper=_ARROW_TEXT if arrow_ids else None).set_index("member_id")
     spend.columns = list(dates)
     return spend
 
@@ -76,6 +82,6 @@ def purchase_value(
         )
 
     values = fetch_arrow_by_member(con, value, as_table(transactions, con, "transactions"))
-    frame = values.to_pandas(types_mapper={pa.string(): pd.ArrowDtype(pa.string())}.get if arrow_ids else None)
+    frame = values.to_pandas(types_mapper=_ARROW_TEXT if arrow_ids else None)
     frame["value_12m"] = frame["value_12m"].round(2)
     return frame

@@ -138,14 +138,16 @@ def stage_snapshots(
     transactions = as_table(transactions, con, "transactions")
     if members is not None:  # in the engine once, filtered there at each date
         members = as_table(members, con, "members", optional=("join_date",))
+    dates = list(dates)
+    days = [parse_day(date) for date in dates]  # each a day: "31/03/2026" or a time of day is refused
     ids = pa.array([], type=pa.string())  # every member seen so far; each date's codes point into it
     codes, stages = [None] * len(dates), [None] * len(dates)
     # the latest date first: it holds nearly every member, and the other dates find theirs among them
-    for at in sorted(range(len(dates)), key=lambda position: pd.Timestamp(dates[position]), reverse=True):
-        date = pd.Timestamp(dates[at])
+    for at in sorted(range(len(dates)), key=days.__getitem__, reverse=True):
+        date = dates[at]
         known = None
         if members is not None:
-            known = members.filter(members.join_date.isnull() | (members.join_date <= date))
+            known = members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
 
         def stage_inputs(tx: ibis.Table, mem: ibis.Table | None, date=date) -> ibis.Table:
             return member_features_expr(tx, date, mem).select(STAGE_INPUTS)

@@ -13,8 +13,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..data.parse import parse_day
+from ..engine import positions_in, taken, text_ids
 from ..features.spend import rolling_spends
 from .lifecycle import month_ends
 
@@ -51,10 +54,10 @@ class TierRules:
         return [self.base, *self.thresholds]
 
 
-def _qualifying_rank(spend: pd.Series, rules: TierRules) -> np.ndarray:
+def _qualifying_rank(spend: np.ndarray, rules: TierRules) -> np.ndarray:
     """The position in ``rules.order`` of the tier each spend qualifies for, in two bytes a member."""
     thresholds = np.array(list(rules.thresholds.values()))
-    return np.searchsorted(thresholds, spend.to_numpy(dtype=float), side="right").astype(np.int16)
+    return np.searchsorted(thresholds, spend, side="right").astype(np.int16)
 
 
 def assign_tiers(
@@ -70,14 +73,17 @@ def assign_tiers(
     as_of = parse_day(as_of)
     now = month_ends(as_of, rules.grace_months + 1)  # the grace window's month ends
     before = month_ends(as_of - pd.offsets.MonthEnd(1), rules.grace_months + 1)
-    spends = rolling_spends(transactions, sorted(set(now) | set(before)), rules.window_days, backend=backend, con=con)
-    # the given ids first: where they hold a member, the union keeps their strings (not a second copy)
-    ids = pd.Index(member_ids if member_ids is not None else [], dtype=object).union(spends.index).rename("member_id")
-    spends = spends.reindex(ids, fill_value=0.0)
+    dates = sorted(set(now) | set(before))
+    spends = rolling_spends(transactions, dates, rules.window_days, backend=backend, con=con, arrow_ids=True)
+    ids = _members(member_ids, pa.array(spends.index.array))
+    # each date's spends in the order of ids, looked up in Arrow (0 for a member without transactions)
+    at = positions_in(ids, pa.array(spends.index.array))
+    spend_at = {date: taken(spends[date].to_numpy(dtype=float), at, 0.0) for date in dates}
+    del spends, at
     # a column of ranks at a time (a frame of them in int64 was half a gigabyte on 10M members)
-    ranks = {date: _qualifying_rank(spends[date], rules) for date in spends.columns}
-    spend = spends[as_of]
-    rank_now, rank_before = (np.max([ranks[date] for date in dates], axis=0) for dates in (now, before))
+    ranks = {date: _qualifying_rank(spend_at[date], rules) for date in dates}
+    spend = spend_at[as_of]
+    rank_now, rank_before = (np.max([ranks[date] for date in window], axis=0) for window in (now, before))
     names = np.array(rules.order, dtype=object)
     # the three names themselves, not a string per member (np.select on strings makes one)
     changes = np.array(["", "upgrade", "downgrade"], dtype=object)
@@ -85,13 +91,27 @@ def assign_tiers(
     return pd.DataFrame(
         {
             "member_id": ids,
-            "spend_12m": spend.to_numpy(),
+            "spend_12m": spend,
             "qualifies_for": names[_qualifying_rank(spend, rules)],
             "tier": names[rank_now],
             "previous_tier": names[rank_before],
             "change": change,
         }
     ).reset_index(drop=True)
+
+
+def _members(member_ids, spenders: pa.ChunkedArray) -> pd.Index:
+    """Every member to give a tier, sorted: ``member_ids`` and those with transactions. The given ids keep their
+    own strings, and only a member with transactions who is not among them gets a new one (the engine's ids
+    stay Arrow: as an Index of 10M Python strings, with the union's and the reindex's hash tables over them,
+    they took about 2 GB)."""
+    given = pd.Index(member_ids if member_ids is not None else [], dtype=object)
+    others = spenders.filter(pc.invert(pc.is_in(spenders, value_set=text_ids(given))))
+    ids = given.append(pd.Index(others.to_pylist(), dtype=object)) if len(others) else given
+    values = ids.to_numpy()
+    if not (values[1:] > values[:-1]).all():  # not already sorted without repeats (as features' ids are)
+        ids = ids.unique().sort_values()
+    return ids.rename("member_id")
 
 
 def tier_changes(tiers: pd.DataFrame) -> pd.DataFrame:

@@ -98,7 +98,8 @@ def vip_flag(
         return by_value
     # the members whose tier qualifies, then who of the buyers they are (mapping every tier onto 10M buyers took
     # half a minute and 1.5 GB)
-    qualifying = members.loc[checked.by_tier(members["tier"]).to_numpy(), "member_id"]
+    # as plain strings: the buyers' ids may be Arrow text, which matches no categories or missing values
+    qualifying = members.loc[checked.by_tier(members["tier"]).to_numpy(), "member_id"].dropna().astype(object)
     by_tier = features["member_id"].isin(qualifying)
     return by_tier if rule == "tier" else by_value | by_tier
 

@@ -69,6 +69,9 @@ def test_a_long_column_is_checked_a_slice_at_a_time_and_every_slice_counts(monke
     assert sliced.tolist()[:9] == ["ok", "'=1+1", "ok", 7, "'@A1", "ok", "ok", "a\nb", "-1"]
     plain = pd.Series(["ok", "fine"] * 3)
     assert safe_csv_text(plain) is plain
+    # bytes are written as b'...', never as a formula, whichever slice holds them
+    with_bytes = pd.Series([b"=cmd", "ok", "ok", "ok", "ok", "ok", 5], dtype=object)
+    assert safe_csv_text(with_bytes) is with_bytes
 
 
 def test_every_csv_segkit_writes_goes_through_the_neutraliser(tmp_path):

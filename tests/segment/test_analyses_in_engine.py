@@ -137,13 +137,16 @@ def test_compact_snapshots_hold_the_same_stages_and_transitions(world):
     sankey = plots.stage_sankey(snapshots).data[0]
     assert sankey == plots.stage_sankey(expected).data[0]
     assert sum(sankey.link.value) == transition_matrix(snapshots, normalize=False).to_numpy().sum()
-    # the dates in the order given, whichever order the engine runs them in
-    backwards = dates[::-1]
+    # the dates in the order given (a Series' labels aside), whichever order the engine runs them in
+    backwards = pd.Series(dates[::-1], index=range(10, 10 + len(dates)))
     pd.testing.assert_frame_equal(
         stage_snapshots(tx, backwards, members=members).astype({"member_id": object}),
-        pandas_snapshots(tx, backwards, members),
+        pandas_snapshots(tx, list(backwards), members),
         check_exact=True,
     )
+    for guess in ("31/03/2026", 20260331, "2026-03-31 12:00"):  # a day, never a guess
+        with pytest.raises(ValueError, match="not a date"):
+            stage_snapshots(tx, [dates[0], guess], members=members)
 
 
 def test_a_range_of_members_at_a_time_gives_the_same_analyses(supplements_world, monkeypatch):

@@ -146,6 +146,12 @@ def test_tiers_upgrade_at_once_and_downgrade_after_grace():
     assert tiers.loc["kept", ["qualifies_for", "tier", "change"]].tolist() == ["standard", "gold", ""]
     assert tiers.loc["none", "tier"] == "standard"
     assert tier_changes(tiers.reset_index())["member_id"].tolist() == ["down", "up"]
+    # one row per member, sorted, whether the ids are given (in any order, even twice) or not
+    for given in (None, ["up", "none", "up"]):
+        again = assign_tiers(tx, AS_OF, member_ids=given, rules=rules)
+        expected = sorted({"up", "down", "kept", *(given or [])})
+        assert again["member_id"].tolist() == expected
+        pd.testing.assert_frame_equal(again.set_index("member_id"), tiers.loc[expected])
 
 
 def test_tier_rules_validated():
