@@ -184,6 +184,11 @@ def test_member_ids_that_are_not_text_are_refused_not_matched_to_nothing(gas_wor
         with pytest.raises(ValueError, match=r"^transactions: member_id must be text.*not int64"):
             workflow(numeric_tx, AS_OF, members)
         workflow(tx, AS_OF, members.iloc[:0])  # no member at all: no id to be anything but text
+        for table, frame in (("transactions", tx), ("members", members)):
+            holed = frame.assign(member_id=frame["member_id"].mask(frame.index == frame.index[1]))
+            inputs = (holed, members) if table == "transactions" else (tx, holed)
+            with pytest.raises(ValueError, match=rf"^{table}: 1 row\(s\) without a member_id"):
+                workflow(inputs[0], AS_OF, inputs[1])
 
 
 def test_member_ids_as_categories_or_arrow_text_give_the_same_vips(supplements_world):

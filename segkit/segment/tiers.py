@@ -102,10 +102,13 @@ def assign_tiers(
 
 def _members(member_ids, spenders: pa.ChunkedArray) -> pd.Index:
     """Every member to give a tier, sorted: ``member_ids`` and those with transactions. The given ids keep their
-    own strings, and only a member with transactions who is not among them gets a new one (the engine's ids
-    stay Arrow: as an Index of 10M Python strings, with the union's and the reindex's hash tables over them,
-    they took about 2 GB)."""
+    own strings, and only a member with transactions who is not among them gets a new one: the engine's ids stay
+    Arrow (as 10M Python strings, with pandas' union and reindex hashing them, the tiers of 10M members took 80 s
+    and peaked at 7.3 GB; now 43 s and 6.9 GB)."""
     given = pd.Index(member_ids if member_ids is not None else [], dtype=object)
+    spenders = spenders.cast(pa.string())  # an empty id column comes from the engine typed null
+    if spenders.null_count:
+        raise ValueError("transactions without a member_id: load them with segkit.data, which rejects such rows")
     others = spenders.filter(pc.invert(pc.is_in(spenders, value_set=text_ids(given))))
     ids = given.append(pd.Index(others.to_pylist(), dtype=object)) if len(others) else given
     values = ids.to_numpy()

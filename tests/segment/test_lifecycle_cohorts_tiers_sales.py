@@ -152,6 +152,8 @@ def test_tiers_upgrade_at_once_and_downgrade_after_grace():
         expected = sorted({"up", "down", "kept", *(given or [])})
         assert again["member_id"].tolist() == expected
         pd.testing.assert_frame_equal(again.set_index("member_id"), tiers.loc[expected])
+    nothing = assign_tiers(tx.iloc[:0], AS_OF, member_ids=["none"], rules=rules)  # no transactions at all
+    assert nothing[["member_id", "tier", "change"]].values.tolist() == [["none", "standard", ""]]
 
 
 def test_tier_rules_validated():
