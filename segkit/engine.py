@@ -103,15 +103,10 @@ def as_table(
         if missing:
             raise ValueError(f"{name} table lacks column(s) {', '.join(missing)}; columns: {', '.join(present)}")
         columns += [c for c in optional if c in present]
-        ids = data["member_id"] if isinstance(data, pd.DataFrame) else data.column("member_id")
-        missing = int(ids.isna().sum()) if isinstance(data, pd.DataFrame) else ids.null_count
-        if missing:
-            raise ValueError(
-                f"{name}: {missing:,} row(s) without a member_id; load the table with segkit.data, which rejects "
-                "such rows with a reason"
-            )
         if isinstance(data, pd.DataFrame):
+            _refuse_missing_ids(int(data["member_id"].isna().sum()), name)
             return _with_text_ids(ibis.memtable(data[columns]), name)
+        _refuse_missing_ids(data.column("member_id").null_count, name)
         data = data.select(columns)
         if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
@@ -130,6 +125,14 @@ def as_table(
             return as_table(_in_microseconds(pq.read_table(path)), con, name, optional)
         return _with_text_ids(con.read_parquet(str(path)), name)
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def _refuse_missing_ids(missing: int, name: str) -> None:
+    if missing:
+        raise ValueError(
+            f"{name}: {missing:,} row(s) without a member_id; load the table with segkit.data, which rejects such "
+            "rows with a reason"
+        )
 
 
 def _with_text_ids(table: ibis.Table, name: str) -> ibis.Table:
