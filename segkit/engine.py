@@ -233,6 +233,7 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
         dictionary = member.chunk(0).dictionary if member.num_chunks else pa.array([], member.type.value_type)
         # equal entries share a rank (a dictionary may repeat a value); a missing id sorts last
         rank = np.append(pc.rank(dictionary, tiebreaker="dense").to_numpy(), len(dictionary) + 1)
+        rank = rank.astype(np.int32 if len(rank) < np.iinfo(np.int32).max else np.int64)  # 4 bytes a row, not 8
         codes = [chunk.indices.fill_null(len(dictionary)).to_numpy(zero_copy_only=False) for chunk in member.chunks]
         order = np.argsort(rank[np.concatenate(codes)] if codes else rank[:0], kind="stable")
     else:
@@ -246,9 +247,29 @@ def write_by_member(table: pa.Table, path: str | Path) -> Path:
     schema = table.schema.set(where, pa.field("member_id", decoded))
     with pq.ParquetWriter(path, schema, coerce_timestamps="us") as writer:
         for start in range(0, len(order), _FETCH_ROWS):
-            rows = table.take(order[start : start + _FETCH_ROWS])
-            writer.write_table(rows.set_column(where, "member_id", plain_text(rows.column(where))))
+            at = order[start : start + _FETCH_ROWS]
+            columns = [_taken(column, at) for column in table.columns]
+            columns[where] = plain_text(columns[where])
+            writer.write_table(pa.table(columns, schema=schema))
     return Path(path)
+
+
+def _taken(column: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
+    """``column.take(at)``, a chunk at a time: Arrow's take first joins the chunks into one, for every block of
+    rows taken (1.8 GB of order ids on 10M households, a hundred times)."""
+    if column.num_chunks == 1:
+        return column.chunk(0).take(at)
+    at = at.astype(np.int64, copy=False)  # Arrow's sort gives uint64, which less an offset would be floats
+    order = np.argsort(at, kind="stable")
+    ordered = at[order]
+    ends = np.cumsum([len(chunk) for chunk in column.chunks])
+    cuts = np.searchsorted(ordered, ends)  # where each chunk's rows end among those taken
+    pieces = [
+        chunk.take(ordered[first:last] - (end - len(chunk)))
+        for chunk, end, first, last in zip(column.chunks, ends, np.r_[0, cuts[:-1]], cuts)
+        if last > first
+    ]
+    return pa.concat_arrays(pieces).take(np.argsort(order))  # back in the order asked for
 
 
 def _warn_unless_in_member_order(path: Path) -> None:

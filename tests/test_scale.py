@@ -110,7 +110,8 @@ def test_blocks_and_batches_do_not_change_the_result(gas_files, tmp_path, monkey
 def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_first_come(tmp_path, monkeypatch):
     """Each block's dictionary is merged into the column's as blocks come (a few blocks at a time once the
     dictionary is large): the codes and the categories are those of the whole column encoded at once, missing
-    values included, and a column whose blocks turn nearly all distinct becomes text with every value."""
+    values included, and a column whose blocks turn nearly all distinct becomes text with every value. The
+    blocks' codes are held as narrow as the dictionary then was, and widen as it grows."""
     merge = sources._Dictionary._merge
     rng = np.random.default_rng(3)
     ids = pd.Series(rng.choice([f"{i:05d}" for i in range(4000)], 30_000), dtype=object)
@@ -135,6 +136,8 @@ def test_text_read_a_block_at_a_time_keeps_one_dictionary_in_the_order_values_fi
         assert isinstance(read[column].dtype, pd.CategoricalDtype), column
         np.testing.assert_array_equal(read[column].cat.codes.to_numpy(), codes)
         assert read[column].cat.categories.tolist() == categories.tolist()
+    # codes as small as the dictionary: a byte for the products, two for 4,000 ids (narrower while they came)
+    assert (read["product"].cat.codes.dtype, read["member_id"].cat.codes.dtype) == (np.int8, np.int16)
     assert isinstance(read["order_id"].dtype, pd.ArrowDtype | pd.StringDtype)
     assert read["order_id"].tolist() == orders.tolist()
     pd.testing.assert_frame_equal(
@@ -236,6 +239,34 @@ def test_written_in_member_order_whatever_the_ids_are(tmp_path, monkeypatch):
     written = pq.read_table(path)
     assert written.column("member_id").to_pylist() == ["a", "b", "b", "b", "b", None]
     assert written.column("x").to_pylist() == [1, 0, 2, 3, 5, 4]
+
+
+def test_rows_are_taken_a_chunk_at_a_time_into_member_order(tmp_path, monkeypatch):
+    """Columns read a block at a time come in chunks (order ids in a hundred at 10M), each cut at other rows:
+    the rows taken chunk by chunk, in blocks across their edges, are those one take of the whole table gives."""
+    monkeypatch.setattr(engine, "_FETCH_ROWS", 7)
+    rng = np.random.default_rng(2)
+    ids = rng.choice([f"{i:03d}" for i in range(9)] + [None], 40)
+    order_ids = [f"o{i}" for i in rng.permutation(40)]
+    dictionary = pa.array(sorted({i for i in ids if i is not None}))
+    codes = pa.array([dictionary.to_pylist().index(i) if i is not None else None for i in ids], pa.int32())
+    table = pa.table(
+        {
+            "member_id": pa.chunked_array(
+                [pa.DictionaryArray.from_arrays(codes[a:b], dictionary) for a, b in ((0, 13), (13, 14), (14, 40))]
+            ),
+            "order_id": pa.chunked_array([order_ids[:5], order_ids[5:29], order_ids[29:]]),
+            "amount": pa.chunked_array([rng.normal(size=20), rng.normal(size=20)]),
+        }
+    )
+    path = engine.write_by_member(table, tmp_path / "chunked.parquet")
+    order = sorted(range(len(ids)), key=lambda row: (ids[row] is None, ids[row] or ""))  # stable
+    expected = table.take(order).to_pandas().astype({"member_id": object})
+    pd.testing.assert_frame_equal(pq.read_table(path).to_pandas(), expected)
+    assert pq.ParquetFile(path).metadata.num_row_groups == 6
+    plain = table.set_column(0, "member_id", table.column("member_id").cast(pa.string()))  # ids not encoded
+    path = engine.write_by_member(plain, tmp_path / "plain.parquet")
+    pd.testing.assert_frame_equal(pq.read_table(path).to_pandas(), expected)
 
 
 def test_a_large_parquet_file_not_in_member_order_is_named_in_a_warning(gas_files, tmp_path, monkeypatch):

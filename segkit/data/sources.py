@@ -281,12 +281,14 @@ class _TextColumns:
     def frame(self, names: list[str], types: dict[str, pa.DataType]) -> pd.DataFrame:
         """The columns ``names`` (of Arrow ``types``, for columns no block reached). Each column's blocks are
         given back as soon as it is made: Arrow keeps freed memory for itself, and the whole table would
-        otherwise be held twice (12 GB rather than 7 on 10M households)."""
+        otherwise be held twice (12 GB rather than 7 on 10M households). The column with the largest dictionary
+        comes last, when the others have given their blocks back: its categories become Python strings (on 10M
+        households 10M member ids, 1 GB with pandas' check that they are distinct)."""
         columns = {}
-        for name in names:
+        for name in sorted(names, key=lambda name: len(self.encoded[name].dictionary) if name in self.encoded else 0):
             columns[name] = self._column(name, types[name])
             pa.default_memory_pool().release_unused()
-        return pd.DataFrame(columns, copy=False)
+        return pd.DataFrame({name: columns[name] for name in names}, copy=False)
 
     def _column(self, name: str, kind: pa.DataType):
         if name in self.encoded:
@@ -357,17 +359,27 @@ class _Dictionary:
         merged = pa.chunked_array([known, *self.waiting]).unify_dictionaries()
         self.waiting, self.waiting_values, self.waiting_rows = [], 0, 0
         self.dictionary = merged.chunk(0).dictionary
-        self.blocks += [block.indices for block in merged.chunks[1:]]
+        # held in as few bytes as the dictionary so far needs: a product's codes take a byte per row, not four
+        narrow = pa.from_numpy_dtype(_code_type(len(self.dictionary)))
+        self.blocks += [block.indices.cast(narrow) for block in merged.chunks[1:]]
 
     def codes(self) -> tuple[np.ndarray, pa.Array]:
-        """Every row's code (-1: missing), and the dictionary."""
+        """Every row's code (-1: missing), in the smallest integers that hold them, and the dictionary."""
         self._merge()
-        return _copied_into_one(self.blocks, np.int32, lambda block: block.fill_null(-1).to_numpy()), self.dictionary
+        codes = _copied_into_one(
+            self.blocks, _code_type(len(self.dictionary)), lambda block: block.fill_null(-1).to_numpy()
+        )
+        return codes, self.dictionary
 
     def as_text(self) -> list[pa.Array]:
         """The blocks so far as text (a column that turned out to be nearly all distinct), without merging the
         blocks still waiting."""
         return [self.dictionary.take(block) for block in self.blocks] + [plain_text(block) for block in self.waiting]
+
+
+def _code_type(size: int) -> type:
+    """The smallest signed integer type that holds the codes of a dictionary of ``size`` values, and -1."""
+    return next(kind for kind in (np.int8, np.int16, np.int32, np.int64) if size <= np.iinfo(kind).max)
 
 
 def _is_text_type(kind: pa.DataType) -> bool:

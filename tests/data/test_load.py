@@ -231,6 +231,57 @@ def test_typed_rows_that_pandas_takes_as_equal_are_duplicates(monkeypatch):
     assert result.rejects["source_row"].tolist() == [2, 3, 5]
 
 
+def test_repeated_hashes_are_found_a_sixteenth_and_a_block_at_a_time(monkeypatch):
+    """Hashes are sorted by their top bits a sixteenth at a time: every hash seen twice is found, in any
+    sixteenth and across blocks, as one sort of them all finds it."""
+    import segkit.data.load as load
+
+    monkeypatch.setattr(load, "_HASH_ROWS", 7)
+    rng = np.random.default_rng(5)
+    hashes = rng.integers(0, np.iinfo(np.uint64).max, 500, dtype=np.uint64)
+    hashes[[3, 250, 499]] = hashes[0]  # four times
+    hashes[[10, 11]] = np.uint64(2**64 - 1)  # the last sixteenth, its largest value
+    hashes[[20, 400]] = np.uint64(0)
+    ordered = np.sort(hashes)
+    expected = np.isin(hashes, ordered[1:][ordered[1:] == ordered[:-1]])
+    assert expected.sum() == 8
+    np.testing.assert_array_equal(load._repeated(hashes), expected)
+    assert not load._repeated(hashes[:0]).any() and not load._repeated(np.unique(hashes)).any()
+
+
+def test_categorical_columns_are_hashed_by_their_codes_and_duplicates_are_the_same(monkeypatch):
+    """A categorical is hashed by its codes (its categories, 10M member ids, are not made text for every
+    block): rows equal in every value are duplicates, across blocks and with missing values; 7 and "7" are not
+    one value. Values Arrow cannot hold (complex numbers, integers beyond 64 bits) are found too, not a crash."""
+    import segkit.data.load as load
+
+    monkeypatch.setattr(load, "_HASH_ROWS", 3)
+    rows = {
+        "member_id": ["1", "2", "1", None, "2", None, "7", "7"],
+        "date": ["2026-01-01"] * 8,
+        "amount": ["5", "6", "5", "5", "6", "5", "5", "5"],
+        "product": [7, "a", 7, "a", "a", "a", "7", 7],
+    }
+    plain = load_transactions(pd.DataFrame(rows))
+    categorical = load_transactions(pd.DataFrame(rows).astype("category"))
+    assert plain.report.duplicates == categorical.report.duplicates == 3
+    for result in (plain, categorical):
+        assert result.rejects.set_index("source_row")["reason"].to_dict() == {
+            3: "duplicate of row 1",
+            4: "missing member_id",
+            5: "duplicate of row 2",
+            6: "duplicate of row 4",
+        }
+    pd.testing.assert_frame_equal(categorical.table, plain.table)
+    # an extra column whose categories Arrow cannot hold (complex numbers) is compared by its codes all the same
+    odd = pd.DataFrame(rows).assign(note=pd.Categorical([1j, 2j, 1j, 1j, 2j, 1j, 3j, 3j]))
+    assert load_transactions(odd).report.duplicates == 3
+    for values in ([2**70, 2**70, 1], [1j, 1j, 2j]):  # not Arrow's to hold, in an object column: compared in pandas
+        extra = pd.DataFrame({"member_id": ["a", "a", "b"], "date": ["2026-01-01"] * 3, "amount": ["1", "1", "2"]})
+        result = load_transactions(extra.assign(x=pd.Series(values, dtype=object)))
+        assert result.rejects["reason"].tolist() == ["duplicate of row 1"]
+
+
 def test_lists_and_records_refuse_a_contract_column_and_still_tell_ignored_columns_apart():
     export = pd.DataFrame(
         {"会员编号": ["007", "008"], "充装日期": ["2026-03-01", "2026-03-02"], "金额": ["115", {"v": 80}]}

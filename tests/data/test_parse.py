@@ -208,3 +208,51 @@ def test_ids_in_a_categorical_are_parsed_unless_already_canonical():
         parsed, problem = parse.ids_with_problems(pd.Series(messy))
         assert parsed is not messy and not problem.ne("").any()
         assert parse.as_python_text(parsed).tolist() == [str(v).strip() if pd.notna(v) else None for v in messy]
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.uint64, np.int8])
+def test_integers_read_as_integers_are_shared_not_copied_and_parse_as_from_floats(dtype):
+    """A column of integers (Parquet, a database) is its own result, as the float path would make it: values
+    beyond MAX_ABS_NUMBER out of range, the rest exact."""
+    big = np.iinfo(dtype).max
+    raw = pd.Series(np.array([3, 0, big, 12, big // 2], dtype=dtype))
+    parsed, problem = parse.integers_with_problems(raw)
+    via_floats, float_problem = parse.integers_with_problems(raw.astype(object).astype(str))
+    pd.testing.assert_series_equal(parsed, via_floats)
+    pd.testing.assert_series_equal(problem, float_problem)
+    if dtype == np.int64:
+        assert np.shares_memory(parsed.array._data, raw.to_numpy())
+        assert problem.tolist() == ["", "", parse.OUT_OF_RANGE, "", parse.OUT_OF_RANGE]
+    signed = pd.Series(np.array([-5, -(10**13)], dtype=np.int64))
+    assert parse.integers_with_problems(signed)[0].tolist() == [-5, pd.NA]
+
+
+def test_blank_categories_are_missing_looked_at_once_per_category():
+    values = pd.Series(pd.Categorical(["007", "  ", None, "", "007", " 8"], categories=["007", "  ", "", " 8", "x"]))
+    expected = parse.missing_mask(values.astype(object))
+    pd.testing.assert_series_equal(parse.missing_mask(values), expected)
+    assert parse.missing_mask(values).tolist() == [False, True, True, True, False, False]
+    numbers = pd.Series(pd.Categorical([7, None, 8]))
+    assert parse.missing_mask(numbers).tolist() == [False, True, False]
+
+
+def test_codes_are_counted_a_block_at_a_time(monkeypatch):
+    monkeypatch.setattr(parse, "_COUNT_BLOCK", 3)
+    codes = np.array([0, 2, -1, 2, 4, 0, 0, -1, 1, 2], dtype=np.int8)
+    expected = np.bincount(codes[codes >= 0], minlength=6)
+    np.testing.assert_array_equal(parse.code_counts(codes, 6), expected)
+    np.testing.assert_array_equal(parse.code_counts(codes[:0], 3), [0, 0, 0])
+
+
+def test_nearly_distinct_text_in_many_blocks_is_its_own_result():
+    """Order ids read a block at a time are sampled without joining the blocks, and are their own result."""
+    import pyarrow as pa
+
+    n = 3 * parse._SAMPLE
+    blocks = [pa.array([f"O{i:08d}" for i in range(start, start + n // 3)]) for start in range(0, n, n // 3)]
+    orders = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array(blocks)))
+    parsed, problem = parse.text_with_problems(orders)
+    assert parsed is orders and not problem.ne("").any()
+    repeated = pd.Series(pd.arrays.ArrowExtensionArray(pa.chunked_array([pa.array(["a", "b"] * (n // 4))] * 2)))
+    parsed, _ = parse.text_with_problems(repeated)
+    assert isinstance(parsed.dtype, pd.CategoricalDtype) and parsed.astype(object).tolist() == ["a", "b"] * (n // 2)
