@@ -223,7 +223,7 @@ class _Rejections:
         if values is None:
             text = pd.Series(reason, index=rows)
         else:
-            text = reason + ": " + pd.Series(_picked(values.array, mask.to_numpy()), index=rows).astype(str)
+            text = reason + ": " + pd.Series(parse.picked(values.array, mask.to_numpy()), index=rows).astype(str)
         self.texts.append(text)
 
     @property
@@ -707,15 +707,8 @@ def _rows_where(frame: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
     """``frame[mask]``, with Arrow text filtered a block at a time and the index taken, not made: pandas takes
     rows by position, and Arrow's take joins all of a column's blocks into one first (1.7 GB of order ids on 10M
     households, even for no row at all), as a row index picked by a mask first writes out every row number."""
-    columns = {name: _picked(frame[name].array, mask) for name in frame.columns}
+    columns = {name: parse.picked(frame[name].array, mask) for name in frame.columns}
     return pd.DataFrame(columns, index=frame.index.take(np.flatnonzero(mask)), copy=False)
-
-
-def _picked(values, mask: np.ndarray):
-    """``values[mask]`` of a column's array, Arrow text filtered a block at a time (see ``_rows_where``)."""
-    if isinstance(values, pd.arrays.ArrowExtensionArray):
-        return type(values)(pa.array(values).filter(mask))
-    return values[mask]
 
 
 def _finish(table: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> pd.DataFrame:
