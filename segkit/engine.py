@@ -334,14 +334,33 @@ def fetch_arrow_by_member(
 
 
 def text_ids(ids: Any) -> pa.Array:
-    """Member ids (a Series, Index or array of strings) as Arrow text; ids that are not all text are refused."""
-    try:
-        text = pa.array(np.asarray(ids, dtype=object), type=pa.string(), from_pandas=True)
-    except (pa.ArrowTypeError, pa.ArrowInvalid) as error:
-        raise ValueError(f"member ids must be text, as segkit.data's loaders give them: {error}") from error
+    """Member ids (a Series, Index or array of strings) as Arrow text; ids that are not all text are refused, bytes
+    too (Arrow would read them as text, where pandas matches them with no text id). Ids held as Arrow text are
+    used as they are, without a Python string each."""
+    text = _held_as_arrow_text(ids)
+    if text is None:
+        values = np.asarray(ids, dtype=object)
+        kind = pd.api.types.infer_dtype(values, skipna=True)
+        if kind not in ("string", "empty"):
+            raise ValueError(f"member ids must be text, as segkit.data's loaders give them, not {kind}")
+        try:
+            text = pa.array(values, type=pa.string(), from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid, UnicodeEncodeError) as error:  # a lone surrogate is not text
+            raise ValueError(f"member ids must be text, as segkit.data's loaders give them: {error}") from error
     if text.null_count:
         raise ValueError(f"member ids must be text, as segkit.data's loaders give them: {text.null_count:,} missing")
     return text
+
+
+def _held_as_arrow_text(ids: Any) -> pa.Array | None:
+    """``ids`` (a Series or Index) as the Arrow text they are held in, or None where they are held otherwise."""
+    if not isinstance(getattr(ids, "dtype", None), (pd.ArrowDtype, pd.StringDtype)):
+        return None
+    held = pa.array(ids.array)
+    if not (pa.types.is_string(held.type) or pa.types.is_large_string(held.type)):
+        return None
+    held = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
+    return held.cast(pa.string())
 
 
 def positions_in(ids: Any, among: pa.Array | pa.ChunkedArray) -> np.ndarray:

@@ -23,7 +23,6 @@ import pyarrow.compute as pc
 from pandas.api.types import union_categoricals
 from pyarrow import feather
 
-from ..data.parse import is_arrow_text
 from ..engine import arrow_batches, as_table, connection, day_number, in_range, member_ranges, text_ids
 from .occasions import daily_expr, is_purchase
 
@@ -161,8 +160,8 @@ def _household_sizes(members: pd.DataFrame) -> tuple[pa.Array, np.ndarray]:
     """Each member's id (Arrow text) and household size as a number (NaN where it is not one); a member's first
     row counts, and rows without an id are left out."""
     sizes = members.loc[members["member_id"].notna(), ["member_id", "household_size"]].drop_duplicates("member_id")
-    ids = pa.array(sizes["member_id"].array) if is_arrow_text(sizes["member_id"]) else text_ids(sizes["member_id"])
-    return ids, pd.to_numeric(sizes["household_size"], errors="coerce").to_numpy(float, na_value=np.nan)
+    size = pd.to_numeric(sizes["household_size"], errors="coerce")
+    return text_ids(sizes["member_id"]), size.to_numpy(float, na_value=np.nan)
 
 
 def _gap_frame(

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from scipy import stats
 
@@ -95,6 +96,27 @@ def test_each_gap_carries_its_members_household_size_range_by_range(gas_world, m
     for dtype in ("string[pyarrow]", "category"):  # ids in Arrow, as the CLI hands them over, or categorical
         held = purchase_gaps(gas_world.transactions, "2026-03-31", members.astype({"member_id": dtype}))
         pd.testing.assert_frame_equal(held, gaps, check_exact=True)
+
+
+@pytest.mark.parametrize(
+    "ids, found",
+    [(["0001", b"0002"], "not mixed"), ([b"0001", b"0002"], "not bytes"), (["0001", 2], "not mixed-integer")]
+    + [(["0001", "\ud800"], "can't encode")],
+)
+def test_members_whose_ids_are_not_text_are_refused_not_matched_as_text(ids, found):
+    """Bytes would match text ids once in Arrow, where pandas matched them with none, and numbers match none:
+    either way a member's size would be wrong without a word. The ids are refused in one line, as the workflows
+    refuse them."""
+    from segkit.engine import text_ids
+
+    transactions = pd.DataFrame(
+        {"member_id": ["0001", "0001", "0002"], "date": ["2026-01-01", "2026-02-01", "2026-01-05"], "amount": 10.0}
+    ).astype({"date": "datetime64[ns]"})
+    members = pd.DataFrame({"member_id": ids, "household_size": [3, 4]})
+    with pytest.raises(ValueError, match=f"member ids must be text.*{found}"):
+        purchase_gaps(transactions, "2026-03-31", members)
+    held = pd.Series(["0001", "0002", "会员"], dtype="string[pyarrow]")  # used as held: no Python string each
+    assert text_ids(held).equals(text_ids(held.astype(object))) and text_ids(held).type == pa.string()
 
 
 # -- conditional survival ----------------------------------------------------------------------------
