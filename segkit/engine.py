@@ -354,10 +354,12 @@ def text_ids(ids: Any) -> pa.Array:
 
 def _held_as_arrow_text(ids: Any) -> pa.Array | None:
     """``ids`` (a Series or Index) as the Arrow text they are held in, or None where they are held otherwise."""
+    from .data.sources import is_text_type
+
     if not isinstance(getattr(ids, "dtype", None), (pd.ArrowDtype, pd.StringDtype)):
         return None
     held = pa.array(ids.array)
-    if not (pa.types.is_string(held.type) or pa.types.is_large_string(held.type)):
+    if not is_text_type(held.type):
         return None
     held = held.combine_chunks() if isinstance(held, pa.ChunkedArray) else held
     return held.cast(pa.string())

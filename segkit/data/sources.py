@@ -264,7 +264,7 @@ class _TextColumns:
 
     def add(self, batch: pa.RecordBatch) -> None:
         for name, column in zip(batch.schema.names, batch.columns):
-            if pa.types.is_dictionary(column.type) and _is_text_type(column.type.value_type):
+            if pa.types.is_dictionary(column.type) and is_text_type(column.type.value_type):
                 column = column.cast(pa.string())
             elif pa.types.is_large_string(column.type):
                 column = column.cast(pa.string())
@@ -295,7 +295,7 @@ class _TextColumns:
             codes, dictionary = self.encoded.pop(name).codes()
             return text_from_codes(codes, dictionary)
         chunks = self.chunks.pop(name, [])
-        text = _is_text_type(kind) or pa.types.is_dictionary(kind) and _is_text_type(kind.value_type)
+        text = is_text_type(kind) or pa.types.is_dictionary(kind) and is_text_type(kind.value_type)
         if not text:
             return _as_pandas(chunks, kind)
         if not self.compact:
@@ -382,7 +382,7 @@ def _code_type(size: int) -> type:
     return next(kind for kind in (np.int8, np.int16, np.int32, np.int64) if size <= np.iinfo(kind).max)
 
 
-def _is_text_type(kind: pa.DataType) -> bool:
+def is_text_type(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
