@@ -231,9 +231,10 @@ def _csv_text(values: pd.Series) -> Callable[[pd.Series], pa.Array] | None:
 
 def _float_text(values: np.ndarray, missing: pd.Series) -> pa.Array:
     """Floats as pandas writes them, missing ones empty: numpy's text of each, with ``repr``'s digits and layout
-    (``1.0``, ``0.25``, ``1e-05``, ``1e+16``). Arrow writes the same shortest digits twenty times faster in its
-    own layout (``1``, ``1e+15``, ``0.00001``); its text is kept where the two agree, positional between 1e-4 and
-    1e16, with ``.0`` after whole numbers, and numpy writes the others (float32 and float16 all of them)."""
+    (``1.0``, ``0.25``, ``1e-05``, ``1e+16``). Arrow writes the same shortest digits, 4-6 times faster than
+    numpy's text made Arrow text, but in its own layout (``1``, ``1e+15``, ``0.00001``). Its text is kept where
+    the two agree, positional between 1e-4 and 1e16, with ``.0`` after whole numbers, and numpy writes the
+    others (float32 and float16 all of them)."""
     if values.dtype != np.float64:
         return pc.if_else(missing.to_numpy(), "", _numpy_text(values))
     text = pa.array(values).cast(pa.string())
