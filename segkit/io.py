@@ -193,10 +193,8 @@ def _csv_columns(frame: pd.DataFrame) -> list[Callable[[pd.Series], pa.Array]] |
     """For each column, what makes a slice of it the text pandas writes (missing: empty), or None when some
     column or label is not one Arrow formats as pandas does. Categoricals are not among them: ``safe_csv_text``
     has made them text."""
-    labels = frame.columns  # all text; a missing one is written empty by pandas, "nan" by the csv module
-    if isinstance(labels, pd.MultiIndex) or not len(labels) or pd.api.types.infer_dtype(labels) != "string":
-        return None
-    if labels.isna().any():
+    labels = frame.columns  # all text: a missing one is written empty by pandas, "nan" by the csv module
+    if isinstance(labels, pd.MultiIndex) or pd.api.types.infer_dtype(labels) != "string" or labels.isna().any():
         return None
     columns = [_csv_text(frame.iloc[:, i]) for i in range(frame.shape[1])]
     return None if any(column is None for column in columns) else columns
@@ -235,8 +233,9 @@ def _float_text(values: np.ndarray, missing: pd.Series) -> pa.Array:
     numpy's text made Arrow text, but in its own layout (``1``, ``1e+15``, ``0.00001``). Its text is kept where
     the two agree, positional between 1e-4 and 1e16, with ``.0`` after whole numbers, and numpy writes the
     others (float32 and float16 all of them)."""
+    missing = missing.to_numpy()
     if values.dtype != np.float64:
-        return pc.if_else(missing.to_numpy(), "", _numpy_text(values))
+        return pc.if_else(missing, "", _numpy_text(values))
     text = pa.array(values).cast(pa.string())
     magnitude = np.abs(values)
     with np.errstate(invalid="ignore"):
@@ -244,10 +243,10 @@ def _float_text(values: np.ndarray, missing: pd.Series) -> pa.Array:
     positional &= ~pc.match_substring(text, "e").to_numpy(zero_copy_only=False)
     whole = positional & ~pc.match_substring(text, ".").to_numpy(zero_copy_only=False)
     text = pc.if_else(whole, pc.binary_join_element_wise(text, ".0", ""), text)
-    others = ~positional & ~missing.to_numpy()
+    others = ~positional & ~missing
     if others.any():
         text = pc.replace_with_mask(text, others, _numpy_text(values[others]))
-    return pc.if_else(missing.to_numpy(), "", text)
+    return pc.if_else(missing, "", text)
 
 
 def _numpy_text(values: np.ndarray) -> pa.Array:
