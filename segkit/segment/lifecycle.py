@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..data.parse import parse_day
-from ..engine import as_table, connection, fetch_arrow_by_member
+from ..engine import as_table, connection, fetch_arrow, fetch_arrow_by_member, rows_up_to, text_ids
 from ..features.member import member_features_expr
 from ..settings import YamlSettings
 
@@ -123,9 +123,16 @@ def stage_snapshots(
     rules: LifecycleRules | None = None,
     backend: str = "duckdb",
     con=None,
+    *,
+    latest: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Stages of every member at each date (``member_id``, ``stage``, ``date``), long format, one date after
     the other.
+
+    ``latest``: the stages at the latest date when they are already known (``member_id``, ``stage``: the
+    ``lifecycle_stages`` of ``member_features`` at that date with these ``members`` and ``rules``, as
+    ``segment_members`` has them), so that date is not computed again (about 50 s at 10M households). Its
+    members who joined after the date and had no transaction by then are left out, as at every date.
 
     Members from ``members`` count from their ``join_date`` (as prospects until they buy). The table is
     compact, a few bytes a row: ``member_id`` is categorical, its categories (every member seen, sorted) shared
@@ -144,23 +151,15 @@ def stage_snapshots(
     codes, stages = [None] * len(dates), [None] * len(dates)
     # the latest date first: it holds nearly every member, and the other dates find theirs among them
     for at in sorted(range(len(dates)), key=days.__getitem__, reverse=True):
-        date = dates[at]
-        known = None
-        if members is not None:
-            known = members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
-
-        def stage_inputs(tx: ibis.Table, mem: ibis.Table | None, date=date) -> ibis.Table:
-            return member_features_expr(tx, date, mem).select(STAGE_INPUTS)
-
-        inputs = fetch_arrow_by_member(con, stage_inputs, transactions, known)
-        member_ids = inputs["member_id"].combine_chunks().cast(pa.string())
+        if latest is not None and days[at] == max(days):
+            member_ids, stages[at] = _known_stages(con, latest, transactions, members, dates[at])
+        else:
+            member_ids, stages[at] = _engine_stages(con, transactions, members, dates[at], rules)
         found = pc.index_in(member_ids, value_set=ids)
         if found.null_count:  # new members are appended: the codes of the dates done stay valid
             ids = pa.concat_arrays([ids, member_ids.filter(found.is_null())])
             found = pc.index_in(member_ids, value_set=ids)
         codes[at] = found.to_numpy().astype(np.int32)
-        # counts a member may lack (no purchase yet) come out as floats with NaN, as the stages read them
-        stages[at] = _stage_codes(inputs.drop_columns("member_id").to_pandas(), rules)[2]
     # categories in sorted order (Arrow sorts the text without a Python comparison per pair)
     order = pc.sort_indices(ids).to_numpy()
     rank = np.empty(len(ids), dtype=np.int32)
@@ -175,6 +174,54 @@ def stage_snapshots(
     counts = [len(stage) for stage in stages]
     snapshots["date"] = np.repeat(np.array([pd.Timestamp(date).to_datetime64() for date in dates]), counts)
     return snapshots
+
+
+def _engine_stages(
+    con: ibis.BaseBackend, transactions: ibis.Table, members: ibis.Table | None, date: Any, rules: LifecycleRules
+) -> tuple[pa.Array, np.ndarray]:
+    """The ids and stage codes at ``date`` of the members who had bought or joined by then, in member order;
+    only the features a stage is read from leave the engine."""
+    known = None if members is None else _joined_members(members, date)
+
+    def stage_inputs(tx: ibis.Table, mem: ibis.Table | None) -> ibis.Table:
+        return member_features_expr(tx, date, mem).select(STAGE_INPUTS)
+
+    inputs = fetch_arrow_by_member(con, stage_inputs, transactions, known)
+    # counts a member may lack (no purchase yet) come out as floats with NaN, as the stages read them
+    stages = _stage_codes(inputs.drop_columns("member_id").to_pandas(), rules)[2]
+    return inputs["member_id"].combine_chunks().cast(pa.string()), stages
+
+
+def _known_stages(
+    con: ibis.BaseBackend, latest: pd.DataFrame, transactions: ibis.Table, members: ibis.Table | None, date: Any
+) -> tuple[pa.Array, np.ndarray]:
+    """The ids and stage codes of ``latest`` in member order, as the engine gives a date's stages, without the
+    members who joined after ``date`` and had no transaction by then (``member_features`` counts every member
+    given; a date's stages count only those who had joined)."""
+    member_ids = text_ids(latest["member_id"])
+    stages = pd.Categorical(latest["stage"], categories=STAGES).codes
+    if (stages < 0).any():
+        unknown = sorted(set(latest["stage"].dropna()) - set(STAGES))
+        raise ValueError(f"latest: stages must be of {STAGES}, got {unknown or 'missing stages'}")
+    if members is not None:
+        not_joined = members.select("member_id").anti_join(_joined_members(members, date), "member_id").distinct()
+        left_out = _ids(con, not_joined)
+        if len(left_out):  # rare at the latest date: only then are the transactions read
+            bought = rows_up_to(transactions, date).select("member_id").semi_join(not_joined, "member_id")
+            left_out = left_out.filter(pc.invert(pc.is_in(left_out, value_set=_ids(con, bought.distinct()))))
+            kept = pc.invert(pc.is_in(member_ids, value_set=left_out))
+            member_ids, stages = member_ids.filter(kept), stages[kept.to_numpy(zero_copy_only=False)]
+    order = pc.sort_indices(member_ids)
+    return member_ids.take(order), stages[order.to_numpy()]
+
+
+def _joined_members(members: ibis.Table, date: Any) -> ibis.Table:
+    """The members who had joined by ``date`` (or whose join date is unknown)."""
+    return members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
+
+
+def _ids(con: ibis.BaseBackend, query: ibis.Table) -> pa.Array:
+    return fetch_arrow(con, query)["member_id"].combine_chunks().cast(pa.string())
 
 
 def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:

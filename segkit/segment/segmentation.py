@@ -158,13 +158,15 @@ class Segmentation(Result):
 
     @cached_property
     def snapshots(self) -> pd.DataFrame:
-        """Every member's stage at the last ``snapshot_months`` month ends and the as-of date."""
+        """Every member's stage at the last ``snapshot_months`` month ends and the as-of date (the stages of
+        ``table``, not computed again)."""
         return stage_snapshots(
             self.transactions,
             month_ends(self.as_of, self.settings.snapshot_months + 1),
             members=self.members,
             rules=self.settings.lifecycle,
             **self.engine,
+            latest=self.table,
         )
 
     @cached_property

@@ -14,6 +14,7 @@ from segkit.segment import (
     cohort_retention,
     gross_to_net,
     health_band,
+    lifecycle,
     lifecycle_stages,
     month_ends,
     sales_split,
@@ -176,6 +177,43 @@ def test_the_engine_analyses_are_identical_on_spark(spark_con, supplements_world
         gross_to_net(status_totals(tx, con=duckdb)), gross_to_net(status_totals(tx, con=spark_con)), rtol=1e-12
     )
     dates, members = month_ends(AS_OF, 2), supplements_world.members  # members filtered by join date in the engine
+    expected = stage_snapshots(tx, dates, members, con=duckdb)
+    pd.testing.assert_frame_equal(expected, stage_snapshots(tx, dates, members, con=spark_con))
+    # the stages known at the latest date, with a member who has not joined by then left out on Spark too
+    late = members.iloc[[0]].assign(member_id="new0", join_date=pd.Timestamp(AS_OF) + pd.Timedelta(days=1))
+    latest = lifecycle_stages(member_features(tx, AS_OF, pd.concat([members, late])))
     pd.testing.assert_frame_equal(
-        stage_snapshots(tx, dates, members, con=duckdb), stage_snapshots(tx, dates, members, con=spark_con)
+        stage_snapshots(tx, dates, pd.concat([members, late]), con=spark_con, latest=latest), expected
     )
+
+
+def test_the_stages_known_at_the_latest_date_give_the_same_snapshots(world, monkeypatch):
+    """``segment_members`` hands its own stages at the as-of date to the snapshots instead of computing them
+    again; members who joined after a date and had not bought by then are left out of it all the same."""
+    tx, members = world.transactions, world.members
+    late, early = pd.Timestamp(AS_OF) + pd.Timedelta(days=20), pd.Timestamp(AS_OF) - pd.Timedelta(days=400)
+    new = members.iloc[[0] * 6].assign(member_id=[f"new{k}" for k in range(6)])
+    # not yet joined (left out); joined; join date unknown; refund before joining; listed before and after
+    new["join_date"] = [late, early, pd.NaT, late, late, early]
+    members = pd.concat([members, new, new.iloc[[5]].assign(join_date=late)], ignore_index=True)
+    members.loc[members["member_id"] == tx["member_id"].iloc[0], "join_date"] = late  # bought before joining
+    refund = tx.iloc[[0]].assign(member_id="new3", amount=-5.0, date=pd.Timestamp(AS_OF) - pd.Timedelta(days=3))
+    tx = pd.concat([tx, refund], ignore_index=True)
+    dates = month_ends(AS_OF, 3)
+    expected = pandas_snapshots(tx, dates, members)
+    assert "new0" not in set(expected["member_id"]) and {"new1", "new2", "new3", "new5"} <= set(expected["member_id"])
+    latest = lifecycle_stages(member_features(tx, AS_OF, members))
+    assert "new0" in set(latest["member_id"])  # the features count every member given
+    for given in (latest, latest.sample(frac=1, random_state=1).astype({"stage": object})):  # any order, any dtype
+        snapshots = stage_snapshots(tx, dates, members, latest=given)
+        pd.testing.assert_frame_equal(snapshots.astype({"member_id": object}), expected, check_exact=True)
+    once = members.drop_duplicates("member_id")
+    segmentation = segment_members(tx, AS_OF, once, {"snapshot_months": 2})
+    computed = []
+    engine_stages = lifecycle._engine_stages
+    monkeypatch.setattr(lifecycle, "_engine_stages", lambda *args: computed.append(args[3]) or engine_stages(*args))
+    snapshots = segmentation.snapshots
+    assert sorted(computed) == dates[:-1]  # the as-of date is not computed again
+    pd.testing.assert_frame_equal(snapshots, stage_snapshots(tx, dates, once), check_exact=True)
+    with pytest.raises(ValueError, match="stages must be of"):
+        stage_snapshots(tx, dates, members, latest=latest.assign(stage="gone"))
