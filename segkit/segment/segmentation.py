@@ -139,6 +139,7 @@ class Segmentation(Result):
     transactions: Any = field(repr=False)
     members: pd.DataFrame | None = field(default=None, repr=False)
     engine: dict = field(default_factory=dict, repr=False)  # backend= / con= of the workflow
+    _as_of_stages: pd.DataFrame | None = field(default=None, repr=False)  # member_id, stage: for the snapshots
 
     def _describe(self) -> str:
         counts = self.table["stage"].value_counts()
@@ -158,15 +159,15 @@ class Segmentation(Result):
 
     @cached_property
     def snapshots(self) -> pd.DataFrame:
-        """Every member's stage at the last ``snapshot_months`` month ends and the as-of date (the stages of
-        ``table``, not computed again)."""
+        """Every member's stage at the last ``snapshot_months`` month ends and the as-of date (the stages
+        ``segment_members`` found, not computed again, unless it was given the features)."""
         return stage_snapshots(
             self.transactions,
             month_ends(self.as_of, self.settings.snapshot_months + 1),
             members=self.members,
             rules=self.settings.lifecycle,
             **self.engine,
-            latest=self.table,
+            latest=self._as_of_stages,
         )
 
     @cached_property
@@ -298,15 +299,22 @@ def segment_members(
     settings = resolve_settings(SegmentationSettings, settings)
     as_of = parse_day(as_of)
     engine = {"backend": backend, "con": con}
-    if features is None:
+    computed = features is None
+    if computed:
         from ..features import member_features
 
         features = member_features(transactions, as_of, members=members, **engine)
     rfm = rfm_scores(features, **settings.rfm.as_dict())
     table = rfm.table
     table["vip"] = settings.vip.flag(features, members)
+    stages = lifecycle_stages(features, settings.lifecycle)["stage"]
     # the stage names themselves, not a string per member (astype(str) makes one)
-    table["stage"] = lifecycle_stages(features, settings.lifecycle)["stage"].astype(object).to_numpy()
+    table["stage"] = stages.astype(object).to_numpy()
+    # the stages at the as-of date for the snapshots, when they are of the features of these transactions and
+    # members (features given may be of other members or dates); kept apart from the table a user may change
+    as_of_stages = (
+        pd.DataFrame({"member_id": features["member_id"].to_numpy(), "stage": stages.array}) if computed else None
+    )
     tiers = assign_tiers(transactions, as_of, member_ids=features["member_id"], rules=settings.tiers, **engine)
     # looked up in Arrow: a map through an index of the tiers' 10M ids hashed every one
     at = positions_in(table["member_id"], text_ids(tiers["member_id"]))
@@ -322,4 +330,5 @@ def segment_members(
         transactions,
         members,
         engine,
+        as_of_stages,
     )
