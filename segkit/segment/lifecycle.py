@@ -132,7 +132,8 @@ def stage_snapshots(
     ``latest``: the stages at the latest date when they are already known (``member_id``, ``stage``: the
     ``lifecycle_stages`` of ``member_features`` at that date with these ``members`` and ``rules``, as
     ``segment_members`` has them), so that date is not computed again (33 s of 271 s at 10M households). Its
-    members who joined after the date and had no transaction by then are left out, as at every date.
+    members who joined after the date and whom the features do not find in the transactions by then are left
+    out, as at every date.
 
     Members from ``members`` count from their ``join_date`` (as prospects until they buy; without a join date,
     from the first date). The table is compact, a few bytes a row: ``member_id`` is categorical, its categories
@@ -196,8 +197,8 @@ def _known_stages(
     con: ibis.BaseBackend, latest: pd.DataFrame, transactions: ibis.Table, members: ibis.Table | None, date: Any
 ) -> tuple[pa.Array, np.ndarray]:
     """The ids and stage codes of ``latest`` in member order, as the engine gives a date's stages, without the
-    members who joined after ``date`` and had no transaction by then (``member_features`` counts every member
-    given; a date's stages count only those who had joined)."""
+    members who joined after ``date`` and are not found in the transactions by then (``member_features`` counts
+    every member given; a date's stages count only those who had joined)."""
     member_ids = text_ids(latest["member_id"])
     stages = pd.Categorical(latest["stage"], categories=STAGES).codes
     if (stages < 0).any():
