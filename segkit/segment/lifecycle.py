@@ -222,6 +222,9 @@ def _joined_members(members: ibis.Table, date: Any) -> ibis.Table:
     without join dates)."""
     if "join_date" not in members.columns:
         return members
+    kind = members.join_date.type()
+    if not (kind.is_timestamp() or kind.is_date() or kind.is_null()):
+        raise ValueError(f"members: join_date must be dates (segkit.load_members reads them), not {kind}")
     return members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
 
 

@@ -236,5 +236,8 @@ def test_the_stages_known_at_the_latest_date_give_the_same_snapshots(world, monk
     unknown = once.assign(join_date=pd.NaT)
     undated = segment_members(tx, AS_OF, once.drop(columns="join_date"), {"snapshot_months": 2}).snapshots
     pd.testing.assert_frame_equal(undated, stage_snapshots(tx, dates, unknown), check_exact=True)
+    for written in ("2025-01-01", 20250101):  # join dates that are not dates: a clear error, not the engine's
+        with pytest.raises(ValueError, match="join_date must be dates"):
+            stage_snapshots(tx, dates, once.assign(join_date=written))
     with pytest.raises(ValueError, match="stages must be of"):
         stage_snapshots(tx, dates, members, latest=latest.assign(stage="gone"))
