@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from .parse import text_from_codes
 from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
+_DECODE_BLOCK = 1 << 26  # bytes of a file in another encoding decoded at a time
 _ARROW_BLOCK = 1 << 25  # bytes per block of Arrow's CSV reader
 _PARQUET_BATCH = 1 << 20  # rows per block read from a Parquet file
 _MERGE_VALUES = 1 << 24  # values of the blocks' own dictionaries held before they are merged (_Dictionary)
@@ -79,9 +81,17 @@ def read_csv_text(
         raise FileNotFoundError(f"input file not found: {path}")
     if not path.is_file():
         raise ContractError(f"{path} is not a file")
+    with tempfile.TemporaryDirectory(prefix="segkit-") as folder:  # a file in another encoding, made UTF-8
+        return _read_csv_text(path, encoding, sep, header, names, compact, Path(folder))
+
+
+def _read_csv_text(
+    path: Path, encoding: str, sep: str, header: bool, names: list[str] | None, compact: bool, folder: Path
+) -> RawTable:
+    """``read_csv_text``, with ``folder`` to hold the UTF-8 made of a file in another encoding."""
     stat = path.stat()
-    data, encoding = _as_utf8(path, encoding)
-    as_in_file = _codec(encoding, path) in ("utf-8", "utf-8-sig")  # the bytes of the file (after any BOM)
+    data, encoding, readable = _as_utf8(path, encoding, folder)
+    as_in_file = True  # the bytes of ``readable`` (after any BOM)
     if b"\r" in data:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
         data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
         as_in_file = False
@@ -104,9 +114,9 @@ def read_csv_text(
             raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
     source: bytes | Path = records.body
     if as_in_file and records.body is data and separator is not WHITESPACE:
-        # Every line is a record, as the file has it: Arrow reads the file itself, and the bytes read here go
-        # before it does (a 1 GB export is then in memory once, as Arrow text, not twice).
-        source = path
+        # Every line is a record, as the file has it: Arrow reads the file itself (or the UTF-8 made of it), and
+        # the bytes read here go before it does (a 1 GB export is then in memory once, as Arrow text, not twice).
+        source = readable
         del data
         records.body = b""
     frame = _parse_records(records, separator, names, str(path), source, compact)
@@ -124,15 +134,16 @@ def read_csv_text(
     return RawTable(frame, str(path), encoding, records.damaged, records.lines, separator)
 
 
-def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
-    """The file as UTF-8 bytes without a byte-order mark, and the encoding it was read in.
+def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path]:
+    """The file as UTF-8 bytes without a byte-order mark, the encoding it was read in, and a file of those bytes
+    (after any byte-order mark): ``path`` itself, or the UTF-8 made of it in ``folder``.
 
     ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
     file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
     ASCII (a file that is UTF-8 first and something else later mixes encodings and is refused). An encoding
     named in the mapping is used as given. Bytes that do not fit refuse the file, naming the line.
     A UTF-8 file is checked in Arrow and kept as the bytes read: never a Python string, which would take
-    one to four times the file's size.
+    one to four times the file's size. Another encoding is decoded a block at a time (``_decode_into``).
     """
     named_utf8 = encoding != "auto" and _codec(encoding, path) == "utf-8"
     with open(path, "rb", buffering=0) as handle:  # unbuffered: the file's bytes are read into one object, once
@@ -142,16 +153,16 @@ def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
     if encoding == "auto" and utf8_bom or named_utf8:
         if not _is_utf8(raw):
             _refuse_bytes(raw, "utf-8", path)
-        return raw, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding
+        return raw, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding, path
     if encoding == "auto":
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
         elif _is_utf8(raw):
-            return raw, "utf-8"
+            return raw, "utf-8", path
         else:
-            error = _decode_error(raw, "utf-8")
-            if not raw[: error.start].isascii():
-                line = raw[: error.start].count(b"\n") + 1
+            start = _decode_error(raw, "utf-8").start  # the error is not kept: it holds the bytes read
+            if not raw[:start].isascii():
+                line = raw[:start].count(b"\n") + 1
                 raise ContractError(
                     f"{path}: line {line}: the file mixes "
                     "encodings (UTF-8 before this line, something else here); export it "
@@ -159,18 +170,44 @@ def _as_utf8(path: Path, encoding: str) -> tuple[bytes, str]:
                 ) from None
             encoding = "gb18030"
     _codec(encoding, path)
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError:
-        _refuse_bytes(raw, encoding, path)
-    return text.lstrip("\ufeff").encode("utf-8"), encoding
+    converted = folder / "utf-8.csv"
+    _decode_into(converted, raw, encoding, path)
+    del raw  # only the UTF-8 is held from here
+    with open(converted, "rb", buffering=0) as handle:
+        return handle.read(), encoding, converted
+
+
+def _decode_into(target: Path, raw: bytes, encoding: str, path: Path) -> None:
+    """Write ``raw`` (in ``encoding``) to ``target`` as UTF-8 without byte-order marks at the start, a block at a
+    time. Decoding the whole file at once held it as a Python string (two or four bytes a character for
+    Chinese text) beside the bytes read and the UTF-8 made: over 4 GB for a GBK export of 1 GB."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view, leading = memoryview(raw), True
+    with open(target, "wb") as out:
+        for start in range(0, max(len(raw), 1), _DECODE_BLOCK):
+            end = start + _DECODE_BLOCK
+            try:
+                text = decoder.decode(view[start:end], final=end >= len(raw))
+            except UnicodeDecodeError:
+                _refuse_bytes(raw, encoding, path)
+            except UnicodeError as error:  # a codec that names no bytes (punycode)
+                raise ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding") from None
+            if leading:  # byte-order marks before the first character, however the blocks cut them
+                text = text.lstrip("\ufeff")
+                leading = not text
+            out.write(text.encode("utf-8"))
 
 
 def _codec(encoding: str, path: Path) -> str:
+    """The codec's name; an unknown one, or one that does not make text of bytes (``hex``, ``rot13``), refuses
+    the file."""
     try:
-        return codecs.lookup(encoding).name
+        codec = codecs.lookup(encoding)
     except (LookupError, TypeError):
         raise ContractError(f"{path}: unknown encoding {encoding!r} (source.encoding)") from None
+    if not getattr(codec, "_is_text_encoding", True):
+        raise ContractError(f"{path}: {encoding!r} is not a text encoding (source.encoding)")
+    return codec.name
 
 
 def _is_utf8(data: bytes) -> bool:

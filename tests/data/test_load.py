@@ -48,6 +48,33 @@ def test_encodings_are_detected(tmp_path, encoding):
     assert result.table["amount"].tolist() == [115.0, 230.0]
 
 
+@pytest.mark.parametrize("encoding", ["gb18030", "utf-16"])
+def test_a_file_in_another_encoding_is_decoded_a_block_at_a_time(tmp_path, monkeypatch, encoding):
+    """A file not in UTF-8 is decoded a block at a time (64 MB): characters and the byte-order mark cut between
+    blocks read as they do in one piece, and a byte that does not fit still names its line."""
+    from segkit.data import sources
+
+    text = (
+        "会员编号,充装日期,金额\n"
+        + "".join(f"{k:04d},2026-03-01,{k}\n" for k in range(50))
+        + "张三的号,20260302,￥230\n"
+    )
+    path = _write(tmp_path / "export.csv", text, encoding)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(text.encode(encoding) + "9999,2026-03-01,".encode(encoding) + b"\xff\xff\x00\xd8\n")
+    marked = _write(tmp_path / "marked.csv", "\ufeff" + text, encoding)  # a second mark, as Excel may leave
+    whole = load_transactions(path, config=CHINESE_MAPPING)
+    assert len(whole.table) == 51 and whole.table["member_id"].iloc[-1] == "张三的号"
+    for block in (1, 3, 7):
+        monkeypatch.setattr(sources, "_DECODE_BLOCK", block)
+        assert sources._as_utf8(marked, "auto", tmp_path)[0] == text.encode("utf-8")
+        result = load_transactions(path, config=CHINESE_MAPPING)
+        pd.testing.assert_frame_equal(result.table, whole.table)
+        assert result.report.encoding == whole.report.encoding
+        with pytest.raises(ContractError, match="line 53: bytes"):
+            load_transactions(bad, config=CHINESE_MAPPING)
+
+
 def test_tab_and_semicolon_separated_files(tmp_path):
     for sep in ["\t", ";"]:
         path = _write(tmp_path / "x.txt", f"member_id{sep}date{sep}amount\n007{sep}2026-03-01{sep}12.5\n", "utf-8")
