@@ -11,6 +11,7 @@ import csv
 import io
 import os
 import re
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,14 @@ from .records import WHITESPACE, Damage, Records, split_records
 
 _SAMPLE_BYTES = 1 << 20
 _DECODE_BLOCK = 1 << 26  # bytes of a file in another encoding decoded at a time
+# Codecs whose incremental decoder reads blocks exactly as it reads the whole: the loader's own detections, the
+# Chinese, Japanese and Korean multibyte codecs, fixed-width Unicode and single-byte codecs. Others (escapes and
+# shifts: hz, iso2022, utf-7, punycode, unicode_escape) read a character cut between blocks differently, and are
+# decoded whole.
+_BLOCKWISE = frozenset(
+    "gb18030 gbk gb2312 big5 big5hkscs cp950 shift_jis cp932 euc_jp euc_kr cp949 utf-16 utf-16-le utf-16-be "
+    "utf-32 utf-32-le utf-32-be utf-8-sig iso8859-1 cp1252 ascii".split()
+)
 _ARROW_BLOCK = 1 << 25  # bytes per block of Arrow's CSV reader
 _PARQUET_BATCH = 1 << 20  # rows per block read from a Parquet file
 _MERGE_VALUES = 1 << 24  # values of the blocks' own dictionaries held before they are merged (_Dictionary)
@@ -91,7 +100,7 @@ def _read_csv_text(
     """``read_csv_text``, with ``folder`` to hold the UTF-8 made of a file in another encoding."""
     stat = path.stat()
     data, encoding, readable = _as_utf8(path, encoding, folder)
-    as_in_file = True  # the bytes of ``readable`` (after any BOM)
+    as_in_file = readable is not None  # the bytes of ``readable`` (after any BOM)
     if b"\r" in data:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
         data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
         as_in_file = False
@@ -134,9 +143,9 @@ def _read_csv_text(
     return RawTable(frame, str(path), encoding, records.damaged, records.lines, separator)
 
 
-def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path]:
+def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path | None]:
     """The file as UTF-8 bytes without a byte-order mark, the encoding it was read in, and a file of those bytes
-    (after any byte-order mark): ``path`` itself, or the UTF-8 made of it in ``folder``.
+    (after any byte-order mark): ``path`` itself, the UTF-8 made of it in ``folder``, or None.
 
     ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
     file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
@@ -169,33 +178,58 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path]
                     "again in one encoding"
                 ) from None
             encoding = "gb18030"
-    _codec(encoding, path)
+    codec = _codec(encoding, path)
+    if codec not in _BLOCKWISE:
+        return _as_utf8_text(_decoded(raw, encoding, path).lstrip("\ufeff"), path), encoding, None
     converted = folder / "utf-8.csv"
-    _decode_into(converted, raw, encoding, path)
+    _decode_into(converted, raw, _stream_codec(codec, raw), encoding, path)
     del raw  # only the UTF-8 is held from here
     with open(converted, "rb", buffering=0) as handle:
         return handle.read(), encoding, converted
 
 
-def _decode_into(target: Path, raw: bytes, encoding: str, path: Path) -> None:
-    """Write ``raw`` (in ``encoding``) to ``target`` as UTF-8 without byte-order marks at the start, a block at a
-    time. Decoding the whole file at once held it as a Python string (two or four bytes a character for
-    Chinese text) beside the bytes read and the UTF-8 made: over 4 GB for a GBK export of 1 GB."""
-    decoder = codecs.getincrementaldecoder(encoding)()
+def _stream_codec(codec: str, raw: bytes) -> str:
+    """The codec to decode ``raw`` a block at a time: UTF-16 or UTF-32 without a byte-order mark in the machine's
+    byte order, as ``bytes.decode`` reads it (Python's incremental decoder refuses such a file)."""
+    marks = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
+    if codec in marks and not raw.startswith(marks[codec]):
+        return f"{codec}-{'le' if sys.byteorder == 'little' else 'be'}"
+    return codec
+
+
+def _decode_into(target: Path, raw: bytes, codec: str, encoding: str, path: Path) -> None:
+    """Write ``raw`` (``encoding``, read with ``codec``) to ``target`` as UTF-8 without byte-order marks at the
+    start, a block at a time. Decoding the whole file at once held it as a Python string (two or four bytes a
+    character for Chinese text) beside the bytes read and the UTF-8 made: over 4 GB for a GBK export of 1 GB."""
+    decoder = codecs.getincrementaldecoder(codec)()
     view, leading = memoryview(raw), True
     with open(target, "wb") as out:
         for start in range(0, max(len(raw), 1), _DECODE_BLOCK):
             end = start + _DECODE_BLOCK
-            try:
-                text = decoder.decode(view[start:end], final=end >= len(raw))
-            except UnicodeDecodeError:
-                _refuse_bytes(raw, encoding, path)
-            except UnicodeError as error:  # a codec that names no bytes (punycode)
-                raise ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding") from None
+            text = _decoded(raw, encoding, path, decoder, view[start:end], final=end >= len(raw))
             if leading:  # byte-order marks before the first character, however the blocks cut them
                 text = text.lstrip("\ufeff")
                 leading = not text
-            out.write(text.encode("utf-8"))
+            out.write(_as_utf8_text(text, path))
+
+
+def _decoded(raw: bytes, encoding: str, path: Path, decoder=None, block=None, final: bool = True) -> str:
+    """``raw`` decoded whole, or its ``block`` by ``decoder``; bytes that do not fit refuse the file, naming their
+    line."""
+    try:
+        return raw.decode(encoding) if decoder is None else decoder.decode(block, final=final)
+    except UnicodeDecodeError:
+        _refuse_bytes(raw, encoding, path)
+    except UnicodeError as error:  # a codec that names no bytes (punycode)
+        raise ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding") from None
+
+
+def _as_utf8_text(text: str, path: Path) -> bytes:
+    """``text`` as UTF-8; a lone surrogate refuses the file."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as error:  # a lone surrogate, which utf-7 or unicode_escape can spell
+        raise ContractError(f"{path}: the text holds {text[error.start]!r}, which is not a character") from None
 
 
 def _codec(encoding: str, path: Path) -> str:

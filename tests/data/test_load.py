@@ -75,6 +75,25 @@ def test_a_file_in_another_encoding_is_decoded_a_block_at_a_time(tmp_path, monke
             load_transactions(bad, config=CHINESE_MAPPING)
 
 
+def test_named_encodings_read_as_python_reads_them_whole(tmp_path, monkeypatch):
+    """UTF-16 named without a byte-order mark is read in the machine's byte order, as ``bytes.decode`` reads it
+    (Python's incremental decoder refuses it); a codec of escapes is decoded whole, so an escape cut between
+    blocks still reads as one; text that decodes to a lone surrogate is refused by name."""
+    import sys
+
+    from segkit.data import sources
+
+    monkeypatch.setattr(sources, "_DECODE_BLOCK", 3)
+    path = tmp_path / "export.csv"
+    path.write_bytes("member_id,date,amount\nA1,2026-03-01,5\n".encode(f"utf-16-{sys.byteorder[:1]}e"))
+    assert load_transactions(path, {"source": {"encoding": "utf-16"}}).table["member_id"].tolist() == ["A1"]
+    path.write_bytes(b"member_id,date,amount\nA\\101,2026-03-01,5\n")
+    assert load_transactions(path, {"source": {"encoding": "unicode_escape"}}).table["member_id"].tolist() == ["AA"]
+    path.write_bytes(b"member_id,date,amount\n\\ud83d,2026-03-01,5\n")
+    with pytest.raises(ContractError, match="which is not a character"):
+        load_transactions(path, {"source": {"encoding": "unicode_escape"}})
+
+
 def test_tab_and_semicolon_separated_files(tmp_path):
     for sep in ["\t", ";"]:
         path = _write(tmp_path / "x.txt", f"member_id{sep}date{sep}amount\n007{sep}2026-03-01{sep}12.5\n", "utf-8")
