@@ -4,12 +4,13 @@
     python benchmarks/bench_cli.py --members 100000       # a quick run
 
 One generated world is written both as CSV (what a CRM exports) and as Parquet, and its transactions once more
-as a Chinese call center's CRM exports them: GBK, Chinese headers and channels, read through a column mapping.
+as a Chinese call center's CRM exports them on Windows: GBK, lines ending in CRLF, Chinese headers and channels,
+read through a column mapping.
 Each method runs in its own process, so that its peak memory is its own:
 
   cli_csv      segkit.cli.main(["alerts", "--transactions", "transactions.csv", "--members", "members.csv", ...]):
                the command a user types, loading both files through the contract (rejects, counts)
-  cli_gbk      the same command on transactions_gbk.csv with --mapping transactions_gbk.yaml
+  cli_gbk      the same command on transactions_gbk_crlf.csv with --mapping transactions_gbk.yaml
   api_parquet  segkit.churn_alerts("transactions.parquet", as_of, members, settings).write(out)
 
 The outputs (alerts.csv and alerts.member_rhythms.csv) must be identical, byte for byte, before a time is
@@ -31,7 +32,7 @@ import pyarrow.parquet as pq
 from bench_features import AS_OF, ROOT, peak_memory_mb, report_targets
 
 METHODS = ["cli_csv", "cli_gbk", "api_parquet"]
-GBK_HEADER = "会员编号,充装日期,金额,订单号,数量,产品,渠道,状态\n"  # member_id, date, amount, order_id, quantity, ...
+GBK_HEADER = "会员编号,充装日期,金额,订单号,数量,产品,渠道,状态\r\n"  # member_id, date, amount, order_id, quantity, ...
 GBK_MAPPING = """table: transactions
 columns: {会员编号: member_id, 充装日期: date, 金额: amount, 订单号: order_id, 数量: quantity, 产品: product,
   渠道: channel, 状态: status}
@@ -58,9 +59,10 @@ def ensure_world(members: int, history_days: int, seed: int) -> Path:
 
 
 def ensure_gbk_export(world: Path) -> None:
-    """``transactions_gbk.csv`` (the transactions in GBK with Chinese headers and channels, which the alerts do
-    not show, so that their files stay comparable) and its mapping ``transactions_gbk.yaml``, written once."""
-    export = world / "transactions_gbk.csv"
+    """``transactions_gbk_crlf.csv`` (the transactions in GBK, lines ending in CRLF, with Chinese headers and
+    channels, which the alerts do not show, so that their files stay comparable) and its mapping
+    ``transactions_gbk.yaml``, written once."""
+    export = world / "transactions_gbk_crlf.csv"
     (world / "transactions_gbk.yaml").write_text(GBK_MAPPING, encoding="utf-8")
     if export.exists():
         return
@@ -73,7 +75,7 @@ def ensure_gbk_export(world: Path) -> None:
         target.write(GBK_HEADER)
         while lines := source.readlines(1 << 24):
             rows = (line.rstrip("\n").rsplit(",", 2) for line in lines)  # no commas in channels and statuses
-            target.writelines(f"{head},{CHANNELS.get(channel, channel)},{status}\n" for head, channel, status in rows)
+            target.writelines(f"{head},{CHANNELS.get(channel, channel)},{status}\r\n" for head, channel, status in rows)
     export.with_suffix(".tmp").rename(export)
 
 
@@ -101,7 +103,7 @@ def run_cli_csv(world: Path, out: Path, transactions: str = "transactions.csv", 
 
 
 def run_cli_gbk(world: Path, out: Path) -> None:
-    run_cli_csv(world, out, "transactions_gbk.csv", ["--mapping", str(world / "transactions_gbk.yaml")])
+    run_cli_csv(world, out, "transactions_gbk_crlf.csv", ["--mapping", str(world / "transactions_gbk.yaml")])
 
 
 def run_api_parquet(world: Path, out: Path) -> None:
@@ -146,7 +148,7 @@ def main() -> int:
     ensure_gbk_export(world)
     results = ROOT / "benchmarks" / "results"
     outputs = {method: results / f"cli_{method}" for method in METHODS}
-    for name in ("transactions.csv", "transactions_gbk.csv"):
+    for name in ("transactions.csv", "transactions_gbk_crlf.csv"):
         (world / name).read_bytes()  # a warm disk cache for each
     timings = {method: run(method, world, outputs[method]) for method in METHODS}
     for name in ("alerts.csv", "alerts.member_rhythms.csv"):

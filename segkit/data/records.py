@@ -36,6 +36,7 @@ from .contract import ContractError
 WHITESPACE = None  # the separator of whitespace-aligned files (CDNOW)
 MAX_COLUMNS = 1000  # RE2 repeats a group at most 1000 times
 _BLOCK = 1 << 26  # bytes scanned per block when looking for line ends
+_LINES = 1 << 22  # lines matched per block against a pattern
 
 DAMAGE_REASONS = {
     "fields": "wrong number of fields",
@@ -68,10 +69,23 @@ class Records:
 
     header: list[str] | None
     columns: int
-    body: bytes  # the header line (if any) and the records, for the parser
+    text: bytes  # the text split
+    runs: np.ndarray  # start and end offsets in ``text`` of each run of kept lines: the header (if any), the records
+    whole: bool  # every line of ``text`` is kept
     lines: np.ndarray  # the first physical line of each record
     damaged: list[Damage] = field(default_factory=list)
     multiline: bool = False  # some record runs over several lines (a quoted line break)
+
+    def body(self) -> bytes:
+        """The kept lines, for the parser."""
+        return self.text if self.whole else b"".join(self.text[start:end] for start, end in self.runs)
+
+    def write_body(self, target) -> None:
+        """Write the kept lines to ``target`` a run at a time (joined, they would be a second copy of the file)."""
+        view = memoryview(self.text)
+        with open(target, "wb") as out:
+            for start, end in self.runs:
+                out.write(view[start:end])
 
 
 def split_records(
@@ -81,12 +95,8 @@ def split_records(
     spaces and tabs, quotes not special). ``origin`` names the file in errors."""
     ends = _line_ends(data)
     count = len(ends)
-    starts = np.concatenate([[0], ends[:-1] + 1]) if count else np.zeros(0, dtype=np.int64)
-    lines = pa.LargeStringArray.from_buffers(
-        count, pa.py_buffer(np.concatenate([[0], ends + 1]).clip(max=len(data)).astype(np.int64)), pa.py_buffer(data)
-    )
-    blank = pc.match_substring_regex(lines, r"^\s*$").to_numpy(zero_copy_only=False)
-    text_of = _TextOf(data, starts, ends)
+    blank = _matching(data, ends, r"^\s*$")
+    text_of = _TextOf(data, ends)
     first = int(np.argmax(~blank)) if (~blank).any() else count
     header_fields = None
     if names:
@@ -106,7 +116,7 @@ def split_records(
     if columns > MAX_COLUMNS + 1:
         raise ContractError(f"{origin}: {columns} columns; at most {MAX_COLUMNS + 1} are supported")
 
-    whole = pc.match_substring_regex(lines, _record_pattern(sep, columns)).to_numpy(zero_copy_only=False)
+    whole = _matching(data, ends, _record_pattern(sep, columns))
     record = whole & ~blank
     record[:body_from] = False
     keep = record.copy()
@@ -133,18 +143,46 @@ def split_records(
         record[line + 1 : line + span] = False
     multiline = int(keep.sum()) - (header_fields is not None) > int(record.sum())
     return Records(
-        header_fields, columns, _join(data, starts, ends, keep), np.flatnonzero(record) + 1, damaged, multiline
+        header_fields,
+        columns,
+        data,
+        _runs(data, ends, keep),
+        bool(keep.all()),
+        np.flatnonzero(record) + 1,
+        damaged,
+        multiline,
     )
 
 
 def _line_ends(data: bytes) -> np.ndarray:
-    """Offsets of every ``\\n``, plus the end of a last line without one."""
+    """Offsets of every ``\\n``, plus the end of a last line without one: 8 bytes a line, made once (each block's
+    offsets go as they are copied)."""
     view = np.frombuffer(data, dtype=np.uint8)
-    ends = [np.flatnonzero(view[start : start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
-    ends = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
-    if len(data) and data[-1:] != b"\n":
-        ends = np.append(ends, len(data))
-    return ends.astype(np.int64)
+    blocks = [np.flatnonzero(view[start : start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
+    unterminated = bool(len(data)) and data[-1:] != b"\n"
+    ends = np.empty(sum(len(block) for block in blocks) + unterminated, dtype=np.int64)
+    done = 0
+    while blocks:
+        block = blocks.pop(0)
+        ends[done : done + len(block)] = block
+        done += len(block)
+    if unterminated:
+        ends[-1] = len(data)
+    return ends
+
+
+def _matching(data: bytes, ends: np.ndarray, pattern: str) -> np.ndarray:
+    """Whether each line (with its ``\\n``) matches ``pattern``, checked in Arrow ``_LINES`` lines at a time (the
+    offsets of every line at once took 8 bytes a line, again)."""
+    matches = np.empty(len(ends), dtype=bool)
+    for first in range(0, len(ends), _LINES):
+        last = min(first + _LINES, len(ends))
+        offsets = np.empty(last - first + 1, dtype=np.int64)
+        offsets[0] = ends[first - 1] + 1 if first else 0
+        np.minimum(ends[first:last] + 1, len(data), out=offsets[1:])
+        lines = pa.LargeStringArray.from_buffers(last - first, pa.py_buffer(offsets), pa.py_buffer(data))
+        matches[first:last] = pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
+    return matches
 
 
 def _record_pattern(sep: str | None, columns: int) -> str:
@@ -162,11 +200,11 @@ def _record_pattern(sep: str | None, columns: int) -> str:
 class _TextOf:
     """The text of physical lines, decoded on demand."""
 
-    def __init__(self, data: bytes, starts: np.ndarray, ends: np.ndarray):
-        self.data, self.starts, self.ends = data, starts, ends
+    def __init__(self, data: bytes, ends: np.ndarray):
+        self.data, self.ends = data, ends
 
     def __call__(self, line: int) -> str:
-        return self.data[self.starts[line] : self.ends[line]].decode("utf-8")
+        return self.data[self.ends[line - 1] + 1 if line else 0 : self.ends[line]].decode("utf-8")
 
 
 def _fields(
@@ -224,9 +262,9 @@ def _fields(
             value.append(char)
 
 
-def _join(data: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray) -> bytes:
-    """The kept lines, as runs of the original bytes."""
-    if keep.all():
-        return data
+def _runs(data: bytes, ends: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The start and end offsets of each run of kept lines."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
-    return b"".join(data[starts[a] : ends[b - 1] + 1] for a, b in zip(edges[::2], edges[1::2]))
+    first, last = edges[::2], edges[1::2] - 1
+    starts = np.where(first > 0, ends[first - 1] + 1, 0)
+    return np.stack([starts, np.minimum(ends[last] + 1, len(data))], axis=1).reshape(-1, 2)

@@ -13,6 +13,7 @@ import os
 import re
 import sys
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -97,18 +98,24 @@ def read_csv_text(
 def _read_csv_text(
     path: Path, encoding: str, sep: str, header: bool, names: list[str] | None, compact: bool, folder: Path
 ) -> RawTable:
-    """``read_csv_text``, with ``folder`` to hold the UTF-8 made of a file in another encoding."""
+    """``read_csv_text``, with ``folder`` to hold what is made of the file for Arrow to read: its UTF-8 (from
+    another encoding), its text with line feeds (from CRLF), its records (when some lines are not)."""
     stat = path.stat()
     data, encoding, readable = _as_utf8(path, encoding, folder)
     as_in_file = readable is not None  # the bytes of ``readable`` (after any BOM)
     if b"\r" in data:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
-        data = data.replace(b"\r\n", b"\n") if b"\n" in data else data.replace(b"\r", b"\n")
-        as_in_file = False
+        if readable is not None and readable.parent == folder:
+            readable.unlink()  # the UTF-8 made of the file: only its text with line feeds is needed from here
+        readable = folder / "line-feeds.csv"
+        with _room_in(folder, "the file with its lines ending in LF"):
+            _write_line_feeds(data, readable)
+        del data
+        data, as_in_file = _read_bytes(readable), True
     declared = _EXCEL_SEPARATOR.match(data)
     if declared:  # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
         sep = declared.group(1).decode() if sep == "auto" else sep
         data = b"\n" + data[declared.end() :]
-        as_in_file = False
+        as_in_file, declared = False, None  # the match holds the text it was found in
     if sep == "auto":
         sep = _detect_separator(data)
     separator = WHITESPACE if sep == "whitespace" else sep
@@ -121,13 +128,17 @@ def _read_csv_text(
         doubled = sorted({name for name in records.header if records.header.count(name) > 1})
         if doubled:
             raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
-    source: bytes | Path = records.body
-    if as_in_file and records.body is data and separator is not WHITESPACE:
-        # Every line is a record, as the file has it: Arrow reads the file itself (or the UTF-8 made of it), and
-        # the bytes read here go before it does (a 1 GB export is then in memory once, as Arrow text, not twice).
-        source = readable
+    source: Path | None = None
+    if separator is not WHITESPACE:
+        # Arrow reads the file itself when every line is a record as the file has it (or the UTF-8 made of it),
+        # else the records written to a file; the bytes read here go before it does (a 1 GB export is then in
+        # memory once, as Arrow text, not twice).
+        source = readable if as_in_file and records.whole else folder / "records.csv"
+        if source != readable:
+            with _room_in(folder, "the file's records"):
+                records.write_body(source)
         del data
-        records.body = b""
+        records.text = b""
     frame = _parse_records(records, separator, names, str(path), source, compact)
     if source is path and _changed(path, stat):
         raise ContractError(f"{path}: the file changed while it was being read; read it again when it is complete")
@@ -182,10 +193,44 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path 
     if codec not in _BLOCKWISE:
         return _as_utf8_text(_decoded(raw, encoding, path).lstrip("\ufeff"), path), encoding, None
     converted = folder / "utf-8.csv"
-    _decode_into(converted, raw, _stream_codec(codec, raw), encoding, path)
+    with _room_in(folder, "the file as UTF-8"):
+        _decode_into(converted, raw, _stream_codec(codec, raw), encoding, path)
     del raw  # only the UTF-8 is held from here
-    with open(converted, "rb", buffering=0) as handle:
-        return handle.read(), encoding, converted
+    return _read_bytes(converted), encoding, converted
+
+
+@contextmanager
+def _room_in(folder: Path, what: str):
+    """A failure to write ``what`` to the temporary ``folder`` (no room, a file-size limit) says where, and what
+    to do."""
+    try:
+        yield
+    except OSError as error:
+        raise OSError(
+            f"cannot write {what} to the temporary folder {folder} ({error}); it needs room for up to twice the "
+            "export's size: free space there, or point TMPDIR at a folder with room"
+        ) from None
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, read unbuffered: into one object, once."""
+    with open(path, "rb", buffering=0) as handle:
+        return handle.read()
+
+
+def _write_line_feeds(data: bytes, target: Path) -> None:
+    """Write ``data`` to ``target`` with each CRLF as LF (each CR, where no line ends in LF: old Macs), a block at
+    a time; a block never ends in CR, so no CRLF is cut."""
+    crlf = b"\n" in data
+    with open(target, "wb") as out:
+        start = 0
+        while start < len(data):
+            end = min(start + _DECODE_BLOCK, len(data))
+            while end < len(data) and data[end - 1] == 13:
+                end += 1
+            block = data[start:end]
+            out.write(block.replace(b"\r\n", b"\n") if crlf else block.replace(b"\r", b"\n"))
+            start = end
 
 
 def _stream_codec(codec: str, raw: bytes) -> str:
@@ -285,10 +330,10 @@ def _changed(path: Path, before: os.stat_result) -> bool:
 
 
 def _parse_records(
-    records: Records, separator: str | None, names: list[str] | None, origin: str, source: bytes | Path, compact: bool
+    records: Records, separator: str | None, names: list[str] | None, origin: str, source: Path | None, compact: bool
 ) -> pd.DataFrame:
-    """The records (in ``source``: the bytes of ``records.body``, or the file when that is the whole file) as a
-    frame of text columns, read by Arrow's CSV reader a block at a time (pandas for runs of whitespace)."""
+    """The records (the file ``source``: the file read, or its records written out) as a frame of text columns, read
+    by Arrow's CSV reader a block at a time (pandas for runs of whitespace, from ``records.body()``)."""
     if separator is WHITESPACE:
         return _parse_whitespace(records, names, origin)
     columns = [f"column_{i + 1}" for i in range(records.columns)]
@@ -309,7 +354,7 @@ def _parse_records(
     text = _TextColumns(compact)
     try:
         with pa_csv.open_csv(
-            str(source) if isinstance(source, Path) else pa.BufferReader(source),
+            str(source),
             read_options=read,
             parse_options=parse,
             convert_options=convert,
@@ -485,7 +530,7 @@ def _parse_whitespace(records: Records, names: list[str] | None, origin: str) ->
     elif records.header is None:
         kwargs.update(header=None)
     try:
-        return pd.read_csv(io.BytesIO(records.body), **kwargs)
+        return pd.read_csv(io.BytesIO(records.body()), **kwargs)
     except pd.errors.EmptyDataError:
         return pd.DataFrame({name: pd.Series(dtype=object) for name in (names or records.header or [])})
     except (csv.Error, pd.errors.ParserError) as error:

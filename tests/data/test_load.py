@@ -75,6 +75,53 @@ def test_a_file_in_another_encoding_is_decoded_a_block_at_a_time(tmp_path, monke
             load_transactions(bad, config=CHINESE_MAPPING)
 
 
+def test_lines_are_split_a_block_at_a_time_and_arrow_reads_a_file(tmp_path, monkeypatch):
+    """Line ends, the record checks and CRLF made LF go a block at a time: blocks cut anywhere (inside a CRLF, a
+    quoted line break, a character) give the same rows, rejects and report. Arrow then reads a file, the export
+    or its records written out, never a second copy of the text in memory."""
+    from segkit.data import records, sources
+
+    rows = [f"{k:04d},2026-03-01,{k}" for k in range(30)]
+    rows[5] = '"00\r\n05, flat 2",2026-03-01,5'  # a quoted line break, kept
+    rows[9] = '0009,2026-03-01,"9'  # a stray quote: one damaged line
+    rows[12] = ""
+    rows[20] = "张三的号,2026-03-02,20"
+    path = _write(tmp_path / "export.csv", "\r\n".join(["member_id,date,amount", *rows]) + "\r\n", "utf-8")
+    opened = []
+    real_open_csv = sources.pa_csv.open_csv
+    monkeypatch.setattr(
+        sources.pa_csv, "open_csv", lambda source, **kw: opened.append(source) or real_open_csv(source, **kw)
+    )
+    whole = load_transactions(path)
+    assert whole.table["member_id"].tolist()[4:6] == ["0004", "00\n05, flat 2"] and "张三的号" in set(
+        whole.table["member_id"]
+    )
+    assert whole.rejects["reason"].str.startswith("unterminated quote").sum() == 1 and whole.report.adds_up
+    assert all(isinstance(source, str) for source in opened)
+    for block in (1, 2, 5):
+        for module, name in ((records, "_BLOCK"), (records, "_LINES"), (sources, "_DECODE_BLOCK")):
+            monkeypatch.setattr(module, name, block)
+        result = load_transactions(path)
+        pd.testing.assert_frame_equal(result.table, whole.table)
+        pd.testing.assert_frame_equal(result.rejects, whole.rejects)
+        assert str(result.report) == str(whole.report)
+
+
+def test_no_room_for_the_temporary_files_says_where_and_what_to_do(tmp_path):
+    """The LF text of a CRLF export goes to a temporary file: a failure to write it (a full disk, here a file-size
+    limit; Python ignores SIGXFSZ) names the temporary folder and TMPDIR, not a bare errno."""
+    import resource
+
+    path = _write(tmp_path / "export.csv", "member_id,date,amount\r\n" + "0001,2026-03-01,5\r\n" * 20_000, "utf-8")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, hard))
+    try:
+        with pytest.raises(OSError, match="lines ending in LF to the temporary folder .*point TMPDIR"):
+            load_transactions(path)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
 def test_named_encodings_read_as_python_reads_them_whole(tmp_path, monkeypatch):
     """UTF-16 named without a byte-order mark is read in the machine's byte order, as ``bytes.decode`` reads it
     (Python's incremental decoder refuses it); a codec of escapes is decoded whole, so an escape cut between
