@@ -24,8 +24,10 @@ here, and must return exactly as many, or the file is refused.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -62,41 +64,112 @@ class Damage:
         return f"{DAMAGE_REASONS[self.kind]} ({self.detail})"
 
 
+class Text:
+    """UTF-8 text with ``\\n`` line ends, read from a file a range at a time (a CSV of gigabytes is never held in
+    memory): the file from ``start`` on (after a byte-order mark), its first ``blank`` bytes read as spaces (Excel's
+    "sep=;" line: a blank line, so that lines keep their numbers). ``origin`` names the user's file in errors."""
+
+    def __init__(self, path: Path, origin: str, start: int = 0, blank: int = 0):
+        self.handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by ``close``, or as a context manager)
+        self.origin, self.start, self.blank = origin, start, blank
+        self.size = max(os.fstat(self.handle.fileno()).st_size - start, 0)
+
+    def read(self, start: int, end: int) -> bytes:
+        """The bytes from ``start`` to ``end`` (cut at the end of the text). A file that is shorter than when it
+        was opened changed while it was being read, and is refused."""
+        end = min(end, self.size)
+        parts, offset = [], start
+        while offset < end:
+            part = os.pread(self.handle.fileno(), min(end - offset, _BLOCK), self.start + offset)
+            if not part:
+                raise ContractError(changed_while_read(self.origin))
+            parts.append(part)
+            offset += len(part)
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
+        if start < self.blank:
+            data = b" " * (min(end, self.blank) - start) + data[self.blank - start :]
+        return data
+
+    def blocks(self, size: int = 0):
+        """The text a block at a time, with each block's offset."""
+        size = size or _BLOCK
+        for start in range(0, self.size, size):
+            yield start, self.read(start, start + size)
+
+    def close(self) -> None:
+        self.handle.close()
+
+    def __enter__(self) -> Text:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def changed_while_read(origin: str) -> str:
+    return f"{origin}: the file changed while it was being read; read it again when it is complete"
+
+
+class RecordLines:
+    """The line of the file each record starts on, kept as a flag per line of the file: a byte a line, where the
+    numbers themselves took eight bytes a record (860 MB on 107M rows, held while the load goes on)."""
+
+    def __init__(self, starts: np.ndarray):
+        self.starts, self.block = starts, _LINES
+        counts = [np.count_nonzero(starts[first : first + self.block]) for first in range(0, len(starts), self.block)]
+        self.before = np.concatenate([[0], np.cumsum(counts, dtype=np.int64)])  # records before each block
+
+    def __len__(self) -> int:
+        return int(self.before[-1])
+
+    def __getitem__(self, rows: np.ndarray) -> np.ndarray:
+        """The lines (the first is 1) of the records at ``rows``: their positions, or a mask over the records."""
+        rows = np.flatnonzero(rows) if rows.dtype == bool else np.asarray(rows, dtype=np.int64)
+        lines = np.empty(len(rows), dtype=np.int64)
+        blocks = np.searchsorted(self.before, rows, side="right") - 1
+        for block in np.unique(blocks):
+            here = blocks == block
+            first = int(block) * self.block
+            starts = np.flatnonzero(self.starts[first : first + self.block])
+            lines[here] = starts[rows[here] - self.before[block]] + first + 1
+        return lines
+
+
 @dataclass
 class Records:
-    """What the lines of a file hold: the header, the records (as UTF-8 text for the parser, and the line each
-    starts on) and the damaged lines."""
+    """What the lines of a file hold: the header, the records (where they are in the text, for the parser, and
+    the line each starts on) and the damaged lines."""
 
     header: list[str] | None
     columns: int
-    text: bytes  # the text split
+    text: Text  # the text split
     runs: np.ndarray  # start and end offsets in ``text`` of each run of kept lines: the header (if any), the records
     whole: bool  # every line of ``text`` is kept
-    lines: np.ndarray  # the first physical line of each record
+    lines: RecordLines  # the first physical line of each record
     damaged: list[Damage] = field(default_factory=list)
     multiline: bool = False  # some record runs over several lines (a quoted line break)
 
     def body(self) -> bytes:
-        """The kept lines, for the parser."""
-        return self.text if self.whole else b"".join(self.text[start:end] for start, end in self.runs)
+        """The kept lines, for the parser (of runs of whitespace: pandas reads bytes)."""
+        return b"".join(self.text.read(start, end) for start, end in self.runs)
 
     def write_body(self, target) -> None:
-        """Write the kept lines to ``target`` a run at a time (joined, they would be a second copy of the file)."""
-        view = memoryview(self.text)
+        """Write the kept lines to ``target`` a block at a time."""
         with open(target, "wb") as out:
             for start, end in self.runs:
-                out.write(view[start:end])
+                for block in range(start, end, _BLOCK):
+                    out.write(self.text.read(block, min(block + _BLOCK, end)))
 
 
 def split_records(
-    data: bytes, sep: str | None, origin: str, header: bool = True, names: list[str] | None = None
+    text: Text, sep: str | None, origin: str, header: bool = True, names: list[str] | None = None
 ) -> Records:
-    """Find the records of ``data`` (UTF-8, ``\\n`` line ends) separated by ``sep`` (``WHITESPACE``: runs of
-    spaces and tabs, quotes not special). ``origin`` names the file in errors."""
-    ends = _line_ends(data)
+    """Find the records of ``text`` separated by ``sep`` (``WHITESPACE``: runs of spaces and tabs, quotes not
+    special). ``origin`` names the file in errors."""
+    ends = _line_ends(text)
     count = len(ends)
-    blank = _matching(data, ends, r"^\s*$")
-    text_of = _TextOf(data, ends)
+    blank = _matching(text, ends, r"^\s*$")
+    text_of = _TextOf(text, ends)
     first = int(np.argmax(~blank)) if (~blank).any() else count
     header_fields = None
     if names:
@@ -116,14 +189,16 @@ def split_records(
     if columns > MAX_COLUMNS + 1:
         raise ContractError(f"{origin}: {columns} columns; at most {MAX_COLUMNS + 1} are supported")
 
-    whole = _matching(data, ends, _record_pattern(sep, columns))
+    whole = _matching(text, ends, _record_pattern(sep, columns))
     record = whole & ~blank
     record[:body_from] = False
     keep = record.copy()
     if header_fields is not None:
         keep[first] = True
     damaged: list[Damage] = []
-    for line in np.flatnonzero(~whole & ~blank & (np.arange(count) >= body_from)):
+    suspect = ~whole & ~blank
+    suspect[:body_from] = False
+    for line in np.flatnonzero(suspect):
         if keep[line] and not record[line]:
             continue  # inside a multi-line record found earlier
         fields, span, problem = _fields(text_of, int(line), count, sep, columns)
@@ -135,8 +210,8 @@ def split_records(
         if problem is None and len(fields) != columns:
             problem = Damage(0, "", "fields", f"{len(fields)}, expected {columns}")
         if problem is not None:
-            text = text_of(int(line)).replace("\x00", "\\x00").replace("\r", "\\r")
-            damaged.append(Damage(int(line) + 1, text, problem.kind, problem.detail))
+            shown = text_of(int(line)).replace("\x00", "\\x00").replace("\r", "\\r")
+            damaged.append(Damage(int(line) + 1, shown, problem.kind, problem.detail))
             continue
         record[line] = keep[line] = True
         keep[line + 1 : line + span] = True
@@ -145,21 +220,20 @@ def split_records(
     return Records(
         header_fields,
         columns,
-        data,
-        _runs(data, ends, keep),
+        text,
+        _runs(text.size, ends, keep),
         bool(keep.all()),
-        np.flatnonzero(record) + 1,
+        RecordLines(record),
         damaged,
         multiline,
     )
 
 
-def _line_ends(data: bytes) -> np.ndarray:
+def _line_ends(text: Text) -> np.ndarray:
     """Offsets of every ``\\n``, plus the end of a last line without one: 8 bytes a line, made once (each block's
     offsets go as they are copied)."""
-    view = np.frombuffer(data, dtype=np.uint8)
-    blocks = [np.flatnonzero(view[start : start + _BLOCK] == 10) + start for start in range(0, len(view), _BLOCK)]
-    unterminated = bool(len(data)) and data[-1:] != b"\n"
+    blocks = [np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10) + start for start, data in text.blocks()]
+    unterminated = bool(text.size) and text.read(text.size - 1, text.size) != b"\n"
     ends = np.empty(sum(len(block) for block in blocks) + unterminated, dtype=np.int64)
     done = 0
     while blocks:
@@ -167,19 +241,21 @@ def _line_ends(data: bytes) -> np.ndarray:
         ends[done : done + len(block)] = block
         done += len(block)
     if unterminated:
-        ends[-1] = len(data)
+        ends[-1] = text.size
     return ends
 
 
-def _matching(data: bytes, ends: np.ndarray, pattern: str) -> np.ndarray:
+def _matching(text: Text, ends: np.ndarray, pattern: str) -> np.ndarray:
     """Whether each line (with its ``\\n``) matches ``pattern``, checked in Arrow ``_LINES`` lines at a time (the
-    offsets of every line at once took 8 bytes a line, again)."""
+    offsets of every line at once took 8 bytes a line, again), read from the file as they are checked."""
     matches = np.empty(len(ends), dtype=bool)
     for first in range(0, len(ends), _LINES):
         last = min(first + _LINES, len(ends))
         offsets = np.empty(last - first + 1, dtype=np.int64)
         offsets[0] = ends[first - 1] + 1 if first else 0
-        np.minimum(ends[first:last] + 1, len(data), out=offsets[1:])
+        np.minimum(ends[first:last] + 1, text.size, out=offsets[1:])
+        data = text.read(int(offsets[0]), int(offsets[-1]))
+        offsets -= offsets[0]
         lines = pa.LargeStringArray.from_buffers(last - first, pa.py_buffer(offsets), pa.py_buffer(data))
         matches[first:last] = pc.match_substring_regex(lines, pattern).to_numpy(zero_copy_only=False)
     return matches
@@ -198,13 +274,17 @@ def _record_pattern(sep: str | None, columns: int) -> str:
 
 
 class _TextOf:
-    """The text of physical lines, decoded on demand."""
+    """The text of physical lines, read and decoded on demand."""
 
-    def __init__(self, data: bytes, ends: np.ndarray):
-        self.data, self.ends = data, ends
+    def __init__(self, text: Text, ends: np.ndarray):
+        self.text, self.ends = text, ends
 
     def __call__(self, line: int) -> str:
-        return self.data[self.ends[line - 1] + 1 if line else 0 : self.ends[line]].decode("utf-8")
+        data = self.text.read(int(self.ends[line - 1]) + 1 if line else 0, int(self.ends[line]))
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:  # the text was checked: the file was written to since
+            raise ContractError(changed_while_read(self.text.origin)) from None
 
 
 def _fields(
@@ -262,9 +342,9 @@ def _fields(
             value.append(char)
 
 
-def _runs(data: bytes, ends: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """The start and end offsets of each run of kept lines."""
+def _runs(size: int, ends: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The start and end offsets of each run of kept lines (in a text of ``size`` bytes)."""
     edges = np.flatnonzero(np.diff(np.concatenate([[False], keep, [False]]).astype(np.int8)))
     first, last = edges[::2], edges[1::2] - 1
     starts = np.where(first > 0, ends[first - 1] + 1, 0)
-    return np.stack([starts, np.minimum(ends[last] + 1, len(data))], axis=1).reshape(-1, 2)
+    return np.stack([starts, np.minimum(ends[last] + 1, size)], axis=1).reshape(-1, 2)

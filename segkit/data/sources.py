@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from .contract import ContractError
 from .parse import text_from_codes
-from .records import WHITESPACE, Damage, Records, split_records
+from .records import WHITESPACE, Damage, RecordLines, Records, Text, changed_while_read, split_records
 
 _SAMPLE_BYTES = 1 << 20
 _DECODE_BLOCK = 1 << 26  # bytes of a file in another encoding decoded at a time
@@ -43,7 +43,7 @@ _PARQUET_BATCH = 1 << 20  # rows per block read from a Parquet file
 _MERGE_VALUES = 1 << 24  # values of the blocks' own dictionaries held before they are merged (_Dictionary)
 _DISTINCT_BLOCK, _MIN_BLOCK_ROWS = 0.99, 10_000  # a block this distinct is of a column kept as text (order ids)
 _SEPARATORS = [",", "\t", ";", "|"]
-_EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])[ \t]*\n")
+_EXCEL_SEPARATOR = re.compile(rb"sep=([,;\t|])")
 
 
 @dataclass
@@ -55,7 +55,7 @@ class RawTable:
     origin: str
     encoding: str | None = None
     damaged: list[Damage] = field(default_factory=list)
-    lines: np.ndarray | None = None
+    lines: RecordLines | None = None
     sep: str | None = None  # of a text file: its separator (None: runs of whitespace)
 
     def damaged_fields(self, damage: Damage) -> list[str]:
@@ -99,49 +99,44 @@ def _read_csv_text(
     path: Path, encoding: str, sep: str, header: bool, names: list[str] | None, compact: bool, folder: Path
 ) -> RawTable:
     """``read_csv_text``, with ``folder`` to hold what is made of the file for Arrow to read: its UTF-8 (from
-    another encoding), its text with line feeds (from CRLF), its records (when some lines are not)."""
+    another encoding), its text with line feeds (from CRLF), its records (when some lines are not). The text is
+    read from files a block at a time, never held whole in memory."""
     stat = path.stat()
-    data, encoding, readable = _as_utf8(path, encoding, folder)
-    as_in_file = readable is not None  # the bytes of ``readable`` (after any BOM)
-    if b"\r" in data:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
-        if readable is not None and readable.parent == folder:
+    readable, start, encoding, carriage_returns = _as_utf8(path, encoding, folder)
+    if carriage_returns:  # lines end in CRLF (a CR alone inside a line is then damage), or in CR alone (old Macs)
+        with Text(readable, str(path), start) as text, _room_in(folder, "the file with its lines ending in LF"):
+            _write_line_feeds(text, folder / "line-feeds.csv")
+        if readable.parent == folder:
             readable.unlink()  # the UTF-8 made of the file: only its text with line feeds is needed from here
-        readable = folder / "line-feeds.csv"
-        with _room_in(folder, "the file with its lines ending in LF"):
-            _write_line_feeds(data, readable)
-        del data
-        data, as_in_file = _read_bytes(readable), True
-    declared = _EXCEL_SEPARATOR.match(data)
-    if declared:  # Excel's "sep=;" first line: the separator, not a record (blanked, so lines keep their numbers)
-        sep = declared.group(1).decode() if sep == "auto" else sep
-        data = b"\n" + data[declared.end() :]
-        as_in_file, declared = False, None  # the match holds the text it was found in
-    if sep == "auto":
-        sep = _detect_separator(data)
-    separator = WHITESPACE if sep == "whitespace" else sep
-    if separator is not WHITESPACE and (not isinstance(sep, str) or len(sep) != 1 or sep in '"\n'):
-        raise ContractError(f"{path}: source.sep must be one character (or auto, whitespace), got {sep!r}")
-    records = split_records(data, separator, str(path), header=header and not names, names=names)
-    if records.header is not None:
-        # Excel leaves unnamed columns after the last one ("a,b,,"): they are column_N, not a name used twice
-        records.header = [name or f"column_{i + 1}" for i, name in enumerate(clean_column_names(records.header))]
-        doubled = sorted({name for name in records.header if records.header.count(name) > 1})
-        if doubled:
-            raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
-    source: Path | None = None
-    if separator is not WHITESPACE:
-        # Arrow reads the file itself when every line is a record as the file has it (or the UTF-8 made of it),
-        # else the records written to a file; the bytes read here go before it does (a 1 GB export is then in
-        # memory once, as Arrow text, not twice).
-        source = readable if as_in_file and records.whole else folder / "records.csv"
-        if source != readable:
-            with _room_in(folder, "the file's records"):
-                records.write_body(source)
-        del data
-        records.text = b""
-    frame = _parse_records(records, separator, names, str(path), source, compact)
-    if source is path and _changed(path, stat):
-        raise ContractError(f"{path}: the file changed while it was being read; read it again when it is complete")
+        readable, start = folder / "line-feeds.csv", 0
+    with Text(readable, str(path), start) as text:
+        declared = _excel_separator(text)
+        if declared:  # Excel's "sep=;" first line: the separator, not a record (blank, so lines keep their numbers)
+            sep = declared[0] if sep == "auto" else sep
+            text.blank = declared[1]
+        elif sep == "auto":
+            sep = _detect_separator(text.read(0, _SAMPLE_BYTES))
+        separator = WHITESPACE if sep == "whitespace" else sep
+        if separator is not WHITESPACE and (not isinstance(sep, str) or len(sep) != 1 or sep in '"\n'):
+            raise ContractError(f"{path}: source.sep must be one character (or auto, whitespace), got {sep!r}")
+        records = split_records(text, separator, str(path), header=header and not names, names=names)
+        if records.header is not None:
+            # Excel leaves unnamed columns after the last one ("a,b,,"): they are column_N, not a name used twice
+            records.header = [name or f"column_{i + 1}" for i, name in enumerate(clean_column_names(records.header))]
+            doubled = sorted({name for name in records.header if records.header.count(name) > 1})
+            if doubled:
+                raise ContractError(f"{path}: the header names {', '.join(map(repr, doubled))} more than once")
+        source: Path | None = None
+        if separator is not WHITESPACE:
+            # Arrow reads the file itself when every line is a record as the file has it (or the UTF-8 made of
+            # it), else the records written to a file
+            source = readable if records.whole and not declared else folder / "records.csv"
+            if source != readable:
+                with _room_in(folder, "the file's records"):
+                    records.write_body(source)
+        frame = _parse_records(records, separator, names, str(path), source, compact)
+    if _changed(path, stat):  # the file itself is read until now (Arrow may read it, the text was read from it)
+        raise ContractError(changed_while_read(str(path)))
     if len(frame) != len(records.lines) or frame.shape[1] != records.columns:
         raise ContractError(
             f"{path}: the CSV parser read {len(frame):,} records of {frame.shape[1]} fields where the "
@@ -154,35 +149,37 @@ def _read_csv_text(
     return RawTable(frame, str(path), encoding, records.damaged, records.lines, separator)
 
 
-def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path | None]:
-    """The file as UTF-8 bytes without a byte-order mark, the encoding it was read in, and a file of those bytes
-    (after any byte-order mark): ``path`` itself, the UTF-8 made of it in ``folder``, or None.
+def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, bool]:
+    """A file of the text in UTF-8, where in it the text starts (after a byte-order mark), the encoding the file
+    was read in, and whether the text holds a carriage return. A UTF-8 file is itself that file; another encoding
+    is decoded into one in ``folder``.
 
     ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
     file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
     ASCII (a file that is UTF-8 first and something else later mixes encodings and is refused). An encoding
     named in the mapping is used as given. Bytes that do not fit refuse the file, naming the line.
-    A UTF-8 file is checked in Arrow and kept as the bytes read: never a Python string, which would take
-    one to four times the file's size. Another encoding is decoded a block at a time (``_decode_into``).
+    The file is checked, or decoded, a block at a time (``_first_non_utf8``, ``_decode_into``): never held whole
+    in memory, nor as a Python string, which would take one to four times its size.
     """
     named_utf8 = encoding != "auto" and _codec(encoding, path) == "utf-8"
-    with open(path, "rb", buffering=0) as handle:  # unbuffered: the file's bytes are read into one object, once
-        utf8_bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
-        handle.seek(len(codecs.BOM_UTF8) if utf8_bom and (encoding == "auto" or named_utf8) else 0)
-        raw = handle.read()
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    utf8_bom = head.startswith(codecs.BOM_UTF8)
     if encoding == "auto" and utf8_bom or named_utf8:
-        if not _is_utf8(raw):
-            _refuse_bytes(raw, "utf-8", path)
-        return raw, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding, path
+        start = len(codecs.BOM_UTF8) if utf8_bom else 0
+        bad, _, carriage_returns = _first_non_utf8(path, start)
+        if bad is not None:
+            _refuse_bytes(path, "utf-8", start)
+        return path, start, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding, carriage_returns
     if encoding == "auto":
-        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             encoding = "utf-16"
-        elif _is_utf8(raw):
-            return raw, "utf-8", path
         else:
-            start = _decode_error(raw, "utf-8").start  # the error is not kept: it holds the bytes read
-            if not raw[:start].isascii():
-                line = raw[:start].count(b"\n") + 1
+            bad, ascii_before, carriage_returns = _first_non_utf8(path, 0)
+            if bad is None:
+                return path, 0, "utf-8", carriage_returns
+            if not ascii_before:
+                line = _read_bytes(path)[:bad].count(b"\n") + 1
                 raise ContractError(
                     f"{path}: line {line}: the file mixes "
                     "encodings (UTF-8 before this line, something else here); export it "
@@ -190,13 +187,17 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[bytes, str, Path 
                 ) from None
             encoding = "gb18030"
     codec = _codec(encoding, path)
-    if codec not in _BLOCKWISE:
-        return _as_utf8_text(_decoded(raw, encoding, path).lstrip("\ufeff"), path), encoding, None
     converted = folder / "utf-8.csv"
+    if codec not in _BLOCKWISE:
+        raw = _read_bytes(path)
+        text = _as_utf8_text(_decoded(encoding, path, raw.decode, encoding).lstrip("\ufeff"), path)
+        del raw
+        with _room_in(folder, "the file as UTF-8"):
+            converted.write_bytes(text)
+        return converted, 0, encoding, b"\r" in text
     with _room_in(folder, "the file as UTF-8"):
-        _decode_into(converted, raw, _stream_codec(codec, raw), encoding, path)
-    del raw  # only the UTF-8 is held from here
-    return _read_bytes(converted), encoding, converted
+        carriage_returns = _decode_into(converted, path, _stream_codec(codec, head), encoding)
+    return converted, 0, encoding, carriage_returns
 
 
 @contextmanager
@@ -213,58 +214,64 @@ def _room_in(folder: Path, what: str):
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, read unbuffered: into one object, once."""
+    """The file's bytes, read unbuffered: into one object, once (only where a file is refused, to name the line)."""
     with open(path, "rb", buffering=0) as handle:
         return handle.read()
 
 
-def _write_line_feeds(data: bytes, target: Path) -> None:
-    """Write ``data`` to ``target`` with each CRLF as LF (each CR, where no line ends in LF: old Macs), a block at
-    a time; a block never ends in CR, so no CRLF is cut."""
-    crlf = b"\n" in data
+def _write_line_feeds(text: Text, target: Path) -> None:
+    """Write ``text`` to ``target`` with each CRLF as LF (each CR, where no line ends in LF: old Macs), a block at
+    a time; the carriage returns that end a block go with the next, so no CRLF is cut."""
+    crlf = any(b"\n" in block for _, block in text.blocks(_DECODE_BLOCK))
     with open(target, "wb") as out:
-        start = 0
-        while start < len(data):
-            end = min(start + _DECODE_BLOCK, len(data))
-            while end < len(data) and data[end - 1] == 13:
-                end += 1
-            block = data[start:end]
-            out.write(block.replace(b"\r\n", b"\n") if crlf else block.replace(b"\r", b"\n"))
-            start = end
+        carried = b""
+        for _, block in text.blocks(_DECODE_BLOCK):
+            block = carried + block
+            whole = block.rstrip(b"\r")
+            carried = block[len(whole) :]
+            out.write(whole.replace(b"\r\n", b"\n") if crlf else whole.replace(b"\r", b"\n"))
+        out.write(carried if crlf else carried.replace(b"\r", b"\n"))
 
 
-def _stream_codec(codec: str, raw: bytes) -> str:
-    """The codec to decode ``raw`` a block at a time: UTF-16 or UTF-32 without a byte-order mark in the machine's
-    byte order, as ``bytes.decode`` reads it (Python's incremental decoder refuses such a file)."""
+def _stream_codec(codec: str, head: bytes) -> str:
+    """The codec to decode a file that starts with ``head`` a block at a time: UTF-16 or UTF-32 without a
+    byte-order mark in the machine's byte order, as ``bytes.decode`` reads it (Python's incremental decoder
+    refuses such a file)."""
     marks = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
-    if codec in marks and not raw.startswith(marks[codec]):
+    if codec in marks and not head.startswith(marks[codec]):
         return f"{codec}-{'le' if sys.byteorder == 'little' else 'be'}"
     return codec
 
 
-def _decode_into(target: Path, raw: bytes, codec: str, encoding: str, path: Path) -> None:
-    """Write ``raw`` (``encoding``, read with ``codec``) to ``target`` as UTF-8 without byte-order marks at the
-    start, a block at a time. Decoding the whole file at once held it as a Python string (two or four bytes a
-    character for Chinese text) beside the bytes read and the UTF-8 made: over 4 GB for a GBK export of 1 GB."""
+def _decode_into(target: Path, path: Path, codec: str, encoding: str) -> bool:
+    """Write the file ``path`` (``encoding``, read with ``codec``) to ``target`` as UTF-8 without byte-order marks
+    at the start, a block at a time; whether the text holds a carriage return. Decoding the whole file at once
+    held it as a Python string (two or four bytes a character for Chinese text) beside the bytes read and the
+    UTF-8 made: over 4 GB for a GBK export of 1 GB."""
     decoder = codecs.getincrementaldecoder(codec)()
-    view, leading = memoryview(raw), True
-    with open(target, "wb") as out:
-        for start in range(0, max(len(raw), 1), _DECODE_BLOCK):
-            end = start + _DECODE_BLOCK
-            text = _decoded(raw, encoding, path, decoder, view[start:end], final=end >= len(raw))
+    leading, carriage_returns = True, False
+    with open(path, "rb") as source, open(target, "wb") as out:
+        block = source.read(_DECODE_BLOCK)
+        while True:
+            following = source.read(_DECODE_BLOCK) if block else b""
+            text = _decoded(encoding, path, decoder.decode, block, not following)
             if leading:  # byte-order marks before the first character, however the blocks cut them
                 text = text.lstrip("\ufeff")
                 leading = not text
             out.write(_as_utf8_text(text, path))
+            carriage_returns = carriage_returns or "\r" in text
+            if not following:
+                return carriage_returns
+            block = following
 
 
-def _decoded(raw: bytes, encoding: str, path: Path, decoder=None, block=None, final: bool = True) -> str:
-    """``raw`` decoded whole, or its ``block`` by ``decoder``; bytes that do not fit refuse the file, naming their
-    line."""
+def _decoded(encoding: str, path: Path, decode, *args) -> str:
+    """``decode(*args)``: the file's bytes, or a block of them, decoded from ``encoding``; bytes that do not fit
+    refuse the file, naming their line."""
     try:
-        return raw.decode(encoding) if decoder is None else decoder.decode(block, final=final)
+        return decode(*args)
     except UnicodeDecodeError:
-        _refuse_bytes(raw, encoding, path)
+        _refuse_bytes(path, encoding)
     except UnicodeError as error:  # a codec that names no bytes (punycode)
         raise ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding") from None
 
@@ -289,7 +296,44 @@ def _codec(encoding: str, path: Path) -> str:
     return codec.name
 
 
-def _is_utf8(data: bytes) -> bool:
+def _first_non_utf8(path: Path, start: int) -> tuple[int | None, bool, bool]:
+    """Where the first byte of the file (from ``start``) that is not UTF-8 is (None: the file is UTF-8), whether
+    all before it is ASCII, and whether it holds a carriage return. Checked by Arrow in place, a block at a time
+    read into one buffer, each block cut where a character starts (the last, perhaps cut short, goes with the
+    next)."""
+    offset = held = 0
+    ascii_so_far, carriage_returns = True, False
+    with open(path, "rb", buffering=0) as handle:
+        handle.seek(start)
+        buffer = bytearray(min(_DECODE_BLOCK, os.fstat(handle.fileno()).st_size) + 4)  # a small file: its size
+        view = memoryview(buffer)
+        while True:
+            read = handle.readinto(view[held:])
+            size = held + read
+            cut = _last_character(view[:size]) if read else size
+            checked = cut if _is_utf8(view[:cut]) else _decode_error(bytes(view[:cut]), "utf-8").start
+            if ascii_so_far and checked:
+                ascii_so_far = int(np.frombuffer(buffer, np.uint8, checked).max()) < 128
+            carriage_returns = carriage_returns or buffer.find(b"\r", 0, checked) >= 0
+            if checked < cut:
+                return offset + checked, ascii_so_far, carriage_returns
+            if not read:
+                return None, ascii_so_far, carriage_returns
+            offset += cut
+            buffer[: size - cut] = bytes(view[cut:size])  # the last character's bytes, at most four
+            held = size - cut
+
+
+def _last_character(block: memoryview) -> int:
+    """Where the last character of ``block`` starts: the last byte that is not a UTF-8 continuation byte among its
+    last four (with none, the block is not UTF-8 wherever it is cut: ``len(block)``)."""
+    for back in range(1, min(4, len(block)) + 1):
+        if block[-back] & 0xC0 != 0x80:
+            return len(block) - back
+    return len(block)
+
+
+def _is_utf8(data: bytes | memoryview) -> bool:
     """Whether ``data`` is valid UTF-8, checked by Arrow in place."""
     offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
     try:
@@ -307,13 +351,30 @@ def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError:
     raise AssertionError(f"{encoding} decoding was expected to fail")
 
 
-def _refuse_bytes(raw: bytes, encoding: str, path: Path):
+def _refuse_bytes(path: Path, encoding: str, start: int = 0):
+    """Refuse the file (from ``start``), naming the line of the first bytes that are not ``encoding``."""
+    raw = _read_bytes(path)[start:]
     error = _decode_error(raw, encoding)
     line = raw[: error.start].count(b"\n") + 1
     raise ContractError(
         f"{path}: line {line}: bytes {raw[error.start : error.start + 4]!r} are not {encoding}; "
         "set source.encoding in the mapping"
     ) from None
+
+
+def _excel_separator(text: Text) -> tuple[str, int] | None:
+    """The separator an Excel "sep=;" first line declares and where the line ends (its ``\\n``), or None; the
+    spaces or tabs after the separator may run on past a block."""
+    declared = _EXCEL_SEPARATOR.match(text.read(0, len("sep=;")))
+    if not declared:
+        return None
+    offset = declared.end()
+    while block := text.read(offset, offset + _SAMPLE_BYTES):
+        rest = block.lstrip(b" \t")
+        if rest:
+            return (declared.group(1).decode(), offset + len(block) - len(rest)) if rest[:1] == b"\n" else None
+        offset += len(block)
+    return None
 
 
 def _detect_separator(data: bytes) -> str:

@@ -67,7 +67,7 @@ def test_a_file_in_another_encoding_is_decoded_a_block_at_a_time(tmp_path, monke
     assert len(whole.table) == 51 and whole.table["member_id"].iloc[-1] == "张三的号"
     for block in (1, 3, 7):
         monkeypatch.setattr(sources, "_DECODE_BLOCK", block)
-        assert sources._as_utf8(marked, "auto", tmp_path)[0] == text.encode("utf-8")
+        assert sources._as_utf8(marked, "auto", tmp_path)[0].read_bytes() == text.encode("utf-8")
         result = load_transactions(path, config=CHINESE_MAPPING)
         pd.testing.assert_frame_equal(result.table, whole.table)
         assert result.report.encoding == whole.report.encoding
@@ -86,6 +86,7 @@ def test_lines_are_split_a_block_at_a_time_and_arrow_reads_a_file(tmp_path, monk
     rows[9] = '0009,2026-03-01,"9'  # a stray quote: one damaged line
     rows[12] = ""
     rows[20] = "张三的号,2026-03-02,20"
+    rows[25] = "0025,not a date,25"  # rejected by the contract, on line 28 (a record above runs over two lines)
     path = _write(tmp_path / "export.csv", "\r\n".join(["member_id,date,amount", *rows]) + "\r\n", "utf-8")
     opened = []
     real_open_csv = sources.pa_csv.open_csv
@@ -97,6 +98,7 @@ def test_lines_are_split_a_block_at_a_time_and_arrow_reads_a_file(tmp_path, monk
         whole.table["member_id"]
     )
     assert whole.rejects["reason"].str.startswith("unterminated quote").sum() == 1 and whole.report.adds_up
+    assert whole.rejects.set_index("line")["reason"].str.contains("date").loc[28]
     assert all(isinstance(source, str) for source in opened)
     for block in (1, 2, 5):
         for module, name in ((records, "_BLOCK"), (records, "_LINES"), (sources, "_DECODE_BLOCK")):
@@ -105,6 +107,93 @@ def test_lines_are_split_a_block_at_a_time_and_arrow_reads_a_file(tmp_path, monk
         pd.testing.assert_frame_equal(result.table, whole.table)
         pd.testing.assert_frame_equal(result.rejects, whole.rejects)
         assert str(result.report) == str(whole.report)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030"])
+def test_the_text_is_read_from_files_a_block_at_a_time_never_whole(tmp_path, monkeypatch, encoding):
+    """UTF-8, with its byte-order mark, or GBK made UTF-8, with CRLF, an Excel "sep=" line and a damaged line:
+    every read of the text is a block (of lines, for the record checks), never the whole file, and the rows,
+    rejects and report are those of blocks as large as the file."""
+    from segkit.data import records, sources
+
+    rows = ["sep=,", "会员编号,充装日期,金额"] + [f"{k:04d},2026-03-01,{k}" for k in range(400)]
+    rows[50] = '0048,2026-03-01,"48'
+    path = _write(tmp_path / "export.csv", "\r\n".join(rows) + "\r\n", encoding)
+    whole = load_transactions(path, config=CHINESE_MAPPING)
+    assert len(whole.table) == 399 and len(whole.rejects) == 1
+    sizes = []
+    read = records.Text.read
+    monkeypatch.setattr(
+        records.Text, "read", lambda text, start, end: sizes.append(len(data := read(text, start, end))) or data
+    )
+    monkeypatch.setattr(sources, "_read_bytes", lambda path: pytest.fail("the whole file was read"))
+    blocks = ((records, "_BLOCK"), (records, "_LINES"), (sources, "_DECODE_BLOCK"), (sources, "_SAMPLE_BYTES"))
+    for (module, name), size in zip(blocks, (256, 8, 256, 256)):
+        monkeypatch.setattr(module, name, size)
+    result = load_transactions(path, config=CHINESE_MAPPING)
+    pd.testing.assert_frame_equal(result.table, whole.table)
+    pd.testing.assert_frame_equal(result.rejects, whole.rejects)
+    assert str(result.report) == str(whole.report)
+    assert sizes and max(sizes) <= 256 < path.stat().st_size / 20
+
+
+def test_a_file_cut_short_or_changed_while_it_is_read_is_refused(tmp_path, monkeypatch):
+    """The text is read from the file while its records are found: a file cut short meanwhile (the CRM writing
+    the export again) is refused, not read as the lines that are left; a GBK export changed while it was decoded
+    is refused too (its text was read before the change)."""
+    from segkit.data import records, sources
+
+    text = "member_id,date,amount\n" + "".join(f"{k:04d},2026-03-01,{k}\n" for k in range(200))
+    path = _write(tmp_path / "export.csv", text, "utf-8")
+    real_matching = records._matching
+
+    def cut_short(data, ends, pattern):
+        path.write_bytes(path.read_bytes()[:100])
+        return real_matching(data, ends, pattern)
+
+    monkeypatch.setattr(records, "_matching", cut_short)
+    with pytest.raises(ContractError, match="the file changed while it was being read"):
+        load_transactions(path)
+    monkeypatch.undo()
+    gbk = _write(tmp_path / "gbk.csv", "会员编号,充装日期,金额\n张三,2026-03-01,5\n", "gbk")
+    real_decode_into = sources._decode_into
+
+    def append_after(target, source, codec, encoding):
+        carriage_returns = real_decode_into(target, source, codec, encoding)
+        with open(source, "ab") as out:
+            out.write("李四,2026-03-02,6\n".encode("gbk"))
+        return carriage_returns
+
+    monkeypatch.setattr(sources, "_decode_into", append_after)
+    with pytest.raises(ContractError, match="the file changed while it was being read"):
+        load_transactions(gbk, config=CHINESE_MAPPING)
+    monkeypatch.undo()
+    real_check = sources._first_non_utf8
+
+    def rewrite_after_check(path, start):  # bytes that are not UTF-8 on the header, after the check
+        found = real_check(path, start)
+        path.write_bytes(b"\xff" + path.read_bytes())
+        return found
+
+    monkeypatch.setattr(sources, "_first_non_utf8", rewrite_after_check)
+    path.write_text(text)
+    with pytest.raises(ContractError, match="the file changed while it was being read"):
+        load_transactions(path)
+
+
+def test_an_excel_separator_line_is_found_however_long(tmp_path, monkeypatch):
+    """Excel's "sep=;" first line declares the separator and is not a record, with any number of spaces before
+    its line end; "sep=;" followed by other text is a line like any other."""
+    from segkit.data import sources
+
+    monkeypatch.setattr(sources, "_SAMPLE_BYTES", 4)
+    path = tmp_path / "export.csv"
+    path.write_text("sep=;" + " " * 9 + "\nmember_id;date;amount\n0001;2026-03-01;5\n")
+    result = load_transactions(path)
+    assert result.table["amount"].tolist() == [5.0] and len(result.rejects) == 0
+    path.write_text("sep=;x\nmember_id;date;amount\n0001;2026-03-01;5\n")
+    with pytest.raises(ContractError, match="missing required columns"):
+        load_transactions(path)
 
 
 def test_no_room_for_the_temporary_files_says_where_and_what_to_do(tmp_path):
