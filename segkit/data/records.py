@@ -69,9 +69,9 @@ class Text:
     memory): the file from ``start`` on (after a byte-order mark), its first ``blank`` bytes read as spaces (Excel's
     "sep=;" line: a blank line, so that lines keep their numbers). ``origin`` names the user's file in errors."""
 
-    def __init__(self, path: Path, origin: str, start: int = 0, blank: int = 0):
+    def __init__(self, path: Path, origin: str, start: int = 0):
         self.handle = open(path, "rb", buffering=0)  # noqa: SIM115 (closed by ``close``, or as a context manager)
-        self.origin, self.start, self.blank = origin, start, blank
+        self.origin, self.start, self.blank = origin, start, 0
         self.size = max(os.fstat(self.handle.fileno()).st_size - start, 0)
 
     def read(self, start: int, end: int) -> bytes:
