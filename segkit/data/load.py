@@ -179,7 +179,15 @@ class LoadResult(Result):
 
     @cached_property
     def _arrow(self) -> pa.Table:
-        return pa.Table.from_pandas(self.rows, preserve_index=False)
+        table = pa.Table.from_pandas(self.rows, preserve_index=False)
+        for position, column in enumerate(self.rows.columns):
+            kind = table.schema.field(position).type
+            if pa.types.is_dictionary(kind) and not len(self.rows[column].cat.categories):
+                # text without a value (a header alone, a blank column): pandas gives its categories no type,
+                # and the engine cannot compare untyped values with text
+                text = pa.dictionary(kind.index_type, pa.string())
+                table = table.set_column(position, column, table[column].cast(text))
+        return table
 
     def write_rejects(self, path: str | Path) -> Path:
         """Write the rejects (original values as read, plus ``reason``) as CSV or Parquet."""

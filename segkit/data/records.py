@@ -90,11 +90,11 @@ class Text:
             data = b" " * (min(end, self.blank) - start) + data[self.blank - start :]
         return data
 
-    def blocks(self, size: int = 0):
-        """The text a block at a time, with each block's offset."""
-        size = size or _BLOCK
-        for start in range(0, self.size, size):
-            yield start, self.read(start, start + size)
+    def blocks(self, size: int = 0, end: int | None = None):
+        """The text (up to ``end``) a block at a time, with each block's offset."""
+        size, end = size or _BLOCK, self.size if end is None else min(end, self.size)
+        for start in range(0, end, size):
+            yield start, self.read(start, min(start + size, end))
 
     def close(self) -> None:
         self.handle.close()

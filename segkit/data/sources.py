@@ -169,7 +169,8 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, b
         start = len(codecs.BOM_UTF8) if utf8_bom else 0
         bad, _, carriage_returns = _first_non_utf8(path, start)
         if bad is not None:
-            _refuse_bytes(path, "utf-8", start)
+            with Text(path, str(path), start) as text:
+                raise _not_in_encoding(path, "utf-8", _line_feeds(text, bad) + 1, text.read(bad, bad + 4))
         return path, start, "utf-8-sig" if utf8_bom and encoding == "auto" else encoding, carriage_returns
     if encoding == "auto":
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -179,7 +180,8 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, b
             if bad is None:
                 return path, 0, "utf-8", carriage_returns
             if not ascii_before:
-                line = _read_bytes(path)[:bad].count(b"\n") + 1
+                with Text(path, str(path)) as text:
+                    line = _line_feeds(text, bad) + 1
                 raise ContractError(
                     f"{path}: line {line}: the file mixes "
                     "encodings (UTF-8 before this line, something else here); export it "
@@ -190,8 +192,16 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, b
     converted = folder / "utf-8.csv"
     if codec not in _BLOCKWISE:
         raw = _read_bytes(path)
-        text = _as_utf8_text(_decoded(encoding, path, raw.decode, encoding).lstrip("\ufeff"), path)
+        try:
+            decoded = raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            line = raw[: error.start].count(b"\n") + 1
+            raise _not_in_encoding(path, encoding, line, raw[error.start : error.start + 4]) from None
+        except UnicodeError as error:  # a codec that names no bytes (punycode)
+            raise _unreadable(path, encoding, error) from None
         del raw
+        text = _as_utf8_text(decoded.lstrip("\ufeff"), path)
+        del decoded
         with _room_in(folder, "the file as UTF-8"):
             converted.write_bytes(text)
         return converted, 0, encoding, b"\r" in text
@@ -214,7 +224,7 @@ def _room_in(folder: Path, what: str):
 
 
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, read unbuffered: into one object, once (only where a file is refused, to name the line)."""
+    """The file's bytes, read unbuffered into one object (a codec that cannot read blocks decodes it whole)."""
     with open(path, "rb", buffering=0) as handle:
         return handle.read()
 
@@ -247,14 +257,25 @@ def _decode_into(target: Path, path: Path, codec: str, encoding: str) -> bool:
     """Write the file ``path`` (``encoding``, read with ``codec``) to ``target`` as UTF-8 without byte-order marks
     at the start, a block at a time; whether the text holds a carriage return. Decoding the whole file at once
     held it as a Python string (two or four bytes a character for Chinese text) beside the bytes read and the
-    UTF-8 made: over 4 GB for a GBK export of 1 GB."""
+    UTF-8 made: over 4 GB for a GBK export of 1 GB. Bytes that do not fit refuse the file, naming their line
+    (``_not_decoded``), without reading it whole either."""
     decoder = codecs.getincrementaldecoder(codec)()
     leading, carriage_returns = True, False
+    offset = 0  # where in the file the block starts
     with open(path, "rb") as source, open(target, "wb") as out:
         block = source.read(_DECODE_BLOCK)
         while True:
             following = source.read(_DECODE_BLOCK) if block else b""
-            text = _decoded(encoding, path, decoder.decode, block, not following)
+            state = decoder.getstate()
+            try:
+                text = decoder.decode(block, not following)
+            except UnicodeDecodeError as error:
+                out.flush()
+                with Text(target, str(path)) as written:  # the text before the block, in UTF-8
+                    lines = _line_feeds(written, written.size)
+                raise _not_decoded(path, encoding, codec, state, block, offset, lines, error) from None
+            except UnicodeError as error:
+                raise _unreadable(path, encoding, error) from None
             if leading:  # byte-order marks before the first character, however the blocks cut them
                 text = text.lstrip("\ufeff")
                 leading = not text
@@ -262,18 +283,40 @@ def _decode_into(target: Path, path: Path, codec: str, encoding: str) -> bool:
             carriage_returns = carriage_returns or "\r" in text
             if not following:
                 return carriage_returns
+            offset += len(block)
             block = following
 
 
-def _decoded(encoding: str, path: Path, decode, *args) -> str:
-    """``decode(*args)``: the file's bytes, or a block of them, decoded from ``encoding``; bytes that do not fit
-    refuse the file, naming their line."""
-    try:
-        return decode(*args)
-    except UnicodeDecodeError:
-        _refuse_bytes(path, encoding)
-    except UnicodeError as error:  # a codec that names no bytes (punycode)
-        raise ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding") from None
+def _not_decoded(
+    path: Path, encoding: str, codec: str, state: tuple, block: bytes, offset: int, lines: int, error
+) -> ContractError:
+    """The refusal of a file whose ``block`` (at ``offset`` in the file, after ``lines`` line feeds) holds bytes
+    that ``codec`` cannot read; ``state`` is the decoder's before the block: the bytes it carried over from the
+    block before (where ``error.start`` counts from) and its byte order. The line counts the line feeds of the
+    text, not the bytes 0x0A (in UTF-16 a character such as 上, U+4E0A, holds one)."""
+    carried, order = state
+    held = carried + block
+    signed = codec == "utf-8-sig" and order and held.startswith(codecs.BOM_UTF8)
+    start = error.start + (len(codecs.BOM_UTF8) if signed else 0)  # UTF-8 with a signature counts from after it
+    before = codecs.getincrementaldecoder(codec)()
+    before.setstate((b"", order))
+    line = lines + before.decode(held[:start]).count("\n") + 1
+    at = offset - len(carried) + start
+    with Text(path, str(path)) as text:
+        return _not_in_encoding(path, encoding, line, text.read(at, at + 4))
+
+
+def _not_in_encoding(path: Path, encoding: str, line: int, bad: bytes) -> ContractError:
+    return ContractError(f"{path}: line {line}: bytes {bad!r} are not {encoding}; set source.encoding in the mapping")
+
+
+def _unreadable(path: Path, encoding: str, error: UnicodeError) -> ContractError:
+    return ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding")
+
+
+def _line_feeds(text: Text, end: int) -> int:
+    """The line feeds in ``text`` before ``end``, counted a block at a time."""
+    return sum(block.count(b"\n") for _, block in text.blocks(_DECODE_BLOCK, end))
 
 
 def _as_utf8_text(text: str, path: Path) -> bytes:
@@ -351,17 +394,6 @@ def _decode_error(raw: bytes, encoding: str) -> UnicodeDecodeError:
     raise AssertionError(f"{encoding} decoding was expected to fail")
 
 
-def _refuse_bytes(path: Path, encoding: str, start: int = 0):
-    """Refuse the file (from ``start``), naming the line of the first bytes that are not ``encoding``."""
-    raw = _read_bytes(path)[start:]
-    error = _decode_error(raw, encoding)
-    line = raw[: error.start].count(b"\n") + 1
-    raise ContractError(
-        f"{path}: line {line}: bytes {raw[error.start : error.start + 4]!r} are not {encoding}; "
-        "set source.encoding in the mapping"
-    ) from None
-
-
 def _excel_separator(text: Text) -> tuple[str, int] | None:
     """The separator an Excel "sep=;" first line declares and where the line ends (its ``\\n``), or None; the
     spaces or tabs after the separator may run on past a block."""
@@ -413,6 +445,8 @@ def _parse_records(
         column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
     )
     text = _TextColumns(compact)
+    if not len(records.lines):  # a header alone: Arrow cannot skip a header that has no line end
+        return text.frame(columns, dict.fromkeys(columns, pa.string()))
     try:
         with pa_csv.open_csv(
             str(source),

@@ -258,7 +258,7 @@ def segment_members(
     ------
     ValueError
         A setting is unknown or out of range (the message names it), ``as_of`` is not
-        a date, or the transactions lack a required column.
+        a date, the transactions lack a required column, or there is nobody to segment.
     FileNotFoundError
         The settings YAML or the segment table it names does not exist.
 
@@ -304,6 +304,8 @@ def segment_members(
         from ..features import member_features
 
         features = member_features(transactions, as_of, members=members, **engine)
+    if not len(features):
+        raise ValueError(f"nothing to segment: nobody bought on or before {as_of.date()}, and no members were given")
     rfm = rfm_scores(features, **settings.rfm.as_dict())
     table = rfm.table
     table["vip"] = settings.vip.flag(features, members)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -179,6 +181,68 @@ def test_a_file_cut_short_or_changed_while_it_is_read_is_refused(tmp_path, monke
     path.write_text(text)
     with pytest.raises(ContractError, match="the file changed while it was being read"):
         load_transactions(path)
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, 1 << 26])
+def test_bytes_not_in_the_encoding_name_their_line_without_reading_the_file_whole(tmp_path, monkeypatch, block):
+    """A file refused for bytes its encoding cannot hold names the line and shows the bytes, read a block at a
+    time (a 1 GB export refused this way held 3 to 4 GB): UTF-8 with a byte-order mark, GBK made UTF-8, a file that
+    turns from UTF-8 to another encoding, UTF-16 (whose line counts the text's line feeds, not the bytes 0x0A:
+    上 is U+4E0A) and UTF-8 named with its signature (whose bytes are counted from the file's start)."""
+    from segkit.data import sources
+
+    monkeypatch.setattr(sources, "_DECODE_BLOCK", block)
+    monkeypatch.setattr(sources, "_read_bytes", lambda path: pytest.fail("the whole file was read"))
+    rows = "".join(f"{k:04d},2026-03-01,上{k}\n" for k in range(30))
+    header = "会员编号,充装日期,金额\n"
+    cases = [  # the encoding named, the file's start and the rest's, the bytes that do not fit, the one shown
+        ("auto", "utf-8-sig", "utf-8", b"\xff\xfe", "utf-8"),
+        ("auto", "gb18030", "gb18030", b"\x80\x20", "gb18030"),
+        ("utf-16", "utf-16", "utf-16-le", b"\x00\xdc", "utf-16"),
+        ("utf-8-sig", "utf-8-sig", "utf-8", b"\xff", "utf-8-sig"),
+    ]
+    for named, first, rest, bad, shown in cases:
+        path = tmp_path / f"{first}-{named}.csv"
+        path.write_bytes(header.encode(first) + rows.encode(rest) + bad + "9999,2026-03-01,5\n".encode(rest))
+        at = len(header.encode(first) + rows.encode(rest))
+        match = f"line 32: bytes {re.escape(repr(path.read_bytes()[at : at + 4]))} are not {shown};"
+        with pytest.raises(ContractError, match=match):
+            load_transactions(path, config={**CHINESE_MAPPING, "source": {"encoding": named}})
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes("会员编号,充装日期,金额\n".encode() + rows.encode() + "9,2026-03-01,上\n".encode("gbk"))
+    with pytest.raises(ContractError, match="line 32: the file mixes encodings"):
+        load_transactions(mixed, config=CHINESE_MAPPING)
+
+
+def test_a_header_alone_is_a_table_of_no_rows_whose_text_the_engine_can_read(tmp_path):
+    """An export of a day without sales is its header alone, with or without a line end (Arrow refused the header
+    without one): a table of no rows, not an error. Its text, and an optional column left blank in every row,
+    reach the engine as text (pandas gave their categories no type, and the engine's queries failed)."""
+    import pyarrow as pa
+
+    from segkit import member_features
+
+    for name, data in {
+        "plain": b"member_id,date,amount",
+        "LF": b"member_id,date,amount\n",
+        "CRLF": b"member_id,date,amount\r\n",
+        "BOM": b"\xef\xbb\xbfmember_id;date;amount",
+        "GBK": "会员编号,充装日期,金额".encode("gbk"),
+    }.items():
+        path = tmp_path / f"{name}.csv"
+        path.write_bytes(data)
+        result = load_transactions(path, config=CHINESE_MAPPING if name == "GBK" else None)
+        assert result.report.read == 0 and len(result.table) == 0 and result.report.adds_up, name
+        schema = result.to_arrow().schema
+        for column in ("member_id", "order_id", "product", "status"):
+            kind = schema.field(column).type
+            assert pa.types.is_string(kind.value_type if pa.types.is_dictionary(kind) else kind), (name, column)
+        assert len(member_features(result, "2026-03-31").table) == 0
+    blank = tmp_path / "blank.csv"
+    blank.write_text("member_id,date,amount,status\n" + "0001,2026-03-01,5,\n0001,2026-03-09,5,\n")
+    result = load_transactions(blank)
+    assert result.to_arrow().schema.field("status").type == pa.dictionary(pa.int8(), pa.string())
+    assert member_features(result, "2026-03-31").table["frequency"].tolist() == [2]
 
 
 def test_an_excel_separator_line_is_found_however_long(tmp_path, monkeypatch):

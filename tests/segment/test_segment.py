@@ -273,3 +273,15 @@ def test_segment_members_assembles_rfm_csv(supplements_world, tmp_path):
         bad = tmp_path / "bad.yaml"
         bad.write_text("rfmm: {}\n")
         SegmentationSettings.from_yaml(bad)
+
+
+def test_nobody_to_segment_says_so(supplements_world):
+    """No purchase by the as-of date and no members: one clear error, not one about stage transitions."""
+    from segkit.segment import segment_members
+
+    early = supplements_world.transactions["date"].min() - pd.Timedelta(days=1)
+    with pytest.raises(ValueError, match=f"nothing to segment: nobody bought on or before {early.date()}"):
+        segment_members(supplements_world.transactions, early)
+    assert len(segment_members(supplements_world.transactions, early, supplements_world.members).table) == len(
+        supplements_world.members
+    )
