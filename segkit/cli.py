@@ -302,7 +302,7 @@ def _members_and_advisors(args, out: Path):
     """The members (required), advisors (optional) and the members file's columns not in the contract, of a
     call-center verb; rejects go beside the output folder, which belongs to the export alone."""
     members = _load(args.members, "members", args.members_mapping, None, out, None)
-    advisors = _load(args.advisors, "advisors", None, None, out, None).table if args.advisors else None
+    advisors = _load(args.advisors, "advisors", args.advisors_mapping, None, out, None).table if args.advisors else None
     return members.table, advisors, members.report.ignored_columns
 
 
@@ -475,7 +475,7 @@ def cmd_assign(args) -> None:
         args.transactions, "transactions", args.transactions_mapping, args.as_of, out / "assignments.csv", None
     ).table
     members = _load(args.members, "members", args.members_mapping, None, out / "assignments.csv", None).table
-    advisors = _load(args.advisors, "advisors", None, None, out / "assignments.csv", None).table
+    advisors = _load(args.advisors, "advisors", args.advisors_mapping, None, out / "assignments.csv", None).table
     plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=args.alerts)
     _written(plan, [*plan.write(out), *save_charts(book_charts(plan), out / "charts")])
     print(plan.summary().to_string(index=False))
@@ -496,6 +496,7 @@ def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
         "advisors rejects beside it)",
     )
     parser.add_argument("--advisors", help="advisors file: team, active and daily_calls route the calls")
+    parser.add_argument("--advisors-mapping", help="column-mapping YAML of the advisors file")
     _option(
         parser,
         "--settings",
@@ -523,14 +524,16 @@ def _add_call_center_inputs(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str) -> None:
-    """The inputs every per-member verb reads: transactions (+ mapping), members, as-of date, output."""
+def _add_member_inputs(parser: argparse.ArgumentParser, out_help: str, members: bool = True) -> None:
+    """The inputs every per-member verb reads: transactions (+ mapping), members (unless the verb has no use for
+    them), as-of date, output."""
     parser.add_argument("--transactions", required=True, help="transactions, CSV or Parquet")
     parser.add_argument("--as-of", type=_date, required=True)
     parser.add_argument("--out", required=True, help=out_help)
-    parser.add_argument("--members", help="members file: members without purchases get a row too")
     _option(parser, "--mapping", "--config", help="column-mapping YAML of the transactions file")
-    _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
+    if members:
+        parser.add_argument("--members", help="members file: members without purchases get a row too")
+        _option(parser, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
     parser.add_argument("--rejects", help="transactions rejects file (default: beside --out)")
 
 
@@ -697,8 +700,12 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_clv,
         "buy-till-you-die models: P(alive), expected purchases, spend and CLV per customer, with the holdout check",
     )
+    # no --members: the models value customers from their first purchase (one who never bought has no row), and
+    # a members file taken and left unused said otherwise
     _add_member_inputs(
-        clv, out_help="one row per customer, .csv or .parquet (with --holdout-end, the holdout check beside it)"
+        clv,
+        out_help="one row per customer, .csv or .parquet (with --holdout-end, the holdout check beside it)",
+        members=False,
     )
     clv.add_argument(
         "--holdout-end",
@@ -779,6 +786,7 @@ def build_parser() -> argparse.ArgumentParser:
         assign, "--transactions-mapping", "--transactions-config", help="column-mapping YAML of the transactions file"
     )
     _option(assign, "--members-mapping", "--members-config", help="column-mapping YAML of the members file")
+    assign.add_argument("--advisors-mapping", help="column-mapping YAML of the advisors file")
 
     run = _verb(
         verbs,

@@ -532,3 +532,41 @@ def test_flags_mean_one_thing_on_every_verb():
                 assert "settings YAML" in action.help, (verb, option)
             if option == "--members":
                 assert "file" in action.help, (verb, option)
+
+
+def test_an_export_of_its_header_alone_is_an_error_or_an_empty_result_never_a_bug(tmp_path, capsys):
+    """A day's export without rows (its header alone, with or without a line end) or with every row rejected:
+    one line and exit 2 where there is nothing to work on, an empty table where that is the answer. These
+    ended in ArrowNotImplementedError or KeyError, exit 3."""
+    members = tmp_path / "members.csv"
+    members.write_text("member_id,name\n0001,Wang\n0002,Li\n")
+    inputs = {
+        "header": "member_id,date,amount",
+        "header, LF": "member_id,date,amount\n",
+        "all rejected": "member_id,date,amount\n0001,not a date,5\n",
+    }
+    for case, text in inputs.items():
+        tx = tmp_path / "tx.csv"
+        tx.write_text(text)
+        common = ["--transactions", tx, "--as-of", "2026-03-31"]
+        for verb, extra, code in (
+            ("features", [], 0),
+            ("segment", [], 2),
+            ("segment", ["--members", members], 0),
+            ("alerts", [], 2),
+        ):
+            out = tmp_path / case / verb / "out.csv"
+            assert main([str(a) for a in [verb, *common, *extra, "--out", out]]) == code, (case, verb, extra)
+            last = capsys.readouterr().err.splitlines()[-1]  # after the load's report
+            assert last.startswith(f"segkit {verb}: error: ") if code else "error" not in last, (case, verb, last)
+    assert set(pd.read_csv(tmp_path / "all rejected" / "segment" / "out.csv")["segment"]) == {"No purchase"}
+
+
+def test_clv_takes_no_members_file_it_would_not_use(tmp_path, capsys):
+    """The buy-till-you-die models value customers from their first purchase: ``clv`` took ``--members``, said
+    members without purchases got a row, read nothing and gave them none. Refused now, in one line."""
+    tx = tmp_path / "tx.csv"
+    tx.write_text("member_id,date,amount\n0001,2026-01-05,5\n")
+    with pytest.raises(SystemExit) as stop:
+        main(["clv", "--transactions", str(tx), "--members", str(tx), "--as-of", "2026-03-31", "--out", "x.csv"])
+    assert stop.value.code == 2 and "unrecognized arguments: --members" in capsys.readouterr().err

@@ -116,8 +116,8 @@ def plan_books(
         No assignment satisfies the capacities, grade gap and change requests (the message
         says where and why), or advisors have no ``capacity_max``.
     ValueError
-        A setting is unknown or out of range, ``as_of`` is not a date, or a table lacks a
-        required column.
+        A setting is unknown or out of range, ``as_of`` is not a date, there are no members, or a
+        table lacks a required column.
     FileNotFoundError
         A settings YAML or the alerts file does not exist.
 
@@ -144,6 +144,8 @@ def plan_books(
     settings = resolve_settings(AssignmentSettings, settings)
     alerts = None if alerts is None else read_source(alerts).frame
     as_of = parse_day(as_of)
+    if not len(members):  # the capacities' messages would speak of teams needing members
+        raise ValueError("no members to assign: the members table holds none")
     features = member_features(transactions, as_of, members=members, backend=backend, con=con)
     segments = segment_members(transactions, as_of, members, segmentation, features=features, backend=backend, con=con)
     staffed = advisor_table(advisors, settings)

@@ -414,10 +414,11 @@ def campaign_effect(
         ``as_of`` is not a date; ``window_days`` is not a whole number of at least 1, or
         ``worthwhile_uplift`` not a share above 0 and below 1; the calls hold no control
         member (no ``control_share`` in the contact settings) or lack a column; a campaign
-        is named ``all``; no control member's window has ended by ``as_of`` (the message
-        says when the first ends); the segment table lacks ``member_id`` or ``segment``; or
-        the transactions lack a required column (a file that cannot be read as
-        transactions: ``ContractError``).
+        is named ``all``; the transactions hold no purchase; no list was made by ``as_of`` (or
+        by the transactions' last day, when they end before it); no control member's window has
+        ended by then (the message says when the first ends); the segment table lacks
+        ``member_id`` or ``segment``; or the transactions lack a required column (a file that
+        cannot be read as transactions: ``ContractError``).
     LedgerError
         ``calls`` is a ``Ledger`` that cannot be read.
     FileNotFoundError
@@ -518,8 +519,8 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
     ------
     ValueError
         ``as_of`` is not a date, ``window_days`` is not a whole number of at least 1, the
-        calls hold no control member or lack a column, a campaign is named ``all``, or no
-        control member's window has ended by ``as_of``.
+        calls hold no control member or lack a column, a campaign is named ``all``, no list was
+        made by ``as_of``, or no control member's window has ended by then.
     """
     as_of = parse_day(as_of)
     if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
@@ -544,6 +545,8 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
         )
         .drop(columns="as_of")
     )
+    if len(listed) and not (listed["list_day"] <= as_of).any():
+        raise ValueError(f"no call list was made on or before {as_of:%Y-%m-%d}: nothing to measure yet")
     listed = listed.loc[listed["list_day"] <= as_of]
     if listed["campaign"].eq(ALL).any():
         raise ValueError(f"a campaign is named {ALL!r}, the name of all campaigns together: rename its runs")
@@ -575,7 +578,9 @@ def _within_the_data(transactions: Any, as_of: pd.Timestamp, con: ibis.BaseBacke
     counting it as "did not buy" would bias the rates without a word."""
     table = as_table(transactions, con, "transactions")
     last = fetch_arrow(con, table.aggregate(last=table["date"].max())).column("last")[0].as_py()
-    if last is None or pd.Timestamp(last).normalize() >= as_of:
+    if last is None:  # every member would count as not having bought: rates of 0 against 0, without a word
+        raise ValueError("the transactions hold no purchase: nothing to tell who bought after the calls")
+    if pd.Timestamp(last).normalize() >= as_of:
         return as_of
     last = pd.Timestamp(last).normalize()
     warnings.warn(

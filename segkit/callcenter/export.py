@@ -467,6 +467,11 @@ def export_list(
     """
     settings = resolve_settings(ContactSettings, settings)
     as_of = parse_day(as_of)
+    if advisors is not None and not len(advisors):  # routed as if absent, the calls went to advisors not in it
+        raise ValueError(
+            "the advisors table holds no advisor (its header alone, or every row rejected): give the advisors, "
+            "or none, to route each call by the member's advisor_id"
+        )
     _refuse_a_list_without_phones(candidates, members, unmapped_columns)
     key = phone_key()
     known = member_context(context)

@@ -79,8 +79,7 @@ def vip_flags(source: Any) -> pd.Series:
     table (or its CSV/Parquet file) with ``member_id`` and ``vip`` (``segkit segment``'s ``rfm.csv``, the
     alerts' ``member_rhythms.csv``)."""
     if isinstance(source, pd.Series):
-        flags = _flags(source)
-        return flags.set_axis(flags.index.astype(str))
+        return _one_per_member(_flags(source).to_numpy(), source.index.to_series(), "the vip flags")
     raw = read_source(source)
     table, where = raw.frame, raw.origin
     if not {"member_id", "vip"} <= set(table.columns):
@@ -88,7 +87,22 @@ def vip_flags(source: Any) -> pd.Series:
             f"{where}: expected member_id and vip columns (segkit segment's rfm.csv, the alerts' "
             f"member_rhythms.csv); found {', '.join(map(str, table.columns))}"
         )
-    return pd.Series(_flags(table["vip"]).to_numpy(), index=table["member_id"].astype(str).to_numpy())
+    return _one_per_member(_flags(table["vip"]).to_numpy(), table["member_id"], where)
+
+
+def _one_per_member(flags: np.ndarray, ids: pd.Series, where: str) -> pd.Series:
+    """``flags`` by member id; a row without a member, or a member in two rows, is refused: whose flag it is, or
+    which of two flags holds, cannot be told."""
+    blank = (ids.isna() | ids.astype(str).str.strip().eq("")).to_numpy()
+    if blank.any():
+        raise ValueError(
+            f"{where}: {int(blank.sum()):,} rows have no member_id (the first is row {blank.argmax() + 1})"
+        )
+    ids = ids.astype(str)
+    doubled = ids[ids.duplicated()]
+    if len(doubled):
+        raise ValueError(f"{where}: member_id {doubled.iloc[0]!r} is in more than one row ({doubled.nunique():,} are)")
+    return pd.Series(flags, index=ids.to_numpy())
 
 
 def care_candidates(

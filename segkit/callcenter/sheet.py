@@ -88,7 +88,8 @@ def member_context(sources: Sequence[Any]) -> pd.DataFrame:
             )
         frame = frame.assign(member_id=frame["member_id"].astype(str)).drop_duplicates("member_id")
         frame = frame.set_index("member_id")[[c for c in CONTEXT_COLUMNS if c in frame]]
-        context = context.combine_first(frame) if len(context.columns) else frame
+        if len(frame):  # a table of no rows knows nothing (and pandas cannot combine its empty integers)
+            context = context.combine_first(frame) if len(context.columns) else frame
     return context
 
 

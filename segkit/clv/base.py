@@ -91,10 +91,11 @@ class MaximumLikelihoodModel(Estimator):
         Raises
         ------
         ValueError
-            The summary lacks a column the model needs or has missing values in one; a row is not a
-            valid BTYD summary (negative frequency or recency, recency after ``T``, or a recency
-            without a repeat purchase); the likelihood is not finite at the starting point or could
-            not be maximized. Gamma-Gamma: fewer than 2 repeat buyers with a positive mean spend.
+            The summary has no customer, lacks a column the model needs or has missing values in
+            one; a row is not a valid BTYD summary (negative frequency or recency, recency after
+            ``T``, or a recency without a repeat purchase); the likelihood is not finite at the
+            starting point or could not be maximized. Gamma-Gamma: fewer than 2 repeat buyers with
+            a positive mean spend.
             MBG/CNBD-k: ``k_max`` is not a whole number of at least 1.
 
         Warns
@@ -103,6 +104,8 @@ class MaximumLikelihoodModel(Estimator):
             When the likelihood's gradient at the estimates is not near zero: the estimates may be
             unreliable (``converged_`` is False).
         """
+        if not len(summary):
+            raise ValueError(f"{type(self).__name__}: no customer to fit: nobody bought by the end of the calibration")
         self._fit(summary)
         if not self.converged_:
             warn_not_converged(self, "the likelihood's gradient at the estimates is not near zero")

@@ -22,6 +22,12 @@ def read_truth(path: str | Path) -> pd.DataFrame:
         truth = pd.read_parquet(path)
     else:
         truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
+    if truth.empty:
+        raise ValueError(f"{path}: the truth holds no household; a world's truth has a row for each")
+    if "member_id" in truth and (truth["member_id"].isna().any() or truth["member_id"].duplicated().any()):
+        raise ValueError(
+            f"{path}: a row without a member_id, or a member_id in two rows: the truth has one per household"
+        )
     for column in truth.columns:
         if truth[column].dtype == object and truth[column].dropna().isin(["True", "False"]).all():
             truth[column] = truth[column].map({"True": True, "False": False})

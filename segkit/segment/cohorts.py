@@ -112,6 +112,8 @@ def cohort_retention(occasions: pd.DataFrame, as_of) -> pd.DataFrame:
     activity = activity_of(occasions)
     k = (activity["month"] - activity["cohort"]).rename("k")
     counts = activity.groupby([activity["cohort"], k])["members"].sum().unstack(fill_value=0)
+    if counts.empty:  # nobody bought: no cohort, and no first month
+        counts[0] = np.zeros(0, dtype=np.int64)
     sizes = counts[0]
     retention = counts.div(sizes, axis=0)
     as_of = parse_day(as_of)

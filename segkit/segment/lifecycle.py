@@ -236,14 +236,18 @@ def _joined(arrays: list[np.ndarray], dtype) -> np.ndarray:
     return np.concatenate(arrays) if arrays else np.empty(0, dtype=dtype)
 
 
-def stage_flows(snapshots: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestamp, np.ndarray]]:
+def stage_flows(
+    snapshots: pd.DataFrame, dates: list | None = None
+) -> list[tuple[pd.Timestamp, pd.Timestamp, np.ndarray]]:
     """Members moving between stages from each snapshot date to the next: ``(before, after, counts)`` per pair
     of consecutive dates, ``counts[i, j]`` the members in ``STAGES[i]`` before and ``STAGES[j]`` after (members
-    in one snapshot only, or in a stage not of ``STAGES``, are not counted).
+    in one snapshot only, or in a stage not of ``STAGES``, are not counted). ``dates``: the dates the snapshots
+    were taken at (default: those in ``snapshots``; a date where nobody had joined or bought yet has no rows).
 
     Worked on the member codes, one array of stages per date: no join of the snapshots.
     """
-    dates = sorted(snapshots["date"].unique())
+    taken = snapshots["date"].unique() if dates is None else [np.datetime64(parse_day(day), "ns") for day in dates]
+    dates = sorted(taken)
     member = snapshots["member_id"]
     if isinstance(member.dtype, pd.CategoricalDtype):
         codes, size = member.cat.codes.to_numpy(), len(member.cat.categories)
@@ -266,13 +270,13 @@ def stage_flows(snapshots: pd.DataFrame) -> list[tuple[pd.Timestamp, pd.Timestam
     return flows
 
 
-def transition_matrix(snapshots: pd.DataFrame, normalize: bool = True) -> pd.DataFrame:
+def transition_matrix(snapshots: pd.DataFrame, normalize: bool = True, dates: list | None = None) -> pd.DataFrame:
     """Members moving from each stage (rows) to each stage (columns) between consecutive snapshots, pooled
-    (``stage_flows``).
+    (``stage_flows``, of the snapshots taken at ``dates``).
 
     With ``normalize``, each row is the share of that stage's members going to each stage.
     """
-    flows = stage_flows(snapshots)
+    flows = stage_flows(snapshots, dates)
     if not flows:
         raise ValueError("transitions need snapshots at two dates or more")
     matrix = pd.DataFrame(

@@ -163,17 +163,22 @@ class Segmentation(Result):
         ``segment_members`` found, not computed again, unless it was given the features)."""
         return stage_snapshots(
             self.transactions,
-            month_ends(self.as_of, self.settings.snapshot_months + 1),
+            self._snapshot_dates,
             members=self.members,
             rules=self.settings.lifecycle,
             **self.engine,
             latest=self._as_of_stages,
         )
 
+    @property
+    def _snapshot_dates(self) -> list[pd.Timestamp]:
+        return month_ends(self.as_of, self.settings.snapshot_months + 1)
+
     @cached_property
     def transitions(self) -> pd.DataFrame:
-        """stage_transitions.csv: the share of each stage's members in each stage a month later."""
-        return transition_matrix(self.snapshots)
+        """stage_transitions.csv: the share of each stage's members in each stage a month later (a month where
+        nobody had joined or bought yet moves nobody)."""
+        return transition_matrix(self.snapshots, dates=self._snapshot_dates)
 
     @cached_property
     def activity(self) -> pd.DataFrame:

@@ -61,6 +61,8 @@ def read_survey(
 ) -> SurveyData:
     """Read and check every table; see the module docstring."""
     cost_table = _table(costs, "costs", ["benefit", "direct_cost", "delivery_cost"])
+    if cost_table.empty:  # every answer would be about an unknown benefit, and the ranking empty, without a word
+        raise ValueError("costs: no benefit is listed; the costs table names the candidate benefits")
     for column in ("direct_cost", "delivery_cost"):
         cost_table[column] = pd.to_numeric(cost_table[column], errors="coerce")
         bad = cost_table[column].isna() | (cost_table[column] < 0)

@@ -315,3 +315,31 @@ def test_advisors_without_teams_serve_every_member(tmp_path, supplements_world):
         .isin(supplements_world.advisors.loc[supplements_world.advisors["active"], "advisor_id"])
         .all()
     )
+
+
+def test_cli_maps_an_advisors_file_with_chinese_headers(tmp_path, supplements_world, capsys):
+    """A GBK advisors export with Chinese headers is read through --advisors-mapping, as members and
+    transactions are through theirs (the verbs had no way to map one)."""
+    paths = supplements_world.write(tmp_path / "world")
+    headers = {"advisor_id": "顾问编号", "name": "姓名", "team": "团队", "level": "等级", "capacity_min": "最少",
+               "capacity_max": "最多", "active": "在职"}  # fmt: skip
+    chinese = tmp_path / "advisors_gbk.csv"
+    chinese.write_bytes(supplements_world.advisors.rename(columns=headers).to_csv(index=False).encode("gbk"))
+    mapping = tmp_path / "advisors.yaml"
+    mapping.write_text("columns:\n" + "".join(f"  {zh}: {en}\n" for en, zh in headers.items()), encoding="utf-8")
+    common = ["assign", "--members", paths["members"], "--transactions", paths["transactions"], "--as-of", AS_OF]
+    assert main([str(a) for a in [*common, "--advisors", chinese, "--out", tmp_path / "a"]]) == 2
+    assert "advisor_id" in capsys.readouterr().err.splitlines()[-1]
+    with_mapping = [*common, "--advisors", chinese, "--advisors-mapping", mapping, "--out", tmp_path / "b"]
+    assert main([str(a) for a in with_mapping]) == 0, capsys.readouterr().err
+    assert main([str(a) for a in [*common, "--advisors", paths["advisors"], "--out", tmp_path / "c"]]) == 0
+    for name in ("assignments.csv", "advisor_summary.csv"):
+        assert (tmp_path / "b" / name).read_bytes() == (tmp_path / "c" / name).read_bytes(), name
+
+
+def test_no_members_to_assign_says_so(supplements_world):
+    """A members table of no rows (an export of its header alone) is refused by name, not by a team's capacity
+    needing members."""
+    world = supplements_world
+    with pytest.raises(ValueError, match="no members to assign"):
+        plan_books(world.transactions, world.members.iloc[:0], world.advisors, AS_OF)

@@ -264,3 +264,16 @@ def test_export_calls_takes_the_alert_run_itself(gas_world, tmp_path):
     export_calls(run.alerts, gas_world.members, AS_OF, Ledger(tmp_path / "b.sqlite", create=True), tmp_path / "b")
     assert len(whole.call_list) > 0
     assert (tmp_path / "a" / "call_list.csv").read_bytes() == (tmp_path / "b" / "call_list.csv").read_bytes()
+
+
+def test_a_member_context_table_of_no_rows_adds_nothing(tmp_path):
+    """A context file of no rows (a day's member_rhythms.csv with nobody in it) knows nothing of anyone; beside
+    another it failed: pandas could not combine its empty integer column with the other's values."""
+    from segkit.callcenter.sheet import member_context
+
+    rfm = pd.DataFrame({"member_id": ["0001", "0002"], "segment": ["Champions", "At Risk"]})
+    rhythms = pd.DataFrame({"member_id": pd.Series(dtype=str), "days_overdue": pd.Series(dtype="int64")})
+    rhythms.to_parquet(tmp_path / "member_rhythms.parquet")
+    expected = member_context([rfm])
+    pd.testing.assert_frame_equal(member_context([rfm, tmp_path / "member_rhythms.parquet"]), expected)
+    pd.testing.assert_frame_equal(member_context([tmp_path / "member_rhythms.parquet", rfm]), expected)

@@ -26,6 +26,7 @@ from segkit.callcenter import (
     next_birthday,
     pace,
     retention_summary,
+    vip_flags,
 )
 from segkit.churn import AlertSettings, churn_alerts
 from segkit.cli import main
@@ -357,16 +358,8 @@ def gas_alerts(gas_world):
 
 def _export(gas_world, gas_alerts, ledger, out, as_of=AS_OF, **options):
     options.setdefault("settings", NO_CONTROL)
-    return export_list(
-        alert_candidates(gas_alerts),
-        gas_world.members,
-        as_of,
-        ledger,
-        out,
-        run="churn",
-        advisors=gas_world.advisors,
-        **options,
-    )
+    options.setdefault("advisors", gas_world.advisors)
+    return export_list(alert_candidates(gas_alerts), gas_world.members, as_of, ledger, out, run="churn", **options)
 
 
 def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_world, gas_alerts, tmp_path):
@@ -1009,3 +1002,40 @@ def test_alerts_and_outcomes_files_with_damaged_lines_are_refused_whole(tmp_path
 def test_a_database_segkit_cannot_serialize_or_has_no_driver_for_is_one_line():
     with pytest.raises(LedgerError, match="cannot open the ledger mysql://"):
         Ledger("mysql://segkit@localhost/ledger")
+
+
+def test_vip_flags_of_rows_without_a_member_or_of_a_member_twice_are_refused(tmp_path):
+    """A VIP file's row without a member id cannot be anyone's flag, and a member in two rows has two flags:
+    the file is refused by name (these ended in pandas' InvalidIndexError, exit 3, from ``segkit care``)."""
+    assert vip_flags(
+        pd.DataFrame({"member_id": ["1", "2"], "vip": [True, False]}).pipe(_parquet, tmp_path)
+    ).to_dict() == {
+        "1": True,
+        "2": False,
+    }
+    for ids, match in (
+        ([None, None, "3"], "2 rows have no member_id \\(the first is row 1\\)"),
+        (["1", " ", "3"], "1 rows have no member_id \\(the first is row 2\\)"),
+        (["1", "2", "1"], "member_id '1' is in more than one row"),
+    ):
+        path = _parquet(pd.DataFrame({"member_id": ids, "vip": [True, False, True]}), tmp_path)
+        with pytest.raises(ValueError, match=match):
+            vip_flags(path)
+    with pytest.raises(ValueError, match="the vip flags: member_id '7' is in more than one row"):
+        vip_flags(pd.Series([True, False], index=["7", "7"]))
+
+
+def _parquet(frame: pd.DataFrame, folder) -> str:
+    path = folder / "rfm.parquet"
+    frame.to_parquet(path)
+    return path
+
+
+def test_an_advisors_table_without_advisors_is_refused_and_nothing_recorded(gas_world, gas_alerts, tmp_path):
+    """Advisors given but none in the table (the file's header alone, or every row rejected) were taken as no
+    advisors table: the calls went to advisor ids not in it. Refused before the ledger records a run."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    with pytest.raises(ValueError, match="the advisors table holds no advisor"):
+        _export(gas_world, gas_alerts, ledger, tmp_path / "a", advisors=gas_world.advisors.iloc[:0])
+    assert ledger.row_counts() == {"runs": 0, "contacts": 0, "outcomes": 0} and not (tmp_path / "a").exists()
+    assert len(_export(gas_world, gas_alerts, ledger, tmp_path / "a").call_list) > 20

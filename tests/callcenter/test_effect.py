@@ -195,6 +195,16 @@ def test_windows_not_ended_and_runs_without_a_control_group_are_left_out_and_sai
             campaign_effect(without, _transactions(), AS_OF)
     effect = campaign_effect(calls, _transactions(), AS_OF)
     assert "2 still open, 2 calls without a chance of being held out" in repr(effect)
+    # transactions of nobody (an export of its header alone) were rates of 0 against 0; transactions that end
+    # before the first list said the ledger had no control group
+    with pytest.raises(ValueError, match="^the transactions hold no purchase"):
+        campaign_effect(calls, _transactions().iloc[:0], AS_OF)
+    early = _transactions().assign(date=DAY - pd.Timedelta(days=3))
+    with pytest.warns(UserWarning, match="the transactions end on"):
+        with pytest.raises(
+            ValueError, match=f"^no call list was made on or before {DAY - pd.Timedelta(days=3):%Y-%m-%d}"
+        ):
+            campaign_effect(calls, early, AS_OF)
     assert pd.isna(effect.table["agent_won_back_share"]).all()  # no outcomes given: nothing beside
 
 

@@ -344,3 +344,12 @@ def test_a_spend_model_that_cannot_be_fitted_says_so(cdnow):
     table, spend, notes = value_table(few, BetaGeoModel().fit(few), horizon=39)
     assert "expected_purchases" in table and "clv" not in table
     assert any("no expected_spend or clv: Gamma-Gamma needs at least 2" in note for note in notes)
+
+
+@pytest.mark.parametrize("model", ["bgnbd", "paretonbd", "mbgcnbd"])
+def test_nobody_to_fit_says_so(model):
+    """Transactions of nobody by the calibration's end (an export of its header alone): one clear error from
+    every model, where BG/NBD said its likelihood was not finite and Pareto/NBD ended in a TypeError."""
+    empty = pd.DataFrame({"member_id": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[ns]"), "amount": []})
+    with pytest.raises(ValueError, match="no customer to fit: nobody bought by the end of the calibration"):
+        segkit.customer_value(empty, "2026-03-31", settings={"model": model})

@@ -99,3 +99,21 @@ def test_no_alert_means_no_precision():
 
     scores = alert_scores(np.zeros(3, dtype=bool), np.array([True, False, True]), np.array([True, False, False]))
     assert scores["alerts"] == 0 and np.isnan(scores["precision"]) and scores["recall"] == 0 and scores["f1"] == 0
+
+
+def test_a_truth_without_households_is_refused(tmp_path):
+    """A truth file of its header alone (or a Parquet of no rows) is refused by name: its empty columns were
+    read as flags, then failed as dates (exit 3 from ``segkit backtest``)."""
+    header = "member_id,switched,last_refill,missed_refill_due\n"
+    (tmp_path / "truth.csv").write_text(header)
+    pd.read_csv(tmp_path / "truth.csv").to_parquet(tmp_path / "truth.parquet")
+    for name in ("truth.csv", "truth.parquet"):
+        with pytest.raises(ValueError, match="the truth holds no household"):
+            read_truth(tmp_path / name)
+    for rows in (",True,2026-03-01,\n", "007,True,2026-03-01,\n007,False,,\n"):
+        (tmp_path / "truth.csv").write_text(header + rows)
+        with pytest.raises(ValueError, match="a row without a member_id, or a member_id in two rows"):
+            read_truth(tmp_path / "truth.csv")
+    (tmp_path / "truth.csv").write_text(header + "007,True,2026-03-01,\n")
+    truth = read_truth(tmp_path / "truth.csv")
+    assert truth["switched"].tolist() == [True] and truth["last_refill"].dtype.kind == "M"

@@ -275,13 +275,18 @@ def test_segment_members_assembles_rfm_csv(supplements_world, tmp_path):
         SegmentationSettings.from_yaml(bad)
 
 
-def test_nobody_to_segment_says_so(supplements_world):
-    """No purchase by the as-of date and no members: one clear error, not one about stage transitions."""
+def test_nobody_to_segment_says_so(supplements_world, tmp_path):
+    """No purchase by the as-of date and no members: one clear error, not one about stage transitions. With
+    members, every one of them is a prospect without purchases, and the analyses are empty (the cohorts'
+    retention failed on a table without its first month)."""
     from segkit.segment import segment_members
 
     early = supplements_world.transactions["date"].min() - pd.Timedelta(days=1)
     with pytest.raises(ValueError, match=f"nothing to segment: nobody bought on or before {early.date()}"):
         segment_members(supplements_world.transactions, early)
-    assert len(segment_members(supplements_world.transactions, early, supplements_world.members).table) == len(
+    segmentation = segment_members(supplements_world.transactions, early, supplements_world.members)
+    assert set(segmentation.table["segment"]) == {NO_PURCHASE} and len(segmentation.table) == len(
         supplements_world.members
     )
+    segmentation.write(tmp_path)
+    assert pd.read_csv(tmp_path / "cohort_retention.csv").empty and pd.read_csv(tmp_path / "sales_split.csv").empty

@@ -104,6 +104,9 @@ def test_cost_rule_flag_keeps_expensive_benefits_and_settings_are_checked():
         read_survey(
             tables["screening"].drop(columns="liking"), tables["costs"], tables["ranking"], tables["constant_sum"]
         )
+    # no candidate benefit (a costs file of its header alone): every answer was an unknown benefit, silently
+    with pytest.raises(ValueError, match="costs: no benefit is listed"):
+        read_survey(tables["screening"], tables["costs"].iloc[:0], tables["ranking"], tables["constant_sum"])
 
 
 def test_rankings_per_tier(tmp_path):
