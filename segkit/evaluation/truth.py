@@ -21,7 +21,12 @@ def read_truth(path: str | Path) -> pd.DataFrame:
     if path.suffix.lower() in {".parquet", ".pq"}:
         truth = pd.read_parquet(path)
     else:
-        truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
+        try:
+            truth = pd.read_csv(path, dtype={"member_id": str}, encoding="utf-8-sig", keep_default_na=True)
+        except pd.errors.EmptyDataError:  # not even a header: pandas' message names no file
+            raise ValueError(
+                f"{path}: the file is empty; a world's truth has a header and a row per household"
+            ) from None
     if truth.empty:
         raise ValueError(f"{path}: the truth holds no household; a world's truth has a row for each")
     if "member_id" in truth and (truth["member_id"].isna().any() or truth["member_id"].duplicated().any()):

@@ -110,6 +110,9 @@ def test_a_truth_without_households_is_refused(tmp_path):
     for name in ("truth.csv", "truth.parquet"):
         with pytest.raises(ValueError, match="the truth holds no household"):
             read_truth(tmp_path / name)
+    (tmp_path / "blank.csv").write_text("\n\n")
+    with pytest.raises(ValueError, match="blank.csv: the file is empty"):
+        read_truth(tmp_path / "blank.csv")
     for rows in (",True,2026-03-01,\n", "007,True,2026-03-01,\n007,False,,\n"):
         (tmp_path / "truth.csv").write_text(header + rows)
         with pytest.raises(ValueError, match="a row without a member_id, or a member_id in two rows"):
