@@ -246,7 +246,10 @@ def _write_line_feeds(text: Text, target: Path) -> None:
 def _stream_codec(codec: str, head: bytes) -> str:
     """The codec to decode a file that starts with ``head`` a block at a time: UTF-16 or UTF-32 without a
     byte-order mark in the machine's byte order, as ``bytes.decode`` reads it (Python's incremental decoder
-    refuses such a file)."""
+    refuses such a file); UTF-8 with a signature as UTF-8 (``_decode_into`` takes the leading marks off for
+    every codec, and the offsets of bad bytes then count from the file's start, as for every codec)."""
+    if codec == "utf-8-sig":
+        return "utf-8"
     marks = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE), "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}
     if codec in marks and not head.startswith(marks[codec]):
         return f"{codec}-{'le' if sys.byteorder == 'little' else 'be'}"
@@ -292,16 +295,14 @@ def _not_decoded(
 ) -> ContractError:
     """The refusal of a file whose ``block`` (at ``offset`` in the file, after ``lines`` line feeds) holds bytes
     that ``codec`` cannot read; ``state`` is the decoder's before the block: the bytes it carried over from the
-    block before (where ``error.start`` counts from) and its byte order. The line counts the line feeds of the
-    text, not the bytes 0x0A (in UTF-16 a character such as 上, U+4E0A, holds one)."""
-    carried, order = state
+    block before (where ``error.start`` counts from) and its flags (UTF-16's byte order). The line counts the
+    line feeds of the text, not the bytes 0x0A (in UTF-16 a character such as 上, U+4E0A, holds one)."""
+    carried, flags = state
     held = carried + block
-    signed = codec == "utf-8-sig" and order and held.startswith(codecs.BOM_UTF8)
-    start = error.start + (len(codecs.BOM_UTF8) if signed else 0)  # UTF-8 with a signature counts from after it
     before = codecs.getincrementaldecoder(codec)()
-    before.setstate((b"", order))
-    line = lines + before.decode(held[:start]).count("\n") + 1
-    at = offset - len(carried) + start
+    before.setstate((b"", flags))
+    line = lines + before.decode(held[: error.start]).count("\n") + 1
+    at = offset - len(carried) + error.start
     with Text(path, str(path)) as text:
         return _not_in_encoding(path, encoding, line, text.read(at, at + 4))
 
