@@ -367,7 +367,7 @@ def cmd_outcomes(args) -> None:
         f"{imported.added:,} outcomes imported; {imported.already:,} already in the ledger, "
         f"{imported.repeated:,} repeated row(s) of the file ignored; {ledger}"
     )
-    print(summary.to_string(index=False))
+    print(summary.to_string(index=False) if len(summary) else "retention summary: no call listed in the ledger yet")
     if args.summary:
         write_table(summary, args.summary)
         print(f"retention summary: {args.summary}")

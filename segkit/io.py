@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from .progress import BIG, progress
 
@@ -153,8 +154,18 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
                 safe.isetitem(column, safe_csv_text(safe.iloc[:, column]))
             _write_csv(safe, tmp, path.name)
         else:
-            frame.to_parquet(tmp, index=False)
+            pq.write_table(_typed_text(pa.Table.from_pandas(frame, preserve_index=False)), tmp)
     return path
+
+
+def _typed_text(table: pa.Table) -> pa.Table:
+    """Columns of no value typed as text: pandas gives a text column without a value (a header-only export, no
+    alert today) Arrow's null type, which readers cannot compare with the text the same column holds on other
+    days."""
+    for position, column in enumerate(table.schema):
+        if pa.types.is_null(column.type):
+            table = table.set_column(position, column.name, table.column(position).cast(pa.string()))
+    return table
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, name: str) -> None:

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 from conftest import REPO
 
@@ -560,6 +561,16 @@ def test_an_export_of_its_header_alone_is_an_error_or_an_empty_result_never_a_bu
             last = capsys.readouterr().err.splitlines()[-1]  # after the load's report
             assert last.startswith(f"segkit {verb}: error: ") if code else "error" not in last, (case, verb, last)
     assert set(pd.read_csv(tmp_path / "all rejected" / "segment" / "out.csv")["segment"]) == {"No purchase"}
+    # the checked table of no rows keeps its types in Parquet: text as text, as on a day with rows (was null)
+    tx.write_text("member_id,date,amount,product\n")
+    assert main(["load", "transactions", "--file", tx, "--out", tmp_path / "empty.parquet"]) == 0
+    schema = pq.read_schema(tmp_path / "empty.parquet")
+    assert [str(schema.field(c).type) for c in ("member_id", "date", "amount", "product")] == [
+        "string",
+        "timestamp[ns]",
+        "double",
+        "string",
+    ]
 
 
 def test_clv_takes_no_members_file_it_would_not_use(tmp_path, capsys):

@@ -20,8 +20,9 @@ columns for dialers and scripts.
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import pandas as pd
@@ -371,41 +372,91 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
     """The outcomes agents filled in on a call sheet (every sheet, labels in either language): ``alert_id``,
     ``outcome``, ``outcome_date`` (text, as the agent wrote it; a date cell as YYYY-MM-DD), ``note`` and
     ``where`` (sheet and row, for errors). Rows whose outcome, date and note are all blank are left out;
-    sheets without a call id and an outcome column (the summary) are skipped."""
+    sheets without a call id and an outcome column (the summary) are skipped. The summary's calls per sheet are
+    checked against the call rows found: a sheet of no calls comes back as no outcomes, and call rows missing
+    (a sheet or rows deleted) are a warning, since the outcomes of the rest must still be recorded."""
     from openpyxl import load_workbook
 
     labels = column_labels()
-    rows, found = [], False
+    rows, found, listed = [], {}, None
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         for sheet in workbook.worksheets:
             lines = sheet.iter_rows(values_only=True)
-            header, number = None, 0
-            for number, line in enumerate(lines, start=1):
-                names = [labels.get(str(cell).strip(), str(cell).strip()) if cell is not None else "" for cell in line]
-                if {"alert_id", "outcome"} <= set(names):
-                    header = names
-                    break
-                if number >= 10:
-                    break
+            header = _header(lines, labels)
             if header is None:
+                if listed is None:
+                    listed = _calls_listed(list(sheet.iter_rows(values_only=True)))
                 continue
-            found = True
-            first = number + 1
-            for number, line in enumerate(lines, start=first):
-                values = dict(zip(header, line))
+            found[sheet.title] = 0
+            for number, line in enumerate(lines, start=header.row + 1):
+                values = dict(zip(header.names, line))
                 filled = {name: _cell_text(values.get(name)) for name in ("alert_id", *AGENT_COLUMNS)}
+                found[sheet.title] += bool(filled["alert_id"])
                 if any(filled[name] for name in AGENT_COLUMNS):
                     rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
     finally:
         workbook.close()
-    if not found:
+    if not found and not (listed is not None and sum(listed.values()) == 0):
         raise ValueError(
             f"{path}: no sheet with a call id and an outcome column "
             f"({' / '.join(catalogue(language).text('call_sheet.columns.outcome') for language in LANGUAGES)}): "
             "is this a segkit call sheet?"
         )
+    for title, calls in (listed or {}).items():
+        if found.get(title, 0) < calls:
+            warnings.warn(
+                f"{path}: the summary lists {calls:,} call(s) on sheet {title!r}, the workbook holds "
+                f"{found.get(title, 0):,}: outcomes written on the missing rows (a sheet or rows deleted or "
+                "renamed?) are not imported",
+                stacklevel=2,
+            )
     return pd.DataFrame(rows, columns=["alert_id", *AGENT_COLUMNS, "where"])
+
+
+class _Header(NamedTuple):
+    row: int
+    names: list[str]
+
+
+def _header(lines, labels: dict[str, str], needed: tuple[str, ...] = ("alert_id", "outcome")) -> _Header | None:
+    """The first of a sheet's first 10 rows that holds the ``needed`` columns (labels in either language),
+    as canonical names; ``lines`` is left at the row after it."""
+    for number, line in enumerate(lines, start=1):
+        names = [labels.get(str(cell).strip(), str(cell).strip()) if cell is not None else "" for cell in line]
+        if set(needed) <= set(names):
+            return _Header(number, names)
+        if number >= 10:
+            return None
+    return None
+
+
+def _summary_labels() -> dict[str, str]:
+    """The summary sheet's column labels and its total line, in every language, to their canonical names."""
+    return {
+        catalogue(language).text(f"call_sheet.summary.{name}"): name
+        for language in LANGUAGES
+        for name in ("sheet", "calls", "total")
+    }
+
+
+def _calls_listed(lines: list[tuple]) -> dict[str, int] | None:
+    """The calls per sheet on a summary sheet, read up to its total line (which must hold their sum); ``None``
+    for any other sheet, or a summary that does not read as segkit wrote it (nothing is checked against it)."""
+    labels = _summary_labels()
+    header = _header(iter(lines), labels, needed=("sheet", "calls"))
+    if header is None:
+        return None
+    sheet, calls = header.names.index("sheet"), header.names.index("calls")
+    listed = {}
+    for line in lines[header.row :]:
+        title, count = (line[sheet], line[calls]) if len(line) > max(sheet, calls) else (None, None)
+        if not isinstance(count, int):
+            return None
+        if labels.get(str(title).strip()) == "total":
+            return listed if sum(listed.values()) == count else None
+        listed[str(title)] = count
+    return None
 
 
 def _cell_text(value: Any) -> str:

@@ -3,6 +3,8 @@ a readable summary, and checks of the BTYD summary table."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import optimize
@@ -109,6 +111,14 @@ class MaximumLikelihoodModel(Estimator):
         self._fit(summary)
         if not self.converged_:
             warn_not_converged(self, "the likelihood's gradient at the estimates is not near zero")
+        unknown = [name for name, error in self.standard_errors_.items() if np.isnan(error)]
+        if unknown:
+            warnings.warn(
+                f"{type(self).__name__}: {self.n_:,} customer(s) do not pin down {', '.join(unknown)} (the "
+                "likelihood is flat there: no standard error); the estimates and what they predict may mean "
+                "nothing",
+                stacklevel=2,
+            )
         return self
 
     def _fit(self, summary: pd.DataFrame) -> None:
@@ -168,10 +178,12 @@ class MaximumLikelihoodModel(Estimator):
         else:
             hessian = _hessian(lambda p: -(weights * self._log_likelihood(p, data)).sum(), params)
         try:
-            covariance = np.linalg.inv((hessian + hessian.T) / 2)
-            self.standard_errors_ = dict(zip(self._parameter_names, np.sqrt(np.clip(np.diag(covariance), 0, None))))
+            variances = np.diag(np.linalg.inv((hessian + hessian.T) / 2))
         except np.linalg.LinAlgError:
-            self.standard_errors_ = dict.fromkeys(self._parameter_names, np.nan)
+            variances = np.full(len(self._parameter_names), np.nan)
+        with np.errstate(invalid="ignore"):  # a variance that is not positive: the likelihood is flat there
+            errors = np.where(np.isfinite(variances) & (variances > 0), np.sqrt(variances), np.nan)
+        self.standard_errors_ = dict(zip(self._parameter_names, errors))
 
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95 % intervals (normal approximation).

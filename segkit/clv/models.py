@@ -250,11 +250,13 @@ class BetaGeoModel(MaximumLikelihoodModel):
         x, t_x, T = _arrays(frequency, recency, T)
         t = np.asarray(t, dtype=float)
         z = t / (alpha + T + t)
-        head = (a + b + x - 1) / (a - 1)
-        tail = 1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * special.hyp2f1(
-            r + x, b + x, a + b + x - 1, z
-        )
-        return head * tail * self.probability_alive(x, t_x, T)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a = 1 (left where it started, not identified): NaN
+            head = (a + b + x - 1) / (a - 1)
+            tail = 1 - np.exp((r + x) * (np.log(alpha + T) - np.log(alpha + T + t))) * special.hyp2f1(
+                r + x, b + x, a + b + x - 1, z
+            )
+            expected = head * tail * self.probability_alive(x, t_x, T)
+        return np.where(np.isfinite(expected), expected, np.nan)
 
 
 class ParetoNBDModel(MaximumLikelihoodModel):

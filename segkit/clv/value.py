@@ -282,6 +282,11 @@ def value_table(
     name = type(purchases).__name__
     notes = [] if purchases.converged_ else [f"{name} did not converge: its estimates are uncertain"]
     table["expected_purchases"] = purchases.conditional_expected_purchases(horizon, x, t_x, T)
+    unknown = int((~np.isfinite(table["expected_purchases"].to_numpy(dtype=float))).sum())
+    if unknown:
+        notes.append(
+            f"{unknown:,} customer(s) get no expected_purchases: {name}'s formula has no value at its estimates"
+        )
     try:
         spend = GammaGammaModel().fit(summary)
     except ValueError as error:

@@ -20,6 +20,7 @@ is a row of ``problems`` (respondent, method, problem).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -119,7 +120,35 @@ def read_survey(
         people = people.rename(columns={"segment": "tier"}) if "tier" not in people else people
         people = people.drop_duplicates("respondent_id")[["respondent_id", "tier"]]
     problems_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
+    _check_answers(screen, ranks, points, problems_table)
     return SurveyData(benefits, screen, cost_table, ranks, points, people, problems_table)
+
+
+def _check_answers(screen: pd.DataFrame, ranks: pd.DataFrame, points: pd.DataFrame, problems: pd.DataFrame) -> None:
+    """Refuse a survey whose screening, or both whose stage-three methods, hold no usable answer (every benefit
+    would pass the screen on no rating, or be ranked on nothing), and warn when one method has none (the ranking
+    then rests on the other alone)."""
+
+    def why(method: str) -> str:
+        excluded = problems.loc[problems["method"] == method]
+        if excluded.empty:
+            return "no row"
+        first = excluded.iloc[0]
+        return f"all {len(excluded):,} excluded, the first: respondent {first['respondent_id']}, {first['problem']}"
+
+    if screen.empty:
+        raise ValueError(f"screening: no usable rating ({why('screening')}); the first stage screens on them")
+    if ranks.empty and points.empty:
+        raise ValueError(
+            f"ranking and constant_sum: no usable answer (ranking: {why('ranking')}; constant_sum: "
+            f"{why('constant_sum')}); the third stage ranks the benefits on them"
+        )
+    for name, method, other in (("ranking", ranks, "constant-sum points"), ("constant_sum", points, "rankings")):
+        if method.empty:
+            warnings.warn(
+                f"{name}: no usable answer ({why(name)}); the final ranking rests on the {other} alone",
+                stacklevel=3,
+            )
 
 
 def _ranking_problem(rows: pd.DataFrame, known: set[str]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import string
+import warnings
 
 import openpyxl
 import pandas as pd
@@ -241,6 +242,59 @@ def test_a_workbook_that_is_not_a_call_sheet_is_refused(tmp_path):
     book.save(tmp_path / "other.xlsx")
     with pytest.raises(ValueError, match="no sheet with a call id and an outcome column"):
         read_call_sheet(tmp_path / "other.xlsx")
+
+
+def test_a_call_sheet_of_no_calls_comes_back_as_no_outcomes(gas_world, tmp_path, capsys):
+    """A day without anyone to call still writes the summary sheet; handed back, it was refused as not a call
+    sheet."""
+    ledger = str(tmp_path / "ledger.sqlite")
+    Ledger(ledger, create=True)
+    no_alerts = churn_alerts(gas_world.transactions, AS_OF, gas_world.members).alerts.iloc[:0]
+    export = export_calls(no_alerts, gas_world.members, AS_OF, Ledger(ledger), tmp_path / "out")
+    assert len(export.call_list) == 0 and openpyxl.load_workbook(export.files[1]).sheetnames == ["汇总"]
+    assert read_call_sheet(export.files[1]).empty
+    capsys.readouterr()
+    assert main(["outcomes", "--file", str(export.files[1]), "--ledger", ledger]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("0 outcomes imported") and "no call listed" in captured.out
+    assert captured.err == ""
+
+
+def test_call_rows_missing_from_the_sheet_are_a_warning_and_the_rest_is_imported(
+    gas_world, gas_alerts, tmp_path, capsys
+):
+    """An agent who deletes a sheet or rows hands back fewer calls than the summary lists: their outcomes cannot
+    be imported, and the import says so (refusing would lose the outcomes that are there, do-not-call among
+    them)."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    export = export_calls(gas_alerts, gas_world.members, AS_OF, ledger, tmp_path / "out", advisors=gas_world.advisors)
+    book = openpyxl.load_workbook(export.files[1])
+    first, second, third = book.sheetnames[1:4]
+    listed = {line[0]: line[1] for line in book["汇总"].iter_rows(values_only=True)}
+    book.remove(book[second])
+    book[third].delete_rows(3, 2)
+    book.save(tmp_path / "cut.xlsx")
+    filled = _fill(tmp_path / "cut.xlsx", {first: [(2, "勿扰", "2026-04-01", None)]}, tmp_path / "filled.xlsx")
+    with pytest.warns(UserWarning) as caught:
+        assert len(read_call_sheet(filled)) == 1
+    assert [str(w.message).split(": ", 1)[1] for w in caught] == [
+        f"the summary lists {listed[second]:,} call(s) on sheet {second!r}, the workbook holds 0: outcomes "
+        "written on the missing rows (a sheet or rows deleted or renamed?) are not imported",
+        f"the summary lists {listed[third]:,} call(s) on sheet {third!r}, the workbook holds {listed[third] - 2:,}: "
+        "outcomes written on the missing rows (a sheet or rows deleted or renamed?) are not imported",
+    ]
+    capsys.readouterr()
+    assert main(["outcomes", "--file", str(filled), "--ledger", str(tmp_path / "ledger.sqlite")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("1 outcomes imported")
+    assert [line.split(": ")[:2] for line in captured.err.splitlines()] == [["segkit outcomes", "warning"]] * 2
+    assert ledger.outcomes()["outcome"].tolist() == ["do_not_call"]
+    unsummed = openpyxl.load_workbook(filled)  # a summary that does not add up checks nothing
+    unsummed["汇总"].cell(row=5, column=2).value = 1
+    unsummed.save(tmp_path / "unsummed.xlsx")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(read_call_sheet(tmp_path / "unsummed.xlsx")) == 1
 
 
 def test_both_catalogues_have_the_same_texts_with_the_same_fields():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -353,3 +355,21 @@ def test_nobody_to_fit_says_so(model):
     empty = pd.DataFrame({"member_id": pd.Series(dtype=str), "date": pd.Series(dtype="datetime64[ns]"), "amount": []})
     with pytest.raises(ValueError, match="no customer to fit: nobody bought by the end of the calibration"):
         segkit.customer_value(empty, "2026-03-31", settings={"model": model})
+
+
+def test_a_fit_the_data_cannot_pin_down_says_so_and_predicts_nothing_false():
+    """One customer without a repeat purchase leaves BG/NBD's a and b where the search started (a = 1, where the
+    expectation divides by zero): the fit printed estimates with no word, a standard error of 0 for an unknown
+    parameter, numpy's 'divide by zero' and an infinite expected_purchases."""
+    one = pd.DataFrame({"member_id": ["0001"], "date": pd.to_datetime(["2026-01-05"]), "amount": [115.4]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        value = segkit.customer_value(one, "2026-03-31", holdout_end="2026-06-30")
+    assert [str(w.message) for w in caught] == [
+        "BetaGeoModel: 1 customer(s) do not pin down r, alpha, a, b (the likelihood is flat there: no standard "
+        "error); the estimates and what they predict may mean nothing"
+    ]
+    assert value.purchases.summary()["std_error"].isna().all()
+    assert value.table[["expected_purchases", "holdout_forecast"]].isna().all().all()
+    no_value = "1 customer(s) get no expected_purchases: BetaGeoModel's formula has no value at its estimates"
+    assert no_value in value.notes

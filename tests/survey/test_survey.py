@@ -56,6 +56,28 @@ def test_bad_rows_are_reported_per_respondent_and_excluded_from_their_method_onl
     assert result.agreement["ranking_respondents"] == 117 and result.agreement["cs_respondents"] == 119
 
 
+def test_a_stage_without_a_usable_answer_is_refused_or_said_and_never_passed_over():
+    """A screening file of no usable rating kept every benefit on no rating at all; a ranking or constant-sum
+    file of none left its method out of the final ranking without a word."""
+    tables = generate_survey(8, 60, seed=7)
+    header_only = {name: table.iloc[:0] for name, table in tables.items()}
+    unknown = tables["screening"].assign(benefit="a benefit not in the costs")
+    with pytest.raises(ValueError, match=r"^screening: no usable rating \(no row\); the first stage"):
+        _run({**tables, "screening": header_only["screening"]})
+    excluded = rf"screening: no usable rating \(all {len(unknown)} excluded, the first: respondent S"
+    with pytest.raises(ValueError, match=excluded):
+        _run({**tables, "screening": unknown})
+    with pytest.raises(ValueError, match=r"^ranking and constant_sum: no usable answer \(ranking: no row; "):
+        _run({**tables, "ranking": header_only["ranking"], "constant_sum": header_only["constant_sum"]})
+    whole = _run(tables).ranking.set_index("benefit")
+    alone_methods = (("ranking", "cs_share", "constant-sum points"), ("constant_sum", "pl_share", "rankings"))
+    for method, kept, other in alone_methods:
+        said = f"^{method}: no usable answer \\(no row\\); the final ranking rests on the {other}"
+        with pytest.warns(UserWarning, match=said):
+            alone = _run({**tables, method: header_only[method]}).ranking.set_index("benefit")
+        pd.testing.assert_series_equal(alone["combined"].dropna(), whole[kept].dropna(), check_names=False)
+
+
 def test_the_batched_bootstrap_is_choix_on_the_resampled_data():
     tables = generate_survey(8, 60, seed=7)
     benefits = tables["costs"]["benefit"].tolist()[:6]
