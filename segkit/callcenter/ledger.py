@@ -304,9 +304,9 @@ class Ledger:
         with self._reading() as session:
             return session.listed(run_id)
 
-    def call_days(self, alert_ids: list[str]) -> pd.Series:
+    def listings(self, alert_ids: list[str]) -> pd.DataFrame:
         with self._reading() as session:
-            return session.call_days(alert_ids)
+            return session.listings(alert_ids)
 
     # Writes: each one serialized unit (``exclusive``).
 
@@ -421,17 +421,19 @@ class LedgerSession:
         query = sa.select(*[contacts.c[c] for c in RECORDED_COLUMNS]).where(contacts.c.run_id == run_id)
         return self._frame(query.order_by(contacts.c.priority), RECORDED_COLUMNS)
 
-    def call_days(self, alert_ids: list[str]) -> pd.Series:
-        """The day of the list each of ``alert_ids`` was on, by alert id (those the ledger knows)."""
+    def listings(self, alert_ids: list[str]) -> pd.DataFrame:
+        """The listing of each of ``alert_ids`` the ledger knows, by alert id: the day of its list (``as_of``),
+        its ``member_id`` and ``arm`` (called, or held out as control)."""
         rows = []
         for start in range(0, len(alert_ids), 500):
             chunk = alert_ids[start : start + 500]
             rows += self.con.execute(
-                sa.select(contacts.c.alert_id, contacts.c.as_of).where(contacts.c.alert_id.in_(chunk))
+                sa.select(contacts.c.alert_id, contacts.c.as_of, contacts.c.member_id, contacts.c.arm).where(
+                    contacts.c.alert_id.in_(chunk)
+                )
             ).all()
-        return pd.Series(
-            [pd.Timestamp(day) for _, day in rows], index=[alert for alert, _ in rows], dtype="datetime64[ns]"
-        )
+        table = pd.DataFrame(rows, columns=["alert_id", "as_of", "member_id", "arm"], dtype=object)
+        return table.astype({"as_of": "datetime64[ns]"}).set_index("alert_id")
 
     def last_contacts(self, member_ids: list[str], before: Any) -> pd.DataFrame:
         """Each member's latest contact listed before the day ``before``: ``as_of``, ``campaign`` and the

@@ -6,10 +6,14 @@ labelled in either language; rows left blank are skipped: ``read_call_sheet``),
 or in a CSV file with one row per call result: ``alert_id`` (from the call
 list), ``outcome`` (a code below, its English words or its Chinese label),
 ``outcome_date`` (or ``date``; any date form the loaders accept) and an
-optional ``note``. A file with an unknown alert id, an unknown code, a bad
-date, a date in the future or before the call was listed, or a line that
-holds no usable record is refused whole, with every bad row named: half an
-import would be worse than none (a lost "asked not to be called" is a call). A row repeated in the file counts
+optional ``note`` (or the call sheet's headers, in either language). A file
+with an unknown alert id, a row whose member is not the member of its call
+(columns sorted apart), an unknown code, an outcome without a date, a bad
+date, a date after tomorrow or before the call was listed, a call both won
+back and switched supplier on one day, or a line that holds no usable record
+is refused whole, with every bad row named: half an import would be worse
+than none (a lost "asked not to be called" is a call). An outcome of a call
+held out as control is recorded with a warning. A row repeated in the file counts
 once (the repeats are
 reported); the same alert, outcome and date with two different notes is a
 conflict that refuses the file. Importing the same file twice adds nothing.
@@ -24,6 +28,7 @@ retention summary reports.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -33,7 +38,7 @@ from ..data.parse import parse_dates
 from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
 from .ledger import Ledger
-from .sheet import read_call_sheet
+from .sheet import AGENT_COLUMNS, SHOWN_PROBLEMS, column_labels, read_call_sheet
 
 OUTCOMES = {
     "reached": ("reached", "已接通"),
@@ -47,7 +52,6 @@ _ALIASES = {alias.lower(): code for code, aliases in OUTCOMES.items() for alias 
 _ALIASES.update(
     {label.lower(): code for language in LANGUAGES for code, label in catalogue(language).section("outcomes").items()}
 )
-SHOWN_PROBLEMS = 20
 OUTCOME_KEY = ["alert_id", "outcome", "outcome_date"]
 
 
@@ -60,55 +64,54 @@ class OutcomesImport(NamedTuple):
 
 
 def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
-    """The outcomes file, checked: canonical codes, dates, alert ids the ledger knows, and no alert with
-    the same outcome and date twice with different notes. Rows repeated exactly are kept (see
-    ``import_outcomes``)."""
-    if isinstance(source, (str, Path)) and Path(source).suffix.lower() in (".xlsx", ".xlsm"):
-        frame = read_call_sheet(source)
+    """The outcomes file, checked: canonical codes, dates, alert ids the ledger knows (of the member the row
+    names, where it names one), and no alert with the same outcome and date twice with different notes. Rows
+    repeated exactly are kept (see ``import_outcomes``). The call sheet's warnings (calls missing from it) and
+    outcomes of control-group calls are said once the file is accepted."""
+    held: list[warnings.WarningMessage] = []
+    if _is_workbook(source):
+        with warnings.catch_warnings(record=True) as held:
+            warnings.simplefilter("always")
+            frame = read_call_sheet(source)
+        where = frame.pop("where")
     else:
-        frame = read_source(source).frame.rename(columns=lambda c: str(c).strip().lstrip("\ufeff"))
-    if "outcome_date" not in frame and "date" in frame:
-        frame = frame.rename(columns={"date": "outcome_date"})
-    missing = [c for c in ("alert_id", "outcome", "outcome_date") if c not in frame]
-    if missing:
-        raise ValueError(f"outcomes file lacks column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
-    frame = frame.reset_index(drop=True)
-    where = frame.pop("where") if "where" in frame else "row " + (frame.index + 2).astype(str)
-    frame = frame.assign(
-        alert_id=frame["alert_id"].astype(str).str.strip(), note=frame["note"] if "note" in frame else ""
-    )
+        frame, where = _outcomes_file(source)
+    listing = ledger.listings(sorted(set(frame["alert_id"])))
+    listed_on = frame["alert_id"].map(listing["as_of"])
+    member = frame["member_id"] if "member_id" in frame else pd.Series("", index=frame.index)
     problems = []
-    code = frame["outcome"].astype(str).str.strip().str.lower().map(_ALIASES)
+    code = frame["outcome"].str.lower().map(_ALIASES)
     for row in frame.index[code.isna()]:
         shown = frame.at[row, "outcome"]
         problems.append(
             f"{where[row]}: unknown outcome {shown!r}"
-            if shown not in ("", None)
+            if shown
             else f"{where[row]}: no outcome chosen (a date or note without an outcome)"
         )
-    dates, bad_date = parse_dates(frame["outcome_date"].astype(str))
+    for row in frame.index[(frame["outcome_date"] == "") & (frame["outcome"] != "")]:
+        problems.append(f"{where[row]}: no outcome_date for {frame.at[row, 'outcome']!r} (the day of the call)")
+    dates, bad_date = parse_dates(frame["outcome_date"])
     for row in frame.index[bad_date]:
         problems.append(f"{where[row]}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
-    listed_on = frame["alert_id"].map(ledger.call_days(sorted(set(frame["alert_id"]))))
     for row in frame.index[listed_on.isna()]:
         problems.append(f"{where[row]}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
-    today = pd.Timestamp.today().normalize()
-    for row in frame.index[(dates > today).fillna(False)]:
+    on_file = frame["alert_id"].map(listing["member_id"])
+    for row in frame.index[listed_on.notna() & (member != "") & (member != on_file)]:
+        problems.append(
+            f"{where[row]}: member {member[row]!r} is not the member of call {frame.at[row, 'alert_id']!r} "
+            f"({on_file[row]!r}): were the rows sorted apart? (sort whole rows)"
+        )
+    latest = pd.Timestamp.today().normalize() + pd.Timedelta(days=1)  # the call center's day may be ahead of ours
+    for row in frame.index[(dates > latest).fillna(False)]:
         problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is in the future")
     for row in frame.index[(dates < listed_on).fillna(False)]:
         problems.append(
             f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is before the call was listed "
             f"({listed_on[row]:%Y-%m-%d})"
         )
-    table = pd.DataFrame(
-        {
-            "alert_id": frame["alert_id"],
-            "outcome": code,
-            "outcome_date": dates,
-            "note": frame["note"].fillna("").astype(str),
-        }
-    )
+    table = pd.DataFrame({"alert_id": frame["alert_id"], "outcome": code, "outcome_date": dates, "note": frame["note"]})
     problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]), where)
+    problems += _contradictions(table.dropna(subset=["outcome", "outcome_date"]), where)
     if problems:
         shown = "; ".join(problems[:SHOWN_PROBLEMS])
         more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
@@ -118,7 +121,56 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
             f"{' / '.join(', '.join(catalogue(language).section('outcomes').values()) for language in LANGUAGES)}"
             f"): {shown}{more}"
         )
+    for warning in held:
+        warnings.warn(warning.message, stacklevel=2)
+    control = frame.index[frame["alert_id"].map(listing["arm"]) == "control"]
+    if len(control):
+        warnings.warn(
+            f"{len(control):,} outcome(s) of calls held out as the control group ({', '.join(where[control][:3])}"
+            f"{', ...' if len(control) > 3 else ''}): those members were not to be called. The outcomes are recorded "
+            "(pacing honours them), the retention summary leaves them out, and the campaign effect's control group "
+            "was called",
+            stacklevel=2,
+        )
     return table
+
+
+def _is_workbook(source: str | Path | pd.DataFrame) -> bool:
+    """A call sheet: named as a workbook, or a zip file (an .xlsx saved without its extension)."""
+    if not isinstance(source, (str, Path)):
+        return False
+    if Path(source).suffix.lower() in (".xlsx", ".xlsm", ".xls"):
+        return True
+    with open(source, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """An outcomes CSV (or table) as text, its columns named as the import reads them (the call sheet's labels in
+    either language, ``date`` for ``outcome_date``), rows blank in every column read left out, and where each row
+    is in the file."""
+    frame = read_source(source).frame.reset_index(drop=True)
+    labels = column_labels() | {name: name for name in ("alert_id", "member_id", "date", *AGENT_COLUMNS)}
+    frame = frame.rename(columns=lambda c: labels.get(str(c).strip().lstrip("\ufeff").casefold(), str(c).strip()))
+    if "outcome_date" not in frame and "date" in frame:
+        frame = frame.rename(columns={"date": "outcome_date"})
+    missing = [c for c in ("alert_id", "outcome", "outcome_date") if c not in frame]
+    if missing:
+        raise ValueError(f"outcomes file lacks column(s) {', '.join(missing)}; found {', '.join(frame.columns)}")
+    if frame.columns.duplicated().any():
+        raise ValueError(f"outcomes file names a column twice: {', '.join(frame.columns[frame.columns.duplicated()])}")
+    text = pd.DataFrame(
+        {
+            name: frame[name].astype(object).where(frame[name].notna(), "").astype(str).str.strip()
+            if name in frame
+            else pd.Series("", index=frame.index, dtype=object)
+            for name in ("alert_id", "member_id", *AGENT_COLUMNS)
+        },
+        index=frame.index,
+    )
+    where = "row " + (text.index + 2).astype(str)
+    kept = text.ne("").any(axis=1)  # Excel's trailing rows of separators alone
+    return text.loc[kept], where
 
 
 def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:
@@ -129,6 +181,18 @@ def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:
         f"{where[group.index[0]]} and {where[group.index[1]]}: alert_id {key[0]!r} {key[1]} on "
         f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
         for key, group in clash.groupby(OUTCOME_KEY, sort=False)
+    ]
+
+
+def _contradictions(table: pd.DataFrame, where: pd.Series) -> list[str]:
+    """One problem per call said to be both won back and switched supplier on one day (which is it?); other
+    outcomes on one day can follow each other (no answer, then reached)."""
+    decided = table.loc[table["outcome"].isin(["won_back", "switched_supplier"])]
+    both = decided.groupby(["alert_id", "outcome_date"])["outcome"].transform("nunique") > 1
+    return [
+        f"{' and '.join(where[group.index[:2]])}: alert_id {key[0]!r} both won back and switched supplier on "
+        f"{key[1]:%Y-%m-%d}"
+        for key, group in decided.loc[both].groupby(["alert_id", "outcome_date"], sort=False)
     ]
 
 
@@ -145,8 +209,10 @@ def retention_summary(ledger: Ledger) -> pd.DataFrame:
     (one column per code), calls with no outcome yet, and the won-back share of calls that reached a decision
     (won back or switched)."""
     contacts = ledger.contacts()
-    listed = contacts.loc[contacts["arm"] == "called"].groupby("campaign").size()  # not the control groups
+    called = contacts.loc[contacts["arm"] == "called"]  # not the control groups, nor an outcome of theirs
+    listed = called.groupby("campaign").size()
     recorded = ledger.outcomes()
+    recorded = recorded.loc[recorded["alert_id"].isin(called["alert_id"])]
     latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
     counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)
     table = counts.reindex(index=listed.index, columns=list(OUTCOMES), fill_value=0)

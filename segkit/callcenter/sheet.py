@@ -360,58 +360,150 @@ def _summary_sheet(
 
 
 def column_labels() -> dict[str, str]:
-    """Every language's label of the call sheet's columns, to the canonical name (what the import reads)."""
+    """Every language's label of the call sheet's columns (case folded), to the canonical name (what the import
+    reads)."""
     return {
-        label: name
+        label.casefold(): name
         for language in LANGUAGES
         for name, label in catalogue(language).section("call_sheet.columns").items()
     }
 
 
+READ_COLUMNS = ["alert_id", "member_id", *AGENT_COLUMNS]  # what the import reads back from a call sheet
+HEADER_ROWS = 10  # a sheet's header is looked for in its first rows
+SHOWN_PROBLEMS = 20
+
+
 def read_call_sheet(path: str | Path) -> pd.DataFrame:
     """The outcomes agents filled in on a call sheet (every sheet, labels in either language): ``alert_id``,
-    ``outcome``, ``outcome_date`` (text, as the agent wrote it; a date cell as YYYY-MM-DD), ``note`` and
-    ``where`` (sheet and row, for errors). Rows whose outcome, date and note are all blank are left out;
-    sheets without a call id and an outcome column (the summary) are skipped. The summary's calls per sheet are
-    checked against the call rows found: a sheet of no calls comes back as no outcomes, and call rows missing
-    (a sheet or rows deleted) are a warning, since the outcomes of the rest must still be recorded."""
-    from openpyxl import load_workbook
+    ``member_id`` (blank when the sheet has no such column), ``outcome``, ``outcome_date`` (text, as the agent
+    wrote it; a date cell as YYYY-MM-DD), ``note`` and ``where`` (sheet and row, for errors). Rows whose outcome,
+    date and note are all blank are left out.
 
+    Whatever would make an outcome unreadable refuses the workbook, naming it: a sheet other than the summary
+    without the call id and outcome columns (a header renamed or moved down: its rows would be skipped), a
+    column the import reads twice, merged cells across the rows read, a formula without a saved value. The
+    summary's calls are checked against the call rows found: a sheet of no calls comes back as no outcomes, and
+    fewer rows than listed (a sheet or rows deleted) are a warning, since the outcomes there must still be
+    recorded."""
+    values, formulas = _workbook(path, data_only=True), _workbook(path, data_only=False)
     labels = column_labels()
-    rows, found, listed = [], {}, None
-    workbook = load_workbook(path, read_only=True, data_only=True)
-    try:
-        for sheet in workbook.worksheets:
-            lines = sheet.iter_rows(values_only=True)
-            header = _header(lines, labels)
-            if header is None:
-                if listed is None:
-                    listed = _calls_listed(list(sheet.iter_rows(values_only=True)))
-                continue
-            found[sheet.title] = 0
-            for number, line in enumerate(lines, start=header.row + 1):
-                values = dict(zip(header.names, line))
-                filled = {name: _cell_text(values.get(name)) for name in ("alert_id", *AGENT_COLUMNS)}
-                found[sheet.title] += bool(filled["alert_id"])
-                if any(filled[name] for name in AGENT_COLUMNS):
-                    rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
-    finally:
-        workbook.close()
+    rows, problems, found, listed = [], [], {}, None
+    for sheet in values.worksheets:
+        header = _header(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), labels, ("alert_id", "outcome"))
+        if header is None:
+            lines = list(sheet.iter_rows(values_only=True))
+            summary = _header(lines[:HEADER_ROWS], _summary_labels(), ("sheet", "calls"))
+            if summary is not None:
+                listed = _calls_listed(lines, summary) if listed is None else listed
+            elif any(value is not None for line in lines for value in line):
+                problems.append(
+                    f"sheet {sheet.title!r}: no call id and outcome columns ({_labels('alert_id')}; "
+                    f"{_labels('outcome')}) in its first {HEADER_ROWS} rows: a sheet whose header was renamed or "
+                    "moved cannot be read; restore its header (or remove a sheet that is not a call sheet)"
+                )
+            continue
+        problems += _unreadable_cells(sheet, formulas[sheet.title], header)
+        columns = {name: header.names.index(name) for name in READ_COLUMNS if name in header.names}
+        found[sheet.title] = 0
+        lines = sheet.iter_rows(min_row=header.row + 1, values_only=True)
+        for number, line in enumerate(lines, start=header.row + 1):
+            filled = {name: _cell_text(line[i]) if i < len(line) else "" for name, i in columns.items()}
+            found[sheet.title] += bool(filled["alert_id"])
+            if any(filled.get(name) for name in AGENT_COLUMNS):
+                rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
     if not found and not (listed is not None and sum(listed.values()) == 0):
         raise ValueError(
-            f"{path}: no sheet with a call id and an outcome column "
-            f"({' / '.join(catalogue(language).text('call_sheet.columns.outcome') for language in LANGUAGES)}): "
-            "is this a segkit call sheet?"
+            f"{path}: no sheet with a call id and an outcome column ({_labels('outcome')}): is this a segkit call "
+            "sheet?"
         )
-    for title, calls in (listed or {}).items():
-        if found.get(title, 0) < calls:
-            warnings.warn(
-                f"{path}: the summary lists {calls:,} call(s) on sheet {title!r}, the workbook holds "
-                f"{found.get(title, 0):,}: outcomes written on the missing rows (a sheet or rows deleted or "
-                "renamed?) are not imported",
-                stacklevel=2,
+    if problems:
+        more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+        raise ValueError(
+            f"{path}: {len(problems)} problem(s) in the call sheet; nothing was imported: "
+            f"{'; '.join(problems[:SHOWN_PROBLEMS])}{more}"
+        )
+    _warn_missing_calls(path, listed or {}, found)
+    return pd.DataFrame(rows, columns=[*READ_COLUMNS, "where"]).fillna("")
+
+
+def _workbook(path: str | Path, data_only: bool):
+    """The workbook (whole, not read-only: its merged cells, and every row whatever its stated dimension), or a
+    one-line refusal of a file that is not one."""
+    from openpyxl import load_workbook
+
+    with open(path, "rb") as handle:
+        if handle.read(4) == b"\xd0\xcf\x11\xe0":
+            raise ValueError(
+                f"{path}: an Excel 97-2003 (.xls) or password-protected workbook: save the call sheet as an Excel "
+                "Workbook (.xlsx) without a password"
             )
-    return pd.DataFrame(rows, columns=["alert_id", *AGENT_COLUMNS, "where"])
+        handle.seek(0)
+        try:  # from the open file: openpyxl refuses a path not named .xlsx (a sheet saved without its extension)
+            return load_workbook(handle, data_only=data_only)
+        except Exception as error:  # noqa: BLE001 - a damaged file fails in zipfile, openpyxl or its XML parser
+            raise ValueError(
+                f"{path}: cannot be read as an Excel workbook (.xlsx) ({type(error).__name__}: {error}): is it cut "
+                "short or another kind of file? Save the call sheet from Excel again"
+            ) from error
+
+
+def _labels(name: str) -> str:
+    return " / ".join(catalogue(language).text(f"call_sheet.columns.{name}") for language in LANGUAGES)
+
+
+def _unreadable_cells(sheet, formulas, header: _Header) -> list[str]:
+    """An agent's column missing (renamed: what it holds would be lost), a column read twice, merged cells and
+    formulas without a saved value, among the columns the import reads (a merged outcome is read on its first
+    row only, an unsaved formula as blank: outcomes lost)."""
+    from openpyxl.utils import get_column_letter
+
+    where, problems = f"sheet {sheet.title!r}", []
+    for name in AGENT_COLUMNS:
+        if name not in header.names:
+            problems.append(f"{where}: no column {_labels(name)} in its header (row {header.row}): renamed?")
+    for name in READ_COLUMNS:
+        columns = [i + 1 for i, found in enumerate(header.names) if found == name]
+        if len(columns) > 1:
+            problems.append(
+                f"{where}: the column {_labels(name)} is there {len(columns)} times "
+                f"({', '.join(map(get_column_letter, columns))}): keep one"
+            )
+    read = {i + 1 for i, name in enumerate(header.names) if name in READ_COLUMNS}
+    for cells in sheet.merged_cells.ranges:
+        if cells.max_row > header.row and read & set(range(cells.min_col, cells.max_col + 1)):
+            problems.append(f"{where}: cells {cells.coord} are merged: unmerge them and fill in every row")
+    lines = zip(
+        sheet.iter_rows(min_row=header.row + 1, values_only=True),
+        formulas.iter_rows(min_row=header.row + 1, values_only=True),
+    )
+    for number, (saved, written) in enumerate(lines, start=header.row + 1):
+        for column in sorted(read):
+            formula = written[column - 1] if column <= len(written) else None
+            value = saved[column - 1] if column <= len(saved) else None
+            if isinstance(formula, str) and formula.startswith("=") and value is None:
+                problems.append(
+                    f"{where} row {number}: {header.names[column - 1]} is a formula without a saved value "
+                    f"({formula}): type the value, or open the file in Excel and save it"
+                )
+    return problems
+
+
+def _warn_missing_calls(path: str | Path, listed: dict[str, int], found: dict[str, int]) -> None:
+    """Warn when the call sheets hold fewer call rows than the summary lists, naming the sheets short of theirs
+    (a sheet renamed keeps its rows: the totals are compared)."""
+    if sum(found.values()) >= sum(listed.values()):
+        return
+    short = [
+        f"sheet {title!r}: {found.get(title, 0):,} of {calls:,}"
+        for title, calls in listed.items()
+        if found.get(title, 0) < calls
+    ]
+    warnings.warn(
+        f"{path}: the summary lists {sum(listed.values()):,} call(s), the workbook holds {sum(found.values()):,} "
+        f"({'; '.join(short)}): outcomes written on the missing rows (a sheet or rows deleted?) are not imported",
+        stacklevel=3,
+    )
 
 
 class _Header(NamedTuple):
@@ -419,41 +511,39 @@ class _Header(NamedTuple):
     names: list[str]
 
 
-def _header(lines, labels: dict[str, str], needed: tuple[str, ...] = ("alert_id", "outcome")) -> _Header | None:
-    """The first of a sheet's first 10 rows that holds the ``needed`` columns (labels in either language),
-    as canonical names; ``lines`` is left at the row after it."""
+def _header(lines, labels: dict[str, str], needed: tuple[str, ...]) -> _Header | None:
+    """The first of ``lines`` that holds the ``needed`` columns (``labels``: case-folded label to canonical
+    name), as canonical names."""
     for number, line in enumerate(lines, start=1):
-        names = [labels.get(str(cell).strip(), str(cell).strip()) if cell is not None else "" for cell in line]
+        names = [
+            labels.get(str(cell).strip().casefold(), str(cell).strip()) if cell is not None else "" for cell in line
+        ]
         if set(needed) <= set(names):
             return _Header(number, names)
-        if number >= 10:
-            return None
     return None
 
 
 def _summary_labels() -> dict[str, str]:
     """The summary sheet's column labels and its total line, in every language, to their canonical names."""
     return {
-        catalogue(language).text(f"call_sheet.summary.{name}"): name
+        catalogue(language).text(f"call_sheet.summary.{name}").casefold(): name
         for language in LANGUAGES
         for name in ("sheet", "calls", "total")
     }
 
 
-def _calls_listed(lines: list[tuple]) -> dict[str, int] | None:
-    """The calls per sheet on a summary sheet, read up to its total line (which must hold their sum); ``None``
-    for any other sheet, or a summary that does not read as segkit wrote it (nothing is checked against it)."""
+def _calls_listed(lines: list[tuple], header: _Header) -> dict[str, int] | None:
+    """The calls per sheet on the summary sheet (``header``: its column row), read up to its total line (which
+    must hold their sum); ``None`` for a summary that does not read as segkit wrote it (nothing is checked
+    against it)."""
     labels = _summary_labels()
-    header = _header(iter(lines), labels, needed=("sheet", "calls"))
-    if header is None:
-        return None
     sheet, calls = header.names.index("sheet"), header.names.index("calls")
     listed = {}
     for line in lines[header.row :]:
         title, count = (line[sheet], line[calls]) if len(line) > max(sheet, calls) else (None, None)
         if not isinstance(count, int):
             return None
-        if labels.get(str(title).strip()) == "total":
+        if labels.get(str(title).strip().casefold()) == "total":
             return listed if sum(listed.values()) == count else None
         listed[str(title)] = count
     return None

@@ -156,7 +156,8 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, b
 
     ``auto``: a byte-order mark names UTF-8 or UTF-16 (Excel's "Unicode text"); otherwise UTF-8 if the whole
     file is UTF-8, else GB18030 (a superset of GBK) when what came before the first non-UTF-8 byte was plain
-    ASCII (a file that is UTF-8 first and something else later mixes encodings and is refused). An encoding
+    ASCII or GBK that reads as UTF-8 (``_gbk_lookalike``); a file that is UTF-8 first and something else later
+    mixes encodings and is refused. An encoding
     named in the mapping is used as given. Bytes that do not fit refuse the file, naming the line.
     The file is checked, or decoded, a block at a time (``_first_non_utf8``, ``_decode_into``): never held whole
     in memory, nor as a Python string, which would take one to four times its size.
@@ -179,7 +180,7 @@ def _as_utf8(path: Path, encoding: str, folder: Path) -> tuple[Path, int, str, b
             bad, ascii_before, carriage_returns = _first_non_utf8(path, 0)
             if bad is None:
                 return path, 0, "utf-8", carriage_returns
-            if not ascii_before:
+            if not ascii_before and not _gbk_lookalike(path, bad):
                 with Text(path, str(path)) as text:
                     line = _line_feeds(text, bad) + 1
                 raise ContractError(
@@ -313,6 +314,19 @@ def _not_in_encoding(path: Path, encoding: str, line: int, bad: bytes) -> Contra
 
 def _unreadable(path: Path, encoding: str, error: UnicodeError) -> ContractError:
     return ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding")
+
+
+def _gbk_lookalike(path: Path, end: int) -> bool:
+    """Whether the UTF-8 before ``end`` holds only characters from U+0100 to U+07FF beside ASCII (Cyrillic,
+    Greek, Latin letters with marks): what GBK pairs read as UTF-8 make (要 is D2 AA, Cyrillic U+04AA), where text
+    written in UTF-8 before another encoding holds Chinese (3 bytes) or Latin-1 accents (C2, C3). Lead bytes from
+    C4 to DF alone, checked a block at a time."""
+    with Text(path, str(path)) as text:
+        for _, block in text.blocks(_DECODE_BLOCK, end):
+            values = np.frombuffer(block, dtype=np.uint8)
+            if ((values >= 0xE0) | ((values >= 0xC0) & (values <= 0xC3))).any():
+                return False
+    return True
 
 
 def _line_feeds(text: Text, end: int) -> int:

@@ -212,6 +212,15 @@ def test_bytes_not_in_the_encoding_name_their_line_without_reading_the_file_whol
     mixed.write_bytes("会员编号,充装日期,金额\n".encode() + rows.encode() + "9,2026-03-01,上\n".encode("gbk"))
     with pytest.raises(ContractError, match="line 32: the file mixes encodings"):
         load_transactions(mixed, config=CHINESE_MAPPING)
+    accented = tmp_path / "accented.csv"  # Latin-1 accents in UTF-8 (C3 A9), then GBK: mixed, not GBK
+    accented.write_bytes(
+        "member_id,date,amount,product\n1,2026-03-01,5,café\n".encode() + "2,2026-03-01,5,上\n".encode("gbk")
+    )
+    with pytest.raises(ContractError, match="line 3: the file mixes encodings"):
+        load_transactions(accented)
+    lookalike = tmp_path / "lookalike.csv"  # GBK whose first Chinese reads as UTF-8: 要 is D2 AA, Cyrillic U+04AA
+    lookalike.write_bytes("member_id,date,amount,product\n1,2026-03-01,5,要\n2,2026-03-01,5,要求\n".encode("gbk"))
+    assert load_transactions(lookalike).table["product"].tolist() == ["要", "要求"]
 
 
 def test_a_header_alone_is_a_table_of_no_rows_whose_text_the_engine_can_read(tmp_path):
