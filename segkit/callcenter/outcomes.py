@@ -96,7 +96,7 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     for row in frame.index[listed_on.isna()]:
         problems.append(f"{where[row]}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
     on_file = frame["alert_id"].map(listing["member_id"])
-    for row in frame.index[listed_on.notna() & (member != "") & (member != on_file)]:
+    for row in frame.index[listed_on.notna() & (member != "") & (_digits_kept(member) != _digits_kept(on_file))]:
         problems.append(
             f"{where[row]}: member {member[row]!r} is not the member of call {frame.at[row, 'alert_id']!r} "
             f"({on_file[row]!r}): were the rows sorted apart? (sort whole rows)"
@@ -133,6 +133,14 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
             stacklevel=2,
         )
     return table
+
+
+def _digits_kept(ids: pd.Series) -> pd.Series:
+    """Member ids as compared with the ledger's: an id of digits without its leading zeros (Excel makes a cell
+    of digits a number), any other as it is."""
+    ids = ids.fillna("").astype(str)
+    digits = ids.str.fullmatch(r"\d+")
+    return ids.where(~digits, ids.str.lstrip("0").replace("", "0"))
 
 
 def _is_workbook(source: str | Path | pd.DataFrame) -> bool:
