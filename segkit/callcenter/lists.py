@@ -10,6 +10,7 @@ Pacing (``pace``) decides which of them are called.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,9 @@ CALL_LIST_COLUMNS = [
     "due_date",
     "value_at_risk",
 ]
+
+
+ALERT_ID = re.compile(r"\S+-\d{8}-[0-9a-f]{10}")  # what ``alert_id`` makes
 
 
 def alert_id(member_id: str, campaign: str, as_of: pd.Timestamp) -> str:

@@ -28,6 +28,8 @@ retention summary reports.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 import warnings
 from pathlib import Path
 from typing import NamedTuple
@@ -90,11 +92,14 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
         )
     for row in frame.index[(frame["outcome_date"] == "") & (frame["outcome"] != "")]:
         problems.append(f"{where[row]}: no outcome_date for {frame.at[row, 'outcome']!r} (the day of the call)")
-    dates, bad_date = parse_dates(frame["outcome_date"])
+    dates, bad_date = parse_dates(_typed_date(frame["outcome_date"]))
     for row in frame.index[bad_date]:
         problems.append(f"{where[row]}: bad outcome_date {frame.at[row, 'outcome_date']!r}")
     for row in frame.index[listed_on.isna()]:
-        problems.append(f"{where[row]}: unknown alert_id {frame.at[row, 'alert_id']!r} (not in the ledger)")
+        shown = frame.at[row, "alert_id"]
+        problems.append(
+            f"{where[row]}: unknown alert_id {shown!r} (not in the ledger)" if shown else f"{where[row]}: no call id"
+        )
     on_file = frame["alert_id"].map(listing["member_id"])
     for row in frame.index[listed_on.notna() & (member != "") & (_digits_kept(member) != _digits_kept(on_file))]:
         problems.append(
@@ -133,6 +138,16 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
             stacklevel=2,
         )
     return table
+
+
+WEEKDAY = re.compile(r"\s*[(（]?(?:周|星期|礼拜)[一二三四五六日天][)）]?\s*$")
+
+
+def _typed_date(dates: pd.Series) -> pd.Series:
+    """Dates as a Chinese input method types them, made plain: full-width digits and dashes (２０２６－１２－０１),
+    号 for 日, and a weekday after the date (2026-12-01 周二)."""
+    plain = dates.map(lambda text: unicodedata.normalize("NFKC", text))
+    return plain.str.replace(WEEKDAY, "", regex=True).str.replace(r"(\d)号$", r"\1日", regex=True)
 
 
 def _digits_kept(ids: pd.Series) -> pd.Series:
@@ -205,10 +220,23 @@ def _contradictions(table: pd.DataFrame, where: pd.Series) -> list[str]:
 
 
 def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> OutcomesImport:
-    """Check and record an outcomes file (in one transaction); a row repeated in the file counts once."""
+    """Check and record an outcomes file (in one transaction); a row repeated in the file counts once. An
+    outcome already recorded keeps its note: one with another note in the file is said."""
     table = read_outcomes(source, ledger)
     distinct = table.drop_duplicates()
+    recorded = ledger.outcomes()
+    recorded = recorded.assign(note=recorded["note"].fillna(""), outcome_date=pd.to_datetime(recorded["outcome_date"]))
+    renoted = distinct.merge(recorded[[*OUTCOME_KEY, "note"]], on=OUTCOME_KEY, suffixes=("", "_recorded"))
+    renoted = renoted.loc[renoted["note"] != renoted["note_recorded"]]
     added, already = ledger.add_outcomes(distinct)
+    if len(renoted):
+        first = renoted.iloc[0]
+        warnings.warn(
+            f"{len(renoted):,} outcome(s) already in the ledger come with another note, which is not recorded: the "
+            f"ledger keeps the note first imported (alert_id {first['alert_id']!r}: {first['note_recorded']!r} "
+            f"kept, {first['note']!r} not)",
+            stacklevel=2,
+        )
     return OutcomesImport(added, already, len(table) - len(distinct))
 
 

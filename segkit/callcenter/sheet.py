@@ -19,10 +19,15 @@ columns for dialers and scripts.
 
 from __future__ import annotations
 
+import itertools
 import re
 import warnings
+import zipfile
+import zlib
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NamedTuple, Sequence
+from typing import Any, Iterator, NamedTuple, Sequence
+from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
@@ -30,7 +35,7 @@ import pandas as pd
 from ..data.sources import read_source
 from ..io import XlsxSheet, write_xlsx
 from ..messages import LANGUAGES, Catalogue, catalogue
-from .lists import birthday_reason
+from .lists import ALERT_ID, birthday_reason
 from .pacing import CALL_BY_QUEUE, HOLD_RULES, VIP_QUEUE
 
 SHEET_COLUMNS = [
@@ -378,40 +383,53 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
     """The outcomes agents filled in on a call sheet (every sheet, labels in either language): ``alert_id``,
     ``member_id`` (blank when the sheet has no such column), ``outcome``, ``outcome_date`` (text, as the agent
     wrote it; a date cell as YYYY-MM-DD), ``note`` and ``where`` (sheet and row, for errors). Rows whose outcome,
-    date and note are all blank are left out.
+    date and note are all blank are left out. Each sheet is read a row at a time (a cell styled on the last row
+    of a sheet costs no memory), every row whatever the dimension the file states.
 
-    Whatever would make an outcome unreadable refuses the workbook, naming it: a sheet other than the summary
-    without the call id and outcome columns (a header renamed or moved down: its rows would be skipped), a
-    column the import reads twice, merged cells across the rows read, a formula without a saved value. The
-    summary's calls are checked against the call rows found: a sheet of no calls comes back as no outcomes, and
-    fewer rows than listed (a sheet or rows deleted) are a warning, since the outcomes there must still be
-    recorded."""
-    values, formulas = _workbook(path, data_only=True), _workbook(path, data_only=False)
-    labels = column_labels()
+    Whatever would make an outcome unreadable refuses the workbook, naming it: a sheet that holds call ids
+    without the call id and outcome columns in its first rows (a header renamed or moved down: its rows would
+    be skipped; a sheet of the call center's own, without call ids, is left alone), an agent's column missing or
+    a column read twice, merged cells among the rows read, a formula without a saved value. The summary's calls
+    are checked against the call rows found: a sheet of no calls comes back as no outcomes, and fewer rows than
+    listed (a sheet or rows deleted) are a warning, since the outcomes there must still be recorded."""
+    labels, summary_labels = column_labels(), _summary_labels()
     rows, problems, found, listed = [], [], {}, None
-    for sheet in values.worksheets:
-        header = _header(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), labels, ("alert_id", "outcome"))
-        if header is None:
-            lines = list(sheet.iter_rows(values_only=True))
-            summary = _header(lines[:HEADER_ROWS], _summary_labels(), ("sheet", "calls"))
-            if summary is not None:
-                listed = _calls_listed(lines, summary) if listed is None else listed
-            elif any(value is not None for line in lines for value in line):
-                problems.append(
-                    f"sheet {sheet.title!r}: no call id and outcome columns ({_labels('alert_id')}; "
-                    f"{_labels('outcome')}) in its first {HEADER_ROWS} rows: a sheet whose header was renamed or "
-                    "moved cannot be read; restore its header (or remove a sheet that is not a call sheet)"
-                )
-            continue
-        problems += _unreadable_cells(sheet, formulas[sheet.title], header)
-        columns = {name: header.names.index(name) for name in READ_COLUMNS if name in header.names}
-        found[sheet.title] = 0
-        lines = sheet.iter_rows(min_row=header.row + 1, values_only=True)
-        for number, line in enumerate(lines, start=header.row + 1):
-            filled = {name: _cell_text(line[i]) if i < len(line) else "" for name, i in columns.items()}
-            found[sheet.title] += bool(filled["alert_id"])
-            if any(filled.get(name) for name in AGENT_COLUMNS):
-                rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
+    with _workbooks(path) as (values, formulas):
+        for sheet in values.worksheets:
+            written = formulas[sheet.title]
+            for each in (sheet, written):
+                each.reset_dimensions()  # a stale dimension tag stopped the read short of the rows after it
+            header = _header(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), labels, ("alert_id", "outcome"))
+            if header is None:
+                summary = _header(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), summary_labels, SUMMARY)
+                if summary is not None:
+                    listed = _calls_listed(sheet.iter_rows(values_only=True), summary) if listed is None else listed
+                elif _holds_call_ids(sheet):
+                    problems.append(
+                        f"sheet {sheet.title!r}: call ids without the call id and outcome columns "
+                        f"({_labels('alert_id')}; {_labels('outcome')}) in its first {HEADER_ROWS} rows: a header "
+                        "renamed or moved cannot be read; restore it"
+                    )
+                continue
+            problems += _header_problems(sheet, header)
+            columns = {name: header.names.index(name) for name in READ_COLUMNS if name in header.names}
+            found[sheet.title] = 0
+            lines = zip(
+                sheet.iter_rows(min_row=header.row + 1, values_only=True),
+                written.iter_rows(min_row=header.row + 1, values_only=True),
+            )
+            for number, (line, formulas_of_line) in enumerate(lines, start=header.row + 1):
+                cells = {name: (_at(line, i), _at(formulas_of_line, i)) for name, i in columns.items()}
+                problems += [
+                    f"sheet {sheet.title!r} row {number}: {name} is a formula without a saved value ({formula}): "
+                    "type the value, or open the file in Excel and save it"
+                    for name, (value, formula) in cells.items()
+                    if value is None and isinstance(formula, str) and formula.startswith("=")
+                ]
+                filled = {name: _cell_text(value) for name, (value, _) in cells.items()}
+                found[sheet.title] += bool(filled["alert_id"])
+                if any(filled.get(name) for name in AGENT_COLUMNS):
+                    rows.append({**filled, "where": f"sheet {sheet.title!r} row {number}"})
     if not found and not (listed is not None and sum(listed.values()) == 0):
         raise ValueError(
             f"{path}: no sheet with a call id and an outcome column ({_labels('outcome')}): is this a segkit call "
@@ -427,35 +445,64 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*READ_COLUMNS, "where"]).fillna("")
 
 
-def _workbook(path: str | Path, data_only: bool):
-    """The workbook (whole, not read-only: its merged cells, and every row whatever its stated dimension), or a
-    one-line refusal of a file that is not one."""
+SUMMARY = ("sheet", "calls")  # the columns that make a sheet the summary
+
+
+def _at(line: tuple, position: int) -> Any:
+    return line[position] if position < len(line) else None
+
+
+@contextmanager
+def _workbooks(path: str | Path) -> Iterator[tuple[Any, Any]]:
+    """The workbook twice, read-only (a row at a time): its values as Excel saved them, and its formulas. A file
+    that is not one is refused in one line."""
     from openpyxl import load_workbook
 
-    with open(path, "rb") as handle:
-        if handle.read(4) == b"\xd0\xcf\x11\xe0":
+    with open(path, "rb") as first, open(path, "rb") as second:
+        if first.read(4) == b"\xd0\xcf\x11\xe0":
             raise ValueError(
                 f"{path}: an Excel 97-2003 (.xls) or password-protected workbook: save the call sheet as an Excel "
                 "Workbook (.xlsx) without a password"
             )
-        handle.seek(0)
+        first.seek(0)
         try:  # from the open file: openpyxl refuses a path not named .xlsx (a sheet saved without its extension)
-            return load_workbook(handle, data_only=data_only)
+            books = [
+                load_workbook(handle, read_only=True, data_only=saved)
+                for handle, saved in ((first, True), (second, False))
+            ]
         except Exception as error:  # noqa: BLE001 - a damaged file fails in zipfile, openpyxl or its XML parser
             raise ValueError(
                 f"{path}: cannot be read as an Excel workbook (.xlsx) ({type(error).__name__}: {error}): is it cut "
                 "short or another kind of file? Save the call sheet from Excel again"
             ) from error
+        try:
+            yield books[0], books[1]
+        except (zipfile.BadZipFile, zlib.error, EOFError, ElementTree.ParseError) as error:
+            raise ValueError(
+                f"{path}: a sheet of the workbook cannot be read ({type(error).__name__}: {error})"
+            ) from error
+        finally:
+            for book in books:
+                book.close()
 
 
 def _labels(name: str) -> str:
     return " / ".join(catalogue(language).text(f"call_sheet.columns.{name}") for language in LANGUAGES)
 
 
-def _unreadable_cells(sheet, formulas, header: _Header) -> list[str]:
-    """An agent's column missing (renamed: what it holds would be lost), a column read twice, merged cells and
-    formulas without a saved value, among the columns the import reads (a merged outcome is read on its first
-    row only, an unsaved formula as blank: outcomes lost)."""
+def _holds_call_ids(sheet) -> bool:
+    """Whether a sheet holds a call id anywhere (a call sheet whose header cannot be found, not a sheet of notes
+    or counts of the call center's own)."""
+    return any(
+        isinstance(value, str) and ALERT_ID.fullmatch(value.strip())
+        for line in sheet.iter_rows(values_only=True)
+        for value in line
+    )
+
+
+def _header_problems(sheet, header: _Header) -> list[str]:
+    """An agent's column missing (renamed: what it holds would be lost), a column read twice, and merged cells
+    among the rows read (a merged outcome is read on its first row only)."""
     from openpyxl.utils import get_column_letter
 
     where, problems = f"sheet {sheet.title!r}", []
@@ -470,23 +517,24 @@ def _unreadable_cells(sheet, formulas, header: _Header) -> list[str]:
                 f"({', '.join(map(get_column_letter, columns))}): keep one"
             )
     read = {i + 1 for i, name in enumerate(header.names) if name in READ_COLUMNS}
-    for cells in sheet.merged_cells.ranges:
-        if cells.max_row > header.row and read & set(range(cells.min_col, cells.max_col + 1)):
+    for cells in _merged_cells(sheet):
+        if cells.min_row > header.row and read & set(range(cells.min_col, cells.max_col + 1)):
             problems.append(f"{where}: cells {cells.coord} are merged: unmerge them and fill in every row")
-    lines = zip(
-        sheet.iter_rows(min_row=header.row + 1, values_only=True),
-        formulas.iter_rows(min_row=header.row + 1, values_only=True),
-    )
-    for number, (saved, written) in enumerate(lines, start=header.row + 1):
-        for column in sorted(read):
-            formula = written[column - 1] if column <= len(written) else None
-            value = saved[column - 1] if column <= len(saved) else None
-            if isinstance(formula, str) and formula.startswith("=") and value is None:
-                problems.append(
-                    f"{where} row {number}: {header.names[column - 1]} is a formula without a saved value "
-                    f"({formula}): type the value, or open the file in Excel and save it"
-                )
     return problems
+
+
+def _merged_cells(sheet) -> list:
+    """The merged ranges of a read-only sheet, from its XML (openpyxl reads them only into a sheet held whole, which
+    takes memory for every row up to the last cell styled)."""
+    from openpyxl.worksheet.cell_range import CellRange
+
+    ranges = []
+    with sheet._get_source() as source:  # noqa: SLF001 - the sheet's XML, as openpyxl's own reader opens it
+        for _, element in ElementTree.iterparse(source):
+            if element.tag.endswith("}mergeCell"):
+                ranges.append(CellRange(element.get("ref")))
+            element.clear()
+    return ranges
 
 
 def _warn_missing_calls(path: str | Path, listed: dict[str, int], found: dict[str, int]) -> None:
@@ -532,14 +580,14 @@ def _summary_labels() -> dict[str, str]:
     }
 
 
-def _calls_listed(lines: list[tuple], header: _Header) -> dict[str, int] | None:
+def _calls_listed(lines: Iterator[tuple], header: _Header) -> dict[str, int] | None:
     """The calls per sheet on the summary sheet (``header``: its column row), read up to its total line (which
     must hold their sum); ``None`` for a summary that does not read as segkit wrote it (nothing is checked
     against it)."""
     labels = _summary_labels()
     sheet, calls = header.names.index("sheet"), header.names.index("calls")
     listed = {}
-    for line in lines[header.row :]:
+    for line in itertools.islice(lines, header.row, None):
         title, count = (line[sheet], line[calls]) if len(line) > max(sheet, calls) else (None, None)
         if not isinstance(count, int):
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import string
+import tracemalloc
 import warnings
 from pathlib import Path
 
@@ -348,16 +349,16 @@ def test_a_sheet_the_import_would_misread_is_refused_whole_naming_it(gas_world, 
     def formula(book):
         book[title].cell(row=3, column=outcome).value = f"={openpyxl.utils.get_column_letter(outcome)}2"
 
-    def notes_sheet(book):
-        book.create_sheet("备忘").append(["明天再打", "0001"])
+    def notes_sheet(book):  # a sheet of the call center's own that holds calls: a call sheet without its header
+        book.create_sheet("备忘").append(["明天再打", _rows(book[title])[0]["呼叫编号"]])
 
     cases = {
-        rename: f"sheet '{title}': no call id and outcome columns (呼叫编号 / Call id; 结果 / Outcome) in its first",
-        move_down: f"sheet '{title}': no call id and outcome columns",
+        rename: f"sheet '{title}': call ids without the call id and outcome columns (呼叫编号 / Call id; 结果 / ",
+        move_down: f"sheet '{title}': call ids without the call id and outcome columns",
         second_outcome: f"sheet '{title}': the column 结果 / Outcome is there 2 times",
         merged: f"sheet '{title}': cells {openpyxl.utils.get_column_letter(outcome)}2:",
         formula: f"sheet '{title}' row 3: outcome is a formula without a saved value",
-        notes_sheet: "sheet '备忘': no call id and outcome columns",
+        notes_sheet: "sheet '备忘': call ids without the call id and outcome columns",
     }
     for edit, said in cases.items():
         path = _edited(filled, tmp_path / f"{edit.__name__}.xlsx", edit)
@@ -374,7 +375,23 @@ def test_a_sheet_the_import_would_misread_is_refused_whole_naming_it(gas_world, 
         err = capsys.readouterr().err
         assert len(err.splitlines()) == 1 and said in err, err
     assert ledger.row_counts()["outcomes"] == 0
-    assert main(["outcomes", "--file", filled, "--ledger", str(tmp_path / "ledger.sqlite")]) == 0
+
+    def own_sheets_and_a_two_row_header(book):  # what the call center adds that holds no call: left alone
+        book.create_sheet("统计").append(["已拨", "=COUNTA(S2:S100)"])
+        book.create_sheet("lists").append(["要求勿扰"])
+        book[title].insert_rows(2)
+        for column in range(1, len(header) + 1):
+            book[title].merge_cells(start_row=1, start_column=column, end_row=2, end_column=column)
+        book["汇总"].insert_rows(1, 3)
+        book["汇总"].cell(row=1, column=1).value = "组长备注：周五前交回"
+        book[title].cell(row=100_000, column=outcome).font = openpyxl.styles.Font(bold=True)  # a styled cell far down
+
+    kept = _edited(filled, tmp_path / "kept.xlsx", own_sheets_and_a_two_row_header)
+    tracemalloc.start()
+    assert read_call_sheet(kept)["outcome"].tolist() == ["勿扰"]
+    assert tracemalloc.get_traced_memory()[1] < 100e6  # read a row at a time: held whole, this took 4.6 GB
+    tracemalloc.stop()
+    assert main(["outcomes", "--file", kept, "--ledger", str(tmp_path / "ledger.sqlite")]) == 0
 
 
 def test_an_outcome_goes_only_to_the_member_its_row_names(gas_world, gas_alerts, tmp_path, capsys):
@@ -479,20 +496,27 @@ def test_an_outcomes_csv_reads_the_sheet_labels_and_skips_rows_of_separators(gas
     member = export.call_list["member_id"].iloc[0]
     sheet_csv = tmp_path / "sheet.csv"
     sheet_csv.write_text(
-        f"会员编号,呼叫编号,结果,结果日期,备注,where\n{member},{called},已挽回,2026/4/1,,x\n,,,,,\n,,,,,\n",
+        f"会员编号,呼叫编号,结果,结果日期,备注,where\n{member},{called},已挽回,２０２６年４月１号（周三）,,x\n,,,,,\n,,,,,\n",
         encoding="utf-8-sig",
     )
     assert main(["outcomes", "--file", str(sheet_csv), "--ledger", str(tmp_path / "ledger.sqlite")]) == 0
+    renoted = tmp_path / "renoted.csv"  # the same outcome again with a note added: kept out, and said
+    renoted.write_text(f"alert_id,outcome,outcome_date,note\n{called},won_back,2026-04-01,下周订气\n")
+    with pytest.warns(UserWarning, match=r"^1 outcome\(s\) already in the ledger come with another note"):
+        assert import_outcomes(renoted, ledger) == (0, 1, 0)
     bad = tmp_path / "bad.csv"
-    bad.write_text(f"Alert_ID,Outcome,Outcome_Date,where\n{called},hung up,2026-04-01,x\n")
+    bad.write_text(f"Alert_ID,Outcome,Outcome_Date,where\n{called},hung up,2026-04-01,x\n,reached,2026-04-01,\n")
     capsys.readouterr()
     assert main(["outcomes", "--file", str(bad), "--ledger", str(tmp_path / "ledger.sqlite")]) == 2
-    assert "row 2: unknown outcome 'hung up'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "row 2: unknown outcome 'hung up'" in err and "row 3: no call id" in err
     control = tmp_path / "control.csv"
     control.write_text(f"alert_id,outcome,outcome_date\n{held_out},do_not_call,2026-04-01\n")
     with pytest.warns(UserWarning, match=r"^1 outcome\(s\) of calls held out as the control group \(row 2\)"):
         import_outcomes(control, ledger)
-    assert sorted(ledger.outcomes()["outcome"]) == ["do_not_call", "won_back"]
+    recorded = ledger.outcomes().sort_values("outcome")
+    assert recorded["outcome"].tolist() == ["do_not_call", "won_back"]
+    assert recorded["outcome_date"].astype(str).tolist() == ["2026-04-01", "2026-04-01"]
     summary = retention_summary(ledger)
     assert summary[["won_back", "do_not_call", "won_back_share"]].values.tolist() == [[1, 0, 1.0]]
 
