@@ -106,6 +106,12 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
             f"{where[row]}: member {member[row]!r} is not the member of call {frame.at[row, 'alert_id']!r} "
             f"({on_file[row]!r}): were the rows sorted apart? (sort whole rows)"
         )
+    check = frame["alert_check"] if "alert_check" in frame else pd.Series("", index=frame.index)
+    for row in frame.index[(check != "") & (check != frame["alert_id"])]:
+        problems.append(
+            f"{where[row]}: the call id {frame.at[row, 'alert_id']!r} is not its check {check[row]!r} (the call id "
+            "again after the outcome columns): were the rows sorted apart from their outcomes? (sort whole rows)"
+        )
     latest = pd.Timestamp.today().normalize() + pd.Timedelta(days=1)  # the call center's day may be ahead of ours
     for row in frame.index[(dates > latest).fillna(False)]:
         problems.append(f"{where[row]}: outcome_date {dates[row]:%Y-%m-%d} is in the future")

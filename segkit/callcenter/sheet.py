@@ -60,6 +60,7 @@ SHEET_COLUMNS = [
     "outcome",
     "outcome_date",
     "note",
+    "alert_check",
 ]
 AGENT_COLUMNS = ["outcome", "outcome_date", "note"]  # filled in by the agent, read back by the import
 CONTEXT_COLUMNS = [
@@ -187,6 +188,8 @@ def sheet_table(
             "outcome": None,
             "outcome_date": None,
             "note": None,
+            "alert_check": call_list["alert_id"],  # the call id again, right of the agent's columns: a sort that
+            # leaves those out of the rows it moves is found (``read_outcomes``)
         }
     )[SHEET_COLUMNS]
 
@@ -310,7 +313,7 @@ def write_call_sheet(
     rows = sheet_table(call_list, as_of, language, **context)
     labels = text.section("call_sheet.columns")
     choices = {labels["outcome"]: list(text.section("outcomes").values())}
-    text_columns = tuple(labels[c] for c in ("member_id", "phone", "alert_id", "name", "note"))
+    text_columns = tuple(labels[c] for c in ("member_id", "phone", "alert_id", "name", "note", "alert_check"))
     callers = sheets_by_caller(call_list, advisors, language)
     sheets = [_summary_sheet(text, callers, call_list, held_back, as_of, run, control)]
     for title, index in callers:
@@ -374,7 +377,7 @@ def column_labels() -> dict[str, str]:
     }
 
 
-READ_COLUMNS = ["alert_id", "member_id", *AGENT_COLUMNS]  # what the import reads back from a call sheet
+READ_COLUMNS = ["alert_id", "member_id", *AGENT_COLUMNS, "alert_check"]  # what the import reads back
 HEADER_ROWS = 10  # a sheet's header is looked for in its first rows
 SHOWN_PROBLEMS = 20
 

@@ -97,7 +97,8 @@ def test_the_call_sheet_has_one_sheet_per_advisor_in_chinese_and_comes_back_fill
         assert [row[ZH["priority"]] for row in rows] == sorted(row[ZH["priority"]] for row in rows)
         assert sheet.freeze_panes == "A2"
         header = [cell.value for cell in sheet[1]]
-        assert header[-3:] == ["结果", "结果日期", "备注"]
+        assert header[-5:] == ["呼叫编号", "结果", "结果日期", "备注", "核对编号"]
+        assert [row["核对编号"] for row in rows] == [row["呼叫编号"] for row in rows]
         (check,) = sheet.data_validations.dataValidation
         outcome_column = openpyxl.utils.get_column_letter(header.index("结果") + 1)
         assert check.type == "list" and str(check.sqref).startswith(f"{outcome_column}2:")
@@ -409,6 +410,12 @@ def test_an_outcome_goes_only_to_the_member_its_row_names(gas_world, gas_alerts,
         first, second = sheet.cell(row=2, column=member).value, sheet.cell(row=3, column=member).value
         sheet.cell(row=2, column=member).value, sheet.cell(row=3, column=member).value = second, first
 
+    def sorted_apart_with_the_call_id(book):  # columns A to 呼叫编号 sorted, the agent's columns left in place
+        sheet = book[title]
+        for column in range(1, header.index("呼叫编号") + 2):
+            first, second = sheet.cell(row=2, column=column).value, sheet.cell(row=3, column=column).value
+            sheet.cell(row=2, column=column).value, sheet.cell(row=3, column=column).value = second, first
+
     def no_date(book):
         book[title].cell(row=2, column=header.index("结果日期") + 1).value = None
 
@@ -428,6 +435,7 @@ def test_an_outcome_goes_only_to_the_member_its_row_names(gas_world, gas_alerts,
 
     for edit, said in (
         (sorted_apart, f"sheet '{title}' row 2: member '{row[1]['会员编号']}' is not the member of call "),
+        (sorted_apart_with_the_call_id, f"sheet '{title}' row 2: the call id '{row[1]['呼叫编号']}' is not its check"),
         (no_date, f"sheet '{title}' row 2: no outcome_date for '勿扰' (the day of the call)"),
         (dated(two_days), f"sheet '{title}' row 2: outcome_date {two_days:%Y-%m-%d} is in the future"),
     ):
