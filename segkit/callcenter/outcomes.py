@@ -78,6 +78,7 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
         where = frame.pop("where")
     else:
         frame, where = _outcomes_file(source)
+    frame = frame.loc[(frame["outcome"] != "") | (frame["note"] != "")]  # a date alone (filled down) says nothing
     listing = ledger.listings(sorted(set(frame["alert_id"])))
     listed_on = frame["alert_id"].map(listing["as_of"])
     member = frame["member_id"] if "member_id" in frame else pd.Series("", index=frame.index)
@@ -88,7 +89,7 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
         problems.append(
             f"{where[row]}: unknown outcome {shown!r}"
             if shown
-            else f"{where[row]}: no outcome chosen (a date or note without an outcome)"
+            else f"{where[row]}: no outcome chosen (a note without an outcome)"
         )
     for row in frame.index[(frame["outcome_date"] == "") & (frame["outcome"] != "")]:
         problems.append(f"{where[row]}: no outcome_date for {frame.at[row, 'outcome']!r} (the day of the call)")

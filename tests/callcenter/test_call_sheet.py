@@ -156,6 +156,7 @@ def test_a_sheet_with_a_bad_outcome_is_refused_whole_naming_every_bad_row(gas_wo
                 (2, "已接通", "2026-04-01", None),
                 (3, "挂断了", "2026-04-01", None),
                 (4, None, "2026-04-01", "没说结果"),
+                (5, None, "2026-04-01", None),  # a date filled down before calling: says nothing, passed over
             ]
         },
         tmp_path / "bad.xlsx",
@@ -163,6 +164,7 @@ def test_a_sheet_with_a_bad_outcome_is_refused_whole_naming_every_bad_row(gas_wo
     assert main(["outcomes", "--file", str(filled), "--ledger", str(tmp_path / "ledger.sqlite")]) == 2
     err = capsys.readouterr().err
     assert f"sheet '{title}' row 3: unknown outcome '挂断了'" in err and f"sheet '{title}' row 4: no outcome" in err
+    assert "row 5" not in err
     assert len(err.strip().splitlines()) == 1 and "nothing was imported" in err
     assert ledger.row_counts()["outcomes"] == 0
 
