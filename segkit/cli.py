@@ -16,8 +16,10 @@ import argparse
 import os
 import re
 import shlex
+import signal
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -906,7 +908,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else [str(arg) for arg in argv]
     args = build_parser().parse_args(argv)
     try:
-        with warnings.catch_warnings():  # a warning is one line too, naming the verb
+        with warnings.catch_warnings(), _stopped_cleanly(args.verb):  # a warning is one line too, naming the verb
             warnings.showwarning = lambda message, *_, **__: print(
                 f"segkit {args.verb}: warning: {_one_line(message)}", file=sys.stderr
             )
@@ -938,6 +940,26 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 3
     return 0
+
+
+@contextmanager
+def _stopped_cleanly(verb: str) -> Iterator[None]:
+    """SIGTERM (``kill``, a scheduler's timeout) unwinds the verb as an interrupt does, so that its temporary
+    files (a UTF-8 copy of an export, names and phones included) and half-written outputs are removed: the
+    default handler ended the process where it stood. Exit 143, one line."""
+
+    def stop(signum, frame):
+        print(f"segkit {verb}: stopped by SIGTERM; its temporary and half-written files are removed", file=sys.stderr)
+        raise SystemExit(128 + signum)
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def _out_of_engine_memory(error: Exception) -> bool:

@@ -39,8 +39,9 @@ from .progress import BIG, progress
 TABLE_SUFFIXES = {".csv", ".parquet", ".pq"}
 # OWASP CSV injection: a cell starting with one of these is a formula (or becomes one) in Excel and LibreOffice.
 FORMULA_START = r"^[=+\-@\t\r]"
-# ... unless it is plainly a number (-12.5, +3e4) or an international phone number (+8613812345678, +86 138 1234 5678).
-PLAIN_DATA = r"^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\+\d+(?:[ -]\d+)*)$"
+# ... unless it is plainly a number (-12.5, +3e4) or an international phone number (+8613812345678, +86 138 1234 5678,
+# +86 (139) 1234-5613: digits, spaces, dots, dashes and brackets make no formula that can reach anything)
+PLAIN_DATA = r"^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\+[\d ().\-]*[\d)])$"
 LONE_CR = r"\r(?!\n)"  # a carriage return that does not start a CRLF
 LONE_CR_RE2 = r"\r(?:[^\n]|$)"  # the same for Arrow's RE2, which has no look-ahead
 _CHECK_ROWS = 1 << 20  # values checked at once by safe_csv_text
@@ -308,7 +309,8 @@ def safe_csv_text(values: pd.Series) -> pd.Series:
     A text value starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading
     apostrophe: ``=HYPERLINK(...)`` is written as ``'=HYPERLINK(...)``, ``@SUM(A1)`` as ``'@SUM(A1)``.
     A plain number or phone number is data, not a formula, and is left as it is: ``-12.5``, ``+3e4``,
-    ``+8613812345678`` and ``+86 138 1234 5678`` are written unchanged. A carriage return not followed
+    ``+8613812345678``, ``+86 138 1234 5678`` and ``+86 (139) 1234-5613`` are written unchanged (a dialer reads
+    them). A carriage return not followed
     by a line feed becomes a line feed: the CSV writer quotes a value with a line feed, but not one with
     a lone carriage return, which spreadsheets read as the end of the row (``张三\r13900000000`` would
     add a row). Other values (numbers, dates, missing values) are never touched. Returns ``values``

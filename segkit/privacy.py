@@ -54,17 +54,27 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     return masked
 
 
-# scheme://user:password@... read as SQLAlchemy reads it: the password runs to the first "@", so an unencoded
-# "/", "#" or "?" in it stays in it (urllib would cut it short and miss the password).
-_USERINFO = re.compile(r"[a-z][a-z0-9+.\-]*://(?:[^:/?#@]*(?::(?P<password>[^@]*))?@)?", re.IGNORECASE)
+# scheme://user:password@... read as SQLAlchemy reads it, the user name up to the first ":" (it may hold "@", as
+# Azure's user@server does), and the password, to be safe, up to the last "@": an unencoded "/", "#", "?" or "@"
+# in it stays in it (urllib, or a pattern that stops at the first "@", would cut it short and show the rest).
+# Whitespace before the URL is passed over (a parameter may start with a space or a line end).
+_USERINFO = re.compile(
+    r"\s*[a-z][a-z0-9+.\-]*://(?:[^:/]*:(?P<password>.*)@(?=[^@]*$)|[^:/]*@)?", re.IGNORECASE | re.DOTALL
+)
+# libpq's key=value connection string: host=h user=u password=secret dbname=d
+_DSN_SECRET = re.compile(r"(?:^|\s)(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|\S+)")
 
 
 def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The credentials in ``url`` (described) and where their values stand in the text."""
+    """The credentials in ``url`` (described) and where their values stand in the text: a URL's, or a libpq
+    connection string's (``password=...``)."""
     text = str(url)
     match = _USERINFO.match(text)
     if not match:
-        return [], []
+        pairs = [pair for pair in _DSN_SECRET.finditer(text) if SECRET_QUERY_KEYS.search(pair.group("key"))]
+        return [f"{pair.group('key')}= in a connection string" for pair in pairs], [
+            pair.span("value") for pair in pairs
+        ]
     found, spans = [], []
     if match.group("password") is not None:
         found.append("a password in user:password@")
@@ -97,8 +107,17 @@ def mask_url(url: str) -> str:
 
 
 def mask_urls_in(text: str) -> str:
-    """Every URL inside ``text`` masked (``mask_url``): for error messages that quote a driver."""
-    return _URL.sub(lambda match: mask_url(match.group(0)), str(text))
+    """Every URL inside ``text`` masked (``mask_url``), and every ``password=...`` of a connection string: for
+    error messages that quote a driver."""
+    text = _URL.sub(lambda match: mask_url(match.group(0)), str(text))
+    return _DSN_SECRET.sub(
+        lambda pair: (
+            pair.group(0).replace(pair.group("value"), "***")
+            if SECRET_QUERY_KEYS.search(pair.group("key"))
+            else pair.group(0)
+        ),
+        text,
+    )
 
 
 def phone_key() -> bytes:

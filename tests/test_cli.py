@@ -581,3 +581,34 @@ def test_clv_takes_no_members_file_it_would_not_use(tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         main(["clv", "--transactions", str(tx), "--members", str(tx), "--as-of", "2026-03-31", "--out", "x.csv"])
     assert stop.value.code == 2 and "unrecognized arguments: --members" in capsys.readouterr().err
+
+
+def test_sigterm_removes_the_temporary_files_and_exits_143(monkeypatch, capsys, tmp_path):
+    """A scheduler's timeout or kill sends SIGTERM: the default handler ended segkit where it stood, and a UTF-8
+    copy of the export (names and phones) stayed in the temporary folder for good."""
+    import os
+    import signal
+    import tempfile
+    import time
+    from pathlib import Path
+
+    import segkit.cli as cli
+
+    seen = {}
+
+    def stopped_midway(args):
+        with tempfile.TemporaryDirectory(prefix="segkit-", dir=tmp_path) as folder:
+            seen["folder"] = Path(folder)
+            (seen["folder"] / "utf-8.csv").write_text("member_id,name,phone\n0001,王秘密,13912345678\n")
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(30)  # the signal stops it here
+
+    before = signal.getsignal(signal.SIGTERM)
+    monkeypatch.setattr(cli, "cmd_load", stopped_midway)
+    with pytest.raises(SystemExit) as stopped:
+        main(["load", "members", "--file", tmp_path / "members.csv", "--out", tmp_path / "members.parquet"])
+    assert stopped.value.code == 143 and not seen["folder"].exists()
+    assert capsys.readouterr().err == (
+        "segkit load: stopped by SIGTERM; its temporary and half-written files are removed\n"
+    )
+    assert signal.getsignal(signal.SIGTERM) == before

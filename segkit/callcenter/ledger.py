@@ -138,8 +138,6 @@ def ledger_url(target: str | Path | None) -> str:
             raise ValueError(f"no ledger: pass a file path or database URL, or set {LEDGER_ENV}")
         return url
     text = str(target)
-    if "://" not in text:
-        return f"sqlite:///{Path(text).resolve()}"
     secrets = url_secrets(text)
     if secrets:
         raise ValueError(
@@ -147,6 +145,8 @@ def ledger_url(target: str | Path | None) -> str:
             f"{LEDGER_ENV} (or the password in the driver's variable, such as PGPASSWORD) instead of "
             "a parameter or command line"
         )
+    if "://" not in text:
+        return f"sqlite:///{Path(text).resolve()}"
     return text
 
 

@@ -34,8 +34,12 @@ CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")  # names like 阿卜杜·热西提
 WORD = re.compile(f"[^\\W{CJK}]+")  # a word of other scripts (Ann, José), not Chinese
 # Numbers standing on their own: not inside a longer run of letters and digits, such as the hex of a plotly
 # figure's id (a5e13912345678f would otherwise read as a mobile number in about one report in two hundred).
-MOBILE = re.compile(r"(?<![0-9A-Za-z])(?:\+?86[ -]?)?1[3-9]\d([ -]?)\d{4}\1\d{4}(?![0-9A-Za-z])")  # 138-1234-5678
-DIGIT_GROUPS = re.compile(r"(?<![0-9A-Za-z])\d+(?:[ -]\d+)*(?![0-9A-Za-z])")
+# 138-1234-5678, 139.1234.5605, (139) 1234-5606, +86 (139) 1234 5613: the first group and the country code perhaps
+# in brackets; the second separator is the first, or a space or dash (139.12345678 is a number in a chart, not a phone)
+MOBILE = re.compile(
+    r"(?<![0-9A-Za-z])(?:\+?\(?86\)?[ .-]?)?\(?1[3-9]\d\)?(?P<sep>[ .-]?)\d{4}(?:(?P=sep)|[ -])\d{4}(?![0-9A-Za-z])"
+)
+DIGIT_GROUPS = re.compile(r"(?<![0-9A-Za-z])\(?\d+\)?(?:[ .-]{1,2}\(?\d+\)?)*(?![0-9A-Za-z])")
 MAX_GROUPS = 5  # +86 571 8888 6666: at most five groups
 BINARY_OUTPUTS = ("image/png", "image/jpeg", "image/gif")
 
@@ -57,7 +61,7 @@ class MemberData:
     checked: dict[str, list[str]] = field(default_factory=dict)  # input -> its columns read ("name", "phone")
 
     def __post_init__(self):
-        self.names = {" ".join(str(name).split()) for name in self.names}
+        self.names = {" ".join(str(name).casefold().split()) for name in self.names}  # ZEBEDIAH QUUX is a name
         self.names = {name for name in self.names if len(name) >= 2}
         self.phones = {phone for phone in self.phones if len(phone) >= 7 and not MOBILE.fullmatch(phone)}
         self._cjk_lengths = sorted({len(n) for n in self.names if CJK_CHARACTER.search(n)})
@@ -77,7 +81,7 @@ class MemberData:
         phones = self._phones_in(text) - mobiles
         if phones:
             found.append(f"{len(phones)} member phone number(s)")
-        names = self._names_in(" ".join(text.split()))
+        names = self._names_in(" ".join(text.casefold().split()))
         if names:
             found.append(f"{len(names)} member name(s)")
         return found
@@ -87,7 +91,7 @@ class MemberData:
             return set()
         seen = set()
         for match in DIGIT_GROUPS.finditer(text):
-            groups = re.split(r"[ -]", match.group(0))
+            groups = re.findall(r"\d+", match.group(0))
             for start in range(len(groups)):
                 for end in range(start + 1, min(len(groups), start + MAX_GROUPS) + 1):
                     digits = "".join(groups[start:end])

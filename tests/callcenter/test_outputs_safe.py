@@ -30,7 +30,18 @@ def test_csv_text_that_a_spreadsheet_would_run_is_neutralised(value):
 
 @pytest.mark.parametrize(
     "value",
-    ["+8613812345678", "+86 138 1234 5678", "-12.5", "+3e4", "13812345678", "张三", "a=b", " =not at the start"],
+    [
+        "+8613812345678",
+        "+86 138 1234 5678",
+        "+86 (139) 1234-5613",  # a dialer read it with an apostrophe in front
+        "+86.139.1234.5605",
+        "-12.5",
+        "+3e4",
+        "13812345678",
+        "张三",
+        "a=b",
+        " =not at the start",
+    ],
 )
 def test_numbers_phones_and_ordinary_text_are_written_as_they_are(value):
     assert safe_csv_text(pd.Series([value])).tolist() == [value]
@@ -257,6 +268,12 @@ def test_no_file_of_a_scheduled_run_holds_the_ledger_password(tmp_path, monkeypa
         ("postgresql://u@h/db?PassWord=hunter2&sslmode=require", "hunter2"),
         ("postgresql://u@h/db?%70assword=hunter2", "hunter2"),
         ("postgresql://h/db?host=a&user=b&password=hunter2", "hunter2"),
+        # found by a helper: a user name with "@" (Azure's user@server) hid the password from every check
+        ("postgresql+psycopg://audit@azsrv:Top5ecret@localhost/db?user=segkit", "Top5ecret"),
+        ("postgresql+psycopg://segkit:p@ss#word@localhost/db", "ss#word"),  # an unencoded "@": the rest showed
+        (" postgresql://segkit:Top5ecret@localhost/db", "Top5ecret"),  # a space or a line end before the URL
+        ("\npostgresql://segkit:Top5ecret@localhost/db", "Top5ecret"),
+        ("host=localhost user=segkit password=Top5ecret dbname=db", "Top5ecret"),  # libpq's connection string
     ],
 )
 def test_passwords_with_any_characters_are_found_and_masked(url, secret):
@@ -269,5 +286,10 @@ def test_passwords_with_any_characters_are_found_and_masked(url, secret):
 def test_urls_without_credentials_are_left_as_they_are():
     from segkit.privacy import mask_url, url_secrets
 
-    for url in ("sqlite:////tmp/ledger.sqlite", "postgresql://segkit@localhost/db?sslkey=/a&application_name=x"):
+    for url in (
+        "sqlite:////tmp/ledger.sqlite",
+        "postgresql://segkit@localhost/db?sslkey=/a&application_name=x",
+        "postgresql://u@h/db?application_name=a@b",
+        "/tmp/my ledger.sqlite",
+    ):
         assert url_secrets(url) == [] and mask_url(url) == url

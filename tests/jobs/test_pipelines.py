@@ -513,3 +513,9 @@ def test_hex_ids_of_figures_are_not_phone_numbers():
     figure_ids = "<div id='5e1c0a13-0b1d-4c51-9b2a-a13912345678'></div><div id='13912345678abc'></div>"
     assert MemberData().leaks(figure_ids) == []
     assert MemberData().leaks("call 13912345678 today") == ["1 unmasked mobile phone number(s)"]
+    # found by a helper in an analyst's notebook: dots, brackets and mixed separators; a name in capitals
+    for shown in ("139.1234.5605", "(139) 1234-5606", "+86 (139) 1234 5613", "+86-139-1234-5613"):
+        assert MemberData().leaks(f"call {shown} today") == ["1 unmasked mobile phone number(s)"], shown
+    members = MemberData(phones={"057188886666"}, names={"Zebediah Quux", "王秘密"})
+    assert members.leaks("ZEBEDIAH QUUX: (0571) 8888.6666") == ["1 member phone number(s)", "1 member name(s)"]
+    assert members.leaks("a mean of 12.5 and 0.0571 across 8888 members, 6666 calls; y: 139.12345678") == []
