@@ -28,17 +28,32 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
     if unknown:
         raise ValueError(f"unknown {what} setting(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}")
     for f in fields(cls):
-        section = _section_class(f)
-        if section is not None and (data.get(f.name) is None or isinstance(data[f.name], dict)) and f.name in data:
-            data[f.name] = section.from_dict(data[f.name])
+        if f.name not in data:
+            continue
+        value, section, default = data[f.name], _section_class(f), _default(f)
+        if section is not None and (value is None or isinstance(value, dict)):
+            data[f.name] = section.from_dict(value)
+        elif section is not None and not isinstance(value, section):
+            raise ValueError(f"{what} setting {f.name} is a section: expected a mapping of its settings, got {value!r}")
+        elif _is_number(default) and value is not None and not _is_number(value):
+            # yes/no (YAML's true) was read as 1 day, quoted numbers failed inside with no name
+            raise ValueError(f"{what} setting {f.name} must be a number, got {value!r}")
     return cls(**data)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _default(f) -> Any:
+    return (
+        f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
+    )
 
 
 def _section_class(f) -> type | None:
     """The settings class of a section field (its default is settings with ``from_dict``), else None."""
-    default = (
-        f.default if f.default is not MISSING else (f.default_factory() if f.default_factory is not MISSING else None)
-    )
+    default = _default(f)
     return type(default) if is_dataclass(default) and hasattr(default, "from_dict") else None
 
 

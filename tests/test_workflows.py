@@ -4,6 +4,7 @@ with the workflows in test_notebooks.py and test_pipelines.py.)"""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -198,3 +199,23 @@ def test_member_ids_as_categories_or_arrow_text_give_the_same_vips(supplements_w
     for dtype in ("category", "string[pyarrow]"):
         run = segkit.churn_alerts(tx, AS_OF, members.astype({"member_id": dtype})).members
         pd.testing.assert_series_equal(run["vip"], expected["vip"])
+
+
+def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refused_by_name(tmp_path):
+    """Found by a helper: ``vip: 3`` ended in AttributeError (exit 3) after the data was loaded, and
+    ``long_gone_days: true`` was read as one day (nobody was called)."""
+    from segkit.churn import AlertSettings
+    from segkit.segment import SegmentationSettings
+
+    cases = {
+        "vip: 3": "alert setting vip is a section: expected a mapping of its settings, got 3",
+        "long_gone_days: true": "alert setting long_gone_days must be a number, got True",
+        "p_active_below: '0.3'": "alert setting p_active_below must be a number, got '0.3'",
+    }
+    for text, said in cases.items():
+        (tmp_path / "alerts.yaml").write_text(text + "\n")
+        with pytest.raises(ValueError, match=re.escape(said)):
+            resolve_settings(AlertSettings, tmp_path / "alerts.yaml")
+    with pytest.raises(ValueError, match="setting lost_days must be a number, got True"):
+        resolve_settings(SegmentationSettings, {"lifecycle": {"lost_days": True}})
+    assert resolve_settings(AlertSettings, {"long_gone_days": 200}).long_gone_days == 200
