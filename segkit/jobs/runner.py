@@ -19,7 +19,8 @@ executed notebook and report must pass the privacy check (``report.check_private
 one that shows a member's name or phone is removed and the step fails, its
 manifest saying why. Hidden folders of crashed runs of the job
 (``.DATE.partial-PID``, ``.DATE.old-PID`` whose process is gone) are removed
-by its next run.
+by its next run; while one holds a call list the ledger recorded (killed after its export step), only its
+own date may run (``_refuse_after_undelivered_calls``).
 """
 
 from __future__ import annotations
@@ -189,6 +190,7 @@ def run_pipeline(
     final = runs / pipeline.job / date
     work = final.parent / f".{date}.partial-{os.getpid()}"
     if final.parent.is_dir():
+        _refuse_after_undelivered_calls(final.parent, date)
         _remove_crashed_attempts(final.parent)
     work.mkdir(parents=True)
     manifest: dict[str, Any] = {
@@ -302,6 +304,26 @@ def _outputs(work: Path) -> dict[str, dict[str, Any]]:
         for path in sorted(work.rglob("*"))
         if path.is_file()
     }
+
+
+def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
+    """Refuse to run another date while a crashed attempt of one holds a call list that the ledger recorded (its
+    export step had finished, the run folder was never put in place): the ledger holds calls that no delivered
+    file lists, and later days would be paced against them silently. Running that date again records the same
+    list and delivers it."""
+    for folder in sorted(job_folder.iterdir()):
+        found = CRASHED.fullmatch(folder.name)
+        day = folder.name[1:11]
+        if not found or ".partial-" not in folder.name or day == date or _alive(int(found.group(1))):
+            continue
+        for marker in folder.rglob(".segkit-run"):
+            run, _, state = (marker.read_text(encoding="utf-8").split("\n") + ["", ""])[:3]
+            if state == "recorded":
+                raise ParameterError(
+                    f"the run of {day} stopped after the ledger recorded its call list ({run!r}) and before its "
+                    f"files were delivered ({folder}): run {day} again first (it records the same list and "
+                    "delivers it), so that the calls in the ledger are the ones on the call sheets"
+                )
 
 
 def _remove_crashed_attempts(job_folder: Path) -> None:

@@ -507,6 +507,35 @@ def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
     assert finished.returncode == 0
 
 
+def test_a_run_killed_after_the_ledger_recorded_its_calls_must_be_run_again_before_another_date(tmp_path):
+    """Found by a helper: a daily run killed after its export step (the ledger committed the calls) and before
+    the run folder was put in place left calls that no delivered sheet lists; the next day held those members
+    back silently (contacted yesterday), and the killed day could no longer be run."""
+    import subprocess
+
+    from segkit.jobs.parameters import ParameterError
+
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    killed = tmp_path / "runs" / "tiny" / f".2026-03-30.partial-{dead.pid}" / "call_list" / "calls"
+    killed.mkdir(parents=True)
+    (killed / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
+    pipeline = Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {}))
+    with pytest.raises(ParameterError, match=r"^the run of 2026-03-30 stopped after the ledger recorded"):
+        run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+    assert killed.is_dir()  # kept: said again on every attempt until its day is run
+    (killed / ".segkit-run").write_text("churn\n2026-03-30\npending\n")  # the ledger never recorded it
+    run_pipeline(pipeline, "2026-03-29", tmp_path / "runs", progress=False)
+    assert not killed.exists()  # removed as any crashed attempt is
+    killed.mkdir(parents=True)
+    (killed / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
+    run_pipeline(pipeline, "2026-03-30", tmp_path / "runs", progress=False)  # its own day runs, and delivers
+    assert not killed.parent.parent.exists()
+    run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+
+
 def test_hex_ids_of_figures_are_not_phone_numbers():
     from segkit.jobs.report import MemberData
 
