@@ -46,7 +46,14 @@ def holidays(spec) -> pd.DatetimeIndex:
         if spec not in CALENDARS:
             raise ValueError(f"unknown holiday calendar {spec!r}; known: {', '.join(CALENDARS)} (or a list of dates)")
         return CALENDARS[spec]
-    return pd.DatetimeIndex(pd.to_datetime(list(spec))).sort_values()
+    if not isinstance(spec, (list, tuple, pd.DatetimeIndex)):
+        raise ValueError(
+            f"holidays must be a calendar's name ({', '.join(CALENDARS)}), a list of dates or null; got {spec!r}"
+        )
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(list(spec))).sort_values()
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"holidays: a date in {list(spec)!r} is not a date ({error})") from None
 
 
 def holiday_ahead(start: np.ndarray, calendar: pd.DatetimeIndex, window_days: float, lead_days: int = 3) -> np.ndarray:

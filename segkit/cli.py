@@ -100,6 +100,8 @@ def _folder_output(path: str | Path) -> Path:
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file, not a folder")
+    if not path.exists() and path.suffix.lower() in TABLE_SUFFIXES:  # half the files were written, then it failed
+        raise ValueError(f"--out {path}: this verb writes a folder of files; give a folder, not a file name")
     _refuse_file_parents(path)
     return path
 
@@ -437,7 +439,8 @@ def cmd_run(args) -> None:
         if not sep or not name:
             raise ValueError(f"--input expects NAME=PATH, got {mask_urls_in(item)!r}")
         overrides[name] = value
-    date = args.date or pd.Timestamp.today().strftime("%Y-%m-%d")
+    # no --date: today; an empty one (a failed $(date ...) in cron) is refused, not taken for today
+    date = pd.Timestamp.today().strftime("%Y-%m-%d") if args.date is None else args.date
     runs = _folder_output(args.out)
     run = run_pipeline(args.pipeline, str(parse_day(date).date()), runs, inputs=overrides)
     print(run)

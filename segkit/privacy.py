@@ -44,6 +44,20 @@ def mask_name(name) -> str:
     return text[0] + "*" * (len(text) - 1)
 
 
+_NUMBER_RUN = re.compile(r"\+?\d(?:[\d .()\-]*\d)?")
+
+
+def mask_numbers_in(text) -> str:
+    """``text`` with every run of 7 or more digits masked as a phone (``mask_phone``): for what an agent typed
+    (a note, a cell) quoted in a message, which may hold a member's number."""
+
+    def masked(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group(0))
+        return mask_phone(digits) if len(digits) >= 7 else match.group(0)
+
+    return _NUMBER_RUN.sub(masked, str(text))
+
+
 def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with its ``name`` and ``phone`` columns masked, for notebooks and reports."""
     masked = frame.copy()

@@ -160,6 +160,8 @@ def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] =
         line = f" line {mark.line + 1}:" if mark is not None else ""
         reason = getattr(problem, "problem", None) or str(problem).splitlines()[0]
         raise error(f"{path}:{line} not valid YAML ({reason})") from None
+    except ValueError as problem:  # a value YAML reads as a date that is none: 2026-13-40
+        raise error(f"{path}: not valid YAML ({problem})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

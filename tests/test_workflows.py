@@ -211,6 +211,9 @@ def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refuse
         "vip: 3": "alert setting vip is a section: expected a mapping of its settings, got 3",
         "long_gone_days: true": "alert setting long_gone_days must be a number, got True",
         "p_active_below: '0.3'": "alert setting p_active_below must be a number, got '0.3'",
+        "covariates: 7": "covariates must be 'auto' or a list of household_size",  # 'int' object is not iterable
+        "holidays: 5": "holidays must be a calendar's name (spring_festival), a list of dates or null; got 5",
+        "holidays: [2026-13-40]": "alerts.yaml: not valid YAML (month must be in 1..12)",
     }
     for text, said in cases.items():
         (tmp_path / "alerts.yaml").write_text(text + "\n")

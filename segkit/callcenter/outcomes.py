@@ -39,6 +39,7 @@ import pandas as pd
 from ..data.parse import parse_dates
 from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
+from ..privacy import mask_numbers_in
 from .ledger import Ledger
 from .sheet import AGENT_COLUMNS, SHOWN_PROBLEMS, column_labels, read_call_sheet
 
@@ -87,7 +88,7 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     for row in frame.index[code.isna()]:
         shown = frame.at[row, "outcome"]
         problems.append(
-            f"{where[row]}: unknown outcome {shown!r}"
+            f"{where[row]}: unknown outcome {mask_numbers_in(shown)!r}"
             if shown
             else f"{where[row]}: no outcome chosen (a note without an outcome)"
         )
@@ -209,7 +210,8 @@ def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:
     clash = distinct.loc[distinct.duplicated(OUTCOME_KEY, keep=False)]
     return [
         f"{where[group.index[0]]} and {where[group.index[1]]}: alert_id {key[0]!r} {key[1]} on "
-        f"{key[2]:%Y-%m-%d} with different notes ({group['note'].iloc[0]!r}, {group['note'].iloc[1]!r})"
+        f"{key[2]:%Y-%m-%d} with different notes ({mask_numbers_in(group['note'].iloc[0])!r}, "
+        f"{mask_numbers_in(group['note'].iloc[1])!r})"
         for key, group in clash.groupby(OUTCOME_KEY, sort=False)
     ]
 
@@ -240,8 +242,8 @@ def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> Outcom
         first = renoted.iloc[0]
         warnings.warn(
             f"{len(renoted):,} outcome(s) already in the ledger come with another note, which is not recorded: the "
-            f"ledger keeps the note first imported (alert_id {first['alert_id']!r}: {first['note_recorded']!r} "
-            f"kept, {first['note']!r} not)",
+            f"ledger keeps the note first imported (alert_id {first['alert_id']!r}: "
+            f"{mask_numbers_in(first['note_recorded'])!r} kept, {mask_numbers_in(first['note'])!r} not)",
             stacklevel=2,
         )
     return OutcomesImport(added, already, len(table) - len(distinct))

@@ -120,7 +120,8 @@ class AlertSettings(YamlSettings):
         if self.churn_prior is not None and not 0 < self.churn_prior < 1:
             raise ValueError(f"churn_prior must be between 0 and 1 (or null to estimate it), got {self.churn_prior}")
         if self.covariates != "auto":
-            if isinstance(self.covariates, str) or not set(self.covariates) <= set(COVARIATES):
+            listed = isinstance(self.covariates, (list, tuple))
+            if not listed or not set(self.covariates) <= set(COVARIATES):
                 raise ValueError(
                     f"covariates must be 'auto' or a list of {', '.join(COVARIATES)}; got {self.covariates!r}"
                 )

@@ -511,9 +511,10 @@ def test_an_outcomes_csv_reads_the_sheet_labels_and_skips_rows_of_separators(gas
     )
     assert main(["outcomes", "--file", str(sheet_csv), "--ledger", str(tmp_path / "ledger.sqlite")]) == 0
     renoted = tmp_path / "renoted.csv"  # the same outcome again with a note added: kept out, and said
-    renoted.write_text(f"alert_id,outcome,outcome_date,note\n{called},won_back,2026-04-01,下周订气\n")
-    with pytest.warns(UserWarning, match=r"^1 outcome\(s\) already in the ledger come with another note"):
+    renoted.write_text(f"alert_id,outcome,outcome_date,note\n{called},won_back,2026-04-01,新号13912345678\n")
+    with pytest.warns(UserWarning, match=r"^1 outcome\(s\) already in the ledger come with another note") as said:
         assert import_outcomes(renoted, ledger) == (0, 1, 0)
+    assert "'新号139****5678' not" in str(said[0].message)  # an agent's note quoted in a message: numbers masked
     bad = tmp_path / "bad.csv"
     bad.write_text(f"Alert_ID,Outcome,Outcome_Date,where\n{called},hung up,2026-04-01,x\n,reached,2026-04-01,\n")
     capsys.readouterr()
