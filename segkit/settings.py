@@ -11,10 +11,12 @@ read by that class's ``from_dict``.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import MISSING, asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+import numpy as np
 import yaml
 
 T = TypeVar("T")
@@ -42,7 +44,8 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A number, numpy's included (a value taken from a table), but not yes/no."""
+    return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
 def _default(f) -> Any:

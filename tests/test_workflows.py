@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import AS_OF, REPO
@@ -222,3 +223,4 @@ def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refuse
     with pytest.raises(ValueError, match="setting lost_days must be a number, got True"):
         resolve_settings(SegmentationSettings, {"lifecycle": {"lost_days": True}})
     assert resolve_settings(AlertSettings, {"long_gone_days": 200}).long_gone_days == 200
+    assert resolve_settings(AlertSettings, {"long_gone_days": np.int64(200)}).long_gone_days == 200  # from a table
