@@ -137,7 +137,7 @@ if care:
 # do-not-call for good, "no answer" is tried again after the window.
 
 # %%
-summary = retention_summary(ledger)
+summary = retention_summary(ledger, through=as_of)  # as the ledger stood that day: a re-run says the same
 if len(summary):
     charts["outcomes"] = plots.retention_chart(summary)
     display(charts["outcomes"])  # noqa: F821

@@ -437,13 +437,14 @@ class LedgerSession:
 
     def last_contacts(self, member_ids: list[str], before: Any) -> pd.DataFrame:
         """Each member's latest contact listed before the day ``before``: ``as_of``, ``campaign`` and the
-        latest outcome reported for it (``outcome``, ``outcome_date``: missing when none), by member_id.
-        What an agent glances at before dialling."""
+        latest outcome reported for it dated before that day (``outcome``, ``outcome_date``: missing when none),
+        by member_id. What an agent glances at before dialling; the same when the day is made again after later
+        outcomes came in."""
         reported = outcomes.alias("reported")
         latest = (
             outcomes.c.outcome_id
             == sa.select(sa.func.max(reported.c.outcome_id))
-            .where(reported.c.alert_id == contacts.c.alert_id)
+            .where(reported.c.alert_id == contacts.c.alert_id, reported.c.outcome_date < _day(before))
             .correlate(contacts)
             .scalar_subquery()
         )

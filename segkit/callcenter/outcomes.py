@@ -32,11 +32,11 @@ import re
 import unicodedata
 import warnings
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 
-from ..data.parse import parse_dates
+from ..data.parse import parse_dates, parse_day
 from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
 from ..privacy import mask_numbers_in
@@ -249,14 +249,17 @@ def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> Outcom
     return OutcomesImport(added, already, len(table) - len(distinct))
 
 
-def retention_summary(ledger: Ledger) -> pd.DataFrame:
+def retention_summary(ledger: Ledger, through: Any = None) -> pd.DataFrame:
     """Per campaign: calls listed (not the control groups: they are not called), the latest outcome of each
     (one column per code), calls with no outcome yet, and the won-back share of calls that reached a decision
-    (won back or switched)."""
+    (won back or switched). ``through``: as the ledger stood at the end of that day (calls listed and outcomes
+    dated up to it), so that a day's report made again later says what it said; None: everything."""
     contacts = ledger.contacts()
+    if through is not None:
+        contacts = contacts.loc[pd.to_datetime(contacts["as_of"]) <= parse_day(through)]
     called = contacts.loc[contacts["arm"] == "called"]  # not the control groups, nor an outcome of theirs
     listed = called.groupby("campaign").size()
-    recorded = ledger.outcomes()
+    recorded = ledger.outcomes(through)
     recorded = recorded.loc[recorded["alert_id"].isin(called["alert_id"])]
     latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
     counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)

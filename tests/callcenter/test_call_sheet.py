@@ -566,3 +566,21 @@ def test_a_member_context_table_of_no_rows_adds_nothing(tmp_path):
     expected = member_context([rfm])
     pd.testing.assert_frame_equal(member_context([rfm, tmp_path / "member_rhythms.parquet"]), expected)
     pd.testing.assert_frame_equal(member_context([tmp_path / "member_rhythms.parquet", rfm]), expected)
+
+
+def test_a_day_made_again_later_shows_the_outcomes_known_that_day(gas_world, gas_alerts, tmp_path):
+    """Found by a helper: a past day's call sheet made again showed an outcome dated after that day as the last
+    contact, and its retention summary counted calls and outcomes of later days."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    export = export_calls(gas_alerts, gas_world.members, AS_OF, ledger, tmp_path / "out")
+    alert, member = export.call_list[["alert_id", "member_id"]].iloc[0]
+    outcomes = tmp_path / "outcomes.csv"
+    outcomes.write_text(f"alert_id,outcome,outcome_date\n{alert},no_answer,2026-04-01\n{alert},reached,2026-04-10\n")
+    import_outcomes(outcomes, ledger)
+    with ledger.exclusive() as session:  # what the call sheet's last-contact column shows
+        assert session.last_contacts([member], "2026-04-05").loc[member, "outcome"] == "no_answer"
+        assert session.last_contacts([member], "2026-04-11").loc[member, "outcome"] == "reached"
+    that_day = retention_summary(ledger, through="2026-04-05").set_index("campaign").loc["churn"]
+    assert (that_day["no_answer"], that_day["reached"]) == (1, 0)
+    assert retention_summary(ledger).set_index("campaign").loc["churn", "reached"] == 1
+    assert retention_summary(ledger, through="2026-03-30").empty  # before the first list
