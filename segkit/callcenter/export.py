@@ -546,6 +546,11 @@ def export_list(
     )
 
 
+def read_run_marker(marker: Path) -> tuple[str, str, str]:
+    """The run, day and state (pending, recorded) a ``RUN_MARKER`` file holds."""
+    return tuple((marker.read_text(encoding="utf-8").split("\n") + ["", ""])[:3])
+
+
 def _check_folder(out_dir: Path, run: str, as_of: pd.Timestamp, session) -> None:
     """Refuse a folder holding another run's list (two runs in one folder would replace each other's lists,
     leaving the ledger claiming calls that no file lists), or another day's list that an interrupted export
@@ -554,7 +559,7 @@ def _check_folder(out_dir: Path, run: str, as_of: pd.Timestamp, session) -> None
     marker = out_dir / RUN_MARKER
     if not marker.is_file():
         return
-    other, day, state = (marker.read_text(encoding="utf-8").split("\n") + ["", ""])[:3]
+    other, day, state = read_run_marker(marker)
     if other != run:
         raise ValueError(f"{out_dir} holds the call list of run {other!r}; give run {run!r} a folder of its own")
     if state == "pending" and day != f"{as_of:%Y-%m-%d}" and session.run_id(run, day) is None:

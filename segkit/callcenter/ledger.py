@@ -314,7 +314,7 @@ class Ledger:
         with self.exclusive() as session:
             return session.record(name, as_of, listed, replace)
 
-    def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int]:
+    def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int, list[tuple[str, str, str]]]:
         with self.exclusive() as session:
             return session.add_outcomes(frame)
 
@@ -592,16 +592,17 @@ class LedgerSession:
         self.con.execute(runs.delete().where(runs.c.run_id == run_id))
         return removed
 
-    def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int]:
+    def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int, list[tuple[str, str, str]]]:
         """Insert outcomes (``alert_id``, ``outcome``, ``outcome_date``, ``note``; one row per alert, outcome
-        and date) not yet recorded. Returns (added, already recorded). Alert ids must be known."""
-        existing = set()
+        and date) not yet recorded. Returns (added, already recorded, and those already recorded with another
+        note: alert id, the note kept, the note not recorded). Alert ids must be known."""
+        existing = {}
         for start in range(0, len(frame), 500):
             chunk = frame["alert_id"].iloc[start : start + 500].tolist()
             existing.update(
-                tuple(row)
-                for row in self.con.execute(
-                    sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date).where(
+                ((alert_id, outcome, day), note or "")
+                for alert_id, outcome, day, note in self.con.execute(
+                    sa.select(outcomes.c.alert_id, outcomes.c.outcome, outcomes.c.outcome_date, outcomes.c.note).where(
                         outcomes.c.alert_id.in_(chunk)
                     )
                 )
@@ -617,10 +618,16 @@ class LedgerSession:
             }
             for r in frame.itertuples(index=False)
         ]
-        new = [row for row in rows if (row["alert_id"], row["outcome"], row["outcome_date"]) not in existing]
+        keys = [(row["alert_id"], row["outcome"], row["outcome_date"]) for row in rows]
+        new = [row for row, key in zip(rows, keys) if key not in existing]
+        renoted = [
+            (key[0], existing[key], row["note"] or "")
+            for row, key in zip(rows, keys)
+            if key in existing and existing[key] != (row["note"] or "")
+        ]
         if new:
             self.con.execute(outcomes.insert(), new)
-        return len(new), len(rows) - len(new)
+        return len(new), len(rows) - len(new), renoted
 
     def same_list(self, run_id: int, listed: pd.DataFrame) -> bool:
         """Whether run ``run_id`` recorded exactly ``listed``: the same calls, in the same order, by the same hands."""

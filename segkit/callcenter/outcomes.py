@@ -41,7 +41,7 @@ from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
 from ..privacy import mask_numbers_in
 from .ledger import Ledger
-from .sheet import AGENT_COLUMNS, SHOWN_PROBLEMS, column_labels, read_call_sheet
+from .sheet import AGENT_COLUMNS, column_labels, listed_problems, read_call_sheet
 
 OUTCOMES = {
     "reached": ("reached", "已接通"),
@@ -126,13 +126,11 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     problems += _conflicting_notes(table.dropna(subset=["outcome", "outcome_date"]), where)
     problems += _contradictions(table.dropna(subset=["outcome", "outcome_date"]), where)
     if problems:
-        shown = "; ".join(problems[:SHOWN_PROBLEMS])
-        more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         raise ValueError(
             f"{len(problems)} problem(s) in the outcomes file; nothing was imported "
             f"(known outcomes: {', '.join(OUTCOMES)}; on the call sheet: "
             f"{' / '.join(', '.join(catalogue(language).section('outcomes').values()) for language in LANGUAGES)}"
-            f"): {shown}{more}"
+            f"): {listed_problems(problems)}"
         )
     for warning in held:
         warnings.warn(warning.message, stacklevel=2)
@@ -233,17 +231,13 @@ def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> Outcom
     outcome already recorded keeps its note: one with another note in the file is said."""
     table = read_outcomes(source, ledger)
     distinct = table.drop_duplicates()
-    recorded = ledger.outcomes()
-    recorded = recorded.assign(note=recorded["note"].fillna(""), outcome_date=pd.to_datetime(recorded["outcome_date"]))
-    renoted = distinct.merge(recorded[[*OUTCOME_KEY, "note"]], on=OUTCOME_KEY, suffixes=("", "_recorded"))
-    renoted = renoted.loc[renoted["note"] != renoted["note_recorded"]]
-    added, already = ledger.add_outcomes(distinct)
-    if len(renoted):
-        first = renoted.iloc[0]
+    added, already, renoted = ledger.add_outcomes(distinct)
+    if renoted:
+        alert_id, kept, dropped = renoted[0]
         warnings.warn(
             f"{len(renoted):,} outcome(s) already in the ledger come with another note, which is not recorded: the "
-            f"ledger keeps the note first imported (alert_id {first['alert_id']!r}: "
-            f"{mask_numbers_in(first['note_recorded'])!r} kept, {mask_numbers_in(first['note'])!r} not)",
+            f"ledger keeps the note first imported (alert_id {alert_id!r}: {mask_numbers_in(kept)!r} kept, "
+            f"{mask_numbers_in(dropped)!r} not)",
             stacklevel=2,
         )
     return OutcomesImport(added, already, len(table) - len(distinct))

@@ -382,6 +382,12 @@ HEADER_ROWS = 10  # a sheet's header is looked for in its first rows
 SHOWN_PROBLEMS = 20
 
 
+def listed_problems(problems: list[str]) -> str:
+    """The first ``SHOWN_PROBLEMS`` of ``problems`` on one line, and how many more there are."""
+    more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
+    return "; ".join(problems[:SHOWN_PROBLEMS]) + more
+
+
 def read_call_sheet(path: str | Path) -> pd.DataFrame:
     """The outcomes agents filled in on a call sheet (every sheet, labels in either language): ``alert_id``,
     ``member_id`` (blank when the sheet has no such column), ``outcome``, ``outcome_date`` (text, as the agent
@@ -439,10 +445,8 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
             "sheet?"
         )
     if problems:
-        more = f"; ... and {len(problems) - SHOWN_PROBLEMS} more" if len(problems) > SHOWN_PROBLEMS else ""
         raise ValueError(
-            f"{path}: {len(problems)} problem(s) in the call sheet; nothing was imported: "
-            f"{'; '.join(problems[:SHOWN_PROBLEMS])}{more}"
+            f"{path}: {len(problems)} problem(s) in the call sheet; nothing was imported: {listed_problems(problems)}"
         )
     _warn_missing_calls(path, listed or {}, found)
     return pd.DataFrame(rows, columns=[*READ_COLUMNS, "where"]).fillna("")

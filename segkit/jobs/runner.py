@@ -311,13 +311,14 @@ def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
     export step had finished, the run folder was never put in place): the ledger holds calls that no delivered
     file lists, and later days would be paced against them silently. Running that date again records the same
     list and delivers it."""
-    for folder in sorted(job_folder.iterdir()):
-        found = CRASHED.fullmatch(folder.name)
+    from ..callcenter.export import RUN_MARKER, read_run_marker
+
+    for folder in _crashed_attempts(job_folder):
         day = folder.name[1:11]
-        if not found or ".partial-" not in folder.name or day == date or _alive(int(found.group(1))):
+        if ".partial-" not in folder.name or day == date:
             continue
-        for marker in folder.rglob(".segkit-run"):
-            run, _, state = (marker.read_text(encoding="utf-8").split("\n") + ["", ""])[:3]
+        for marker in folder.rglob(RUN_MARKER):
+            run, _, state = read_run_marker(marker)
             if state == "recorded":
                 raise ParameterError(
                     f"the run of {day} stopped after the ledger recorded its call list ({run!r}) and before its "
@@ -327,12 +328,19 @@ def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
 
 
 def _remove_crashed_attempts(job_folder: Path) -> None:
-    """Remove what crashed runs of this job left: ``.DATE.partial-PID`` and ``.DATE.old-PID`` folders whose
-    process is gone (a live PID may be a run going on now; its folders stay)."""
-    for folder in job_folder.iterdir():
-        found = CRASHED.fullmatch(folder.name)
-        if found and folder.is_dir() and not _alive(int(found.group(1))):
-            shutil.rmtree(folder, ignore_errors=True)
+    """Remove what crashed runs of this job left (``_crashed_attempts``)."""
+    for folder in _crashed_attempts(job_folder):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _crashed_attempts(job_folder: Path) -> list[Path]:
+    """``.DATE.partial-PID`` and ``.DATE.old-PID`` folders of this job whose process is gone (a live PID may be a
+    run going on now; its folders stay)."""
+    return [
+        folder
+        for folder in sorted(job_folder.iterdir())
+        if (found := CRASHED.fullmatch(folder.name)) and folder.is_dir() and not _alive(int(found.group(1)))
+    ]
 
 
 def _alive(pid: int) -> bool:
