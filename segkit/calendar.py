@@ -44,12 +44,15 @@ def holidays(spec) -> pd.DatetimeIndex:
         return pd.DatetimeIndex([])
     if isinstance(spec, str):
         if spec not in CALENDARS:
-            raise ValueError(f"unknown holiday calendar {spec!r}; known: {', '.join(CALENDARS)} (or a list of dates)")
+            raise ValueError(f"holidays: unknown calendar {spec!r}; known: {', '.join(CALENDARS)} (or a list of dates)")
         return CALENDARS[spec]
     if not isinstance(spec, (list, tuple, pd.DatetimeIndex)):
         raise ValueError(
             f"holidays must be a calendar's name ({', '.join(CALENDARS)}), a list of dates or null; got {spec!r}"
         )
+    numbers = [day for day in spec if isinstance(day, (int, float, np.number))]
+    if numbers:  # pandas would read 20260217 as nanoseconds after 1970
+        raise ValueError(f"holidays: {numbers[0]!r} is not a date; write dates as YYYY-MM-DD")
     try:
         return pd.DatetimeIndex(pd.to_datetime(list(spec))).sort_values()
     except (ValueError, TypeError) as error:

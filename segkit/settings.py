@@ -6,12 +6,18 @@ explicit parameters (a CLI flag, a notebook parameter), where ``None`` means
 "not given: from the settings". Unknown keys are errors, because a misspelt
 threshold that is silently ignored is worse than none. A field whose default is
 itself settings (``SegmentationSettings.vip``) is a section: a mapping in YAML,
-read by that class's ``from_dict``.
+read by that class's ``from_dict``. Every other value must be of its field's type (``int``: a whole number,
+``dict[str, float]``: a mapping of names to numbers, ``X | None``: null allowed), checked before the class's
+own checks of ranges, so that ``gold: abc`` or ``tiers: [1, 2]`` is refused naming its key rather than failing
+in a comparison inside.
 """
 
 from __future__ import annotations
 
+import functools
 import numbers
+import types
+import typing
 from dataclasses import MISSING, asdict, fields, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
@@ -29,23 +35,88 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"unknown {what} setting(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(known))}")
+    hints = _type_hints(cls)
     for f in fields(cls):
         if f.name not in data:
             continue
-        value, section, default = data[f.name], _section_class(f), _default(f)
+        value, section = data[f.name], _section_class(f)
         if section is not None and (value is None or isinstance(value, dict)):
             data[f.name] = section.from_dict(value)
         elif section is not None and not isinstance(value, section):
             raise ValueError(f"{what} setting {f.name} is a section: expected a mapping of its settings, got {value!r}")
-        elif _is_number(default) and value is not None and not _is_number(value):
-            # yes/no (YAML's true) was read as 1 day, quoted numbers failed inside with no name
-            raise ValueError(f"{what} setting {f.name} must be a number, got {value!r}")
+        elif section is None and not _conforms(value, hints[f.name]):
+            # yes/no (YAML's true) was read as 1 day; text or a list failed inside, in a comparison, with no name
+            hint = " (quote it in YAML: '42' is text, 42 a number)" if _wants_text(hints[f.name], value) else ""
+            shown = "nothing (null)" if value is None else repr(value)
+            raise ValueError(f"{what} setting {f.name} must be {_kind(hints[f.name])}, got {shown}{hint}")
     return cls(**data)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     """A number, numpy's included (a value taken from a table), but not yes/no."""
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_whole(value: Any) -> bool:
+    return is_number(value) and float(value).is_integer()
+
+
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+_SCALARS = {int: ("a whole number", "whole numbers"), float: ("a number", "numbers"), str: ("text", "text")}
+_SCALARS[bool] = ("true or false", "true or false")
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether ``value`` (as YAML reads it) is of the settings type ``hint``: a scalar, ``X | None``,
+    ``dict[K, V]``, ``tuple[X, ...]`` or ``list[X]`` (a YAML list for either), ``dict``, ``tuple`` or ``Any``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return True
+    if origin in (typing.Union, types.UnionType):
+        return any(_conforms(value, option) for option in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, (bool, np.bool_))
+    if hint is int:
+        return _is_whole(value)
+    if hint is float:
+        return is_number(value)
+    if hint is str:
+        return isinstance(value, str)
+    if (origin or hint) is dict:
+        key, item = args or (Any, Any)
+        return isinstance(value, dict) and all(_conforms(k, key) and _conforms(v, item) for k, v in value.items())
+    if (origin or hint) in (tuple, list):
+        item = args[0] if args else Any
+        return isinstance(value, (list, tuple)) and all(_conforms(v, item) for v in value)
+    return isinstance(value, hint)
+
+
+def _kind(hint: Any, plural: bool = False) -> str:
+    """``hint`` in words, for "must be ...": ``dict[str, float]`` is "a mapping of names to numbers"."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = [_kind(option, plural) for option in args if option is not type(None)]
+        return " or ".join(options) + (" or null" if type(None) in args else "")
+    if hint in _SCALARS:
+        return _SCALARS[hint][plural]
+    if (origin or hint) is dict:
+        item = f" to {_kind(args[1], plural=True)}" if args and args[1] is not Any else ""
+        return ("mappings" if plural else "a mapping") + f" of names{item}"
+    if (origin or hint) in (tuple, list):
+        item = f" of {_kind(args[0], plural=True)}" if args and args[0] is not Any else ""
+        return ("lists" if plural else "a list") + item
+    return getattr(hint, "__name__", str(hint))
+
+
+def _wants_text(hint: Any, value: Any) -> bool:
+    """A number or yes/no given where text is wanted: YAML read an unquoted 007 or yes that way."""
+    return not isinstance(value, str) and isinstance(value, (numbers.Number, bool)) and _conforms("text", hint)
 
 
 def _default(f) -> Any:
@@ -173,10 +244,14 @@ def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] =
 
 
 def settings_from_yaml(cls: type[T], path: str | Path | None, what: str) -> T:
-    """Read ``path`` (a YAML mapping) into ``cls``; no path gives the defaults. Errors name the file."""
+    """Read ``path`` (a YAML mapping) into ``cls``; no path gives the defaults. Errors name the file. A class
+    whose settings name files has ``paths_relative_to(data, folder)``, which makes them relative to the YAML's
+    folder before they are checked."""
     if path in (None, ""):
         return cls()
     data = read_yaml_mapping(path, f"a mapping of {what} settings")
+    if hasattr(cls, "paths_relative_to"):
+        data = cls.paths_relative_to(data, Path(path).parent)
     try:
         return settings_from_dict(cls, data, what)
     except (TypeError, ValueError) as error:

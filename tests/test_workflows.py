@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from conftest import AS_OF, REPO
 
 import segkit
@@ -210,7 +211,7 @@ def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refuse
 
     cases = {
         "vip: 3": "alert setting vip is a section: expected a mapping of its settings, got 3",
-        "long_gone_days: true": "alert setting long_gone_days must be a number, got True",
+        "long_gone_days: true": "alert setting long_gone_days must be a whole number, got True",
         "p_active_below: '0.3'": "alert setting p_active_below must be a number, got '0.3'",
         "covariates: 7": "covariates must be 'auto' or a list of household_size",  # 'int' object is not iterable
         "holidays: 5": "holidays must be a calendar's name (spring_festival), a list of dates or null; got 5",
@@ -220,7 +221,86 @@ def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refuse
         (tmp_path / "alerts.yaml").write_text(text + "\n")
         with pytest.raises(ValueError, match=re.escape(said)):
             resolve_settings(AlertSettings, tmp_path / "alerts.yaml")
-    with pytest.raises(ValueError, match="setting lost_days must be a number, got True"):
+    with pytest.raises(ValueError, match="setting lost_days must be a whole number, got True"):
         resolve_settings(SegmentationSettings, {"lifecycle": {"lost_days": True}})
     assert resolve_settings(AlertSettings, {"long_gone_days": 200}).long_gone_days == 200
     assert resolve_settings(AlertSettings, {"long_gone_days": np.int64(200)}).long_gone_days == 200  # from a table
+
+
+def _setting_paths(cls, prefix=()):
+    """Every setting of ``cls`` as a path of keys, sections walked into."""
+    from dataclasses import MISSING, fields, is_dataclass
+
+    for f in fields(cls):
+        default = f.default if f.default is not MISSING else f.default_factory()
+        if is_dataclass(default):
+            yield from _setting_paths(type(default), (*prefix, f.name))
+        else:
+            yield (*prefix, f.name)
+
+
+def test_a_setting_of_the_wrong_kind_is_refused_by_name_never_with_a_traceback():
+    """Found by a check of every setting: ``tiers: {thresholds: [1, 2]}`` and ``rfm: {breakpoints: [1, 2]}``
+    ended in AttributeError and TypeError (exit 3), ``p_active_below:`` (empty) in "'<' not supported between
+    'int' and 'NoneType'", ``breakpoints: {recency: abc}`` failed after the data was loaded, and ``vip_team:
+    [1, 2]`` was taken. Every value of every setting is now either taken or refused with its key named."""
+    from segkit.advisors import AssignmentSettings
+    from segkit.clv import ValueSettings
+    from segkit.survey import SurveySettings
+
+    refused, every = 0, (AlertSettings, ContactSettings, SegmentationSettings, ValueSettings, AssignmentSettings)
+    for cls in (*every, SurveySettings):
+        for path in _setting_paths(cls):
+            for value in ("abc", [1, 2], {"a": "b"}, True, None, -1, ""):
+                data = value
+                for key in reversed(path):
+                    data = {key: data}
+                try:
+                    cls.from_dict(data)
+                except ValueError as error:
+                    assert path[-1] in str(error), (path, value, str(error))
+                    refused += 1
+    assert refused > 300
+    segmentation = SegmentationSettings
+    cases = {
+        (segmentation, "tiers: {thresholds: [1, 2]}"): "tier setting thresholds must be a mapping of names to numbers",
+        (segmentation, "tiers: {base: 5}"): "tier setting base must be text, got 5 (quote it in YAML",
+        (segmentation, "rfm: {breakpoints: {recency: abc}}"): "rfm setting breakpoints must be a mapping",
+        (segmentation, "rfm: {breakpoints: {recency: [3, 2, 1, 0]}}"): "breakpoints['recency'] needs 4 increasing",
+        (segmentation, "rfm: {segments: nothere.yaml}"): "rfm setting segments: segment table not found",
+        (AlertSettings, "p_active_below:"): "alert setting p_active_below must be a number, got nothing (null)",
+        (AlertSettings, "holidays: [20260217]"): "holidays: 20260217 is not a date",
+        (AlertSettings, "holidays: new_year"): "holidays: unknown calendar 'new_year'",
+        (AssignmentSettings, "vip_team: [1, 2]"): "assignment setting vip_team must be text or null",
+        (AssignmentSettings, "tier_grades: {gold: 0}"): "tier_grades must give each tier a grade of at least 1",
+        (SurveySettings, "seed: -1"): "seed must not be negative",
+        (ContactSettings, "control_seed: 42"): "contact setting control_seed must be text, got 42 (quote it",
+    }
+    for (cls, text), said in cases.items():
+        with pytest.raises(ValueError, match=re.escape(said)):
+            cls.from_dict(yaml.safe_load(text))
+
+
+def test_a_segment_table_in_a_settings_file_is_read_beside_it_and_checked_with_the_settings(tmp_path):
+    """A relative ``rfm.segments`` is relative to the settings file, and a table that cannot be used is refused
+    with the settings (before any data is read), naming the rule."""
+    from segkit.segment.rfm import DEFAULT_SEGMENTS
+
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "conf" / "mine.yaml").write_text(DEFAULT_SEGMENTS.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "conf" / "settings.yaml").write_text("rfm: {segments: mine.yaml}\n")
+    settings = resolve_settings(SegmentationSettings, tmp_path / "conf" / "settings.yaml")
+    assert settings.rfm.segments == str(tmp_path / "conf" / "mine.yaml")
+    (tmp_path / "conf" / "mine.yaml").write_text("segments: [{name: Champions, r: [4, high]}]\n")
+    with pytest.raises(ValueError, match=r"settings.yaml: rfm setting segments: .*mine.yaml: segment 'Champions': r "):
+        resolve_settings(SegmentationSettings, tmp_path / "conf" / "settings.yaml")
+    (tmp_path / "conf" / "mine.yaml").write_text("- Champions\n")
+    with pytest.raises(ValueError, match=r"mine.yaml: expected a segment table"):
+        resolve_settings(SegmentationSettings, tmp_path / "conf" / "settings.yaml")
+
+
+def test_tier_grades_match_tiers_in_any_case():
+    """``tier_grades: {Diamond: 3}`` never matched: members' tiers are matched in lower case."""
+    from segkit.advisors import AssignmentSettings
+
+    assert AssignmentSettings.from_dict({"tier_grades": {"Diamond": 3}}).tier_grades == {"diamond": 3}

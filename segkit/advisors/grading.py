@@ -41,10 +41,10 @@ class AssignmentSettings(YamlSettings):
 
     what: ClassVar[str] = "assignment"
 
-    stage_teams: dict = field(default_factory=lambda: dict(STAGE_TEAMS))
+    stage_teams: dict[str, str] = field(default_factory=lambda: dict(STAGE_TEAMS))
     vip_team: str | None = "VIP service"
-    grade_shares: tuple = (0.5, 0.3, 0.2)
-    tier_grades: dict = field(default_factory=lambda: {"diamond": 3, "platinum": 3, "gold": 2})
+    grade_shares: tuple[float, ...] = (0.5, 0.3, 0.2)
+    tier_grades: dict[str, int] = field(default_factory=lambda: {"diamond": 3, "platinum": 3, "gold": 2})
     grade_weight: int = 10  # cost per level between a member's grade and their advisor's level
     continuity_weight: int = 15  # cost of moving a member who could keep their advisor
     balance_weight: int = 1  # marginal cost per member rises by this much per fifth of a book's range
@@ -61,6 +61,10 @@ class AssignmentSettings(YamlSettings):
         if len(shares) < 1 or min(shares) <= 0 or abs(sum(shares) - 1) > 1e-9:
             raise ValueError(f"grade_shares must be positive shares adding up to 1, got {self.grade_shares!r}")
         object.__setattr__(self, "grade_shares", shares)
+        if any(grade < 1 for grade in self.tier_grades.values()):
+            raise ValueError(f"tier_grades must give each tier a grade of at least 1, got {self.tier_grades!r}")
+        # members' tiers are matched without case ("Diamond" in a CRM export is diamond)
+        object.__setattr__(self, "tier_grades", {str(tier).lower(): grade for tier, grade in self.tier_grades.items()})
         missing = sorted(set(STAGE_TEAMS) - set(self.stage_teams))
         if missing:
             raise ValueError(f"stage_teams has no team for stage(s) {', '.join(missing)}")

@@ -17,6 +17,7 @@ default values.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,12 +100,15 @@ TEXT_KINDS = ("file", "folder", "database", "text")
 @dataclass(frozen=True)
 class Parameter:
     """One notebook parameter: its ``kind`` (a ``KINDS`` key, or ``choice`` of its ``choices``) and whether it is
-    ``optional`` (None or "" means not given: from the settings file, no file, ...)."""
+    ``optional`` (None or "" means not given: from the settings file, no file, ...). A file that ``reads``
+    (a settings YAML's reader) is read when it exists, so that a scheduled job refuses a bad settings file
+    before its first step runs, not in the step that uses it."""
 
     name: str
     kind: str
     optional: bool = False
     choices: tuple = ()
+    reads: Callable[[Path], Any] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS and not (self.kind == "choice" and self.choices):
@@ -135,6 +139,11 @@ class Parameter:
             raise ValueError(f"must be {what}, got {mask_urls_in(repr(value))}{hint}") from None
         if on_disk and self.kind == "file" and not checked.is_file():
             raise ValueError(f"file not found: {checked}")
+        if self.reads is not None and checked.is_file():
+            try:
+                self.reads(checked)
+            except (OSError, ValueError) as error:
+                raise ValueError(str(error)) from None
         if on_disk and self.kind == "folder":
             if checked.exists() and not checked.is_dir():
                 raise ValueError(f"{checked} is a file, not a folder")
@@ -234,8 +243,22 @@ def _files(*names: str) -> list[Parameter]:
     return [Parameter(name, "file", optional=True) for name in names]
 
 
+def _settings(module: str, name: str) -> Parameter:
+    """``settings_path``: a YAML of ``segkit.<module>.<name>`` settings (imported when a file is read)."""
+
+    def read(path: Path) -> Any:
+        return getattr(importlib.import_module(f"segkit.{module}"), name).from_yaml(path)
+
+    return Parameter("settings_path", "file", optional=True, reads=read)
+
+
+def _segment_table(path: Path) -> Any:
+    from ..segment.rfm import SegmentTable
+
+    return SegmentTable.from_yaml(path)
+
+
 AS_OF = Parameter("as_of", "date")
-SETTINGS = Parameter("settings_path", "file", optional=True)
 DEMO_MEMBERS = Parameter("demo_members", "positive whole number")
 LANGUAGE = Parameter("language", "choice", optional=True, choices=LANGUAGES)  # of the report (and call sheet)
 OUTPUT = Parameter("output_dir", "folder")
@@ -252,10 +275,10 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
     "segmentation": _spec(
         *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path"),
         AS_OF,
-        SETTINGS,
+        _settings("segment", "SegmentationSettings"),
         Parameter("levels", "choice", optional=True, choices=(3, 4, 5)),
         Parameter("ties", "choice", optional=True, choices=("rank", "quantile")),
-        *_files("segments_path"),
+        Parameter("segments_path", "file", optional=True, reads=_segment_table),
         Parameter("snapshot_months", "positive whole number", optional=True),
         DEMO_MEMBERS,
         LANGUAGE,
@@ -264,7 +287,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
     "churn_alerts": _spec(
         *_files("transactions_path", "members_path", "mapping_path", "members_mapping_path", "truth_path"),
         AS_OF,
-        SETTINGS,
+        _settings("churn", "AlertSettings"),
         Parameter("p_active_below", "probability", optional=True),
         Parameter("long_gone_days", "positive whole number", optional=True),
         Parameter("compare_methods", "true or false"),
@@ -281,7 +304,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         Parameter("campaign", "text"),
         Parameter("care", "true or false"),
         *_files("vip_path"),
-        SETTINGS,
+        _settings("callcenter", "ContactSettings"),
         DEMO_MEMBERS,
         LANGUAGE,
         OUTPUT,
@@ -305,7 +328,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         *_files("transactions_path", "mapping_path"),
         Parameter("calibration_end", "date"),
         Parameter("holdout_end", "date", optional=True),
-        SETTINGS,
+        _settings("clv", "ValueSettings"),
         Parameter("model", "choice", optional=True, choices=("bgnbd", "paretonbd", "mbgcnbd")),
         Parameter("unit", "choice", optional=True, choices=("D", "W", "M")),
         Parameter("horizon", "positive number", optional=True),
@@ -321,7 +344,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
             "transactions_path", "members_path", "members_mapping_path", "advisors_path", "mapping_path", "alerts_path"
         ),
         AS_OF,
-        SETTINGS,
+        _settings("advisors", "AssignmentSettings"),
         Parameter("capacity_min", "whole number", optional=True),
         Parameter("capacity_max", "whole number", optional=True),
         Parameter("continuity_weight", "whole number", optional=True),
@@ -333,7 +356,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
     "benefit_survey": _spec(
         *_files("screening_path", "costs_path", "ranking_path", "constant_sum_path", "respondents_path"),
         Parameter("budget", "positive number", optional=True),
-        SETTINGS,
+        _settings("survey", "SurveySettings"),
         Parameter("bootstrap", "whole number", optional=True),
         Parameter("demo_benefits", "positive whole number"),
         Parameter("demo_respondents", "positive whole number"),

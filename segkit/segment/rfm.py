@@ -33,9 +33,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from ..settings import YamlSettings
+from ..settings import YamlSettings, is_number, read_yaml_mapping
 
 DEFAULT_SEGMENTS = Path(__file__).with_name("segments.yaml")
 DIMENSIONS = {"recency": "recency_days", "frequency": "frequency", "monetary": "monetary"}
@@ -61,30 +60,40 @@ class SegmentTable:
 
     @classmethod
     def from_yaml(cls, path: str | Path = DEFAULT_SEGMENTS) -> "SegmentTable":
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle) or {}
+        """The table in ``path``; anything that is not a table (a list, a rule without ranges, a bound that is
+        not a number) raises ``ValueError`` naming the file and the rule, a missing file ``FileNotFoundError``."""
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"segment table not found: {path}")
+        data = read_yaml_mapping(path, "a segment table (segments, fallback, scale)")
         where = str(path)
+        unknown = sorted(map(str, set(data) - {"segments", "fallback", "scale"}))
+        if unknown:
+            raise ValueError(f"{where}: unknown key(s) {', '.join(unknown)}; known: fallback, scale, segments")
         if not isinstance(data.get("segments"), list) or not data["segments"]:
             raise ValueError(f"{where}: needs a non-empty 'segments' list")
+        fallback, scale = data.get("fallback", "Others"), data.get("scale", 5)
+        if not isinstance(fallback, str) or isinstance(scale, bool) or scale not in (3, 4, 5):
+            raise ValueError(f"{where}: fallback must be a segment name and scale 3, 4 or 5")
         rules = []
         for i, entry in enumerate(data["segments"], 1):
-            if "name" not in entry:
-                raise ValueError(f"{where}: segment {i} has no name")
+            if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+                raise ValueError(f"{where}: segment {i} must be a mapping with a name")
             ranges = {}
             for key in ("r", "f", "m", "fm"):
                 if key in entry:
                     bounds = entry[key]
-                    if not (isinstance(bounds, list) and len(bounds) == 2 and bounds[0] <= bounds[1]):
+                    numbers = isinstance(bounds, list) and all(is_number(bound) for bound in bounds)
+                    if not (numbers and len(bounds) == 2 and bounds[0] <= bounds[1]):
                         raise ValueError(f"{where}: segment {entry['name']!r}: {key} must be [low, high]")
                     ranges[key] = (float(bounds[0]), float(bounds[1]))
             unknown = set(entry) - {"name", "action", "r", "f", "m", "fm"}
             if unknown or not ranges:
                 raise ValueError(
                     f"{where}: segment {entry['name']!r}: give ranges for r, f, m or fm"
-                    + (f" (unknown keys: {', '.join(sorted(unknown))})" if unknown else "")
+                    + (f" (unknown keys: {', '.join(sorted(map(str, unknown)))})" if unknown else "")
                 )
-            rules.append(SegmentRule(entry["name"], ranges, entry.get("action", "")))
-        return cls(rules, data.get("fallback", "Others"), int(data.get("scale", 5)))
+            rules.append(SegmentRule(entry["name"], ranges, str(entry.get("action") or "")))
+        return cls(rules, fallback, int(scale))
 
     @property
     def actions(self) -> dict[str, str]:
@@ -142,11 +151,17 @@ class RFMSettings(YamlSettings):
 
     levels: int = 5
     ties: str = "rank"
-    breakpoints: dict[str, Any] | None = None
+    breakpoints: dict[str, list[float]] | None = None
     segments: str | None = None
 
     def __post_init__(self):
         _validate(self.levels, self.ties)
+        _cut_points(self.breakpoints, self.levels)
+        if self.segments is not None:
+            try:
+                SegmentTable.from_yaml(self.segments)
+            except (OSError, ValueError) as error:
+                raise ValueError(f"rfm setting segments: {error}") from None
 
 
 def _validate(levels: int, ties: str) -> None:
@@ -154,6 +169,24 @@ def _validate(levels: int, ties: str) -> None:
         raise ValueError(f"levels must be 3, 4 or 5, not {levels!r}")
     if ties not in TIE_POLICIES:
         raise ValueError(f"ties must be one of {', '.join(TIE_POLICIES)}, not {ties!r}")
+
+
+def _cut_points(breakpoints: dict[str, Any] | None, levels: int) -> dict[str, list[float]]:
+    """``breakpoints`` checked: known dimensions, each with ``levels - 1`` increasing cut points."""
+    breakpoints = dict(breakpoints or {})
+    unknown = set(breakpoints) - set(DIMENSIONS)
+    if unknown:
+        raise ValueError(
+            f"breakpoints for unknown dimension(s) {', '.join(sorted(map(str, unknown)))}; use {', '.join(DIMENSIONS)}"
+        )
+    cut_points = {}
+    for dim, cuts in breakpoints.items():
+        numbers = isinstance(cuts, (list, tuple)) and all(is_number(cut) for cut in cuts)
+        cuts = [float(cut) for cut in cuts] if numbers else cuts
+        if not numbers or len(cuts) != levels - 1 or any(b <= a for a, b in zip(cuts, cuts[1:])):
+            raise ValueError(f"breakpoints[{dim!r}] needs {levels - 1} increasing cut points, got {cuts}")
+        cut_points[dim] = cuts
+    return cut_points
 
 
 def rank_scores(values: pd.Series, ids: pd.Series, levels: int, higher_is_better: bool = True) -> np.ndarray:
@@ -191,12 +224,7 @@ def rfm_scores(
     the segment ``No purchase``.
     """
     _validate(levels, ties)
-    breakpoints = dict(breakpoints or {})
-    unknown = set(breakpoints) - set(DIMENSIONS)
-    if unknown:
-        raise ValueError(
-            f"breakpoints for unknown dimension(s) {', '.join(sorted(unknown))}; use {', '.join(DIMENSIONS)}"
-        )
+    breakpoints = _cut_points(breakpoints, levels)
     table = segments if isinstance(segments, SegmentTable) else SegmentTable.from_yaml(segments or DEFAULT_SEGMENTS)
 
     out = features[["member_id", "recency_days", "frequency", "monetary"]].copy()
@@ -207,9 +235,7 @@ def rfm_scores(
         values = buyers[column].astype(float)
         better_high = dim != "recency"
         if dim in breakpoints:
-            cuts = [float(c) for c in breakpoints[dim]]
-            if len(cuts) != levels - 1 or any(b <= a for a, b in zip(cuts, cuts[1:])):
-                raise ValueError(f"breakpoints[{dim!r}] needs {levels - 1} increasing cut points, got {cuts}")
+            cuts = breakpoints[dim]
             result.cut_points[dim] = cuts
             scored = interval_scores(values, cuts, levels, better_high)
         elif ties == "quantile":

@@ -12,7 +12,7 @@ Settings come from a YAML file (all optional; defaults in code)::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, ClassVar
@@ -66,14 +66,13 @@ class SegmentationSettings(YamlSettings):
         ):
             raise ValueError(f"snapshot_months must be a whole number of at least 1, got {self.snapshot_months!r}")
 
-    @classmethod
-    def from_yaml(cls, path: str | Path | None) -> "SegmentationSettings":
-        """The settings in ``path``; a relative ``rfm.segments`` is relative to that file."""
-        settings = super().from_yaml(path)
-        segments = settings.rfm.segments
-        if segments and not Path(segments).is_absolute():
-            return replace(settings, rfm=replace(settings.rfm, segments=str(Path(path).parent / segments)))
-        return settings
+    @staticmethod
+    def paths_relative_to(data: dict[str, Any], folder: Path) -> dict[str, Any]:
+        """In a settings file, a relative ``rfm.segments`` is relative to that file."""
+        rfm = data.get("rfm")
+        if isinstance(rfm, dict) and isinstance(rfm.get("segments"), str) and not Path(rfm["segments"]).is_absolute():
+            return {**data, "rfm": {**rfm, "segments": str(folder / rfm["segments"])}}
+        return data
 
 
 @dataclass(repr=False)

@@ -9,7 +9,7 @@ qualified for at any month end in the last ``grace_months`` (and today).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -19,12 +19,16 @@ import pyarrow.compute as pc
 from ..data.parse import parse_day
 from ..engine import positions_in, taken, text_ids
 from ..features.spend import rolling_spends
+from ..settings import YamlSettings
 from .lifecycle import month_ends
 
 
 @dataclass(frozen=True)
-class TierRules:
-    """Tier names with their spend thresholds (ascending), the base tier, window and grace."""
+class TierRules(YamlSettings):
+    """Tier names with their spend thresholds (ascending), the base tier, window and grace (settings section
+    ``tiers``)."""
+
+    what: ClassVar[str] = "tier"
 
     thresholds: dict[str, float] = field(
         default_factory=lambda: {"gold": 2000.0, "platinum": 5000.0, "diamond": 10000.0}
@@ -39,14 +43,8 @@ class TierRules:
             raise ValueError(f"tier thresholds must be positive and rising, lowest tier first: {self.thresholds}")
         if self.window_days <= 0 or self.grace_months < 0:
             raise ValueError("window_days must be positive and grace_months not negative")
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> "TierRules":
-        data = dict(data or {})
-        unknown = sorted(set(data) - {"thresholds", "base", "window_days", "grace_months"})
-        if unknown:
-            raise ValueError(f"unknown tier setting(s) {', '.join(unknown)}")
-        return cls(**data)
+        if not self.base.strip() or self.base in self.thresholds:
+            raise ValueError(f"base must name the tier below {next(iter(self.thresholds))}, got {self.base!r}")
 
     @property
     def order(self) -> list[str]:

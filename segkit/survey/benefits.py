@@ -138,6 +138,11 @@ class SurveySettings(YamlSettings):
             raise ValueError(f"budget must be a positive amount per member, got {self.budget!r}")
         if isinstance(self.bootstrap, bool) or not isinstance(self.bootstrap, int) or self.bootstrap < 0:
             raise ValueError(f"bootstrap must be a whole number of resamples (0 for none), got {self.bootstrap!r}")
+        for name in ("small_sample", "seed", "alpha"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)!r}")
+        if not -1 <= self.inconsistent_below <= 1:
+            raise ValueError(f"inconsistent_below is a Kendall tau, from -1 to 1, got {self.inconsistent_below!r}")
         if not self.total_points > 0:
             raise ValueError(f"total_points must be positive, got {self.total_points!r}")
 

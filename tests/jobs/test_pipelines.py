@@ -218,8 +218,9 @@ def test_every_pipeline_in_the_repository_is_valid(tmp_path):
         p.name for p in paths
     }
     for path in paths:
-        # every input stands in by a file that exists: the generated worlds may not be there yet
-        pipeline = Pipeline.from_yaml(path, {name: str(path) for name in Pipeline.from_yaml(path).inputs})
+        # an input not there yet (the generated worlds) stands in by a file that exists; settings files are read
+        missing = [name for name, input_path in Pipeline.from_yaml(path).inputs.items() if not input_path.exists()]
+        pipeline = Pipeline.from_yaml(path, {name: str(path) for name in missing})
         steps = pipeline.resolve(AS_OF, tmp_path)  # fills the placeholders; raises on any bad parameter
         assert all(step.notebook.is_file() for step in steps), path.name
 
@@ -237,6 +238,23 @@ def test_a_parameter_the_notebook_would_refuse_stops_the_run_before_anything_run
         ParameterError, match="step 'alerts', parameter 'p_active_below': must be a number between 0 and 1, got 1.5"
     ):
         run_pipeline(pipeline, AS_OF, tmp_path / "runs", progress=False)
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_bad_settings_file_of_a_later_step_stops_the_run_before_anything_runs(tmp_path):
+    """Found by the jobs audit: a settings file was read only by the step that uses it, so the daily job ran its
+    alerts step (minutes at scale) and then failed with exit 1 on the call list's settings."""
+    path = tmp_path / "daily.yaml"
+    path.write_text((REPO / "pipelines" / "daily_alerts.yaml").read_text().replace("../", f"{REPO}/"))
+    (tmp_path / "contact.yaml").write_text("vip: {tiers: [diamond]}\nmax_per_30_days: two\n")
+    inputs = {name: str(path) for name in ("transactions", "members", "advisors")}
+    pipeline = Pipeline.from_yaml(path, {**inputs, "contact_settings": str(tmp_path / "contact.yaml")})
+    with pytest.raises(ParameterError) as refused:
+        run_pipeline(pipeline, AS_OF, tmp_path / "runs", progress=False)
+    assert str(refused.value) == (
+        f"daily.yaml: step 'call_list', parameter 'settings_path': {tmp_path / 'contact.yaml'}: contact setting "
+        "max_per_30_days must be a whole number, got 'two'"
+    )
     assert not (tmp_path / "runs").exists()
 
 
