@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import tempfile
 import unicodedata
 from contextlib import contextmanager
@@ -50,22 +51,40 @@ _CSV_ROWS = 1 << 16  # rows formatted and written at once by _write_csv
 _CSV_NEEDS_QUOTES = "[" + re.escape(',"' + os.linesep) + "]"
 # Files that desktops and Excel leave in a folder someone looked at: replaced along with the folder.
 DESKTOP_LITTER = r"\.DS_Store|Thumbs\.db|desktop\.ini|~\$.*|\._.*"
+# held while the files of one result are put in place (Ctrl-C, kill, a closed terminal); Windows has neither
+# SIGHUP nor a signal mask
+STOPPING_SIGNALS = {getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)}
 
 
 @contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it over ``path`` on success."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    tmp_path = Path(tmp)
-    try:
+    with atomic_paths([path]) as (tmp_path,):
         yield tmp_path
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp_path, path)
+
+
+@contextmanager
+def atomic_paths(paths: list[str | Path]) -> Iterator[list[Path]]:
+    """Yield a temporary path beside each of ``paths``; once all are written, rename them over ``paths`` one
+    after the other with the stopping signals held, so that a failure, Ctrl-C or ``kill`` while writing
+    leaves every file as it was: never today's alerts beside yesterday's member rhythms."""
+    paths = [Path(path) for path in paths]
+    tmp_paths: list[Path] = []
+    try:
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(handle)
+            tmp_paths.append(Path(tmp))
+        yield tmp_paths
+        for tmp_path in tmp_paths:
+            os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        with _signals_held():
+            for tmp_path, path in zip(tmp_paths, paths):
+                os.replace(tmp_path, path)
     finally:
-        tmp_path.unlink(missing_ok=True)
+        for tmp_path in tmp_paths:
+            tmp_path.unlink(missing_ok=True)
 
 
 class FolderReplacement:
@@ -132,6 +151,19 @@ class FolderReplacement:
             shutil.rmtree(stale)
 
 
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """``STOPPING_SIGNALS`` wait until the block ends (where the system can hold them)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -144,19 +176,27 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     CSV text values that a spreadsheet would run as a formula, or that would break a row, are made safe
     (``safe_csv_text``); Parquet keeps every value as it is (no spreadsheet opens it).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in TABLE_SUFFIXES:
-        raise ValueError(f"{path}: unsupported output type {suffix!r}; use .csv or .parquet")
-    with atomic_path(path) as tmp:
-        if suffix == ".csv":
-            safe = frame.copy(deep=False)
-            for column in range(safe.shape[1]):
-                safe.isetitem(column, safe_csv_text(safe.iloc[:, column]))
-            _write_csv(safe, tmp, path.name)
-        else:
-            pq.write_table(_typed_text(pa.Table.from_pandas(frame, preserve_index=False)), tmp)
-    return path
+    return write_tables({Path(path): frame})[0]
+
+
+def write_tables(tables: dict[Path, pd.DataFrame]) -> list[Path]:
+    """Write each frame to its path as ``write_table`` does, all or none (``atomic_paths``): the files of one
+    result are read together."""
+    paths = list(tables)
+    for path in paths:
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            raise ValueError(f"{path}: unsupported output type {path.suffix.lower()!r}; use .csv or .parquet")
+    with atomic_paths(paths) as tmp_paths:
+        for path, tmp in zip(paths, tmp_paths):
+            frame = tables[path]
+            if path.suffix.lower() == ".csv":
+                safe = frame.copy(deep=False)
+                for column in range(safe.shape[1]):
+                    safe.isetitem(column, safe_csv_text(safe.iloc[:, column]))
+                _write_csv(safe, tmp, path.name)
+            else:
+                pq.write_table(_typed_text(pa.Table.from_pandas(frame, preserve_index=False)), tmp)
+    return paths
 
 
 def _typed_text(table: pa.Table) -> pa.Table:

@@ -31,7 +31,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from .io import TABLE_SUFFIXES, write_table
+from .io import TABLE_SUFFIXES, write_tables
 
 # Columns shown as percentages without being named: shares, rates and probabilities (p_active, p_alive).
 PERCENT_COLUMNS = re.compile(r"(^|_)(share|rate|precision|recall)(_|$)|^p_")
@@ -73,12 +73,9 @@ class Result:
         out = Path(out)
         tables = self.tables()
         if out.suffix.lower() not in TABLE_SUFFIXES:
-            return [write_table(table, out / name) for name, table in tables.items()]
+            return write_tables({out / name: table for name, table in tables.items()})
         (_, main), *others = tables.items()
-        return [
-            write_table(main, out),
-            *(write_table(table, out.with_name(f"{out.stem}.{name}")) for name, table in others),
-        ]
+        return write_tables({out: main, **{out.with_name(f"{out.stem}.{name}"): table for name, table in others}})
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._describe()}>"

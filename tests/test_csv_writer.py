@@ -136,3 +136,45 @@ def test_text_that_cannot_be_utf8_fails_as_it_did_and_leaves_no_file(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         write_table(frame, tmp_path / "x.csv")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_files_of_one_result_are_put_in_place_all_or_none(tmp_path, monkeypatch):
+    """Found by the jobs audit: a killed ``segkit alerts`` could leave today's alerts.csv beside yesterday's
+    member_rhythms.csv. The files are written beside their places first and renamed together at the end."""
+    from segkit.io import write_tables
+
+    old = {tmp_path / "alerts.csv": pd.DataFrame({"day": ["yesterday"]})}
+    old[tmp_path / "rhythms.parquet"] = pd.DataFrame({"day": ["yesterday"]})
+    write_tables(old)
+    before = {path: path.read_bytes() for path in old}
+    written = []
+
+    def fails_on_the_second(frame, path, name):
+        written.append(name)
+        if len(written) == 2:
+            raise KeyboardInterrupt  # Ctrl-C, or SIGTERM unwinding the verb
+        frame.to_csv(path, index=False)
+
+    monkeypatch.setattr(segkit.io, "_write_csv", fails_on_the_second)
+    new = {tmp_path / "alerts.csv": pd.DataFrame({"day": ["today"]}), tmp_path / "more.csv": pd.DataFrame()}
+    with pytest.raises(KeyboardInterrupt):
+        write_tables(new)
+    assert {path: path.read_bytes() for path in old} == before and written == ["alerts.csv", "more.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["alerts.csv", "rhythms.parquet"]  # no temporary left
+
+
+def test_a_stopping_signal_waits_while_the_files_of_a_result_are_renamed():
+    import os
+    import signal
+
+    from segkit.io import _signals_held
+
+    seen = []
+    before = signal.signal(signal.SIGTERM, lambda number, frame: seen.append("stopped"))
+    try:
+        with _signals_held():
+            os.kill(os.getpid(), signal.SIGTERM)
+            seen.append("renamed")
+        assert seen == ["renamed", "stopped"]
+    finally:
+        signal.signal(signal.SIGTERM, before)
