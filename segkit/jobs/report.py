@@ -31,6 +31,7 @@ INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}  # inputs the privacy
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_CHARACTER = re.compile(f"[{CJK}]")
 CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")  # names like 阿卜杜·热西提 keep their dot
+SPACE_IN_CJK = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # 张 三, 张　三: the name 张三 spaced out
 WORD = re.compile(f"[^\\W{CJK}]+")  # a word of other scripts (Ann, José), not Chinese
 # Numbers standing on their own: not inside a longer run of letters and digits, such as the hex of a plotly
 # figure's id (a5e13912345678f would otherwise read as a mobile number in about one report in two hundred).
@@ -61,7 +62,7 @@ class MemberData:
     checked: dict[str, list[str]] = field(default_factory=dict)  # input -> its columns read ("name", "phone")
 
     def __post_init__(self):
-        self.names = {" ".join(str(name).casefold().split()) for name in self.names}  # ZEBEDIAH QUUX is a name
+        self.names = {_spaced(str(name)) for name in self.names}  # ZEBEDIAH QUUX is a name
         self.names = {name for name in self.names if len(name) >= 2}
         self.phones = {phone for phone in self.phones if len(phone) >= 7 and not MOBILE.fullmatch(phone)}
         self._cjk_lengths = sorted({len(n) for n in self.names if CJK_CHARACTER.search(n)})
@@ -81,7 +82,7 @@ class MemberData:
         phones = self._phones_in(text) - mobiles
         if phones:
             found.append(f"{len(phones)} member phone number(s)")
-        names = self._names_in(" ".join(text.casefold().split()))
+        names = self._names_in(_spaced(text))
         if names:
             found.append(f"{len(names)} member name(s)")
         return found
@@ -114,6 +115,11 @@ class MemberData:
                     if text.startswith(name, word.start()) and not WORD.match(text, end):
                         seen.add(name)
         return seen
+
+
+def _spaced(text: str) -> str:
+    """``text`` as names are compared: folded case, one space between words, none between Chinese characters."""
+    return SPACE_IN_CJK.sub("", " ".join(text.casefold().split()))
 
 
 def member_data(inputs: dict[str, Path], mappings: dict[str, Path] | None = None) -> MemberData:

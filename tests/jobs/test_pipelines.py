@@ -461,6 +461,7 @@ def _privacy_job(folder, show: str, mapped: bool = True) -> str:
     "show, mapped, leak",
     [
         ("请于今天致电张三丰先生", True, "1 member name"),  # inside a longer run of Chinese text
+        ("客户：张 三 丰、欧阳　娜娜", True, "2 member name"),  # spaced out, also with a full-width space
         ("Dear Ann Lee, welcome", True, "1 member name"),  # a whole-word name
         ("请致电Ann Lee女士", True, "1 member name"),  # a whole word beside Chinese text
         ("landline 0571-88886666", True, "1 member phone number"),
