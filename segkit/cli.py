@@ -476,11 +476,12 @@ def cmd_assign(args) -> None:
 
     out = _folder_output(args.out)
     settings = resolve_settings(AssignmentSettings, args.settings)
+    # the small file typed by hand first: a refusal of it comes before anything is written
+    advisors = _load(args.advisors, "advisors", args.advisors_mapping, None, out / "assignments.csv", None).table
+    members = _load(args.members, "members", args.members_mapping, None, out / "assignments.csv", None).table
     transactions = _load(
         args.transactions, "transactions", args.transactions_mapping, args.as_of, out / "assignments.csv", None
     ).table
-    members = _load(args.members, "members", args.members_mapping, None, out / "assignments.csv", None).table
-    advisors = _load(args.advisors, "advisors", args.advisors_mapping, None, out / "assignments.csv", None).table
     plan = plan_books(transactions, members, advisors, args.as_of, settings, alerts=args.alerts)
     _written(plan, [*plan.write(out), *save_charts(book_charts(plan), out / "charts")])
     print(plan.summary().to_string(index=False))

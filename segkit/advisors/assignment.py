@@ -84,19 +84,28 @@ def advisor_table(advisors: pd.DataFrame, settings: AssignmentSettings) -> pd.Da
     table["team"] = table["team"].fillna(DEFAULT_TEAM).astype(str) if "team" in table else DEFAULT_TEAM
     table["active"] = table["active"].ne(False) if "active" in table else True
     table["level"] = pd.to_numeric(table["level"]).astype(int)
+    _refuse(table, ~table["level"].between(1, settings.grades), f"level must be 1 to {settings.grades} (the grades)")
     for bound, default in (("capacity_min", 0), ("capacity_max", None)):
         override = getattr(settings, bound)
         if override is not None:
             table[bound] = override
         elif bound not in table or table[bound].isna().any():
             if default is None:
-                raise AssignmentError("advisors need capacity_max (a column or the capacity_max setting)")
+                missing = table["capacity_max"].isna() if bound in table else pd.Series(True, index=table.index)
+                _refuse(table, missing, "needs capacity_max (a column or the capacity_max setting)")
             table[bound] = table[bound].fillna(default) if bound in table else default
         table[bound] = table[bound].astype(int)
-    bad = table.loc[table["capacity_min"] > table["capacity_max"], "advisor_id"].tolist()
-    if bad:
-        raise AssignmentError(f"capacity_min above capacity_max for advisor(s) {', '.join(bad[:10])}")
+        _refuse(table, table[bound] < 0, f"{bound} must not be negative")
+    _refuse(table, table["capacity_min"] > table["capacity_max"], "capacity_min above capacity_max")
     return table.reset_index(drop=True)
+
+
+def _refuse(table: pd.DataFrame, bad: pd.Series, problem: str) -> None:
+    """An ``AssignmentError`` naming the advisors where ``bad`` holds."""
+    if bad.any():
+        named = table.loc[bad.to_numpy(), "advisor_id"].tolist()
+        more = f" and {len(named) - 5:,} more" if len(named) > 5 else ""
+        raise AssignmentError(f"advisor(s) {', '.join(named[:5])}{more}: {problem}")
 
 
 def assign_advisors(

@@ -3,6 +3,8 @@ assignment, hand-overs). ``segkit assign`` and ``notebooks/advisor_assignment.ip
 
 from __future__ import annotations
 
+import unicodedata
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -142,13 +144,77 @@ def plan_books(
     from ..segment import segment_members
 
     settings = resolve_settings(AssignmentSettings, settings)
-    alerts = None if alerts is None else read_source(alerts).frame
+    if alerts is not None:
+        origin, alerts = alerts if isinstance(alerts, (str, Path)) else "the alerts", read_source(alerts).frame
+        missing = [column for column in ("member_id", "reason") if column not in alerts]
+        if missing:
+            raise ValueError(
+                f"{origin}: no column {' or '.join(missing)}; --alerts takes the alerts.csv that segkit alerts writes"
+            )
     as_of = parse_day(as_of)
     if not len(members):  # the capacities' messages would speak of teams needing members
         raise ValueError("no members to assign: the members table holds none")
     features = member_features(transactions, as_of, members=members, backend=backend, con=con)
-    segments = segment_members(transactions, as_of, members, segmentation, features=features, backend=backend, con=con)
     staffed = advisor_table(advisors, settings)
+    if not len(staffed):
+        raise ValueError("no advisors to assign members to: the advisors table holds none")
+    _check_ids(features, members, staffed)
+    segments = segment_members(transactions, as_of, members, segmentation, features=features, backend=backend, con=con)
     graded = member_grades(segments.table, members, settings, teams=set(staffed.loc[staffed["active"], "team"]))
     assignment = assign_advisors(graded, advisors, settings)
     return BookPlan(as_of, graded, assignment, handover_list(assignment, as_of, features, alerts), settings)
+
+
+def _check_ids(features: pd.DataFrame, members: pd.DataFrame, advisors: pd.DataFrame) -> None:
+    """Ids that do not meet across the files: refused when they differ only in how they are written (``1`` and
+    ``0000001``, ``a007`` and ``A007``: every member would look new, or move with a hand-over), else warned
+    about with their counts (buyers left out of the books, members whose advisor is not in the advisors file)."""
+    known = set(members["member_id"].astype(str))
+    buyers = features.loc[features["frequency"] > 0, "member_id"].astype(str)
+    strangers = buyers[~buyers.isin(known)]
+    if len(strangers) and len(strangers) == len(buyers):
+        raise ValueError(
+            f"none of the {len(known):,} members bought anything: the {len(buyers):,} buyers of the transactions "
+            f"are not in the members table (members {_examples(known)}, transactions {_examples(strangers)}); "
+            "are the ids written alike?"
+        )
+    if len(strangers):
+        warnings.warn(
+            f"{len(strangers):,} buyers of the transactions are not in the members table and get no advisor "
+            f"({_examples(strangers)})",
+            stacklevel=3,
+        )
+    if "advisor_id" not in members:
+        return
+    current = members["advisor_id"].dropna().astype(str)
+    current = current[current.str.strip() != ""]
+    staff = set(advisors["advisor_id"].astype(str))
+    unknown = current[~current.isin(staff)]
+    if not len(unknown):
+        return
+    written = {_plain_id(advisor): advisor for advisor in staff}
+    alike = {advisor: written[_plain_id(advisor)] for advisor in unknown.unique() if _plain_id(advisor) in written}
+    if alike:
+        (theirs, ours), *_ = alike.items()
+        raise ValueError(
+            f"the members' advisor ids are not written as the advisors file writes them: {theirs!r} "
+            f"({int((unknown == theirs).sum()):,} members) is {ours!r} there; {len(alike):,} such id(s). Write them "
+            "alike: every one of their members would move to another advisor"
+        )
+    counts = unknown.value_counts()
+    warnings.warn(
+        f"{len(unknown):,} members' current advisor is not in the advisors file ("
+        + ", ".join(f"{advisor}: {count:,}" for advisor, count in counts.head(3).items())
+        + (", ..." if len(counts) > 3 else "")
+        + "): they get an advisor with a hand-over (previous advisor unknown)",
+        stacklevel=3,
+    )
+
+
+def _plain_id(advisor: str) -> str:
+    """An id as people mean it: case, width and leading zeros aside."""
+    return unicodedata.normalize("NFKC", advisor).strip().casefold().lstrip("0")
+
+
+def _examples(ids) -> str:
+    return ", ".join(repr(member) for member in sorted(set(map(str, ids)))[:2]) + ", ..."

@@ -31,8 +31,10 @@ def handover_list(
     if features is not None and "last_purchase" in features:
         last = pd.to_datetime(features.set_index(features["member_id"].astype(str))["last_purchase"])
     alert = pd.Series(dtype=object)
-    if alerts is not None and len(alerts):
-        alert = alerts.set_index(alerts["member_id"].astype(str))["reason"]
+    if alerts is not None and len(alerts):  # a member listed twice (two days' alerts joined) gets both reasons
+        reasons = alerts["reason"].astype("string").fillna("")
+        by_member = reasons.groupby(alerts["member_id"].astype(str), sort=False)
+        alert = by_member.agg(lambda said: " | ".join(dict.fromkeys(said)))
     notes = []
     for row in moved.itertuples(index=False):
         parts = []

@@ -10,7 +10,8 @@ that the counts add up.
 
 Safety flags fail closed: a ``do_not_call`` value that cannot be read counts
 as do-not-call, and a member any of whose rows says do-not-call is not called,
-whichever row is kept.
+whichever row is kept; an unreadable ``wants_new_advisor`` counts as a request,
+and an advisor's unreadable ``active`` refuses the file (``FAIL_CLOSED``).
 """
 
 from __future__ import annotations
@@ -46,11 +47,33 @@ _PARSERS = {
     PHONE: parse.phones_with_problems,
 }
 FLAG_DEFAULTS = {"active": True, "do_not_call": False, "wants_new_advisor": False}
-# Words that mean "do not call" (or not) in that column only, beyond the yes/no words of every flag.
-DO_NOT_CALL_WORDS = (
-    frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
-    frozenset({"可联系", "可以联系", "可打", "正常"}),
-)
+# Words that mean yes (or no) in one flag column only, beyond the yes/no words of every flag.
+FLAG_WORDS = {
+    "do_not_call": (
+        frozenset({"dnc", "勿扰", "免打扰", "请勿打扰", "勿打", "拒接", "拒绝来电", "不接受来电", "不要打"}),
+        frozenset({"可联系", "可以联系", "可打", "正常"}),
+    ),
+    "active": (
+        frozenset({"active", "在职", "在岗", "启用", "有效", "正常"}),
+        frozenset({"inactive", "left", "离职", "已离职", "离岗", "停用", "已停用", "无效"}),
+    ),
+    "wants_new_advisor": (
+        frozenset({"要换", "换", "更换", "申请更换", "要求更换", "已申请"}),
+        frozenset({"不换", "不更换", "无需更换", "不用换"}),
+    ),
+}
+# A flag that cannot be read fails closed: do-not-call is taken as asked, a request for a new advisor as made
+# (the member asked for something in words of their own). An advisor's unreadable ``active`` is refused:
+# taken as active, an advisor who left would get a book of members; taken as gone, 600 members would move.
+FAIL_CLOSED = {
+    "do_not_call": "unreadable value, taken as do-not-call",
+    "wants_new_advisor": "unreadable wants_new_advisor, taken as a request for a new advisor",
+}
+REFUSED_WHEN_UNREADABLE = {  # column -> what to write instead; a book of 600 members hangs on each
+    "active": "在职 or 离职, yes or no",
+    "capacity_min": "a whole number of members, such as 500",
+    "capacity_max": "a whole number of members, such as 800",
+}
 # Headers that name a do-not-call column other than by its contract name: never ignored, because an ignored
 # do-not-call column is a list of people who will be called.
 DO_NOT_CALL_HEADERS = {
@@ -104,7 +127,8 @@ class LoadReport:
     blanked : dict of str to int
         Optional values that could not be read and were blanked, by reason (the row is kept).
     fail_closed : dict of str to int
-        Rows turned do-not-call because a do-not-call value could not be read, by reason.
+        Rows whose safety flag could not be read and was taken the safe way (do-not-call, a request for a
+        new advisor), by reason.
     ignored_columns : list of str
         Source columns not in the contract (and not mapped), left out.
     """
@@ -137,7 +161,7 @@ class LoadReport:
         ]
         lines += [f"  rejected: {reason}: {n:,}" for reason, n in self.reasons.items()]
         lines += [f"  blanked (row kept): {reason}: {n:,}" for reason, n in self.blanked.items()]
-        lines += [f"  do not call: {reason}: {n:,}" for reason, n in self.fail_closed.items()]
+        lines += [f"  fail closed: {reason}: {n:,}" for reason, n in self.fail_closed.items()]
         if self.ignored_columns:
             lines.append(f"  columns not in the contract, ignored: {', '.join(self.ignored_columns)}")
         return "\n".join(lines)
@@ -206,7 +230,7 @@ class LoadResult(Result):
         rows = [("used", "", report.used), ("duplicate", "", report.duplicates)]
         rows += [("rejected", reason, n) for reason, n in report.reasons.items()]
         rows += [("blanked (row kept)", reason, n) for reason, n in report.blanked.items()]
-        rows += [("do not call", reason, n) for reason, n in report.fail_closed.items()]
+        rows += [("fail closed", reason, n) for reason, n in report.fail_closed.items()]
         return pd.DataFrame(rows, columns=["outcome", "reason", "rows"])
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -468,13 +492,25 @@ def _members_on_damaged_lines(raw: RawTable, id_column: str) -> set[str]:
     return set(parsed)
 
 
+def _unreadable_refused(
+    spec: TableSpec, column: str, mapping: dict[str, str], frame: pd.DataFrame, bad: pd.Series
+) -> ContractError:
+    first = int(np.flatnonzero(bad.to_numpy())[0])
+    key = spec.key[0] if spec.key and spec.key[0] in mapping else None
+    whose = f" ({key} {frame[mapping[key]].iloc[first]!r})" if key else ""
+    return ContractError(
+        f"{spec.name}: {column} {frame[mapping[column]].iloc[first]!r}{whose} cannot be read "
+        f"({int(bad.sum()):,} such value(s)); write {REFUSED_WHEN_UNREADABLE[column]}: it is not guessed"
+    )
+
+
 def _parse_column(kind: str, column: str, values: pd.Series, config: LoadConfig) -> tuple[pd.Series, pd.Series]:
     if kind == DATE:
         return parse.dates_with_problems(values, config.date_format)
     if kind in (NUMBER, INTEGER):
         return _PARSERS[kind](values, decimal=config.decimal)
-    if column == "do_not_call":
-        return parse.flags_with_problems(values, *DO_NOT_CALL_WORDS)
+    if kind == FLAG:
+        return parse.flags_with_problems(values, *FLAG_WORDS.get(column, ()))
     return _PARSERS[kind](values)
 
 
@@ -502,10 +538,11 @@ def _parse_columns(
                 reason = parse.PROBLEMS[position].format(column=column)
                 if column in spec.required:
                     rejections.add(bad, reason, values)
-                elif column == "do_not_call":
+                elif column in REFUSED_WHEN_UNREADABLE:
+                    raise _unreadable_refused(spec, column, mapping, frame, bad)
+                elif column in FAIL_CLOSED:
                     parsed[column] = parsed[column].mask(bad, True)
-                    key = "unreadable value, taken as do-not-call"
-                    fail_closed[key] = fail_closed.get(key, 0) + int(bad.sum())
+                    fail_closed[FAIL_CLOSED[column]] = fail_closed.get(FAIL_CLOSED[column], 0) + int(bad.sum())
                 else:
                     blanked[reason] = int(bad.sum())
             pa.default_memory_pool().release_unused()  # the column's working copies

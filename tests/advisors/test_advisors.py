@@ -343,3 +343,101 @@ def test_no_members_to_assign_says_so(supplements_world):
     world = supplements_world
     with pytest.raises(ValueError, match="no members to assign"):
         plan_books(world.transactions, world.members.iloc[:0], world.advisors, AS_OF)
+
+
+def _written_advisors(tmp_path, world, **changes) -> str:
+    """The world's advisors file with ``changes`` (column -> {row: value}) typed in, as text."""
+    advisors = world.advisors.astype(object)
+    for column, cells in changes.items():
+        for row, value in cells.items():
+            advisors.loc[row, column] = value
+    path = tmp_path / f"advisors_{len(list(tmp_path.iterdir()))}.csv"
+    advisors.to_csv(path, index=False)
+    return str(path)
+
+
+def test_an_advisor_file_that_cannot_be_read_for_sure_is_refused(tmp_path, supplements_world, capsys):
+    """Found by a helper: an ``active`` of '9' (or 'left', 已离职) was taken as active, so an advisor who had left got a
+    book of 615 members; capacities of '五百' became 0, -100 was used, a level of 99 was taken. Each is one line,
+    exit 2, naming the advisor; 在职/离职 are yes and no."""
+    world = supplements_world
+    paths = world.write(tmp_path / "world")
+    common = ["assign", "--members", paths["members"], "--transactions", paths["transactions"], "--as-of", AS_OF]
+    last = world.advisors.index[-1]
+    gone = world.advisors.loc[last, "advisor_id"]
+    cases = {
+        "active": ("9", f"advisors: active '9' (advisor_id '{gone}') cannot be read (1 such value(s)); write 在职 or"),
+        "capacity_min": ("五百", f"capacity_min '五百' (advisor_id '{gone}') cannot be read"),
+        "capacity_max": ("500人", f"capacity_max '500人' (advisor_id '{gone}') cannot be read"),
+        "level": (99, f"advisor(s) {gone}: level must be 1 to 3 (the grades)"),
+    }
+    for column, (value, said) in cases.items():
+        advisors = _written_advisors(tmp_path, world, **{column: {last: value}})
+        assert main([str(a) for a in [*common, "--advisors", advisors, "--out", tmp_path / column]]) == 2
+        error = capsys.readouterr().err.strip().splitlines()
+        assert said in error[-1] and len(error[-1].splitlines()) == 1, error
+        assert column == "level" or not (tmp_path / column).exists()  # refused as read: before anything is written
+    advisors = _written_advisors(tmp_path, world, capacity_min={last: -100})
+    with pytest.raises(AssignmentError, match=f"advisor\\(s\\) {gone}: capacity_min must not be negative"):
+        plan_books(world.transactions, world.members, pd.read_csv(advisors, dtype={"advisor_id": str}), AS_OF)
+    left = _written_advisors(tmp_path, world, active={row: "在职" for row in world.advisors.index} | {last: "已离职"})
+    assert main([str(a) for a in [*common, "--advisors", left, "--out", tmp_path / "left"]]) == 0, capsys.readouterr()
+    books = pd.read_csv(tmp_path / "left" / "assignments.csv", dtype=str)
+    assert gone not in set(books["advisor_id"]) and len(books) == len(world.members)
+
+
+def test_ids_written_differently_in_two_files_are_refused_not_taken_for_strangers(supplements_world):
+    """Found by a helper: members' advisor ids '7' against the advisors' '007' (or 'a007' against 'A007') moved
+    2,967 of 3,000 members with a hand-over each, and members' ids without their leading zeros made every member
+    look new, both with exit 0. Ids that differ only in how they are written are refused; ids that are simply
+    not there are counted in a warning."""
+    world = supplements_world
+    members, advisors = world.members.copy(), world.advisors.copy()
+    members["advisor_id"] = members["advisor_id"].str.lower()
+    with pytest.raises(ValueError, match=r"members' advisor ids are not written as the advisors file writes them"):
+        plan_books(world.transactions, members, advisors, AS_OF)
+    unpadded = world.members.assign(member_id=world.members["member_id"].str.lstrip("0"))
+    with pytest.raises(ValueError, match=r"none of the 800 members bought anything: the \d+ buyers .* not in the"):
+        plan_books(world.transactions, unpadded, advisors, AS_OF)
+    members = world.members.copy()
+    stranger = members["advisor_id"].dropna().iloc[0]
+    members.loc[members["advisor_id"] == stranger, "advisor_id"] = "Z99"
+    few = members.iloc[:700]
+    with pytest.warns(UserWarning) as said:
+        plan = plan_books(world.transactions, few, advisors, AS_OF, settings={"capacity_min": 0})
+    messages = [str(w.message) for w in said]
+    assert any("buyers of the transactions are not in the members table and get no advisor" in m for m in messages)
+    assert any("current advisor is not in the advisors file (Z99: " in m for m in messages), messages
+    assert len(plan.assignment.table) == 700
+
+
+def test_a_request_for_a_new_advisor_in_words_is_honoured(supplements_world):
+    """Found by a helper: 要换 and 申请更换 in wants_new_advisor were blanked, and 25 of 40 members stayed with the
+    advisor they asked to leave. They are words for yes now; a value nobody can read counts as a request."""
+    from segkit import load_members
+
+    world = supplements_world
+    raw = world.members.astype({"wants_new_advisor": object})
+    with_advisor = raw.index[raw["advisor_id"].notna()][:30]
+    raw.loc[with_advisor[:10], "wants_new_advisor"] = "要换"
+    raw.loc[with_advisor[10:20], "wants_new_advisor"] = "申请更换"
+    raw.loc[with_advisor[20:], "wants_new_advisor"] = "考虑一下"
+    loaded = load_members(raw)
+    assert loaded.report.fail_closed == {"unreadable wants_new_advisor, taken as a request for a new advisor": 10}
+    plan = plan_books(world.transactions, loaded.table, world.advisors, AS_OF)
+    books = plan.assignment.table.set_index("member_id")
+    asked = raw.loc[with_advisor, ["member_id", "advisor_id"]].set_index("member_id")["advisor_id"]
+    assert (books.loc[asked.index, "advisor_id"] != asked).all()
+
+
+def test_an_alerts_file_without_its_columns_is_refused_and_a_member_alerted_twice_gets_one_note(
+    supplements_world, tmp_path
+):
+    world = supplements_world
+    (tmp_path / "no_reason.csv").write_text("member_id,why\n0000001,late\n")
+    with pytest.raises(ValueError, match=r"no_reason.csv: no column reason; --alerts takes the alerts.csv"):
+        plan_books(world.transactions, world.members, world.advisors, AS_OF, alerts=tmp_path / "no_reason.csv")
+    moved = plan_books(world.transactions, world.members, world.advisors, AS_OF).handover["member_id"].iloc[0]
+    alerts = pd.DataFrame({"member_id": [moved, moved], "reason": ["late", "very late"]})
+    note = plan_books(world.transactions, world.members, world.advisors, AS_OF, alerts=alerts).handover
+    assert note.set_index("member_id").loc[moved, "note"].endswith("open alert: late | very late")
