@@ -6,7 +6,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
-STATUS_COLOURS = {"kept": "#2ca02c", "dropped_liking": "#d62728", "dropped_cost": "#ff7f0e"}
+STATUS_COLOURS = {"kept": "#2ca02c", "dropped_liking": "#d62728", "dropped_cost": "#ff7f0e", "not_screened": "#7f7f7f"}
 
 
 def liking_chart(ranking: pd.DataFrame, like_below: float = 3.0) -> go.Figure:

@@ -37,7 +37,7 @@ from .ranking import (
 )
 from .screening import check_costs, screen_liking
 
-STATUSES = ["kept", "dropped_liking", "dropped_cost"]
+STATUSES = ["kept", "dropped_liking", "dropped_cost", "not_screened"]
 STAGE3_COLUMNS = [
     "ranked_by",
     "pl_worth",
@@ -158,8 +158,8 @@ class SurveyResult(Result):
     ----------
     ranking : pandas.DataFrame
         ``ranking.csv``, one row per candidate benefit (``RANKING_COLUMNS``): its
-        ``status`` (kept, dropped_liking, dropped_cost), the screening's liking, the cost
-        check, Plackett-Luce worths and shares, Borda, constant-sum shares (with bootstrap
+        ``status`` (kept, dropped_liking, dropped_cost, not_screened: nobody rated it), the screening's
+        liking, the cost check, Plackett-Luce worths and shares, Borda, constant-sum shares (with bootstrap
         intervals), ``combined`` and ``final_rank``.
     by_tier : pandas.DataFrame
         ``ranking_by_tier.csv``: the same stage-three scores per respondent tier (empty
@@ -192,7 +192,7 @@ class SurveyResult(Result):
         counts = self.ranking["status"].value_counts()
         return (
             f"{len(self.ranking)} candidate benefits: "
-            + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES)
+            + ", ".join(f"{s} {int(counts.get(s, 0))}" for s in STATUSES if s != "not_screened" or counts.get(s))
             + f"; {len(self.problems)} respondent-method(s) excluded; final list: {', '.join(self.final_list())}"
         )
 
@@ -279,10 +279,10 @@ def rank_benefits(data: SurveyData, settings: SurveySettings | str | Path | dict
     )
     cost = check_costs(data.costs, benefits, settings.budget, settings.max_budget_share)
     table = liking.join(cost[["cost_per_member", "budget_share", "over_budget"]])
-    status = np.where(
-        table["dropped_liking"],
-        "dropped_liking",
-        np.where(table["over_budget"] & (settings.cost_rule == "drop"), "dropped_cost", "kept"),
+    status = np.select(  # a benefit nobody rated has not passed the first stage: it is not ranked on the others
+        [table["screened_by"] == 0, table["dropped_liking"], table["over_budget"] & (settings.cost_rule == "drop")],
+        ["not_screened", "dropped_liking", "dropped_cost"],
+        "kept",
     )
     table.insert(0, "status", status)
     kept = table.index[table["status"] == "kept"].tolist()

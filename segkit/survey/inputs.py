@@ -10,7 +10,12 @@ constant_sum    ``respondent_id``, ``benefit``, ``points`` (each respondent spli
 respondents     ``respondent_id``, ``tier`` or ``segment`` (optional)
 ==============  ==============================================================
 
-The candidate benefits are those of the cost table. A respondent whose
+The candidate benefits are those of the cost table; a benefit is the same
+benefit in every table whatever its case, width or spaces (``Spa  Voucher``,
+``spa voucher``, ``ＳＰＡ voucher``) and takes the cost table's spelling. A
+rating, ranking or allocation without a respondent id is left out and
+reported; so are a respondent's conflicting ratings of one benefit, and a
+respondent listed with two tiers (left out of the tiers' rankings). A respondent whose
 ranking has a duplicate benefit, a repeated rank, a gap (1, 2, 4), or an
 unknown benefit is left out of the ranking method; one whose points do not
 add up to ``total_points``, are negative, or name an unknown benefit is left
@@ -20,6 +25,7 @@ is a row of ``problems`` (respondent, method, problem).
 
 from __future__ import annotations
 
+import unicodedata
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +59,35 @@ def _table(source: Any, name: str, required: list[str]) -> pd.DataFrame:
         raise ValueError(f"{name}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, frame.columns))}")
     for column in ("respondent_id", "benefit", "tier", "segment"):
         if column in frame:
-            frame[column] = frame[column].astype(str).str.strip()
+            frame[column] = _plain_text(frame[column])
     return frame
+
+
+def _plain_text(values: pd.Series) -> pd.Series:
+    """Ids and names as text: full-width forms made plain, runs of spaces one space, a missing value ""."""
+
+    def plain(value: Any) -> str:
+        return "" if pd.isna(value) else " ".join(unicodedata.normalize("NFKC", str(value)).split())
+
+    return values.astype(object).map(plain)
+
+
+def _same_benefit(name: str) -> str:
+    return name.casefold()
+
+
+def _without_respondent(frame: pd.DataFrame, method: str, problems: list[tuple[str, str, str]]) -> pd.DataFrame:
+    """``frame`` without its rows that have no respondent id, reported (they would have been one respondent)."""
+    blank = frame["respondent_id"] == ""
+    if blank.any():
+        problems.append(("", method, f"{int(blank.sum()):,} row(s) without a respondent id: left out"))
+    return frame.loc[~blank]
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers typed in any width (４ is 4); what is not one is missing."""
+    typed = values.map(lambda value: unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else value)
+    return pd.to_numeric(typed, errors="coerce")
 
 
 def read_survey(
@@ -64,34 +97,48 @@ def read_survey(
     cost_table = _table(costs, "costs", ["benefit", "direct_cost", "delivery_cost"])
     if cost_table.empty:  # every answer would be about an unknown benefit, and the ranking empty, without a word
         raise ValueError("costs: no benefit is listed; the costs table names the candidate benefits")
+    if (cost_table["benefit"] == "").any():
+        row = int(np.flatnonzero(cost_table["benefit"] == "")[0]) + 1
+        raise ValueError(f"costs: row {row} has no benefit name; the costs table names the candidate benefits")
     for column in ("direct_cost", "delivery_cost"):
-        cost_table[column] = pd.to_numeric(cost_table[column], errors="coerce")
+        cost_table[column] = _numbers(cost_table[column])
         bad = cost_table[column].isna() | (cost_table[column] < 0)
         if bad.any():
             raise ValueError(f"costs: {column} is missing or negative for {', '.join(cost_table.loc[bad, 'benefit'])}")
-    if cost_table["benefit"].duplicated().any():
-        raise ValueError(
-            "costs: benefit(s) listed twice: "
-            + ", ".join(cost_table.loc[cost_table["benefit"].duplicated(), "benefit"])
-        )
+    same = cost_table["benefit"].map(_same_benefit)
+    if same.duplicated().any():
+        twice = cost_table.loc[same.isin(same[same.duplicated()]), "benefit"]
+        raise ValueError("costs: benefit(s) listed twice: " + ", ".join(map(repr, twice)))
     benefits = cost_table["benefit"].tolist()
     known = set(benefits)
+    spelling = dict(zip(same, benefits))
     problems: list[tuple[str, str, str]] = []
 
-    screen = _table(screening, "screening", ["respondent_id", "benefit", "liking"])
-    screen["liking"] = pd.to_numeric(screen["liking"], errors="coerce")
+    def read(source: Any, name: str, required: list[str]) -> pd.DataFrame:
+        frame = _table(source, name, required)
+        frame["benefit"] = frame["benefit"].map(lambda benefit: spelling.get(_same_benefit(benefit), benefit))
+        return _without_respondent(frame, name, problems)
+
+    screen = read(screening, "screening", ["respondent_id", "benefit", "liking"])
+    said = screen["liking"]
+    screen["liking"] = _numbers(said)
     bad = ~screen["benefit"].isin(known) | ~screen["liking"].isin([1, 2, 3, 4, 5])
-    for row in screen.loc[bad].itertuples(index=False):
+    for row, value in zip(screen.loc[bad].itertuples(index=False), said[bad]):
         why = (
             f"unknown benefit {row.benefit!r}"
             if row.benefit not in known
-            else f"liking {row.liking!r} for {row.benefit!r} is not 1-5"
+            else f"liking {value!r} for {row.benefit!r} is not 1-5"
         )
         problems.append((row.respondent_id, "screening", why))
-    screen = screen.loc[~bad].drop_duplicates(["respondent_id", "benefit"], keep="last")
+    screen = screen.loc[~bad].drop_duplicates(["respondent_id", "benefit", "liking"])
+    twice = screen.duplicated(["respondent_id", "benefit"], keep=False)
+    for (respondent, benefit), ratings in screen[twice].groupby(["respondent_id", "benefit"], sort=True)["liking"]:
+        given = ", ".join(f"{rating:g}" for rating in ratings)
+        problems.append((respondent, "screening", f"{benefit!r} rated differently ({given}): left out"))
+    screen = screen.loc[~twice]
 
-    ranks = _table(ranking, "ranking", ["respondent_id", "benefit", "rank"])
-    ranks["rank"] = pd.to_numeric(ranks["rank"], errors="coerce")
+    ranks = read(ranking, "ranking", ["respondent_id", "benefit", "rank"])
+    ranks["rank"] = _numbers(ranks["rank"])
     valid = []
     for respondent, rows in ranks.groupby("respondent_id", sort=True):
         why = _ranking_problem(rows, known)
@@ -101,8 +148,8 @@ def read_survey(
             valid.append(rows)
     ranks = (pd.concat(valid, ignore_index=True) if valid else ranks.iloc[:0]).astype({"rank": int})
 
-    points = _table(constant_sum, "constant_sum", ["respondent_id", "benefit", "points"])
-    points["points"] = pd.to_numeric(points["points"], errors="coerce")
+    points = read(constant_sum, "constant_sum", ["respondent_id", "benefit", "points"])
+    points["points"] = _numbers(points["points"])
     valid = []
     for respondent, rows in points.groupby("respondent_id", sort=True):
         why = _points_problem(rows, known, total_points)
@@ -118,9 +165,23 @@ def read_survey(
         if "tier" not in people and "segment" not in people:
             raise ValueError("respondents: needs a tier or segment column")
         people = people.rename(columns={"segment": "tier"}) if "tier" not in people else people
-        people = people.drop_duplicates("respondent_id")[["respondent_id", "tier"]]
+        people = people.drop_duplicates(["respondent_id", "tier"])[["respondent_id", "tier"]]
+        two = people["respondent_id"].duplicated(keep=False)
+        for respondent, tiers in people[two].groupby("respondent_id", sort=True)["tier"]:
+            problems.append(
+                (respondent, "respondents", f"listed with two tiers ({', '.join(sorted(tiers))}): left out of both")
+            )
+        people = people.loc[~two & (people["respondent_id"] != "")]
     problems_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
     _check_answers(screen, ranks, points, problems_table)
+    if people is not None:
+        answered = set(screen["respondent_id"]) | set(ranks["respondent_id"]) | set(points["respondent_id"])
+        if len(people) and not people["respondent_id"].isin(answered).any():
+            warnings.warn(
+                f"respondents: none of the {len(people):,} respondents' ids answered the survey (respondents "
+                f"{', '.join(sorted(people['respondent_id'])[:2])}, ...): the tiers' rankings are empty",
+                stacklevel=2,
+            )
     return SurveyData(benefits, screen, cost_table, ranks, points, people, problems_table)
 
 
@@ -159,11 +220,11 @@ def _ranking_problem(rows: pd.DataFrame, known: set[str]) -> str:
         return "a rank that is not a whole number"
     if rows["benefit"].duplicated().any():
         return f"benefit ranked twice: {', '.join(rows.loc[rows['benefit'].duplicated(), 'benefit'])}"
-    ranks = np.sort(rows["rank"].to_numpy(int))
+    ranks = np.sort(rows["rank"].to_numpy(float))  # as numbers: a rank of 1e20 is no whole number of int64
     if len(np.unique(ranks)) < len(ranks):
-        return f"rank given twice: {', '.join(map(str, sorted(set(ranks[np.r_[False, np.diff(ranks) == 0]]))))}"
+        return f"rank given twice: {', '.join(f'{r:g}' for r in sorted(set(ranks[np.r_[False, np.diff(ranks) == 0]])))}"
     if not np.array_equal(ranks, np.arange(1, len(ranks) + 1)):
-        return f"ranks have a gap: {', '.join(map(str, ranks))} (expected 1 to {len(ranks)})"
+        return f"ranks have a gap: {', '.join(f'{r:g}' for r in ranks)} (expected 1 to {len(ranks)})"
     return ""
 
 

@@ -185,3 +185,43 @@ def test_cli_generates_and_ranks_a_survey(tmp_path, capsys):
     assert ranking["final_rank"].notna().sum() == (ranking["status"] == "kept").sum()
     assert (tmp_path / "out" / "charts" / "worths.html").exists()
     assert main(args) == 2 and "budget" in capsys.readouterr().err
+
+
+def test_names_ids_and_duplicates_that_were_settled_silently_are_reported_or_refused():
+    """Found by a helper (each exit 0 before): a benefit in the costs that nobody screened or ranked was kept and
+    ranked; a cost row without a name made a benefit without one; 'Spa Voucher' beside 'spa voucher' became two
+    candidates; a respondent's ratings 3, 1, 5 of one benefit kept the last; a respondent listed as gold and as
+    platinum kept the first; rows without a respondent id were one respondent; a liking of ４ was no number."""
+    tables = generate_survey(6, 40, seed=3)
+    costs, screening = tables["costs"], tables["screening"]
+    unrated = pd.concat([costs, pd.DataFrame({"benefit": ["valet"], "direct_cost": [5], "delivery_cost": [1]})])
+    ranking = _run({**tables, "costs": unrated}).ranking.set_index("benefit")
+    assert ranking.loc["valet", "status"] == "not_screened" and pd.isna(ranking.loc["valet", "final_rank"])
+    nameless = unrated.assign(benefit=[*costs["benefit"], None])
+    with pytest.raises(ValueError, match=f"^costs: row {len(unrated)} has no benefit name"):
+        _run({**tables, "costs": nameless})
+    first = costs["benefit"].iloc[0]
+    twice = pd.concat([costs, costs.iloc[:1].assign(benefit=f" {first.upper()} ")])
+    with pytest.raises(ValueError, match=r"^costs: benefit\(s\) listed twice: "):
+        _run({**tables, "costs": twice})
+
+    respondent, benefit = screening.iloc[0][["respondent_id", "benefit"]]
+    rerated = pd.concat([screening, pd.DataFrame({"respondent_id": [respondent], "benefit": [benefit], "liking": [1]})])
+    widths = screening.astype({"liking": object, "benefit": object}).copy()
+    widths.loc[widths.index[:5], "liking"] = widths.loc[widths.index[:5], "liking"].map(lambda n: chr(0xFF10 + n))
+    widths.loc[widths.index[:5], "benefit"] = widths.loc[widths.index[:5], "benefit"].str.upper()
+    plain, wide = _run(tables), _run({**tables, "screening": widths})  # ５ is 5, GIFT BOX is gift box
+    assert not (wide.problems["method"] == "screening").any()
+    pd.testing.assert_frame_equal(wide.ranking, plain.ranking)
+    blank = tables["constant_sum"].copy()
+    blank.loc[blank.index[:3], "respondent_id"] = None
+    people = tables["respondents"]
+    both = pd.concat([people, people.iloc[:1].assign(tier="another tier")])
+    result = _run({**tables, "screening": rerated, "constant_sum": blank, "respondents": both})
+    problems = set(map(tuple, result.problems.to_numpy()))
+    said = f"{benefit!r} rated differently ({screening.iloc[0]['liking']:g}, 1): left out"
+    assert (respondent, "screening", said) in problems
+    assert ("", "constant_sum", "3 row(s) without a respondent id: left out") in problems
+    listed = people.iloc[0]
+    tiers = ", ".join(sorted([listed["tier"], "another tier"]))
+    assert (listed["respondent_id"], "respondents", f"listed with two tiers ({tiers}): left out of both") in problems
