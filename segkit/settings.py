@@ -49,6 +49,8 @@ def settings_from_dict(cls: type[T], data: dict[str, Any] | None, what: str) -> 
             hint = " (quote it in YAML: '42' is text, 42 a number)" if _wants_text(hints[f.name], value) else ""
             shown = "nothing (null)" if value is None else repr(value)
             raise ValueError(f"{what} setting {f.name} must be {_kind(hints[f.name])}, got {shown}{hint}")
+        elif isinstance(value, float) and int in (hints[f.name], *typing.get_args(hints[f.name])):
+            data[f.name] = int(value)  # 14.0 days is 14 days (conforming: a whole number)
     return cls(**data)
 
 

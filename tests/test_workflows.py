@@ -274,11 +274,27 @@ def test_a_setting_of_the_wrong_kind_is_refused_by_name_never_with_a_traceback()
         (AssignmentSettings, "vip_team: [1, 2]"): "assignment setting vip_team must be text or null",
         (AssignmentSettings, "tier_grades: {gold: 0}"): "tier_grades must give each tier a grade of at least 1",
         (SurveySettings, "seed: -1"): "seed must not be negative",
-        (ContactSettings, "control_seed: 42"): "contact setting control_seed must be text, got 42 (quote it",
+        (
+            ContactSettings,
+            "control_seed: [42]",
+        ): "contact setting control_seed must be text or a whole number, got [42]",
     }
     for (cls, text), said in cases.items():
         with pytest.raises(ValueError, match=re.escape(said)):
             cls.from_dict(yaml.safe_load(text))
+
+
+def test_numbers_a_user_writes_are_taken():
+    """Found by the helper who tried the check of kinds: ``control_seed: 2026`` (unquoted) was refused, and whole
+    numbers written as 14.0 were refused by some classes and kept as floats by others."""
+    from segkit.advisors import AssignmentSettings
+
+    contact = ContactSettings.from_dict(yaml.safe_load("control_seed: 2026\nwindow_days: 14.0\n"))
+    assert contact.control_seed == 2026 and contact.window_days == 14 and isinstance(contact.window_days, int)
+    assert AssignmentSettings.from_dict({"capacity_min": 100.0}).capacity_min == 100
+    assert SegmentationSettings.from_dict({"lifecycle": {"lost_days": 365.0}}).lifecycle.lost_days == 365
+    with pytest.raises(ValueError, match="setting window_days must be a whole number, got 14.5"):
+        ContactSettings.from_dict({"window_days": 14.5})
 
 
 def test_a_segment_table_in_a_settings_file_is_read_beside_it_and_checked_with_the_settings(tmp_path):

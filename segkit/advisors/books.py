@@ -202,6 +202,11 @@ def _check_ids(features: pd.DataFrame, members: pd.DataFrame, advisors: pd.DataF
             "alike: every one of their members would move to another advisor"
         )
     counts = unknown.value_counts()
+    if len(unknown) == len(current):
+        raise ValueError(
+            f"none of the members' advisors is in the advisors file (members {_examples(counts.index)}, advisors "
+            f"{_examples(staff)}): every one of their {len(current):,} members would move to another advisor"
+        )
     warnings.warn(
         f"{len(unknown):,} members' current advisor is not in the advisors file ("
         + ", ".join(f"{advisor}: {count:,}" for advisor, count in counts.head(3).items())

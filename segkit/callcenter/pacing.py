@@ -113,7 +113,7 @@ class ContactSettings(YamlSettings):
     holiday_audience: str = "vip"
     control_share: float = 0.10  # of each run's eligible members held out, not called (control group)
     control_vips: bool = True  # VIPs may be held out too; false: every eligible VIP is called
-    control_seed: str = "segkit"  # the control draw's seed: the same seed, run and day, the same split
+    control_seed: str | int = "segkit"  # the control draw's seed: the same seed, run and day, the same split
     control_days: int = 30  # a control member is not called for so many days (segkit effect's window)
     language: str = DEFAULT_LANGUAGE  # of the call sheet (zh-CN or en); call_list.csv stays English
     purchase_noun: str | None = None  # the call sheet's word for a purchase ("充气", "refill"); None: generic

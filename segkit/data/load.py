@@ -59,9 +59,11 @@ FLAG_WORDS = {
     ),
     "wants_new_advisor": (
         frozenset({"要换", "换", "更换", "申请更换", "要求更换", "已申请"}),
-        frozenset({"不换", "不更换", "无需更换", "不用换"}),
+        frozenset({"不换", "不更换", "无需更换", "不用换", "未申请"}),
     ),
 }
+# What a spreadsheet writes for no value: blank in a flag, except do-not-call, where anything unread fails closed
+PLACEHOLDERS = frozenset({"-", "--", "—", "/", "n/a", "na", "null", "none", "nan", "暂无", "空"})
 # A flag that cannot be read fails closed: do-not-call is taken as asked, a request for a new advisor as made
 # (the member asked for something in words of their own). An advisor's unreadable ``active`` is refused:
 # taken as active, an advisor who left would get a book of members; taken as gone, 600 members would move.
@@ -510,7 +512,8 @@ def _parse_column(kind: str, column: str, values: pd.Series, config: LoadConfig)
     if kind in (NUMBER, INTEGER):
         return _PARSERS[kind](values, decimal=config.decimal)
     if kind == FLAG:
-        return parse.flags_with_problems(values, *FLAG_WORDS.get(column, ()))
+        yes, no = FLAG_WORDS.get(column, (frozenset(), frozenset()))
+        return parse.flags_with_problems(values, yes, no, frozenset() if column == "do_not_call" else PLACEHOLDERS)
     return _PARSERS[kind](values)
 
 

@@ -472,20 +472,25 @@ def integers_with_problems(values: pd.Series, decimal: str = ".") -> tuple[pd.Se
 
 
 def flags_with_problems(
-    values: pd.Series, true: frozenset[str] = frozenset(), false: frozenset[str] = frozenset()
+    values: pd.Series,
+    true: frozenset[str] = frozenset(),
+    false: frozenset[str] = frozenset(),
+    blank: frozenset[str] = frozenset(),
 ) -> tuple[pd.Series, pd.Series]:
     """Yes/no values as nullable booleans: ``1/0``, ``true/false``, ``Y/N``, ``是/否``, check marks ``√``/``×``
-    and the like, case and surrounding spaces ignored; ``true``/``false`` add words for one column."""
+    and the like, case, width (``Ｙ``) and surrounding spaces ignored; ``true``/``false`` add words for one
+    column, and ``blank`` the placeholders it writes for no value (``-``, ``N/A``)."""
     if pd.api.types.is_bool_dtype(values):
         return values.astype("boolean"), _fine(values)
     yes, no = _TRUE | {w.lower() for w in true}, _FALSE | {w.lower() for w in false}
+    nothing = {"", *(w.lower() for w in blank)}
 
     def parse_distinct(uniques: pd.Series):
-        text = _without_float_suffix(uniques.str.strip().str.lower())
+        text = _without_float_suffix(_plain(uniques).str.strip().str.lower())
         parsed = pd.Series(pd.NA, index=uniques.index, dtype="boolean")
         parsed[text.isin(yes)] = True
         parsed[text.isin(no)] = False
-        bad = (parsed.isna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+        bad = (parsed.isna() & ~text.isin(nothing)).to_numpy(dtype=bool, na_value=False)
         return parsed, np.where(bad, PROBLEMS.index(UNPARSEABLE), 0).astype(np.int8)
 
     return _by_distinct(_as_text(values), parse_distinct)

@@ -165,6 +165,8 @@ def read_survey(
         if "tier" not in people and "segment" not in people:
             raise ValueError("respondents: needs a tier or segment column")
         people = people.rename(columns={"segment": "tier"}) if "tier" not in people else people
+        spelled = {}  # Gold and gold are one tier, spelt as first written
+        people["tier"] = people["tier"].map(lambda tier: spelled.setdefault(tier.casefold(), tier))
         people = people.drop_duplicates(["respondent_id", "tier"])[["respondent_id", "tier"]]
         two = people["respondent_id"].duplicated(keep=False)
         for respondent, tiers in people[two].groupby("respondent_id", sort=True)["tier"]:

@@ -399,6 +399,9 @@ def test_ids_written_differently_in_two_files_are_refused_not_taken_for_stranger
     unpadded = world.members.assign(member_id=world.members["member_id"].str.lstrip("0"))
     with pytest.raises(ValueError, match=r"none of the 800 members bought anything: the \d+ buyers .* not in the"):
         plan_books(world.transactions, unpadded, advisors, AS_OF)
+    elsewhere = world.members.assign(advisor_id=world.members["advisor_id"].where(lambda a: a.isna(), "B01"))
+    with pytest.raises(ValueError, match=r"none of the members' advisors is in the advisors file \(members 'B01'"):
+        plan_books(world.transactions, elsewhere, advisors, AS_OF)
     members = world.members.copy()
     stranger = members["advisor_id"].dropna().iloc[0]
     members.loc[members["advisor_id"] == stranger, "advisor_id"] = "Z99"
@@ -424,6 +427,10 @@ def test_a_request_for_a_new_advisor_in_words_is_honoured(supplements_world):
     raw.loc[with_advisor[20:], "wants_new_advisor"] = "考虑一下"
     loaded = load_members(raw)
     assert loaded.report.fail_closed == {"unreadable wants_new_advisor, taken as a request for a new advisor": 10}
+    # found by the helper who tried the change: a placeholder for no value ('-', N/A, 暂无) is no request, and a
+    # full-width Ｎ is N; before, a file of '-' for those who had not asked moved all 3,000 members
+    placeholders = world.members.assign(wants_new_advisor=["-", "N/A", "暂无", "Ｎ", "未申请"] * (len(raw) // 5))
+    assert not load_members(placeholders).table["wants_new_advisor"].any()
     plan = plan_books(world.transactions, loaded.table, world.advisors, AS_OF)
     books = plan.assignment.table.set_index("member_id")
     asked = raw.loc[with_advisor, ["member_id", "advisor_id"]].set_index("member_id")["advisor_id"]

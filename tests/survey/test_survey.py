@@ -216,7 +216,13 @@ def test_names_ids_and_duplicates_that_were_settled_silently_are_reported_or_ref
     blank = tables["constant_sum"].copy()
     blank.loc[blank.index[:3], "respondent_id"] = None
     people = tables["respondents"]
-    both = pd.concat([people, people.iloc[:1].assign(tier="another tier")])
+    both = pd.concat(
+        [
+            people,
+            people.iloc[:1].assign(tier="another tier"),
+            people.iloc[1:2].assign(tier=lambda t: t["tier"].str.upper()),
+        ]
+    )
     result = _run({**tables, "screening": rerated, "constant_sum": blank, "respondents": both})
     problems = set(map(tuple, result.problems.to_numpy()))
     said = f"{benefit!r} rated differently ({screening.iloc[0]['liking']:g}, 1): left out"
@@ -225,3 +231,5 @@ def test_names_ids_and_duplicates_that_were_settled_silently_are_reported_or_ref
     listed = people.iloc[0]
     tiers = ", ".join(sorted([listed["tier"], "another tier"]))
     assert (listed["respondent_id"], "respondents", f"listed with two tiers ({tiers}): left out of both") in problems
+    tiers_said = result.problems.loc[result.problems["method"] == "respondents", "respondent_id"]
+    assert people.iloc[1]["respondent_id"] not in set(tiers_said)  # GOLD is gold
