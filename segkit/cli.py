@@ -386,7 +386,9 @@ def cmd_effect(args) -> None:
     out = _folder_output(args.out)
     ledger = Ledger(args.ledger)
     calls = ledger.calls()
-    listed_contacts(calls, args.as_of, args.window_days)  # no control group: refused before the long load
+    with warnings.catch_warnings():  # what it has to say, campaign_effect says once
+        warnings.simplefilter("ignore")
+        listed_contacts(calls, args.as_of, args.window_days)  # no control group: refused before the long load
     transactions = _load(args.transactions, "transactions", args.mapping, args.as_of, out / "effect.csv", None)
     effect = campaign_effect(
         calls,

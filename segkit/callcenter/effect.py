@@ -75,6 +75,9 @@ P_ACTIVE_BANDS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # ``p_active:0.2-0.4``: the ale
 WORTHWHILE_UPLIFT = 0.02  # 2 points: one extra buyer per 50 calls; less, and a group of calls is not worth making
 ADVICE_COLUMNS = ["campaign", "advice", "p_active_below", "called", "control", "uplift", "uplift_high"]
 CONFIDENCE = 0.95
+ADVICE_MIN_ARM = 30  # members in each arm before a group of calls is advised against: fewer cannot tell
+MAX_WINDOW_DAYS = 365
+THIN = 0.25  # sales a day in the last window below this share of those before: the export may be incomplete
 POWER = 0.80
 RECENT_LIST_DAYS = 28  # the current daily list size: contacts per list day over a campaign's latest list days
 NO_CONTROL = "no control group in the ledger: set control_share in the contact settings"
@@ -458,6 +461,7 @@ def campaign_effect(
     30-day windows; until then, read the interval, not the estimate.
     """
     as_of = parse_day(as_of)
+    _check_window(window_days)
     if (
         isinstance(worthwhile_uplift, bool)
         or not isinstance(worthwhile_uplift, (int, float))
@@ -472,8 +476,18 @@ def campaign_effect(
 
         transactions = load_transactions(transactions)
     con = connection(backend, con)
-    as_of = _within_the_data(transactions, as_of, con)
+    as_of = _within_the_data(transactions, as_of, window_days, con)
     listed = listed_contacts(calls, as_of, window_days)
+    contaminated = _contaminated(listed, window_days)
+    if len(contaminated):
+        warnings.warn(
+            f"{int(contaminated.sum()):,} control member(s) were listed to be called within their own "
+            f"{window_days}-day window ("
+            + ", ".join(f"{campaign}: {count:,}" for campaign, count in contaminated.items())
+            + "): they count as not called, so the uplift understates the calls'; keep control_days at least "
+            "the window",
+            stacklevel=2,
+        )
     listed["bought"] = _bought(listed, transactions, as_of, window_days, con)
     listed["won_back"] = _won_back(listed["alert_id"], outcomes, as_of)
     table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
@@ -523,8 +537,7 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
         made by ``as_of``, or no control member's window has ended by then.
     """
     as_of = parse_day(as_of)
-    if isinstance(window_days, bool) or not isinstance(window_days, (int, np.integer)) or window_days < 1:
-        raise ValueError(f"window_days must be a whole number of days, at least 1, got {window_days!r}")
+    _check_window(window_days)
     if "arm" not in calls:
         raise ValueError(NO_CONTROL)
     missing = [column for column in CALL_COLUMNS if column not in calls]
@@ -534,17 +547,30 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
             f"{', '.join(map(str, calls.columns))}"
         )
     calls = calls.reset_index(drop=True)  # one row, one label: a caller's concatenation may repeat them
+    strangers = sorted(set(calls["arm"].dropna().astype(str)) - {CALLED, CONTROL})
+    if strangers or calls["arm"].isna().any():  # they were dropped, and their lists' windows read as still open
+        raise ValueError(
+            f"the ledger's calls have arm(s) {', '.join(map(repr, strangers or [None]))}: a listing is {CALLED!r} "
+            f"or {CONTROL!r}; is the ledger from another program?"
+        )
     listed = (
         calls[CALL_COLUMNS]
         .assign(
             member_id=calls["member_id"].astype(str),
             list_day=pd.to_datetime(calls["as_of"]).dt.normalize(),
             vip=calls["vip"].eq(True),
-            control_p=pd.to_numeric(calls["control_p"]).fillna(0.0),
+            control_p=_control_shares(calls),
             p_active=pd.to_numeric(calls["p_active"]) if "p_active" in calls else np.nan,
         )
         .drop(columns="as_of")
     )
+    arms = listed.groupby(["member_id", "campaign", "list_day"])["arm"].nunique()
+    if (arms > 1).any():  # the comparison would count them as called
+        (member, campaign, day), *_ = arms.index[arms > 1]
+        raise ValueError(
+            f"{int((arms > 1).sum()):,} member(s) both called and held out on one list day (member {member}, "
+            f"campaign {campaign}, {day:%Y-%m-%d}): the ledger is damaged"
+        )
     if len(listed) and not (listed["list_day"] <= as_of).any():
         raise ValueError(f"no call list was made on or before {as_of:%Y-%m-%d}: nothing to measure yet")
     listed = listed.loc[listed["list_day"] <= as_of]
@@ -572,23 +598,82 @@ def listed_contacts(calls: pd.DataFrame, as_of: Any, window_days: int = 30) -> p
     return listed.reset_index(drop=True)
 
 
-def _within_the_data(transactions: Any, as_of: pd.Timestamp, con: ibis.BaseBackend) -> pd.Timestamp:
-    """``as_of``, or the transactions' last day when they end before it (with a warning): a window that ends
-    after the export's last day cannot be scored, for a purchase after that day would not be in the file;
-    counting it as "did not buy" would bias the rates without a word."""
+def _check_window(window_days: Any) -> None:
+    if (
+        isinstance(window_days, bool)
+        or not isinstance(window_days, (int, np.integer))
+        or not 1 <= window_days <= MAX_WINDOW_DAYS
+    ):
+        raise ValueError(f"window_days must be a whole number of days from 1 to {MAX_WINDOW_DAYS}, got {window_days!r}")
+
+
+def _contaminated(listed: pd.DataFrame, window_days: int) -> pd.Series:
+    """Per campaign, the control members (compared) whom the same campaign listed to be called within their own
+    window: their purchases no longer measure "not called"."""
+    control = listed.loc[listed["compared"] & listed["arm"].eq(CONTROL), ["member_id", "campaign", "list_day"]]
+    called = listed.loc[listed["arm"].eq(CALLED), ["member_id", "campaign", "list_day"]]
+    pairs = control.merge(called, on=["member_id", "campaign"], suffixes=("", "_called"))
+    late = pairs["list_day_called"] - pairs["list_day"]
+    inside = pairs.loc[(late > pd.Timedelta(0)) & (late <= pd.Timedelta(days=window_days))]
+    return inside.drop_duplicates(["member_id", "campaign"]).groupby("campaign").size()
+
+
+def _control_shares(calls: pd.DataFrame) -> pd.Series:
+    """Each listing's chance of being held out (``control_p``). A ledger made before segkit recorded it (an
+    upgraded one) holds runs with control members but no share: their share is the one they held out, with a
+    warning; a run without control members and without a share had no chance (0)."""
+    share = pd.to_numeric(calls["control_p"])
+    unknown = share.isna()
+    if not unknown.any():
+        return share
+    day = pd.to_datetime(calls["as_of"]).dt.normalize()
+    held = calls["arm"].eq(CONTROL).groupby([calls["run"], day]).transform("mean")
+    guessed = unknown & held.gt(0)
+    if guessed.any():
+        runs = calls["run"].astype(str) + " of " + day.dt.strftime("%Y-%m-%d")
+        warnings.warn(
+            f"{runs[guessed].nunique():,} run(s) with control members but no recorded control share (a ledger from "
+            f"before segkit recorded it; {runs[guessed].iloc[0]}, ...): taken as the share they held out",
+            stacklevel=4,
+        )
+    return share.where(~unknown, held.where(guessed, 0.0))
+
+
+def _within_the_data(transactions: Any, as_of: pd.Timestamp, window_days: int, con: ibis.BaseBackend) -> pd.Timestamp:
+    """``as_of``, or the transactions' last day of sale when they end before it (with a warning): a window that
+    ends after the export's last day cannot be scored, for a purchase after that day would not be in the file;
+    counting it as "did not buy" would bias the rates without a word. A refund or a cancelled order's reversal
+    (a negative amount) is no sale: one dated weeks after the last sale made the file look complete. Sales that
+    thin out in the last window (below ``THIN`` of the 90 days before) are warned about: an export cut short
+    with a late row or two."""
     table = as_table(transactions, con, "transactions")
-    last = fetch_arrow(con, table.aggregate(last=table["date"].max())).column("last")[0].as_py()
+    sales = table.filter(table["amount"] > 0)
+    last = fetch_arrow(con, sales.aggregate(last=sales["date"].max())).column("last")[0].as_py()
     if last is None:  # every member would count as not having bought: rates of 0 against 0, without a word
         raise ValueError("the transactions hold no purchase: nothing to tell who bought after the calls")
-    if pd.Timestamp(last).normalize() >= as_of:
-        return as_of
-    last = pd.Timestamp(last).normalize()
-    warnings.warn(
-        f"the transactions end on {last:%Y-%m-%d}, before {as_of:%Y-%m-%d}: measured as of {last:%Y-%m-%d} "
-        "(a window ending later is still open: its purchases would not be in the file)",
-        stacklevel=3,
+    end = min(as_of, pd.Timestamp(last).normalize())
+    if end < as_of:
+        warnings.warn(
+            f"the transactions end on {end:%Y-%m-%d}, before {as_of:%Y-%m-%d}: measured as of {end:%Y-%m-%d} "
+            "(a window ending later is still open: its purchases would not be in the file)",
+            stacklevel=3,
+        )
+    recent, start = end - pd.Timedelta(days=window_days), end - pd.Timedelta(days=window_days + 90)
+    day = sales["date"]
+    counts = sales.aggregate(
+        before=((day >= start) & (day < recent)).sum(),
+        after=((day >= recent) & (day < end + pd.Timedelta(days=1))).sum(),
     )
-    return last
+    found = fetch_arrow(con, counts).to_pylist()[0]
+    before, after = (found["before"] or 0) / 90, (found["after"] or 0) / window_days
+    if before > 0 and after < THIN * before:
+        warnings.warn(
+            f"the transactions thin out: {after:.1f} sales a day in the {window_days} days to {end:%Y-%m-%d} "
+            f"against {before:.1f} in the 90 days before; is the export complete? (a purchase missing from it "
+            "counts as none)",
+            stacklevel=3,
+        )
+    return end
 
 
 def _bought(
@@ -601,6 +686,15 @@ def _bought(
     days = pd.DataFrame(
         {"member_id": days["member_id"].astype(str).to_numpy(), "day": days["day"].astype("int64").to_numpy()}
     ).sort_values("day", kind="stable")
+    counted = listed.loc[listed["compared"] & listed["ended"], "member_id"]
+    absent = counted[~counted.isin(days["member_id"])].unique()
+    if len(absent):  # an alert is for a member who bought before: none at all is a file that lacks them
+        warnings.warn(
+            f"{len(absent):,} of the {counted.nunique():,} members compared have no purchase at all in the "
+            f"transactions ({', '.join(sorted(absent)[:2])}, ...): they count as not having bought; is the file "
+            "the whole export?",
+            stacklevel=3,
+        )
     first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
     wanted = pd.DataFrame(
         {"member_id": listed["member_id"].to_numpy(), "first_day": first_day.to_numpy(), "row": np.arange(len(listed))}
@@ -635,10 +729,24 @@ def _segments(listed: pd.DataFrame, segments: Any) -> dict[str, pd.Series]:
                 f"{raw.origin}: expected member_id and segment columns (segkit segment's rfm.csv); "
                 f"found {', '.join(map(str, table.columns))}"
             )
-        segment = table.assign(member_id=table["member_id"].astype(str)).drop_duplicates("member_id")
-        labels["rfm"] = "rfm:" + listed["member_id"].map(segment.set_index("member_id")["segment"]).fillna(
-            "unknown"
-        ).astype(str)
+        segment = table.assign(member_id=table["member_id"].astype(str))
+        conflicting = segment.drop_duplicates(["member_id", "segment"])["member_id"].duplicated()
+        if conflicting.any():
+            raise ValueError(f"{raw.origin}: {int(conflicting.sum()):,} member(s) in two segments; one segment each")
+        found = listed["member_id"].map(segment.drop_duplicates("member_id").set_index("member_id")["segment"])
+        if found.isna().all():
+            ours, theirs = sorted(listed["member_id"])[:2], sorted(segment["member_id"])[:2]
+            raise ValueError(
+                f"{raw.origin}: none of the listed members is in it (listed {', '.join(ours)}, ...; the file "
+                f"{', '.join(theirs)}, ...); are the ids written alike?"
+            )
+        if found.isna().any():
+            warnings.warn(
+                f"{raw.origin}: {int(found.isna().sum()):,} of {len(found):,} listings are of members not in it: "
+                "segment rfm:unknown",
+                stacklevel=3,
+            )
+        labels["rfm"] = "rfm:" + found.fillna("unknown").astype(str)
     bands = pd.cut(
         listed["p_active"],
         list(P_ACTIVE_BANDS[:-1]) + [np.inf],
@@ -700,7 +808,10 @@ def _counts(listed: pd.DataFrame) -> pd.DataFrame:
 
 def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UPLIFT) -> pd.DataFrame:
     """What the effect says about the alert settings (``ADVICE_COLUMNS``), one row per campaign that shows, with
-    95 % confidence, calls not worth making: an uplift whose upper limit is below ``worthwhile_uplift``.
+    95 % confidence over the groups it tries (Bonferroni: each group's interval at 99 % for the five groups of
+    a campaign), calls not worth making: an uplift whose upper limit is below ``worthwhile_uplift``, in a group
+    of at least ``ADVICE_MIN_ARM`` members in each arm (fewer cannot tell: a helper got "not worth it" from one
+    control member, and from five whose true uplift was +3.9 points).
     ``advice`` is ``p_active_below`` when the calls to members whose alert gave them a P(active) of
     ``p_active_below`` or more show it (the lowest such cut of ``P_ACTIVE_BANDS`` that leaves members below it:
     the alert threshold that would stop those calls), or ``campaign`` when the campaign's calls as a whole do.
@@ -734,11 +845,12 @@ def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UP
             .groupby([listed["campaign"], pd.Series(f"{cut:g}", index=listed.index, name="segment"), share])
             .sum()
         )
-    table = _combined(pd.concat(groups).reset_index())
+    table = _combined(pd.concat(groups).reset_index(), confidence=1 - (1 - CONFIDENCE) / len(groups))
     counted = listed["compared"] & listed["ended"]
     rows = []
     for campaign, own in table.groupby("campaign", sort=True):
-        not_worth = own.loc[(own["called"] > 0) & (own["control"] > 0) & (own["uplift_high"] < worthwhile_uplift)]
+        enough = (own["called"] >= ADVICE_MIN_ARM) & (own["control"] >= ADVICE_MIN_ARM)
+        not_worth = own.loc[enough & (own["uplift_high"] < worthwhile_uplift)]
         if (not_worth["segment"] == ALL).any():
             rows.append(not_worth.loc[not_worth["segment"] == ALL].iloc[0].to_dict() | {"advice": "campaign"})
             continue
@@ -757,7 +869,7 @@ def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UP
     return advice[ADVICE_COLUMNS].astype({"called": int, "control": int}).reset_index(drop=True)
 
 
-def _combined(strata: pd.DataFrame) -> pd.DataFrame:
+def _combined(strata: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFrame:
     """One row per campaign and segment from its rows per share held out (``share``): the counts summed; the
     rates and the uplift's interval over the shares whose listings hold both arms, each share weighted by its
     listings (post-stratification), the interval by MOVER over the Wilson limits (Zou, G. Y. and Donner, A.
@@ -768,8 +880,8 @@ def _combined(strata: pd.DataFrame) -> pd.DataFrame:
     n1, n2 = both["called"].astype(float), both["control"].astype(float)
     both["weight"] = (n1 + n2) / (n1 + n2).groupby([both[k] for k in key]).transform("sum")
     p1, p2 = both["called_bought"] / n1, both["control_bought"] / n2
-    low1, high1 = wilson_interval(both["called_bought"], n1)
-    low2, high2 = wilson_interval(both["control_bought"], n2)
+    low1, high1 = wilson_interval(both["called_bought"], n1, confidence)
+    low2, high2 = wilson_interval(both["control_bought"], n2, confidence)
     w = both["weight"]
     both = both.assign(
         rate_called=w * p1,

@@ -476,7 +476,7 @@ def export_list(
     key = phone_key()
     known = member_context(context)
     birthdays = birthday_greetings(members, as_of, settings)
-    days = max(settings.window_days, 30, settings.control_days)
+    days = max(settings.window_days, 30, settings.control_days + 1)  # held out on day -control_days: still held
     folder = None
     try:
         with ledger.exclusive() as session:

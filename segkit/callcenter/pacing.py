@@ -17,8 +17,9 @@ won_back           *won back* reported in the last ``won_back_hold_days``: the h
                    be the harassment the alert is meant to avoid (care greetings still go)
 window             contacted (any campaign) less than ``window_days`` ago, or, when a
                    recorded day is replaced, less than ``window_days`` later
-control_group      held out as a control member less than ``control_days`` ago (any
-                   campaign): not called while their later purchases measure the calls
+control_group      held out as a control member ``control_days`` or fewer days ago (any
+                   campaign): not called while their later purchases measure the calls (a
+                   window of 30 days counts purchases up to day 30: a call that day would blur it)
 monthly_cap        ``max_per_30_days`` contacts already in a 30-day span that contains today
 later_day          a holiday greeting beyond today's share: a later day before the holiday
                    takes it
@@ -265,7 +266,7 @@ def pace(
         "held out as control on "
         + held_out.dt.strftime("%Y-%m-%d")
         + ": not called until "
-        + (held_out + pd.Timedelta(days=settings.control_days)).dt.strftime("%Y-%m-%d")
+        + (held_out + pd.Timedelta(days=settings.control_days + 1)).dt.strftime("%Y-%m-%d")
         + " (keeps the comparison clean)",
     )
     busiest = _busiest_30_days(nearby)
@@ -449,14 +450,14 @@ def _contacts_around(
 
 
 def _held_out_since(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.Series:
-    """By member id: the latest day, less than ``days`` before ``as_of``, on which they were held out as a
+    """By member id: the latest day, ``days`` or fewer before ``as_of``, on which they were held out as a
     control member (``arm`` in the history)."""
     if history is None or history.empty or "arm" not in history:
         return pd.Series(dtype="datetime64[ns]")
     held = history.loc[history["arm"] == CONTROL, ["member_id", "as_of"]]
     day = pd.to_datetime(held["as_of"]).dt.normalize()
     held = held.assign(member_id=held["member_id"].astype(str), day=day).loc[
-        (day <= as_of) & (day > as_of - pd.Timedelta(days=days))
+        (day <= as_of) & (day >= as_of - pd.Timedelta(days=days))
     ]
     return held.groupby("member_id")["day"].max()
 

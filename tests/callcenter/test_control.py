@@ -163,8 +163,11 @@ def test_control_members_stay_uncalled_for_the_whole_measurement_window(tmp_path
     rules = day20.held_back.set_index("member_id")["rule"]
     assert (rules.reindex(sorted(held_out)) == "control_group").all()
     assert day20.held_back.set_index("member_id").loc[sorted(held_out)[0], "held_back"] == (
-        "held out as control on 2026-03-31: not called until 2026-04-30 (keeps the comparison clean)"
+        "held out as control on 2026-03-31: not called until 2026-05-01 (keeps the comparison clean)"
     )
     assert not held_out & set(day20.call_list["member_id"]) and len(day20.call_list) > 0
+    # found by a helper: a call on day 30 was allowed, inside the 30-day window (days 1 to 30) it blurs
+    day30 = _export(ledger, tmp_path / "d30", n=400, day=30, window_days=14)
+    assert not held_out & set(day30.call_list["member_id"])
     day31 = _export(ledger, tmp_path / "d31", n=400, day=31, window_days=14)
     assert held_out & set(day31.call_list["member_id"])  # the window has ended: callable again

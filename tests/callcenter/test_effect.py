@@ -422,21 +422,21 @@ def test_runs_that_held_out_different_shares_are_compared_within_each_and_combin
 
 def test_the_advice_names_the_p_active_above_which_calls_are_not_worth_making():
     # the alert listed members at P(active) 0.3 (calls lift buying from 10 % to 40 %) and 0.7 (both arms 60 %)
-    calls, bought = _lists(("churn", DAY, 0.5, 0.3, 200, 80, 200, 20), ("churn", DAY, 0.5, 0.7, 200, 120, 200, 120))
+    calls, bought = _lists(("churn", DAY, 0.5, 0.3, 400, 160, 400, 40), ("churn", DAY, 0.5, 0.7, 400, 240, 400, 240))
     effect = campaign_effect(calls, bought, AS_OF, language="en", worthwhile_uplift=0.1)
     advice = effect.advice.iloc[0]
     assert (advice.campaign, advice.advice, advice.p_active_below) == ("churn", "p_active_below", 0.4)
-    assert (advice.called, advice.control, advice.uplift) == (200, 200, 0.0)
+    assert (advice.called, advice.control, advice.uplift) == (400, 400, 0.0)
     assert effect.advice_sentences() == [
         f"overdue: calls to members whose alert gave them a P(active) of 0.4 or more added at most "
-        f"{100 * advice.uplift_high:+.1f} points to the purchase rate (95 % upper limit; 200 called, 200 control), "
+        f"{100 * advice.uplift_high:+.1f} points to the purchase rate (95 % upper limit; 400 called, 400 control), "
         "less than the 10.0 points that make a call worth making. Advice: set p_active_below to 0.4 in the alert "
         "settings, so that these members are no longer called."
     ]
     rows = effect.table.loc[effect.table["campaign"] == "churn"].set_index("segment")
     assert rows.loc["p_active:0.6-0.8", "uplift"] == 0 and rows.loc["p_active:0.2-0.4", "uplift"] == pytest.approx(0.3)
     # a campaign whose calls change nothing at all is named as a whole; a small one gets no advice, and says so
-    calls, bought = _lists(("churn", DAY, 0.5, 0.7, 300, 120, 300, 120))
+    calls, bought = _lists(("churn", DAY, 0.5, 0.7, 600, 240, 600, 240))
     advice = campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice
     assert advice[["campaign", "advice"]].values.tolist() == [["churn", "campaign"]]
     calls, bought = _lists(("churn", DAY, 0.5, 0.7, 20, 8, 20, 8))
@@ -501,8 +501,69 @@ def test_an_as_of_after_the_data_ends_is_measured_to_its_last_day_and_said(tmp_p
     _transactions().to_csv(tmp_path / "transactions.csv", index=False)
     _ledger(str(tmp_path / "ledger.sqlite")).close()
     assert _effect(str(tmp_path / "ledger.sqlite"), tmp_path, "out", "--as-of", "2030-01-01") == 0
-    warned = [line for line in capsys.readouterr().err.splitlines() if "warning" in line]
+    warned = [line for line in capsys.readouterr().err.splitlines() if "warning: the transactions" in line]
     assert warned == [
         "segkit effect: warning: the transactions end on 2026-03-01, before 2030-01-01: measured as of 2026-03-01 "
         "(a window ending later is still open: its purchases would not be in the file)"
     ]
+
+
+def test_what_made_the_effect_silently_wrong_is_refused_or_said():
+    """Found by a helper's attack on segkit effect (exit 0 in each case): one refund dated weeks after a file cut
+    short made it look complete, and everyone after the cut counted as "did not buy"; control members called by
+    the same campaign inside their window were not seen; listed members missing from the transactions counted
+    as not buying; segment ids that matched nobody gave rfm:unknown; calls of an arm it does not know were
+    dropped, and members both called and held out moved to the called; a window of 100,000 days was exit 3."""
+    calls, tx = _calls(), _transactions()
+    cut = tx.loc[tx["date"] <= DAY + pd.Timedelta(days=35)]
+    late_refund = pd.concat([cut, pd.DataFrame({"member_id": ["c0"], "date": [AS_OF], "amount": [-100.0]})])
+    with pytest.warns(UserWarning, match=f"the transactions end on {DAY + pd.Timedelta(days=31):%Y-%m-%d}, before"):
+        effect = campaign_effect(calls, late_refund, AS_OF)
+    assert effect.as_of == DAY + pd.Timedelta(days=31)  # k1's purchase, the last sale before the cut
+    thin = pd.concat(
+        [tx, pd.DataFrame({"member_id": "old", "date": DAY - pd.Timedelta(days=50), "amount": [9.0] * 600})]
+    )
+    with pytest.warns(UserWarning, match=r"the transactions thin out: 0\.\d sales a day in the 30 days to 2026-03-01"):
+        campaign_effect(calls, thin, AS_OF)
+
+    recalled = calls.loc[calls["member_id"] == "k1"].assign(
+        as_of=DAY + pd.Timedelta(days=30), arm="called", alert_id="churn-again-k1", control_p=0.25
+    )
+    with pytest.warns(UserWarning, match=r"^1 control member\(s\) were listed to be called within their own 30-day"):
+        campaign_effect(pd.concat([calls, recalled]), tx, AS_OF)
+    with pytest.warns(UserWarning, match=r"members compared have no purchase at all in the transactions"):
+        campaign_effect(calls, tx.loc[tx["member_id"] != "c6"], AS_OF)
+
+    unpadded = pd.DataFrame({"member_id": ["1", "2"], "segment": ["Champions", "At Risk"]})
+    with pytest.raises(ValueError, match=r"none of the listed members is in it .*are the ids written alike"):
+        campaign_effect(calls, tx, AS_OF, segments=unpadded)
+    twice = pd.DataFrame({"member_id": ["c0", "c0"], "segment": ["Champions", "At Risk"]})
+    with pytest.raises(ValueError, match=r"1 member\(s\) in two segments"):
+        campaign_effect(calls, tx, AS_OF, segments=twice)
+
+    with pytest.raises(ValueError, match=r"the ledger's calls have arm\(s\) 'called_v2'"):
+        campaign_effect(calls.assign(arm=calls["arm"].replace("called", "called_v2")), tx, AS_OF)
+    both = calls.loc[calls["member_id"] == "k2"].assign(arm="called", alert_id="churn-both-k2")
+    with pytest.raises(ValueError, match=r"1 member\(s\) both called and held out on one list day \(member k2"):
+        campaign_effect(pd.concat([calls, both]), tx, AS_OF)
+    with pytest.raises(ValueError, match="window_days must be a whole number of days from 1 to 365, got 100000"):
+        campaign_effect(calls, tx, AS_OF, window_days=100000)
+
+
+def test_a_ledger_without_control_shares_takes_the_share_each_run_held_out():
+    """Found by a helper: a ledger upgraded from before control_p was recorded dropped its runs as "no chance of
+    control", and one whose control members all lacked it ended in IndexError (exit 3)."""
+    calls, tx = _calls(), _transactions()
+    with pytest.warns(UserWarning, match=r"run\(s\) with control members but no recorded control share"):
+        effect = campaign_effect(calls.assign(control_p=np.nan), tx, AS_OF)
+    churn = effect.table.set_index(["campaign", "segment"]).loc[("churn", "all")]
+    assert (churn.called, churn.control, churn.called_bought, churn.control_bought) == (8, 4, 3, 1)
+
+
+def test_advice_needs_enough_members_in_each_arm():
+    """Found by a helper: "set p_active_below to 0.2" rested on five control members whose true uplift was +3.9
+    points, and one control member gave advice too."""
+    calls, bought = _lists(("churn", DAY, 0.1, 0.7, 200, 20, 1, 1))
+    assert campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice.empty
+    calls, bought = _lists(("churn", DAY, 0.5, 0.7, 29, 3, 29, 29))
+    assert campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice.empty
