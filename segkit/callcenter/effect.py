@@ -47,6 +47,7 @@ from ..messages import catalogue
 from ..result import Result, table_html
 from .control import CALLED, CONTROL
 from .ledger import Ledger
+from .outcomes import latest_outcomes
 
 EFFECT_COLUMNS = [
     "campaign",
@@ -709,12 +710,7 @@ def _won_back(alert_ids: pd.Series, outcomes: pd.DataFrame | None, as_of: pd.Tim
     if outcomes is None or outcomes.empty:
         return np.zeros(len(alert_ids), dtype=bool)
     reported = outcomes.assign(outcome_date=pd.to_datetime(outcomes["outcome_date"]))
-    latest = (
-        reported.loc[reported["outcome_date"] <= as_of]
-        .sort_values("outcome_date", kind="stable")
-        .drop_duplicates("alert_id", keep="last")
-        .set_index("alert_id")["outcome"]
-    )
+    latest = latest_outcomes(reported.loc[reported["outcome_date"] <= as_of]).set_index("alert_id")["outcome"]
     return alert_ids.map(latest).eq("won_back").to_numpy()
 
 

@@ -34,6 +34,7 @@ import warnings
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from ..data.parse import parse_dates, parse_day
@@ -56,6 +57,8 @@ _ALIASES.update(
     {label.lower(): code for language in LANGUAGES for code, label in catalogue(language).section("outcomes").items()}
 )
 OUTCOME_KEY = ["alert_id", "outcome", "outcome_date"]
+# Two outcomes of one call on one day (a do-not-call and a reached): the more decisive one is the call's latest
+DECISIVENESS = ["no_answer", "wrong_number", "reached", "do_not_call", "switched_supplier", "won_back"]
 
 
 class OutcomesImport(NamedTuple):
@@ -243,11 +246,21 @@ def import_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> Outcom
     return OutcomesImport(added, already, len(table) - len(distinct))
 
 
+def latest_outcomes(outcomes: pd.DataFrame) -> pd.DataFrame:
+    """Each call's latest outcome (one row per ``alert_id``): the last day's, and of two on that day the more
+    decisive (``DECISIVENESS``), whatever order the import read them in."""
+    rank = outcomes["outcome"].map({code: position for position, code in enumerate(DECISIVENESS)}).fillna(-1)
+    order = pd.DataFrame({"day": pd.to_datetime(outcomes["outcome_date"]), "rank": rank.to_numpy()})
+    ordered = outcomes.iloc[np.lexsort((order["rank"].to_numpy(), order["day"].to_numpy()))]
+    return ordered.drop_duplicates("alert_id", keep="last")
+
+
 def retention_summary(ledger: Ledger, through: Any = None) -> pd.DataFrame:
     """Per campaign: calls listed (not the control groups: they are not called), the latest outcome of each
-    (one column per code), calls with no outcome yet, and the won-back share of calls that reached a decision
-    (won back or switched). ``through``: as the ledger stood at the end of that day (calls listed and outcomes
-    dated up to it), so that a day's report made again later says what it said; None: everything."""
+    (``latest_outcomes``; one column per code), calls with no outcome yet, and the won-back share of calls that
+    reached a decision (won back or switched). ``through``: as the ledger stood at the end of that day (calls
+    listed and outcomes dated up to it), so that a day's report made again later says what it said; None:
+    everything."""
     contacts = ledger.contacts()
     if through is not None:
         contacts = contacts.loc[pd.to_datetime(contacts["as_of"]) <= parse_day(through)]
@@ -255,7 +268,7 @@ def retention_summary(ledger: Ledger, through: Any = None) -> pd.DataFrame:
     listed = called.groupby("campaign").size()
     recorded = ledger.outcomes(through)
     recorded = recorded.loc[recorded["alert_id"].isin(called["alert_id"])]
-    latest = recorded.sort_values("outcome_date", kind="stable").drop_duplicates("alert_id", keep="last")
+    latest = latest_outcomes(recorded)
     counts = latest.groupby(["campaign", "outcome"]).size().unstack(fill_value=0)
     table = counts.reindex(index=listed.index, columns=list(OUTCOMES), fill_value=0)
     table.insert(0, "listed", listed)

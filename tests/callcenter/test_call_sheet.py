@@ -584,3 +584,25 @@ def test_a_day_made_again_later_shows_the_outcomes_known_that_day(gas_world, gas
     assert (that_day["no_answer"], that_day["reached"]) == (1, 0)
     assert retention_summary(ledger).set_index("campaign").loc["churn", "reached"] == 1
     assert retention_summary(ledger, through="2026-03-30").empty  # before the first list
+
+
+def test_two_outcomes_of_one_call_on_one_day_count_as_the_more_decisive_whatever_their_order():
+    """Left in stop 43's note: an import holding a do-not-call and a reached for one call on one day counted the
+    one read last in the retention summary."""
+    from segkit.callcenter.outcomes import latest_outcomes
+
+    day = pd.Timestamp("2026-04-02")
+    both = pd.DataFrame({"alert_id": ["a", "a", "b"], "outcome": ["do_not_call", "reached", "no_answer"]})
+    both["outcome_date"] = [day, day, day - pd.Timedelta(days=1)]
+    for order in (both, both.iloc[::-1]):
+        assert latest_outcomes(order).set_index("alert_id")["outcome"].to_dict() == {
+            "a": "do_not_call",
+            "b": "no_answer",
+        }
+    later = pd.concat(
+        [
+            both,
+            pd.DataFrame({"alert_id": ["a"], "outcome": ["no_answer"], "outcome_date": [day + pd.Timedelta(days=1)]}),
+        ]
+    )
+    assert latest_outcomes(later).set_index("alert_id").loc["a", "outcome"] == "no_answer"  # a later day still wins
