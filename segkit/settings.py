@@ -68,8 +68,12 @@ def _type_hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-_SCALARS = {int: ("a whole number", "whole numbers"), float: ("a number", "numbers"), str: ("text", "text")}
-_SCALARS[bool] = ("true or false", "true or false")
+_SCALARS = {  # a type in words, alone and in a list or mapping
+    bool: ("true or false", "true or false"),
+    int: ("a whole number", "whole numbers"),
+    float: ("a number", "numbers"),
+    str: ("text", "text"),
+}
 
 
 def _conforms(value: Any, hint: Any) -> bool:
