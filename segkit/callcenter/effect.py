@@ -78,6 +78,7 @@ ADVICE_COLUMNS = ["campaign", "advice", "p_active_below", "called", "control", "
 CONFIDENCE = 0.95
 ADVICE_MIN_ARM = 30  # members in each arm before a group of calls is advised against: fewer cannot tell
 MAX_WINDOW_DAYS = 365
+FULL_HISTORY_DAYS = 365  # a transactions file that starts this long before a list day holds its members' history
 THIN = 0.25  # sales a day in the last window below this share of those before: the export may be incomplete
 POWER = 0.80
 RECENT_LIST_DAYS = 28  # the current daily list size: contacts per list day over a campaign's latest list days
@@ -662,8 +663,8 @@ def _within_the_data(transactions: Any, as_of: pd.Timestamp, window_days: int, c
     recent, start = end - pd.Timedelta(days=window_days), end - pd.Timedelta(days=window_days + 90)
     day = sales["date"]
     counts = sales.aggregate(
-        before=((day >= start) & (day < recent)).sum(),
-        after=((day >= recent) & (day < end + pd.Timedelta(days=1))).sum(),
+        before=((day > start) & (day <= recent)).sum(),
+        after=((day > recent) & (day < end + pd.Timedelta(days=1))).sum(),
     )
     found = fetch_arrow(con, counts).to_pylist()[0]
     before, after = (found["before"] or 0) / 90, (found["after"] or 0) / window_days
@@ -682,21 +683,28 @@ def _bought(
 ) -> np.ndarray:
     """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``)."""
     members = ibis.memtable(pd.DataFrame({"member_id": listed["member_id"].unique()}))
-    occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of).semi_join(members, "member_id")
+    every = occasions_expr(as_table(transactions, con, "transactions"), as_of)
+    first_sale = fetch_arrow(con, every.aggregate(first=every.day.min())).column("first")[0].as_py()
+    occasions = every.semi_join(members, "member_id")
     days = fetch_arrow(con, occasions.select("member_id", "day")).to_pandas()
     days = pd.DataFrame(
         {"member_id": days["member_id"].astype(str).to_numpy(), "day": days["day"].astype("int64").to_numpy()}
     ).sort_values("day", kind="stable")
-    counted = listed.loc[listed["compared"] & listed["ended"], "member_id"]
+    first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
+    # an alert is for a member who bought before it: none at all, in a file that starts a year before the list
+    # day (an export of the whole history), is a file that lacks them; a shorter export may simply start later
+    first_sale = np.inf if first_sale is None else first_sale
+    counted = listed.loc[
+        listed["compared"] & listed["ended"] & (first_day - 1 - first_sale >= FULL_HISTORY_DAYS), "member_id"
+    ]
     absent = counted[~counted.isin(days["member_id"])].unique()
-    if len(absent):  # an alert is for a member who bought before: none at all is a file that lacks them
+    if len(absent):
         warnings.warn(
             f"{len(absent):,} of the {counted.nunique():,} members compared have no purchase at all in the "
             f"transactions ({', '.join(sorted(absent)[:2])}, ...): they count as not having bought; is the file "
             "the whole export?",
             stacklevel=3,
         )
-    first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
     wanted = pd.DataFrame(
         {"member_id": listed["member_id"].to_numpy(), "first_day": first_day.to_numpy(), "row": np.arange(len(listed))}
     ).sort_values("first_day", kind="stable")
@@ -804,8 +812,9 @@ def _counts(listed: pd.DataFrame) -> pd.DataFrame:
 
 def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UPLIFT) -> pd.DataFrame:
     """What the effect says about the alert settings (``ADVICE_COLUMNS``), one row per campaign that shows, with
-    95 % confidence over the groups it tries (Bonferroni: each group's interval at 99 % for the five groups of
-    a campaign), calls not worth making: an uplift whose upper limit is below ``worthwhile_uplift``, in a group
+    95 % confidence over the groups it tries (Bonferroni: each group's interval at 1 - 5 % / k for the k groups
+    of a campaign with enough members, a P(active) cut counting when it leaves members out), calls not worth
+    making: an uplift whose upper limit is below ``worthwhile_uplift``, in a group
     of at least ``ADVICE_MIN_ARM`` members in each arm (fewer cannot tell: a helper got "not worth it" from one
     control member, and from five whose true uplift was +3.9 points).
     ``advice`` is ``p_active_below`` when the calls to members whose alert gave them a P(active) of
@@ -841,12 +850,20 @@ def effect_advice(listed: pd.DataFrame, worthwhile_uplift: float = WORTHWHILE_UP
             .groupby([listed["campaign"], pd.Series(f"{cut:g}", index=listed.index, name="segment"), share])
             .sum()
         )
-    table = _combined(pd.concat(groups).reset_index(), confidence=1 - (1 - CONFIDENCE) / len(groups))
+    strata = pd.concat(groups).reset_index()
     counted = listed["compared"] & listed["ended"]
     rows = []
-    for campaign, own in table.groupby("campaign", sort=True):
-        enough = (own["called"] >= ADVICE_MIN_ARM) & (own["control"] >= ADVICE_MIN_ARM)
-        not_worth = own.loc[enough & (own["uplift_high"] < worthwhile_uplift)]
+    for campaign, own in strata.groupby("campaign", sort=True):
+        sizes = own.groupby("segment")[["called", "control"]].sum()
+        enough = (sizes["called"] >= ADVICE_MIN_ARM) & (sizes["control"] >= ADVICE_MIN_ARM)
+        # the groups tried: enough members, and a cut that leaves some out (else it is the campaign again)
+        tried = enough & ((sizes.index == ALL) | (sizes.sum(axis=1) < sizes.sum(axis=1).get(ALL, 0)))
+        if not tried.any():
+            continue
+        own = _combined(own, confidence=1 - (1 - CONFIDENCE) / int(tried.sum()))
+        not_worth = own.loc[
+            own["segment"].map(tried).fillna(False).astype(bool) & (own["uplift_high"] < worthwhile_uplift)
+        ]
         if (not_worth["segment"] == ALL).any():
             rows.append(not_worth.loc[not_worth["segment"] == ALL].iloc[0].to_dict() | {"advice": "campaign"})
             continue

@@ -527,6 +527,13 @@ class GammaGammaModel(MaximumLikelihoodModel):
         )
 
 
+def net_expected_spend(spend_model: "GammaGammaModel", summary: pd.DataFrame) -> np.ndarray:
+    """Each customer's expected spend per purchase, less the share they return on later days (``kept_share`` of
+    ``btyd_summary``, where the summary has it): a customer who returned everything spends nothing."""
+    spend = spend_model.expected_spend(summary["frequency"], summary["monetary_value"])
+    return spend * (summary["kept_share"].to_numpy(dtype=float) if "kept_share" in summary else 1.0)
+
+
 def customer_lifetime_value(
     transactions_model,
     spend_model: GammaGammaModel,
@@ -579,11 +586,12 @@ def customer_lifetime_value(
     """
     data = check_summary(summary, (*BTYD_COLUMNS, "monetary_value"))
     x, t_x, T = data["frequency"], data["recency"], data["T"]
-    spend = spend_model.expected_spend(x, data["monetary_value"])
+    spend = net_expected_spend(spend_model, summary)
     value = np.zeros(len(data))
     previous = np.zeros(len(data))
     for k in range(1, periods + 1):
         cumulative = transactions_model.conditional_expected_purchases(k * period_length, x, t_x, T)
-        value += (cumulative - previous) * spend / (1 + discount_rate) ** k
+        with np.errstate(over="ignore"):  # a factor beyond floats discounts to nothing (Python's ** raised)
+            value += (cumulative - previous) * spend / np.power(1.0 + discount_rate, k)
         previous = cumulative
     return value

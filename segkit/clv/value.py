@@ -29,11 +29,14 @@ from ..features.btyd import UNITS, btyd_summary
 from ..result import Result, rounded
 from ..settings import YamlSettings, resolve_settings
 from .base import BTYD_COLUMNS, check_summary
-from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value
+from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_lifetime_value, net_expected_spend
 from .regularity import MBGCNBDModel
 
 MODELS = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
 HOLDOUT_TOP = 7  # the holdout check groups customers with 7 or more repeat purchases
+
+
+MAX_PERIODS = 10_000  # each period is a pass over every customer
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,14 @@ class ValueSettings(YamlSettings):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
-        if isinstance(self.horizon, bool) or not isinstance(self.horizon, (int, float)) or not self.horizon > 0:
+        if (
+            isinstance(self.horizon, bool)
+            or not isinstance(self.horizon, (int, float))
+            or not 0 < self.horizon < float("inf")
+        ):
             raise ValueError(f"horizon must be a positive number of units, got {self.horizon!r}")
+        if self.periods > MAX_PERIODS:
+            raise ValueError(f"periods must be at most {MAX_PERIODS:,} (one a day for 27 years), got {self.periods!r}")
         if (
             isinstance(self.discount_rate, bool)
             or not isinstance(self.discount_rate, (int, float))
@@ -241,7 +250,7 @@ def customer_value(
     >>> world = generate("supplements", 300, seed=1)
     >>> value = segkit.customer_value(world.transactions, "2025-09-30", "2026-03-31")
     >>> value
-    <CustomerValue BetaGeoModel on 224 customers, calibration to 2025-09-30; value over 52 W: 158,623; holdout ...>
+    <CustomerValue BetaGeoModel on 224 customers, calibration to 2025-09-30; value over 52 W: 155,038; holdout ...>
     >>> value.holdout.round(2).head(3)
        repeat_purchases  actual  forecast
     0                 0    1.00      0.73
@@ -265,7 +274,29 @@ def customer_value(
         table["holdout_forecast"] = purchases.conditional_expected_purchases(
             summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"]
         )
+        notes += _holdout_past_the_data(transactions, calibration_end, holdout_end, backend, con)
     return CustomerValue(table, purchases, spend, notes, settings, calibration_end, holdout_end)
+
+
+def _holdout_past_the_data(transactions: Any, calibration_end, holdout_end, backend: str, con) -> list[str]:
+    """A note when the holdout runs well past the transactions' last sale: the purchases after it are not in the
+    file, and the holdout check would read the model as over-forecasting (a helper's "actual 0, forecast
+    1,971"). Up to a week, or a tenth of the holdout, is the file's last quiet days."""
+    from ..engine import as_table, connection, fetch_arrow
+
+    con = connection(backend, con)
+    table = as_table(transactions, con, "transactions")
+    sales = table.filter(table["amount"] > 0)
+    last = fetch_arrow(con, sales.aggregate(last=sales["date"].max())).column("last")[0].as_py()
+    if last is None:
+        return []
+    last = pd.Timestamp(last).normalize()
+    if (holdout_end - last).days <= max(7, 0.1 * (holdout_end - calibration_end).days):
+        return []
+    return [
+        f"the holdout runs to {holdout_end.date()}, past the transactions' last sale on {last.date()}: the "
+        "holdout check counts no purchase after it, so the forecast looks too high"
+    ]
 
 
 def value_table(
@@ -299,7 +330,7 @@ def value_table(
             f"Gamma-Gamma fitted on {spend.n_:,} repeat buyers with a positive mean spend; "
             f"{spend.left_out_:,} with zero or negative spend left out of the fit"
         )
-    table["expected_spend"] = spend.expected_spend(x, summary["monetary_value"])
+    table["expected_spend"] = net_expected_spend(spend, summary)
     table["clv"] = customer_lifetime_value(
         purchases, spend, summary, periods=periods, period_length=horizon / periods, discount_rate=discount_rate
     )

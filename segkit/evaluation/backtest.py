@@ -19,6 +19,7 @@ above staying, whatever the threshold).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -172,6 +173,8 @@ def backtest_churn(
     settings = resolve_settings(AlertSettings, settings)
     con = connection(backend, con)
     dates = [parse_day(day) for day in as_of_dates]
+    if holdout_end is not None:
+        _check_holdout(transactions, dates, parse_day(holdout_end))
     later = None if holdout_end is None else purchase_occasions(transactions, holdout_end, con=con)
     rows = []
     with progress(f"backtest {label}".strip(), total=len(dates), unit="as-of") as bar:
@@ -201,6 +204,23 @@ def backtest_churn(
                 )
             bar.update()
     return ChurnBacktest(pd.DataFrame(rows, columns=BACKTEST_COLUMNS))
+
+
+def _check_holdout(transactions: pd.DataFrame, dates: list[pd.Timestamp], holdout_end: pd.Timestamp) -> None:
+    """A holdout that ends on or before an as-of date has no days to buy in, and one that runs past the data
+    has days nobody could buy in: either way every member reads as gone, and every method scores perfectly.
+    Found by a helper (precision 1.0 for every method, exit 0)."""
+    if holdout_end <= max(dates):
+        raise ValueError(
+            f"holdout_end {holdout_end.date()} must be after every as-of date (the last: {max(dates).date()})"
+        )
+    last = pd.Timestamp(transactions["date"].max()).normalize()
+    if (holdout_end - last).days > max(7, 0.1 * (holdout_end - max(dates)).days):
+        warnings.warn(
+            f"the holdout runs to {holdout_end.date()}, past the transactions' last day {last.date()}: members "
+            "who would have bought after it count as gone",
+            stacklevel=3,
+        )
 
 
 def _chosen(methods: Iterable[str] | None, has_truth: bool) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -531,7 +533,11 @@ def test_what_made_the_effect_silently_wrong_is_refused_or_said():
     )
     with pytest.warns(UserWarning, match=r"^1 control member\(s\) were listed to be called within their own 30-day"):
         campaign_effect(pd.concat([calls, recalled]), tx, AS_OF)
+    history = pd.DataFrame({"member_id": ["old"], "date": [DAY - pd.Timedelta(days=400)], "amount": [10.0]})
     with pytest.warns(UserWarning, match=r"members compared have no purchase at all in the transactions"):
+        campaign_effect(calls, pd.concat([history, tx.loc[tx["member_id"] != "c6"]]), AS_OF)
+    with warnings.catch_warnings():  # a file that starts shortly before the lists may not hold their history
+        warnings.simplefilter("error")
         campaign_effect(calls, tx.loc[tx["member_id"] != "c6"], AS_OF)
 
     unpadded = pd.DataFrame({"member_id": ["1", "2"], "segment": ["Champions", "At Risk"]})

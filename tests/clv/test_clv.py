@@ -33,7 +33,9 @@ def test_cdnow_summary(cdnow):
 
 
 def test_summary_equals_a_member_by_member_reference(supplements_world):
-    # refunds, same-day orders and cancelled orders: each member's history walked in plain Python
+    # refunds, same-day orders and cancelled orders: each member's history walked in plain Python. A refund on a
+    # day without a purchase takes its share of what was paid back (kept_share; found by a helper: a customer who
+    # returned every order three days later kept the full value)
     transactions = supplements_world.transactions
     summary = btyd_summary(transactions, "2025-12-31", "2026-03-31", unit="W").set_index("member_id")
     calibration_end, holdout_end = pd.Timestamp("2025-12-31"), pd.Timestamp("2026-03-31")
@@ -53,11 +55,19 @@ def test_summary_equals_a_member_by_member_reference(supplements_world):
             continue
         gaps = [(b[0] - a[0]).days / 7 for a, b in zip(before, before[1:])]
         after = [net for d, net in purchases if d > calibration_end]
+        paid = sum(net for _, net in before)
+        returned = sum(
+            net
+            for d, (net, refunds) in days.items()
+            if d <= calibration_end and not (net > 0 or (net == 0 and refunds == 0))
+        )
+        kept = min(max((paid + returned) / paid, 0.0), 1.0) if paid > 0 else 1.0
         expected[member] = {
             "frequency": len(before) - 1,
             "recency": (before[-1][0] - before[0][0]).days / 7,
             "T": (calibration_end - before[0][0]).days / 7,
             "monetary_value": sum(net for _, net in before[1:]) / (len(before) - 1) if len(before) > 1 else 0.0,
+            "kept_share": kept,
             "litt": float(np.sum(np.log(gaps))),
             "holdout_frequency": len(after),
             "holdout_monetary": sum(after),
@@ -373,3 +383,27 @@ def test_a_fit_the_data_cannot_pin_down_says_so_and_predicts_nothing_false():
     assert value.table[["expected_purchases", "holdout_forecast"]].isna().all().all()
     no_value = "1 customer(s) get no expected_purchases: BetaGeoModel's formula has no value at its estimates"
     assert no_value in value.notes
+
+
+def test_refunds_on_later_days_take_the_spend_back_and_a_holdout_past_the_data_is_noted(shared_data):
+    """Found by a helper: a customer who returned every order three days later kept their full CLV (129.65 for a
+    net spend of 0), and a holdout running a year past the data read as a 70 % over-forecast, without a word."""
+    from segkit import customer_value
+    from segkit.synth import generate
+
+    tx = generate("supplements", 300, seed=1).transactions[["member_id", "date", "amount"]]
+    repeat = tx.loc[tx["date"] <= "2025-09-30"].groupby("member_id")["date"].nunique()
+    returner, keeper = repeat.index[repeat >= 4][:2]
+    bought = tx.loc[(tx["member_id"] == returner) & (tx["amount"] > 0)]
+    refunds = bought.assign(date=bought["date"] + pd.Timedelta(days=3), amount=-bought["amount"])
+    table = customer_value(pd.concat([tx, refunds], ignore_index=True), "2025-09-30").table.set_index("member_id")
+    assert table.loc[returner, "kept_share"] == 0 and table.loc[returner, ["expected_spend", "clv"]].eq(0).all()
+    assert table.loc[keeper, "kept_share"] == 1 and table.loc[keeper, "clv"] > 0
+    cdnow_tx = segkit.load_transactions(
+        shared_data / "cdnow" / "CDNOW_sample.txt", config=REPO / "data" / "mappings" / "cdnow_sample.yaml"
+    ).table
+    value = customer_value(cdnow_tx, "1997-09-30", "1999-06-30")
+    assert value.notes[-1].startswith("the holdout runs to 1999-06-30, past the transactions' last sale on 1998-06-30")
+    assert not any(
+        "past the transactions" in note for note in customer_value(cdnow_tx, "1997-09-30", "1998-06-30").notes
+    )

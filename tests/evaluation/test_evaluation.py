@@ -92,6 +92,15 @@ def test_the_backtest_says_what_it_needs(comparison_world, supplements_world):
         backtest_churn(w.transactions, ["2026-07-31"], holdout_end="2026-09-30", methods=["oracle"])
     with pytest.raises(ValueError, match="unknown method"):
         backtest_churn(w.transactions, ["2026-07-31"], truth=w.truth, methods=["coin flip"])
+    # found by a helper: a holdout ending before the as-of date, or running a year past the data, read every member
+    # as gone, and every method scored precision 1.0 (exit 0)
+    with pytest.raises(ValueError, match="holdout_end 2026-06-30 must be after every as-of date"):
+        backtest_churn(w.transactions, ["2026-07-31"], holdout_end="2026-06-30", methods=["fixed 30 days"])
+    last = w.transactions["date"].max()
+    with pytest.warns(UserWarning, match=f"the holdout runs to .*, past the transactions' last day {last.date()}"):
+        backtest_churn(
+            w.transactions, ["2026-07-31"], holdout_end=last + pd.Timedelta(days=365), methods=["fixed 30 days"]
+        )
 
 
 def test_no_alert_means_no_precision():
