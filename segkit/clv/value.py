@@ -17,12 +17,14 @@ the customers a model cannot serve. The customers it can serve still get their v
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+from sklearn.exceptions import ConvergenceWarning
 
 from ..data.parse import parse_day
 from ..features.btyd import UNITS, btyd_summary
@@ -37,6 +39,7 @@ HOLDOUT_TOP = 7  # the holdout check groups customers with 7 or more repeat purc
 
 
 MAX_PERIODS = 10_000  # each period is a pass over every customer
+FEW_REPEATERS = 20  # fewer repeat buyers than this, and the estimates rest on few (a note)
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,9 @@ class CustomerValue(Result):
             f"{self.calibration_end.date()}"
         )
         if "clv" in self.table:
-            text += f"; value over {self.settings.horizon:g} {self.settings.unit}: {self.table['clv'].sum():,.0f}"
+            value = self.table["clv"].sum(min_count=1)  # no customer's value known: not 0
+            shown = "none known" if pd.isna(value) else f"{value:,.0f}"
+            text += f"; value over {self.settings.horizon:g} {self.settings.unit}: {shown}"
         if "holdout_forecast" in self.table:
             text += (
                 f"; holdout to {self.holdout_end.date()}: actual {self.table['holdout_frequency'].sum():,.0f}, "
@@ -165,7 +170,7 @@ class CustomerValue(Result):
         }
         for column in ("expected_purchases", "clv", "holdout_frequency", "holdout_forecast"):
             if column in table:
-                rows[f"total {column}"] = table[column].sum()
+                rows[f"total {column}"] = table[column].sum(min_count=1)
         return pd.Series(rows, name="value").rename_axis("measure").reset_index()
 
     @property
@@ -268,8 +273,17 @@ def customer_value(
     if holdout_end is not None and holdout_end <= calibration_end:
         raise ValueError(f"holdout_end {holdout_end.date()} must be after calibration_end {calibration_end.date()}")
     summary = btyd_summary(transactions, calibration_end, holdout_end, unit=settings.unit, backend=backend, con=con)
-    purchases = settings.purchases_model().fit(summary)
+    repeaters = int((summary["frequency"] > 0).sum())
+    if len(summary) and not repeaters:  # every model fitted "confidently" on no repeat purchase (p_alive 0.0002)
+        raise ValueError(
+            f"nobody of the {len(summary):,} customers bought twice by {calibration_end.date()}: a repeat-purchase "
+            "model needs repeat buyers"
+        )
+    purchases, said = _with_warnings_as_notes(lambda: settings.purchases_model().fit(summary))
     table, spend, notes = value_table(summary, purchases, settings.horizon, settings.periods, settings.discount_rate)
+    notes = [*said, *notes]
+    if repeaters < FEW_REPEATERS:
+        notes.insert(0, f"only {repeaters:,} customer(s) bought twice: the estimates rest on few")
     if holdout_end is not None:
         table["holdout_forecast"] = purchases.conditional_expected_purchases(
             summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"]
@@ -299,6 +313,16 @@ def _holdout_past_the_data(transactions: Any, calibration_end, holdout_end, back
     ]
 
 
+def _with_warnings_as_notes(fit) -> tuple[Any, list[str]]:
+    """``fit()``'s result and what it warned, as notes (a model the data cannot identify said so only on stderr,
+    so a notebook or a scheduled report did not show it); non-convergence has a note of its own."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fitted = fit()
+    said = [str(w.message) for w in caught if not issubclass(w.category, ConvergenceWarning)]
+    return fitted, list(dict.fromkeys(said))
+
+
 def value_table(
     summary: pd.DataFrame, purchases, horizon: float, periods: int = 12, discount_rate: float = 0.01
 ) -> tuple[pd.DataFrame, GammaGammaModel | None, list[str]]:
@@ -319,7 +343,8 @@ def value_table(
             f"{unknown:,} customer(s) get no expected_purchases: {name}'s formula has no value at its estimates"
         )
     try:
-        spend = GammaGammaModel().fit(summary)
+        spend, said = _with_warnings_as_notes(lambda: GammaGammaModel().fit(summary))
+        notes += said
     except ValueError as error:
         notes.append(f"no expected_spend or clv: {error}")
         return table, None, notes

@@ -372,17 +372,21 @@ def test_a_fit_the_data_cannot_pin_down_says_so_and_predicts_nothing_false():
     expectation divides by zero): the fit printed estimates with no word, a standard error of 0 for an unknown
     parameter, numpy's 'divide by zero' and an infinite expected_purchases."""
     one = pd.DataFrame({"member_id": ["0001"], "date": pd.to_datetime(["2026-01-05"]), "amount": [115.4]})
+    summary = btyd_summary(one, "2026-03-31", "2026-06-30")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = segkit.customer_value(one, "2026-03-31", holdout_end="2026-06-30")
+        model = BetaGeoModel().fit(summary)
     assert [str(w.message) for w in caught] == [
         "BetaGeoModel: 1 customer(s) do not pin down r, alpha, a, b (the likelihood is flat there: no standard "
         "error); the estimates and what they predict may mean nothing"
     ]
-    assert value.purchases.summary()["std_error"].isna().all()
-    assert value.table[["expected_purchases", "holdout_forecast"]].isna().all().all()
-    no_value = "1 customer(s) get no expected_purchases: BetaGeoModel's formula has no value at its estimates"
-    assert no_value in value.notes
+    assert model.summary()["std_error"].isna().all()
+    assert np.isnan(
+        model.conditional_expected_purchases(13, summary["frequency"], summary["recency"], summary["T"])
+    ).all()
+    # found by a helper: on data where nobody bought twice every model gave p_alive 0.0002 and no word (MBG/CNBD-k)
+    with pytest.raises(ValueError, match="nobody of the 1 customers bought twice by 2026-03-31"):
+        segkit.customer_value(one, "2026-03-31", holdout_end="2026-06-30")
 
 
 def test_refunds_on_later_days_take_the_spend_back_and_a_holdout_past_the_data_is_noted(shared_data):
