@@ -288,29 +288,40 @@ def customer_value(
         table["holdout_forecast"] = purchases.conditional_expected_purchases(
             summary["holdout_duration"].iloc[0], summary["frequency"], summary["recency"], summary["T"]
         )
-        notes += _holdout_past_the_data(transactions, calibration_end, holdout_end, backend, con)
+    notes += _what_the_data_leave_out(transactions, summary, calibration_end, holdout_end, backend, con)
     return CustomerValue(table, purchases, spend, notes, settings, calibration_end, holdout_end)
 
 
-def _holdout_past_the_data(transactions: Any, calibration_end, holdout_end, backend: str, con) -> list[str]:
-    """A note when the holdout runs well past the transactions' last sale: the purchases after it are not in the
-    file, and the holdout check would read the model as over-forecasting (a helper's "actual 0, forecast
-    1,971"). Up to a week, or a tenth of the holdout, is the file's last quiet days."""
+def _what_the_data_leave_out(
+    transactions: Any, summary: pd.DataFrame, calibration_end, holdout_end, backend: str, con
+) -> list[str]:
+    """Notes on what the summary cannot show: customers with rows but no purchase occasion by the end of the
+    calibration (only refunds or cancelled orders: they are not summarized, and their holdout purchases go with
+    them), and a holdout that runs well past the transactions' last sale (the purchases after it are not in the
+    file: the check would read the model as over-forecasting, a helper's "actual 0, forecast 1,971"; up to a week,
+    or a tenth of the holdout, is the file's last quiet days)."""
     from ..engine import as_table, connection, fetch_arrow
 
     con = connection(backend, con)
     table = as_table(transactions, con, "transactions")
+    calibration = table.filter(table["date"] < calibration_end + pd.Timedelta(days=1))
     sales = table.filter(table["amount"] > 0)
+    customers = fetch_arrow(con, calibration.aggregate(n=calibration["member_id"].nunique())).column("n")[0].as_py()
     last = fetch_arrow(con, sales.aggregate(last=sales["date"].max())).column("last")[0].as_py()
-    if last is None:
-        return []
-    last = pd.Timestamp(last).normalize()
-    if (holdout_end - last).days <= max(7, 0.1 * (holdout_end - calibration_end).days):
-        return []
-    return [
-        f"the holdout runs to {holdout_end.date()}, past the transactions' last sale on {last.date()}: the "
-        "holdout check counts no purchase after it, so the forecast looks too high"
-    ]
+    notes = []
+    if customers and customers > len(summary):
+        notes.append(
+            f"{customers - len(summary):,} customer(s) with rows by {calibration_end.date()} but no purchase "
+            "(only refunds or cancelled orders) are left out"
+        )
+    if holdout_end is not None and last is not None:
+        last = pd.Timestamp(last).normalize()
+        if (holdout_end - last).days > max(7, 0.1 * (holdout_end - calibration_end).days):
+            notes.append(
+                f"the holdout runs to {holdout_end.date()}, past the transactions' last sale on {last.date()}: the "
+                "holdout check counts no purchase after it, so the forecast looks too high"
+            )
+    return notes
 
 
 def _with_warnings_as_notes(fit) -> tuple[Any, list[str]]:

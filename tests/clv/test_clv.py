@@ -400,7 +400,14 @@ def test_refunds_on_later_days_take_the_spend_back_and_a_holdout_past_the_data_i
     returner, keeper = repeat.index[repeat >= 4][:2]
     bought = tx.loc[(tx["member_id"] == returner) & (tx["amount"] > 0)]
     refunds = bought.assign(date=bought["date"] + pd.Timedelta(days=3), amount=-bought["amount"])
-    table = customer_value(pd.concat([tx, refunds], ignore_index=True), "2025-09-30").table.set_index("member_id")
+    # customers whose rows are all refunds (the world has five) are not summarized: said in a note
+    only_refund = pd.DataFrame({"member_id": ["refunder"], "date": [pd.Timestamp("2025-05-01")], "amount": [-80.0]})
+    value = customer_value(pd.concat([tx, refunds, only_refund], ignore_index=True), "2025-09-30")
+    summarized = set(btyd_summary(pd.concat([tx, refunds]), "2025-09-30")["member_id"])
+    none_bought = set(tx.loc[tx["date"] <= "2025-09-30", "member_id"]) - summarized  # same-day cancellations
+    said = f"{len(none_bought) + 1} customer(s) with rows by 2025-09-30 but no purchase (only refunds or cancelled"
+    assert any(note.startswith(said) for note in value.notes), value.notes
+    table = value.table.set_index("member_id")
     assert table.loc[returner, "kept_share"] == 0 and table.loc[returner, ["expected_spend", "clv"]].eq(0).all()
     assert table.loc[keeper, "kept_share"] == 1 and table.loc[keeper, "clv"] > 0
     cdnow_tx = segkit.load_transactions(
