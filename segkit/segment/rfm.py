@@ -135,7 +135,7 @@ class RFMResult:
         for dim, cuts in self.cut_points.items():
             lines.append(f"  {dim:<9} cut points: {', '.join(f'{c:g}' for c in cuts)}")
         for dim, scores in self.collapsed.items():
-            lines.append(f"  {dim:<9} scores never given (cut points coincide): {', '.join(map(str, scores))}")
+            lines.append(f"  {dim:<9} scores never given: {', '.join(map(str, scores))}")
         return "\n".join(lines)
 
     def __repr__(self) -> str:
@@ -187,6 +187,10 @@ def _cut_points(breakpoints: dict[str, Any] | None, levels: int) -> dict[str, li
             raise ValueError(f"breakpoints[{dim!r}] needs {levels - 1} increasing cut points, got {cuts}")
         cut_points[dim] = cuts
     return cut_points
+
+
+def _why_never(given: bool) -> str:
+    return "no member's value falls in their intervals of the breakpoints" if given else "cut points coincide"
 
 
 def rank_scores(values: pd.Series, ids: pd.Series, levels: int, higher_is_better: bool = True) -> np.ndarray:
@@ -248,10 +252,10 @@ def rfm_scores(
         never = sorted(set(range(1, levels + 1)) - set(np.unique(scored).tolist())) if len(buyers) else []
         if never:
             result.collapsed[dim] = never
-    if result.collapsed:
+    if result.collapsed:  # given breakpoints: no value falls in some interval; quantiles: cut points coincide
         warnings.warn(
-            "RFM scores never given because cut points coincide: "
-            + "; ".join(f"{d}: {s}" for d, s in result.collapsed.items()),
+            "RFM scores never given: "
+            + "; ".join(f"{d}: {s} ({_why_never(d in breakpoints)})" for d, s in result.collapsed.items()),
             stacklevel=2,
         )
 

@@ -64,8 +64,11 @@ def test_rank_policy_by_hand():
 
 
 def test_quantile_policy_by_hand_reports_collapsed_scores():
-    with pytest.warns(UserWarning, match="recency: \\[2\\]"):
+    with pytest.warns(UserWarning, match="recency: \\[2\\] \\(cut points coincide\\)"):
         result = rfm_scores(fixture(), ties="quantile")
+    # found by a helper: given breakpoints that no value reaches were said to be cut points that coincide
+    with pytest.warns(UserWarning, match="frequency: \\[.*\\] \\(no member's value falls in their intervals"):
+        rfm_scores(fixture(), breakpoints={"frequency": [100, 200, 300, 400]})
     # type-7 quantiles of recency at .2 .4 .6 .8 are 5, 16, 30, 36; R rfm adds 1
     assert result.cut_points["recency"] == pytest.approx([6, 17, 31, 37])
     assert scores(result, "r_score") == {
