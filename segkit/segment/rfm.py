@@ -27,7 +27,7 @@ tried in order and the first match wins; no match gives the fallback.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -94,6 +94,18 @@ class SegmentTable:
                 )
             rules.append(SegmentRule(entry["name"], ranges, str(entry.get("action") or "")))
         return cls(rules, fallback, int(scale))
+
+    def gaps(self) -> tuple[int, list[str]]:
+        """How many of the scale's score combinations (R, F, M) fall to the fallback, and the rules no
+        combination reaches first (shadowed by earlier ones or out of the scale's range): a hand-written table
+        with either sends members to the fallback without a word."""
+        scores = np.arange(1, self.scale + 1)
+        r, f, m = (grid.ravel() for grid in np.meshgrid(scores, scores, scores, indexing="ij"))
+        none = "\0no rule"  # a fallback no rule can be named
+        given = replace(self, fallback=none).assign(
+            pd.DataFrame({"r_score": r, "f_score": f, "m_score": m}), self.scale
+        )
+        return int((given == none).sum()), [rule.name for rule in self.rules if rule.name not in set(given)]
 
     @property
     def actions(self) -> dict[str, str]:
@@ -230,6 +242,16 @@ def rfm_scores(
     _validate(levels, ties)
     breakpoints = _cut_points(breakpoints, levels)
     table = segments if isinstance(segments, SegmentTable) else SegmentTable.from_yaml(segments or DEFAULT_SEGMENTS)
+    unmatched, unreachable = table.gaps()
+    if unmatched or unreachable:
+        warnings.warn(
+            "the segment table "
+            + "; ".join(
+                [f"sends {unmatched} of {table.scale**3} score combinations to {table.fallback!r}"] * bool(unmatched)
+                + [f"has rules no score reaches: {', '.join(unreachable)}"] * bool(unreachable)
+            ),
+            stacklevel=2,
+        )
 
     out = features[["member_id", "recency_days", "frequency", "monetary"]].copy()
     buyers = out[out["frequency"] > 0]
