@@ -44,6 +44,7 @@ from ..engine import as_table, connection, fetch_arrow
 from ..features.occasions import occasions_expr
 from ..io import TABLE_SUFFIXES, atomic_path
 from ..messages import catalogue
+from ..privacy import mask_mobiles_in
 from ..result import Result, table_html
 from .control import CALLED, CONTROL
 from .ledger import Ledger
@@ -760,6 +761,9 @@ def _segments(listed: pd.DataFrame, segments: Any) -> dict[str, pd.Series]:
     labels["p_active"] = ("p_active:" + bands.astype(str)).where(bands.notna())  # unknown: in no band
     labels["advisor"] = "advisor:" + listed["advisor_id"].fillna("none").astype(str).replace("", "none")
     labels["month"] = "month:" + listed["list_day"].dt.strftime("%Y-%m")
+    for name in ("rfm", "advisor"):  # typed by people: an advisor id or a segment may be someone's mobile number
+        if name in labels:
+            labels[name] = labels[name].map({label: mask_mobiles_in(label) for label in labels[name].unique()})
     return {name: labels[name] for name in BREAKDOWNS if name in labels}
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..messages import catalogue
+from ..privacy import MOBILE
 
 INPUT_TABLES = {".csv", ".tsv", ".txt", ".parquet", ".pq"}  # inputs the privacy check reads
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -33,13 +34,6 @@ CJK_CHARACTER = re.compile(f"[{CJK}]")
 CJK_RUN = re.compile(f"[{CJK}\u00b7\u2022]+")  # names like 阿卜杜·热西提 keep their dot
 SPACE_IN_CJK = re.compile(f"(?<=[{CJK}])\\s+(?=[{CJK}])")  # 张 三, 张　三: the name 张三 spaced out
 WORD = re.compile(f"[^\\W{CJK}]+")  # a word of other scripts (Ann, José), not Chinese
-# Numbers standing on their own: not inside a longer run of letters and digits, such as the hex of a plotly
-# figure's id (a5e13912345678f would otherwise read as a mobile number in about one report in two hundred).
-# 138-1234-5678, 139.1234.5605, (139) 1234-5606, +86 (139) 1234 5613: the first group and the country code perhaps
-# in brackets; the second separator is the first, or a space or dash (139.12345678 is a number in a chart, not a phone)
-MOBILE = re.compile(
-    r"(?<![0-9A-Za-z])(?:\+?\(?86\)?[ .-]?)?\(?1[3-9]\d\)?(?P<sep>[ .-]?)\d{4}(?:(?P=sep)|[ -])\d{4}(?![0-9A-Za-z])"
-)
 DIGIT_GROUPS = re.compile(r"(?<![0-9A-Za-z])\(?\d+\)?(?:[ .-]{1,2}\(?\d+\)?)*(?![0-9A-Za-z])")
 MAX_GROUPS = 5  # +86 571 8888 6666: at most five groups
 BINARY_OUTPUTS = ("image/png", "image/jpeg", "image/gif")

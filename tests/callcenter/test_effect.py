@@ -573,3 +573,13 @@ def test_advice_needs_enough_members_in_each_arm():
     assert campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice.empty
     calls, bought = _lists(("churn", DAY, 0.5, 0.7, 29, 3, 29, 29))
     assert campaign_effect(calls, bought, AS_OF, worthwhile_uplift=0.1).advice.empty
+
+
+def test_an_advisor_id_or_segment_that_is_a_mobile_number_is_masked():
+    """Found by a helper: a phone used as an advisor id, or as a segment's name, reached effect.csv, effect.html and
+    the chart as it was typed."""
+    calls = _calls().assign(advisor_id=lambda c: c["advisor_id"].replace("A1", "13912345678"))
+    segments = pd.DataFrame({"member_id": ["c0", "k0"], "segment": ["call 186-0000-1111", "Champions"]})
+    table = campaign_effect(calls, _transactions(), AS_OF, segments=segments).table
+    assert {"advisor:139****5678", "rfm:call 186****1111", "rfm:Champions"} <= set(table["segment"])
+    assert not table["segment"].str.contains("13912345678|0000-1111").any()
