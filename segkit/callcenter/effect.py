@@ -479,7 +479,7 @@ def campaign_effect(
 
         transactions = load_transactions(transactions)
     con = connection(backend, con)
-    as_of = _within_the_data(transactions, as_of, window_days, con)
+    as_of, first_sale = _within_the_data(transactions, as_of, window_days, con)
     listed = listed_contacts(calls, as_of, window_days)
     contaminated = _contaminated(listed, window_days)
     if len(contaminated):
@@ -491,7 +491,7 @@ def campaign_effect(
             "the window",
             stacklevel=2,
         )
-    listed["bought"] = _bought(listed, transactions, as_of, window_days, con)
+    listed["bought"] = _bought(listed, transactions, as_of, window_days, con, first_sale)
     listed["won_back"] = _won_back(listed["alert_id"], outcomes, as_of)
     table = _effect_table(listed, _segments(listed, segments), outcomes is not None)
     still_open = int((listed["compared"] & ~listed["ended"]).sum())
@@ -642,8 +642,11 @@ def _control_shares(calls: pd.DataFrame) -> pd.Series:
     return share.where(~unknown, held.where(guessed, 0.0))
 
 
-def _within_the_data(transactions: Any, as_of: pd.Timestamp, window_days: int, con: ibis.BaseBackend) -> pd.Timestamp:
-    """``as_of``, or the transactions' last day of sale when they end before it (with a warning): a window that
+def _within_the_data(
+    transactions: Any, as_of: pd.Timestamp, window_days: int, con: ibis.BaseBackend
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The transactions' first day of sale, and ``as_of``, or their last day of sale when they end before it
+    (with a warning): a window that
     ends after the export's last day cannot be scored, for a purchase after that day would not be in the file;
     counting it as "did not buy" would bias the rates without a word. A refund or a cancelled order's reversal
     (a negative amount) is no sale: one dated weeks after the last sale made the file look complete. Sales that
@@ -651,7 +654,8 @@ def _within_the_data(transactions: Any, as_of: pd.Timestamp, window_days: int, c
     with a late row or two."""
     table = as_table(transactions, con, "transactions")
     sales = table.filter(table["amount"] > 0)
-    last = fetch_arrow(con, sales.aggregate(last=sales["date"].max())).column("last")[0].as_py()
+    span = fetch_arrow(con, sales.aggregate(first=sales["date"].min(), last=sales["date"].max())).to_pylist()[0]
+    first, last = span["first"], span["last"]
     if last is None:  # every member would count as not having bought: rates of 0 against 0, without a word
         raise ValueError("the transactions hold no purchase: nothing to tell who bought after the calls")
     end = min(as_of, pd.Timestamp(last).normalize())
@@ -676,17 +680,21 @@ def _within_the_data(transactions: Any, as_of: pd.Timestamp, window_days: int, c
             "counts as none)",
             stacklevel=3,
         )
-    return end
+    return end, pd.Timestamp(first).normalize()
 
 
 def _bought(
-    listed: pd.DataFrame, transactions: Any, as_of: pd.Timestamp, window_days: int, con: ibis.BaseBackend
+    listed: pd.DataFrame,
+    transactions: Any,
+    as_of: pd.Timestamp,
+    window_days: int,
+    con: ibis.BaseBackend,
+    first_sale: pd.Timestamp,
 ) -> np.ndarray:
-    """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``)."""
+    """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``);
+    ``first_sale``: the transactions' first day of sale."""
     members = ibis.memtable(pd.DataFrame({"member_id": listed["member_id"].unique()}))
-    every = occasions_expr(as_table(transactions, con, "transactions"), as_of)
-    first_sale = fetch_arrow(con, every.aggregate(first=every.day.min())).column("first")[0].as_py()
-    occasions = every.semi_join(members, "member_id")
+    occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of).semi_join(members, "member_id")
     days = fetch_arrow(con, occasions.select("member_id", "day")).to_pandas()
     days = pd.DataFrame(
         {"member_id": days["member_id"].astype(str).to_numpy(), "day": days["day"].astype("int64").to_numpy()}
@@ -694,10 +702,8 @@ def _bought(
     first_day = (listed["list_day"] - pd.Timestamp(0)).dt.days.astype("int64") + 1
     # an alert is for a member who bought before it: none at all, in a file that starts a year before the list
     # day (an export of the whole history), is a file that lacks them; a shorter export may simply start later
-    first_sale = np.inf if first_sale is None else first_sale
-    counted = listed.loc[
-        listed["compared"] & listed["ended"] & (first_day - 1 - first_sale >= FULL_HISTORY_DAYS), "member_id"
-    ]
+    history = listed["list_day"] - first_sale >= pd.Timedelta(days=FULL_HISTORY_DAYS)
+    counted = listed.loc[listed["compared"] & listed["ended"] & history, "member_id"]
     absent = counted[~counted.isin(days["member_id"])].unique()
     if len(absent):
         warnings.warn(

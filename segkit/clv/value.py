@@ -304,10 +304,12 @@ def _what_the_data_leave_out(
 
     con = connection(backend, con)
     table = as_table(transactions, con, "transactions")
-    calibration = table.filter(table["date"] < calibration_end + pd.Timedelta(days=1))
-    sales = table.filter(table["amount"] > 0)
-    customers = fetch_arrow(con, calibration.aggregate(n=calibration["member_id"].nunique())).column("n")[0].as_py()
-    last = fetch_arrow(con, sales.aggregate(last=sales["date"].max())).column("last")[0].as_py()
+    found = table.aggregate(  # one pass: the customers with rows by the calibration's end, the last sale
+        customers=table["member_id"].nunique(where=table["date"] < calibration_end + pd.Timedelta(days=1)),
+        last=table["date"].max(where=table["amount"] > 0),
+    )
+    row = fetch_arrow(con, found).to_pylist()[0]
+    customers, last = row["customers"], row["last"]
     notes = []
     if customers and customers > len(summary):
         notes.append(
