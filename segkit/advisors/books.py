@@ -3,7 +3,6 @@ assignment, hand-overs). ``segkit assign`` and ``notebooks/advisor_assignment.ip
 
 from __future__ import annotations
 
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..data.parse import plain_id
 from ..result import Result
 from ..settings import resolve_settings
 from .assignment import Assignment, advisor_table, assign_advisors
@@ -192,8 +192,8 @@ def _check_ids(features: pd.DataFrame, members: pd.DataFrame, advisors: pd.DataF
     unknown = current[~current.isin(staff)]
     if not len(unknown):
         return
-    written = {_plain_id(advisor): advisor for advisor in staff}
-    alike = {advisor: written[_plain_id(advisor)] for advisor in unknown.unique() if _plain_id(advisor) in written}
+    written = {plain_id(advisor): advisor for advisor in staff}
+    alike = {advisor: written[plain_id(advisor)] for advisor in unknown.unique() if plain_id(advisor) in written}
     if alike:
         (theirs, ours), *_ = alike.items()
         raise ValueError(
@@ -214,11 +214,6 @@ def _check_ids(features: pd.DataFrame, members: pd.DataFrame, advisors: pd.DataF
         + "): they get an advisor with a hand-over (previous advisor unknown)",
         stacklevel=3,
     )
-
-
-def _plain_id(advisor: str) -> str:
-    """An id as people mean it: case, width and leading zeros aside."""
-    return unicodedata.normalize("NFKC", advisor).strip().casefold().lstrip("0")
 
 
 def _examples(ids) -> str:

@@ -74,6 +74,8 @@ contacts = sa.Table(
     sa.Column("control_p", sa.Float),  # the chance the listing had of being held out (NULL: recorded before)
     sa.Column("p_active", sa.Float),  # the alert's P(still a customer) when it listed the member
 )
+# tables every ledger has had since the first (segkit_meta came later: an older ledger gains it when opened)
+ORIGINAL_TABLES = ("segkit_runs", "segkit_contacts", "segkit_outcomes")
 # columns added after ledgers were first made: each old ledger gains them when opened
 ADDED_COLUMNS = {"arm": "VARCHAR(10) NOT NULL DEFAULT 'called'", "control_p": "FLOAT", "p_active": "FLOAT"}
 outcomes = sa.Table(
@@ -178,9 +180,9 @@ class Ledger:
                     "serializes ledger writers on SQLite and PostgreSQL only"
                 )
             with self.engine.connect() as con:
-                missing = [t for t in metadata.sorted_tables if not sa.inspect(con).has_table(t.name)]
-            if missing and not create and len(missing) == len(metadata.sorted_tables):
-                raise _no_ledger(self.url)
+                present = set(sa.inspect(con).get_table_names())
+            missing = [t for t in metadata.sorted_tables if t.name not in present]
+            _check_tables(self.url, self.engine.dialect.name, present, missing, create)
             if missing:
                 with self.exclusive() as session:  # two processes creating the schema at once: one does it
                     metadata.create_all(session.con)
@@ -690,6 +692,28 @@ def _engine(url: str, lock_timeout: float) -> sa.Engine:
         con.exec_driver_sql("BEGIN IMMEDIATE" if con.get_execution_options().get("segkit_exclusive") else "BEGIN")
 
     return engine
+
+
+def _check_tables(url: str, dialect: str, present: set[str], missing: list[sa.Table], create: bool) -> None:
+    """Refuse a ledger that lost some of the tables it was made with (pacing against a lost outcomes table would
+    call the members who asked not to be called), and, on SQLite, making a ledger inside a file that holds
+    other tables (a mistyped path to another application's database)."""
+    lost = sorted(table.name for table in missing if table.name in ORIGINAL_TABLES)
+    if lost and len(missing) < len(metadata.sorted_tables):
+        raise LedgerError(
+            f"the ledger {mask_url(url)} is damaged: it has no {', '.join(lost)} table; restore it from a "
+            "backup (pacing without its history would call members who asked not to be called)"
+        )
+    if len(missing) < len(metadata.sorted_tables):
+        return
+    if not create:
+        raise _no_ledger(url)
+    if dialect == "sqlite" and present:
+        shown = ", ".join(sorted(present)[:5]) + (", ..." if len(present) > 5 else "")
+        raise LedgerError(
+            f"{mask_url(url)} is a database of something else (tables {shown}), not a segkit ledger; "
+            "make the ledger in a new file"
+        )
 
 
 def _no_ledger(url: str) -> LedgerError:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -264,6 +265,12 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def _none_bad(uniques: pd.Series) -> np.ndarray:
     return np.zeros(len(uniques), dtype=np.int8)
+
+
+def plain_id(text: str) -> str:
+    """An id as people mean it: case, width and leading zeros aside. Two ids of one table that differ only here
+    (``7`` and ``007``, ``a007`` and ``A007``) are ids written in two ways, not two people."""
+    return unicodedata.normalize("NFKC", text).strip().casefold().lstrip("0")
 
 
 def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..data.parse import plain_id
 from ..data.sources import read_source
 
 PROBLEM_COLUMNS = ["respondent_id", "method", "problem"]
@@ -177,14 +178,30 @@ def read_survey(
     problems_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
     _check_answers(screen, ranks, points, problems_table)
     if people is not None:
-        answered = set(screen["respondent_id"]) | set(ranks["respondent_id"]) | set(points["respondent_id"])
-        if len(people) and not people["respondent_id"].isin(answered).any():
-            warnings.warn(
-                f"respondents: none of the {len(people):,} respondents' ids answered the survey (respondents "
-                f"{', '.join(sorted(people['respondent_id'])[:2])}, ...): the tiers' rankings are empty",
-                stacklevel=2,
-            )
+        _check_respondents(
+            people, set(screen["respondent_id"]) | set(ranks["respondent_id"]) | set(points["respondent_id"])
+        )
     return SurveyData(benefits, screen, cost_table, ranks, points, people, problems_table)
+
+
+def _check_respondents(people: pd.DataFrame, answered: set[str]) -> None:
+    """Refuse respondents whose ids are the answers' written another way (``001`` and ``1``: those answers would
+    count for no tier), or of whom none answered (every tier's ranking would be empty)."""
+    unmatched = people.loc[~people["respondent_id"].isin(answered), "respondent_id"]
+    written = {plain_id(respondent): respondent for respondent in answered}
+    alike = {theirs: written[plain_id(theirs)] for theirs in unmatched if plain_id(theirs) in written}
+    if alike:
+        (theirs, ours), *_ = alike.items()
+        raise ValueError(
+            f"respondents: {len(alike):,} respondent id(s) are written otherwise than in the answers ({theirs!r} "
+            f"is {ours!r} there); write the ids alike in every table (as text, keeping leading zeros)"
+        )
+    if len(people) and len(unmatched) == len(people):
+        raise ValueError(
+            f"respondents: none of the {len(people):,} respondents' ids answered the survey (respondents "
+            f"{', '.join(sorted(people['respondent_id'])[:2])}, ...; answers {', '.join(sorted(answered)[:2])}, "
+            "...): every tier's ranking would be empty"
+        )
 
 
 def _check_answers(screen: pd.DataFrame, ranks: pd.DataFrame, points: pd.DataFrame, problems: pd.DataFrame) -> None:

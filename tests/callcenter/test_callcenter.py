@@ -999,6 +999,27 @@ def test_alerts_and_outcomes_files_with_damaged_lines_are_refused_whole(tmp_path
     assert "1 line(s) hold no usable record (line 3" in capsys.readouterr().err
 
 
+def test_a_ledger_that_lost_a_table_or_a_database_of_something_else_is_refused(tmp_path, capsys):
+    """A ledger whose outcomes table was lost was opened with an empty one: pacing would then call the members who
+    asked not to be called. And ``ledger init`` on another application's SQLite file added segkit's tables to it."""
+    import sqlite3
+
+    damaged = tmp_path / "ledger.sqlite"
+    Ledger(damaged, create=True).close()
+    with sqlite3.connect(damaged) as con:
+        con.execute("DROP TABLE segkit_outcomes")
+    for create in (False, True):
+        with pytest.raises(LedgerError, match="is damaged: it has no segkit_outcomes table; restore it"):
+            Ledger(damaged, create=create)
+    other = tmp_path / "crm.sqlite"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE customers (id TEXT)")
+    assert main(["ledger", "init", "--ledger", str(other)]) == 2
+    assert "is a database of something else (tables customers), not a segkit ledger" in capsys.readouterr().err
+    with sqlite3.connect(other) as con:
+        assert [row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["customers"]
+
+
 def test_a_database_segkit_cannot_serialize_or_has_no_driver_for_is_one_line():
     with pytest.raises(LedgerError, match="cannot open the ledger mysql://"):
         Ledger("mysql://segkit@localhost/ledger")

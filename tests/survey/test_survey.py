@@ -233,3 +233,20 @@ def test_names_ids_and_duplicates_that_were_settled_silently_are_reported_or_ref
     assert (listed["respondent_id"], "respondents", f"listed with two tiers ({tiers}): left out of both") in problems
     tiers_said = result.problems.loc[result.problems["method"] == "respondents", "respondent_id"]
     assert people.iloc[1]["respondent_id"] not in set(tiers_said)  # GOLD is gold
+
+
+def test_respondents_whose_ids_are_written_otherwise_or_who_never_answered_are_refused():
+    """Found by a helper: respondents listed as ``001`` against answers from ``1`` were only warned about, and the
+    tiers' rankings came out empty, where the advisor books refuse the same mismatch."""
+    tables = generate_survey(12, 50, seed=1)
+    people = tables["respondents"]
+    lowered = people.assign(respondent_id=people["respondent_id"].str.lower())
+    with pytest.raises(
+        ValueError, match=r"50 respondent id\(s\) are written otherwise than in the answers \('r0001' is 'R0001'"
+    ):
+        _run({**tables, "respondents": lowered})
+    strangers = people.assign(respondent_id="X" + people["respondent_id"])
+    with pytest.raises(ValueError, match="none of the 50 respondents' ids answered the survey"):
+        _run({**tables, "respondents": strangers})
+    some = pd.concat([people, pd.DataFrame({"respondent_id": ["R9999"], "tier": ["gold"]})])
+    assert _run({**tables, "respondents": some}).ranking.equals(_run(tables).ranking)  # one who did not answer
