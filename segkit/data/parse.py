@@ -6,7 +6,7 @@ mask of values that were present but could not be parsed. Missing values
 (empty strings, nulls) are never "bad"; the caller decides whether a missing
 value is allowed. The ``*_with_problems`` forms, which the loader uses, say
 what was wrong with each bad value (``PROBLEMS``): unparseable, out of range,
-a comma that is not a thousands separator, a NUL byte.
+a comma that is not a thousands separator, a NUL byte, a time zone.
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ _FLOAT_LIKE = r"^-?\d+\.0+$"
 _CANONICAL_ID = r"^[!-&(-~](?:[ -~]*[!-~])?$"
 _CANONICAL_TEXT = r"^[!-~](?:[ -~]*[!-~])?$"
 _DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.\d+)?)?)?$")
+# a date and time of day (group 1), then a time zone: Z, +08:00, +0800, UTC+8
+_ZONED = re.compile(
+    r"^(.*[ T]\d{1,2}:?\d{2}(?::?\d{2}(?:\.\d+)?)?)\s*(?:[zZ]|(?:UTC|GMT)?\s*[+-]\d{1,2}(?::?\d{2})?|UTC|GMT)$"
+)
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[ T]*(\d{2}):?(\d{2})(?::?(\d{2}))?)?$")
 _TRUE = {"1", "true", "t", "yes", "y", "on", "x", "是", "是的", "对", "真", "有", "√", "✓", "✔", "☑", "✅"}
 _FALSE = {"0", "false", "f", "no", "n", "off", "否", "不是", "不", "假", "无", "没有", "×", "✗", "✘", "☐"}
@@ -55,7 +59,8 @@ UNPARSEABLE = "unparseable {column}"
 OUT_OF_RANGE = "{column} out of range"
 AMBIGUOUS_COMMA = "{column} with a comma that is not a thousands separator"
 NUL = "NUL byte in {column}"
-PROBLEMS = ("", UNPARSEABLE, OUT_OF_RANGE, AMBIGUOUS_COMMA, NUL)
+TIME_ZONE = "{column} with a time zone (its day depends on the zone: export local times)"
+PROBLEMS = ("", UNPARSEABLE, OUT_OF_RANGE, AMBIGUOUS_COMMA, NUL, TIME_ZONE)
 
 
 def parse_day(text) -> pd.Timestamp:
@@ -376,7 +381,8 @@ def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.S
     ``20260301``, ``2026年3月1日``, each optionally followed by a time
     (``10:30`` or ``10:30:00``). Ambiguous day-first forms such as
     ``01/03/2026`` need an explicit ``fmt`` (strftime syntax). Placeholders such
-    as ``9999-12-31``, ``1900-01-01`` or ``0000-01-01`` are out of range.
+    as ``9999-12-31``, ``1900-01-01`` or ``0000-01-01`` are out of range. A time
+    with a zone (``+08:00``, ``Z``) is a problem of its own: its day depends on the zone.
     """
     if pd.api.types.is_datetime64_any_dtype(values):
         if getattr(values.dt, "tz", None) is not None:
@@ -390,19 +396,17 @@ def dates_with_problems(values: pd.Series, fmt: str | None = None) -> tuple[pd.S
     if not _is_text(values):
         values = _as_text(values).map(lambda v: v if v is None else str(v))
 
+    def problem_of(day, text: str) -> int:
+        if day is pd.NaT:
+            return PROBLEMS.index(OUT_OF_RANGE)
+        if day is not None or not text.strip():
+            return 0
+        zoned = None if fmt else _ZONED.match(text.strip())
+        return PROBLEMS.index(TIME_ZONE if zoned and _parse_date_text(zoned[1], None) is not None else UNPARSEABLE)
+
     def parse_distinct(uniques: pd.Series):
         days = [_parse_date_text(u, fmt) for u in uniques]
-        problem = np.array(
-            [
-                PROBLEMS.index(UNPARSEABLE)
-                if d is None and u.strip()
-                else PROBLEMS.index(OUT_OF_RANGE)
-                if d is pd.NaT
-                else 0
-                for d, u in zip(days, uniques)
-            ],
-            dtype=np.int8,
-        )
+        problem = np.array([problem_of(d, u) for d, u in zip(days, uniques)], dtype=np.int8)
         parsed = pd.Series([d if isinstance(d, pd.Timestamp) else pd.NaT for d in days], dtype="datetime64[ns]")
         return parsed, problem
 

@@ -30,6 +30,17 @@ def test_bad_dates_are_flagged_not_guessed(value):
     assert bad.iloc[0] and pd.isna(parsed.iloc[0])
 
 
+@pytest.mark.parametrize(
+    "value", ["2026-03-01T23:30:00+08:00", "2026-03-01 23:30:00Z", "2026/3/1 23:30 UTC+8", "20260301 2330+0800"]
+)
+def test_a_time_with_a_zone_is_refused_with_its_own_reason(value):
+    """23:30 in Beijing is the next day in Tokyo: which day the sale was on depends on the zone, so it is not
+    guessed; the reason says so (was: unparseable)."""
+    parsed, problem = parse.dates_with_problems(pd.Series([value]))
+    assert pd.isna(parsed.iloc[0]) and problem.iloc[0] == parse.TIME_ZONE
+    assert parse.dates_with_problems(pd.Series(["2026-03-01-08", "2026-03-01Z"]))[1].eq(parse.UNPARSEABLE).all()
+
+
 def test_missing_dates_are_missing_not_bad():
     parsed, bad = parse.parse_dates(pd.Series(["", "  ", None], dtype=object))
     assert not bad.any() and parsed.isna().all()
