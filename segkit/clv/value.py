@@ -5,7 +5,7 @@ Settings (YAML, all optional)::
 
     model: bgnbd          # bgnbd | paretonbd | mbgcnbd: the purchases model
     unit: W               # D, W or M: the models' time unit
-    horizon: 52           # forecast horizon, in units
+    horizon: 52           # forecast horizon, in units (default: a year, 365 D, 52 W or 12 M)
     periods: 12           # discounting periods within the horizon
     discount_rate: 0.01   # per period
     k_max: 12             # MBG/CNBD-k: the largest regularity tried
@@ -35,6 +35,7 @@ from .models import BetaGeoModel, GammaGammaModel, ParetoNBDModel, customer_life
 from .regularity import MBGCNBDModel
 
 MODELS = {"bgnbd": BetaGeoModel, "paretonbd": ParetoNBDModel, "mbgcnbd": MBGCNBDModel}
+ONE_YEAR = {"D": 365.0, "W": 52.0, "M": 12.0}  # the default horizon, in each unit
 HOLDOUT_TOP = 7  # the holdout check groups customers with 7 or more repeat purchases
 
 
@@ -56,7 +57,8 @@ class ValueSettings(YamlSettings):
     unit : {"D", "W", "M"}
         The models' time unit: days, weeks (default) or months.
     horizon : float
-        The forecast horizon, in ``unit`` (default 52).
+        The forecast horizon, in ``unit`` (default: one year in ``unit``, 365 D, 52 W or 12 M; a fixed 52 was
+        52 months with ``unit: M``).
     periods : int
         Discounting periods within the horizon (default 12).
     discount_rate : float
@@ -69,7 +71,7 @@ class ValueSettings(YamlSettings):
 
     model: str = "bgnbd"
     unit: str = "W"
-    horizon: float = 52.0
+    horizon: float | None = None
     periods: int = 12
     discount_rate: float = 0.01
     k_max: int = 12
@@ -79,6 +81,8 @@ class ValueSettings(YamlSettings):
             raise ValueError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {', '.join(UNITS)}, got {self.unit!r}")
+        if self.horizon is None:
+            object.__setattr__(self, "horizon", ONE_YEAR[self.unit])
         for name in ("periods", "k_max"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:

@@ -418,3 +418,13 @@ def test_refunds_on_later_days_take_the_spend_back_and_a_holdout_past_the_data_i
     assert not any(
         "past the transactions" in note for note in customer_value(cdnow_tx, "1997-09-30", "1998-06-30").notes
     )
+
+
+def test_the_default_horizon_is_a_year_in_the_models_unit():
+    """The horizon defaulted to 52 in any unit: ``--unit M`` valued customers over 52 months."""
+    from segkit.clv import ValueSettings
+    from segkit.settings import resolve_settings
+
+    assert [ValueSettings(unit=unit).horizon for unit in ("D", "W", "M")] == [365.0, 52.0, 12.0]
+    assert resolve_settings(ValueSettings, {"unit": "W"}, unit="M").horizon == 12.0
+    assert resolve_settings(ValueSettings, {"unit": "M", "horizon": 24}).horizon == 24
