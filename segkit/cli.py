@@ -725,7 +725,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clv.add_argument("--model", choices=["bgnbd", "paretonbd", "mbgcnbd"], help="purchases model (settings; bgnbd)")
     clv.add_argument("--unit", choices=["D", "W", "M"], help="time unit of the model (settings; default weeks)")
-    clv.add_argument("--horizon", type=float, help="forecast horizon in units (settings; default one year: 365 D, 52 W, 12 M)")
+    clv.add_argument(
+        "--horizon", type=float, help="forecast horizon in units (settings; default one year: 365 D, 52 W, 12 M)"
+    )
     clv.add_argument("--periods", type=_positive, help="discounting periods within the horizon (settings; 12)")
     clv.add_argument("--discount-rate", type=float, help="discount rate per period (settings; 0.01)")
     clv.add_argument("--k-max", type=_positive, help="MBG/CNBD-k: the largest regularity tried (settings; 12)")
