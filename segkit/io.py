@@ -399,6 +399,7 @@ class XlsxSheet:
     preface: tuple[str, ...] = ()
     widths: dict[str, float] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
+    editable: tuple[str, ...] = ()  # columns the reader fills in: the only unlocked cells of a protected sheet
 
 
 def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestamp | None = None) -> Path:
@@ -406,8 +407,10 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
 
     Every text cell is typed as a string, never a formula: ``=HYPERLINK(...)`` in
     a name shows as that text and runs nothing. Control characters that XLSX
-    cannot hold are written as U+FFFD. Dates are date cells. openpyxl (in its fast
-    write-only mode) stamps the save time in the workbook properties and the zip
+    cannot hold are written as U+FFFD. Dates are date cells. A sheet with ``editable``
+    columns is protected without a password: only those columns' cells can be changed, rows can be
+    filtered but not sorted (a sort of some columns alone would move what was filled in to other rows).
+    openpyxl (in its fast write-only mode) stamps the save time in the workbook properties and the zip
     entries; both are set to ``timestamp`` (default 2000-01-01) so that the same
     tables always give the same bytes.
     """
@@ -417,7 +420,7 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -457,6 +460,9 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
             )
             check.add(f"{letter}{header_row + 1}:{letter}{header_row + max(len(frame), 1) + 500}")
             sheet.data_validations.append(check)
+        if spec.editable:  # no password: protection against accidents, not against the sheet's own users
+            sheet.protection.sheet = True
+            sheet.protection.autoFilter = sheet.protection.formatColumns = sheet.protection.formatRows = False
         # before the first row: the write-only sheet writes its properties with it
         sheet.print_title_rows = f"{header_row}:{header_row}"
         sheet.page_setup.orientation = "landscape"
@@ -473,19 +479,23 @@ def write_xlsx(sheets: list[XlsxSheet], path: str | Path, timestamp: pd.Timestam
         text = [c in spec.text_columns for c in frame.columns]
         wrap = [c in spec.widths for c in frame.columns]
         number_format = [spec.formats.get(c) for c in frame.columns]
+        unlocked = [c in spec.editable for c in frame.columns]
         wrapped = Alignment(wrap_text=True, vertical="top")
 
-        def styled(cell, fold: bool, form: str | None, sheet=sheet, wrapped=wrapped):
+        def styled(cell, fold: bool, form: str | None, editable: bool, sheet=sheet, wrapped=wrapped):
             if fold and isinstance(cell, str):
-                return text_cell(sheet, cell, alignment=wrapped)
-            if form and isinstance(cell, (int, float)) and not isinstance(cell, bool):
+                cell = text_cell(sheet, cell, alignment=wrapped)
+            elif form and isinstance(cell, (int, float)) and not isinstance(cell, bool):
                 cell = WriteOnlyCell(sheet, value=cell)
                 cell.number_format = form
+            if editable:
+                cell = cell if hasattr(cell, "protection") else WriteOnlyCell(sheet, value=cell)  # a value: a cell
+                cell.protection = Protection(locked=False)
             return cell
 
         for row in frame.itertuples(index=False):
             cells = [as_cell(sheet, _excel_value(value, as_text)) for value, as_text in zip(row, text)]
-            sheet.append([styled(cell, fold, form) for cell, fold, form in zip(cells, wrap, number_format)])
+            sheet.append([styled(*cell) for cell in zip(cells, wrap, number_format, unlocked)])
     workbook.properties.created = workbook.properties.modified = stamp
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -325,6 +325,7 @@ def write_call_sheet(
                 choices=choices,
                 widths={labels[c]: w for c, w in WIDE_COLUMNS.items()},
                 formats={labels["value_at_risk"]: "#,##0.00"},
+                editable=tuple(labels[c] for c in AGENT_COLUMNS),
             )
         )
     return write_xlsx(sheets, path, timestamp=as_of)

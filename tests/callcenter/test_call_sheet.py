@@ -99,6 +99,17 @@ def test_the_call_sheet_has_one_sheet_per_advisor_in_chinese_and_comes_back_fill
         header = [cell.value for cell in sheet[1]]
         assert header[-5:] == ["呼叫编号", "结果", "结果日期", "备注", "核对编号"]
         assert [row["核对编号"] for row in rows] == [row["呼叫编号"] for row in rows]
+        # protected without a password: filter, never sort (a sort of the agent's columns alone would move
+        # outcomes to other members, and the check column would not see it); only the agent's cells open
+        assert sheet.protection.sheet and sheet.protection.sort and not sheet.protection.autoFilter
+        assert sheet.protection.password is None
+        open_columns = {
+            header[cell.column - 1]
+            for line in sheet.iter_rows(min_row=2)
+            for cell in line
+            if not cell.protection.locked
+        }
+        assert open_columns == {"结果", "结果日期", "备注"}
         (check,) = sheet.data_validations.dataValidation
         outcome_column = openpyxl.utils.get_column_letter(header.index("结果") + 1)
         assert check.type == "list" and str(check.sqref).startswith(f"{outcome_column}2:")
