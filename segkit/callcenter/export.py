@@ -587,5 +587,5 @@ def _refuse_a_list_without_phones(
     unmapped = f"; columns not in the contract: {', '.join(map(str, unmapped_columns))}" if unmapped_columns else ""
     raise NoPhonesError(
         f"no phone number for any of the {int(wanted.sum()):,} members to call ({found}{unmapped}); "
-        "map the members file's phone column (--members-config); nothing was recorded"
+        "map the members file's phone column (--members-mapping); nothing was recorded"
     )

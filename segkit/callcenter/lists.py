@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
-from ..data.parse import parse_day, parse_flags
+from ..data.parse import parse_day, parse_flags, plain_ids
 from ..data.sources import read_source
 from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
@@ -109,6 +109,30 @@ def _one_per_member(flags: np.ndarray, ids: pd.Series, where: str) -> pd.Series:
     return pd.Series(flags, index=ids.to_numpy())
 
 
+def _check_vip_ids(flagged: pd.Index, members: pd.Series) -> None:
+    """Refuse VIP flags whose member ids are the members' written another way (``1`` and ``0001``), or that
+    match no member: the VIPs would silently be nobody (no holiday greetings, no VIP queue)."""
+    if not len(flagged) or not len(members):
+        return
+    strangers = flagged[~flagged.isin(members)]
+    if not len(strangers):
+        return
+    written = dict(zip(plain_ids(members), members))
+    alike = {theirs: written[plain] for theirs, plain in zip(strangers, plain_ids(strangers)) if plain in written}
+    if alike:
+        (theirs, ours), *_ = alike.items()
+        raise ValueError(
+            f"the vip table's member ids are written otherwise than the members' ({theirs!r} is {ours!r} there; "
+            f"{len(alike):,} such id(s)): write them alike (as text, keeping leading zeros)"
+        )
+    if len(strangers) == len(flagged):
+        raise ValueError(
+            f"the vip table's {len(flagged):,} member ids match none of the {len(members):,} members (vip table "
+            f"{', '.join(map(repr, sorted(flagged)[:2]))}, ...; members {', '.join(map(repr, sorted(members)[:2]))}, "
+            "...): is it the table of these members?"
+        )
+
+
 def care_candidates(
     members: pd.DataFrame, as_of: Any, settings: ContactSettings | None = None, vip: Any = None
 ) -> pd.DataFrame:
@@ -125,7 +149,9 @@ def care_candidates(
         settings.vip.by_tier(members["tier"]).to_numpy() if "tier" in members else np.zeros(len(members), dtype=bool)
     )
     if vip is not None:
-        is_vip |= ids.map(vip_flags(vip)).eq(True).to_numpy()
+        flags = vip_flags(vip)
+        _check_vip_ids(flags.index, ids)
+        is_vip |= ids.map(flags).eq(True).to_numpy()
     frames = [birthday_greetings(members, as_of, settings, is_vip)]
     calendar = holidays(settings.holidays)
     ahead = calendar[(calendar >= as_of) & (calendar <= as_of + pd.Timedelta(days=settings.holiday_days_ahead))]

@@ -82,6 +82,7 @@ HOLD_RULES = [
     "wrong_number",
     "switched",
     "won_back",
+    "greeted",
     "window",
     "control_group",
     "monthly_cap",
@@ -231,6 +232,13 @@ def pace(
         + won_back.dt.strftime("%Y-%m-%d")
         + ": not called again until "
         + (won_back + pd.Timedelta(days=settings.won_back_hold_days)).dt.strftime("%Y-%m-%d"),
+    )
+
+    greeted_on = _greeted_for_the_same_day(history, table, as_of, settings)
+    hold(
+        "greeted",
+        greeted_on.notna(),
+        "greeted for the same " + table["campaign"] + " on " + greeted_on.dt.strftime("%Y-%m-%d"),
     )
 
     nearby = _contacts_around(history, table["member_id"], as_of, max(settings.window_days, 30))
@@ -449,6 +457,38 @@ def _contacts_around(
     ].reset_index(drop=True)
 
 
+def _greeted_for_the_same_day(
+    history: pd.DataFrame | None, table: pd.DataFrame, as_of: pd.Timestamp, settings: ContactSettings
+) -> pd.Series:
+    """The day each greeting (birthday, holiday) was already listed on for the same birthday or holiday by another
+    run, else NaT: one birthday is greeted once, whatever the contact window (a window of 7 days and greetings 7
+    days ahead greeted a birthday twice). A birthday listed within ``birthday_days_ahead`` before it is that
+    birthday's greeting; a holiday greeting is the first holiday on or after its day."""
+    greeted = pd.Series(pd.NaT, index=table.index, dtype="datetime64[ns]")
+    care = table["campaign"].isin([BIRTHDAY, HOLIDAY])
+    if history is None or history.empty or not care.any():
+        return greeted
+    past = history.loc[history["campaign"].isin([BIRTHDAY, HOLIDAY]), ["member_id", "campaign", "as_of"]]
+    past = past.assign(member_id=past["member_id"].astype(str), day=pd.to_datetime(past["as_of"]).dt.normalize())
+    past = past.loc[past["day"] != as_of]
+    wanted = table.loc[care, ["member_id", "campaign", "due_date"]].assign(
+        member_id=lambda t: t["member_id"].astype(str)
+    )
+    pairs = wanted.reset_index(names="row").merge(past[["member_id", "campaign", "day"]], on=["member_id", "campaign"])
+    if pairs.empty:
+        return greeted
+    due = pd.to_datetime(pairs["due_date"]).dt.normalize()
+    ahead = np.where(pairs["campaign"] == BIRTHDAY, settings.birthday_days_ahead, settings.holiday_days_ahead)
+    same = (pairs["day"] <= due) & (pairs["day"] >= due - pd.to_timedelta(ahead, unit="D"))
+    calendar = holidays(settings.holidays)
+    if len(calendar):
+        first = np.minimum(calendar.searchsorted(pairs["day"]), len(calendar) - 1)
+        same &= (pairs["campaign"] != HOLIDAY) | (calendar[first].to_numpy() == due.to_numpy())
+    latest = pairs.loc[same].groupby("row")["day"].max()
+    greeted.loc[latest.index] = latest
+    return greeted
+
+
 def _held_out_since(history: pd.DataFrame | None, as_of: pd.Timestamp, days: int) -> pd.Series:
     """By member id: the latest day, ``days`` or fewer before ``as_of``, on which they were held out as a
     control member (``arm`` in the history)."""
@@ -587,6 +627,12 @@ def daily_capacity(advisors: pd.DataFrame | None, settings: ContactSettings) -> 
         active, unreadable = parse_flags(book["active"])
         book = book.loc[active.fillna(True).astype(bool) & ~unreadable]  # blank: active; unreadable: not
     calls = book["daily_calls"] if "daily_calls" in book else pd.Series(index=book.index, dtype=float)
+    negative = calls.index[calls.lt(0)]
+    if len(negative):
+        raise ValueError(
+            f"advisors: daily_calls must be 0 or more, got {calls[negative[0]]} for {negative[0]!r} "
+            f"({len(negative):,} such advisor(s))"
+        )
     return calls.fillna(settings.advisor_daily_calls).astype(int)
 
 

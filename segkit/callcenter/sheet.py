@@ -286,10 +286,14 @@ def sheets_by_caller(
 
 def _sheet_name(name: str, fallback: str, taken: set[str]) -> str:
     """An Excel sheet name (no ``[]:*?/\\``, at most 31 characters, unique ignoring case) for ``name``; a
-    second advisor of the same name gets their id beside it."""
-    clean = SHEET_NAME_UNSAFE.sub("_", name).strip("' ")[:31] or SHEET_NAME_UNSAFE.sub("_", fallback)[:31]
-    if clean.lower() in {t.lower() for t in taken}:
-        clean = f"{clean[: 31 - len(fallback) - 3]} ({SHEET_NAME_UNSAFE.sub('_', fallback)})"
+    second advisor of the same name gets (the start of) their id beside it, then a number if that is taken too."""
+    base = SHEET_NAME_UNSAFE.sub("_", name).strip("' ") or SHEET_NAME_UNSAFE.sub("_", fallback)
+    clean = base[:31]
+    lowered = {t.lower() for t in taken}
+    tags = itertools.chain([f" ({SHEET_NAME_UNSAFE.sub('_', fallback)[:24]})"], (f" ({n})" for n in itertools.count(2)))
+    while clean.lower() in lowered:
+        tag = next(tags)
+        clean = base[: 31 - len(tag)] + tag
     taken.add(clean)
     return clean
 

@@ -70,6 +70,7 @@ ADVISORS = TableSpec(
         "team": TEXT,
         "capacity_min": INTEGER,
         "capacity_max": INTEGER,
+        "daily_calls": INTEGER,
         "active": FLAG,
     },
     key=("advisor_id",),

@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..io import write_table
+from ..privacy import mask_name, mask_numbers_in, phone_line
 from ..progress import BIG, progress
 from ..result import Result
 from . import parse
@@ -75,6 +76,7 @@ REFUSED_WHEN_UNREADABLE = {  # column -> what to write instead; a book of 600 me
     "active": "在职 or 离职, yes or no",
     "capacity_min": "a whole number of members, such as 500",
     "capacity_max": "a whole number of members, such as 800",
+    "daily_calls": "a whole number of calls a day, such as 40",
 }
 # Headers that name a do-not-call column other than by its contract name: never ignored, because an ignored
 # do-not-call column is a list of people who will be called.
@@ -286,6 +288,17 @@ def _normalise_headers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     return frame
 
 
+def _columns_found(columns) -> str:
+    """The columns found, for an error message. A header that holds values (``0001, 张三, 13900000001``: a file
+    without a header line) is a member's record: it is said as such, every value masked (error messages reach
+    logs)."""
+    names = [str(column) for column in columns]
+    if any(re.fullmatch(r"[\d\s.+()/:-]*\d[\d\s.+()/:-]*", name) for name in names):
+        masked = ", ".join(mask_name(mask_numbers_in(name)) for name in names)
+        return f"the first line holds values, not column names (a file without a header line?): {masked}"
+    return f"columns found: {', '.join(mask_numbers_in(name) for name in names)}"
+
+
 def _header_key(name: str) -> str:
     """A header as compared with contract names: case, spaces, hyphens and underscores ignored."""
     return re.sub(r"[\s_\-]+", "", str(name)).lower()
@@ -318,7 +331,7 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
         hint = "".join(f" (mapped from '{expected[c]}')" for c in missing if c in expected)
         raise ContractError(
             f"{spec.name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}{hint}; columns found: {', '.join(map(str, frame.columns))}"
+            f"{', '.join(missing)}{hint}; {_columns_found(frame.columns)}"
         )
     used = set(mapping.values()) | set(config.amount.get("multiply", []))
     ignored = [c for c in frame.columns if c not in used]
@@ -421,7 +434,8 @@ def load_table(
     rejected = rejections.mask & ~duplicate
     keep = ~(duplicate | rejected)
     if "do_not_call" in parsed:
-        fail_closed.update(_do_not_call_wins(parsed, keep, _members_on_damaged_lines(raw, mapping["member_id"])))
+        damaged_members = _members_on_damaged_lines(raw, mapping["member_id"])
+        fail_closed.update(_do_not_call_wins(parsed, keep, damaged_members, raw.origin))
 
     reasons = rejections.counts(rejected)
     for damage in raw.damaged:
@@ -457,9 +471,11 @@ def load_table(
     return LoadResult(result, rejects, report)
 
 
-def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: set[str]) -> dict[str, int]:
+def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: set[str], origin: str) -> dict[str, int]:
     """A member any of whose rows (kept, duplicate or clashing) says do-not-call is not called, and neither is
-    a member with a damaged line, whose flag cannot be read. Returns how many kept rows this turned."""
+    a member with a damaged line, whose flag cannot be read, nor one whose phone rings the line of a row
+    without a member id that says do-not-call (that row is rejected; a row of the kind without a phone either
+    refuses the file). Returns how many kept rows this turned."""
     said = parsed["do_not_call"].fillna(False).astype(bool)
     counts = {}
     for reason, members in (
@@ -470,7 +486,29 @@ def _do_not_call_wins(parsed: pd.DataFrame, keep: pd.Series, damaged_members: se
         parsed.loc[turned, "do_not_call"] = True
         if turned.any():
             counts[reason] = int(turned.sum())
+    nameless = said & parsed["member_id"].isna()
+    if nameless.any():
+        turned = keep & _on_lines_of(parsed, nameless, origin) & ~parsed["do_not_call"].fillna(False).astype(bool)
+        parsed.loc[turned, "do_not_call"] = True
+        if turned.any():
+            counts["a row without a member id says do-not-call for the same phone"] = int(turned.sum())
     return counts
+
+
+def _on_lines_of(parsed: pd.DataFrame, rows: pd.Series, origin: str) -> pd.Series:
+    """Whether each row's phone rings the line of one of ``rows`` (rows without a member id that say
+    do-not-call); such a row without a phone refuses the file: it may be anyone's."""
+    phones = parsed["phone"] if "phone" in parsed else pd.Series(None, index=parsed.index, dtype=object)
+    codes, distinct = pd.factorize(phones)
+    lines = np.array([phone_line(phone) for phone in distinct] + [""], dtype=object)[codes]  # -1: no phone
+    unknown = rows & (lines == "")
+    if unknown.any():
+        raise ContractError(
+            f"{origin}: row {unknown.idxmax()} says do not call but has no member id and no phone: it may be "
+            "someone's, and nobody would know whose; fix the row"
+        )
+    held = set(lines[rows.to_numpy()])
+    return pd.Series(np.isin(lines, list(held)), index=parsed.index)
 
 
 def _members_on_damaged_lines(raw: RawTable, id_column: str) -> set[str]:
@@ -930,7 +968,8 @@ def load_advisors(source: Any = None, config=None) -> LoadResult:
 
     ``load_table(source, "advisors", config)``. ``level`` is the advisor's seniority
     on the members' grade scale (1 = lowest). Optional columns: ``name``, ``team``,
-    ``capacity_min``, ``capacity_max``, ``active``.
+    ``capacity_min``, ``capacity_max`` (members in the book), ``daily_calls`` (calls a day, for call lists),
+    ``active``.
 
     Parameters
     ----------

@@ -259,6 +259,11 @@ def test_sheet_names_are_valid_and_unique():
     assert _sheet_name("王明", "A2", taken) == "王明 (A2)"
     assert _sheet_name("a/b:c*?[x]", "A3", taken) == "a_b_c___x_"
     assert len(_sheet_name("x" * 40, "A4", taken)) <= 31
+    # found by a helper: two advisors of one name with long ids made a name of 33 characters
+    emails = [_sheet_name("高玉", f"{who}@callcenter-example.com", taken) for who in ("gao.yu", "chen.j", "chen.j")]
+    assert emails == ["高玉", "高玉 (chen.j@callcenter-exampl)", "高玉 (2)"]
+    longer = [_sheet_name("y" * 40, "B", taken) for _ in range(3)]
+    assert all(len(name) <= 31 for name in longer) and len({name.lower() for name in taken}) == len(taken)
 
 
 def test_a_workbook_that_is_not_a_call_sheet_is_refused(tmp_path):

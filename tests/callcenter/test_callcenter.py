@@ -19,6 +19,7 @@ from segkit.callcenter import (
     NoPhonesError,
     alert_candidates,
     alert_id,
+    care_calls,
     care_candidates,
     export_list,
     import_outcomes,
@@ -438,7 +439,7 @@ def test_a_day_that_lists_nobody_can_be_run_again(tmp_path):
 def test_a_list_where_no_member_has_a_phone_is_refused_and_nothing_is_recorded(tmp_path):
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(5)
-    with pytest.raises(NoPhonesError, match="no phone column; columns not in the contract: 手机号.*members-config"):
+    with pytest.raises(NoPhonesError, match="no phone column; columns not in the contract: 手机号.*members-mapping"):
         _run(members.drop(columns="phone"), members["member_id"], ledger, tmp_path / "out", unmapped_columns=["手机号"])
     with pytest.raises(NoPhonesError, match="every one of them has an empty phone"):
         _run(members.assign(phone=" "), members["member_id"], ledger, tmp_path / "out")
@@ -765,6 +766,52 @@ def test_care_lists_greet_birthdays_and_vips_before_a_holiday():
     assert set(paced.held_back["rule"]) == {"once_per_list"}
 
 
+def test_one_birthday_or_holiday_is_greeted_once_whatever_the_window(tmp_path):
+    """Found by a helper: with a contact window of 7 days and greetings 7 days ahead, a birthday was greeted on
+    the 23rd ("in 7 days") and again on its day; with a window of 3 days, a VIP was greeted for the Spring
+    Festival twice."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(2, tier=["diamond", ""], birthday=pd.to_datetime(["1990-03-02", "1991-03-09"]))
+    settings = {"control_share": 0, "window_days": 3, "holidays": ["2026-03-05"]}
+    listed = {}
+    for day in ("2026-02-23", "2026-02-27", "2026-03-02", "2026-03-09"):
+        export = care_calls(members, day, ledger, tmp_path / day, settings=settings)
+        listed[day] = sorted(export.call_list["member_id"] + ":" + export.call_list["campaign"])
+        if day == "2026-03-02":
+            held = export.held_back.set_index(["member_id", "campaign"])
+            assert held.loc[("0000", "birthday"), "rule"] == "greeted"
+            assert held.loc[("0000", "birthday"), "held_back"] == "greeted for the same birthday on 2026-02-23"
+    assert listed == {
+        "2026-02-23": ["0000:birthday"],
+        "2026-02-27": ["0000:holiday"],  # the holiday, a greeting of its own
+        "2026-03-02": ["0001:birthday"],
+        "2026-03-09": [],  # 0001's birthday was greeted on the 2nd
+    }
+
+
+def test_care_routes_by_the_advisors_daily_calls_and_refuses_vip_ids_written_otherwise(tmp_path):
+    """Found by a helper: the advisors' daily_calls was not in the contract, so an advisor of 1 call a day got
+    every call; and a vip table whose ids had lost their leading zeros made nobody a VIP, without a word."""
+    from segkit import load_advisors
+
+    members = _members(3, advisors=("A1",), birthday=pd.to_datetime(["1990-03-02", "1990-03-03", "1990-03-04"]))
+    advisors = load_advisors(pd.DataFrame({"advisor_id": ["A1"], "level": ["3"], "daily_calls": ["1"]})).table
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    export = care_calls(
+        members, "2026-03-01", ledger, tmp_path / "out", advisors=advisors, settings={"control_share": 0}
+    )
+    assert export.call_list["call_by"].tolist() == ["A1", "queue", "queue"]
+    with pytest.raises(ValueError, match=r"daily_calls must be 0 or more, got -1 for 'A1'"):
+        care_calls(members, "2026-03-01", ledger, tmp_path / "x", advisors=advisors.assign(daily_calls=-1))
+    unpadded = pd.DataFrame({"member_id": ["0", "1", "2"], "vip": [True, True, True]})
+    with pytest.raises(
+        ValueError, match=r"the vip table's member ids are written otherwise than the members' \('0' is '0000'"
+    ):
+        care_calls(members, "2026-03-01", ledger, tmp_path / "y", vip=unpadded)
+    with pytest.raises(ValueError, match="the vip table's 2 member ids match none of the 3 members"):
+        care_calls(members, "2026-03-01", ledger, tmp_path / "y", vip=pd.Series({"X1": True, "X2": True}))
+
+
 # --- command line ------------------------------------------------------------------------------------------
 
 
@@ -864,7 +911,7 @@ def test_cli_refuses_a_members_file_whose_phone_column_has_another_name(tmp_path
     )
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("segkit export: error: no phone number for any of the 5 members to call")
-    assert "columns not in the contract: 手机号" in error and "--members-config" in error
+    assert "columns not in the contract: 手机号" in error and "--members-mapping" in error
     assert Ledger(ledger).row_counts()["runs"] == 0 and not (tmp_path / "out").exists()
 
 

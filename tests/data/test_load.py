@@ -555,3 +555,32 @@ def test_lists_and_records_refuse_a_contract_column_and_still_tell_ignored_colum
     assert load_transactions(reordered).report.duplicates == 1  # equal records, whatever the order of their keys
     with pytest.raises(ContractError, match=r"column 'member_id' holds .*row 2: bytearray"):
         load_transactions(pd.DataFrame({**rows, "member_id": ["007", bytearray(b"8"), "009"]}))
+
+
+def test_a_do_not_call_row_without_a_member_id_holds_its_phone(tmp_path):
+    """Found by a helper: the row was rejected for its missing member_id, and the member of the same phone was
+    called. A row of the kind without a phone is anyone's: the file is refused."""
+    path = tmp_path / "members.csv"
+    path.write_text(
+        "member_id,name,phone,do_not_call\n0007,周九,139-0000-0007,否\n,周九,13900000007,是\n0008,吴十,13900000008,否\n",
+        encoding="utf-8",
+    )
+    loaded = load_members(path)
+    assert loaded.table.set_index("member_id")["do_not_call"].to_dict() == {"0007": True, "0008": False}
+    assert loaded.report.fail_closed == {"a row without a member id says do-not-call for the same phone": 1}
+    assert loaded.report.reasons == {"missing member_id": 1}
+    path.write_text("member_id,name,phone,do_not_call\n0007,周九,13900000007,否\n,周九,,勿扰\n", encoding="utf-8")
+    with pytest.raises(ContractError, match="row 2 says do not call but has no member id and no phone"):
+        load_members(path)
+
+
+def test_a_file_without_a_header_line_is_said_so_with_its_values_masked(tmp_path):
+    """Found by a helper: the first record, taken as the header, was printed as the columns found: a member's name
+    and phone on stderr, in the scheduled run's log."""
+    path = tmp_path / "members.csv"
+    path.write_text("0001,张三,13900000001,1990-03-02,A001,否\n", encoding="utf-8")
+    with pytest.raises(ContractError) as refused:
+        load_members(path)
+    said = str(refused.value)
+    assert "the first line holds values, not column names (a file without a header line?)" in said
+    assert "张三" not in said and "13900000001" not in said and "0000001" not in said

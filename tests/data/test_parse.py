@@ -199,6 +199,16 @@ def test_phones_must_be_dialable():
     assert bad.tolist() == [False, False, False, True, True, True, False]
 
 
+def test_a_phone_exported_as_a_float_is_its_number_and_two_numbers_in_a_cell_are_none():
+    """Found by a helper: 13912345678.0 was dialable as 139123456780, so a do-not-call on 13912345678 (another
+    member record of the household) did not hold it, and a wrong-number hold ended when the export changed; and
+    "13912345670 / 13800000000" was one number to dial, though the second was another member's do-not-call."""
+    phones, bad = parse.parse_phones(pd.Series(["13912345678.0", "+8613912345678.00", "13912345670 / 13800000000"]))
+    assert phones.tolist()[:2] == ["13912345678", "+8613912345678"] and bad.tolist() == [False, False, True]
+    floats, bad = parse.parse_phones(pd.Series([13912345678.0, np.nan]))
+    assert floats.tolist()[0] == "13912345678" and not bad.any()
+
+
 def test_spaces_inside_amounts_only_group_thousands():
     values, bad = parse.parse_numbers(pd.Series(["1 234", "1\u00a0234.5", "1 5", "12 34", "1\n5", "¥ 98元"]))
     assert values.tolist()[:2] == [1234.0, 1234.5] and values.iloc[5] == 98.0
