@@ -22,7 +22,9 @@ import pandas as pd
 PERSONAL_COLUMNS = ("name", "phone")
 PHONE_KEY_ENV = "SEGKIT_PHONE_KEY"
 SECRET_QUERY_KEYS = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)
-_URL = re.compile(r"\b[a-z][a-z0-9+.-]*://[^\s'\"<>]+", re.IGNORECASE)
+# A scheme as SQLAlchemy takes it: a dialect and driver of letters, digits and "_" (oracle+cx_oracle)
+_SCHEME = r"(?<![\w+.\-])[a-z][\w+.\-]*://"
+_URL = re.compile(_SCHEME + r"[^\s'\"<>]+", re.IGNORECASE)
 
 
 def mask_phone(phone) -> str:
@@ -85,10 +87,8 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
 # scheme://user:password@... read as SQLAlchemy reads it, the user name up to the first ":" (it may hold "@", as
 # Azure's user@server does), and the password, to be safe, up to the last "@": an unencoded "/", "#", "?" or "@"
 # in it stays in it (urllib, or a pattern that stops at the first "@", would cut it short and show the rest).
-# Whitespace before the URL is passed over (a parameter may start with a space or a line end).
-_USERINFO = re.compile(
-    r"\s*[a-z][a-z0-9+.\-]*://(?:[^:/]*:(?P<password>.*)@(?=[^@]*$)|[^:/]*@)?", re.IGNORECASE | re.DOTALL
-)
+# The URL may stand anywhere in the text (a parameter may quote it, or start with a space or a line end).
+_USERINFO = re.compile(_SCHEME + r"(?:[^:/]*:(?P<password>.*)@(?=[^@]*$)|[^:/]*@)?", re.IGNORECASE | re.DOTALL)
 # libpq's key=value connection string: host=h user=u password=secret dbname=d
 _DSN_SECRET = re.compile(r"(?:^|\s)(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|\S+)")
 
@@ -97,7 +97,7 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The credentials in ``url`` (described) and where their values stand in the text: a URL's, or a libpq
     connection string's (``password=...``)."""
     text = str(url)
-    match = _USERINFO.match(text)
+    match = _USERINFO.search(text)
     if not match:
         pairs = [pair for pair in _DSN_SECRET.finditer(text) if SECRET_QUERY_KEYS.search(pair.group("key"))]
         return [f"{pair.group('key')}= in a connection string" for pair in pairs], [
@@ -118,6 +118,13 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
                 spans.append((position + len(key) + 1, position + len(pair)))
             position += len(pair) + 1
     return found, spans
+
+
+def ambiguous_password(url: str) -> bool:
+    """Whether ``url``'s password holds an unencoded ``@``: a driver then takes what follows it as the host, and
+    prints it in its error (``failed to resolve host 'Pw1234@db'``), where no mask can find it."""
+    match = _USERINFO.search(str(url))
+    return bool(match and match.group("password") and "@" in match.group("password"))
 
 
 def url_secrets(url: str) -> list[str]:

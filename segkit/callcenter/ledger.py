@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from ..privacy import mask_url, mask_urls_in, phone_fingerprint, phone_key, url_secrets
+from ..privacy import ambiguous_password, mask_url, mask_urls_in, phone_fingerprint, phone_key, url_secrets
 
 LEDGER_ENV = "SEGKIT_LEDGER_URL"
 LOCK_TIMEOUT = 120.0  # seconds a writer waits for another one before giving up
@@ -138,6 +138,11 @@ def ledger_url(target: str | Path | None) -> str:
         url = os.environ.get(LEDGER_ENV)
         if not url:
             raise ValueError(f"no ledger: pass a file path or database URL, or set {LEDGER_ENV}")
+        if ambiguous_password(url):
+            raise ValueError(
+                f"the ledger URL in {LEDGER_ENV} ({mask_url(url)}) has an '@' in its password: write it as %40 "
+                "(a driver would take what follows it for the host, and print it)"
+            )
         return url
     text = str(target)
     secrets = url_secrets(text)
@@ -173,7 +178,7 @@ class Ledger:
             try:
                 self.engine = _engine(self.url, lock_timeout)
             except (ImportError, sa.exc.ArgumentError) as error:  # a database segkit has no driver for
-                raise LedgerError(f"cannot open the ledger {mask_url(self.url)}: {error}") from None
+                raise LedgerError(f"cannot open the ledger {mask_url(self.url)}: {mask_urls_in(str(error))}") from None
             if self.engine.dialect.name not in ("sqlite", "postgresql"):
                 raise LedgerError(
                     f"the ledger {mask_url(self.url)} is on {self.engine.dialect.name}: segkit "

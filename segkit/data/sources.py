@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
+from ..privacy import ambiguous_password, mask_url, mask_urls_in
 from .contract import ContractError
 from .parse import text_from_codes
 from .records import WHITESPACE, Damage, RecordLines, Records, Text, changed_while_read, split_records
@@ -726,6 +727,11 @@ def _resolve_url(settings: dict[str, Any]) -> str:
         url = os.environ.get(name)
         if not url:
             raise ContractError(f"environment variable {name} (source.url_env) is not set")
+        if ambiguous_password(url):
+            raise ContractError(
+                f"the URL in {name} (source.url_env, {mask_url(url)}) has an '@' in its password: write it as %40 "
+                "(a driver would take what follows it for the host, and print it)"
+            )
         return url
     return settings["url"]
 
@@ -736,15 +742,20 @@ def read_sql(url: str, query: str | None = None, table: str | None = None) -> Ra
 
     if not (table or query):
         raise ContractError("a database source needs 'query' or 'table'")
-    engine = sa.create_engine(url)
     try:
-        with engine.connect() as con:
-            if query:
-                statement = sa.text(query)
-            else:
-                statement = sa.select(sa.Table(table, sa.MetaData(), autoload_with=con))
-            frame = pd.read_sql(statement, con)
-    finally:
-        engine.dispose()
+        engine = sa.create_engine(url)
+        try:
+            with engine.connect() as con:
+                if query:
+                    statement = sa.text(query)
+                else:
+                    statement = sa.select(sa.Table(table, sa.MetaData(), autoload_with=con))
+                frame = pd.read_sql(statement, con)
+        finally:
+            engine.dispose()
+    except (sa.exc.SQLAlchemyError, ImportError) as error:  # one line, the URL and any password in it masked
+        cause = getattr(error, "orig", None) or error
+        text = " ".join(mask_urls_in(str(cause)).split())
+        raise ContractError(f"cannot read the database {mask_url(url)}: {type(cause).__name__}: {text}") from None
     safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
     return RawTable(frame, f"sql:{safe_url}:{table or 'query'}")

@@ -139,7 +139,7 @@ class Parameter:
             raise ValueError(f"must be {what}, got {mask_urls_in(repr(value))}{hint}") from None
         if on_disk and self.kind == "file" and not checked.is_file():
             raise ValueError(f"file not found: {checked}")
-        if self.reads is not None and checked.is_file():
+        if self.reads is not None and (self.kind == "database" or checked.is_file()):
             try:
                 self.reads(checked)
             except (OSError, ValueError) as error:
@@ -190,11 +190,31 @@ def ledger_needed(given: str, because: str) -> Rule:
     is set."""
 
     def rule(values: dict[str, Any]):
-        if values[given] is not None and values["ledger"] is None and not os.environ.get("SEGKIT_LEDGER_URL"):
+        if values[given] is None or values["ledger"] is not None:
+            return None
+        if not os.environ.get("SEGKIT_LEDGER_URL"):
             return "ledger", f"is required (or set SEGKIT_LEDGER_URL): {because}"
+        try:
+            open_ledger(None)
+        except ValueError as error:
+            return "ledger", f"SEGKIT_LEDGER_URL: {error}"
         return None
 
     return rule
+
+
+def open_ledger(target: Any) -> None:
+    """Refuse a ledger that does not open (None: ``$SEGKIT_LEDGER_URL``'s): not made, damaged, unreachable, or a
+    URL a driver would misread; a scheduled job checks it before its first step, not in the step after the
+    alerts (imported here: the call center's code is not needed to check other notebooks)."""
+    from ..callcenter.ledger import Ledger
+
+    Ledger(target).close()
+
+
+def _ledger() -> Parameter:
+    """``ledger``: an existing contact ledger (a file, or a URL without password), opened when checked."""
+    return Parameter("ledger", "database", optional=True, reads=open_ledger)
 
 
 # Pacing needs yesterday's contacts: a ledger (or ``$SEGKIT_LEDGER_URL``) unless the notebook runs its demo.
@@ -299,7 +319,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
     ),
     "call_list": _spec(
         *_files("alerts_path", "members_path", "members_mapping_path", "advisors_path"),
-        Parameter("ledger", "database", optional=True),
+        _ledger(),
         AS_OF,
         Parameter("campaign", "text"),
         Parameter("care", "true or false"),
@@ -311,7 +331,7 @@ NOTEBOOKS: dict[str, NotebookSpec] = {
         rules=(requires("alerts_path", "members_path"), ledger_given),
     ),
     "campaign_effect": _spec(
-        Parameter("ledger", "database", optional=True),
+        _ledger(),
         *_files("transactions_path", "mapping_path", "segments_path"),
         AS_OF,
         Parameter("window_days", "positive whole number"),

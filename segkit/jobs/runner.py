@@ -18,9 +18,9 @@ parameters are checked (no credentials, no path out of the run folder). Every
 executed notebook and report must pass the privacy check (``report.check_private``):
 one that shows a member's name or phone is removed and the step fails, its
 manifest saying why. Hidden folders of crashed runs of the job
-(``.DATE.partial-PID``, ``.DATE.old-PID`` whose process is gone) are removed
-by its next run; while one holds a call list the ledger recorded (killed after its export step), only its
-own date may run (``_refuse_after_undelivered_calls``).
+(``.DATE.partial-PID`` whose lock is free, ``.DATE.old-PID`` whose process is gone) are removed
+by its next run; while one, or a failed attempt, holds a call list the ledger recorded (killed or failed after
+its export step), only its own date may run (``_refuse_after_undelivered_calls``).
 """
 
 from __future__ import annotations
@@ -40,6 +40,11 @@ from typing import Any
 
 import pandas as pd
 
+try:
+    import fcntl
+except ImportError:  # not on POSIX: a crashed run is told by its process alone
+    fcntl = None
+
 from .. import __version__
 from ..data.parse import parse_day
 from ..messages import catalogue
@@ -57,6 +62,8 @@ from .report import (
     share_plotly,
 )
 
+RUNNING = ".segkit-running"  # locked by the run building the folder
+FAILED = re.compile(r"\d{4}-\d{2}-\d{2}\.failed")
 CRASHED = re.compile(r"\.\d{4}-\d{2}-\d{2}(?:\.failed)?\.(?:partial|old)-(\d+)")
 
 
@@ -193,81 +200,88 @@ def run_pipeline(
         _refuse_after_undelivered_calls(final.parent, date)
         _remove_crashed_attempts(final.parent)
     work.mkdir(parents=True)
-    manifest: dict[str, Any] = {
-        "job": pipeline.job,
-        "date": date,
-        "pipeline": str(pipeline.path),
-        "status": "running",
-        "segkit_version": __version__,
-        "git_commit": _git_commit(),
-        "python": sys.version.split()[0],
-        "started": _now(),
-        "inputs": {name: _describe(path) for name, path in pipeline.inputs.items()},
-        "privacy_check": {
-            "reads": members.checked,
-            "refuses": "these inputs' member names and phone numbers, and any unmasked mobile number",
-        },
-        "steps": [],
-    }
-    texts = catalogue(pipeline.language)
-    labels = texts.section("report.header")
-    header = {
-        labels["job"]: pipeline.job,
-        labels["date"]: date,
-        labels["inputs"]: "; ".join(
-            texts.text("report.input_rows", name=name, rows=info["rows"]) if info.get("rows") is not None else name
-            for name, info in manifest["inputs"].items()
-        ),
-        labels["segkit"]: f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
-        labels["privacy"]: texts.text("report.masked"),
-    }
-    for number, step in enumerate(steps, start=1):
-        if progress:
-            print(f"[{number}/{len(steps)}] {pipeline.job} {date}: {step.name} ({step.notebook.name})", flush=True)
-        record = {
-            "name": step.name,
-            "notebook": str(step.notebook),
-            "parameters": step.parameters,
-            "executed": f"{step.name}.ipynb",
-            "report": f"{step.name}.html",
+    running = _Running(work)
+    try:
+        manifest: dict[str, Any] = {
+            "job": pipeline.job,
+            "date": date,
+            "pipeline": str(pipeline.path),
+            "status": "running",
+            "segkit_version": __version__,
+            "git_commit": _git_commit(),
+            "python": sys.version.split()[0],
+            "started": _now(),
+            "inputs": {name: _describe(path) for name, path in pipeline.inputs.items()},
+            "privacy_check": {
+                "reads": members.checked,
+                "refuses": "these inputs' member names and phone numbers, and any unmasked mobile number",
+            },
+            "steps": [],
         }
-        executed = work / f"{step.name}.ipynb"
-        started = time.perf_counter()
-        step_of = texts.text("report.step_of", number=number, total=len(steps), name=step.name)
-        error = _run_step(pm, step, executed, work, members, {**header, labels["step"]: step_of}, progress)
-        if error is not None:
-            if isinstance(error, PrivacyError):
-                record.update(executed=None, report=None, removed=[f"{step.name}.ipynb", f"{step.name}.html"])
-            record.update(
-                status="failed", seconds=round(time.perf_counter() - started, 2), error=_error_text(error, members)
-            )
+        texts = catalogue(pipeline.language)
+        labels = texts.section("report.header")
+        header = {
+            labels["job"]: pipeline.job,
+            labels["date"]: date,
+            labels["inputs"]: "; ".join(
+                texts.text("report.input_rows", name=name, rows=info["rows"]) if info.get("rows") is not None else name
+                for name, info in manifest["inputs"].items()
+            ),
+            labels["segkit"]: f"{__version__} ({(manifest['git_commit'] or 'no git')[:10]})",
+            labels["privacy"]: texts.text("report.masked"),
+        }
+        for number, step in enumerate(steps, start=1):
+            if progress:
+                print(f"[{number}/{len(steps)}] {pipeline.job} {date}: {step.name} ({step.notebook.name})", flush=True)
+            record = {
+                "name": step.name,
+                "notebook": str(step.notebook),
+                "parameters": step.parameters,
+                "executed": f"{step.name}.ipynb",
+                "report": f"{step.name}.html",
+            }
+            executed = work / f"{step.name}.ipynb"
+            started = time.perf_counter()
+            step_of = texts.text("report.step_of", number=number, total=len(steps), name=step.name)
+            error = _run_step(pm, step, executed, work, members, {**header, labels["step"]: step_of}, progress)
+            if error is not None:
+                if isinstance(error, PrivacyError):
+                    record.update(executed=None, report=None, removed=[f"{step.name}.ipynb", f"{step.name}.html"])
+                record.update(
+                    status="failed", seconds=round(time.perf_counter() - started, 2), error=_error_text(error, members)
+                )
+                manifest["steps"].append(record)
+                running.done()
+                manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
+                failed = final.parent / f"{date}.failed"
+                _write_manifest(work, manifest)
+                _replace(work, failed)
+                notebook = f"and {failed / executed.name}" if record["executed"] else "(notebook and report removed)"
+                raise JobFailed(
+                    f"{pipeline.job} {date}: step {step.name!r} failed: {record['error']}; "
+                    f"see {failed / 'manifest.json'} {notebook}"
+                )
+            record.update(status="ok", seconds=round(time.perf_counter() - started, 2))
             manifest["steps"].append(record)
-            manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
-            failed = final.parent / f"{date}.failed"
-            _write_manifest(work, manifest)
-            _replace(work, failed)
-            notebook = f"and {failed / executed.name}" if record["executed"] else "(notebook and report removed)"
-            raise JobFailed(
-                f"{pipeline.job} {date}: step {step.name!r} failed: {record['error']}; "
-                f"see {failed / 'manifest.json'} {notebook}"
-            )
-        record.update(status="ok", seconds=round(time.perf_counter() - started, 2))
-        manifest["steps"].append(record)
-        if progress:
-            print(f"      done in {record['seconds']:.1f} s", flush=True)
-    manifest.update(status="ok", finished=_now())
-    manifest["outputs"] = _outputs(work)
-    _write_manifest(work, manifest)
-    _replace(work, final)
-    shutil.rmtree(final.parent / f"{date}.failed", ignore_errors=True)
-    return PipelineRun(final, manifest)
+            if progress:
+                print(f"      done in {record['seconds']:.1f} s", flush=True)
+        manifest.update(status="ok", finished=_now())
+        running.done()
+        manifest["outputs"] = _outputs(work)
+        _write_manifest(work, manifest)
+        _replace(work, final)
+        shutil.rmtree(final.parent / f"{date}.failed", ignore_errors=True)
+        return PipelineRun(final, manifest)
+    finally:
+        running.done()
 
 
 def _run_step(
     pm, step, executed: Path, work: Path, members: MemberData, header: dict[str, str], progress: bool
 ) -> Exception | None:
     """Execute one step and write its report; the failure, if any. The executed notebook (also of a failed
-    step) and the report must pass ``check_private``: what does not is removed, never left on disk."""
+    step), the report and the step's charts (its HTML files) must pass ``check_private``: what does not is
+    removed, never left on disk."""
     error: Exception | None = None
     page = None
     try:
@@ -283,7 +297,16 @@ def _run_step(
         page = notebook_html(executed, header, step.parameters.get("language"))
     except Exception as failure:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
         error = failure
+    charts = sorted((work / step.name).rglob("*.html")) if (work / step.name).is_dir() else []
     try:
+        for chart in charts:
+            try:
+                check_private(
+                    chart.read_text(encoding="utf-8", errors="replace"), members, str(chart.relative_to(work))
+                )
+            except PrivacyError:
+                chart.unlink()
+                raise
         if executed.exists():
             check_private(notebook_text(executed), members, f"the executed notebook of step {step.name!r}")
         if page is not None:
@@ -307,15 +330,16 @@ def _outputs(work: Path) -> dict[str, dict[str, Any]]:
 
 
 def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
-    """Refuse to run another date while a crashed attempt of one holds a call list that the ledger recorded (its
-    export step had finished, the run folder was never put in place): the ledger holds calls that no delivered
-    file lists, and later days would be paced against them silently. Running that date again records the same
-    list and delivers it."""
+    """Refuse to run another date while a crashed attempt of one, or a failed one (``DATE.failed``, a step after
+    the export failed), holds a call list that the ledger recorded, and that date has no good run: the ledger
+    holds calls that no delivered file lists, and later days would be paced against them silently. Running that
+    date again records the same list and delivers it."""
     from ..callcenter.export import RUN_MARKER, read_run_marker
 
-    for folder in _crashed_attempts(job_folder):
-        day = folder.name[1:11]
-        if ".partial-" not in folder.name or day == date:
+    failed = [folder for folder in sorted(job_folder.glob("*.failed")) if FAILED.fullmatch(folder.name)]
+    for folder in [*(f for f in _crashed_attempts(job_folder) if ".partial-" in f.name), *failed]:
+        day = folder.name.lstrip(".")[:10]
+        if day == date or (job_folder / day).is_dir():
             continue
         for marker in folder.rglob(RUN_MARKER):
             run, _, state = read_run_marker(marker)
@@ -323,7 +347,8 @@ def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
                 raise ParameterError(
                     f"the run of {day} stopped after the ledger recorded its call list ({run!r}) and before its "
                     f"files were delivered ({folder}): run {day} again first (it records the same list and "
-                    "delivers it), so that the calls in the ledger are the ones on the call sheets"
+                    f"delivers it), or take the run out of the ledger (segkit ledger remove-run) and remove "
+                    "the folder, so that the calls in the ledger are the ones on the call sheets"
                 )
 
 
@@ -334,13 +359,50 @@ def _remove_crashed_attempts(job_folder: Path) -> None:
 
 
 def _crashed_attempts(job_folder: Path) -> list[Path]:
-    """``.DATE.partial-PID`` and ``.DATE.old-PID`` folders of this job whose process is gone (a live PID may be a
-    run going on now; its folders stay)."""
+    """``.DATE.partial-PID`` and ``.DATE.old-PID`` folders of this job whose run is gone (``_gone``; a run going on
+    now keeps its folders)."""
     return [
         folder
         for folder in sorted(job_folder.iterdir())
-        if (found := CRASHED.fullmatch(folder.name)) and folder.is_dir() and not _alive(int(found.group(1)))
+        if (found := CRASHED.fullmatch(folder.name)) and folder.is_dir() and _gone(folder, int(found.group(1)))
     ]
+
+
+class _Running:
+    """The lock a run holds on the folder it builds (``RUNNING``, ``flock``), given up before the folder is put in
+    place. A crashed run's folder is told by its lock being free, not by whether its PID is in use: after a
+    reboot another process may have it, and the crash would be taken for a run going on."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / RUNNING
+        self.handle: int | None = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600)
+        if fcntl is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def done(self) -> None:
+        if self.handle is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.handle)
+            self.handle = None
+
+
+def _gone(folder: Path, pid: int) -> bool:
+    """Whether the run that made ``folder`` is gone: its lock is free; a folder without one (an ``.old`` folder,
+    or one made before the lock) by its process ``pid``."""
+    lock = folder / RUNNING
+    if fcntl is None or not lock.is_file():
+        return not _alive(pid)
+    try:
+        handle = os.open(lock, os.O_RDWR)
+    except OSError:  # given up just now
+        return not _alive(pid)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(handle)
+    return True
 
 
 def _alive(pid: int) -> bool:

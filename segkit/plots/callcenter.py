@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 
 from ..callcenter.outcomes import OUTCOMES
 from ..callcenter.pacing import HOLD_RULES
+from ..privacy import mask_mobiles_in
 
 
 def held_back_chart(held_back: pd.DataFrame) -> go.Figure:
@@ -27,9 +28,11 @@ def held_back_chart(held_back: pd.DataFrame) -> go.Figure:
 
 
 def advisor_load_chart(call_list: pd.DataFrame, capacity: pd.Series | None = None) -> go.Figure:
-    """Calls per advisor (VIP and other) against their daily capacity, and what overflowed to each queue."""
+    """Calls per advisor (VIP and other) against their daily capacity, and what overflowed to each queue. An
+    advisor id that is a mobile number is masked (``mask_mobiles_in``): the chart goes into reports."""
+    to = call_list["call_by"].where(call_list["call_by"] != "queue", "queue: " + call_list["queue"].astype(str))
     rows = call_list.assign(
-        to=call_list["call_by"].where(call_list["call_by"] != "queue", "queue: " + call_list["queue"].astype(str)),
+        to=to.astype(str).map(mask_mobiles_in),
         kind=call_list["vip"].map({True: "VIP", False: "other"}),
     )
     counts = rows.groupby(["to", "kind"]).size().rename("calls").reset_index()
@@ -44,7 +47,7 @@ def advisor_load_chart(call_list: pd.DataFrame, capacity: pd.Series | None = Non
     if capacity is not None and len(capacity):
         fig.add_trace(
             go.Scatter(
-                x=capacity.index.astype(str),
+                x=capacity.index.astype(str).map(mask_mobiles_in),
                 y=capacity.to_numpy(),
                 mode="markers",
                 marker_symbol="line-ew-open",

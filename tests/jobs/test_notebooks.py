@@ -19,6 +19,7 @@ import pytest
 from conftest import AS_OF, REPO, SIMULATED_END
 
 import segkit
+from segkit.callcenter import Ledger
 from segkit.cli import main
 from segkit.jobs import NOTEBOOKS as DECLARED
 from segkit.jobs import ParameterError, checked_parameters, notebook_parameters
@@ -422,7 +423,8 @@ def test_the_benefit_ranking_is_the_same_from_the_notebook_python_and_the_cli(tm
         ("campaign_effect", {"window_days": 0}, "window_days"),
         ("campaign_effect", {"window_days": 1.5}, "window_days"),
         ("campaign_effect", {"ledger": "postgresql://segkit:secret@db/segkit"}, "ledger"),
-        ("campaign_effect", {"ledger": "ledger.sqlite"}, "transactions_path"),
+        ("campaign_effect", {"ledger": "{ledger}"}, "transactions_path"),
+        ("campaign_effect", {"ledger": "no-such-ledger.sqlite"}, "ledger"),
         ("customer_value", {"holdout_end": "1997-01-01"}, "holdout_end"),
         ("customer_value", {"discount_rate": 1.5}, "discount_rate"),
         ("advisor_assignment", {"capacity_max": -1}, "capacity_max"),
@@ -443,6 +445,9 @@ def test_a_bad_parameter_is_refused_by_the_check_every_notebook_runs_first(tmp_p
         "output_dir": str(tmp_path),
         **{key: here if value == "{here}" else value for key, value in parameters.items()},
     }
+    if values.get("ledger") == "{ledger}":  # a ledger made on purpose: the parameter's check opens it
+        values["ledger"] = str(tmp_path / "ledger.sqlite")
+        Ledger(values["ledger"], create=True).close()
     with pytest.raises(ParameterError, match=rf"^parameter {name}: ") as refused:
         checked_parameters(notebook, values)
     assert "secret" not in str(refused.value)

@@ -221,6 +221,7 @@ def test_every_pipeline_in_the_repository_is_valid(tmp_path):
         # an input not there yet (the generated worlds) stands in by a file that exists; settings files are read
         missing = [name for name, input_path in Pipeline.from_yaml(path).inputs.items() if not input_path.exists()]
         pipeline = Pipeline.from_yaml(path, {name: str(path) for name in missing})
+        Ledger(tmp_path / f"{pipeline.job}.ledger.sqlite", create=True).close()  # made on purpose, as in production
         steps = pipeline.resolve(AS_OF, tmp_path)  # fills the placeholders; raises on any bad parameter
         assert all(step.notebook.is_file() for step in steps), path.name
 
@@ -249,13 +250,33 @@ def test_a_bad_settings_file_of_a_later_step_stops_the_run_before_anything_runs(
     (tmp_path / "contact.yaml").write_text("vip: {tiers: [diamond]}\nmax_per_30_days: two\n")
     inputs = {name: str(path) for name in ("transactions", "members", "advisors")}
     pipeline = Pipeline.from_yaml(path, {**inputs, "contact_settings": str(tmp_path / "contact.yaml")})
+    assert main(["ledger", "init", "--ledger", str(tmp_path / "runs" / "daily_alerts.ledger.sqlite")]) == 0
     with pytest.raises(ParameterError) as refused:
         run_pipeline(pipeline, AS_OF, tmp_path / "runs", progress=False)
     assert str(refused.value) == (
         f"daily.yaml: step 'call_list', parameter 'settings_path': {tmp_path / 'contact.yaml'}: contact setting "
         "max_per_30_days must be a whole number, got 'two'"
     )
-    assert not (tmp_path / "runs").exists()
+    assert not (tmp_path / "runs" / "daily_alerts").exists()
+
+
+def test_a_ledger_that_does_not_open_stops_the_run_before_anything_runs(tmp_path, monkeypatch):
+    """Found by a helper: a ledger never made (or a SEGKIT_LEDGER_URL a driver cannot use) failed in the call
+    list step, after the alerts step had run; an '@' in the password put its tail in the manifest."""
+    path = tmp_path / "daily.yaml"
+    path.write_text((REPO / "pipelines" / "daily_alerts.yaml").read_text().replace("../", f"{REPO}/"))
+    inputs = {name: str(path) for name in ("transactions", "members", "advisors")}
+    pipeline = Pipeline.from_yaml(path, inputs)
+    with pytest.raises(ParameterError, match=r"step 'call_list', parameter 'ledger': no ledger at .*ledger init"):
+        run_pipeline(pipeline, AS_OF, tmp_path / "runs", progress=False)
+    monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:S3cret@Pw1234@localhost/ledger")
+    text = path.read_text().replace('ledger: "{runs}/{job}.ledger.sqlite"', 'ledger: ""')
+    path.write_text(text)
+    with pytest.raises(ParameterError) as refused:
+        run_pipeline(Pipeline.from_yaml(path, inputs), AS_OF, tmp_path / "runs", progress=False)
+    assert "SEGKIT_LEDGER_URL" in str(refused.value) and "'@' in its password" in str(refused.value)
+    assert "S3cret" not in str(refused.value) and "Pw1234" not in str(refused.value)
+    assert not (tmp_path / "runs" / "daily_alerts").exists()
 
 
 def test_alerts_and_call_lists_are_the_same_from_the_scheduled_run_python_and_the_cli(daily_runs, tmp_path):
@@ -503,6 +524,26 @@ def test_a_failing_step_that_shows_a_member_leaves_no_notebook_and_withholds_the
     assert not (failed / "work.ipynb").exists() and "张三丰" not in (failed / "manifest.json").read_text()
 
 
+def test_a_step_chart_that_shows_a_member_is_refused_and_removed(tmp_path):
+    """Found by a helper: the call list's advisor_load.html (advisor ids that were mobile numbers) stayed in the
+    failed attempt unmasked; a step's charts were never checked."""
+    code = (
+        "from pathlib import Path\n"
+        "charts = Path(output_dir) / 'charts'\n"
+        "charts.mkdir(parents=True, exist_ok=True)\n"
+        "(charts / 'load.html').write_text('<div>advisor ' + show + '</div>')"
+    )
+    _tiny_notebook(tmp_path / "tiny.ipynb", code)
+    _members_for_the_call_center(tmp_path)
+    runs = tmp_path / "runs"
+    with pytest.raises(JobFailed, match=r"work/charts/load.html shows 1 unmasked mobile phone number"):
+        run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, "13912345678")), AS_OF, runs, progress=False)
+    failed = runs / "private" / f"{AS_OF}.failed"
+    assert not list(failed.rglob("*.html")) and not list(failed.rglob("*.ipynb"))
+    run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, "139****5678")), AS_OF, runs, progress=False)
+    assert (runs / "private" / AS_OF / "work" / "charts" / "load.html").is_file()
+
+
 def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
     import subprocess
 
@@ -524,6 +565,47 @@ def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
     finally:
         running.kill()
     assert finished.returncode == 0
+
+
+def test_a_crashed_attempt_is_told_by_its_free_lock_not_by_its_pid(tmp_path):
+    """Found by a helper: a run killed after its export left .DATE.partial-PID; once another process had that PID
+    (after a reboot), the attempt was taken for a run going on, and later dates ran, paced against calls nobody
+    received. A run now holds a lock on its folder; a free lock is a crashed run, whoever has the PID."""
+    import subprocess
+    import sys
+
+    from segkit.jobs.parameters import ParameterError
+
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    job = tmp_path / "runs" / "tiny"
+    reused = subprocess.Popen(["sleep", "60"])  # the PID of the crashed run, now another process's
+    crashed = job / f".2026-03-30.partial-{reused.pid}"
+    (crashed / "call_list" / "calls").mkdir(parents=True)
+    (crashed / "call_list" / "calls" / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
+    (crashed / ".segkit-running").touch()  # its lock, given up when it was killed
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    going_on = job / f".2026-03-29.partial-{dead.pid}"
+    going_on.mkdir(parents=True)
+    (going_on / ".segkit-running").touch()
+    hold = "import fcntl, os, sys, time; f = os.open(sys.argv[1], os.O_RDWR); fcntl.flock(f, fcntl.LOCK_EX); "
+    holder = subprocess.Popen(
+        [sys.executable, "-c", hold + "print('held', flush=True); time.sleep(60)", str(going_on / ".segkit-running")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        pipeline = Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {}))
+        with pytest.raises(ParameterError, match=r"^the run of 2026-03-30 stopped after the ledger recorded"):
+            run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+        run_pipeline(pipeline, "2026-03-30", tmp_path / "runs", progress=False)
+        assert not crashed.exists() and going_on.is_dir()  # the run going on keeps its folder
+        assert not (job / "2026-03-30" / ".segkit-running").exists()
+    finally:
+        reused.kill()
+        holder.kill()
 
 
 def test_a_run_killed_after_the_ledger_recorded_its_calls_must_be_run_again_before_another_date(tmp_path):
@@ -552,6 +634,24 @@ def test_a_run_killed_after_the_ledger_recorded_its_calls_must_be_run_again_befo
     (killed / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
     run_pipeline(pipeline, "2026-03-30", tmp_path / "runs", progress=False)  # its own day runs, and delivers
     assert not killed.parent.parent.exists()
+    run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+
+
+def test_a_failed_run_whose_ledger_recorded_its_calls_must_be_run_again_before_another_date(tmp_path):
+    """Found by a helper: a step after the export failed (the report's privacy check), the attempt was kept as
+    DATE.failed with the ledger's calls in it, and the next day was paced against calls nobody received."""
+    from segkit.jobs.parameters import ParameterError
+
+    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
+    failed = tmp_path / "runs" / "tiny" / "2026-03-30.failed" / "call_list" / "calls"
+    failed.mkdir(parents=True)
+    (failed / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
+    pipeline = Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {}))
+    with pytest.raises(ParameterError, match=r"^the run of 2026-03-30 stopped after the ledger recorded.*remove-run"):
+        run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+    run_pipeline(pipeline, "2026-03-30", tmp_path / "runs", progress=False)  # its own day runs, and delivers
+    assert not (tmp_path / "runs" / "tiny" / "2026-03-30.failed").exists()
     run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
 
 
