@@ -700,12 +700,23 @@ def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
         "postgresql+psycopg://segkit:secret@localhost/segkit",
         "postgresql+psycopg://segkit@localhost/segkit?password=secret",
         "postgresql+psycopg://segkit@localhost/segkit?sslmode=require&sslpassword=secret",
+        "oracle+cx_oracle://scott:secret@dbhost:1521/ledger",  # found by a helper: dialects with "_" passed
+        "postgresql_psycopg://segkit:secret@localhost/segkit",
+        "'postgresql://scott:secret@h/db'",  # and a URL not at the start of the text
     ):
         with pytest.raises(ValueError, match="carries (a password|query parameter)") as error:
             ledger_url(url)
         assert "secret" not in str(error.value)
     monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:secret@localhost/segkit")
     assert ledger_url(None).endswith("@localhost/segkit")
+    monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:sec@ret@localhost/segkit")
+    with pytest.raises(ValueError, match="has an '@' in its password: write it as %40") as error:
+        ledger_url(None)  # a driver would take "ret@localhost" for the host, and print it
+    assert "sec" not in str(error.value).replace("segkit", "")
+    monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql_psycopg://segkit:secret@localhost/segkit")
+    with pytest.raises(LedgerError, match="cannot open the ledger postgresql_psycopg://segkit:\\*\\*\\*@") as error:
+        Ledger(None)
+    assert "secret" not in str(error.value)
     monkeypatch.delenv("SEGKIT_LEDGER_URL")
     with pytest.raises(ValueError, match="no ledger"):
         ledger_url(None)

@@ -584,3 +584,18 @@ def test_a_file_without_a_header_line_is_said_so_with_its_values_masked(tmp_path
     said = str(refused.value)
     assert "the first line holds values, not column names (a file without a header line?)" in said
     assert "张三" not in said and "13900000001" not in said and "0000001" not in said
+
+
+def test_a_database_source_that_fails_is_one_line_with_its_password_masked(monkeypatch):
+    """Found by a helper: a database source's driver errors were tracebacks, and a password with an unencoded
+    '@' had its tail printed by the driver as the host."""
+    mapping = {"source": {"url_env": "SEGKIT_TEST_SOURCE", "query": "SELECT 1"}}
+    monkeypatch.setenv("SEGKIT_TEST_SOURCE", "postgresql+psycopg://u:S3cretPw@127.0.0.1:1/db")
+    with pytest.raises(
+        ContractError, match=r"^cannot read the database postgresql\+psycopg://u:\*\*\*@127.0.0.1:1/db: "
+    ):
+        load_members(None, mapping)
+    monkeypatch.setenv("SEGKIT_TEST_SOURCE", "postgresql+psycopg://u:S3cret@Pw1234@127.0.0.1:1/db")
+    with pytest.raises(ContractError, match="has an '@' in its password") as refused:
+        load_members(None, mapping)
+    assert "S3cret" not in str(refused.value) and "Pw1234" not in str(refused.value)
