@@ -72,9 +72,9 @@ plots.notebook_mode()
 
 # %%
 transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
-members = segkit.load_members(members_path, members_mapping_path).table
-advisors = segkit.load_advisors(advisors_path).table
-print(transactions.report)
+members_load, advisors_load = segkit.load_members(members_path, members_mapping_path), segkit.load_advisors(advisors_path)
+members, advisors = members_load.table, advisors_load.table
+print(transactions.report, members_load.report, advisors_load.report, sep="\n")
 segkit.show_table(advisors.drop(columns=[c for c in ("name",) if c in advisors]))
 
 # %% [markdown]
@@ -124,5 +124,7 @@ segkit.show_table(plan.handover.head(10))
 
 # %%
 outputs = [*plan.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           members_load.write_rejects(output_dir / "members_rejects.csv"),
+           advisors_load.write_rejects(output_dir / "advisors_rejects.csv"),
            *plots.save_charts(charts, output_dir / "charts")]
 print("\n".join(str(path) for path in outputs))

@@ -83,9 +83,12 @@ print(ledger)
 # %%
 members_load = segkit.load_members(members_path, members_mapping_path)
 members = members_load.table
-advisors = segkit.load_advisors(advisors_path).table if advisors_path else None
+advisors_load = segkit.load_advisors(advisors_path) if advisors_path else None
+advisors = advisors_load.table if advisors_load is not None else None
 unmapped = members_load.report.ignored_columns  # named in the error if no member to call has a phone
 print(members_load.report)
+if advisors_load is not None:
+    print(advisors_load.report)
 
 # %% [markdown]
 # ## The call list
@@ -152,5 +155,7 @@ segkit.show_table(summary)
 # %%
 outputs = [*export.files, *(care_export.files if care_export else []),
            write_table(summary, output_dir / "retention_summary.csv"),
+           members_load.write_rejects(output_dir / "members_rejects.csv"),
+           *([advisors_load.write_rejects(output_dir / "advisors_rejects.csv")] if advisors_load is not None else []),
            *plots.save_charts(charts, output_dir / "charts")]
 print("\n".join(str(path) for path in outputs))

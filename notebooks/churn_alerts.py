@@ -86,8 +86,11 @@ plots.notebook_mode()
 
 # %%
 transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
-members = segkit.load_members(members_path, members_mapping_path).table if members_path else None
+members_load = segkit.load_members(members_path, members_mapping_path) if members_path else None
+members = members_load.table if members_load is not None else None
 print(transactions.report)
+if members_load is not None:
+    print(members_load.report)
 
 # %% [markdown]
 # ## Each member's rhythm
@@ -160,6 +163,7 @@ if truth_path is not None:
 outputs = [
     *run.write(output_dir),
     transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+    *([members_load.write_rejects(output_dir / "members_rejects.csv")] if members_load is not None else []),
     *(backtest.write(output_dir) if backtest is not None else []),
     *plots.save_charts(charts, output_dir / "charts"),
 ]

@@ -65,6 +65,8 @@ plots.notebook_mode()
 transactions = segkit.load_transactions(transactions_path, mapping_path, as_of=as_of)
 members = segkit.load_members(members_path, members_mapping_path) if members_path else None
 print(transactions.report)
+if members is not None:
+    print(members.report)
 
 # %% [markdown]
 # ## RFM segments
@@ -140,5 +142,6 @@ if segmentation.funnel is not None:
 
 # %%
 outputs = [*segmentation.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           *([members.write_rejects(output_dir / "members_rejects.csv")] if members is not None else []),
            *plots.save_charts(charts, output_dir / "charts")]
 print("\n".join(str(path) for path in outputs))

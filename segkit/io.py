@@ -23,6 +23,7 @@ import secrets
 import shutil
 import signal
 import tempfile
+import threading
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -153,15 +154,24 @@ class FolderReplacement:
 
 @contextmanager
 def _signals_held() -> Iterator[None]:
-    """``STOPPING_SIGNALS`` wait until the block ends (where the system can hold them)."""
-    if not hasattr(signal, "pthread_sigmask"):
+    """``STOPPING_SIGNALS`` wait until the block ends: caught while it runs, then sent again to the handlers they
+    had. (Blocking them, ``pthread_sigmask``, holds them for one thread only: a process with another thread, such
+    as a progress bar's monitor, took them in that thread and stopped mid-rename.) Outside the main thread, where
+    Python cannot set handlers, the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOPPING_SIGNALS)
+    caught: list[int] = []
+    handlers = {
+        number: signal.signal(number, lambda number, frame: caught.append(number)) for number in STOPPING_SIGNALS
+    }
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        for number, handler in handlers.items():
+            signal.signal(number, signal.SIG_DFL if handler is None else handler)  # None: set outside Python
+        for number in dict.fromkeys(caught):
+            signal.raise_signal(number)
 
 
 def _umask() -> int:

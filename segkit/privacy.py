@@ -23,8 +23,9 @@ PERSONAL_COLUMNS = ("name", "phone")
 PHONE_KEY_ENV = "SEGKIT_PHONE_KEY"
 SECRET_QUERY_KEYS = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)
 # A scheme as SQLAlchemy takes it: a dialect and driver of letters, digits and "_" (oracle+cx_oracle)
-_SCHEME = r"(?<![\w+.\-])[a-z][\w+.\-]*://"
+_SCHEME = r"(?<![A-Za-z0-9_+.\-])[a-z][A-Za-z0-9_+.\-]*://"  # after any other text, Chinese too
 _URL = re.compile(_SCHEME + r"[^\s'\"<>]+", re.IGNORECASE)
+_SCHEME_AT = re.compile(_SCHEME, re.IGNORECASE)
 
 
 def mask_phone(phone) -> str:
@@ -75,12 +76,18 @@ def mask_numbers_in(text) -> str:
 
 
 def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with its ``name`` and ``phone`` columns masked, for notebooks and reports."""
+    """A copy of ``frame`` with its ``name`` and ``phone`` columns masked, and any mobile number in its other text
+    columns (an advisor id that is someone's number), for notebooks and reports."""
     masked = frame.copy()
     if "phone" in masked:
         masked["phone"] = masked["phone"].map(mask_phone)
     if "name" in masked:
         masked["name"] = masked["name"].map(mask_name)
+    for column in masked.columns.drop(["phone", "name"], errors="ignore"):
+        if masked[column].dtype == object:
+            masked[column] = masked[column].map(
+                lambda value: mask_mobiles_in(value) if isinstance(value, str) else value
+            )
     return masked
 
 
@@ -94,15 +101,26 @@ _DSN_SECRET = re.compile(r"(?:^|\s)(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*
 
 
 def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
-    """The credentials in ``url`` (described) and where their values stand in the text: a URL's, or a libpq
-    connection string's (``password=...``)."""
+    """The credentials in ``url`` (described) and where their values stand in the text: every URL's (a text may
+    hold several, each read up to the next), or a libpq connection string's (``password=...``)."""
     text = str(url)
-    match = _USERINFO.search(text)
-    if not match:
+    starts = [match.start() for match in _SCHEME_AT.finditer(text)]
+    if not starts:
         pairs = [pair for pair in _DSN_SECRET.finditer(text) if SECRET_QUERY_KEYS.search(pair.group("key"))]
         return [f"{pair.group('key')}= in a connection string" for pair in pairs], [
             pair.span("value") for pair in pairs
         ]
+    found, spans = [], []
+    for start, end in zip(starts, [*starts[1:], len(text)]):
+        described, where = _url_secret_spans(text[start:end])
+        found += described
+        spans += [(first + start, last + start) for first, last in where]
+    return found, spans
+
+
+def _url_secret_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """``_secret_spans`` of one URL, ``text`` starting with its scheme."""
+    match = _USERINFO.match(text)
     found, spans = [], []
     if match.group("password") is not None:
         found.append("a password in user:password@")
@@ -123,8 +141,13 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
 def ambiguous_password(url: str) -> bool:
     """Whether ``url``'s password holds an unencoded ``@``: a driver then takes what follows it as the host, and
     prints it in its error (``failed to resolve host 'Pw1234@db'``), where no mask can find it."""
-    match = _USERINFO.search(str(url))
-    return bool(match and match.group("password") and "@" in match.group("password"))
+    text = str(url)
+    starts = [match.start() for match in _SCHEME_AT.finditer(text)]
+    for start, end in zip(starts, [*starts[1:], len(text)]):
+        match = _USERINFO.match(text[start:end])
+        if match and match.group("password") and "@" in match.group("password"):
+            return True
+    return False
 
 
 def url_secrets(url: str) -> list[str]:

@@ -164,17 +164,27 @@ def test_the_files_of_one_result_are_put_in_place_all_or_none(tmp_path, monkeypa
 
 
 def test_a_stopping_signal_waits_while_the_files_of_a_result_are_renamed():
+    """Also with another thread running (a progress bar's monitor): blocking the signal held it for one thread,
+    and the test failed when the system gave it to the other."""
     import os
     import signal
+    import threading
+    import time
 
     from segkit.io import _signals_held
 
     seen = []
+    other = threading.Event()
+    thread = threading.Thread(target=other.wait, daemon=True)
+    thread.start()
     before = signal.signal(signal.SIGTERM, lambda number, frame: seen.append("stopped"))
     try:
-        with _signals_held():
-            os.kill(os.getpid(), signal.SIGTERM)
-            seen.append("renamed")
-        assert seen == ["renamed", "stopped"]
+        for _ in range(50):
+            with _signals_held():
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(0.005)  # time for a signal taken by the other thread to reach its handler
+                seen.append("renamed")
+        assert seen == ["renamed", "stopped"] * 50
     finally:
         signal.signal(signal.SIGTERM, before)
+        other.set()

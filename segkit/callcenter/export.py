@@ -413,11 +413,11 @@ def care_calls(
     Spring Festival on 2026-02-17: holiday greeting
 
     The next day takes its share of the greetings still owed; those greeted yesterday are
-    held back by the contact window:
+    held back (one greeting per birthday and holiday, whatever the contact window):
 
     >>> segkit.care_calls(world.members, "2026-02-13", ledger, out, settings=settings)
     <CallExport care as of 2026-02-13: 3 calls (3 VIP, 0 to queues), 0 held out as control,
-    16 held back; later_day 9; window 5; do_not_call 2; ledger: recorded>
+    16 held back; later_day 9; greeted 5; do_not_call 2; ledger: recorded>
     >>> ledger.close()
     >>> folder.cleanup()
     """

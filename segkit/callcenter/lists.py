@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -110,8 +111,9 @@ def _one_per_member(flags: np.ndarray, ids: pd.Series, where: str) -> pd.Series:
 
 
 def _check_vip_ids(flagged: pd.Index, members: pd.Series) -> None:
-    """Refuse VIP flags whose member ids are the members' written another way (``1`` and ``0001``), or that
-    match no member: the VIPs would silently be nobody (no holiday greetings, no VIP queue)."""
+    """Refuse VIP flags whose member ids are the members' written another way (``1`` and ``0001``): the VIPs
+    would silently be nobody (no holiday greetings, no VIP queue). Flags that match no member are said in a
+    warning (new members, who have bought nothing yet, are in no table of spend)."""
     if not len(flagged) or not len(members):
         return
     strangers = flagged[~flagged.isin(members)]
@@ -126,10 +128,11 @@ def _check_vip_ids(flagged: pd.Index, members: pd.Series) -> None:
             f"{len(alike):,} such id(s)): write them alike (as text, keeping leading zeros)"
         )
     if len(strangers) == len(flagged):
-        raise ValueError(
+        warnings.warn(
             f"the vip table's {len(flagged):,} member ids match none of the {len(members):,} members (vip table "
             f"{', '.join(map(repr, sorted(flagged)[:2]))}, ...; members {', '.join(map(repr, sorted(members)[:2]))}, "
-            "...): is it the table of these members?"
+            "...): no member is a VIP by it",
+            stacklevel=4,
         )
 
 

@@ -460,7 +460,7 @@ def _contacts_around(
 def _greeted_for_the_same_day(
     history: pd.DataFrame | None, table: pd.DataFrame, as_of: pd.Timestamp, settings: ContactSettings
 ) -> pd.Series:
-    """The day each greeting (birthday, holiday) was already listed on for the same birthday or holiday by another
+    """The day each greeting (birthday, holiday) was already called for the same birthday or holiday by another
     run, else NaT: one birthday is greeted once, whatever the contact window (a window of 7 days and greetings 7
     days ahead greeted a birthday twice). A birthday listed within ``birthday_days_ahead`` before it is that
     birthday's greeting; a holiday greeting is the first holiday on or after its day."""
@@ -468,7 +468,10 @@ def _greeted_for_the_same_day(
     care = table["campaign"].isin([BIRTHDAY, HOLIDAY])
     if history is None or history.empty or not care.any():
         return greeted
-    past = history.loc[history["campaign"].isin([BIRTHDAY, HOLIDAY]), ["member_id", "campaign", "as_of"]]
+    greetings = history["campaign"].isin([BIRTHDAY, HOLIDAY])
+    if "arm" in history:  # a control member was not greeted (held out, their hold says so)
+        greetings &= history["arm"].ne(CONTROL)
+    past = history.loc[greetings, ["member_id", "campaign", "as_of"]]
     past = past.assign(member_id=past["member_id"].astype(str), day=pd.to_datetime(past["as_of"]).dt.normalize())
     past = past.loc[past["day"] != as_of]
     wanted = table.loc[care, ["member_id", "campaign", "due_date"]].assign(

@@ -34,7 +34,7 @@ from ..progress import BIG, progress
 from ..result import Result
 from . import parse
 from .config import LoadConfig, as_config
-from .contract import DATE, FLAG, ID, INTEGER, NUMBER, PHONE, TEXT, ContractError, TableSpec, spec_for
+from .contract import DATE, FLAG, ID, INTEGER, NUMBER, PHONE, TABLES, TEXT, ContractError, TableSpec, spec_for
 from .records import DAMAGE_REASONS
 from .sources import RawTable, clean_column_names, read_source
 
@@ -76,7 +76,6 @@ REFUSED_WHEN_UNREADABLE = {  # column -> what to write instead; a book of 600 me
     "active": "在职 or 离职, yes or no",
     "capacity_min": "a whole number of members, such as 500",
     "capacity_max": "a whole number of members, such as 800",
-    "daily_calls": "a whole number of calls a day, such as 40",
 }
 # Headers that name a do-not-call column other than by its contract name: never ignored, because an ignored
 # do-not-call column is a list of people who will be called.
@@ -288,15 +287,21 @@ def _normalise_headers(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     return frame
 
 
-def _columns_found(columns) -> str:
-    """The columns found, for an error message. A header that holds values (``0001, 张三, 13900000001``: a file
-    without a header line) is a member's record: it is said as such, every value masked (error messages reach
-    logs)."""
+def _columns_found(columns, spec: TableSpec) -> str:
+    """The columns found, for an error message (error messages reach logs). A members file's first line may be a
+    member's record (a file without a header line: ``M0001, 张三, 13900000001``), so its names that are not the
+    contract's are masked; a first line holding a number or a date is said to be values, not column names."""
     names = [str(column) for column in columns]
+    known = {_header_key(name) for table in TABLES.values() for name in table.columns}
+    personal = spec.name == "members"
+    shown = ", ".join(
+        name if _header_key(name) in known else mask_name(mask_numbers_in(name)) if personal else mask_numbers_in(name)
+        for name in names
+    )
     if any(re.fullmatch(r"[\d\s.+()/:-]*\d[\d\s.+()/:-]*", name) for name in names):
-        masked = ", ".join(mask_name(mask_numbers_in(name)) for name in names)
-        return f"the first line holds values, not column names (a file without a header line?): {masked}"
-    return f"columns found: {', '.join(mask_numbers_in(name) for name in names)}"
+        return f"the first line holds values, not column names (a file without a header line?): {shown}"
+    hidden = " (names that are not the contract's masked: the first line may be a member's)" if personal else ""
+    return f"columns found{hidden}: {shown}"
 
 
 def _header_key(name: str) -> str:
@@ -331,7 +336,7 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
         hint = "".join(f" (mapped from '{expected[c]}')" for c in missing if c in expected)
         raise ContractError(
             f"{spec.name}: missing required column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)}{hint}; {_columns_found(frame.columns)}"
+            f"{', '.join(missing)}{hint}; {_columns_found(frame.columns, spec)}"
         )
     used = set(mapping.values()) | set(config.amount.get("multiply", []))
     ignored = [c for c in frame.columns if c not in used]
@@ -504,8 +509,8 @@ def _on_lines_of(parsed: pd.DataFrame, rows: pd.Series, origin: str) -> pd.Serie
     unknown = rows & (lines == "")
     if unknown.any():
         raise ContractError(
-            f"{origin}: row {unknown.idxmax()} says do not call but has no member id and no phone: it may be "
-            "someone's, and nobody would know whose; fix the row"
+            f"{origin}: row {unknown.idxmax()} says do not call but has no member id and no phone that can be "
+            "read: it may be someone's, and nobody would know whose; fix the row"
         )
     held = set(lines[rows.to_numpy()])
     return pd.Series(np.isin(lines, list(held)), index=parsed.index)

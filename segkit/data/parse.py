@@ -47,9 +47,11 @@ _COMMA_DECIMAL = (
     r"|\d+(?:,\d*)?|,\d+)$"
 )
 _INVISIBLE = "[\u200b\u200c\u200d\u2060\ufeff]"  # zero-width spaces and joiners, a byte-order mark
-_PHONE = r"^\+?[0-9][0-9 ()\-./]{4,30}$"
+_PHONE = r"^\+?[0-9(][0-9 ()\-./]{4,30}$"
 _FLOAT_PHONE = r"^(\+?\d+)\.0+$"  # a number exported as a float
-MAX_PHONE_DIGITS = 15  # E.164: the most digits a number has, country code included
+MIN_PHONE_DIGITS = 5  # a short number of the call center's own switchboard at the least
+MAX_PHONE_DIGITS = 20  # a number, its country code and a landline's extension (+86 0571-88886666-8001: 18)
+_TWO_PHONES = r"\d{7}[^/,;|]*[/,;|][^/,;|]*\d{7}"  # two numbers apart by a slash, a comma, a semicolon or a bar
 _SAMPLE = 100_000  # values looked at to tell a column of mostly distinct values
 _COUNT_BLOCK = 1 << 22  # codes counted at a time (code_counts)
 _MIDNIGHT_BLOCK = 1 << 22  # date-times checked at a time for a time of day (a 32 MB block, not a copy)
@@ -306,12 +308,12 @@ def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Phone numbers as text, as typed (``+86 138-0013-8000``, ``0755 1234567``: leading zeros kept); full-width
-    digits as ASCII, and a number exported as a float (``13912345678.0``) without its ``.0``, so that it is the
-    same line as ``13912345678``. A value that is not digits with ``+ ( ) - . /`` and spaces (at least five
-    digits' worth, such as ``=HYPERLINK(...)`` or ``unknown``) is unparseable: nobody can dial it; and so is one
-    of more than 15 digits, the most a number has (``13912345670 / 13800000000``: two numbers in one cell,
-    one of which may be another member's do-not-call line)."""
+    """Phone numbers as text, as typed (``+86 138-0013-8000``, ``0755 1234567``, ``(0571) 8888 6666``: leading
+    zeros kept); full-width digits as ASCII, and a number exported as a float (``13912345678.0``) without its
+    ``.0``, so that it is the same line as ``13912345678``. A landline's extension (``0571-88886666-8001``) is
+    part of its number. Unparseable (nobody can dial it): a value that is not digits with ``+ ( ) - . /`` and
+    spaces, of 5 to 20 digits (``=HYPERLINK(...)``, ``unknown``), and two numbers in one cell
+    (``13912345670 / 13800000000``: one of them may be another member's do-not-call line)."""
     if pd.api.types.is_float_dtype(values):
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
@@ -320,7 +322,9 @@ def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     def parse_distinct(uniques: pd.Series):
         text = _plain(uniques).str.replace(_FLOAT_PHONE, r"\1", regex=True)
         digits = text.str.count(r"\d").to_numpy(dtype=float, na_value=0)
-        dialable = text.str.fullmatch(_PHONE).to_numpy(dtype=bool, na_value=False) & (digits <= MAX_PHONE_DIGITS)
+        two = text.str.contains(_TWO_PHONES, regex=True).to_numpy(dtype=bool, na_value=False)
+        dialable = text.str.fullmatch(_PHONE).to_numpy(dtype=bool, na_value=False) & ~two
+        dialable &= (digits >= MIN_PHONE_DIGITS) & (digits <= MAX_PHONE_DIGITS)
         present = (text != "").to_numpy(dtype=bool, na_value=False)
         problem = np.where(present & ~dialable, PROBLEMS.index(UNPARSEABLE), 0).astype(np.int8)
         return _stripped(text).where(dialable, None), problem

@@ -62,6 +62,7 @@ from .report import (
     share_plotly,
 )
 
+CHARTS = (".html", ".htm", ".svg")  # files of a step that are looked at, and checked for members' names and phones
 RUNNING = ".segkit-running"  # locked by the run building the folder
 FAILED = re.compile(r"\d{4}-\d{2}-\d{2}\.failed")
 CRASHED = re.compile(r"\.\d{4}-\d{2}-\d{2}(?:\.failed)?\.(?:partial|old)-(\d+)")
@@ -252,8 +253,9 @@ def run_pipeline(
                 )
                 manifest["steps"].append(record)
                 running.done()
-                manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
                 failed = final.parent / f"{date}.failed"
+                _keep_undelivered(failed, work)
+                manifest.update(status="failed", failed_step=step.name, finished=_now(), outputs=_outputs(work))
                 _write_manifest(work, manifest)
                 _replace(work, failed)
                 notebook = f"and {failed / executed.name}" if record["executed"] else "(notebook and report removed)"
@@ -297,16 +299,8 @@ def _run_step(
         page = notebook_html(executed, header, step.parameters.get("language"))
     except Exception as failure:  # noqa: BLE001 - any failure ends the job, with its reason in the manifest
         error = failure
-    charts = sorted((work / step.name).rglob("*.html")) if (work / step.name).is_dir() else []
     try:
-        for chart in charts:
-            try:
-                check_private(
-                    chart.read_text(encoding="utf-8", errors="replace"), members, str(chart.relative_to(work))
-                )
-            except PrivacyError:
-                chart.unlink()
-                raise
+        _check_charts(work, members)
         if executed.exists():
             check_private(notebook_text(executed), members, f"the executed notebook of step {step.name!r}")
         if page is not None:
@@ -318,6 +312,24 @@ def _run_step(
             return refused
         return PrivacyError(f"{refused} (and the step failed: {_error_text(error, members)})")
     return error
+
+
+def _check_charts(work: Path, members: MemberData) -> None:
+    """Every chart of the run so far (its HTML and SVG files, the earlier steps' reports among them) must pass
+    ``check_private``: each that does not is removed, and the first refusal is raised with how many were
+    removed."""
+    refusals = []
+    for chart in sorted(work.rglob("*")):
+        if chart.suffix.lower() not in CHARTS or not chart.is_file():
+            continue
+        try:
+            check_private(chart.read_text(encoding="utf-8", errors="replace"), members, str(chart.relative_to(work)))
+        except PrivacyError as refused:
+            chart.unlink()
+            refusals.append(refused)
+    if refusals:
+        more = f" ({len(refusals)} charts removed)" if len(refusals) > 1 else ""
+        raise PrivacyError(f"{refusals[0]}{more}")
 
 
 def _outputs(work: Path) -> dict[str, dict[str, Any]]:
@@ -341,15 +353,29 @@ def _refuse_after_undelivered_calls(job_folder: Path, date: str) -> None:
         day = folder.name.lstrip(".")[:10]
         if day == date or (job_folder / day).is_dir():
             continue
-        for marker in folder.rglob(RUN_MARKER):
-            run, _, state = read_run_marker(marker)
-            if state == "recorded":
-                raise ParameterError(
-                    f"the run of {day} stopped after the ledger recorded its call list ({run!r}) and before its "
-                    f"files were delivered ({folder}): run {day} again first (it records the same list and "
-                    f"delivers it), or take the run out of the ledger (segkit ledger remove-run) and remove "
-                    "the folder, so that the calls in the ledger are the ones on the call sheets"
-                )
+        runs = [run for run, _, state in map(read_run_marker, sorted(folder.rglob(RUN_MARKER))) if state == "recorded"]
+        if runs:
+            raise ParameterError(
+                f"the run of {day} stopped after the ledger recorded its call list(s) ({', '.join(map(repr, runs))}) "
+                f"and before its files were delivered ({folder}): run {day} again first (it records the same "
+                f"lists and delivers them), or take its runs out of the ledger (segkit ledger remove-run, each) "
+                "and remove the folder, so that the calls in the ledger are the ones on the call sheets"
+            )
+
+
+def _keep_undelivered(failed: Path, work: Path) -> None:
+    """Carry the marks of call lists the ledger recorded, and nobody was given, from an earlier failed attempt of
+    the date (``failed``) into this failed one (``work``), which replaces it: a second failure must not lift the
+    refusal of other dates (``_refuse_after_undelivered_calls``)."""
+    from ..callcenter.export import RUN_MARKER, read_run_marker
+
+    if not failed.is_dir():
+        return
+    for marker in failed.rglob(RUN_MARKER):
+        kept = work / marker.relative_to(failed)
+        if read_run_marker(marker)[2] == "recorded" and not kept.exists():
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(marker, kept)
 
 
 def _remove_crashed_attempts(job_folder: Path) -> None:

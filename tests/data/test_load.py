@@ -584,6 +584,14 @@ def test_a_file_without_a_header_line_is_said_so_with_its_values_masked(tmp_path
     said = str(refused.value)
     assert "the first line holds values, not column names (a file without a header line?)" in said
     assert "张三" not in said and "13900000001" not in said and "0000001" not in said
+    # found by the re-test: a first line without a number in it was shown as it was
+    path.write_text("M0001,张三,,'13900000001,1990年3月2日,A001,否\n", encoding="utf-8")
+    with pytest.raises(ContractError, match=r"names that are not the contract's masked") as refused:
+        load_members(path)
+    assert not re.search("M0001|张三|13900000001|1990年|A001", str(refused.value))
+    path.write_text("id,name,phone,tier\n0001,张三,13900000001,gold\n", encoding="utf-8")
+    with pytest.raises(ContractError, match=r"missing required column member_id; .*: i\*, name, phone, tier$"):
+        load_members(path)  # the contract's names are shown
 
 
 def test_a_database_source_that_fails_is_one_line_with_its_password_masked(monkeypatch):

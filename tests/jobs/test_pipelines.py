@@ -531,17 +531,18 @@ def test_a_step_chart_that_shows_a_member_is_refused_and_removed(tmp_path):
         "from pathlib import Path\n"
         "charts = Path(output_dir) / 'charts'\n"
         "charts.mkdir(parents=True, exist_ok=True)\n"
-        "(charts / 'load.html').write_text('<div>advisor ' + show + '</div>')"
+        "(charts / 'a_load.html').write_text('<div>advisor ' + show + '</div>')\n"
+        "(charts / 'b_load.HTML').write_text('<div>advisor ' + show + '</div>')"
     )
     _tiny_notebook(tmp_path / "tiny.ipynb", code)
     _members_for_the_call_center(tmp_path)
     runs = tmp_path / "runs"
-    with pytest.raises(JobFailed, match=r"work/charts/load.html shows 1 unmasked mobile phone number"):
+    with pytest.raises(JobFailed, match=r"work/charts/a_load.html shows 1 unmasked mobile phone.*2 charts removed"):
         run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, "13912345678")), AS_OF, runs, progress=False)
     failed = runs / "private" / f"{AS_OF}.failed"
     assert not list(failed.rglob("*.html")) and not list(failed.rglob("*.ipynb"))
     run_pipeline(Pipeline.from_yaml(_privacy_job(tmp_path, "139****5678")), AS_OF, runs, progress=False)
-    assert (runs / "private" / AS_OF / "work" / "charts" / "load.html").is_file()
+    assert (runs / "private" / AS_OF / "work" / "charts" / "a_load.html").is_file()
 
 
 def test_crashed_attempts_are_removed_on_the_next_run_of_the_job(tmp_path):
@@ -642,13 +643,18 @@ def test_a_failed_run_whose_ledger_recorded_its_calls_must_be_run_again_before_a
     DATE.failed with the ledger's calls in it, and the next day was paced against calls nobody received."""
     from segkit.jobs.parameters import ParameterError
 
-    _tiny_notebook(tmp_path / "tiny.ipynb", "print(show)")
+    _tiny_notebook(tmp_path / "tiny.ipynb", "if fail:\n    raise RuntimeError('boom')\nprint(show)")
     pd.DataFrame({"member_id": ["001"]}).to_csv(tmp_path / "members.csv", index=False)
     failed = tmp_path / "runs" / "tiny" / "2026-03-30.failed" / "call_list" / "calls"
     failed.mkdir(parents=True)
     (failed / ".segkit-run").write_text("churn\n2026-03-30\nrecorded\n")
     pipeline = Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {}))
     with pytest.raises(ParameterError, match=r"^the run of 2026-03-30 stopped after the ledger recorded.*remove-run"):
+        run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
+    failing = Pipeline.from_yaml(_pipeline(tmp_path, "tiny", {"fail": True}))
+    with pytest.raises(JobFailed):  # found by the re-test: a second failure of the day replaced the first's marks
+        run_pipeline(failing, "2026-03-30", tmp_path / "runs", progress=False)
+    with pytest.raises(ParameterError, match=r"^the run of 2026-03-30 stopped after the ledger recorded"):
         run_pipeline(pipeline, "2026-03-31", tmp_path / "runs", progress=False)
     run_pipeline(pipeline, "2026-03-30", tmp_path / "runs", progress=False)  # its own day runs, and delivers
     assert not (tmp_path / "runs" / "tiny" / "2026-03-30.failed").exists()
