@@ -95,7 +95,12 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
 # Azure's user@server does), and the password, to be safe, up to the last "@": an unencoded "/", "#", "?" or "@"
 # in it stays in it (urllib, or a pattern that stops at the first "@", would cut it short and show the rest).
 # The URL may stand anywhere in the text (a parameter may quote it, or start with a space or a line end).
-_USERINFO = re.compile(_SCHEME + r"(?:[^:/]*:(?P<password>.*)@(?=[^@]*$)|[^:/]*@)?", re.IGNORECASE | re.DOTALL)
+# A password does not run into Chinese text or punctuation (报表见http://intranet:8080/r，问题找ops@example.com is a
+# port and an e-mail address, not user:password@).
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+_USERINFO = re.compile(
+    _SCHEME + rf"(?:[^:/]*:(?P<password>[^{_CJK}]*)@(?=[^@{_CJK}]*(?:[{_CJK}]|$))|[^:/]*@)?", re.IGNORECASE | re.DOTALL
+)
 # libpq's key=value connection string: host=h user=u password=secret dbname=d
 _DSN_SECRET = re.compile(r"(?:^|\s)(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|\S+)")
 

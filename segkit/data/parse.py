@@ -51,7 +51,8 @@ _PHONE = r"^\+?[0-9(][0-9 ()\-./]{4,30}$"
 _FLOAT_PHONE = r"^(\+?\d+)\.0+$"  # a number exported as a float
 MIN_PHONE_DIGITS = 5  # a short number of the call center's own switchboard at the least
 MAX_PHONE_DIGITS = 20  # a number, its country code and a landline's extension (+86 0571-88886666-8001: 18)
-_TWO_PHONES = r"\d{7}[^/,;|]*[/,;|][^/,;|]*\d{7}"  # two numbers apart by a slash, a comma, a semicolon or a bar
+# two numbers (seven digits or more each, in groups or not) apart by a slash, a comma, a semicolon or a bar
+_TWO_PHONES = r"\d(?:[ ()\-.]*\d){6,}[ ()\-.]*[/,;|][ ()\-.+]*\d(?:[ ()\-.]*\d){6,}"
 _SAMPLE = 100_000  # values looked at to tell a column of mostly distinct values
 _COUNT_BLOCK = 1 << 22  # codes counted at a time (code_counts)
 _MIDNIGHT_BLOCK = 1 << 22  # date-times checked at a time for a time of day (a 32 MB block, not a copy)

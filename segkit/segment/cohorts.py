@@ -114,11 +114,14 @@ def cohort_retention(occasions: pd.DataFrame, as_of) -> pd.DataFrame:
     counts = activity.groupby([activity["cohort"], k])["members"].sum().unstack(fill_value=0)
     if counts.empty:  # nobody bought: no cohort, and no first month
         counts[0] = np.zeros(0, dtype=np.int64)
-    sizes = counts[0]
-    retention = counts.div(sizes, axis=0)
     as_of = parse_day(as_of)
     last_month = as_of.year * 12 + as_of.month - 1
-    observed = np.arange(retention.shape[1])[None, :] <= (last_month - retention.index.to_numpy())[:, None]
+    if len(counts):  # every month from the first to the last observed, also those in which nobody bought
+        months = max(last_month - int(counts.index.min()), int(counts.columns.max())) + 1
+        counts = counts.reindex(columns=pd.Index(range(months), dtype=counts.columns.dtype, name="k"), fill_value=0)
+    sizes = counts[0]
+    retention = counts.div(sizes, axis=0)
+    observed = retention.columns.to_numpy()[None, :] <= (last_month - retention.index.to_numpy())[:, None]
     retention = retention.where(observed)
     retention.index = [f"{m // 12}-{m % 12 + 1:02d}" for m in retention.index]
     retention.index.name, retention.columns.name = "cohort", "months_after_first_purchase"

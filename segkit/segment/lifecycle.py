@@ -22,6 +22,7 @@ active          ratio within ``active``
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -66,17 +67,31 @@ class LifecycleRules(YamlSettings):
 
 
 def member_rhythm(features: pd.DataFrame, prior_gaps: float = 2.0) -> pd.Series:
-    """Typical days between purchases per member, shrunk toward the population median gap."""
+    """Typical days between purchases per member, shrunk toward the population median gap (a member without a
+    gap of their own takes the population's, also with ``prior_gaps: 0``; NaN when nobody has a gap)."""
     has_gaps = features["gap_count"] > 0
     population = float(features.loc[has_gaps, "gap_median"].median()) if has_gaps.any() else np.nan
     n = features["gap_count"].astype(float)
     own = features["gap_median"].fillna(0.0)
+    if prior_gaps == 0:
+        return own.where(n > 0, population)
     return (n * own + prior_gaps * population) / (n + prior_gaps)
 
 
 def lifecycle_stages(features: pd.DataFrame, rules: LifecycleRules | None = None) -> pd.DataFrame:
-    """Stage of every member of ``features`` (``segkit.member_features`` output), with the numbers behind it."""
-    rhythm, ratio, stage = _stage_codes(features, rules or LifecycleRules())
+    """Stage of every member of ``features`` (``segkit.member_features`` output), with the numbers behind it.
+    Members without a rhythm (nobody in the data has bought twice) are staged on ``lost_days`` alone, with a
+    warning."""
+    rules = rules or LifecycleRules()
+    rhythm, ratio, stage = _stage_codes(features, rules)
+    unmeasured = rhythm.isna().to_numpy() & (stage == STAGES.index("active"))
+    if unmeasured.any():
+        warnings.warn(
+            f"{int(unmeasured.sum()):,} member(s) have no purchase rhythm (nobody in the data has bought twice): "
+            f"their lifecycle stage rests on lost_days alone (active until {rules.lost_days} days without a "
+            "purchase)",
+            stacklevel=2,
+        )
     return pd.DataFrame(
         {
             "member_id": features["member_id"],

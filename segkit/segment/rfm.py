@@ -201,8 +201,12 @@ def _cut_points(breakpoints: dict[str, Any] | None, levels: int) -> dict[str, li
     return cut_points
 
 
-def _why_never(given: bool) -> str:
-    return "no member's value falls in their intervals of the breakpoints" if given else "cut points coincide"
+def _why_never(given: bool, ties: str, buyers: int, levels: int) -> str:
+    if given:
+        return "no member's value falls in their intervals of the breakpoints"
+    if ties == "quantile":
+        return "cut points coincide"
+    return f"{buyers:,} buyer(s) for {levels} score levels"
 
 
 def rank_scores(values: pd.Series, ids: pd.Series, levels: int, higher_is_better: bool = True) -> np.ndarray:
@@ -257,6 +261,7 @@ def rfm_scores(
     buyers = out[out["frequency"] > 0]
     result = RFMResult(out, levels, ties)
     scores = pd.DataFrame(index=buyers.index)
+    tied = []  # dimensions in which every buyer has the same value (ranked by id alone)
     for dim, column in DIMENSIONS.items():
         values = buyers[column].astype(float)
         better_high = dim != "recency"
@@ -274,10 +279,21 @@ def rfm_scores(
         never = sorted(set(range(1, levels + 1)) - set(np.unique(scored).tolist())) if len(buyers) else []
         if never:
             result.collapsed[dim] = never
+        if dim not in breakpoints and ties == "rank" and len(buyers) > 1 and values.nunique() == 1:
+            tied.append(dim)
     if result.collapsed:  # given breakpoints: no value falls in some interval; quantiles: cut points coincide
         warnings.warn(
             "RFM scores never given: "
-            + "; ".join(f"{d}: {s} ({_why_never(d in breakpoints)})" for d, s in result.collapsed.items()),
+            + "; ".join(
+                f"{d}: {s} ({_why_never(d in breakpoints, ties, len(buyers), levels)})"
+                for d, s in result.collapsed.items()
+            ),
+            stacklevel=2,
+        )
+    if tied:  # ranks of equal values: documented, but with everyone equal the scores say nothing
+        warnings.warn(
+            f"every buyer has the same {' and '.join(tied)}: those scores tell the {len(buyers):,} buyers apart by "
+            "member id alone (ties: quantile gives them one score)",
             stacklevel=2,
         )
 

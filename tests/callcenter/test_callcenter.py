@@ -31,7 +31,7 @@ from segkit.callcenter import (
 )
 from segkit.churn import AlertSettings, churn_alerts
 from segkit.cli import main
-from segkit.privacy import mask_name, mask_personal, mask_phone
+from segkit.privacy import mask_name, mask_personal, mask_phone, url_secrets
 
 AS_OF = pd.Timestamp("2026-03-31")
 NO_CONTROL = ContactSettings(control_share=0)  # pacing alone: every eligible member is called
@@ -711,6 +711,9 @@ def test_ledger_urls_keep_credentials_out_of_parameters(tmp_path, monkeypatch):
         assert "secret" not in str(error.value)
     monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:secret@localhost/segkit")
     assert ledger_url(None).endswith("@localhost/segkit")
+    # a port and an e-mail address after Chinese text are no password (a false refusal found by the re-test)
+    assert url_secrets("加气(报表见http://intranet:8080/r，问题找ops@example.com)") == []
+    assert url_secrets("postgresql://u:secret@h/db 问题找ops@example.com") == ["a password in user:password@"]
     monkeypatch.setenv("SEGKIT_LEDGER_URL", "postgresql+psycopg://segkit:sec@ret@localhost/segkit")
     with pytest.raises(ValueError, match="has an '@' in its password: write it as %40") as error:
         ledger_url(None)  # a driver would take "ret@localhost" for the host, and print it

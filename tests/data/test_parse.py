@@ -207,7 +207,7 @@ def test_a_phone_exported_as_a_float_is_its_number_and_two_numbers_in_a_cell_are
     assert phones.tolist()[:2] == ["13912345678", "+8613912345678"] and bad.tolist() == [False, False, True]
     floats, bad = parse.parse_phones(pd.Series([13912345678.0, np.nan]))
     assert floats.tolist()[0] == "13912345678" and not bad.any()
-    two = ["13912345670,13800000000", "13912345670 13800000000", "13912345670；13800000000"]
+    two = ["13912345670,13800000000", "13912345670 13800000000", "13912345670；13800000000", "8888-6666/8888-7777"]
     assert parse.parse_phones(pd.Series(two))[1].all()
     # found by the re-test: a first version counted digits, and blanked landlines with their extensions
     landlines = ["0571-88886666-8001", "+86 0571-88886666-123", "+86-571-8888-6666-8001", "(0571) 8888 6666"]

@@ -124,6 +124,50 @@ def test_cohort_cells_after_as_of_are_empty_not_zero(supplements_world):
     assert retention.loc["2026-02", 1] >= 0
 
 
+def test_months_in_which_nobody_bought_are_columns_and_later_cohorts_are_not_observed_in_them():
+    """Found by a helper: only months in which somebody bought became columns, and the observed months were
+    counted by column position, so the 2025-12 cohort showed 0.0 six months on, in a month not yet come."""
+    tx = pd.DataFrame(
+        {
+            "member_id": ["M09", "M09", "X1"],
+            "date": pd.to_datetime(["2025-06-01", "2025-12-01", "2025-12-15"]),
+            "amount": [98.0, 98, 50],
+        }
+    )
+    retention = cohort_retention(purchase_occasions(tx, "2026-03-31"), "2026-03-31")
+    assert retention.columns.tolist() == list(range(10))
+    assert retention.loc["2025-06"].tolist() == [1.0, 0, 0, 0, 0, 0, 1.0, 0, 0, 0]
+    assert (
+        retention.loc["2025-12"].iloc[:4].tolist() == [1.0, 0, 0, 0] and retention.loc["2025-12"].iloc[4:].isna().all()
+    )
+
+
+def test_a_member_without_a_rhythm_is_said_and_prior_gaps_zero_takes_the_population_rhythm():
+    """Found by a helper: with nobody having bought twice, members quiet for 300 days were "active" without a word;
+    with prior_gaps 0 a one-time buyer had no rhythm though others had one."""
+    once = pd.DataFrame(
+        {"member_id": ["A1", "A2"], "date": pd.to_datetime(["2025-06-01", "2025-09-01"]), "amount": [100.0, 100]}
+    )
+    features = member_features(once, "2026-03-31")
+    with pytest.warns(UserWarning, match=r"2 member\(s\) have no purchase rhythm .*lost_days alone"):
+        stages = lifecycle_stages(features)
+    assert stages["stage"].tolist() == ["active", "active"]
+    twice = pd.concat(
+        [
+            once,
+            pd.DataFrame(
+                {
+                    "member_id": ["B"] * 3,
+                    "date": pd.to_datetime(["2026-01-01", "2026-01-31", "2026-03-01"]),
+                    "amount": [50.0] * 3,
+                }
+            ),
+        ]
+    )
+    stages = lifecycle_stages(member_features(twice, "2026-03-31"), LifecycleRules(prior_gaps=0)).set_index("member_id")
+    assert stages.loc["A1", "rhythm_days"] == 29.5 and stages.loc["A1", "stage"] == "lost"
+
+
 def test_tiers_upgrade_at_once_and_downgrade_after_grace():
     rules = TierRules(thresholds={"gold": 1000, "platinum": 5000}, grace_months=2)
     tx = pd.DataFrame(

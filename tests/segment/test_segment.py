@@ -297,3 +297,14 @@ def test_nobody_to_segment_says_so(supplements_world, tmp_path):
     )
     segmentation.write(tmp_path)
     assert pd.read_csv(tmp_path / "cohort_retention.csv").empty and pd.read_csv(tmp_path / "sales_split.csv").empty
+
+
+def test_too_few_buyers_or_everyone_equal_is_said():
+    """Found by a helper: one buyer was "Lost" under a warning that cut points coincide (there are none when ties
+    are ranked), and five identical buyers ran from Lost to Champions without a word."""
+    one = pd.DataFrame({"member_id": ["a"], "date": pd.to_datetime(["2026-03-30"]), "amount": [1000.0]})
+    with pytest.warns(UserWarning, match=r"recency: \[2, 3, 4, 5\] \(1 buyer\(s\) for 5 score levels\)"):
+        rfm_scores(member_features(one, "2026-03-31"))
+    same = pd.DataFrame({"member_id": list("abcde"), "date": pd.to_datetime(["2026-03-01"] * 5), "amount": 100.0})
+    with pytest.warns(UserWarning, match="every buyer has the same recency and frequency and monetary"):
+        rfm_scores(member_features(same, "2026-03-31"))
