@@ -19,7 +19,8 @@ Definitions (all as of ``as_of``; transactions after it are ignored):
   ``sum_log_gaps`` (for regularity estimates such as Wheat-Morrison).
 
 Members given in ``members`` but without purchases appear with
-``frequency`` 0; members who only appear in transactions are kept too.
+``frequency`` 0, once they have joined (``join_date`` on or before the as-of
+date, or none given); members who only appear in transactions are kept too.
 """
 
 from __future__ import annotations
@@ -130,7 +131,7 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     others = transactions.semi_join(simple.filter(~simple.simple), "member_id")
     features = simple.filter(simple.simple).drop("simple").union(_daily_member_features(others, as_of))
     if members is not None:
-        ids = members.select("member_id").distinct()
+        ids = joined_members(members, as_of).select("member_id").distinct()
         features = ids.join(features, "member_id", how="outer")
         features = features.mutate(member_id=features.member_id.coalesce(features.member_id_right)).drop(
             "member_id_right"
@@ -146,6 +147,17 @@ def member_features_expr(transactions: ibis.Table, as_of: Any, members: ibis.Tab
     ).order_by("member_id")
 
 
+def joined_members(members: ibis.Table, date: Any) -> ibis.Table:
+    """The members who had joined by ``date`` (or whose join date is unknown, as for every member of a table
+    without join dates)."""
+    if "join_date" not in members.columns:
+        return members
+    kind = members.join_date.type()
+    if not (kind.is_timestamp() or kind.is_date() or kind.is_null()):
+        raise ValueError(f"members: join_date must be dates (segkit.load_members reads them), not {kind}")
+    return members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
+
+
 def member_features(
     transactions: Any, as_of: Any, members: Any = None, backend: str = "duckdb", con: ibis.BaseBackend | None = None
 ) -> pd.DataFrame:
@@ -156,7 +168,7 @@ def member_features(
     """
     con = connection(backend, con)
     tx = as_table(transactions, con, "transactions")
-    mem = None if members is None else as_table(members, con, "members")
+    mem = None if members is None else as_table(members, con, "members", optional=("join_date",))
 
     # Typed in Arrow, then converted once: Ibis's to_pandas and casts in pandas cost a
     # second more on a million members.

@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from ..data.parse import parse_day
 from ..engine import as_table, connection, fetch_arrow, fetch_arrow_by_member, text_ids
-from ..features.member import member_features_expr
+from ..features.member import joined_members, member_features_expr
 from ..settings import YamlSettings
 
 STAGES = ["prospect", "new", "active", "reactivated", "at risk", "dormant", "lost"]
@@ -197,7 +197,7 @@ def _engine_stages(
 ) -> tuple[pa.Array, np.ndarray]:
     """The ids and stage codes at ``date`` of the members who had bought or joined by then, in member order;
     only the features a stage is read from leave the engine."""
-    known = None if members is None else _joined_members(members, date)
+    known = None if members is None else joined_members(members, date)
 
     def stage_inputs(tx: ibis.Table, mem: ibis.Table | None) -> ibis.Table:
         return member_features_expr(tx, date, mem).select(STAGE_INPUTS)
@@ -220,7 +220,7 @@ def _known_stages(
         unknown = sorted(set(latest["stage"].dropna()) - set(STAGES))
         raise ValueError(f"latest: stages must be of {STAGES}, got {unknown or 'missing stages'}")
     if members is not None:
-        not_joined = members.select("member_id").anti_join(_joined_members(members, date), "member_id").distinct()
+        not_joined = members.select("member_id").anti_join(joined_members(members, date), "member_id").distinct()
         left_out = _ids(con, not_joined)
         if len(left_out):  # rare at the latest date: only then are the transactions read
             # those of them the features find in the transactions by then, as a date's stages count them
@@ -230,17 +230,6 @@ def _known_stages(
             member_ids, stages = member_ids.filter(kept), stages[kept.to_numpy(zero_copy_only=False)]
     order = pc.sort_indices(member_ids)
     return member_ids.take(order), stages[order.to_numpy()]
-
-
-def _joined_members(members: ibis.Table, date: Any) -> ibis.Table:
-    """The members who had joined by ``date`` (or whose join date is unknown, as for every member of a table
-    without join dates)."""
-    if "join_date" not in members.columns:
-        return members
-    kind = members.join_date.type()
-    if not (kind.is_timestamp() or kind.is_date() or kind.is_null()):
-        raise ValueError(f"members: join_date must be dates (segkit.load_members reads them), not {kind}")
-    return members.filter(members.join_date.isnull() | (members.join_date <= pd.Timestamp(date)))
 
 
 def _ids(con: ibis.BaseBackend, query: ibis.Table) -> pa.Array:
