@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..data.parse import plain_id
+from ..data.parse import ids_written_otherwise
 from ..result import Result
 from ..settings import resolve_settings
 from .assignment import Assignment, advisor_table, assign_advisors
@@ -192,8 +192,7 @@ def _check_ids(features: pd.DataFrame, members: pd.DataFrame, advisors: pd.DataF
     unknown = current[~current.isin(staff)]
     if not len(unknown):
         return
-    written = {plain_id(advisor): advisor for advisor in staff}
-    alike = {advisor: written[plain_id(advisor)] for advisor in unknown.unique() if plain_id(advisor) in written}
+    alike = ids_written_otherwise(unknown.unique(), staff)
     if alike:
         (theirs, ours), *_ = alike.items()
         raise ValueError(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
-from ..data.parse import parse_day, parse_flags, plain_ids
+from ..data.parse import ids_written_otherwise, parse_day, parse_flags
 from ..data.sources import read_source
 from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
@@ -119,8 +119,7 @@ def _check_vip_ids(flagged: pd.Index, members: pd.Series) -> None:
     strangers = flagged[~flagged.isin(members)]
     if not len(strangers):
         return
-    written = dict(zip(plain_ids(members), members))
-    alike = {theirs: written[plain] for theirs, plain in zip(strangers, plain_ids(strangers)) if plain in written}
+    alike = ids_written_otherwise(strangers, members)
     if alike:
         (theirs, ours), *_ = alike.items()
         raise ValueError(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import unicodedata
 
 import numpy as np
 import pandas as pd
@@ -277,16 +276,28 @@ def _none_bad(uniques: pd.Series) -> np.ndarray:
     return np.zeros(len(uniques), dtype=np.int8)
 
 
-def plain_id(text: str) -> str:
-    """An id as people mean it: case, width and leading zeros aside. Two ids of one table that differ only here
-    (``7`` and ``007``, ``a007`` and ``A007``) are ids written in two ways, not two people."""
-    return unicodedata.normalize("NFKC", text).strip().casefold().lstrip("0")
+def ids_written_otherwise(strangers, known) -> dict[str, str]:
+    """Each of ``strangers`` (ids one table has and another lacks) that is an id of ``known`` written another way
+    (``7`` and ``007``, ``a007`` and ``A007``: case, width and leading zeros aside), mapped to it: the same people
+    under ids written in two ways, not other people."""
+    strangers, known = list(map(str, strangers)), list(map(str, known))
+    written = dict(zip(_plain_ids(known), known))
+    return {theirs: written[plain] for theirs, plain in zip(strangers, _plain_ids(strangers)) if plain in written}
 
 
-def plain_ids(ids) -> pd.Series:
-    """``plain_id`` of each of ``ids`` (vectorised)."""
-    text = pd.Series(ids, dtype=object).astype(str)
-    return text.str.normalize("NFKC").str.strip().str.casefold().str.lstrip("0")
+def _plain_ids(ids: list[str]) -> pd.Series:
+    """Ids as people mean them: case, width and leading zeros aside."""
+    return pd.Series(ids, dtype=object).str.normalize("NFKC").str.strip().str.casefold().str.lstrip("0")
+
+
+def _whole_floats_as_integers(values: pd.Series) -> pd.Series:
+    """A float column of whole numbers (ids or phones that went through Excel or pandas) as integers, so that
+    its text is ``12417``, not ``12417.0``."""
+    if pd.api.types.is_float_dtype(values):
+        whole = values.dropna()
+        if (whole == np.floor(whole)).all():
+            return values.astype("Int64")
+    return values
 
 
 def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -297,10 +308,7 @@ def ids_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     ``12417``. ``007`` stays ``007``; full-width ``００７``, ``\u200b007`` and Excel's text marker
     ``'007`` are ``007`` too, so one member is one id.
     """
-    if pd.api.types.is_float_dtype(values):
-        whole = values.dropna()
-        if (whole == np.floor(whole)).all():
-            values = values.astype("Int64")
+    values = _whole_floats_as_integers(values)
     return _by_distinct(
         _as_text(values),
         lambda u: (_without_float_suffix(_stripped(_plain(u).str.replace(r"^'", "", regex=True))), _none_bad(u)),
@@ -315,10 +323,7 @@ def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     part of its number. Unparseable (nobody can dial it): a value that is not digits with ``+ ( ) - . /`` and
     spaces, of 5 to 20 digits (``=HYPERLINK(...)``, ``unknown``), and two numbers in one cell
     (``13912345670 / 13800000000``: one of them may be another member's do-not-call line)."""
-    if pd.api.types.is_float_dtype(values):
-        whole = values.dropna()
-        if (whole == np.floor(whole)).all():
-            values = values.astype("Int64")
+    values = _whole_floats_as_integers(values)
 
     def parse_distinct(uniques: pd.Series):
         text = _plain(uniques).str.replace(_FLOAT_PHONE, r"\1", regex=True)

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.parse import plain_id
+from ..data.parse import ids_written_otherwise
 from ..data.sources import read_source
 
 PROBLEM_COLUMNS = ["respondent_id", "method", "problem"]
@@ -188,8 +188,7 @@ def _check_respondents(people: pd.DataFrame, answered: set[str]) -> None:
     """Refuse respondents whose ids are the answers' written another way (``001`` and ``1``: those answers would
     count for no tier), or of whom none answered (every tier's ranking would be empty)."""
     unmatched = people.loc[~people["respondent_id"].isin(answered), "respondent_id"]
-    written = {plain_id(respondent): respondent for respondent in answered}
-    alike = {theirs: written[plain_id(theirs)] for theirs in unmatched if plain_id(theirs) in written}
+    alike = ids_written_otherwise(unmatched, answered)
     if alike:
         (theirs, ours), *_ = alike.items()
         raise ValueError(
