@@ -556,8 +556,9 @@ class LedgerSession:
                 return "unchanged"
             if not replace:
                 raise LedgerError(
-                    f"run {name!r} as of {day} is already recorded with a different list; "
-                    "re-run with replace (--replace) to discard the recorded one"
+                    f"run {name!r} as of {day} is already recorded with a different list; to discard the "
+                    f"recorded one, re-run with replace (segkit export --replace) or, for a scheduled run, "
+                    f"remove it (segkit ledger remove-run --run {name} --as-of {day}) and run the day again"
                 )
             answered = self._answered(run_id)
             if answered:

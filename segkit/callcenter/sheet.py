@@ -270,9 +270,13 @@ def sheets_by_caller(
     if advisors is not None and {"advisor_id", "name"} <= set(advisors.columns):
         names = dict(zip(advisors["advisor_id"].astype(str), advisors["name"].fillna("").astype(str)))
     call_by = call_list["call_by"].astype(str)
+    callers = sorted(set(call_by) - {CALL_BY_QUEUE})
+    # advisors who share a name all show their id: a sheet named only 王明 would be taken by either 王明
+    shared = pd.Series([(names.get(advisor) or advisor).strip().lower() for advisor in callers]).duplicated(keep=False)
     sheets, taken = [], {text.text("call_sheet.sheets.summary")}
-    for advisor in sorted(set(call_by) - {CALL_BY_QUEUE}):
-        sheets.append((_sheet_name(names.get(advisor) or advisor, advisor, taken), call_list.index[call_by == advisor]))
+    for advisor, same_name in zip(callers, shared):
+        name = _sheet_name(names.get(advisor) or advisor, advisor, taken, with_id=same_name)
+        sheets.append((name, call_list.index[call_by == advisor]))
     queued = call_list.loc[call_by == CALL_BY_QUEUE, "queue"].astype(str)
     for queue in sorted(set(queued), key=lambda name: (name != VIP_QUEUE, name)):
         title = (
@@ -284,13 +288,18 @@ def sheets_by_caller(
     return sheets
 
 
-def _sheet_name(name: str, fallback: str, taken: set[str]) -> str:
-    """An Excel sheet name (no ``[]:*?/\\``, at most 31 characters, unique ignoring case) for ``name``; a
-    second advisor of the same name gets (the start of) their id beside it, then a number if that is taken too."""
+def _sheet_name(name: str, fallback: str, taken: set[str], with_id: bool = False) -> str:
+    """An Excel sheet name (no ``[]:*?/\\``, at most 31 characters, unique ignoring case) for ``name``; an
+    advisor of a name that is taken, or ``with_id``, gets (the start of) their id beside it, then a number if
+    that is taken too."""
     base = SHEET_NAME_UNSAFE.sub("_", name).strip("' ") or SHEET_NAME_UNSAFE.sub("_", fallback)
-    clean = base[:31]
-    lowered = {t.lower() for t in taken}
     tags = itertools.chain([f" ({SHEET_NAME_UNSAFE.sub('_', fallback)[:24]})"], (f" ({n})" for n in itertools.count(2)))
+    if with_id and base != SHEET_NAME_UNSAFE.sub("_", fallback):
+        tag = next(tags)
+        clean = base[: 31 - len(tag)] + tag
+    else:
+        clean = base[:31]
+    lowered = {t.lower() for t in taken}
     while clean.lower() in lowered:
         tag = next(tags)
         clean = base[: 31 - len(tag)] + tag

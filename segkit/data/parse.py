@@ -50,8 +50,12 @@ _PHONE = r"^\+?[0-9(][0-9 ()\-./]{4,30}$"
 _FLOAT_PHONE = r"^(\+?\d+)\.0+$"  # a number exported as a float
 MIN_PHONE_DIGITS = 5  # a short number of the call center's own switchboard at the least
 MAX_PHONE_DIGITS = 20  # a number, its country code and a landline's extension (+86 0571-88886666-8001: 18)
-# two numbers (seven digits or more each, in groups or not) apart by a slash, a comma, a semicolon or a bar
-_TWO_PHONES = r"\d(?:[ ()\-.]*\d){6,}[ ()\-.]*[/,;|][ ()\-.+]*\d(?:[ ()\-.]*\d){6,}"
+# two numbers (seven digits or more each, in groups or not) apart by a slash, a comma, a semicolon or a bar;
+# or two unbroken runs of seven digits or more apart by spaces (88886666 88887777: no one groups one number so)
+_TWO_PHONES = (
+    r"\d(?:[ ()\-.]*\d){6,}[ ()\-.]*[/,;|][ ()\-.+]*\d(?:[ ()\-.]*\d){6,}"
+    r"|(?:^|\D)\d{7,}\s+\+?\d{7,}"
+)
 _SAMPLE = 100_000  # values looked at to tell a column of mostly distinct values
 _COUNT_BLOCK = 1 << 22  # codes counted at a time (code_counts)
 _MIDNIGHT_BLOCK = 1 << 22  # date-times checked at a time for a time of day (a 32 MB block, not a copy)
@@ -322,7 +326,8 @@ def phones_with_problems(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     ``.0``, so that it is the same line as ``13912345678``. A landline's extension (``0571-88886666-8001``) is
     part of its number. Unparseable (nobody can dial it): a value that is not digits with ``+ ( ) - . /`` and
     spaces, of 5 to 20 digits (``=HYPERLINK(...)``, ``unknown``), and two numbers in one cell
-    (``13912345670 / 13800000000``: one of them may be another member's do-not-call line)."""
+    (``13912345670 / 13800000000``, ``88886666 88887777``: one of them may be another member's do-not-call
+    line)."""
     values = _whole_floats_as_integers(values)
 
     def parse_distinct(uniques: pd.Series):

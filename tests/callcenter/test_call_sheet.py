@@ -22,7 +22,7 @@ from segkit.callcenter import (
     import_outcomes,
     retention_summary,
 )
-from segkit.callcenter.sheet import _sheet_name, read_call_sheet
+from segkit.callcenter.sheet import _sheet_name, read_call_sheet, sheets_by_caller
 from segkit.churn import churn_alerts
 from segkit.cli import main
 from segkit.messages import LANGUAGES, catalogue, flat_keys
@@ -264,6 +264,14 @@ def test_sheet_names_are_valid_and_unique():
     assert emails == ["高玉", "高玉 (chen.j@callcenter-exampl)", "高玉 (2)"]
     longer = [_sheet_name("y" * 40, "B", taken) for _ in range(3)]
     assert all(len(name) <= 31 for name in longer) and len({name.lower() for name in taken}) == len(taken)
+
+
+def test_advisors_who_share_a_name_all_show_their_id():
+    # found by a helper: of three advisors named 王明 the first's sheet was 王明, which either other could take
+    advisors = pd.DataFrame({"advisor_id": ["A1", "A2", "A3", "B1"], "name": ["王明", "王明", "王明 ", "李丽"]})
+    call_list = pd.DataFrame({"call_by": ["A3", "A1", "A2", "B1", "queue"], "queue": ["", "", "", "", "VIP"]})
+    names = [name for name, _ in sheets_by_caller(call_list, advisors, "zh-CN")]
+    assert names[:4] == ["王明 (A1)", "王明 (A2)", "王明 (A3)", "李丽"]
 
 
 def test_a_workbook_that_is_not_a_call_sheet_is_refused(tmp_path):

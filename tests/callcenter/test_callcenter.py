@@ -379,8 +379,9 @@ def test_the_same_export_twice_gives_identical_files_and_no_new_ledger_rows(gas_
     assert set(first.call_list["member_id"]) <= set(
         next_day.held_back.loc[next_day.held_back["rule"] == "window", "member_id"]
     )
-    # a different list for a recorded day is refused unless replaced; a day before the latest run is refused
-    with pytest.raises(LedgerError, match="different list"):
+    # a different list for a recorded day is refused unless replaced (a scheduled run, which cannot replace,
+    # is told how to remove the run); a day before the latest run is refused
+    with pytest.raises(LedgerError, match="different list.*segkit ledger remove-run --run churn --as-of 2026-03-31"):
         _export(gas_world, gas_alerts.iloc[:5], ledger, tmp_path / "d")
     with pytest.raises(LedgerError, match="runs up to"):
         export_list(

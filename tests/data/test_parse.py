@@ -209,10 +209,19 @@ def test_a_phone_exported_as_a_float_is_its_number_and_two_numbers_in_a_cell_are
     assert floats.tolist()[0] == "13912345678" and not bad.any()
     two = ["13912345670,13800000000", "13912345670 13800000000", "13912345670；13800000000", "8888-6666/8888-7777"]
     assert parse.parse_phones(pd.Series(two))[1].all()
+    # found by a helper: two landlines apart by a space alone (16 digits) were one number
+    assert parse.parse_phones(pd.Series(["88886666 88887777", "0571 88886666 88887777"]))[1].all()
     # found by the re-test: a first version counted digits, and blanked landlines with their extensions
-    landlines = ["0571-88886666-8001", "+86 0571-88886666-123", "+86-571-8888-6666-8001", "(0571) 8888 6666"]
+    landlines = [
+        "0571-88886666-8001",
+        "+86 0571-88886666-123",
+        "+86-571-8888-6666-8001",
+        "(0571) 8888 6666",
+        "+86 13912345678",
+        "0571 88886666 8001",
+    ]
     phones, bad = parse.parse_phones(pd.Series([*landlines, "400-800-1234", "010/12345678", "((((("]))
-    assert phones.tolist()[:6] == [*landlines, "400-800-1234", "010/12345678"] and bad.tolist() == [False] * 6 + [True]
+    assert phones.tolist()[:8] == [*landlines, "400-800-1234", "010/12345678"] and bad.tolist() == [False] * 8 + [True]
 
 
 def test_spaces_inside_amounts_only_group_thousands():
