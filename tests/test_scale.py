@@ -376,12 +376,12 @@ def test_vip_ties_do_not_depend_on_the_order_money_was_added_up():
     features = pd.DataFrame(
         {"member_id": ["b", "a", "c"], "frequency": [1, 1, 1], "monetary": [0.1 + 0.2, 0.3, 0.1]}
     )  # 0.30000000000000004 and 0.3: a tie
-    assert vip_flag(features, "top_share", 1 / 3).tolist() == [False, True, False]  # the tie goes to member a
-    np.testing.assert_array_equal(vip_flag(features.iloc[::-1], "top_share", 1 / 3).to_numpy(), [False, True, False])
+    assert vip_flag(features, "top_share", 1 / 3).tolist() == [True, False, False]  # the tie goes to member b
+    np.testing.assert_array_equal(vip_flag(features.iloc[::-1], "top_share", 1 / 3).to_numpy(), [False, False, True])
 
 
 @pytest.mark.parametrize("top_share", [0.0001, 0.001, 0.2, 0.5, 1.0])
-def test_the_top_spenders_are_the_first_by_spend_then_member_id(top_share):
+def test_the_top_spenders_are_the_first_by_spend_then_the_higher_member_id(top_share):
     from segkit.segment import vip_flag
 
     rng = np.random.default_rng(7)
@@ -395,7 +395,8 @@ def test_the_top_spenders_are_the_first_by_spend_then_member_id(top_share):
     )
     features.loc[[5, 6], "monetary"] = np.nan
     buyers = features[features["frequency"] > 0]
-    order = np.lexsort((buyers["member_id"].to_numpy(), -buyers["monetary"].fillna(-np.inf).to_numpy()))
+    id_rank = np.argsort(np.argsort(buyers["member_id"].to_numpy()))  # of equal spend, the higher id first
+    order = np.lexsort((-id_rank, -buyers["monetary"].fillna(-np.inf).to_numpy()))
     expected = features.index.isin(buyers.index[order[: int(np.ceil(top_share * len(buyers)))]])
     np.testing.assert_array_equal(vip_flag(features, "top_share", top_share).to_numpy(), expected)
 

@@ -496,6 +496,7 @@ def export_list(
                     settings,
                     fingerprint_key=key,
                     also=birthdays,
+                    calls_made=session.outcomes(outcomes_through, since=as_of - pd.Timedelta(days=days), **runs),
                 )
                 return call_list_table(paced.listed, as_of), paced.held_back, paced.notes
 

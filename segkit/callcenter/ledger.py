@@ -402,9 +402,11 @@ class LedgerSession:
         codes: tuple[str, ...] | None = None,
         before_run: int | None = None,
         other_than_run: int | None = None,
+        since: Any | None = None,
     ) -> pd.DataFrame:
         """Outcomes (with the member and the phone fingerprint of their call) dated up to and including
-        ``through``, only ``codes`` if given, of contacts from the runs chosen as in ``contacts``."""
+        ``through`` (and after ``since``), only ``codes`` if given, of contacts from the runs chosen as in
+        ``contacts``."""
         query = sa.select(
             outcomes.c.alert_id,
             contacts.c.member_id,
@@ -416,6 +418,8 @@ class LedgerSession:
         ).join(contacts, outcomes.c.alert_id == contacts.c.alert_id)
         if through is not None:
             query = query.where(outcomes.c.outcome_date <= _day(through))
+        if since is not None:
+            query = query.where(outcomes.c.outcome_date > _day(since))
         if codes is not None:
             query = query.where(outcomes.c.outcome.in_(codes))
         query = self._of_runs(query, contacts.c.run_id, before_run, other_than_run)
@@ -603,7 +607,15 @@ class LedgerSession:
     def add_outcomes(self, frame: pd.DataFrame) -> tuple[int, int, list[tuple[str, str, str]]]:
         """Insert outcomes (``alert_id``, ``outcome``, ``outcome_date``, ``note``; one row per alert, outcome
         and date) not yet recorded. Returns (added, already recorded, and those already recorded with another
-        note: alert id, the note kept, the note not recorded). Alert ids must be known."""
+        note: alert id, the note kept, the note not recorded). Alert ids must be known: they are checked again
+        here, under the lock, since a run may have been removed after the file was checked (its outcomes would
+        belong to no call, and a do-not-call among them would hold nobody back)."""
+        gone = sorted(set(frame["alert_id"]) - set(self.listings(sorted(set(frame["alert_id"]))).index))
+        if gone:
+            raise LedgerError(
+                f"{len(gone):,} call(s) of the outcomes file left the ledger while it was checked ({gone[0]!r}: a run "
+                "removed?); nothing was imported: import the file again"
+            )
         existing = {}
         for start in range(0, len(frame), 500):
             chunk = frame["alert_id"].iloc[start : start + 500].tolist()

@@ -10,9 +10,11 @@ optional ``note`` (or the call sheet's headers, in either language). A file
 with an unknown alert id, a row whose member is not the member of its call
 (columns sorted apart), an unknown code, an outcome without a date, a bad
 date, a date after tomorrow or before the call was listed, a call both won
-back and switched supplier on one day, or a line that holds no usable record
-is refused whole, with every bad row named: half an import would be worse
-than none (a lost "asked not to be called" is a call). An outcome of a call
+back and switched supplier on one day, a row whose check column is not its
+call id, a do-not-call flag, an outcome or a yes mark (√) in a column the
+import does not read, or a line that holds no usable record is refused whole,
+with every bad row named: half an import would be worse than none (a lost
+"asked not to be called" is a call). Other values of columns not read are said. An outcome of a call
 held out as control is recorded with a warning. A row repeated in the file counts
 once (the repeats are
 reported); the same alert, outcome and date with two different notes is a
@@ -37,12 +39,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..data.load import names_do_not_call
 from ..data.parse import parse_dates, parse_day
 from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
 from ..privacy import mask_numbers_in
 from .ledger import Ledger
-from .sheet import AGENT_COLUMNS, column_labels, listed_problems, read_call_sheet
+from .sheet import AGENT_COLUMNS, SHEET_COLUMNS, UNREAD_COLUMNS, column_labels, listed_problems, read_call_sheet
 
 OUTCOMES = {
     "reached": ("reached", "已接通"),
@@ -79,15 +82,16 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
         with warnings.catch_warnings(record=True) as held:
             warnings.simplefilter("always")
             frame = read_call_sheet(source)
+        unread = frame.attrs.pop("unread")
         where = frame.pop("where")
     else:
-        frame, where = _outcomes_file(source)
+        frame, where, unread = _outcomes_file(source)
+    problems = _unread_problems(unread)
     frame = frame.loc[(frame["outcome"] != "") | (frame["note"] != "")]  # a date alone (filled down) says nothing
     listing = ledger.listings(sorted(set(frame["alert_id"])))
     listed_on = frame["alert_id"].map(listing["as_of"])
     member = frame["member_id"] if "member_id" in frame else pd.Series("", index=frame.index)
-    problems = []
-    code = frame["outcome"].str.lower().map(_ALIASES)
+    code = frame["outcome"].map(_plain_word).map(_ALIASES)
     for row in frame.index[code.isna()]:
         shown = frame.at[row, "outcome"]
         problems.append(
@@ -149,6 +153,46 @@ def read_outcomes(source: str | Path | pd.DataFrame, ledger: Ledger) -> pd.DataF
     return table
 
 
+def _plain_word(text: str) -> str:
+    """A word as the aliases are written: full-width letters and spaces made plain (ＤＯ ＮＯＴ ＣＡＬＬ,
+    勿　扰), spaces inside a Chinese word dropped, case folded."""
+    plain = unicodedata.normalize("NFKC", str(text)).strip().casefold()
+    return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", re.sub(r"\s+", " ", plain))
+
+
+# Marks an agent may put in a column of their own for "yes" (a do-not-call, say): refused outside the outcome column
+_MARKS = frozenset({"√", "✓", "✔", "☑", "y", "yes", "是", "对", "要", "true"})
+
+
+def _unread_problems(unread: pd.DataFrame) -> list[str]:
+    """Values written outside the columns the import reads (``UNREAD_COLUMNS``): under a do-not-call header, or an
+    outcome or a yes mark anywhere, refuse the file (skipped, a do-not-call would be a call); any other is said in a
+    warning (an agent's own column of notes)."""
+    if unread.empty:
+        return []
+    words = unread["value"].map(_plain_word)
+    flagged = unread["column"].map(names_do_not_call) | words.isin(_ALIASES) | words.isin(_MARKS)
+    problems = [
+        f"{row.where}: {mask_numbers_in(row.value)!r} in the column {row.column!r}, which the import does not read: "
+        f"write the outcome in the outcome column ({' / '.join(_outcome_labels())})"
+        for row in unread.loc[flagged].itertuples()
+    ]
+    others = unread.loc[~flagged]
+    if len(others):
+        columns = list(dict.fromkeys(others["column"]))
+        warnings.warn(
+            f"{len(others):,} value(s) in column(s) the import does not read ({', '.join(map(repr, columns[:5]))}"
+            f"{', ...' if len(columns) > 5 else ''}; first: {others['where'].iloc[0]}): not recorded; only the call "
+            "id, member, outcome, outcome date and note are",
+            stacklevel=3,
+        )
+    return problems
+
+
+def _outcome_labels() -> list[str]:
+    return [catalogue(language).text("call_sheet.columns.outcome") for language in LANGUAGES]
+
+
 WEEKDAY = re.compile(r"\s*[(（]?(?:周|星期|礼拜)[一二三四五六日天][)）]?\s*$")
 
 
@@ -177,12 +221,12 @@ def _is_workbook(source: str | Path | pd.DataFrame) -> bool:
         return handle.read(4) == b"PK\x03\x04"
 
 
-def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """An outcomes CSV (or table) as text, its columns named as the import reads them (the call sheet's labels in
-    either language, ``date`` for ``outcome_date``), rows blank in every column read left out, and where each row
-    is in the file."""
+    either language, ``date`` for ``outcome_date``), rows blank in every column read left out, where each row
+    is in the file, and the values of columns the call sheet does not have (``UNREAD_COLUMNS``)."""
     frame = read_source(source).frame.reset_index(drop=True)
-    labels = column_labels() | {name: name for name in ("alert_id", "member_id", "date", *AGENT_COLUMNS)}
+    labels = column_labels() | {name: name for name in ("alert_id", "member_id", "date", *SHEET_COLUMNS)}
     frame = frame.rename(columns=lambda c: labels.get(str(c).strip().lstrip("\ufeff").casefold(), str(c).strip()))
     if "outcome_date" not in frame and "date" in frame:
         frame = frame.rename(columns={"date": "outcome_date"})
@@ -196,13 +240,24 @@ def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.
             name: frame[name].astype(object).where(frame[name].notna(), "").astype(str).str.strip()
             if name in frame
             else pd.Series("", index=frame.index, dtype=object)
-            for name in ("alert_id", "member_id", *AGENT_COLUMNS)
+            for name in ("alert_id", "member_id", *AGENT_COLUMNS, "alert_check")
         },
         index=frame.index,
     )
     where = "row " + (text.index + 2).astype(str)
+    others = frame[[c for c in frame.columns if c not in (*SHEET_COLUMNS, "date")]]
+    written = others.astype(object).where(others.notna(), "").astype(str).apply(lambda column: column.str.strip())
+    unread = written.stack().loc[lambda values: values != ""]
+    unread = pd.DataFrame(
+        {
+            "where": where[unread.index.get_level_values(0)].to_numpy(),
+            "column": unread.index.get_level_values(1).astype(str),
+            "value": unread.to_numpy(),
+        },
+        columns=UNREAD_COLUMNS,
+    )
     kept = text.ne("").any(axis=1)  # Excel's trailing rows of separators alone
-    return text.loc[kept], where
+    return text.loc[kept], where, unread
 
 
 def _conflicting_notes(table: pd.DataFrame, where: pd.Series) -> list[str]:

@@ -16,7 +16,8 @@ won_back           *won back* reported in the last ``won_back_hold_days``: the h
                    said it would buy again; calling before its next purchase is due would
                    be the harassment the alert is meant to avoid (care greetings still go)
 window             contacted (any campaign) less than ``window_days`` ago, or, when a
-                   recorded day is replaced, less than ``window_days`` later
+                   recorded day is replaced, less than ``window_days`` later; a call is
+                   a contact on the day of its latest outcome, else on its list's day
 control_group      held out as a control member ``control_days`` or fewer days ago (any
                    campaign): not called while their later purchases measure the calls (a
                    window of 30 days counts purchases up to day 30: a call that day would blur it)
@@ -174,6 +175,7 @@ def pace(
     settings: ContactSettings | None = None,
     fingerprint_key: bytes | None = None,
     also: pd.DataFrame | None = None,
+    calls_made: pd.DataFrame | None = None,
 ) -> PacedList:
     """Apply the pacing rules to ``candidates`` (``CANDIDATE_COLUMNS``) as of ``as_of``.
 
@@ -185,7 +187,9 @@ def pace(
     a do-not-call flag, an "asked not to be called" and a recent call on it hold back both, and it is called
     once per list. ``fingerprint_key``: the key of the ledger's phone fingerprints (default ``phone_key()``).
     ``also``: greetings (``CANDIDATE_COLUMNS``) that a listed call of the member covers too, never listed on
-    their own (the birthdays, for the churn list).
+    their own (the birthdays, for the churn list). ``calls_made``: outcomes of those runs' calls (``alert_id``,
+    ``member_id``, ``campaign``, ``phone_hash``, ``outcome_date``), of any code: a call is a contact on the day
+    it was made, for the window and the 30-day cap (a list of 03-31 reached on 04-19 was no contact on 04-20).
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
@@ -241,12 +245,13 @@ def pace(
         "greeted for the same " + table["campaign"] + " on " + greeted_on.dt.strftime("%Y-%m-%d"),
     )
 
-    nearby = _contacts_around(history, table["member_id"], as_of, max(settings.window_days, 30))
+    contacted_on = _contact_days(history, calls_made)
+    nearby = _contacts_around(contacted_on, table["member_id"], as_of, max(settings.window_days, 30))
     nearest = nearby.loc[nearby["gap"].abs().sort_values(kind="stable").index].groupby("member_id").first()
     gap = table["member_id"].map(nearest["gap"])
     contacted = table["member_id"].map(nearest["campaign"]).astype(str)
     # the same phone called for another member record (a household with two) counts too
-    by_line = _line_contacts_around(history, fingerprint, as_of, settings.window_days)
+    by_line = _line_contacts_around(contacted_on, fingerprint, as_of, settings.window_days)
     line_gap = fingerprint.map(by_line["gap"])
     closer = line_gap.notna() & (gap.isna() | (line_gap.abs() < gap.abs()))
     gap = gap.where(~closer, line_gap)
@@ -422,6 +427,24 @@ def _last_outcomes(outcomes: pd.DataFrame | None) -> dict[str, pd.Series]:
     if len(asked):
         result["do_not_call_line"] = asked.groupby("phone_hash")["outcome_date"].last().dt.strftime("%Y-%m-%d")
     return result
+
+
+def _contact_days(history: pd.DataFrame | None, calls_made: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``history`` (``member_id``, ``as_of``, ``campaign``, ``phone_hash``) with each call dated on the day it was
+    last made (its latest outcome's day) rather than its list's; a call made in the window from a list outside it
+    is added. One call is one contact, on one day."""
+    if calls_made is None or calls_made.empty:
+        return history
+    made = calls_made.assign(outcome_date=pd.to_datetime(calls_made["outcome_date"]).dt.normalize())
+    made = made.sort_values("outcome_date").drop_duplicates("alert_id", keep="last").set_index("alert_id")
+    columns = ["member_id", "as_of", "campaign", "phone_hash"]
+    if history is None or history.empty:
+        return made.rename(columns={"outcome_date": "as_of"})[columns].reset_index()
+    listed = history.assign(as_of=pd.to_datetime(history["as_of"]).dt.normalize())
+    on = listed["alert_id"].map(made["outcome_date"])
+    listed = listed.assign(as_of=on.where(on.notna(), listed["as_of"]))
+    outside = made.loc[~made.index.isin(listed["alert_id"])].rename(columns={"outcome_date": "as_of"})
+    return pd.concat([listed, outside[columns].reset_index()], ignore_index=True)
 
 
 def _line_contacts_around(

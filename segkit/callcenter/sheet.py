@@ -32,6 +32,7 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 
+from ..data.load import names_do_not_call
 from ..data.sources import read_source
 from ..io import XlsxSheet, write_xlsx
 from ..messages import LANGUAGES, Catalogue, catalogue
@@ -414,9 +415,12 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
     be skipped; a sheet of the call center's own, without call ids, is left alone), an agent's column missing or
     a column read twice, merged cells among the rows read, a formula without a saved value. The summary's calls
     are checked against the call rows found: a sheet of no calls comes back as no outcomes, and fewer rows than
-    listed (a sheet or rows deleted) are a warning, since the outcomes there must still be recorded."""
+    listed (a sheet or rows deleted) are a warning, since the outcomes there must still be recorded. A sheet
+    without call ids that holds outcomes or do-not-call flags is refused (they would be skipped). The values
+    written in columns the sheet does not have (``where``, ``column``, ``value``) come as ``attrs["unread"]``:
+    the import judges them."""
     labels, summary_labels = column_labels(), _summary_labels()
-    rows, problems, found, listed = [], [], {}, None
+    rows, problems, found, listed, unread = [], [], {}, None, []
     with _workbooks(path) as (values, formulas):
         for sheet in values.worksheets:
             written = formulas[sheet.title]
@@ -433,15 +437,27 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
                         f"({_labels('alert_id')}; {_labels('outcome')}) in its first {HEADER_ROWS} rows: a header "
                         "renamed or moved cannot be read; restore it"
                     )
+                elif (column := _outcomes_without_calls(sheet, labels)) is not None:
+                    problems.append(
+                        f"sheet {sheet.title!r}: the column {column!r} holds values, but the sheet has no call ids "
+                        f"({_labels('alert_id')}): what is written there cannot be matched to a call; write each "
+                        "outcome on its call's row of the advisor's sheet"
+                    )
                 continue
             problems += _header_problems(sheet, header)
             columns = {name: header.names.index(name) for name in READ_COLUMNS if name in header.names}
+            known = {i for i, name in enumerate(header.names) if name in SHEET_COLUMNS}
             found[sheet.title] = 0
             lines = zip(
                 sheet.iter_rows(min_row=header.row + 1, values_only=True),
                 written.iter_rows(min_row=header.row + 1, values_only=True),
             )
             for number, (line, formulas_of_line) in enumerate(lines, start=header.row + 1):
+                unread += [
+                    (f"sheet {sheet.title!r} row {number}", _column_name(header.names, i), _cell_text(value))
+                    for i, value in enumerate(line)
+                    if i not in known and _cell_text(value)
+                ]
                 cells = {name: (_at(line, i), _at(formulas_of_line, i)) for name, i in columns.items()}
                 problems += [
                     f"sheet {sheet.title!r} row {number}: {name} is a formula without a saved value ({formula}): "
@@ -463,7 +479,36 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
             f"{path}: {len(problems)} problem(s) in the call sheet; nothing was imported: {listed_problems(problems)}"
         )
     _warn_missing_calls(path, listed or {}, found)
-    return pd.DataFrame(rows, columns=[*READ_COLUMNS, "where"]).fillna("")
+    table = pd.DataFrame(rows, columns=[*READ_COLUMNS, "where"]).fillna("")
+    table.attrs["unread"] = pd.DataFrame(unread, columns=UNREAD_COLUMNS)
+    return table
+
+
+UNREAD_COLUMNS = ["where", "column", "value"]  # a value written outside the columns the import reads
+
+
+def _column_name(names: list[str], position: int) -> str:
+    """A column's header, or its letter where it has none."""
+    from openpyxl.utils import get_column_letter
+
+    name = names[position] if position < len(names) else ""
+    return name or f"column {get_column_letter(position + 1)}"
+
+
+def _outcomes_without_calls(sheet, labels: dict[str, str]) -> str | None:
+    """The header of a column of outcomes or do-not-call flags, with a value below it, on a sheet without call ids
+    (a sheet the call center added: what is written there would be skipped); None if there is none."""
+    for number, line in enumerate(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), start=1):
+        marked = [
+            i
+            for i, cell in enumerate(line)
+            if cell is not None and (labels.get(str(cell).strip().casefold()) == "outcome" or names_do_not_call(cell))
+        ]
+        if marked:
+            below = sheet.iter_rows(min_row=number + 1, values_only=True)
+            filled = any(_cell_text(_at(values, i)) for values in below for i in marked)
+            return str(line[marked[0]]).strip() if filled else None
+    return None
 
 
 SUMMARY = ("sheet", "calls")  # the columns that make a sheet the summary

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import operator
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -309,6 +310,11 @@ def _header_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "", str(name)).lower()
 
 
+def names_do_not_call(header: Any) -> bool:
+    """Whether a column's header names a do-not-call flag (``do_not_call``, ``DNC``, ``勿扰``, full-width too)."""
+    return _header_key(unicodedata.normalize("NFKC", str(header))) in DO_NOT_CALL_HEADERS | {"donotcall"}
+
+
 def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:
     """Source column for each canonical column present, and the ignored ones. A source column named like a
     contract column (``Do_Not_Call``, ``Member ID``) is that column; two such names for one column, or a
@@ -341,7 +347,7 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
     used = set(mapping.values()) | set(config.amount.get("multiply", []))
     ignored = [c for c in frame.columns if c not in used]
     if "do_not_call" in spec.columns:
-        unread = [c for c in ignored if _header_key(c) in DO_NOT_CALL_HEADERS]
+        unread = [c for c in ignored if names_do_not_call(c)]
         if unread:
             raise ContractError(
                 f"{spec.name}: the column {unread[0]!r} looks like do_not_call but is not mapped: "

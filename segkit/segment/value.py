@@ -72,7 +72,9 @@ def vip_flag(
     """Which members are VIPs, for priority routing in the call center.
 
     ``top_share``: the ``ceil(top_share x buyers)`` buyers with the highest net
-    spend (ties broken by member_id); ``tier``: members whose ``tier`` (from
+    spend; of buyers who spent the same at the cut, the higher member ids, which the RFM rank scores
+    higher too (a VIP never has a lower M score than a buyer of the same spend who is not); ``tier``:
+    members whose ``tier`` (from
     ``members``) is one of ``tiers``; ``either``: both rules, a member passing one is a VIP
     (without a members table with tiers, only the spend rule can pass).
     Returns a boolean Series aligned with ``features``.
@@ -86,9 +88,9 @@ def vip_flag(
         spend = np.nan_to_num(np.round(buyers["monetary"].to_numpy(dtype=float), 2), nan=-np.inf)
         cut = np.partition(spend, len(spend) - n_top)[len(spend) - n_top]  # the n_top-th highest spend
         above = np.flatnonzero(spend > cut)
-        # only the members at the cut are ordered by id (sorting 10M ids as text took half a minute)
+        # only the members at the cut are ordered by id (sorting 10M ids as text took half a minute), highest first
         tied = np.flatnonzero(spend == cut)
-        tied = tied[np.argsort(buyers["member_id"].to_numpy()[tied], kind="stable")[: n_top - len(above)]]
+        tied = tied[np.argsort(buyers["member_id"].to_numpy()[tied], kind="stable")[::-1][: n_top - len(above)]]
         by_value[buyers.index[np.concatenate([above, tied])]] = True
     if rule == "top_share":
         return by_value

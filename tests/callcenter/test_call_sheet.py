@@ -22,6 +22,7 @@ from segkit.callcenter import (
     import_outcomes,
     retention_summary,
 )
+from segkit.callcenter.ledger import LedgerError
 from segkit.callcenter.sheet import _sheet_name, read_call_sheet, sheets_by_caller
 from segkit.churn import churn_alerts
 from segkit.cli import main
@@ -554,6 +555,90 @@ def test_an_outcomes_csv_reads_the_sheet_labels_and_skips_rows_of_separators(gas
     assert recorded["outcome_date"].astype(str).tolist() == ["2026-04-01", "2026-04-01"]
     summary = retention_summary(ledger)
     assert summary[["won_back", "do_not_call", "won_back_share"]].values.tolist() == [[1, 0, 1.0]]
+
+
+def test_what_is_written_where_the_import_does_not_read_refuses_the_file_or_is_said(
+    gas_world, gas_alerts, tmp_path, capsys
+):
+    """Found by a helper, each exit 0 with the do-not-call lost: a CSV's check column was not read (a sort apart
+    put a do-not-call on another member); a column 勿扰 with √, or an outcome typed in a column of the agent's own,
+    was dropped; a sheet the call center added, with 结果 and no call ids, was skipped. Full-width outcome words
+    were refused; --summary with a bad name failed after the import had been recorded."""
+    ledger_path = tmp_path / "ledger.sqlite"
+    ledger = Ledger(ledger_path, create=True)
+    export = export_calls(gas_alerts, gas_world.members, AS_OF, ledger, tmp_path / "out", advisors=gas_world.advisors)
+    first, second = export.call_list["alert_id"].iloc[:2]
+    member = export.call_list["member_id"].iloc[0]
+
+    def refused(text: str, *said: str) -> None:
+        path = tmp_path / "outcomes.csv"
+        path.write_text(text, encoding="gbk")
+        capsys.readouterr()
+        assert main(["outcomes", "--file", str(path), "--ledger", str(ledger_path)]) == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and all(part in err for part in said), err
+
+    refused(
+        f"呼叫编号,结果,结果日期,核对编号\n{first},要求勿扰,2026-04-01,{second}\n",
+        f"row 2: the call id '{first}' is not its check",
+    )
+    refused(
+        f"呼叫编号,结果,结果日期,勿扰\n{first},,,√\n", "row 2: '√' in the column '勿扰', which the import does not read"
+    )
+    refused(f"呼叫编号,结果,结果日期,回访\n{first},已接通,2026-04-01,拒绝来电\n", "'拒绝来电' in the column '回访'")
+    assert ledger.outcomes().empty
+
+    def added_sheet(book):
+        sheet = book.create_sheet("补充记录")
+        sheet.append(["会员编号", "结果", "结果日期"])
+        sheet.append([member, "要求勿扰", "2026-04-01"])
+
+    def marked_beside(book):
+        title = book.sheetnames[1]
+        book[title].cell(row=2, column=book[title].max_column + 2).value = "√"
+
+    for edit, said in (
+        (added_sheet, "sheet '补充记录': the column '结果' holds values, but the sheet has no call ids"),
+        (marked_beside, "'√' in the column 'column "),
+    ):
+        path = _edited(export.files[1], tmp_path / "edited.xlsx", edit)
+        capsys.readouterr()
+        assert main(["outcomes", "--file", path, "--ledger", str(ledger_path)]) == 2
+        assert said in capsys.readouterr().err
+    assert ledger.outcomes().empty
+
+    own_column = tmp_path / "own.csv"  # a column of the call center's own: read past, and said
+    own_column.write_text(
+        f"alert_id,outcome,outcome_date,agent\n{first},ＤＯ ＮＯＴ ＣＡＬＬ,2026-04-01,A7\n"
+        f"{second},勿　扰,2026-04-01,A7\n"
+    )
+    capsys.readouterr()
+    assert main(["outcomes", "--file", str(own_column), "--ledger", str(ledger_path), "--summary", "s.txt"]) == 2
+    assert ledger.outcomes().empty  # the bad summary name is refused before anything is recorded
+    with pytest.warns(
+        UserWarning, match=r"^2 value\(s\) in column\(s\) the import does not read \('agent'; first: row 2\)"
+    ):
+        assert import_outcomes(own_column, ledger) == (2, 0, 0)
+    assert ledger.outcomes()["outcome"].tolist() == ["do_not_call", "do_not_call"]
+
+
+def test_an_outcome_of_a_call_removed_meanwhile_is_refused_under_the_lock(gas_world, gas_alerts, tmp_path):
+    """Found by a helper: the import checked the call ids, a run was removed, and the outcomes were written
+    against no call (a do-not-call that holds nobody back)."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    export = export_calls(gas_alerts, gas_world.members, AS_OF, ledger, tmp_path / "out", advisors=gas_world.advisors)
+    checked = pd.DataFrame(
+        {
+            "alert_id": [export.call_list["alert_id"].iloc[0]],
+            "outcome": ["do_not_call"],
+            "note": [""],
+            "outcome_date": [pd.Timestamp("2026-04-01")],
+        }
+    )
+    ledger.remove_run("churn", AS_OF)
+    with pytest.raises(LedgerError, match=r"1 call\(s\) of the outcomes file left the ledger while it was checked"):
+        ledger.add_outcomes(checked)
+    assert ledger.outcomes().empty
 
 
 def test_both_catalogues_have_the_same_texts_with_the_same_fields():

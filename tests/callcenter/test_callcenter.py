@@ -486,6 +486,33 @@ def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged
         assert (tmp_path / "d20" / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
 
 
+def test_a_call_is_a_contact_on_the_day_it_was_made_not_the_day_of_its_list(tmp_path):
+    """Found by a helper: a member of the 03-31 list reached on 04-19 was listed again on 04-20, with a window of
+    14 days: only the list's day counted as a contact."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(4)
+    first = _run(members, members["member_id"], ledger, tmp_path / "d0")
+    alert = first.call_list.set_index("member_id")["alert_id"]
+    made = {"0000": ("reached", 19), "0001": ("no_answer", 5), "0002": ("no_answer", 3)}
+    import_outcomes(
+        pd.DataFrame(
+            {
+                "alert_id": [alert[member] for member in made] + [alert["0002"]],
+                "outcome": [outcome for outcome, _ in made.values()] + ["reached"],
+                "outcome_date": [f"{AS_OF + pd.Timedelta(days=day):%Y-%m-%d}" for _, day in made.values()]
+                + [f"{AS_OF + pd.Timedelta(days=8):%Y-%m-%d}"],
+            }
+        ),
+        ledger,
+    )
+    later = _run(members, members["member_id"], ledger, tmp_path / "d20", day=20)
+    held = later.held_back.set_index("member_id")
+    # a call's latest attempt counts: 0002 was tried on day 3 and reached on day 8; 0001 last tried on day 5
+    assert held["rule"].to_dict() == {"0000": "window", "0002": "window"}
+    assert held["held_back"].tolist() == ["contacted 1 days ago (churn)", "contacted 12 days ago (churn)"]
+    assert sorted(later.call_list["member_id"]) == ["0001", "0003"]
+
+
 def test_replacing_an_earlier_day_is_paced_against_the_days_after_it(tmp_path):
     ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
     members = _members(6)

@@ -241,6 +241,18 @@ def test_vip_flag_rules():
         vip_flag(features, rule="tier")
 
 
+def test_a_vip_never_has_a_lower_m_score_than_a_buyer_of_the_same_spend():
+    """Found by a helper: at a tie of spend at the cut the VIPs were the lower ids, which the rank policy scores
+    lower, so a gas household with M 4 was a VIP and its neighbour of the same spend with M 5 was not."""
+    features = fixture(monetary=[300.0] * 7 + [100.0] * 3)
+    table = rfm_scores(features, ties="rank").table.assign(vip=vip_flag(features, top_share=0.3))
+    assert table["vip"].sum() == 3
+    assert (
+        table.loc[table["vip"], "m_score"].min()
+        >= table.loc[~table["vip"] & (table["monetary"] == 300), "m_score"].max()
+    )
+
+
 def test_charts_draw_what_the_tables_say(supplements_world):
     from segkit import plots
 
