@@ -7,7 +7,8 @@ Flags mean one thing on every verb: ``--mapping`` (``--members-mapping``, ...) a
 
 Exit codes: 0 done; 1 a pipeline step failed (``segkit run``: see the failed attempt's manifest);
 2 an expected failure (bad input, settings, paths, arguments), said in one line on stderr;
-3 a bug in segkit, said in one line with the exception and where to report it.
+3 a bug in segkit, said in one line with the exception and where to report it; 130 interrupted (Ctrl-C) and
+143 stopped (SIGTERM), each one line, with the verb's temporary and half-written files removed.
 """
 
 from __future__ import annotations
@@ -364,6 +365,8 @@ def cmd_outcomes(args) -> None:
     """Python: ``segkit.callcenter.import_outcomes(path, Ledger(url))`` and ``retention_summary(ledger)``."""
     from .callcenter import Ledger, import_outcomes, retention_summary
 
+    if args.summary:
+        _table_output(args.summary)  # before the import: an exit 2 after it would read as nothing imported
     ledger = Ledger(args.ledger)
     imported = import_outcomes(args.file, ledger)
     summary = retention_summary(ledger)
@@ -921,12 +924,22 @@ def main(argv: list[str] | None = None) -> int:
                 f"segkit {args.verb}: warning: {_one_line(message)}", file=sys.stderr
             )
             args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C: unwound as SIGTERM is (files removed), one line, not a traceback
+        print(f"segkit {args.verb}: interrupted; its temporary and half-written files are removed", file=sys.stderr)
+        return 130
     except Exception as error:  # noqa: BLE001 - each kind of failure gets its exit code and one line
         from .jobs import JobFailed
 
         if isinstance(error, JobFailed):
             print(f"segkit {args.verb}: {_one_line(error)}", file=sys.stderr)
             return 1
+        if isinstance(error, MemoryError):
+            print(
+                f"segkit {args.verb}: error: out of memory: this run needs more memory than the machine has free "
+                "(a size given too large? docs/benchmarks.md says what 1M and 10M households need)",
+                file=sys.stderr,
+            )
+            return 2
         if _out_of_engine_memory(error):
             from .engine import DUCKDB_MEMORY_LIMIT
 

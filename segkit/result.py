@@ -54,9 +54,12 @@ TABLE_STYLE = (
 class Result:
     """Base of workflow results. Subclasses (dataclasses with ``repr=False``) define ``_describe`` (the line
     after the class name), ``summary`` and, if they write files, ``tables``; ``percent`` names the columns of
-    ``summary()`` that are shares though their names do not say so (``PERCENT_COLUMNS``)."""
+    ``summary()`` that are shares though their names do not say so (``PERCENT_COLUMNS``); ``optional_tables``
+    the tables that only some runs have (a holdout's check): ``write`` removes such a file of an earlier run
+    that this one does not write, so that no file beside the new ones is of another run."""
 
     percent: ClassVar[tuple[str, ...]] = ()
+    optional_tables: ClassVar[tuple[str, ...]] = ()
 
     def _describe(self) -> str:
         raise NotImplementedError
@@ -72,10 +75,19 @@ class Result:
         table to ``out`` and each other one beside it as ``<out stem>.<name>``; returns the paths."""
         out = Path(out)
         tables = self.tables()
-        if out.suffix.lower() not in TABLE_SUFFIXES:
-            return write_tables({out / name: table for name, table in tables.items()})
-        (_, main), *others = tables.items()
-        return write_tables({out: main, **{out.with_name(f"{out.stem}.{name}"): table for name, table in others}})
+        in_folder = out.suffix.lower() not in TABLE_SUFFIXES
+
+        def path(name: str) -> Path:
+            return out / name if in_folder else out.with_name(f"{out.stem}.{name}")
+
+        if in_folder:
+            written = write_tables({out / name: table for name, table in tables.items()})
+        else:
+            (_, main), *others = tables.items()
+            written = write_tables({out: main, **{path(name): table for name, table in others}})
+        for name in set(self.optional_tables) - set(tables):
+            path(name).unlink(missing_ok=True)
+        return written
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._describe()}>"

@@ -604,3 +604,23 @@ def test_sigterm_removes_the_temporary_files_and_exits_143(monkeypatch, capsys, 
         "segkit load: stopped by SIGTERM; its temporary and half-written files are removed\n"
     )
     assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_ctrl_c_and_running_out_of_memory_are_one_line(monkeypatch, capsys, tmp_path):
+    """Found by a helper: Ctrl-C printed a 30-line traceback, and generate with 99999999999 members a bug (exit 3)."""
+    import segkit.cli as cli
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def too_big(args):
+        raise MemoryError
+
+    for command, code, said in (
+        (interrupted, 130, "segkit load: interrupted; its temporary and half-written files are removed\n"),
+        (too_big, 2, "segkit load: error: out of memory: this run needs more memory than the machine has free"),
+    ):
+        monkeypatch.setattr(cli, "cmd_load", command)
+        assert main(["load", "members", "--file", tmp_path / "m.csv", "--out", tmp_path / "m.parquet"]) == code
+        err = capsys.readouterr().err
+        assert err.startswith(said) and len(err.splitlines()) == 1

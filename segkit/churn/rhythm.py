@@ -62,6 +62,9 @@ from .predictive import Calibration, GapPredictive
 YEAR_DAYS = 365.25
 COVARIATES = ("household_size", "quantity", "product", "season", "holiday")
 _MIN_PRODUCT_SHARE = 0.02
+# Fewer completed gaps than this give no group rhythm: 3 gaps of 3 members, with five covariates, fitted a
+# median of 1e45 days and alerted members who had bought four days before
+MIN_COMPLETED_GAPS = 30
 # Gaps built or scored at a time. A power of two: each row then meets the same vector arithmetic (SIMD lanes)
 # as all at once, to the last bit (batches of 7 changed the last digit of 1 % of the typical intervals).
 _BATCH_GAPS = 1 << 20
@@ -257,7 +260,8 @@ class IntervalModel(Estimator):
         ------
         ValueError
             The gap table lacks ``member_id``, ``start``, ``days`` or ``event``;
-            no member has two purchase occasions (no completed gap); a covariate
+            no member has two purchase occasions (no completed gap), or fewer than
+            ``MIN_COMPLETED_GAPS`` gaps are completed; a covariate
             named in ``covariates`` is unknown or not in the gap table; an
             unknown holiday calendar; the group model did not converge (the
             message names the covariates).
@@ -272,6 +276,12 @@ class IntervalModel(Estimator):
         tally = self._tally(gaps)
         if not tally["completed"].any():
             raise ValueError("no member has two purchase occasions: there is no interval to learn a rhythm from")
+        if (completed := int(tally["completed"].sum())) < MIN_COMPLETED_GAPS:
+            raise ValueError(
+                f"only {completed} completed gap(s) between purchases ({int((tally['completed'] > 0).sum())} "
+                f"member(s) bought twice): too few to learn the group's rhythm (at least {MIN_COMPLETED_GAPS}); "
+                "a later as-of date or a longer history gives more"
+            )
         self.holiday_window_ = _median(*tally["days"])
         self.fill_values_ = {}
         for column in ("household_size", "quantity"):

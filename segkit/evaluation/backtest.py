@@ -172,7 +172,8 @@ def backtest_churn(
     methods = _chosen(methods, truth is not None)
     settings = resolve_settings(AlertSettings, settings)
     con = connection(backend, con)
-    dates = [parse_day(day) for day in as_of_dates]
+    dates = list(dict.fromkeys(parse_day(day) for day in as_of_dates))  # a date given twice is scored once
+    _check_dates(transactions, dates)
     if holdout_end is not None:
         _check_holdout(transactions, dates, parse_day(holdout_end))
     later = None if holdout_end is None else purchase_occasions(transactions, holdout_end, con=con)
@@ -204,6 +205,24 @@ def backtest_churn(
                 )
             bar.update()
     return ChurnBacktest(pd.DataFrame(rows, columns=BACKTEST_COLUMNS))
+
+
+LATE_DAYS = 7  # an as-of date this many days past the transactions' last day is the file's last quiet days
+
+
+def _check_dates(transactions: pd.DataFrame, dates: list[pd.Timestamp]) -> None:
+    """An as-of date well past the transactions' last day reads every member as silent in days the file does not
+    cover: every member alerted, every method scored on nothing (found by a helper: precision 0.015, exit 0)."""
+    if not len(transactions):
+        return
+    last = pd.Timestamp(transactions["date"].max()).normalize()
+    late = [day for day in dates if (day - last).days > LATE_DAYS]
+    if late:
+        raise ValueError(
+            f"as-of date {late[0].date()} is {(late[0] - last).days} days after the transactions' last day "
+            f"{last.date()}: every member would look silent in days the file does not cover; back-test on dates "
+            "within the data"
+        )
 
 
 def _check_holdout(transactions: pd.DataFrame, dates: list[pd.Timestamp], holdout_end: pd.Timestamp) -> None:
@@ -239,7 +258,14 @@ def alert_scores(alerted: np.ndarray, gone: np.ndarray, catchable: np.ndarray) -
     """Alerts, precision (alerted members who are gone), recall (of ``catchable``) and F1."""
     precision = (alerted & gone).sum() / alerted.sum() if alerted.sum() else np.nan
     recall = (alerted & catchable).sum() / catchable.sum() if catchable.sum() else np.nan
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else 0.0
+    # with nobody to catch F1 is unknown (NaN), not 0, which would pull an average across dates down; no alert
+    # with somebody to catch is 0: the method missed them all
+    if np.isnan(recall):
+        f1 = np.nan
+    elif np.isnan(precision) or precision + recall == 0:
+        f1 = 0.0
+    else:
+        f1 = 2 * precision * recall / (precision + recall)
     return {"alerts": int(alerted.sum()), "precision": precision, "recall": recall, "f1": f1}
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..data.parse import FIRST_DAY, parse_day
 from ..io import write_table
 from ..progress import BIG, progress
 from .gas import generate_gas
@@ -24,6 +25,8 @@ from .supplements import generate_supplements
 __all__ = ["WORLDS", "World", "generate"]
 
 WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
+MAX_MEMBERS = 50_000_000  # 10M gas households are 107M rows and 20 GB at their peak (docs/benchmarks.md)
+MAX_HISTORY_DAYS = 20 * 365  # prices rise 4 % a year from the as-of year's: 25 years back they would be negative
 
 
 @dataclass
@@ -130,4 +133,14 @@ def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31"
         raise ValueError(f"unknown world {kind!r}; choose one of {', '.join(WORLDS)}")
     if n_members < 1:
         raise ValueError("n_members must be at least 1")
+    if n_members > MAX_MEMBERS:
+        raise ValueError(
+            f"n_members {n_members:,} is more than {MAX_MEMBERS:,}: a world that size does not fit in memory"
+        )
+    history_days = options.get("history_days")
+    if history_days is not None and history_days > MAX_HISTORY_DAYS:
+        raise ValueError(f"history_days {history_days:,} is more than {MAX_HISTORY_DAYS:,} (20 years)")
+    first_day = parse_day(as_of) - pd.Timedelta(days=history_days or 3 * 365)
+    if first_day < FIRST_DAY:
+        raise ValueError(f"the history would start on {first_day.date()}, before {FIRST_DAY.date()}: a later as_of")
     return World(kind, **WORLDS[kind](n_members, seed, as_of, **options))

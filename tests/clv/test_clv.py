@@ -418,6 +418,27 @@ def test_refunds_on_later_days_take_the_spend_back_and_a_holdout_past_the_data_i
     assert not any(
         "past the transactions" in note for note in customer_value(cdnow_tx, "1997-09-30", "1998-06-30").notes
     )
+    # found by a helper: calibrated to 15 months past the data, customers looked lost without a word
+    late = customer_value(cdnow_tx, "1999-09-30").notes
+    assert any(
+        note.startswith("the calibration runs to 1999-09-30, past the transactions' last sale on 1998-06-30")
+        for note in late
+    ), late
+
+
+def test_a_value_written_without_a_holdout_leaves_no_holdout_check_of_an_earlier_run(shared_data, tmp_path):
+    """Found by a helper: clv with --holdout-end, then without it into the same --out, left the first run's
+    holdout check (of another calibration) beside the new values."""
+    from segkit import customer_value
+
+    cdnow_tx = segkit.load_transactions(
+        shared_data / "cdnow" / "CDNOW_sample.txt", config=REPO / "data" / "mappings" / "cdnow_sample.yaml"
+    ).table
+    out = tmp_path / "value.csv"
+    customer_value(cdnow_tx, "1997-09-30", "1998-06-30").write(out)
+    assert (tmp_path / "value.holdout_check.csv").exists()
+    customer_value(cdnow_tx, "1997-06-30").write(out)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["value.csv"]
 
 
 def test_the_default_horizon_is_a_year_in_the_models_unit():

@@ -101,6 +101,10 @@ def test_the_backtest_says_what_it_needs(comparison_world, supplements_world):
         backtest_churn(
             w.transactions, ["2026-07-31"], holdout_end=last + pd.Timedelta(days=365), methods=["fixed 30 days"]
         )
+    # found by a helper: an as-of date past the data alerted every member (precision 0.015, exit 0)
+    late = last + pd.Timedelta(days=30)
+    with pytest.raises(ValueError, match=f"as-of date {late.date()} is 30 days after the transactions' last day"):
+        backtest_churn(w.transactions, [late], truth=w.truth, methods=["fixed 30 days"])
 
 
 def test_no_alert_means_no_precision():
@@ -108,6 +112,9 @@ def test_no_alert_means_no_precision():
 
     scores = alert_scores(np.zeros(3, dtype=bool), np.array([True, False, True]), np.array([True, False, False]))
     assert scores["alerts"] == 0 and np.isnan(scores["precision"]) and scores["recall"] == 0 and scores["f1"] == 0
+    # found by a helper: with nobody to catch F1 was 0.0 (an average across dates pulled down); it is unknown
+    nobody = alert_scores(np.array([True, False, False]), np.array([True, False, False]), np.zeros(3, dtype=bool))
+    assert nobody["precision"] == 1.0 and np.isnan(nobody["recall"]) and np.isnan(nobody["f1"])
 
 
 def test_a_truth_without_households_is_refused(tmp_path):

@@ -133,3 +133,18 @@ def test_synth_is_a_leaf_that_calls_no_product_code():
                 else []
             )
             assert not any(name.startswith("segkit") for name in names), f"{path.name} imports {names}"
+
+
+def test_a_world_that_cannot_be_made_is_refused_before_it_is_made():
+    """Found by a helper: 10,000 days of history wrote refills of negative price, an as-of in 1900 wrote dates the
+    loader rejects, and 99,999,999,999 members ran out of memory (a bug, exit 3)."""
+    from segkit.synth import generate
+
+    for options, said in (
+        ({"n_members": 99_999_999_999}, "is more than 50,000,000"),
+        ({"n_members": 10, "history_days": 10_000}, "history_days 10,000 is more than 7,300"),
+        ({"n_members": 10, "as_of": "1900-01-01"}, "the history would start on 1897-01-01"),
+    ):
+        with pytest.raises(ValueError, match=said):
+            generate("gas", **options)
+    assert (generate("gas", 20, history_days=7_000).transactions["amount"] > 0).all()
