@@ -105,12 +105,16 @@ def as_table(
         columns += [c for c in optional if c in present]
         if isinstance(data, pd.DataFrame):
             _refuse_missing_ids(int(data["member_id"].isna().sum()), name)
-            return _with_text_ids(ibis.memtable(data[columns]), name)
+            if name == "transactions":
+                _refuse_missing_values({c: int(data[c].isna().sum()) for c in ("date", "amount")})
+            return _checked_types(_with_text_ids(ibis.memtable(data[columns]), name), name)
         _refuse_missing_ids(data.column("member_id").null_count, name)
+        if name == "transactions":
+            _refuse_missing_values({c: data.column(c).null_count for c in ("date", "amount")})
         data = data.select(columns)
         if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
-        return _with_text_ids(ibis.memtable(data), name)
+        return _checked_types(_with_text_ids(ibis.memtable(data), name), name)
     path = Path(data)
     if path.suffix.lower() in {".parquet", ".pq"}:
         if con.name == "duckdb" and name == "transactions":
@@ -125,6 +129,31 @@ def as_table(
             return as_table(_in_microseconds(pq.read_table(path)), con, name, optional)
         return _with_text_ids(con.read_parquet(str(path)), name)
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
+
+
+def _refuse_missing_values(missing: dict[str, int]) -> None:
+    """A canonical transactions table has a date and an amount on every row (the loader rejects the rows without,
+    with a reason); a table made by hand that lacks them would be summed and dated without a word."""
+    for column, count in missing.items():
+        if count:
+            raise ValueError(
+                f"transactions: {count:,} row(s) with no {column}: load the file with segkit.load_transactions, "
+                "which rejects such rows with a reason"
+            )
+
+
+def _checked_types(table: ibis.Table, name: str) -> ibis.Table:
+    """``table`` once its transactions' ``date`` is dates and ``amount`` numbers: text there failed deep in the
+    engine (``amount:string and Literal(0):int8 are not comparable``)."""
+    if name == "transactions":
+        schema = table.schema()
+        for column, fits, what in (("date", "is_temporal", "dates"), ("amount", "is_numeric", "numbers")):
+            if not getattr(schema[column], fits)() or schema[column].is_boolean():
+                raise ValueError(
+                    f"transactions: column {column} holds {schema[column]}, not {what}: load the file with "
+                    "segkit.load_transactions, which reads and checks them"
+                )
+    return table
 
 
 def _refuse_missing_ids(missing: int, name: str) -> None:

@@ -189,9 +189,11 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return write_tables({Path(path): frame})[0]
 
 
-def write_tables(tables: dict[Path, pd.DataFrame]) -> list[Path]:
+def write_tables(
+    tables: dict[Path, pd.DataFrame], on_written: Callable[[pd.DataFrame], None] | None = None
+) -> list[Path]:
     """Write each frame to its path as ``write_table`` does, all or none (``atomic_paths``): the files of one
-    result are read together."""
+    result are read together. ``on_written``: called with each frame once written (a progress bar)."""
     paths = list(tables)
     for path in paths:
         if path.suffix.lower() not in TABLE_SUFFIXES:
@@ -206,6 +208,8 @@ def write_tables(tables: dict[Path, pd.DataFrame]) -> list[Path]:
                 _write_csv(safe, tmp, path.name)
             else:
                 pq.write_table(_typed_text(pa.Table.from_pandas(frame, preserve_index=False)), tmp)
+            if on_written is not None:
+                on_written(frame)
     return paths
 
 

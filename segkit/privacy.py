@@ -23,7 +23,9 @@ PERSONAL_COLUMNS = ("name", "phone")
 PHONE_KEY_ENV = "SEGKIT_PHONE_KEY"
 SECRET_QUERY_KEYS = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.IGNORECASE)
 # A scheme as SQLAlchemy takes it: a dialect and driver of letters, digits and "_" (oracle+cx_oracle)
-_SCHEME = r"(?<![A-Za-z0-9_+.\-])[a-z][A-Za-z0-9_+.\-]*://"  # after any other text, Chinese too
+# after any other text, Chinese too; "postgresql:/u:pw@db" too, as a URL given where a file was expected comes back
+# from pathlib with one slash
+_SCHEME = r"(?<![A-Za-z0-9_+.\-])[a-z][A-Za-z0-9_+.\-]*:/{1,2}"
 _URL = re.compile(_SCHEME + r"[^\s'\"<>]+", re.IGNORECASE)
 _SCHEME_AT = re.compile(_SCHEME, re.IGNORECASE)
 

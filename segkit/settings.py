@@ -227,6 +227,27 @@ def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML's safe loader that refuses a key given twice in one mapping (YAML keeps the last without a word:
+    p_active_below 0.5 then 0.3 ran with 0.3)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, typing.Hashable) and key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is there twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def load_yaml(stream: Any) -> Any:
+    """``yaml.safe_load``, refusing a key given twice in one mapping."""
+    return yaml.load(stream, Loader=_UniqueKeys)  # noqa: S506 - a SafeLoader
+
+
 def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] = ValueError) -> dict:
     """The mapping in the YAML file ``path`` (empty file: empty mapping). A syntax error, a tag such as
     ``!!python/object`` (only plain YAML is read) or another shape raises ``error`` naming the file (and the
@@ -234,7 +255,7 @@ def read_yaml_mapping(path: str | Path, expected: str, error: type[ValueError] =
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as problem:
         mark = getattr(problem, "problem_mark", None)
         line = f" line {mark.line + 1}:" if mark is not None else ""

@@ -462,6 +462,37 @@ def test_error_messages_are_one_line_with_urls_masked(monkeypatch, capsys):
     )
 
 
+def test_a_url_given_for_a_file_is_not_found_with_its_password_masked(tmp_path, capsys):
+    """Found by a helper: a path made "postgresql://u:Hunter2x@db" into "postgresql:/u:Hunter2x@db", which the
+    masking did not know, and the password was printed (the CLI, the notebooks' checks, the Python API)."""
+    from segkit import load_transactions
+    from segkit.data.load import names_do_not_call
+    from segkit.privacy import mask_urls_in
+
+    url = "postgresql://u:Hunter2x@db/sales"
+    assert main(["alerts", "--transactions", url, "--as-of", "2026-03-31", "--out", tmp_path / "a.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "Hunter2x" not in err and "not found" in err and len(err.splitlines()) == 1
+    with pytest.raises(FileNotFoundError) as missing:
+        load_transactions(url)
+    assert "Hunter2x" not in str(missing.value)
+    assert mask_urls_in("s3:/AKIA:Zecret9@bucket/s.yaml") == "s3:/AKIA:***@bucket/s.yaml"
+    # and headers that name a do-not-call flag in words of their own
+    for header in (
+        "请勿致电",
+        "是否免打扰",
+        "免打扰标记",
+        "勿扰(是/否)",
+        "DNC_flag",
+        "is_dnc",
+        "DoNotCall?",
+        "opt_out",
+        "黑名单",
+    ):
+        assert names_do_not_call(header), header
+    assert not any(names_do_not_call(header) for header in ("phone", "致电时间", "advisor_id", "备注", "name"))
+
+
 def test_old_flag_names_still_work_for_one_release_with_a_one_line_note(tmp_path, capsys):
     sample = REPO / "data/samples/crm_export_gbk.csv"
     assert (

@@ -216,6 +216,10 @@ def test_a_section_given_as_a_value_and_a_number_given_as_yes_or_text_are_refuse
         "covariates: 7": "covariates must be 'auto' or a list of household_size",  # 'int' object is not iterable
         "holidays: 5": "holidays must be a calendar's name (spring_festival), a list of dates or null; got 5",
         "holidays: [2026-13-40]": "alerts.yaml: not valid YAML (month must be in 1..12)",
+        # found by a helper: YAML keeps the last of a key given twice, without a word
+        "p_active_below: 0.5\np_active_below: 0.3": (
+            "alerts.yaml: line 2: not valid YAML (the key 'p_active_below' is there twice)"
+        ),
     }
     for text, said in cases.items():
         (tmp_path / "alerts.yaml").write_text(text + "\n")
@@ -320,3 +324,28 @@ def test_tier_grades_match_tiers_in_any_case():
     from segkit.advisors import AssignmentSettings
 
     assert AssignmentSettings.from_dict({"tier_grades": {"Diamond": 3}}).tier_grades == {"diamond": 3}
+
+
+def test_a_hand_made_transactions_table_with_text_amounts_or_missing_dates_is_one_clear_error():
+    """Found by a helper: text amounts failed deep in Ibis (``amount:string and Literal(0):int8 are not
+    comparable``), and rows without a date or an amount were summed and dated without a word."""
+    import segkit
+
+    tx = pd.DataFrame(
+        {
+            "member_id": ["1", "1", "2"],
+            "date": pd.to_datetime(["2026-01-01", "2026-02-01", "2026-01-05"]),
+            "amount": 1.0,
+        }
+    )
+    for frame, said in (
+        (tx.assign(amount=["1", "2", "3"]), "transactions: column amount holds string, not numbers"),
+        (tx.assign(amount=[1.0, None, 2.0]), "transactions: 1 row(s) with no amount"),
+        (tx.assign(date=[tx["date"][0], None, tx["date"][2]]), "transactions: 1 row(s) with no date"),
+        (
+            tx.assign(date=["2026-01-01", "2026-02-01", "2026-01-05"]),
+            "transactions: column date holds string, not dates",
+        ),
+    ):
+        with pytest.raises(ValueError, match=re.escape(said)):
+            segkit.member_features(frame, "2026-03-01")

@@ -225,7 +225,8 @@ def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.
     """An outcomes CSV (or table) as text, its columns named as the import reads them (the call sheet's labels in
     either language, ``date`` for ``outcome_date``), rows blank in every column read left out, where each row
     is in the file, and the values of columns the call sheet does not have (``UNREAD_COLUMNS``)."""
-    frame = read_source(source).frame.reset_index(drop=True)
+    raw = read_source(source)
+    frame = raw.frame.reset_index(drop=True)
     labels = column_labels() | {name: name for name in ("alert_id", "member_id", "date", *SHEET_COLUMNS)}
     frame = frame.rename(columns=lambda c: labels.get(str(c).strip().lstrip("\ufeff").casefold(), str(c).strip()))
     if "outcome_date" not in frame and "date" in frame:
@@ -244,7 +245,9 @@ def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.
         },
         index=frame.index,
     )
-    where = "row " + (text.index + 2).astype(str)
+    # the file's line of each row (blank lines skipped by the reader are counted), else its place after the header
+    numbers = raw.lines[np.arange(len(frame))] if raw.lines is not None else text.index + 2
+    where = pd.Series([f"row {number}" for number in numbers], index=text.index)
     others = frame[[c for c in frame.columns if c not in (*SHEET_COLUMNS, "date")]]
     written = others.astype(object).where(others.notna(), "").astype(str).apply(lambda column: column.str.strip())
     unread = written.stack().loc[lambda values: values != ""]

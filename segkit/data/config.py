@@ -34,6 +34,7 @@ from typing import Any
 import yaml
 
 from ..privacy import url_secrets
+from ..settings import load_yaml
 from .contract import ContractError, spec_for
 
 _SOURCE_KEYS = {"path", "encoding", "sep", "header", "names", "duckdb", "table", "url", "url_env", "query"}
@@ -122,7 +123,7 @@ class LoadConfig:
             raise ContractError(f"mapping config {path} is not a file")
         with open(path, encoding="utf-8-sig") as handle:
             try:
-                data = yaml.safe_load(handle) or {}
+                data = load_yaml(handle) or {}
             except yaml.YAMLError as error:
                 raise ContractError(f"{path}: not valid YAML ({' '.join(str(error).split())})") from None
         if not isinstance(data, dict):

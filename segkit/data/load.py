@@ -96,6 +96,25 @@ DO_NOT_CALL_HEADERS = {
     "不要打",
     "不接受来电",
 }
+# Words that make a header a do-not-call flag wherever they stand in it (是否免打扰, 请勿致电, DNC_flag, opt_out)
+DO_NOT_CALL_WORDS = (
+    "勿扰",
+    "免打扰",
+    "请勿",
+    "勿打",
+    "拒接",
+    "拒绝来电",
+    "不要打",
+    "不接受来电",
+    "禁止呼叫",
+    "禁呼",
+    "黑名单",
+    "dnc",
+    "donotcall",
+    "nocall",
+    "donotdisturb",
+    "optout",
+)
 ROW = "source_row"
 _HASH_ROWS = 1 << 22  # rows hashed at a time for the duplicate check
 LINE = "line"
@@ -311,8 +330,10 @@ def _header_key(name: str) -> str:
 
 
 def names_do_not_call(header: Any) -> bool:
-    """Whether a column's header names a do-not-call flag (``do_not_call``, ``DNC``, ``勿扰``, full-width too)."""
-    return _header_key(unicodedata.normalize("NFKC", str(header))) in DO_NOT_CALL_HEADERS | {"donotcall"}
+    """Whether a column's header names a do-not-call flag (``do_not_call``, ``DNC``, ``勿扰``, ``是否免打扰``,
+    ``请勿致电``, ``is_dnc``, ``opt_out``, full-width too): an ignored one would be a list of people to call."""
+    key = _header_key(unicodedata.normalize("NFKC", str(header)))
+    return key in DO_NOT_CALL_HEADERS or any(word in key for word in DO_NOT_CALL_WORDS)
 
 
 def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:

@@ -89,7 +89,7 @@ def read_csv_text(
     """
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"input file not found: {path}")
+        raise FileNotFoundError(f"input file not found: {mask_urls_in(str(path))}")
     if not path.is_file():
         raise ContractError(f"{path} is not a file")
     with tempfile.TemporaryDirectory(prefix="segkit-") as folder:  # a file in another encoding, made UTF-8
@@ -690,7 +690,7 @@ def _read_source(source: Any, settings: dict[str, Any] | None, compact: bool = F
     suffix = path.suffix.lower()
     if suffix in {".parquet", ".pq"}:
         if not path.exists():
-            raise FileNotFoundError(f"input file not found: {path}")
+            raise FileNotFoundError(f"input file not found: {mask_urls_in(str(path))}")
         try:
             return RawTable(_read_parquet(path, compact), str(path))
         except (pa.ArrowException, OSError) as error:

@@ -36,7 +36,7 @@ from ..progress import progress
 from ..result import Result, rounded
 from ..settings import resolve_settings
 from .methods import METHODS, Verdict, method_verdicts
-from .truth import check_gas_truth, switch_labels
+from .truth import check_gas_truth, check_truth_of, switch_labels
 
 BACKTEST_COLUMNS = [
     "data",
@@ -169,6 +169,7 @@ def backtest_churn(
         raise ValueError("give either truth (a generated world's) or holdout_end (churned = no purchase in it)")
     if truth is not None:
         check_gas_truth(truth)
+        check_truth_of(truth, transactions)
     methods = _chosen(methods, truth is not None)
     settings = resolve_settings(AlertSettings, settings)
     con = connection(backend, con)

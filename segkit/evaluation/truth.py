@@ -49,6 +49,27 @@ def check_gas_truth(truth: pd.DataFrame) -> None:
         raise ValueError(f"the backtest needs a gas world's truth; missing {', '.join(sorted(missing))}")
 
 
+def check_truth_of(truth: pd.DataFrame, transactions: pd.DataFrame) -> None:
+    """A clear error when ``truth`` is not of ``transactions``' world: a household it says switched after its last
+    refill bought again later. Another world of the same size has the same member ids, and every method was
+    scored against its switches without a word (found by a helper)."""
+    switched = truth.loc[truth["switched"].astype(bool) & truth["last_refill"].notna(), ["member_id", "last_refill"]]
+    if switched.empty:
+        return
+    final = pd.Series(pd.to_datetime(switched["last_refill"]).to_numpy(), index=switched["member_id"].astype(str))
+    sales = transactions.loc[transactions["amount"] > 0, ["member_id", "date"]]
+    sales = sales.loc[sales["member_id"].astype(str).isin(set(final.index))]
+    last = sales.groupby(sales["member_id"].astype(str), observed=True)["date"].max()
+    later = last.reindex(final.index) > final
+    if later.any():
+        first = later.index[later.to_numpy()][0]
+        raise ValueError(
+            f"the truth is not of these transactions: {int(later.sum()):,} household(s) it says switched after "
+            f"their last refill bought later (member {first}: last refill {final[first]:%Y-%m-%d}, bought "
+            f"{last[first]:%Y-%m-%d}): is it the same world?"
+        )
+
+
 def truth_as_of(truth: pd.DataFrame, as_of) -> pd.DataFrame:
     """The truth seen from ``as_of``: a household has switched by then if its final refill was on or before it."""
     as_of = parse_day(as_of)

@@ -138,7 +138,7 @@ class Parameter:
             )
             raise ValueError(f"must be {what}, got {mask_urls_in(repr(value))}{hint}") from None
         if on_disk and self.kind == "file" and not checked.is_file():
-            raise ValueError(f"file not found: {checked}")
+            raise ValueError(f"file not found: {mask_urls_in(str(checked))}")
         if self.reads is not None and (self.kind == "database" or checked.is_file()):
             try:
                 self.reads(checked)

@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from ..messages import check_language
-from ..privacy import mask_url, url_secrets
+from ..privacy import mask_url, mask_urls_in, url_secrets
 from ..settings import read_yaml_mapping
 from .parameters import ParameterError, notebook_spec
 
@@ -144,7 +144,11 @@ class Pipeline:
     def resolve(self, date: str, runs: Path) -> list[Step]:
         """The steps with every placeholder filled in, each step's ``output_dir`` set (relative to the run
         folder), and every parameter checked against its notebook. Raises before anything runs."""
-        problems = [f"input {name!r}: file not found: {p}" for name, p in self.inputs.items() if not p.exists()]
+        problems = [
+            f"input {name!r}: file not found: {mask_urls_in(str(p))}"
+            for name, p in self.inputs.items()
+            if not p.exists()
+        ]
         values = {"date": date, "job": self.job, "runs": str(runs)}
         values.update({f"inputs.{name}": str(p) for name, p in self.inputs.items()})
         resolved = []

@@ -17,10 +17,11 @@ from pathlib import Path
 import pandas as pd
 
 from ..data.parse import FIRST_DAY, parse_day
-from ..io import write_table
+from ..io import write_tables
 from ..progress import BIG, progress
 from .gas import generate_gas
 from .supplements import generate_supplements
+from .survey import SURVEY_TABLES
 
 __all__ = ["WORLDS", "World", "generate"]
 
@@ -59,22 +60,26 @@ class World:
     truth: pd.DataFrame
 
     def write(self, out: str | Path, fmt: str = "csv") -> dict[str, Path]:
-        """Write every table as ``out/<table>.<fmt>``; returns the paths."""
+        """Write every table as ``out/<table>.<fmt>``, as one set: all or none (a stop midway left a new
+        transactions file beside the old members), and the tables of the other format, of an earlier world,
+        removed. A folder that holds a benefit survey is refused. Returns the paths."""
         if fmt not in {"csv", "parquet"}:
             raise ValueError(f"unknown format {fmt!r}; use csv or parquet")
         out = Path(out)
+        if any((out / f"{name}.csv").exists() for name in SURVEY_TABLES):
+            raise ValueError(f"{out} holds a benefit survey: give the world a folder of its own")
         tables = {
             "transactions": self.transactions,
             "members": self.members,
             "advisors": self.advisors,
             "truth": self.truth,
         }
-        paths = {}
+        paths = {name: out / f"{name}.{fmt}" for name in tables}
         rows = sum(map(len, tables.values()))
         with progress(f"writing {out}", total=rows, unit="rows", show=rows >= BIG) as bar:
-            for name, frame in tables.items():
-                paths[name] = write_table(frame, out / f"{name}.{fmt}")
-                bar.update(len(frame))
+            write_tables({paths[name]: frame for name, frame in tables.items()}, lambda frame: bar.update(len(frame)))
+        for name in tables:
+            (out / f"{name}.{'parquet' if fmt == 'csv' else 'csv'}").unlink(missing_ok=True)
         return paths
 
     def __repr__(self) -> str:

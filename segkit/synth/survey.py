@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import write_table
+from ..io import atomic_path, write_tables
 
 BENEFIT_NAMES = [
     "72h airport parking 机场停车",
@@ -43,6 +43,7 @@ BENEFIT_NAMES = [
     "priority queue 优先服务",
 ]
 TIERS = {"gold": 0.6, "platinum": 0.3, "diamond": 0.1}
+SURVEY_TABLES = ("screening", "ranking", "constant_sum", "respondents")  # the tables that make a folder a survey
 BUDGET, MAX_BUDGET_SHARE = 300.0, 0.3
 
 
@@ -146,13 +147,17 @@ def _plant_mistakes(ranking: pd.DataFrame, constant_sum: pd.DataFrame, ids: list
 
 
 def write_survey(tables: dict[str, pd.DataFrame], out: str | Path) -> dict[str, Path]:
-    """Write every table as ``out/<name>.csv`` and the budget as ``out/survey.yaml``."""
+    """Write every table as ``out/<name>.csv`` (all or none) and the budget as ``out/survey.yaml``. A folder that
+    holds a generated world is refused: the survey's truth.csv would replace the world's."""
     out = Path(out)
-    paths = {name: write_table(frame, out / f"{name}.csv") for name, frame in tables.items()}
-    (out / "survey.yaml").write_text(
-        f"# budget per member per year and the share one benefit may use\n"
-        f"budget: {BUDGET:g}\nmax_budget_share: {MAX_BUDGET_SHARE:g}\n",
-        encoding="utf-8",
-    )
+    if any((out / f"transactions.{fmt}").exists() for fmt in ("csv", "parquet")):
+        raise ValueError(f"{out} holds a generated world: give the survey a folder of its own")
+    paths = dict(zip(tables, write_tables({out / f"{name}.csv": frame for name, frame in tables.items()})))
+    with atomic_path(out / "survey.yaml") as tmp:
+        tmp.write_text(
+            f"# budget per member per year and the share one benefit may use\n"
+            f"budget: {BUDGET:g}\nmax_budget_share: {MAX_BUDGET_SHARE:g}\n",
+            encoding="utf-8",
+        )
     paths["settings"] = out / "survey.yaml"
     return paths

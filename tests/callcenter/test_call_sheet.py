@@ -586,6 +586,9 @@ def test_what_is_written_where_the_import_does_not_read_refuses_the_file_or_is_s
         f"呼叫编号,结果,结果日期,勿扰\n{first},,,√\n", "row 2: '√' in the column '勿扰', which the import does not read"
     )
     refused(f"呼叫编号,结果,结果日期,回访\n{first},已接通,2026-04-01,拒绝来电\n", "'拒绝来电' in the column '回访'")
+    refused(
+        f"呼叫编号,结果,结果日期\n\n\n{first},挂断,2026-04-01\n", "row 4: unknown outcome '挂断'"
+    )  # the file's line
     assert ledger.outcomes().empty
 
     def added_sheet(book):

@@ -101,6 +101,10 @@ def test_the_backtest_says_what_it_needs(comparison_world, supplements_world):
         backtest_churn(
             w.transactions, ["2026-07-31"], holdout_end=last + pd.Timedelta(days=365), methods=["fixed 30 days"]
         )
+    # found by a helper: another world's truth (the same member ids) was scored against without a word
+    other = generate("gas", 2500, seed=99, as_of="2026-09-30", history_days=900)
+    with pytest.raises(ValueError, match="the truth is not of these transactions: .* is it the same world"):
+        backtest_churn(w.transactions, ["2026-07-31"], truth=other.truth, methods=["fixed 30 days"])
     # found by a helper: an as-of date past the data alerted every member (precision 0.015, exit 0)
     late = last + pd.Timedelta(days=30)
     with pytest.raises(ValueError, match=f"as-of date {late.date()} is 30 days after the transactions' last day"):

@@ -148,3 +148,36 @@ def test_a_world_that_cannot_be_made_is_refused_before_it_is_made():
         with pytest.raises(ValueError, match=said):
             generate("gas", **options)
     assert (generate("gas", 20, history_days=7_000).transactions["amount"] > 0).all()
+
+
+def test_a_world_is_written_as_one_set(tmp_path, monkeypatch):
+    """Found by a helper: generate stopped midway left a new transactions.csv beside the old members.csv, a world
+    in Parquet kept the CSV world beside it, and a survey's truth.csv replaced a gas world's."""
+    import segkit.io
+    from segkit.synth.survey import generate_survey, write_survey
+
+    small = generate("gas", 30, seed=1)
+    small.write(tmp_path)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    written = []
+
+    def stopped(frame):
+        written.append(len(frame))
+        if len(written) == 2:
+            raise KeyboardInterrupt
+
+    real = segkit.io.write_tables
+    monkeypatch.setattr("segkit.synth.write_tables", lambda tables, on_written=None: real(tables, stopped))
+    with pytest.raises(KeyboardInterrupt):
+        generate("gas", 60, seed=2).write(tmp_path)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+    monkeypatch.undo()
+    generate("gas", 60, seed=2).write(tmp_path, fmt="parquet")
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        f"{name}.parquet" for name in ("advisors", "members", "transactions", "truth")
+    ]
+    with pytest.raises(ValueError, match="holds a generated world: give the survey a folder of its own"):
+        write_survey(generate_survey(5, 20, seed=1), tmp_path)
+    write_survey(generate_survey(5, 20, seed=1), tmp_path / "survey")
+    with pytest.raises(ValueError, match="holds a benefit survey: give the world a folder of its own"):
+        small.write(tmp_path / "survey")
