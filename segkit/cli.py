@@ -33,7 +33,7 @@ from .data import load_table
 from .data.parse import parse_day
 from .io import TABLE_SUFFIXES, write_table
 from .messages import LANGUAGES
-from .privacy import mask_urls_in
+from .privacy import mask_urls_in, urls_in
 
 REPORT_BUGS = "report it to the segkit maintainers with this command line"
 
@@ -87,7 +87,7 @@ def _rejects_path(out: Path, table: str) -> Path:
 
 def _table_output(path: str | Path) -> Path:
     """An output table, refused before any work: ``.csv`` or ``.parquet``, not a folder, not under a file."""
-    path = Path(path)
+    path = _not_a_url(path)
     if path.suffix.lower() not in TABLE_SUFFIXES:
         raise ValueError(f"{path}: unsupported output type {path.suffix!r}; use .csv or .parquet")
     if path.is_dir():
@@ -96,9 +96,17 @@ def _table_output(path: str | Path) -> Path:
     return path
 
 
+def _not_a_url(path: str | Path) -> Path:
+    """An output path, refused when it is a URL (``postgresql://u:pw@db/x.csv`` made a local folder of that name,
+    and printed the password): outputs are files."""
+    if urls_in(str(path)):
+        raise ValueError(f"{mask_urls_in(str(path))}: an output is a file or a folder, not a URL")
+    return Path(path)
+
+
 def _folder_output(path: str | Path) -> Path:
     """An output folder, refused before any work if it, or a folder above it, is a file."""
-    path = Path(path)
+    path = _not_a_url(path)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{path} is a file, not a folder")
     if not path.exists() and path.suffix.lower() in TABLE_SUFFIXES:  # half the files were written, then it failed

@@ -106,11 +106,11 @@ def as_table(
         if isinstance(data, pd.DataFrame):
             _refuse_missing_ids(int(data["member_id"].isna().sum()), name)
             if name == "transactions":
-                _refuse_missing_values({c: int(data[c].isna().sum()) for c in ("date", "amount")})
+                _refuse_missing_values({"date": int(data["date"].isna().sum())})
             return _checked_types(_with_text_ids(ibis.memtable(data[columns]), name), name)
         _refuse_missing_ids(data.column("member_id").null_count, name)
         if name == "transactions":
-            _refuse_missing_values({c: data.column(c).null_count for c in ("date", "amount")})
+            _refuse_missing_values({"date": data.column("date").null_count})
         data = data.select(columns)
         if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
@@ -132,8 +132,9 @@ def as_table(
 
 
 def _refuse_missing_values(missing: dict[str, int]) -> None:
-    """A canonical transactions table has a date and an amount on every row (the loader rejects the rows without,
-    with a reason); a table made by hand that lacks them would be summed and dated without a word."""
+    """A canonical transactions table has a date on every row (the loader rejects the rows without, with a reason);
+    a table made by hand without would be dated nowhere without a word. A row without an amount is no purchase
+    (the features leave it out)."""
     for column, count in missing.items():
         if count:
             raise ValueError(

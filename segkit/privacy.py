@@ -111,7 +111,7 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
     """The credentials in ``url`` (described) and where their values stand in the text: every URL's (a text may
     hold several, each read up to the next), or a libpq connection string's (``password=...``)."""
     text = str(url)
-    urls = _urls_in(text)
+    urls = urls_in(text)
     if not urls:
         pairs = [pair for pair in _DSN_SECRET.finditer(text) if SECRET_QUERY_KEYS.search(pair.group("key"))]
         return [f"{pair.group('key')}= in a connection string" for pair in pairs], [
@@ -125,7 +125,7 @@ def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
     return found, spans
 
 
-def _urls_in(text: str) -> list[tuple[int, str]]:
+def urls_in(text: str) -> list[tuple[int, str]]:
     """Where each URL of ``text`` starts, and the text from there to the next URL (or the end)."""
     starts = [match.start() for match in _SCHEME_AT.finditer(text)]
     return [(start, text[start:end]) for start, end in zip(starts, [*starts[1:], len(text)])]
@@ -154,7 +154,7 @@ def _url_secret_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 def ambiguous_password(url: str) -> bool:
     """Whether ``url``'s password holds an unencoded ``@``: a driver then takes what follows it as the host, and
     prints it in its error (``failed to resolve host 'Pw1234@db'``), where no mask can find it."""
-    matches = (_USERINFO.match(part) for _, part in _urls_in(str(url)))
+    matches = (_USERINFO.match(part) for _, part in urls_in(str(url)))
     return any(match and match.group("password") and "@" in match.group("password") for match in matches)
 
 

@@ -478,7 +478,7 @@ def test_a_url_given_for_a_file_is_not_found_with_its_password_masked(tmp_path, 
     assert "Hunter2x" not in str(missing.value)
     assert mask_urls_in("s3:/AKIA:Zecret9@bucket/s.yaml") == "s3:/AKIA:***@bucket/s.yaml"
     # and headers that name a do-not-call flag in words of their own
-    for header in (
+    headers = [
         "请勿致电",
         "是否免打扰",
         "免打扰标记",
@@ -488,9 +488,25 @@ def test_a_url_given_for_a_file_is_not_found_with_its_password_masked(tmp_path, 
         "DoNotCall?",
         "opt_out",
         "黑名单",
-    ):
-        assert names_do_not_call(header), header
-    assert not any(names_do_not_call(header) for header in ("phone", "致电时间", "advisor_id", "备注", "name"))
+    ]
+    # and the re-test's: the dnd word, contact and opted forms, traditional characters
+    headers += ["DND_flag", "is_dnd", "opted_out", "do_not_contact", "免打擾", "禁止外呼", "isDnc"]
+    assert [header for header in headers if not names_do_not_call(header)] == []
+    harmless = [
+        "phone",
+        "致电时间",
+        "advisor_id",
+        "备注",
+        "name",
+        "备注（请勿外传）",
+        "会员编号（请勿修改）",
+        "Addn_Comments",
+    ]
+    assert [header for header in harmless + ["拒接次数", "abandoned"] if names_do_not_call(header)] == []
+    # an output given as a URL made a local folder of that name and printed the password
+    assert main(["generate", "gas", "--n-members", "5", "--out", url]) == 2
+    err = capsys.readouterr().err
+    assert "an output is a file or a folder, not a URL" in err and "Hunter2x" not in err
 
 
 def test_old_flag_names_still_work_for_one_release_with_a_one_line_note(tmp_path, capsys):

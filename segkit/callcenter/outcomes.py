@@ -45,6 +45,7 @@ from ..data.sources import read_source
 from ..messages import LANGUAGES, catalogue
 from ..privacy import mask_numbers_in
 from .ledger import Ledger
+from .lists import CALL_LIST_COLUMNS
 from .sheet import AGENT_COLUMNS, SHEET_COLUMNS, UNREAD_COLUMNS, column_labels, listed_problems, read_call_sheet
 
 OUTCOMES = {
@@ -160,18 +161,19 @@ def _plain_word(text: str) -> str:
     return re.sub(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])", "", re.sub(r"\s+", " ", plain))
 
 
-# Marks an agent may put in a column of their own for "yes" (a do-not-call, say): refused outside the outcome column
+# Marks an agent may put for "yes" (a do-not-call, say): refused in a column without a header, which says no more
 _MARKS = frozenset({"√", "✓", "✔", "☑", "y", "yes", "是", "对", "要", "true"})
 
 
 def _unread_problems(unread: pd.DataFrame) -> list[str]:
-    """Values written outside the columns the import reads (``UNREAD_COLUMNS``): under a do-not-call header, or an
-    outcome or a yes mark anywhere, refuse the file (skipped, a do-not-call would be a call); any other is said in a
-    warning (an agent's own column of notes)."""
+    """Values written outside the columns the import reads (``UNREAD_COLUMNS``): under a do-not-call header, an
+    outcome anywhere, or a yes mark in a column without a header, refuse the file (skipped, a do-not-call would be
+    a call); any other is said in a warning (an agent's own column of notes)."""
     if unread.empty:
         return []
     words = unread["value"].map(_plain_word)
-    flagged = unread["column"].map(names_do_not_call) | words.isin(_ALIASES) | words.isin(_MARKS)
+    unnamed = unread["column"].str.startswith("column ") | unread["column"].str.fullmatch(r"column_\d+|Unnamed.*")
+    flagged = unread["column"].map(names_do_not_call) | words.isin(_ALIASES) | (words.isin(_MARKS) & unnamed)
     problems = [
         f"{row.where}: {mask_numbers_in(row.value)!r} in the column {row.column!r}, which the import does not read: "
         f"write the outcome in the outcome column ({' / '.join(_outcome_labels())})"
@@ -248,7 +250,7 @@ def _outcomes_file(source: str | Path | pd.DataFrame) -> tuple[pd.DataFrame, pd.
     # the file's line of each row (blank lines skipped by the reader are counted), else its place after the header
     numbers = raw.lines[np.arange(len(frame))] if raw.lines is not None else text.index + 2
     where = pd.Series([f"row {number}" for number in numbers], index=text.index)
-    others = frame[[c for c in frame.columns if c not in (*SHEET_COLUMNS, "date")]]
+    others = frame[[c for c in frame.columns if c not in (*SHEET_COLUMNS, *CALL_LIST_COLUMNS, "date")]]
     written = others.astype(object).where(others.notna(), "").astype(str).apply(lambda column: column.str.strip())
     unread = written.stack().loc[lambda values: values != ""]
     unread = pd.DataFrame(

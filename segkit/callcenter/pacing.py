@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
+from ..data.load import names_do_not_call
 from ..data.parse import parse_day, parse_flags
 from ..messages import DEFAULT_LANGUAGE, check_language
 from ..privacy import phone_fingerprint, phone_key, phone_line
@@ -388,6 +389,12 @@ def _with_member_details(
 def _do_not_call(members: pd.DataFrame) -> pd.Series:
     """Do-not-call by member id, failing closed: text flags parsed, an unreadable value counts as
     do-not-call, and one row of a member that says do-not-call wins over the others."""
+    unread = [column for column in members.columns if column != "do_not_call" and names_do_not_call(column)]
+    if unread:
+        raise ValueError(
+            f"members: the column {unread[0]!r} looks like a do-not-call flag, and only do_not_call is read: an "
+            "ignored one would call those members; name it do_not_call (or load the file with segkit.load_members)"
+        )
     if "do_not_call" not in members:
         return pd.Series(dtype=bool)
     flags, unreadable = parse_flags(members["do_not_call"])

@@ -496,8 +496,9 @@ def _column_name(names: list[str], position: int) -> str:
 
 
 def _outcomes_without_calls(sheet, labels: dict[str, str]) -> str | None:
-    """The header of a column of outcomes or do-not-call flags, with a value below it, on a sheet without call ids
-    (a sheet the call center added: what is written there would be skipped); None if there is none."""
+    """The header of a column of outcomes or do-not-call flags, with a value below it, on a sheet of members (a
+    member id, name or phone column) without call ids: a sheet the call center added, whose outcomes would be
+    skipped. None if there is none: a tally of outcomes (结果, 数量) is no member's."""
     for number, line in enumerate(sheet.iter_rows(max_row=HEADER_ROWS, values_only=True), start=1):
         marked = [
             i
@@ -505,8 +506,9 @@ def _outcomes_without_calls(sheet, labels: dict[str, str]) -> str | None:
             if cell is not None and (labels.get(str(cell).strip().casefold()) == "outcome" or names_do_not_call(cell))
         ]
         if marked:
+            members = {"member_id", "name", "phone"} & {labels.get(str(cell).strip().casefold()) for cell in line}
             below = sheet.iter_rows(min_row=number + 1, values_only=True)
-            filled = any(_cell_text(_at(values, i)) for values in below for i in marked)
+            filled = members and any(_cell_text(_at(values, i)) for values in below for i in marked)
             return str(line[marked[0]]).strip() if filled else None
     return None
 

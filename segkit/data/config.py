@@ -19,6 +19,8 @@ A YAML file such as::
     exclude_statuses: []            # statuses whose rows go to rejects (e.g. cancelled)
     drop_duplicates: true           # rows identical in every column are export duplicates;
                                     # false where identical rows are real (no order id, as in CDNOW)
+    not_do_not_call: []             # members' columns named like a do-not-call flag that are none
+                                    # (免打扰时段: the hours not to call); any other such column is refused
 
 Credentials never live here: a database source names an environment variable
 (``url_env``) that holds the SQLAlchemy URL.
@@ -99,6 +101,7 @@ class LoadConfig:
     return_order_prefix: str | None = None
     exclude_statuses: list[str] = field(default_factory=list)
     drop_duplicates: bool = True
+    not_do_not_call: list[str] = field(default_factory=list)
     origin: str = "<defaults>"
 
     @classmethod
@@ -167,6 +170,8 @@ class LoadConfig:
             spec_for(self.table)
         if not isinstance(self.columns, dict):
             raise ContractError(f"{where}: 'columns' must map source names to canonical names")
+        if not isinstance(self.not_do_not_call, list) or not all(isinstance(c, str) for c in self.not_do_not_call):
+            raise ContractError(f"{where}: 'not_do_not_call' must be a list of column names")
         if not isinstance(self.source, dict):
             raise ContractError(
                 f"{where}: 'source' must be a mapping of settings (path, encoding, sep, ...), got {self.source!r}"

@@ -96,24 +96,42 @@ DO_NOT_CALL_HEADERS = {
     "不要打",
     "不接受来电",
 }
-# Words that make a header a do-not-call flag wherever they stand in it (是否免打扰, 请勿致电, DNC_flag, opt_out)
+# Chinese words that make a header a do-not-call flag wherever they stand in it (是否免打扰, 请勿致电), in simplified
+# and traditional characters; not 请勿 alone (备注（请勿外传）) nor 拒接 (拒接次数)
 DO_NOT_CALL_WORDS = (
     "勿扰",
+    "勿擾",
     "免打扰",
-    "请勿",
+    "免打擾",
+    "请勿致电",
+    "請勿致電",
+    "请勿来电",
+    "請勿來電",
+    "请勿呼叫",
+    "請勿呼叫",
+    "请勿外呼",
+    "請勿外呼",
     "勿打",
-    "拒接",
     "拒绝来电",
+    "拒絕來電",
     "不要打",
     "不接受来电",
     "禁止呼叫",
+    "禁止外呼",
     "禁呼",
     "黑名单",
-    "dnc",
-    "donotcall",
-    "nocall",
-    "donotdisturb",
-    "optout",
+    "黑名單",
+)
+# English words of a header (split at separators and capitals: DNC_flag, isDnd, DoNotCall?, opted-out) that make it one
+DO_NOT_CALL_TOKENS = frozenset({"dnc", "dnd", "donotcall", "nocall", "donotcontact", "optout", "optedout", "blacklist"})
+DO_NOT_CALL_PHRASES = (
+    "do not call",
+    "do not contact",
+    "do not disturb",
+    "no call",
+    "no contact",
+    "opt out",
+    "opted out",
 )
 ROW = "source_row"
 _HASH_ROWS = 1 << 22  # rows hashed at a time for the duplicate check
@@ -331,9 +349,14 @@ def _header_key(name: str) -> str:
 
 def names_do_not_call(header: Any) -> bool:
     """Whether a column's header names a do-not-call flag (``do_not_call``, ``DNC``, ``勿扰``, ``是否免打扰``,
-    ``请勿致电``, ``is_dnc``, ``opt_out``, full-width too): an ignored one would be a list of people to call."""
-    key = _header_key(unicodedata.normalize("NFKC", str(header)))
-    return key in DO_NOT_CALL_HEADERS or any(word in key for word in DO_NOT_CALL_WORDS)
+    ``请勿致电``, ``is_dnc``, ``opt_out``, ``DoNotContact``, full-width too): an ignored one would be a list of
+    people to call. English is read by words (``Addn_Comments`` is none)."""
+    text = unicodedata.normalize("NFKC", str(header))
+    if _header_key(text) in DO_NOT_CALL_HEADERS or any(word in text for word in DO_NOT_CALL_WORDS):
+        return True
+    words = re.findall(r"[a-z]+|[0-9]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", text).lower())
+    spoken = f" {' '.join(words)} "
+    return bool(DO_NOT_CALL_TOKENS & set(words)) or any(f" {phrase} " in spoken for phrase in DO_NOT_CALL_PHRASES)
 
 
 def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:
@@ -368,12 +391,13 @@ def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tu
     used = set(mapping.values()) | set(config.amount.get("multiply", []))
     ignored = [c for c in frame.columns if c not in used]
     if "do_not_call" in spec.columns:
-        unread = [c for c in ignored if names_do_not_call(c)]
+        unread = [c for c in ignored if names_do_not_call(c) and c not in config.not_do_not_call]
         if unread:
             raise ContractError(
                 f"{spec.name}: the column {unread[0]!r} looks like do_not_call but is not mapped: "
                 f"an ignored do-not-call column would call those members; map it "
-                f"(columns: {{{unread[0]}: do_not_call}}) or remove it"
+                f"(columns: {{{unread[0]}: do_not_call}}), or, if it is not a do-not-call flag, say so in the "
+                f"mapping (not_do_not_call: [{unread[0]}]), or remove it"
             )
     return mapping, ignored
 

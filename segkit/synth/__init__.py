@@ -27,7 +27,7 @@ __all__ = ["WORLDS", "World", "generate"]
 
 WORLDS = {"gas": generate_gas, "supplements": generate_supplements}
 MAX_MEMBERS = 50_000_000  # 10M gas households are 107M rows and 20 GB at their peak (docs/benchmarks.md)
-MAX_HISTORY_DAYS = 20 * 365  # prices rise 4 % a year from the as-of year's: 25 years back they would be negative
+MAX_HISTORY_DAYS = 7305  # 20 years; prices rise 4 % a year to the as-of year's: 25 years back they would be negative
 
 
 @dataclass
@@ -61,8 +61,8 @@ class World:
 
     def write(self, out: str | Path, fmt: str = "csv") -> dict[str, Path]:
         """Write every table as ``out/<table>.<fmt>``, as one set: all or none (a stop midway left a new
-        transactions file beside the old members), and the tables of the other format, of an earlier world,
-        removed. A folder that holds a benefit survey is refused. Returns the paths."""
+        transactions file beside the old members). A folder that holds a benefit survey is refused. Returns the
+        paths."""
         if fmt not in {"csv", "parquet"}:
             raise ValueError(f"unknown format {fmt!r}; use csv or parquet")
         out = Path(out)
@@ -78,8 +78,6 @@ class World:
         rows = sum(map(len, tables.values()))
         with progress(f"writing {out}", total=rows, unit="rows", show=rows >= BIG) as bar:
             write_tables({paths[name]: frame for name, frame in tables.items()}, lambda frame: bar.update(len(frame)))
-        for name in tables:
-            (out / f"{name}.{'parquet' if fmt == 'csv' else 'csv'}").unlink(missing_ok=True)
         return paths
 
     def __repr__(self) -> str:

@@ -610,6 +610,19 @@ def test_what_is_written_where_the_import_does_not_read_refuses_the_file_or_is_s
         assert said in capsys.readouterr().err
     assert ledger.outcomes().empty
 
+    # the re-test: a tally sheet of outcomes (no member in it), and a dialer's own yes/no column, are harmless
+    def tally(book):
+        sheet = book.create_sheet("统计")
+        sheet.append(["结果", "数量"])
+        sheet.append(["已接通", 3])
+
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        assert read_call_sheet(_edited(export.files[1], tmp_path / "tally.xlsx", tally)).empty
+    dialer = tmp_path / "dialer.csv"
+    dialer.write_text(f"alert_id,outcome,outcome_date,已发短信\n{first},,,是\n")
+    with pytest.warns(UserWarning, match=r"1 value\(s\) in column\(s\) the import does not read \('已发短信'"):
+        assert import_outcomes(dialer, ledger) == (0, 0, 0)
     own_column = tmp_path / "own.csv"  # a column of the call center's own: read past, and said
     own_column.write_text(
         f"alert_id,outcome,outcome_date,agent\n{first},ＤＯ ＮＯＴ ＣＡＬＬ,2026-04-01,A7\n"

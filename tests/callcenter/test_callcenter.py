@@ -486,6 +486,16 @@ def test_outcomes_reported_on_the_day_count_that_day_and_a_rerun_stays_unchanged
         assert (tmp_path / "d20" / name).read_bytes() == (tmp_path / "again" / name).read_bytes(), name
 
 
+def test_a_members_frame_with_a_do_not_call_column_under_another_name_is_refused(tmp_path):
+    """The re-test: a members DataFrame (the Python API) with is_dnc and no do_not_call was called in full; the
+    loader refuses such a column, a frame made by hand went past it."""
+    ledger = Ledger(tmp_path / "ledger.sqlite", create=True)
+    members = _members(4).drop(columns="do_not_call", errors="ignore").assign(is_dnc=True)
+    with pytest.raises(ValueError, match="members: the column 'is_dnc' looks like a do-not-call flag"):
+        _run(members, members["member_id"], ledger, tmp_path / "out")
+    assert ledger.row_counts()["runs"] == 0
+
+
 def test_a_call_is_a_contact_on_the_day_it_was_made_not_the_day_of_its_list(tmp_path):
     """Found by a helper: a member of the 03-31 list reached on 04-19 was listed again on 04-20, with a window of
     14 days: only the list's day counted as a contact."""

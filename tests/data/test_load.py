@@ -574,6 +574,18 @@ def test_a_do_not_call_row_without_a_member_id_holds_its_phone(tmp_path):
         load_members(path)
 
 
+def test_a_column_named_like_do_not_call_that_is_none_is_said_so_in_the_mapping(tmp_path):
+    """The re-test: 免打扰时段 (the hours not to call) was refused as an unmapped do-not-call flag, and mapping it was
+    refused too (do_not_call twice): the mapping now says which such columns are none."""
+    path = _write(
+        tmp_path / "m.csv", "member_id,phone,do_not_call,免打扰时段\n0001,13900000001,否,12:00-14:00\n", "utf-8"
+    )
+    with pytest.raises(ContractError, match=r"'免打扰时段' looks like do_not_call .*not_do_not_call: \[免打扰时段\]"):
+        load_members(path)
+    loaded = load_members(path, config=LoadConfig.from_dict({"not_do_not_call": ["免打扰时段"]}))
+    assert loaded.table["do_not_call"].tolist() == [False]
+
+
 def test_a_file_without_a_header_line_is_said_so_with_its_values_masked(tmp_path):
     """Found by a helper: the first record, taken as the header, was printed as the columns found: a member's name
     and phone on stderr, in the scheduled run's log."""
