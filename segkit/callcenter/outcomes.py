@@ -11,8 +11,8 @@ with an unknown alert id, a row whose member is not the member of its call
 (columns sorted apart), an unknown code, an outcome without a date, a bad
 date, a date after tomorrow or before the call was listed, a call both won
 back and switched supplier on one day, a row whose check column is not its
-call id, a do-not-call flag, an outcome or a yes mark (√) in a column the
-import does not read, or a line that holds no usable record is refused whole,
+call id, a do-not-call flag or an outcome in a column the import does not
+read (or a yes mark, √, in one without a header), or a line that holds no usable record is refused whole,
 with every bad row named: half an import would be worse than none (a lost
 "asked not to be called" is a call). Other values of columns not read are said. An outcome of a call
 held out as control is recorded with a warning. A row repeated in the file counts

@@ -76,6 +76,9 @@ class LoadConfig:
     drop_duplicates : bool
         Rows identical in every column are export duplicates; False where identical
         rows are real purchases (no order id, as in CDNOW).
+    not_do_not_call : list of str
+        Members' columns named like a do-not-call flag that are none (``免打扰时段``, the
+        hours not to call); any other such column that is not mapped is refused.
     origin : str
         Where the settings came from, for error messages.
 

@@ -108,5 +108,5 @@ class ContractError(ValueError):
     ...     load_members(pd.DataFrame({"member_id": ["007"], "DNC": ["yes"]}))
     ... except ContractError as error:
     ...     print(error)
-    members: the column 'DNC' looks like do_not_call but is not mapped: ... map it (columns: {DNC: do_not_call}) ...
+    members: the column 'DNC' looks like do_not_call but is not mapped: ... map it (columns: {DNC: do_not_call}), ...
     """
