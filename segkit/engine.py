@@ -106,11 +106,11 @@ def as_table(
         if isinstance(data, pd.DataFrame):
             _refuse_missing_ids(int(data["member_id"].isna().sum()), name)
             if name == "transactions":
-                _refuse_missing_values({"date": int(data["date"].isna().sum())})
+                _refuse_missing_dates(int(data["date"].isna().sum()))
             return _checked_types(_with_text_ids(ibis.memtable(data[columns]), name), name)
         _refuse_missing_ids(data.column("member_id").null_count, name)
         if name == "transactions":
-            _refuse_missing_values({"date": data.column("date").null_count})
+            _refuse_missing_dates(data.column("date").null_count)
         data = data.select(columns)
         if con.name != "duckdb":  # DuckDB reads dictionary-encoded text as it is; Spark wants plain strings
             data = pa.table({c: plain_text(data.column(c)) for c in columns})
@@ -131,16 +131,15 @@ def as_table(
     raise ValueError(f"{name}: pass a DataFrame, an Ibis table or a Parquet path (load CSV with segkit.data first)")
 
 
-def _refuse_missing_values(missing: dict[str, int]) -> None:
+def _refuse_missing_dates(missing: int) -> None:
     """A canonical transactions table has a date on every row (the loader rejects the rows without, with a reason);
     a table made by hand without would be dated nowhere without a word. A row without an amount is no purchase
     (the features leave it out)."""
-    for column, count in missing.items():
-        if count:
-            raise ValueError(
-                f"transactions: {count:,} row(s) with no {column}: load the file with segkit.load_transactions, "
-                "which rejects such rows with a reason"
-            )
+    if missing:
+        raise ValueError(
+            f"transactions: {missing:,} row(s) with no date: load the file with segkit.load_transactions, "
+            "which rejects such rows with a reason"
+        )
 
 
 def _checked_types(table: ibis.Table, name: str) -> ibis.Table:

@@ -75,16 +75,14 @@ class Result:
         table to ``out`` and each other one beside it as ``<out stem>.<name>``; returns the paths."""
         out = Path(out)
         tables = self.tables()
-        in_folder = out.suffix.lower() not in TABLE_SUFFIXES
+        in_folder, main = out.suffix.lower() not in TABLE_SUFFIXES, next(iter(tables))
 
         def path(name: str) -> Path:
-            return out / name if in_folder else out.with_name(f"{out.stem}.{name}")
+            if in_folder:
+                return out / name
+            return out if name == main else out.with_name(f"{out.stem}.{name}")
 
-        if in_folder:
-            written = write_tables({out / name: table for name, table in tables.items()})
-        else:
-            (_, main), *others = tables.items()
-            written = write_tables({out: main, **{path(name): table for name, table in others}})
+        written = write_tables({path(name): table for name, table in tables.items()})
         for name in set(self.optional_tables) - set(tables):
             path(name).unlink(missing_ok=True)
         return written

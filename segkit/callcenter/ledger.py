@@ -610,7 +610,8 @@ class LedgerSession:
         note: alert id, the note kept, the note not recorded). Alert ids must be known: they are checked again
         here, under the lock, since a run may have been removed after the file was checked (its outcomes would
         belong to no call, and a do-not-call among them would hold nobody back)."""
-        gone = sorted(set(frame["alert_id"]) - set(self.listings(sorted(set(frame["alert_id"]))).index))
+        ids = sorted(set(frame["alert_id"]))
+        gone = sorted(set(ids) - set(self.listings(ids).index))
         if gone:
             raise LedgerError(
                 f"{len(gone):,} call(s) of the outcomes file left the ledger while it was checked ({gone[0]!r}: a run "

@@ -293,9 +293,10 @@ def _sheet_name(name: str, fallback: str, taken: set[str], with_id: bool = False
     """An Excel sheet name (no ``[]:*?/\\``, at most 31 characters, unique ignoring case) for ``name``; an
     advisor of a name that is taken, or ``with_id``, gets (the start of) their id beside it, then a number if
     that is taken too."""
-    base = SHEET_NAME_UNSAFE.sub("_", name).strip("' ") or SHEET_NAME_UNSAFE.sub("_", fallback)
-    tags = itertools.chain([f" ({SHEET_NAME_UNSAFE.sub('_', fallback)[:24]})"], (f" ({n})" for n in itertools.count(2)))
-    if with_id and base != SHEET_NAME_UNSAFE.sub("_", fallback):
+    safe_id = SHEET_NAME_UNSAFE.sub("_", fallback)
+    base = SHEET_NAME_UNSAFE.sub("_", name).strip("' ") or safe_id
+    tags = itertools.chain([f" ({safe_id[:24]})"], (f" ({n})" for n in itertools.count(2)))
+    if with_id and base != safe_id:
         tag = next(tags)
         clean = base[: 31 - len(tag)] + tag
     else:

@@ -143,6 +143,7 @@ def generate(kind: str, n_members: int, seed: int = 0, as_of: str = "2026-03-31"
     history_days = options.get("history_days")
     if history_days is not None and history_days > MAX_HISTORY_DAYS:
         raise ValueError(f"history_days {history_days:,} is more than {MAX_HISTORY_DAYS:,} (20 years)")
+    # without history_days, the longest a world's generator takes by default (supplements: 1095 days)
     first_day = parse_day(as_of) - pd.Timedelta(days=history_days or 3 * 365)
     if first_day < FIRST_DAY:
         raise ValueError(f"the history would start on {first_day.date()}, before {FIRST_DAY.date()}: a later as_of")
