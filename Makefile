@@ -112,7 +112,7 @@ lint: install
 	$(BIN)/ruff format --check $(LINTED)
 
 test: lint
-	$(BIN)/python -m pytest -q tests --ignore=tests/test_docs.py
+	$(BIN)/python -m pytest -q -n auto --dist loadscope tests --ignore=tests/test_docs.py
 	$(MAKE) docs
 	$(BIN)/python -m pytest -q tests/test_docs.py
 

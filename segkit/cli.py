@@ -24,6 +24,7 @@ import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import pandas as pd
@@ -128,11 +129,20 @@ def _member_outputs(args) -> Path:
     return _table_output(args.out)
 
 
+# The rejects of the inputs a verb has loaded, written once the verb has succeeded: a verb that fails leaves its
+# --out as an earlier run left it, not that run's outputs beside this one's rejects.
+_REJECTS_TO_WRITE: ContextVar[list | None] = ContextVar("rejects_to_write", default=None)
+
+
 def _load(path: str, table: str, mapping: str | None, as_of, out: Path, rejects: str | None):
-    """Load one input through the contract, write its rejects, report on stderr."""
+    """Load one input through the contract, report on stderr, and write its rejects when the verb succeeds."""
     result = load_table(path, table, mapping, as_of)
     rejects_path = Path(rejects) if rejects else _rejects_path(out, table)
-    result.write_rejects(rejects_path)
+    pending = _REJECTS_TO_WRITE.get()
+    if pending is None:
+        result.write_rejects(rejects_path)
+    else:
+        pending.append((result, rejects_path))
     print(result.report, file=sys.stderr)
     print(f"  rejects: {rejects_path}", file=sys.stderr)
     return result
@@ -212,6 +222,8 @@ def cmd_load(args) -> None:
     """Python: ``segkit.load_transactions(path, mapping, as_of)`` (``segkit.load_members``, ``load_advisors``);
     ``.write(out)`` writes the table and its rejects."""
     out = _member_outputs(args)
+    if args.file is None and args.mapping is None:
+        raise ValueError("give --file, or a --mapping whose source names a database (duckdb: or url_env:)")
     result = _load(args.file, args.table, args.mapping, args.as_of, out, args.rejects)
     write_table(result.table, out)
     print(f"{args.table}: {out}")
@@ -676,7 +688,11 @@ def build_parser() -> argparse.ArgumentParser:
         verbs, "load", cmd_load, "check an export against the data contract; write the canonical table and rejects"
     )
     load.add_argument("table", choices=["transactions", "members", "advisors"])
-    load.add_argument("--file", required=True, help="CSV (any of UTF-8, UTF-8 BOM, GBK) or Parquet")
+    load.add_argument(
+        "--file",
+        help="CSV (any of UTF-8, UTF-8 BOM, GBK), Parquet or a DuckDB database; without it, the database that the "
+        "mapping's source names (duckdb: or url_env:)",
+    )
     _option(load, "--mapping", "--config", help="column-mapping YAML: source columns to canonical names")
     load.add_argument("--as-of", type=_date, help="reject transactions dated after this day")
     load.add_argument("--out", required=True, help="canonical table, .csv or .parquet")
@@ -931,7 +947,13 @@ def main(argv: list[str] | None = None) -> int:
             warnings.showwarning = lambda message, *_, **__: print(
                 f"segkit {args.verb}: warning: {_one_line(message)}", file=sys.stderr
             )
-            args.func(args)
+            pending = _REJECTS_TO_WRITE.set([])
+            try:
+                args.func(args)
+                for result, path in _REJECTS_TO_WRITE.get():
+                    result.write_rejects(path)
+            finally:
+                _REJECTS_TO_WRITE.reset(pending)
     except KeyboardInterrupt:  # Ctrl-C: unwound as SIGTERM is (files removed), one line, not a traceback
         print(f"segkit {args.verb}: interrupted; its temporary and half-written files are removed", file=sys.stderr)
         return 130

@@ -35,6 +35,7 @@ from .data.parse import parse_day
 BACKENDS = ("duckdb", "spark")
 DUCKDB_MEMORY_LIMIT = "1GB"
 _FETCH_ROWS = 1 << 20
+_ALIKE_SHOWN = 1000  # pairs of ids written two ways fetched to name them in the refusal
 _RANGE_ROWS = 1 << 23  # transaction rows per query grouped by member: within DuckDB's default 1 GB
 EPOCH = pd.Timestamp("1970-01-01")
 
@@ -226,6 +227,30 @@ def fetch_arrow(con: ibis.BaseBackend, expr: ibis.Table) -> pa.Table:
     if con.name != "duckdb":
         return con.to_pyarrow(expr)
     return arrow_batches(con, expr, _FETCH_ROWS).read_all().cast(expr.as_table().schema().to_pyarrow())
+
+
+def refuse_member_ids_written_otherwise(
+    con: ibis.BaseBackend, ids: ibis.Table, known: ibis.Table, theirs: str, ours: str
+) -> None:
+    """Refuse the member ids of ``ids`` (the table ``theirs``) that ``known`` (the table ``ours``) lacks but holds
+    written another way (``1`` and ``0000001``, ``a007`` and ``A007``: an id column saved as a number somewhere
+    on its way): the join would make the same people two, each half without the other's history. Matched in the
+    engine on the ids without case and leading zeros, then checked as ``ids_written_otherwise`` checks them."""
+    from .data.parse import refuse_ids_written_otherwise
+
+    if not (ids.member_id.type().is_string() and known.member_id.type().is_string()):
+        return  # a table without rows (its ids of no type) has no id written otherwise
+    strangers = ids.select("member_id").distinct().anti_join(known.select("member_id"), "member_id")
+    strangers = strangers.mutate(plain=_plain_id(strangers.member_id))
+    known = known.select("member_id").distinct()
+    candidates = known.select(ours=known.member_id, plain=_plain_id(known.member_id))
+    pairs = strangers.join(candidates, "plain").select(theirs=strangers.member_id, ours=candidates.ours)
+    found = fetch_arrow(con, pairs.order_by("theirs", "ours").limit(_ALIKE_SHOWN)).to_pandas()
+    refuse_ids_written_otherwise(found["theirs"], found["ours"], theirs, ours, more=len(found) == _ALIKE_SHOWN)
+
+
+def _plain_id(ids: ibis.StringColumn) -> ibis.StringColumn:
+    return ids.lower().re_replace("^0+", "")
 
 
 def member_ranges(con: ibis.BaseBackend, transactions: ibis.Table) -> list[tuple[Any, Any]]:

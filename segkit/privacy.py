@@ -103,8 +103,8 @@ _CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
 _USERINFO = re.compile(
     _SCHEME + rf"(?:[^:/]*:(?P<password>[^{_CJK}]*)@(?=[^@{_CJK}]*(?:[{_CJK}]|$))|[^:/]*@)?", re.IGNORECASE | re.DOTALL
 )
-# libpq's key=value connection string: host=h user=u password=secret dbname=d
-_DSN_SECRET = re.compile(r"(?:^|\s)(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|\S+)")
+# libpq's key=value connection string (host=h user=u password=secret dbname=d), and ODBC's (UID=u;PWD=secret)
+_DSN_SECRET = re.compile(r"(?:^|[\s;])(?P<key>\w+)\s*=\s*(?P<value>'(?:[^'\\]|\\.)*'|[^\s;]+)")
 
 
 def _secret_spans(url: str) -> tuple[list[str], list[tuple[int, int]]]:
@@ -144,11 +144,17 @@ def _url_secret_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
         position = query_at + 1
         for pair in text[query_at + 1 :].split("&"):
             key, _, value = pair.partition("=")
-            if SECRET_QUERY_KEYS.search(unquote_plus(key)):
+            if SECRET_QUERY_KEYS.search(unquote_plus(key)) or _holds_secret(unquote_plus(value)):
                 found.append(f"query parameter {unquote_plus(key)!r}")
                 spans.append((position + len(key) + 1, position + len(pair)))
             position += len(pair) + 1
     return found, spans
+
+
+def _holds_secret(value: str) -> bool:
+    """Whether a query parameter's value is an ODBC connection string with a credential in it
+    (``odbc_connect=DRIVER=...;UID=u;PWD=secret``, SQLAlchemy's way to pass one to pyodbc)."""
+    return any(SECRET_QUERY_KEYS.search(pair.group("key")) for pair in _DSN_SECRET.finditer(value))
 
 
 def ambiguous_password(url: str) -> bool:

@@ -428,6 +428,25 @@ def test_every_expected_failure_is_one_line_exit_2_and_writes_nothing(tmp_path, 
     assert _files(tmp_path) == before  # nothing written: no rejects, no run folder
 
 
+def test_a_verb_refused_after_loading_leaves_its_out_as_an_earlier_run_left_it(tmp_path, capsys):
+    """Found by a helper: a run refused after its inputs were loaded wrote their rejects beside the outputs of an
+    earlier run into the same --out (assign, effect): a folder of two runs. Rejects are written once the verb
+    has succeeded."""
+    (tmp_path / "tx.csv").write_text("member_id,date,amount\n1,2026-01-01,3\n1,2026-02-01,x\n")
+    (tmp_path / "members.csv").write_text("member_id\n1\n")
+    (tmp_path / "padded.csv").write_text("member_id\n0000001\n")
+    features = ["features", "--transactions", tmp_path / "tx.csv", "--as-of", "2026-03-31", "--out", tmp_path / "f.csv"]
+    assert main([*features, "--members", tmp_path / "members.csv"]) == 0
+    capsys.readouterr()
+    before = {path: path.read_bytes() for path in tmp_path.glob("f.*")}
+    assert len(before) == 3  # the features and the rejects of both inputs
+    (tmp_path / "tx.csv").write_text("member_id,date,amount\n1,2026-01-01,3\n")  # no reject now
+    assert main([*features, "--members", tmp_path / "padded.csv"]) == 2
+    said = capsys.readouterr().err.splitlines()
+    assert said[-1].startswith("segkit features: error: the transactions' member ids are written otherwise")
+    assert {path: path.read_bytes() for path in tmp_path.glob("f.*")} == before
+
+
 @pytest.mark.slow
 def test_a_failure_in_a_subprocess_is_one_line_without_traceback(tmp_path):
     (tmp_path / "bad.yaml").write_text("job: x\nsteps: [\n")

@@ -40,7 +40,7 @@ from ortools.graph.python import min_cost_flow
 
 from .grading import DEFAULT_TEAM, AssignmentSettings
 
-ASSIGNMENT_COLUMNS = ["member_id", "advisor_id", "previous_advisor_id", "team", "changed", "reason"]
+ASSIGNMENT_COLUMNS = ["member_id", "advisor_id", "previous_advisor_id", "team", "changed", "reason", "do_not_call"]
 BALANCE_SEGMENTS = 5
 
 

@@ -21,6 +21,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
+from ..data.load import do_not_call_by_member
 from ..settings import YamlSettings
 
 DEFAULT_TEAM = "general"  # the one team of advisors files without teams
@@ -87,7 +88,8 @@ def member_grades(
     teams: set[str] | None = None,
 ) -> pd.DataFrame:
     """One row per member: ``member_id``, ``grade``, ``team``, ``stage``, ``vip``, ``value`` (net spend),
-    ``advisor_id`` (the current one) and ``wants_new_advisor``.
+    ``advisor_id`` (the current one), ``wants_new_advisor`` and ``do_not_call`` (the CRM's flag, an unreadable one
+    counted as do-not-call: the books say whom not to phone).
 
     ``segmentation``: the ``rfm.csv`` table (``segment_members``); ``members``: the members table.
     ``teams``: the teams that have advisors; without a ``vip_team`` among them VIPs stay in regular service.
@@ -138,5 +140,6 @@ def member_grades(
                 if "wants_new_advisor" in details
                 else False
             ),
+            "do_not_call": table["member_id"].map(do_not_call_by_member(members)).eq(True).to_numpy(),
         }
     )

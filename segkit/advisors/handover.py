@@ -15,7 +15,7 @@ import pandas as pd
 from ..data.parse import parse_day
 from .assignment import Assignment
 
-HANDOVER_COLUMNS = ["member_id", "from_advisor", "to_advisor", "from_team", "to_team", "reason", "note"]
+HANDOVER_COLUMNS = ["member_id", "from_advisor", "to_advisor", "from_team", "to_team", "reason", "do_not_call", "note"]
 
 
 def handover_list(
@@ -37,7 +37,7 @@ def handover_list(
         alert = by_member.agg(lambda said: " | ".join(dict.fromkeys(said)))
     notes = []
     for row in moved.itertuples(index=False):
-        parts = []
+        parts = ["DO NOT CALL (CRM flag)"] if getattr(row, "do_not_call", False) else []
         bought = last.get(row.member_id, pd.NaT)
         parts.append(
             "no purchase yet"
@@ -58,6 +58,7 @@ def handover_list(
             "from_team": moved["previous_team"].to_numpy(),
             "to_team": moved["team"].to_numpy(),
             "reason": moved["reason"].to_numpy(),
+            "do_not_call": moved["do_not_call"].to_numpy() if "do_not_call" in moved else False,
             "note": notes,
         },
         columns=HANDOVER_COLUMNS,

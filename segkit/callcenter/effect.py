@@ -40,7 +40,7 @@ import pandas as pd
 
 from ..data.parse import parse_day
 from ..data.sources import read_source
-from ..engine import as_table, connection, fetch_arrow
+from ..engine import as_table, connection, fetch_arrow, refuse_member_ids_written_otherwise
 from ..features.occasions import occasions_expr
 from ..io import TABLE_SUFFIXES, atomic_path
 from ..messages import catalogue
@@ -694,7 +694,9 @@ def _bought(
     """Whether each listed member made a purchase within ``window_days`` after their list day (up to ``as_of``);
     ``first_sale``: the transactions' first day of sale."""
     members = ibis.memtable(pd.DataFrame({"member_id": listed["member_id"].unique()}))
-    occasions = occasions_expr(as_table(transactions, con, "transactions"), as_of).semi_join(members, "member_id")
+    transactions = as_table(transactions, con, "transactions")
+    refuse_member_ids_written_otherwise(con, members, transactions, "the ledger's", "the transactions'")
+    occasions = occasions_expr(transactions, as_of).semi_join(members, "member_id")
     days = fetch_arrow(con, occasions.select("member_id", "day")).to_pandas()
     days = pd.DataFrame(
         {"member_id": days["member_id"].astype(str).to_numpy(), "day": days["day"].astype("int64").to_numpy()}

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
-from ..data.parse import ids_written_otherwise, parse_day, parse_flags
+from ..data.parse import parse_day, parse_flags, refuse_ids_written_otherwise
 from ..data.sources import read_source
 from ..messages import Catalogue, catalogue
 from .pacing import ALSO_COLUMNS, BIRTHDAY, CANDIDATE_COLUMNS, HOLIDAY, ContactSettings
@@ -119,13 +119,7 @@ def _check_vip_ids(flagged: pd.Index, members: pd.Series) -> None:
     strangers = flagged[~flagged.isin(members)]
     if not len(strangers):
         return
-    alike = ids_written_otherwise(strangers, members)
-    if alike:
-        (theirs, ours), *_ = alike.items()
-        raise ValueError(
-            f"the vip table's member ids are written otherwise than the members' ({theirs!r} is {ours!r} there; "
-            f"{len(alike):,} such id(s)): write them alike (as text, keeping leading zeros)"
-        )
+    refuse_ids_written_otherwise(strangers, members, "the vip table's", "the members'")
     if len(strangers) == len(flagged):
         warnings.warn(
             f"the vip table's {len(flagged):,} member ids match none of the {len(members):,} members (vip table "

@@ -65,8 +65,8 @@ import numpy as np
 import pandas as pd
 
 from ..calendar import holidays
-from ..data.load import names_do_not_call
-from ..data.parse import parse_day, parse_flags
+from ..data.load import do_not_call_by_member
+from ..data.parse import parse_day, parse_flags, refuse_ids_written_otherwise
 from ..messages import DEFAULT_LANGUAGE, check_language
 from ..privacy import phone_fingerprint, phone_key, phone_line
 from ..segment.value import VipRule
@@ -194,7 +194,9 @@ def pace(
     """
     settings = settings or ContactSettings()
     as_of = parse_day(as_of)
-    do_not_call = _do_not_call(members)
+    do_not_call = do_not_call_by_member(members)
+    listed, known = candidates["member_id"].astype(str), members["member_id"].astype(str)
+    refuse_ids_written_otherwise(sorted(listed[~listed.isin(known)].unique()), known, "the candidates'", "the members'")
     table = _with_member_details(candidates, members, settings, do_not_call)
     rule = pd.Series("", index=table.index, dtype=object)
     why = pd.Series("", index=table.index, dtype=object)
@@ -384,21 +386,6 @@ def _with_member_details(
     table["_known"] = table["member_id"].isin(details.index)
     table["vip"] = table["vip"] | settings.vip.by_tier(table["tier"])
     return table.reset_index(drop=True)
-
-
-def _do_not_call(members: pd.DataFrame) -> pd.Series:
-    """Do-not-call by member id, failing closed: text flags parsed, an unreadable value counts as
-    do-not-call, and one row of a member that says do-not-call wins over the others."""
-    unread = [column for column in members.columns if column != "do_not_call" and names_do_not_call(column)]
-    if unread:
-        raise ValueError(
-            f"members: the column {unread[0]!r} looks like a do-not-call flag, and only do_not_call is read: an "
-            "ignored one would call those members; name it do_not_call (or load the file with segkit.load_members)"
-        )
-    if "do_not_call" not in members:
-        return pd.Series(dtype=bool)
-    flags, unreadable = parse_flags(members["do_not_call"])
-    return (flags.fillna(False).astype(bool) | unreadable).groupby(members["member_id"].astype(str).to_numpy()).any()
 
 
 def _do_not_call_lines(members: pd.DataFrame, do_not_call: pd.Series) -> pd.Series:

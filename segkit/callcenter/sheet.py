@@ -462,7 +462,7 @@ def read_call_sheet(path: str | Path) -> pd.DataFrame:
                 cells = {name: (_at(line, i), _at(formulas_of_line, i)) for name, i in columns.items()}
                 problems += [
                     f"sheet {sheet.title!r} row {number}: {name} is a formula without a saved value ({formula}): "
-                    "type the value, or open the file in Excel and save it"
+                    "type the value (a formula is not read: never computed, or computed to nothing, it says nothing)"
                     for name, (value, formula) in cells.items()
                     if value is None and isinstance(formula, str) and formula.startswith("=")
                 ]

@@ -50,7 +50,7 @@ import pyarrow.compute as pc
 
 from ..calendar import holidays
 from ..data.parse import is_arrow_text, parse_day
-from ..engine import as_table, connection, positions_in, taken
+from ..engine import as_table, connection, positions_in, refuse_member_ids_written_otherwise, taken
 from ..features import GapTable, gap_table, purchase_value
 from ..result import Result
 from ..segment.value import VipRule
@@ -264,7 +264,10 @@ def churn_alerts(
     con = connection(backend, con)
     transactions = as_table(transactions, con, "transactions", optional=("quantity", "product"))
     if members is not None:
-        as_table(members, con, "members")  # refuses ids that are not text before any work, as for the transactions
+        # refuses ids that are not text before any work, as for the transactions, and ids written two ways
+        refuse_member_ids_written_otherwise(
+            con, transactions, as_table(members, con, "members"), "transactions", "members"
+        )
     # before the gap table exists (less memory at once), its ids in Arrow (no second Python string per member)
     value = purchase_value(transactions, as_of, con=con, arrow_ids=True)
     value["vip"] = settings.vip.flag(value, members)

@@ -16,12 +16,14 @@ ID, TEXT, DATE, NUMBER, INTEGER, FLAG, PHONE = "id", "text", "date", "number", "
 
 @dataclass(frozen=True)
 class TableSpec:
-    """One canonical table: required and optional columns with their kinds."""
+    """One canonical table: required and optional columns with their kinds. ``whole``: why a row that would be
+    a reject refuses the file instead (empty: rejects are rows set aside, as for members and transactions)."""
 
     name: str
     required: dict[str, str]
     optional: dict[str, str] = field(default_factory=dict)
     key: tuple[str, ...] = ()
+    whole: str = ""
 
     @property
     def columns(self) -> dict[str, str]:
@@ -74,6 +76,7 @@ ADVISORS = TableSpec(
         "active": FLAG,
     },
     key=("advisor_id",),
+    whole="an advisor left out would have their whole book handed over",
 )
 
 TABLES = {spec.name: spec for spec in (TRANSACTIONS, MEMBERS, ADVISORS)}

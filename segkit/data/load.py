@@ -359,6 +359,21 @@ def names_do_not_call(header: Any) -> bool:
     return bool(DO_NOT_CALL_TOKENS & set(words)) or any(f" {phrase} " in spoken for phrase in DO_NOT_CALL_PHRASES)
 
 
+def do_not_call_by_member(members: pd.DataFrame) -> pd.Series:
+    """Do-not-call by member id, failing closed: text flags parsed, an unreadable value counts as
+    do-not-call, and one row of a member that says do-not-call wins over the others."""
+    unread = [column for column in members.columns if column != "do_not_call" and names_do_not_call(column)]
+    if unread:
+        raise ValueError(
+            f"members: the column {unread[0]!r} looks like a do-not-call flag, and only do_not_call is read: an "
+            "ignored one would call those members; name it do_not_call (or load the file with segkit.load_members)"
+        )
+    if "do_not_call" not in members:
+        return pd.Series(dtype=bool)
+    flags, unreadable = parse.parse_flags(members["do_not_call"])
+    return (flags.fillna(False).astype(bool) | unreadable).groupby(members["member_id"].astype(str).to_numpy()).any()
+
+
 def _map_columns(frame: pd.DataFrame, spec: TableSpec, config: LoadConfig) -> tuple[dict[str, str], list[str]]:
     """Source column for each canonical column present, and the ignored ones. A source column named like a
     contract column (``Do_Not_Call``, ``Member ID``) is that column; two such names for one column, or a
@@ -522,6 +537,13 @@ def load_table(
         raise ContractError(
             f"{origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
         )
+    if spec.whole and len(rejects):
+        first = rejects.iloc[0]
+        where = f"line {first['line']}" if "line" in rejects else f"row {first['source_row']}"
+        raise ContractError(
+            f"{origin}: {len(rejects):,} row(s) cannot be used ({where}: {first['reason']}); every one counts "
+            f"({spec.whole}): fix the file"
+        )
     result.index = pd.RangeIndex(len(result))
     pa.default_memory_pool().release_unused()  # the text read is gone; give its memory back for what follows
     return LoadResult(result, rejects, report)
@@ -627,6 +649,18 @@ def _parse_columns(
                 parsed[column], problem = _parse_column(spec.columns[column], column, values, config)
             except TypeError as error:  # a cell no parser can read: a list or a record
                 raise _nested_refused(spec.name, column, mapping[column], values, error) from error
+            except (parse.LostDigits, UnicodeDecodeError) as error:
+                source = mapping[column]
+                named = repr(source) if source == column else f"{source!r} ({column})"
+                if isinstance(error, UnicodeDecodeError):  # a Parquet binary column
+                    raise ContractError(
+                        f"{spec.name}: column {named} holds bytes that are not text ({error.object[:12]!r}): "
+                        "export it as text"
+                    ) from None
+                raise ContractError(
+                    f"{spec.name}: column {named} holds numbers stored as floating-point, such as {error}, too large "
+                    "for it to have kept every digit (two ids may have become one): export the column as text"
+                ) from None
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
             codes = problem.cat.codes.to_numpy()
@@ -1045,8 +1079,9 @@ def load_advisors(source: Any = None, config=None) -> LoadResult:
     Raises
     ------
     ContractError
-        ``advisor_id`` or ``level`` is missing, or the input cannot be mapped onto the
-        table (see ``load_table``).
+        ``advisor_id`` or ``level`` is missing, the input cannot be mapped onto the
+        table (see ``load_table``), or a row would be a reject: an advisor is not set
+        aside, since their whole book would be handed over.
     FileNotFoundError
         The file or the mapping YAML does not exist.
 
@@ -1054,10 +1089,10 @@ def load_advisors(source: Any = None, config=None) -> LoadResult:
     --------
     >>> import pandas as pd
     >>> from segkit import load_advisors
-    >>> advisors = load_advisors(pd.DataFrame({"advisor_id": ["A1", "A2"], "level": ["3", "two"]}))
-    >>> advisors
-    <LoadResult advisors from <DataFrame>: read 2, used 1, rejected 1, duplicates 0 -> 1 rows>
-    >>> advisors.rejects["reason"].tolist()
-    ['unparseable level: two']
+    >>> load_advisors(pd.DataFrame({"advisor_id": ["A1", "A2"], "level": ["3", "2"], "active": ["是", "否"]}))
+    <LoadResult advisors from <DataFrame>: read 2, used 2, rejected 0, duplicates 0 -> 2 rows>
+    >>> load_advisors(pd.DataFrame({"advisor_id": ["A1", "A2"], "level": ["3", "two"]}))
+    Traceback (most recent call last):
+    segkit.data.contract.ContractError: <DataFrame>: 1 row(s) cannot be used (row 2: unparseable level: two); ...
     """
     return load_table(source, "advisors", config)

@@ -289,17 +289,43 @@ def ids_written_otherwise(strangers, known) -> dict[str, str]:
     return {theirs: written[plain] for theirs, plain in zip(strangers, _plain_ids(strangers)) if plain in written}
 
 
+def refuse_ids_written_otherwise(strangers, known, theirs: str, ours: str, more: bool = False) -> None:
+    """Refuse ``strangers`` (ids of the table ``theirs``, "the transactions'", missing from the table ``ours``) when
+    any is an id of
+    ``known`` written another way (``ids_written_otherwise``): joined, the two tables would silently be other
+    people (every member of one new, every purchase of the other a stranger's), not the same ones. ``more``: the
+    strangers are some of them, and the count said is at least."""
+    alike = ids_written_otherwise(strangers, known)
+    if alike:
+        (one, other), *_ = alike.items()
+        raise ValueError(
+            f"{theirs} member ids are written otherwise than {ours} ({one!r} is {other!r} there; "
+            f"{len(alike):,}{' or more' if more else ''} such id(s)): write them alike (as text, keeping leading zeros)"
+        )
+
+
 def _plain_ids(ids: list[str]) -> pd.Series:
     """Ids as people mean them: case, width and leading zeros aside."""
     return pd.Series(ids, dtype=object).str.normalize("NFKC").str.strip().str.casefold().str.lstrip("0")
 
 
+class LostDigits(ValueError):
+    """Ids or phones held as floating-point numbers of 2**53 or more (or infinite), which hold no more than 15 or
+    16 digits: two members' ids may have become one number already. The message is such a number."""
+
+
+EXACT_FLOATS = 2**53  # whole numbers below this are exact in a float64
+
+
 def _whole_floats_as_integers(values: pd.Series) -> pd.Series:
     """A float column of whole numbers (ids or phones that went through Excel or pandas) as integers, so that
-    its text is ``12417``, not ``12417.0``."""
+    its text is ``12417``, not ``12417.0``; ``LostDigits`` where a float cannot have held every digit."""
     if pd.api.types.is_float_dtype(values):
         whole = values.dropna()
         if (whole == np.floor(whole)).all():
+            inexact = whole[~(whole.abs() < EXACT_FLOATS)]
+            if len(inexact):
+                raise LostDigits(f"{inexact.iloc[0]:.17g}")
             return values.astype("Int64")
     return values
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
@@ -539,7 +540,7 @@ def _as_pandas(chunks: list[pa.Array], kind: pa.DataType):
     held it twice: 860 MB more for a column of dates on 10M households)."""
     simple = pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_timestamp(kind) and not kind.tz
     if not simple or any(chunk.null_count for chunk in chunks):
-        return pa.chunked_array(chunks, type=kind).to_pandas()
+        return pa.chunked_array(chunks, type=kind).to_pandas(types_mapper=nullable_integers)
     dtype = pa.chunked_array([], type=kind).to_pandas().dtype
     return _copied_into_one(chunks, dtype, lambda chunk: chunk.to_pandas().to_numpy())
 
@@ -613,14 +614,28 @@ def is_text_type(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+def nullable_integers(kind: pa.DataType):
+    """The pandas type of Arrow integers (``to_pandas(types_mapper=...)``) that keeps every digit where values are
+    missing: pandas' own choice, floats, turns the id 1234567890123456789 into ...768, another member's."""
+    return (
+        pd.api.types.pandas_dtype(str(kind).capitalize().replace("Uint", "UInt")) if pa.types.is_integer(kind) else None
+    )
+
+
 def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
-    """A Parquet file as pandas reads it, or (``compact``) with its text compact, a block at a time."""
-    if not compact:
-        return pd.read_parquet(path)
+    """A Parquet file as pandas reads it (integers with missing values kept whole), or (``compact``) with its text
+    compact, a block at a time."""
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
+    doubled = sorted({name for name in schema.names if schema.names.count(name) > 1})
+    if doubled:
+        raise ContractError(f"{path}: the column name(s) {', '.join(map(repr, doubled))} appear more than once")
+    if not compact:
+        frame = parquet.read().to_pandas(types_mapper=nullable_integers)
+        return frame.reset_index() if any(frame.index.names) else frame  # a named index is a column of the file
     index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
-    names = [name for name in schema.names if name not in index]  # a saved pandas index is not a column
+    # pandas' own row numbers, saved with the file, are not a column; an index with a name (member_id) is
+    names = [name for name in schema.names if name not in index or not re.fullmatch(r"__index_level_\d+__", name)]
     columns = _TextColumns(compact=True)
     for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
         columns.add(batch)
@@ -695,8 +710,8 @@ def _read_source(source: Any, settings: dict[str, Any] | None, compact: bool = F
             return RawTable(_read_parquet(path, compact), str(path))
         except (pa.ArrowException, OSError) as error:
             raise ContractError(f"{path}: not a readable Parquet file ({' '.join(str(error).split())})") from None
-    if suffix in {".duckdb", ".db"} and settings.get("table"):
-        return read_duckdb(path, settings["table"], settings.get("query"))
+    if suffix in {".duckdb", ".db"}:
+        return read_duckdb(path, settings.get("table"), settings.get("query"))
     return read_csv_text(
         path,
         encoding=settings.get("encoding", "auto"),
@@ -708,17 +723,39 @@ def _read_source(source: Any, settings: dict[str, Any] | None, compact: bool = F
 
 
 def read_duckdb(database: str | Path, table: str | None = None, query: str | None = None) -> RawTable:
-    """Rows of a DuckDB table (or query) from a database file, opened read-only."""
+    """Rows of a DuckDB table (or query) from a database file, opened read-only and without access to other files
+    or extensions (a query cannot ``COPY`` rows out, nor fetch an extension to read a database of another kind).
+    Integers with missing values keep every digit (``nullable_integers``); a ``TIMESTAMPTZ`` is an instant, not a
+    day, and comes as its text in UTC, which the contract refuses as a time with a zone."""
     import duckdb
 
     if not Path(database).exists():
-        raise FileNotFoundError(f"DuckDB database not found: {database}")
-    if not (table or query):
-        raise ContractError("a DuckDB source needs 'table' or 'query'")
-    with duckdb.connect(str(database), read_only=True) as con:
-        relation = con.sql(query) if query else con.table(table)
-        frame = relation.df()
-    return RawTable(frame, f"duckdb:{database}:{table or 'query'}")
+        raise FileNotFoundError(f"DuckDB database not found: {mask_urls_in(str(database))}")
+    if not (table or query) or (table and query):
+        raise ContractError(
+            f"{mask_urls_in(str(database))}: a DuckDB database is read by the table or query that a mapping names "
+            "(source: table: ..., or source: query: ...; one of them)"
+        )
+    closed = {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+    }
+    try:
+        with duckdb.connect(str(database), read_only=True, config=closed) as con:
+            con.execute("SET TimeZone = 'UTC'")
+            result = (con.sql(query) if query else con.table(table)).arrow()
+            rows = result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+    except duckdb.Error as error:
+        text = " ".join(mask_urls_in(str(error)).split())
+        raise ContractError(
+            f"cannot read the DuckDB database {mask_urls_in(str(database))}: {type(error).__name__}: {text}"
+        ) from None
+    for position, column in enumerate(rows.schema):
+        if pa.types.is_timestamp(column.type) and column.type.tz:
+            instants = pc.strftime(rows[column.name], format="%Y-%m-%d %H:%M:%S%z")
+            rows = rows.set_column(position, column.name, instants)
+    return RawTable(rows.to_pandas(types_mapper=nullable_integers), f"duckdb:{database}:{table or 'query'}")
 
 
 def _resolve_url(settings: dict[str, Any]) -> str:
@@ -757,5 +794,4 @@ def read_sql(url: str, query: str | None = None, table: str | None = None) -> Ra
         cause = getattr(error, "orig", None) or error
         text = " ".join(mask_urls_in(str(cause)).split())
         raise ContractError(f"cannot read the database {mask_url(url)}: {type(cause).__name__}: {text}") from None
-    safe_url = sa.engine.make_url(url).render_as_string(hide_password=True)
-    return RawTable(frame, f"sql:{safe_url}:{table or 'query'}")
+    return RawTable(frame, f"sql:{mask_url(url)}:{table or 'query'}")

@@ -31,7 +31,15 @@ import ibis
 import pandas as pd
 import pyarrow as pa
 
-from ..engine import as_table, connection, day_number, exact_sum, fetch_arrow_by_member, rows_up_to
+from ..engine import (
+    as_table,
+    connection,
+    day_number,
+    exact_sum,
+    fetch_arrow_by_member,
+    refuse_member_ids_written_otherwise,
+    rows_up_to,
+)
 from .occasions import daily_expr, is_purchase
 
 FEATURE_COLUMNS = [
@@ -169,6 +177,8 @@ def member_features(
     con = connection(backend, con)
     tx = as_table(transactions, con, "transactions")
     mem = None if members is None else as_table(members, con, "members", optional=("join_date",))
+    if mem is not None:
+        refuse_member_ids_written_otherwise(con, tx, mem, "the transactions'", "the members'")
 
     # Typed in Arrow, then converted once: Ibis's to_pandas and casts in pandas cost a
     # second more on a million members.

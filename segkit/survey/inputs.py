@@ -121,6 +121,9 @@ def read_survey(
         return _without_respondent(frame, name, problems)
 
     screen = read(screening, "screening", ["respondent_id", "benefit", "liking"])
+    ranks = read(ranking, "ranking", ["respondent_id", "benefit", "rank"])
+    points = read(constant_sum, "constant_sum", ["respondent_id", "benefit", "points"])
+    _refuse_benefits_without_costs({"screening": screen, "ranking": ranks, "constant_sum": points}, known)
     said = screen["liking"]
     screen["liking"] = _numbers(said)
     bad = ~screen["benefit"].isin(known) | ~screen["liking"].isin([1, 2, 3, 4, 5])
@@ -138,7 +141,6 @@ def read_survey(
         problems.append((respondent, "screening", f"{benefit!r} rated differently ({given}): left out"))
     screen = screen.loc[~twice]
 
-    ranks = read(ranking, "ranking", ["respondent_id", "benefit", "rank"])
     ranks["rank"] = _numbers(ranks["rank"])
     valid = []
     for respondent, rows in ranks.groupby("respondent_id", sort=True):
@@ -149,7 +151,6 @@ def read_survey(
             valid.append(rows)
     ranks = (pd.concat(valid, ignore_index=True) if valid else ranks.iloc[:0]).astype({"rank": int})
 
-    points = read(constant_sum, "constant_sum", ["respondent_id", "benefit", "points"])
     points["points"] = _numbers(points["points"])
     valid = []
     for respondent, rows in points.groupby("respondent_id", sort=True):
@@ -175,6 +176,18 @@ def read_survey(
                 (respondent, "respondents", f"listed with two tiers ({', '.join(sorted(tiers))}): left out of both")
             )
         people = people.loc[~two & (people["respondent_id"] != "")]
+        blank = people["tier"].str.strip() == ""
+        problems += [
+            (respondent, "respondents", "no tier: left out of the rankings by tier")
+            for respondent in people.loc[blank, "respondent_id"]
+        ]
+        people = people.loc[~blank]
+        said = {respondent for respondent, method, _ in problems if method == "respondents"}
+        ranked = set(ranks["respondent_id"]) | set(points["respondent_id"])  # the rankings by tier are theirs
+        problems += [
+            (respondent, "respondents", "not in the respondents table: left out of the rankings by tier")
+            for respondent in sorted(ranked - set(people["respondent_id"]) - said - {""})
+        ]
     problems_table = pd.DataFrame(problems, columns=PROBLEM_COLUMNS)
     _check_answers(screen, ranks, points, problems_table)
     if people is not None:
@@ -182,6 +195,22 @@ def read_survey(
             people, set(screen["respondent_id"]) | set(ranks["respondent_id"]) | set(points["respondent_id"])
         )
     return SurveyData(benefits, screen, cost_table, ranks, points, people, problems_table)
+
+
+def _refuse_benefits_without_costs(answers: dict[str, pd.DataFrame], known: set[str]) -> None:
+    """Refuse a benefit that respondents answered about but the costs table lacks: a slip of one respondent is a
+    problem of theirs, but a benefit named by two or more is one of the list the survey showed, and without its
+    costs it would vanish from the ranking, with every ranking and share of points that names it."""
+    for name, table in answers.items():
+        unknown = table.loc[~table["benefit"].isin(known) & (table["benefit"] != "")]
+        named = unknown.groupby("benefit", sort=True)["respondent_id"].nunique()
+        named = named[named > 1]
+        if len(named):
+            raise ValueError(
+                f"costs: no costs for {named.index[0]!r}, which {named.iloc[0]:,} respondents answered about in "
+                f"{name} ({len(named):,} such benefit(s)): add its costs, or it and every answer naming it are "
+                "left out of the ranking"
+            )
 
 
 def _check_respondents(people: pd.DataFrame, answered: set[str]) -> None:

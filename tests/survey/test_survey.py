@@ -61,12 +61,19 @@ def test_a_stage_without_a_usable_answer_is_refused_or_said_and_never_passed_ove
     file of none left its method out of the final ranking without a word."""
     tables = generate_survey(8, 60, seed=7)
     header_only = {name: table.iloc[:0] for name, table in tables.items()}
-    unknown = tables["screening"].assign(benefit="a benefit not in the costs")
+    unrated = tables["screening"].assign(liking=9)
     with pytest.raises(ValueError, match=r"^screening: no usable rating \(no row\); the first stage"):
         _run({**tables, "screening": header_only["screening"]})
-    excluded = rf"screening: no usable rating \(all {len(unknown)} excluded, the first: respondent S"
+    excluded = rf"screening: no usable rating \(all {len(unrated)} excluded, the first: respondent S"
     with pytest.raises(ValueError, match=excluded):
+        _run({**tables, "screening": unrated})
+    # a helper's: a benefit missing from the costs vanished from the ranking, with 414 answers naming it
+    unknown = tables["screening"].assign(benefit="a benefit not in the costs")
+    with pytest.raises(ValueError, match=r"^costs: no costs for 'a benefit not in the costs', which 25 respondents"):
         _run({**tables, "screening": unknown})
+    slip = tables["ranking"].copy()
+    slip.loc[slip.index[0], "benefit"] = "a slip of one respondent"
+    assert _run({**tables, "ranking": slip}).problems["problem"].str.contains("a slip of one respondent").any()
     with pytest.raises(ValueError, match=r"^ranking and constant_sum: no usable answer \(ranking: no row; "):
         _run({**tables, "ranking": header_only["ranking"], "constant_sum": header_only["constant_sum"]})
     whole = _run(tables).ranking.set_index("benefit")
@@ -250,3 +257,19 @@ def test_respondents_whose_ids_are_written_otherwise_or_who_never_answered_are_r
         _run({**tables, "respondents": strangers})
     some = pd.concat([people, pd.DataFrame({"respondent_id": ["R9999"], "tier": ["gold"]})])
     assert _run({**tables, "respondents": some}).ranking.equals(_run(tables).ranking)  # one who did not answer
+
+
+def test_a_respondent_left_out_of_the_rankings_by_tier_is_said():
+    """Found by a helper: a respondent missing from the respondents table, without a tier, or written r0005 where
+    the table has R0005 was left out of ranking_by_tier.csv without a word."""
+    tables = generate_survey(8, 60, seed=7)
+    people = tables["respondents"]
+    first, second = people["respondent_id"].iloc[:2]
+    people = people.iloc[1:].assign(tier=lambda t: t["tier"].mask(t["respondent_id"] == second, ""))
+    clean = people.loc[~people["respondent_id"].isin(tables["truth_problems"]["respondent_id"]), "respondent_id"]
+    ranking = tables["ranking"].assign(respondent_id=lambda t: t["respondent_id"].replace(clean.iloc[-1], "x"))
+    problems = _run({**tables, "respondents": people, "ranking": ranking}).problems
+    said = problems.loc[problems["method"] == "respondents"].set_index("respondent_id")["problem"]
+    assert said[first] == "not in the respondents table: left out of the rankings by tier"
+    assert said[second] == "no tier: left out of the rankings by tier"
+    assert said["x"] == "not in the respondents table: left out of the rankings by tier"
