@@ -123,8 +123,8 @@ segkit.show_table(plan.handover.head(10))
 # ## Output files
 
 # %%
-outputs = [*plan.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+outputs = segkit.record_outputs(output_dir, [*plan.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
            members_load.write_rejects(output_dir / "members_rejects.csv"),
            advisors_load.write_rejects(output_dir / "advisors_rejects.csv"),
-           *plots.save_charts(charts, output_dir / "charts")]
+           *plots.save_charts(charts, output_dir / "charts")])
 print("\n".join(str(path) for path in outputs))

@@ -138,5 +138,5 @@ if truth is not None:
 # ## Output files
 
 # %%
-outputs = [*result.write(output_dir), *plots.save_charts(charts, output_dir / "charts")]
+outputs = segkit.record_outputs(output_dir, [*result.write(output_dir), *plots.save_charts(charts, output_dir / "charts")])
 print("\n".join(str(path) for path in outputs))

@@ -153,9 +153,9 @@ segkit.show_table(summary)
 # only) and `held_back.csv`.
 
 # %%
-outputs = [*export.files, *(care_export.files if care_export else []),
+outputs = segkit.record_outputs(output_dir, [*export.files, *(care_export.files if care_export else []),
            write_table(summary, output_dir / "retention_summary.csv"),
            members_load.write_rejects(output_dir / "members_rejects.csv"),
            *([advisors_load.write_rejects(output_dir / "advisors_rejects.csv")] if advisors_load is not None else []),
-           *plots.save_charts(charts, output_dir / "charts")]
+           *plots.save_charts(charts, output_dir / "charts")])
 print("\n".join(str(path) for path in outputs))

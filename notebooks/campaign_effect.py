@@ -192,6 +192,6 @@ if simulation is not None:
 # `charts/uplift.html` and `charts/uplift_by_month.html`.
 
 # %%
-outputs = [*campaign.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
-           *plots.save_charts(charts, output_dir / "charts")]
+outputs = segkit.record_outputs(output_dir, [*campaign.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           *plots.save_charts(charts, output_dir / "charts")])
 print("\n".join(str(path) for path in outputs))

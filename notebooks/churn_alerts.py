@@ -160,11 +160,11 @@ if truth_path is not None:
 # ## Output files
 
 # %%
-outputs = [
+outputs = segkit.record_outputs(output_dir, [
     *run.write(output_dir),
     transactions.write_rejects(output_dir / "transactions_rejects.csv"),
     *([members_load.write_rejects(output_dir / "members_rejects.csv")] if members_load is not None else []),
     *(backtest.write(output_dir) if backtest is not None else []),
     *plots.save_charts(charts, output_dir / "charts"),
-]
+])
 print("\n".join(str(p) for p in outputs))

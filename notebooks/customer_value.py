@@ -129,9 +129,9 @@ charts["regularity"]
 # ## Output files
 
 # %%
-outputs = [
+outputs = segkit.record_outputs(output_dir, [
     *value.write(output_dir),
     transactions.write_rejects(output_dir / "transactions_rejects.csv"),
     *plots.save_charts(charts, output_dir / "charts"),
-]
+])
 print("\n".join(str(path) for path in outputs))

@@ -79,6 +79,6 @@ plots.recency_frequency_chart(features.table)
 # ## Output
 
 # %%
-outputs = [*features.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
-           *([members.write_rejects(output_dir / "members_rejects.csv")] if members is not None else [])]
+outputs = segkit.record_outputs(output_dir, [*features.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+           *([members.write_rejects(output_dir / "members_rejects.csv")] if members is not None else [])])
 print("\n".join(str(path) for path in outputs))

@@ -141,7 +141,7 @@ if segmentation.funnel is not None:
 # ## Output files
 
 # %%
-outputs = [*segmentation.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
+outputs = segkit.record_outputs(output_dir, [*segmentation.write(output_dir), transactions.write_rejects(output_dir / "transactions_rejects.csv"),
            *([members.write_rejects(output_dir / "members_rejects.csv")] if members is not None else []),
-           *plots.save_charts(charts, output_dir / "charts")]
+           *plots.save_charts(charts, output_dir / "charts")])
 print("\n".join(str(path) for path in outputs))

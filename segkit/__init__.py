@@ -38,6 +38,7 @@ HELPERS = {
     "load_advisors": "segkit.data",
     "load_members": "segkit.data",
     "load_table": "segkit.data",
+    "record_outputs": "segkit.io",
     "resolve_settings": "segkit.settings",
     "show_table": "segkit.result",
     "use_language": "segkit.messages",

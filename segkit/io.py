@@ -180,6 +180,62 @@ def _umask() -> int:
     return mask
 
 
+OUTPUTS_LIST = "outputs.txt"  # the files of the last run into a folder, one path (relative to it) a line
+
+
+def record_outputs(folder: str | Path, paths: list[str | Path]) -> list[Path]:
+    """List in ``folder/outputs.txt`` the files a run (a notebook) wrote into ``folder``, and remove those the
+    list of the run before named that this run did not write, so that a folder run into twice holds one run's
+    files: a run without members leaves no ``members_rejects.csv`` of one with them, a run with fewer charts
+    none of the others. Files that no run listed are never touched.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The run's output folder.
+    paths : list of str or Path
+        The files the run wrote; those outside ``folder`` are returned but not listed.
+
+    Returns
+    -------
+    list of Path
+        ``paths``, then ``outputs.txt``.
+
+    Raises
+    ------
+    OSError
+        The folder cannot be written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from segkit import record_outputs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("alerts.csv", "members_rejects.csv"):
+    ...     _ = (folder / name).write_text("member_id\n")
+    >>> _ = record_outputs(folder, [folder / "alerts.csv", folder / "members_rejects.csv"])
+    >>> [path.name for path in record_outputs(folder, [folder / "alerts.csv"])]  # a run without members
+    ['alerts.csv', 'outputs.txt']
+    >>> sorted(path.name for path in folder.iterdir())
+    ['alerts.csv', 'outputs.txt']
+    """
+    folder, paths = Path(folder), [Path(path) for path in paths]
+    root = folder.resolve()
+    names = sorted(
+        {path.resolve().relative_to(root).as_posix() for path in paths if path.resolve().is_relative_to(root)}
+    )
+    listed = folder / OUTPUTS_LIST
+    before = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
+    for name in sorted(set(before) - set(names)):
+        earlier = (root / name).resolve()
+        if name and earlier.is_relative_to(root) and earlier.is_file():
+            earlier.unlink()
+    with atomic_path(listed) as temporary:
+        temporary.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")
+    return [*paths, listed]
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame as CSV (UTF-8 with BOM) or Parquet, chosen by extension.
 

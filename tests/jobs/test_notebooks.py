@@ -117,6 +117,20 @@ def test_member_features_notebook_runs(tmp_path):
             ),
         }
     )
+    # run again into the same folder without members: the first run's members_rejects.csv goes (it stayed, beside
+    # files of a run that read no members); what no run listed stays
+    listed = (out / "outputs.txt").read_text().splitlines()
+    assert "members_rejects.csv" in listed and (out / "members_rejects.csv").exists()
+    (out / "notes.txt").write_text("the analyst's own\n")
+    pm.execute_notebook(
+        str(REPO / "notebooks" / "member_features.ipynb"),
+        str(tmp_path / "again.ipynb"),
+        parameters={"language": "en", "output_dir": "out", "transactions_path": str(paths["transactions"])},
+        cwd=str(tmp_path),
+        progress_bar=False,
+    )
+    assert not (out / "members_rejects.csv").exists() and (out / "notes.txt").exists()
+    assert set((out / "outputs.txt").read_text().splitlines()) == set(listed) - {"members_rejects.csv"}
 
 
 def test_segmentation_is_the_same_from_the_notebook_python_and_the_cli(tmp_path):
