@@ -213,7 +213,7 @@ def record_outputs(folder: str | Path, paths: list[str | Path]) -> list[Path]:
     >>> from segkit import record_outputs
     >>> folder = Path(tempfile.mkdtemp())
     >>> for name in ("alerts.csv", "members_rejects.csv"):
-    ...     _ = (folder / name).write_text("member_id\n")
+    ...     _ = (folder / name).write_text("member_id")
     >>> _ = record_outputs(folder, [folder / "alerts.csv", folder / "members_rejects.csv"])
     >>> [path.name for path in record_outputs(folder, [folder / "alerts.csv"])]  # a run without members
     ['alerts.csv', 'outputs.txt']

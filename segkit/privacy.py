@@ -26,7 +26,8 @@ SECRET_QUERY_KEYS = re.compile(r"pass|pwd|secret|token|credential|api_?key", re.
 # after any other text, Chinese too; "postgresql:/u:pw@db" too, as a URL given where a file was expected comes back
 # from pathlib with one slash
 _SCHEME = r"(?<![A-Za-z0-9_+.\-])[a-z][A-Za-z0-9_+.\-]*:/{1,2}"
-_URL = re.compile(_SCHEME + r"[^\s'\"<>]+", re.IGNORECASE)
+# a URL runs to the next space or quote; punctuation that ends it (db?password=pw: error) is the sentence's
+_URL = re.compile(_SCHEME + r"[^\s'\"<>]+?(?=[:;,.)]*(?:[\s'\"<>]|$))", re.IGNORECASE)
 _SCHEME_AT = re.compile(_SCHEME, re.IGNORECASE)
 
 

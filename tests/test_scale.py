@@ -427,8 +427,16 @@ def test_the_fast_path_for_plain_ids_still_drops_excel_float_suffixes(tmp_path):
     assert load_table(tmp_path / "tx.csv", "transactions").table["member_id"].tolist() == ["12417", "007"]
 
 
-def test_a_saved_pandas_index_is_not_a_column_of_a_parquet_source(tmp_path):
+def test_a_saved_pandas_index_is_a_column_of_a_parquet_source_when_it_has_a_name(tmp_path):
+    """pandas' own row numbers saved with a file are not a column; an index with a name is one of the file's
+    (it was refused as "missing required column date", naming every column but the one that was there)."""
     frame = pd.DataFrame({"member_id": ["1", "2"], "date": ["2026-03-01", "2026-03-02"], "amount": [5.0, 6.0]})
     frame.set_index("date").to_parquet(tmp_path / "tx.parquet")
-    with pytest.raises(ContractError, match="missing required column date"):
-        load_table(tmp_path / "tx.parquet", "transactions")  # as pandas reads it: the index is not a column
+    assert load_table(tmp_path / "tx.parquet", "transactions").table["date"].tolist() == list(
+        pd.to_datetime(frame["date"])
+    )
+    frame.iloc[[1, 0]].to_parquet(tmp_path / "rows.parquet")  # row numbers 1, 0 saved as __index_level_0__
+    for compact in (True, False):
+        assert list(sources.read_source(tmp_path / "rows.parquet", compact=compact).frame.columns) == list(
+            frame.columns
+        )

@@ -266,7 +266,7 @@ def churn_alerts(
     if members is not None:
         # refuses ids that are not text before any work, as for the transactions, and ids written two ways
         refuse_member_ids_written_otherwise(
-            con, transactions, as_table(members, con, "members"), "transactions", "members"
+            con, transactions, as_table(members, con, "members"), "the transactions'", "the members'"
         )
     # before the gap table exists (less memory at once), its ids in Arrow (no second Python string per member)
     value = purchase_value(transactions, as_of, con=con, arrow_ids=True)

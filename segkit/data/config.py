@@ -135,10 +135,11 @@ class LoadConfig:
         if not isinstance(data, dict):
             raise ContractError(f"{path}: expected a mapping of settings, got {type(data).__name__}")
         config = cls.from_dict(data, origin=str(path))
-        if "path" in config.source:
-            source_path = Path(config.source["path"])
-            if not source_path.is_absolute():
-                config.source["path"] = str(path.parent / source_path)
+        for key in ("path", "duckdb"):  # a file the mapping names is found beside the mapping
+            if key in config.source:
+                source_path = Path(config.source[key])
+                if not source_path.is_absolute():
+                    config.source[key] = str(path.parent / source_path)
         return config
 
     def _validate_source(self) -> None:

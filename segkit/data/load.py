@@ -537,11 +537,11 @@ def load_table(
         raise ContractError(
             f"{origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
         )
-    if spec.whole and len(rejects):
-        first = rejects.iloc[0]
+    if spec.whole and report.rejected:
+        first = rejects.loc[~rejects.index.isin(_duplicate_rows(rejects))].iloc[0]  # an exact copy is no loss
         where = f"line {first['line']}" if "line" in rejects else f"row {first['source_row']}"
         raise ContractError(
-            f"{origin}: {len(rejects):,} row(s) cannot be used ({where}: {first['reason']}); every one counts "
+            f"{origin}: {report.rejected:,} row(s) cannot be used ({where}: {first['reason']}); every one counts "
             f"({spec.whole}): fix the file"
         )
     result.index = pd.RangeIndex(len(result))
@@ -659,7 +659,7 @@ def _parse_columns(
                     ) from None
                 raise ContractError(
                     f"{spec.name}: column {named} holds numbers stored as floating-point, such as {error}, too large "
-                    "for it to have kept every digit (two ids may have become one): export the column as text"
+                    "for it to have kept every digit (two values may have become one): export the column as text"
                 ) from None
             if column in spec.required:
                 rejections.add(parse.missing_mask(values), f"missing {column}")
@@ -853,6 +853,11 @@ def _at_rows(index: pd.Index, rows: pd.Index) -> np.ndarray:
     mask = np.zeros(len(index), dtype=bool)
     mask[index.get_indexer(rows)] = True
     return mask
+
+
+def _duplicate_rows(rejects: pd.DataFrame) -> pd.Index:
+    """The rows of ``rejects`` that are exact copies of an earlier row (``_rejects_frame`` gives their reason)."""
+    return rejects.index[rejects["reason"].astype(str).str.startswith("duplicate of row ")]
 
 
 def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Series, raw: RawTable) -> pd.DataFrame:

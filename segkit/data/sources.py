@@ -310,12 +310,17 @@ def _not_decoded(
         return _not_in_encoding(path, encoding, line, text.read(at, at + 4))
 
 
+# what a file in another encoding than the one read takes: a table loaded through a mapping names it there; a
+# call list or the call center's outcomes, read without one, are saved again as UTF-8
+_ENCODING_HINT = "save it as UTF-8 (or, loading a table, name its encoding in the mapping: source: encoding: ...)"
+
+
 def _not_in_encoding(path: Path, encoding: str, line: int, bad: bytes) -> ContractError:
-    return ContractError(f"{path}: line {line}: bytes {bad!r} are not {encoding}; set source.encoding in the mapping")
+    return ContractError(f"{path}: line {line}: bytes {bad!r} are not {encoding}; {_ENCODING_HINT}")
 
 
 def _unreadable(path: Path, encoding: str, error: UnicodeError) -> ContractError:
-    return ContractError(f"{path}: cannot be read as {encoding}: {error}; set source.encoding")
+    return ContractError(f"{path}: cannot be read as {encoding}: {error}; {_ENCODING_HINT}")
 
 
 def _gbk_lookalike(path: Path, end: int) -> bool:
@@ -773,6 +778,22 @@ def _resolve_url(settings: dict[str, Any]) -> str:
     return settings["url"]
 
 
+def _frame_of_rows(names: list[str], rows: list) -> pd.DataFrame:
+    """Rows of a database as pandas reads them (``pd.read_sql``), but a column of integers with a missing value kept
+    whole (``Int64``, or Python integers beyond it): pandas makes it floats, and the ids 1234567890123456789 and
+    ...788 one member."""
+    frame = pd.DataFrame.from_records(rows, columns=names, coerce_float=True)
+    for position, name in enumerate(names):
+        if frame.dtypes.iloc[position] != np.float64:
+            continue
+        values = [row[position] for row in rows]
+        present = [value for value in values if value is not None]
+        if present and all(type(value) is int for value in present):
+            fits = all(-(2**63) <= value < 2**63 for value in present)
+            frame[name] = pd.array(values, dtype="Int64") if fits else pd.Series(values, dtype=object)
+    return frame
+
+
 def read_sql(url: str, query: str | None = None, table: str | None = None) -> RawTable:
     """Rows from any SQLAlchemy database URL, by query or table name."""
     import sqlalchemy as sa
@@ -787,7 +808,8 @@ def read_sql(url: str, query: str | None = None, table: str | None = None) -> Ra
                     statement = sa.text(query)
                 else:
                     statement = sa.select(sa.Table(table, sa.MetaData(), autoload_with=con))
-                frame = pd.read_sql(statement, con)
+                result = con.execute(statement)
+                frame = _frame_of_rows(list(result.keys()), result.fetchall())
         finally:
             engine.dispose()
     except (sa.exc.SQLAlchemyError, ImportError) as error:  # one line, the URL and any password in it masked

@@ -452,7 +452,13 @@ def test_sources_other_than_csv_keep_every_digit_and_fail_in_one_line(tmp_path, 
     url = f"sqlite:///{tmp_path / 'crm.sqlite'}"
     engine = sa.create_engine(url)
     pd.DataFrame({"member_id": ["1"], "date": ["2026-01-01"], "amount": [1.0]}).to_sql("orders", engine, index=False)
+    with engine.begin() as con:  # integers with a missing value: pandas' read_sql makes them floats
+        con.exec_driver_sql("create table big (member_id integer, date text, amount real)")
+        con.exec_driver_sql("insert into big values (1234567890123456789, '2026-01-01', 1), (NULL, '2026-01-02', 2)")
     engine.dispose()
+    assert load_transactions(config={"source": {"url": url, "table": "big"}}).table["member_id"].tolist() == [
+        "1234567890123456789"
+    ]
     monkeypatch.setenv("CRM_URL", f"{url}?password=S3cretPw")
     from_sql = load_transactions(config={"source": {"url_env": "CRM_URL", "table": "orders"}})
     assert "S3cretPw" not in from_sql.report.origin and "S3cretPw" not in repr(from_sql)
@@ -493,10 +499,13 @@ def test_advisors_need_a_level_and_no_advisor_is_set_aside(tmp_path):
     the file; the advisors are few and each one counts."""
     result = load_advisors(_write(tmp_path / "a.csv", "advisor_id,level,active\nA01,3,1\nA02,2,0\n", "utf-8"))
     assert result.table["advisor_id"].tolist() == ["A01", "A02"] and result.table["active"].tolist() == [True, False]
+    copied = load_advisors(_write(tmp_path / "a.csv", "advisor_id,level\nA01,3\nA01,3\n", "utf-8"))  # no loss
+    assert copied.table["advisor_id"].tolist() == ["A01"] and copied.report.duplicates == 1
     for text, said in (
         ("advisor_id,level\nA01,3\nA02,\n", "line 3: missing level"),
         ("advisor_id,level\nA01,3\nA03,senior\n", "line 3: unparseable level: senior"),
         ("advisor_id,level,team\nA01,3,vip\nA01,3,win-back\n", "line 3: duplicate advisor_id with different values"),
+        ("advisor_id,level\nA01,3\nA01,3\nA02,x\n", "line 4: unparseable level: x"),
     ):
         with pytest.raises(ContractError, match=rf"1 row\(s\) cannot be used \({said}\); every one counts"):
             load_advisors(_write(tmp_path / "a.csv", text, "utf-8"))
