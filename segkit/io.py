@@ -228,8 +228,8 @@ def record_outputs(folder: str | Path, paths: list[str | Path]) -> list[Path]:
     listed = folder / OUTPUTS_LIST
     before = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
     for name in sorted(set(before) - set(names)):
-        earlier = (root / name).resolve()
-        if name and earlier.is_relative_to(root) and earlier.is_file():
+        earlier = root / name  # removed as named (a link, not what it points to), never outside the folder
+        if name and earlier.parent.resolve().is_relative_to(root) and (earlier.is_file() or earlier.is_symlink()):
             earlier.unlink()
     with atomic_path(listed) as temporary:
         temporary.write_text("".join(f"{name}\n" for name in names), encoding="utf-8")

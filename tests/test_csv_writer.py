@@ -188,3 +188,22 @@ def test_a_stopping_signal_waits_while_the_files_of_a_result_are_renamed():
     finally:
         signal.signal(signal.SIGTERM, before)
         other.set()
+
+
+def test_record_outputs_removes_an_earlier_runs_files_and_nothing_else(tmp_path):
+    """A notebook's list of its files (outputs.txt) removes, on the next run, what that run did not write again;
+    a list edited to name files outside the folder, or a link, removes nothing outside it."""
+    from segkit import record_outputs
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "secret.txt").write_text("kept")
+    for name in ("a.csv", "b.csv", "mine.txt"):
+        (out / name).write_text(name)
+    (out / "link.csv").symlink_to(out / "b.csv")
+    assert record_outputs(out, [out / "a.csv", out / "b.csv"])[-1] == out / "outputs.txt"
+    assert (out / "outputs.txt").read_text() == "a.csv\nb.csv\n"
+    (out / "outputs.txt").write_text("../secret.txt\n/etc/hostname\nsub/../../secret.txt\nlink.csv\na.csv\nb.csv\n")
+    record_outputs(out, [out / "b.csv"])
+    assert sorted(path.name for path in out.iterdir()) == ["b.csv", "mine.txt", "outputs.txt"]
+    assert (tmp_path / "secret.txt").read_text() == "kept"
