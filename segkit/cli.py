@@ -141,8 +141,8 @@ def _load(path: str, table: str, mapping: str | None, as_of, out: Path, rejects:
     pending = _REJECTS_TO_WRITE.get()
     if pending is None:
         result.write_rejects(rejects_path)
-    else:
-        pending.append((result, rejects_path))
+    else:  # the rejects alone: the table loaded is let go as the verb runs (gigabytes on 1M households)
+        pending.append((result.rejects, rejects_path))
     print(result.report, file=sys.stderr)
     print(f"  rejects: {rejects_path}", file=sys.stderr)
     return result
@@ -950,8 +950,8 @@ def main(argv: list[str] | None = None) -> int:
             pending = _REJECTS_TO_WRITE.set([])
             try:
                 args.func(args)
-                for result, path in _REJECTS_TO_WRITE.get():
-                    result.write_rejects(path)
+                for rejects, path in _REJECTS_TO_WRITE.get():
+                    write_table(rejects, path)
             finally:
                 _REJECTS_TO_WRITE.reset(pending)
     except KeyboardInterrupt:  # Ctrl-C: unwound as SIGTERM is (files removed), one line, not a traceback
