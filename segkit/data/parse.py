@@ -289,17 +289,19 @@ def ids_written_otherwise(strangers, known) -> dict[str, str]:
     return {theirs: written[plain] for theirs, plain in zip(strangers, _plain_ids(strangers)) if plain in written}
 
 
-def refuse_ids_written_otherwise(strangers, known, theirs: str, ours: str, more: bool = False) -> None:
+def refuse_ids_written_otherwise(
+    strangers, known, theirs: str, ours: str, more: bool = False, kind: str = "member ids"
+) -> None:
     """Refuse ``strangers`` (ids of the table ``theirs``, "the transactions'", missing from the table ``ours``) when
     any is an id of
     ``known`` written another way (``ids_written_otherwise``): joined, the two tables would silently be other
     people (every member of one new, every purchase of the other a stranger's), not the same ones. ``more``: the
-    strangers are some of them, and the count said is at least."""
+    strangers are some of them, and the count said is at least; ``kind``: what the ids are of."""
     alike = ids_written_otherwise(strangers, known)
     if alike:
         (one, other), *_ = alike.items()
         raise ValueError(
-            f"{theirs} member ids are written otherwise than {ours} ({one!r} is {other!r} there; "
+            f"{theirs} {kind} are written otherwise than {ours} ({one!r} is {other!r} there; "
             f"{len(alike):,}{' or more' if more else ''} such id(s)): write them alike (as text, keeping leading zeros)"
         )
 

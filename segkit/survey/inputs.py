@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..data.parse import ids_written_otherwise
+from ..data.parse import refuse_ids_written_otherwise
 from ..data.sources import read_source
 
 PROBLEM_COLUMNS = ["respondent_id", "method", "problem"]
@@ -217,13 +217,9 @@ def _check_respondents(people: pd.DataFrame, answered: set[str]) -> None:
     """Refuse respondents whose ids are the answers' written another way (``001`` and ``1``: those answers would
     count for no tier), or of whom none answered (every tier's ranking would be empty)."""
     unmatched = people.loc[~people["respondent_id"].isin(answered), "respondent_id"]
-    alike = ids_written_otherwise(unmatched, answered)
-    if alike:
-        (theirs, ours), *_ = alike.items()
-        raise ValueError(
-            f"respondents: {len(alike):,} respondent id(s) are written otherwise than in the answers ({theirs!r} "
-            f"is {ours!r} there); write the ids alike in every table (as text, keeping leading zeros)"
-        )
+    refuse_ids_written_otherwise(
+        unmatched, answered, "respondents: the respondents table's", "the answers'", kind="respondent ids"
+    )
     if len(people) and len(unmatched) == len(people):
         raise ValueError(
             f"respondents: none of the {len(people):,} respondents' ids answered the survey (respondents "

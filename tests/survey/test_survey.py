@@ -249,7 +249,8 @@ def test_respondents_whose_ids_are_written_otherwise_or_who_never_answered_are_r
     people = tables["respondents"]
     lowered = people.assign(respondent_id=people["respondent_id"].str.lower())
     with pytest.raises(
-        ValueError, match=r"50 respondent id\(s\) are written otherwise than in the answers \('r0001' is 'R0001'"
+        ValueError,
+        match=r"respondent ids are written otherwise than the answers' \('r0001' is 'R0001' there; 50 ",
     ):
         _run({**tables, "respondents": lowered})
     strangers = people.assign(respondent_id="X" + people["respondent_id"])
