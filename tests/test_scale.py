@@ -440,3 +440,8 @@ def test_a_saved_pandas_index_is_a_column_of_a_parquet_source_when_it_has_a_name
         assert list(sources.read_source(tmp_path / "rows.parquet", compact=compact).frame.columns) == list(
             frame.columns
         )
+    clash = frame.set_index(pd.Index(["9", "8"], name="member_id"))  # an index named as a column: which is it?
+    clash.to_parquet(tmp_path / "clash.parquet")
+    for compact in (True, False):
+        with pytest.raises(ContractError, match="the column name\\(s\\) 'member_id' appear more than once"):
+            sources.read_source(tmp_path / "clash.parquet", compact=compact)

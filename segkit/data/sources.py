@@ -632,15 +632,19 @@ def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
     compact, a block at a time."""
     parquet = pq.ParquetFile(path)
     schema = parquet.schema_arrow
-    doubled = sorted({name for name in schema.names if schema.names.count(name) > 1})
+    pandas = schema.pandas_metadata or {}
+    index = {name for name in pandas.get("index_columns", []) if isinstance(name, str)}
+    # a saved pandas index: its name (None for pandas' own row numbers, which are not a column of the file)
+    index_names = {column["field_name"]: column["name"] for column in pandas.get("columns", [])}
+    index_names = {field: name for field, name in index_names.items() if field in index}
+    names = [*schema.names, *(name for field, name in index_names.items() if name is not None and field != name)]
+    doubled = sorted({name for name in names if names.count(name) > 1})
     if doubled:
         raise ContractError(f"{path}: the column name(s) {', '.join(map(repr, doubled))} appear more than once")
     if not compact:
         frame = parquet.read().to_pandas(types_mapper=nullable_integers)
         return frame.reset_index() if any(frame.index.names) else frame  # a named index is a column of the file
-    index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
-    # pandas' own row numbers, saved with the file, are not a column; an index with a name (member_id) is
-    names = [name for name in schema.names if name not in index or not re.fullmatch(r"__index_level_\d+__", name)]
+    names = [name for name in schema.names if name not in index or index_names.get(name) is not None]
     columns = _TextColumns(compact=True)
     for batch in parquet.iter_batches(batch_size=_PARQUET_BATCH, columns=names):
         columns.add(batch)
