@@ -222,9 +222,8 @@ def record_outputs(folder: str | Path, paths: list[str | Path]) -> list[Path]:
     """
     folder, paths = Path(folder), [Path(path) for path in paths]
     root = folder.resolve()
-    names = sorted(
-        {path.resolve().relative_to(root).as_posix() for path in paths if path.resolve().is_relative_to(root)}
-    )
+    resolved = [path.resolve() for path in paths]
+    names = sorted({path.relative_to(root).as_posix() for path in resolved if path.is_relative_to(root)})
     listed = folder / OUTPUTS_LIST
     before = listed.read_text(encoding="utf-8").splitlines() if listed.is_file() else []
     for name in sorted(set(before) - set(names)):

@@ -538,7 +538,7 @@ def load_table(
             f"{origin}: {report.read:,} records read but {accounted:,} accounted for; the file is refused"
         )
     if spec.whole and report.rejected:
-        first = rejects.loc[~rejects.index.isin(_duplicate_rows(rejects))].iloc[0]  # an exact copy is no loss
+        first = rejects.loc[~rejects[ROW].isin(first_copy.index)].iloc[0]  # an exact copy is no loss
         where = f"line {first['line']}" if "line" in rejects else f"row {first['source_row']}"
         raise ContractError(
             f"{origin}: {report.rejected:,} row(s) cannot be used ({where}: {first['reason']}); every one counts "
@@ -853,11 +853,6 @@ def _at_rows(index: pd.Index, rows: pd.Index) -> np.ndarray:
     mask = np.zeros(len(index), dtype=bool)
     mask[index.get_indexer(rows)] = True
     return mask
-
-
-def _duplicate_rows(rejects: pd.DataFrame) -> pd.Index:
-    """The rows of ``rejects`` that are exact copies of an earlier row (``_rejects_frame`` gives their reason)."""
-    return rejects.index[rejects["reason"].astype(str).str.startswith("duplicate of row ")]
 
 
 def _rejects_frame(frame: pd.DataFrame, first_copy: pd.Series, reasons: pd.Series, raw: RawTable) -> pd.DataFrame:

@@ -619,12 +619,22 @@ def is_text_type(kind: pa.DataType) -> bool:
     return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
 
+_NULLABLE_INTEGERS = {
+    pa.int8(): pd.Int8Dtype(),
+    pa.int16(): pd.Int16Dtype(),
+    pa.int32(): pd.Int32Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint8(): pd.UInt8Dtype(),
+    pa.uint16(): pd.UInt16Dtype(),
+    pa.uint32(): pd.UInt32Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+}
+
+
 def nullable_integers(kind: pa.DataType):
     """The pandas type of Arrow integers (``to_pandas(types_mapper=...)``) that keeps every digit where values are
     missing: pandas' own choice, floats, turns the id 1234567890123456789 into ...768, another member's."""
-    return (
-        pd.api.types.pandas_dtype(str(kind).capitalize().replace("Uint", "UInt")) if pa.types.is_integer(kind) else None
-    )
+    return _NULLABLE_INTEGERS.get(kind)
 
 
 def _read_parquet(path: Path, compact: bool) -> pd.DataFrame:
